@@ -1,0 +1,319 @@
+package travelroam
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Version is the SDK version sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Environment selects the Travel Roam environment a [Client] talks to. The
+// same credentials serve both; their wallets are separate.
+type Environment string
+
+const (
+	// Sandbox is the test environment with its own wallet. It is the
+	// default: a mistake there costs nothing.
+	Sandbox Environment = "sandbox"
+	// Live is the production environment: purchases spend real money.
+	Live Environment = "live"
+)
+
+// BaseURL returns the API base URL of the environment, or "" for an
+// unknown one.
+func (e Environment) BaseURL() string {
+	switch e {
+	case Sandbox:
+		return "https://sandbox.travelroam.com/api/whitelabel"
+	case Live:
+		return "https://travelroam.com/api/whitelabel"
+	}
+	return ""
+}
+
+// Routes of the Travel Roam API, relative to the base URL. This is the one
+// table to change if Travel Roam moves an endpoint; the ones marked "best
+// guess" are not documented publicly (see the contract).
+const (
+	routeCatalogue      = "/catalogue"
+	routeBundle         = "/bundle"
+	routeProcessOrders  = "/processorders"
+	routeAssignments    = "/getesimassignments"
+	routeESIMDetails    = "/esims/details"
+	routeAppliedBundles = "/esims/applied/bundles"
+	routeLocation       = "/esims/location"
+	routeRevoke         = "/esims/revoke" // best guess (changelog v1.5 names it, not its path)
+	routeOrganisation   = "/organisation" // best guess (changelog v1.6 names it, not its path)
+)
+
+// Defaults.
+const (
+	defaultReadTimeout      = 30 * time.Second // per attempt of a read
+	defaultWriteTimeout     = 90 * time.Second // per purchase or revoke: a timeout there is costly
+	defaultMaxRetries       = 3                // 4 attempts in all
+	maxMaxRetries           = 10
+	minPurchaseInterval     = 5 * time.Second // the changelog asks for 5-10 s
+	defaultPurchaseInterval = minPurchaseInterval
+)
+
+// Client talks to the Travel Roam reseller API. Create it with [NewClient].
+// A Client is safe for concurrent use by multiple goroutines and should be
+// reused: it holds the connection pool and paces purchases.
+//
+// Reads (catalogue, bundle, eSIM details, …) are retried on transient
+// failures; purchases and revokes are never re-sent once their bytes may
+// have reached the server.
+type Client struct {
+	apiKey, clientSecret string
+
+	baseURL   *url.URL
+	userAgent string
+	logger    *slog.Logger // never nil; discards by default
+
+	readHTTP  *http.Client // per-attempt timeout for reads
+	writeHTTP *http.Client // longer timeout for purchases and revokes
+	retry     *retryablehttp.Client
+
+	purchaseInterval time.Duration
+	purchaseGate     chan struct{} // one purchase at a time; holds lastPurchaseEnd
+	lastPurchaseEnd  time.Time     // guarded by purchaseGate
+
+	// jitter returns a random duration in [0, d); tests replace it.
+	jitter func(d time.Duration) time.Duration
+}
+
+// Option configures a [Client] in [NewClient].
+type Option func(*config) error
+
+type config struct {
+	env              Environment
+	baseURL          string
+	httpClient       *http.Client
+	userAgent        string
+	logger           *slog.Logger
+	maxRetries       int
+	purchaseInterval time.Duration
+}
+
+// WithEnvironment selects [Sandbox] (the default) or [Live].
+func WithEnvironment(env Environment) Option {
+	return func(c *config) error {
+		if env.BaseURL() == "" {
+			return fmt.Errorf("travelroam: unknown environment %q: use travelroam.Sandbox or travelroam.Live", string(env))
+		}
+		c.env = env
+		return nil
+	}
+}
+
+// WithBaseURL sets the API base URL, e.g. a proxy or a test server such as
+// travelroamtest's. It must be an absolute http or https URL and overrides
+// [WithEnvironment].
+func WithBaseURL(rawURL string) Option {
+	return func(c *config) error {
+		u, err := url.Parse(rawURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("travelroam: base URL must be an absolute http or https URL")
+		}
+		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return errors.New("travelroam: base URL must not carry user info, a query or a fragment")
+		}
+		c.baseURL = rawURL
+		return nil
+	}
+}
+
+// WithHTTPClient makes the Client send through a copy of hc (hc itself is
+// never modified). When hc has no Timeout, the SDK's per-attempt timeouts
+// apply (30 s for reads, 90 s for purchases); otherwise hc.Timeout does.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("travelroam: HTTP client must not be nil")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithUserAgent puts product (e.g. "myshop/1.2") in front of the SDK's own
+// "travelroam-go/<version>" in the User-Agent header.
+func WithUserAgent(product string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(product, "\r\n") {
+			return errors.New("travelroam: user agent must not contain line breaks")
+		}
+		c.userAgent = strings.TrimSpace(product)
+		return nil
+	}
+}
+
+// WithLogger makes the Client log each HTTP attempt at debug level: the
+// method, the route, the status, the attempt and the duration. Credentials,
+// request and response bodies, ICCIDs and activation codes are never
+// logged. Without this option the Client logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("travelroam: logger must not be nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithMaxRetries sets how many times a failed read is retried (default 3,
+// so 4 attempts; 0 turns retries off; at most 10). Purchases and revokes
+// are never retried once they may have been sent, whatever this says.
+func WithMaxRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 || n > maxMaxRetries {
+			return fmt.Errorf("travelroam: max retries must be between 0 and %d, got %d", maxMaxRetries, n)
+		}
+		c.maxRetries = n
+		return nil
+	}
+}
+
+// WithPurchaseInterval sets the least time between the end of one purchase
+// and the start of the next through this Client (default 5 s, as Travel
+// Roam asks). Values under 5 s are refused against a Travel Roam host and
+// allowed against any other (a fake server in tests); 0 turns pacing off
+// there.
+func WithPurchaseInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("travelroam: purchase interval must not be negative, got %s", d)
+		}
+		c.purchaseInterval = d
+		return nil
+	}
+}
+
+// NewClient returns a Client for the given credentials, by default for the
+// [Sandbox] environment. Both credentials are required; a bad option is an
+// error.
+func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
+	if strings.TrimSpace(apiKey) == "" || strings.TrimSpace(clientSecret) == "" {
+		return nil, errors.New("travelroam: API key and client secret are both required")
+	}
+	if strings.ContainsAny(apiKey+clientSecret, "\r\n") {
+		return nil, errors.New("travelroam: credentials must not contain line breaks")
+	}
+	cfg := config{env: Sandbox, maxRetries: defaultMaxRetries, purchaseInterval: -1}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	raw := cfg.baseURL
+	if raw == "" {
+		raw = cfg.env.BaseURL()
+	}
+	base, _ := url.Parse(strings.TrimRight(raw, "/"))
+	if cfg.purchaseInterval < 0 {
+		cfg.purchaseInterval = defaultPurchaseInterval
+	} else if cfg.purchaseInterval < minPurchaseInterval && isTravelRoamHost(base.Hostname()) {
+		return nil, fmt.Errorf("travelroam: purchase interval %s is below the %s Travel Roam asks for", cfg.purchaseInterval, minPurchaseInterval)
+	}
+
+	c := &Client{
+		apiKey:           apiKey,
+		clientSecret:     clientSecret,
+		baseURL:          base,
+		userAgent:        userAgent(cfg.userAgent),
+		logger:           cfg.logger,
+		purchaseInterval: cfg.purchaseInterval,
+		purchaseGate:     make(chan struct{}, 1),
+		jitter:           randomJitter,
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	c.readHTTP, c.writeHTTP = httpClients(cfg.httpClient, c.logger, cfg.logger != nil)
+	c.retry = c.newRetryClient(cfg.maxRetries)
+	return c, nil
+}
+
+func userAgent(product string) string {
+	ua := "travelroam-go/" + Version
+	if product != "" {
+		ua = product + " " + ua
+	}
+	return ua
+}
+
+func isTravelRoamHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "travelroam.com" || strings.HasSuffix(host, ".travelroam.com")
+}
+
+// httpClients returns the clients for reads and for writes: copies of the
+// user's client, or of a default one with sane timeouts (never
+// http.DefaultClient).
+func httpClients(user *http.Client, logger *slog.Logger, logging bool) (read, write *http.Client) {
+	var base http.Client
+	if user != nil {
+		base = *user
+	} else {
+		base = http.Client{Transport: defaultTransport()}
+	}
+	if logging {
+		rt := base.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		base.Transport = &loggingTransport{base: rt, logger: logger}
+	}
+	read, write = new(http.Client), new(http.Client)
+	*read, *write = base, base
+	if base.Timeout == 0 {
+		read.Timeout = defaultReadTimeout
+		write.Timeout = defaultWriteTimeout
+	}
+	return read, write
+}
+
+func defaultTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          20,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// BaseURL returns the base URL requests are sent to, e.g.
+// "https://sandbox.travelroam.com/api/whitelabel".
+func (c *Client) BaseURL() string { return c.baseURL.String() }
+
+// String describes the client without its credentials.
+func (c *Client) String() string {
+	return "travelroam.Client{BaseURL: " + c.baseURL.String() + ", APIKey: [redacted], ClientSecret: [redacted]}"
+}
+
+// GoString is String, so that %#v does not show the credentials either.
+func (c *Client) GoString() string { return c.String() }
+
+// Format makes every fmt verb print [Client.String].
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+// CloseIdleConnections closes the idle connections of the Client's
+// transport. Calls in flight are not affected.
+func (c *Client) CloseIdleConnections() { c.readHTTP.CloseIdleConnections() }

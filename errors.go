@@ -1,0 +1,250 @@
+package travelroam
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Sentinel errors, matched with [errors.Is]. The typed errors of this
+// package ([*APIError], [*ValidationError], [*OutcomeUnknownError],
+// [*AssignmentsPendingError]) match the sentinel that describes them.
+var (
+	// ErrUnauthorized matches an API answer of 401 or 403: the API key or
+	// the client secret is wrong, or the resource belongs to someone else.
+	ErrUnauthorized = errors.New("travelroam: unauthorized")
+
+	// ErrNotFound matches an API answer of 404, and a 400 whose message
+	// says that the bundle or ICCID was not found (the API uses both).
+	ErrNotFound = errors.New("travelroam: not found")
+
+	// ErrRateLimited matches an API answer of 429. The [*APIError] carries
+	// the server's Retry-After in RetryAfter.
+	ErrRateLimited = errors.New("travelroam: rate limited")
+
+	// ErrUnavailable matches an API answer of 503, which Travel Roam
+	// documents as "unavailable, try again later". For a purchase it means
+	// the order was not processed.
+	ErrUnavailable = errors.New("travelroam: service unavailable")
+
+	// ErrInvalidInput matches a [*ValidationError]: the SDK refused the
+	// input before sending anything.
+	ErrInvalidInput = errors.New("travelroam: invalid input")
+
+	// ErrOutcomeUnknown matches an [*OutcomeUnknownError]: a purchase or a
+	// revoke may or may not have been carried out.
+	ErrOutcomeUnknown = errors.New("travelroam: outcome unknown")
+
+	// ErrAssignmentsNotReady matches the answer of [Client.Assignments]
+	// while the installation data of an order is still being prepared.
+	ErrAssignmentsNotReady = errors.New("travelroam: assignments not ready")
+
+	// ErrAssignmentsPending matches an [*AssignmentsPendingError]:
+	// [Client.WaitForAssignments] ran out of time. The order exists.
+	ErrAssignmentsPending = errors.New("travelroam: assignments still pending")
+
+	// ErrResponseTooLarge is returned when a response body is larger than
+	// the SDK accepts.
+	ErrResponseTooLarge = errors.New("travelroam: response too large")
+)
+
+// maxErrorBody is how much of an error response body an [*APIError] keeps.
+const maxErrorBody = 64 << 10
+
+// APIError is a non-2xx answer from the Travel Roam API. Nothing of the
+// server's answer is dropped: the status, the message, Retry-After and
+// the raw body (up to 64 KiB) are all here.
+//
+// APIError matches [ErrUnauthorized], [ErrNotFound], [ErrRateLimited] or
+// [ErrUnavailable] with [errors.Is], depending on its status.
+type APIError struct {
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Message is the server's message, taken from the "message", "error",
+	// "msg" or "errors" field of a JSON body, or the body itself when it
+	// is short text. It is empty when the server said nothing readable.
+	Message string
+	// RetryAfter is the server's Retry-After header (seconds or HTTP
+	// date), zero when absent.
+	RetryAfter time.Duration
+	// Body is the raw response body, cut at 64 KiB. It may contain
+	// personal data such as ICCIDs: do not log it.
+	Body []byte
+	// Method and Route name the request, e.g. "POST" and "/catalogue".
+	Method, Route string
+}
+
+// Error returns "travelroam: <method> <route>: <status>[: <message>]". Any
+// ICCID-like number in the message is masked.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("travelroam: ")
+	b.WriteString(e.Method)
+	b.WriteByte(' ')
+	b.WriteString(e.Route)
+	fmt.Fprintf(&b, ": %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(redactDigits(e.Message))
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	return b.String()
+}
+
+// Is reports whether the error's status matches target.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound ||
+			(e.StatusCode == http.StatusBadRequest && strings.Contains(strings.ToLower(e.Message), "not found"))
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	case ErrUnavailable:
+		return e.StatusCode == http.StatusServiceUnavailable
+	}
+	return false
+}
+
+// ValidationError reports input that the SDK refused before sending
+// anything. It matches [ErrInvalidInput].
+type ValidationError struct {
+	// Op is the operation, e.g. "catalogue".
+	Op string
+	// Field is the input at fault, e.g. "Countries".
+	Field string
+	// Reason says what is wrong and what to do instead.
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	return "travelroam: " + e.Op + ": invalid " + e.Field + ": " + e.Reason
+}
+
+// Is reports whether target is [ErrInvalidInput].
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalidInput }
+
+func invalid(op, field, format string, args ...any) error {
+	return &ValidationError{Op: op, Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// OutcomeUnknownError reports a purchase (or a revoke) that may or may not
+// have been carried out: its bytes may have reached the server, but no
+// clear answer came back (a timeout or a reset after sending, a 500, 502
+// or 504, an unreadable success body, or the context ending while the
+// request was out). The SDK never re-sends such a request.
+//
+// What to do: do NOT simply buy again. Travel Roam has no order list and no
+// idempotency key, so check first:
+//   - for a new eSIM, compare the wallet balance ([Client.Organisation])
+//     with the balance before SentAt, and ask Travel Roam support with the
+//     bundle name and SentAt;
+//   - for a top-up, look at the eSIM's bundles ([Client.AppliedBundles])
+//     for an assignment of BundleName made after SentAt.
+//
+// Only when you are sure no order was made, buy again.
+type OutcomeUnknownError struct {
+	// Op is the operation, "process order" or "revoke eSIM".
+	Op string
+	// BundleName is the bundle that was being bought (empty for revoke).
+	BundleName string
+	// ICCID is the eSIM being topped up or revoked (empty for a new
+	// eSIM). Error() shows only its last four digits.
+	ICCID string
+	// SentAt is when the request was handed to the network.
+	SentAt time.Time
+	// Err is the cause: a network error, a context error, an [*APIError]
+	// (500, 502, 504) or a decoding error. errors.Is and errors.As reach it.
+	Err error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	var b strings.Builder
+	b.WriteString("travelroam: ")
+	b.WriteString(e.Op)
+	b.WriteString(": outcome unknown")
+	if e.BundleName != "" {
+		b.WriteString(" for bundle ")
+		b.WriteString(e.BundleName)
+	}
+	if e.ICCID != "" {
+		b.WriteString(" on eSIM ")
+		b.WriteString(RedactICCID(e.ICCID))
+	}
+	if !e.SentAt.IsZero() {
+		b.WriteString(" sent at ")
+		b.WriteString(e.SentAt.UTC().Format(time.RFC3339Nano))
+	}
+	b.WriteString(" (check before retrying; it may have been carried out)")
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Is reports whether target is [ErrOutcomeUnknown].
+func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
+// Unwrap returns the cause.
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// AssignmentsPendingError reports that [Client.WaitForAssignments] ran out
+// of time before the installation data of an order was ready.
+//
+// The order exists and has been paid for: call WaitForAssignments (or
+// [Client.Assignments]) again later with the same reference. Never buy
+// again because of this error.
+type AssignmentsPendingError struct {
+	// OrderReference is the order being waited for.
+	OrderReference string
+	// Attempts is how many requests were made.
+	Attempts int
+	// Elapsed is how long the wait lasted.
+	Elapsed time.Duration
+	// Last is the last "not ready" answer or transient failure, if any.
+	Last error
+}
+
+func (e *AssignmentsPendingError) Error() string {
+	s := fmt.Sprintf("travelroam: assignments for order %s still pending after %d attempts in %s (the order exists: wait again, do not buy again)",
+		e.OrderReference, e.Attempts, e.Elapsed.Round(time.Millisecond))
+	if e.Last != nil {
+		s += ": last answer: " + e.Last.Error()
+	}
+	return s
+}
+
+// Is reports whether target is [ErrAssignmentsPending].
+func (e *AssignmentsPendingError) Is(target error) bool { return target == ErrAssignmentsPending }
+
+// Unwrap returns the last answer.
+func (e *AssignmentsPendingError) Unwrap() error { return e.Last }
+
+// DecodeError reports a response body that could not be decoded.
+type DecodeError struct {
+	// Method and Route name the request.
+	Method, Route string
+	// Err is the decoder's error.
+	Err error
+}
+
+func (e *DecodeError) Error() string {
+	return "travelroam: " + e.Method + " " + e.Route + ": decoding response: " + redactDigits(e.Err.Error())
+}
+
+// Unwrap returns the decoder's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+var (
+	_ error = (*APIError)(nil)
+	_ error = (*ValidationError)(nil)
+	_ error = (*OutcomeUnknownError)(nil)
+	_ error = (*AssignmentsPendingError)(nil)
+	_ error = (*DecodeError)(nil)
+)

@@ -1,0 +1,65 @@
+package travelroam
+
+import "strings"
+
+// checkICCID returns a [*ValidationError] unless iccid is 18 to 22 ASCII
+// digits, the form of every ICCID Travel Roam issues.
+func checkICCID(op, iccid string) error {
+	switch {
+	case iccid == "":
+		return invalid(op, "ICCID", "empty: pass the eSIM's ICCID (18 to 22 digits)")
+	case len(iccid) < 18 || len(iccid) > 22:
+		return invalid(op, "ICCID", "has %d characters, want 18 to 22 digits", len(iccid))
+	}
+	for i := 0; i < len(iccid); i++ {
+		if iccid[i] < '0' || iccid[i] > '9' {
+			return invalid(op, "ICCID", "contains a non-digit at position %d, want 18 to 22 digits", i+1)
+		}
+	}
+	return nil
+}
+
+// RedactICCID masks all but the last four characters of an ICCID, e.g.
+// "…5678". It is what the SDK puts in errors and log lines; use it in
+// yours.
+func RedactICCID(iccid string) string {
+	if len(iccid) <= 4 {
+		return strings.Repeat("*", len(iccid))
+	}
+	return "…" + iccid[len(iccid)-4:]
+}
+
+// redactDigits masks every run of 12 or more digits in s (ICCIDs and
+// similar identifiers a server may echo in a message), keeping the last
+// four.
+func redactDigits(s string) string {
+	var b strings.Builder
+	changed := false
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j-i >= 12 {
+			if !changed {
+				b.Grow(len(s))
+				b.WriteString(s[:i])
+				changed = true
+			}
+			b.WriteString(RedactICCID(s[i:j]))
+			i = j
+			continue
+		}
+		if j == i {
+			j++
+		}
+		if changed {
+			b.WriteString(s[i:j])
+		}
+		i = j
+	}
+	if !changed {
+		return s
+	}
+	return b.String()
+}

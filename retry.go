@@ -1,0 +1,519 @@
+package travelroam
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Limits of the request path.
+const (
+	maxResponseBytes = 128 << 20 // a 50,000-bundle catalogue is about 40 MiB
+	backoffBase      = 500 * time.Millisecond
+	backoffCap       = 30 * time.Second
+	maxRetryAfter    = 60 * time.Second // a longer Retry-After is returned, not slept
+	maxPreSendResend = 2                // re-sends of a write that provably never left
+)
+
+// request is one API operation: what the single request path needs.
+type request struct {
+	method string
+	route  string     // from the route table, e.g. routeCatalogue
+	query  url.Values // nil for none
+	body   any        // marshalled to JSON; nil for none
+}
+
+// response is a complete, size-capped answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// callInfo travels in the request context so that CheckRetry and the
+// logging transport know which call an attempt belongs to.
+type callInfo struct {
+	route   string
+	attempt atomic.Int32
+}
+
+type callInfoKey struct{}
+
+// newHTTPRequest builds the request with the contract's headers. The body
+// is a []byte so that retries rewind it without data races.
+func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, []byte, error) {
+	var body []byte
+	if r.body != nil {
+		var err error
+		if body, err = json.Marshal(r.body); err != nil {
+			return nil, nil, fmt.Errorf("travelroam: encoding request: %w", err)
+		}
+	}
+	u := *c.baseURL
+	u.Path = strings.TrimRight(u.Path, "/") + r.route
+	u.RawPath = ""
+	if len(r.query) > 0 {
+		u.RawQuery = r.query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, fmt.Errorf("travelroam: building request: %w", err)
+	}
+	if body == nil {
+		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+	}
+	h := req.Header
+	h.Set("X-API-KEY", c.apiKey)
+	h.Set("Clientsecret", c.clientSecret)
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", c.userAgent)
+	return req, body, nil
+}
+
+// read performs a read with retries and decodes a 2xx answer with decode.
+// A body that cannot be read or decoded counts as a transient failure.
+func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) (T, error)) (T, error) {
+	var zero T
+	info := &callInfo{route: r.route}
+	ctx = context.WithValue(ctx, callInfoKey{}, info)
+	hreq, body, err := c.newHTTPRequest(ctx, r)
+	if err != nil {
+		return zero, err
+	}
+	rreq, err := retryablehttp.FromRequest(hreq)
+	if err != nil {
+		return zero, fmt.Errorf("travelroam: building request: %w", err)
+	}
+	if body != nil {
+		if err := rreq.SetBody(body); err != nil {
+			return zero, fmt.Errorf("travelroam: building request: %w", err)
+		}
+	}
+	var (
+		result  T
+		got     *response
+		handled *http.Response
+	)
+	rreq.SetResponseHandler(func(resp *http.Response) error {
+		handled = resp
+		got = nil
+		b, err := readCapped(resp.Body, maxResponseBytes)
+		resp.Body.Close()
+		resp.Body = http.NoBody
+		if err != nil {
+			return err
+		}
+		got = &response{status: resp.StatusCode, header: resp.Header, body: b}
+		if resp.StatusCode/100 != 2 {
+			return nil
+		}
+		v, err := decode(b)
+		if err != nil {
+			return &DecodeError{Method: r.method, Route: r.route, Err: err}
+		}
+		result = v
+		return nil
+	})
+	resp, err := c.retry.Do(rreq)
+	if resp != nil && resp != handled {
+		// Retries ran out, or CheckRetry stopped early: the body is unread.
+		b, rerr := readCapped(resp.Body, maxErrorBody)
+		resp.Body.Close()
+		if rerr == nil || errors.Is(rerr, ErrResponseTooLarge) {
+			got = &response{status: resp.StatusCode, header: resp.Header, body: b}
+		}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && (got == nil || got.status/100 != 2 || err != nil) {
+		return zero, fmt.Errorf("travelroam: %s %s: %w", r.method, r.route, ctxErr)
+	}
+	if got != nil && got.status/100 != 2 {
+		return zero, newAPIError(r, got)
+	}
+	if err != nil {
+		return zero, wrapTransportError(r, err)
+	}
+	if got == nil {
+		return zero, fmt.Errorf("travelroam: %s %s: no response", r.method, r.route)
+	}
+	return result, nil
+}
+
+// wrapTransportError strips the URL from a net/http error (it would be
+// repeated in every message) and names the operation.
+func wrapTransportError(r request, err error) error {
+	var de *DecodeError
+	if errors.As(err, &de) || errors.Is(err, ErrResponseTooLarge) {
+		if errors.Is(err, ErrResponseTooLarge) {
+			return fmt.Errorf("travelroam: %s %s: %w", r.method, r.route, ErrResponseTooLarge)
+		}
+		return de
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("travelroam: %s %s: %w", r.method, r.route, err)
+}
+
+// checkRetry is the read policy: retry transport errors, unreadable or
+// undecodable bodies, 408, 429, 500, 502, 503 and 504; never other 4xx.
+// A Retry-After above maxRetryAfter stops at once so that the caller gets
+// the typed error instead of a long sleep. A received 2xx is never dropped
+// because the context ended.
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return retryableError(err), nil
+	}
+	if resp == nil {
+		return false, nil
+	}
+	if !retryableStatus(resp.StatusCode) {
+		return false, nil
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > maxRetryAfter {
+		return false, nil
+	}
+	return true, nil
+}
+
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+func retryableError(err error) bool {
+	if errors.Is(err, ErrResponseTooLarge) {
+		return false
+	}
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		dnsErr   *net.DNSError
+	)
+	switch {
+	case errors.As(err, &unknown), errors.As(err, &hostname), errors.As(err, &invalid):
+		return false
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return false
+	}
+	msg := err.Error()
+	for _, s := range []string{"unsupported protocol scheme", "stopped after", "invalid header", "certificate"} {
+		if strings.Contains(msg, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// backoff returns the wait before retry number attempt+1: "equal jitter"
+// exponential backoff (d/2 + rand[0, d/2) with d = base·2^attempt, capped),
+// raised to the server's Retry-After when that is longer.
+func (c *Client) backoff(base, capDur time.Duration, attempt int, resp *http.Response) time.Duration {
+	d := base << min(attempt, 16)
+	if d <= 0 || d > capDur {
+		d = capDur
+	}
+	wait := d/2 + c.jitter(d/2)
+	if resp != nil {
+		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && ra > wait {
+			wait = min(ra, maxRetryAfter)
+		}
+	}
+	return wait
+}
+
+func randomJitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d)
+}
+
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date
+// (relative to now; a date in the past gives 0). ok is false for an absent
+// or unreadable value.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		if n > int64(365*24*time.Hour/time.Second) {
+			n = int64(365 * 24 * time.Hour / time.Second)
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	d := t.Sub(now)
+	if d < 0 {
+		d = 0
+	}
+	return d.Round(time.Second), true
+}
+
+func (c *Client) newRetryClient(maxRetries int) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   c.readHTTP,
+		Logger:       nil, // it would print URLs; the SDK logs through slog
+		RetryWaitMin: backoffBase,
+		RetryWaitMax: backoffCap,
+		RetryMax:     maxRetries,
+		CheckRetry:   checkRetry,
+		Backoff:      c.backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+}
+
+// readCapped reads at most limit bytes of r; more is ErrResponseTooLarge.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return b, err
+	}
+	if int64(len(b)) > limit {
+		return b[:limit], ErrResponseTooLarge
+	}
+	return b, nil
+}
+
+// newAPIError builds the error for a non-2xx answer.
+func newAPIError(r request, resp *response) *APIError {
+	body := resp.body
+	if len(body) > maxErrorBody {
+		body = body[:maxErrorBody]
+	}
+	e := &APIError{
+		StatusCode: resp.status,
+		Message:    errorMessage(body),
+		Body:       bytes.Clone(body),
+		Method:     r.method,
+		Route:      r.route,
+	}
+	if d, ok := parseRetryAfter(resp.header.Get("Retry-After"), time.Now()); ok {
+		e.RetryAfter = d
+	}
+	return e
+}
+
+// errorMessage finds the server's message in an error body: the
+// "message", "error", "msg" or "errors" field of a JSON object (a string,
+// a list of strings, or an object of lists as Laravel sends), or the body
+// itself when it is short plain text.
+func errorMessage(body []byte) string {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return ""
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err == nil {
+		for _, k := range []string{"message", "error", "msg", "errors"} {
+			if raw, ok := obj[k]; ok {
+				if s := flattenMessage(raw); s != "" {
+					return s
+				}
+			}
+		}
+		return ""
+	}
+	if body[0] == '<' || len(body) > 200 {
+		return "" // an HTML page from a proxy: keep it in Body only
+	}
+	return string(body)
+}
+
+func flattenMessage(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) == nil {
+		var parts []string
+		for _, item := range list {
+			if s := flattenMessage(item); s != "" {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, "; ")
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) == nil {
+		if m, ok := obj["message"]; ok {
+			return flattenMessage(m)
+		}
+		var parts []string
+		for k, v := range obj {
+			if s := flattenMessage(v); s != "" {
+				parts = append(parts, k+": "+s)
+			}
+		}
+		slices.Sort(parts)
+		return strings.Join(parts, "; ")
+	}
+	return ""
+}
+
+// writeOutcome is what [Client.write] learnt of a purchase or a revoke.
+type writeOutcome struct {
+	resp   *response
+	sentAt time.Time
+	// notSent is true when the request provably never reached the server
+	// (err is then the reason); otherwise an error means the outcome is
+	// unknown.
+	notSent bool
+	err     error
+}
+
+// write sends a purchase or a revoke. It re-sends only when an attempt
+// provably never left the client (a dial or DNS failure before any byte
+// was written), at most maxPreSendResend times, and never adds an
+// Idempotency-Key header (net/http would silently replay such a POST).
+func (c *Client) write(ctx context.Context, r request) writeOutcome {
+	info := &callInfo{route: r.route}
+	ctx = context.WithValue(ctx, callInfoKey{}, info)
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return writeOutcome{notSent: true, err: err}
+		}
+		var wrote atomic.Bool
+		tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteHeaders: func() { wrote.Store(true) },
+		})
+		req, _, err := c.newHTTPRequest(tctx, r)
+		if err != nil {
+			return writeOutcome{notSent: true, err: err}
+		}
+		sentAt := time.Now()
+		resp, err := c.writeHTTP.Do(req)
+		if err != nil {
+			if !wrote.Load() && provablyNotSent(err) {
+				if attempt < maxPreSendResend {
+					continue
+				}
+				return writeOutcome{notSent: true, sentAt: sentAt, err: unwrapURLError(err)}
+			}
+			return writeOutcome{sentAt: sentAt, err: unwrapURLError(err)}
+		}
+		limit := int64(maxResponseBytes)
+		if resp.StatusCode/100 != 2 {
+			limit = maxErrorBody
+		}
+		b, rerr := readCapped(resp.Body, limit)
+		resp.Body.Close()
+		out := writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}}
+		if rerr != nil && !(errors.Is(rerr, ErrResponseTooLarge) && resp.StatusCode/100 != 2) {
+			out.err = rerr
+		}
+		return out
+	}
+}
+
+// provablyNotSent reports whether err shows that no connection to the
+// server was made: a failed dial or DNS lookup. A custom RoundTripper's
+// errors never qualify, so an unknown case is treated as "maybe sent".
+func provablyNotSent(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// loggingTransport logs each attempt at debug level with the method, the
+// route template, the status, the attempt number and the duration. It
+// never logs URLs, headers or bodies.
+type loggingTransport struct {
+	base   http.RoundTripper
+	logger *slog.Logger
+}
+
+func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	route, attempt := "", int32(0)
+	if info, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok {
+		route, attempt = info.route, info.attempt.Add(1)
+	}
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	attrs := []slog.Attr{
+		slog.String("method", req.Method),
+		slog.String("route", route),
+		slog.Int("attempt", int(attempt)),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", errorClass(err)))
+	} else {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+	}
+	t.logger.LogAttrs(req.Context(), slog.LevelDebug, "travelroam: request", attrs...)
+	return resp, err
+}
+
+// CloseIdleConnections closes the idle connections of the wrapped
+// transport.
+func (t *loggingTransport) CloseIdleConnections() {
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// errorClass names a transport error without its text (which may carry
+// the URL).
+func errorClass(err error) string {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case provablyNotSent(err):
+		return "dial failed"
+	}
+	return "transport error"
+}
