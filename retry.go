@@ -299,6 +299,21 @@ func (c *Client) newRetryClient(maxRetries int) *retryablehttp.Client {
 	}
 }
 
+// sleepCtx waits for d or until ctx ends, whichever is first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // readCapped reads at most limit bytes of r; more is ErrResponseTooLarge.
 func readCapped(r io.Reader, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
@@ -423,6 +438,9 @@ func (c *Client) write(ctx context.Context, r request) writeOutcome {
 		if err != nil {
 			if !wrote.Load() && provablyNotSent(err) {
 				if attempt < maxPreSendResend {
+					if err := sleepCtx(ctx, backoffBase<<attempt); err != nil {
+						return writeOutcome{notSent: true, err: err}
+					}
 					continue
 				}
 				return writeOutcome{notSent: true, sentAt: sentAt, err: unwrapURLError(err)}

@@ -1,0 +1,296 @@
+package travelroam
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// OrderType is the "orderType" of a purchase. Only [OrderTypeCountry] is
+// known to work; other values are passed through as given.
+type OrderType string
+
+// OrderTypeCountry is the order type Travel Roam's own integrations send,
+// for new eSIMs and top-ups alike. It is the default.
+const OrderTypeCountry OrderType = "COUNTRY"
+
+// OrderRequest describes one purchase: a new eSIM with BundleName applied,
+// or, when ICCID is set, a top-up of that eSIM with BundleName.
+type OrderRequest struct {
+	// BundleName is the bundle's Name from the catalogue (case-sensitive).
+	BundleName string
+	// ICCID, when set, makes the order a top-up of that eSIM. The bundle
+	// must come from the same country and network provider as the eSIM.
+	ICCID string
+	// OrderType defaults to OrderTypeCountry.
+	OrderType OrderType
+}
+
+// Order is Travel Roam's answer to a purchase.
+type Order struct {
+	// Reference is the orderReference: pass it to
+	// [Client.WaitForAssignments] to get the installation data.
+	Reference string
+	// Status is the order status as sent, e.g. "completed".
+	Status string
+	// StatusMessage is the server's description of the status.
+	StatusMessage string
+	// Total is what the order cost, taken from the wallet.
+	Total Amount
+	// Currency is the ISO 4217 code of Total, e.g. "USD".
+	Currency string
+	// CreatedAt is when the order was created, zero if not sent.
+	CreatedAt time.Time
+	// Assigned reports whether the bundle was assigned to an eSIM.
+	Assigned bool
+	// Lines are the order lines, usually one.
+	Lines []OrderLine
+}
+
+// ICCIDs returns the ICCIDs of the eSIMs the order went to, in order and
+// without repeats. It may be empty right after purchase: the installation
+// data comes from [Client.WaitForAssignments].
+func (o *Order) ICCIDs() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, l := range o.Lines {
+		for _, id := range l.ICCIDs {
+			add(id)
+		}
+		for _, e := range l.ESIMs {
+			add(e.ICCID)
+		}
+	}
+	return out
+}
+
+// OrderLine is one line of an [Order].
+type OrderLine struct {
+	// Type is the kind of item, e.g. "bundle".
+	Type string `json:"type"`
+	// Item is the bundle name.
+	Item string `json:"item"`
+	// Quantity is how many were bought, normally 1.
+	Quantity int `json:"quantity"`
+	// SubTotal and PricePerUnit are exact amounts in the order's currency.
+	SubTotal     Amount `json:"subTotal"`
+	PricePerUnit Amount `json:"pricePerUnit"`
+	// ICCIDs are the eSIMs the bundle went to.
+	ICCIDs []string `json:"iccids"`
+	// ESIMs are the eSIMs with whatever installation data was ready.
+	ESIMs []OrderESIM `json:"esims"`
+	// AllowReassign is sent by some API versions.
+	AllowReassign bool `json:"allowReassign"`
+}
+
+// OrderESIM is an eSIM named in an [OrderLine]. MatchingID is secret
+// activation data: do not log it.
+type OrderESIM struct {
+	ICCID       string `json:"iccid"`
+	MatchingID  string `json:"matchingId"`
+	SMDPAddress string `json:"smdpAddress"`
+}
+
+type processOrderBody struct {
+	BundleName string    `json:"bundleName"`
+	OrderType  OrderType `json:"orderType"`
+	ICCID      string    `json:"iccid,omitempty"`
+}
+
+const opProcessOrder = "process order"
+
+// ProcessOrder buys a new eSIM (req.ICCID empty) or tops up an eSIM
+// (req.ICCID set) with req.BundleName. Real money moves: the price is
+// taken from the wallet of the Client's environment.
+//
+// Purchases through one Client run one at a time, and each starts at
+// least the purchase interval (5 s by default, see [WithPurchaseInterval])
+// after the previous one ended; the wait honours ctx. If several
+// processes share one API key, they need a lock of their own.
+//
+// The SDK never re-sends a purchase whose bytes may have reached the
+// server; it re-sends (at most twice) only when the connection provably
+// failed before anything was sent. The errors to expect:
+//   - [*ValidationError] (ErrInvalidInput): nothing was sent.
+//   - [*APIError] matching [ErrUnavailable] (503) or [ErrRateLimited]
+//     (429): the order was not processed; try again after RetryAfter.
+//   - other [*APIError] (4xx): refused, e.g. unknown bundle, insufficient
+//     balance or an incompatible top-up.
+//   - [*OutcomeUnknownError] (ErrOutcomeUnknown): the order may or may not
+//     exist (timeout or reset after sending, 500/502/504, an unreadable
+//     answer, ctx ending while the request was out). Read its doc before
+//     buying again.
+//   - a context error without ErrOutcomeUnknown: ctx ended before anything
+//     was sent.
+//
+// On success, pass Order.Reference to [Client.WaitForAssignments].
+func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, error) {
+	body, err := req.body()
+	if err != nil {
+		return nil, err
+	}
+	release, err := c.acquirePurchase(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("travelroam: %s: nothing sent: %w", opProcessOrder, err)
+	}
+	out := c.write(ctx, request{method: http.MethodPost, route: routeProcessOrders, body: body})
+	release()
+
+	unknown := func(cause error) error {
+		return &OutcomeUnknownError{Op: opProcessOrder, BundleName: req.BundleName, ICCID: req.ICCID, SentAt: out.sentAt, Err: cause}
+	}
+	switch {
+	case out.err != nil && out.notSent:
+		return nil, fmt.Errorf("travelroam: %s: nothing sent: %w", opProcessOrder, out.err)
+	case out.err != nil:
+		return nil, unknown(out.err)
+	}
+	r := request{method: http.MethodPost, route: routeProcessOrders}
+	switch status := out.resp.status; {
+	case status/100 == 2:
+		order, err := decodeOrder(out.resp.body)
+		if err != nil {
+			return nil, unknown(&DecodeError{Method: r.method, Route: r.route, Err: err})
+		}
+		return order, nil
+	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
+		return nil, newAPIError(r, out.resp)
+	case status >= 500 || status == http.StatusRequestTimeout:
+		return nil, unknown(newAPIError(r, out.resp))
+	default:
+		return nil, newAPIError(r, out.resp)
+	}
+}
+
+func (req OrderRequest) body() (processOrderBody, error) {
+	name := strings.TrimSpace(req.BundleName)
+	if name == "" {
+		return processOrderBody{}, invalid(opProcessOrder, "BundleName", "empty: pass a bundle Name from the catalogue")
+	}
+	if name != req.BundleName {
+		return processOrderBody{}, invalid(opProcessOrder, "BundleName", "has leading or trailing spaces; bundle names are exact")
+	}
+	if req.ICCID != "" {
+		if err := checkICCID(opProcessOrder, req.ICCID); err != nil {
+			return processOrderBody{}, err
+		}
+	}
+	t := req.OrderType
+	if t == "" {
+		t = OrderTypeCountry
+	}
+	return processOrderBody{BundleName: req.BundleName, OrderType: t, ICCID: req.ICCID}, nil
+}
+
+// acquirePurchase waits for this Client's purchase slot and for the
+// purchase interval since the previous purchase ended. release records the
+// end of this purchase and frees the slot.
+func (c *Client) acquirePurchase(ctx context.Context) (release func(), err error) {
+	select {
+	case c.purchaseGate <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if !c.lastPurchaseEnd.IsZero() {
+		if err := sleepCtx(ctx, time.Until(c.lastPurchaseEnd.Add(c.purchaseInterval))); err != nil {
+			<-c.purchaseGate
+			return nil, err
+		}
+	}
+	return func() {
+		c.lastPurchaseEnd = time.Now()
+		<-c.purchaseGate
+	}, nil
+}
+
+// wireOrder is the processorders answer: eSIM Go's transaction order,
+// possibly wrapped in "data" or "order".
+type wireOrder struct {
+	Order          json.RawMessage `json:"order"`
+	Data           json.RawMessage `json:"data"`
+	Total          Amount          `json:"total"`
+	Currency       string          `json:"currency"`
+	Status         string          `json:"status"`
+	StatusMessage  string          `json:"statusMessage"`
+	OrderReference json.RawMessage `json:"orderReference"`
+	CreatedDate    string          `json:"createdDate"`
+	Assigned       bool            `json:"assigned"`
+}
+
+// decodeOrder finds the order and its orderReference at the top level,
+// under "data" or under "order". An answer without a reference is an
+// error: the order could not be followed up.
+func decodeOrder(b []byte) (*Order, error) {
+	for depth := 0; depth < 3; depth++ {
+		var w wireOrder
+		if err := json.Unmarshal(b, &w); err != nil {
+			return nil, err
+		}
+		if ref := rawString(w.OrderReference); ref != "" {
+			return w.toOrder(ref)
+		}
+		switch {
+		case isJSONObject(w.Data):
+			b = w.Data
+		case isJSONObject(w.Order):
+			b = w.Order
+		default:
+			return nil, errors.New("no orderReference in the answer")
+		}
+	}
+	return nil, errors.New("no orderReference in the answer")
+}
+
+func (w *wireOrder) toOrder(ref string) (*Order, error) {
+	o := &Order{
+		Reference:     ref,
+		Status:        w.Status,
+		StatusMessage: w.StatusMessage,
+		Total:         w.Total,
+		Currency:      w.Currency,
+		Assigned:      w.Assigned,
+	}
+	if t, err := time.Parse(time.RFC3339Nano, w.CreatedDate); err == nil {
+		o.CreatedAt = t
+	}
+	switch trimmed := bytes.TrimSpace(w.Order); {
+	case len(trimmed) > 0 && trimmed[0] == '[':
+		if err := json.Unmarshal(trimmed, &o.Lines); err != nil {
+			return nil, fmt.Errorf("order lines: %w", err)
+		}
+	}
+	return o, nil
+}
+
+// rawString returns a JSON string's value, or a JSON number's digits.
+func rawString(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return strings.TrimSpace(s)
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+func isJSONObject(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '{'
+}

@@ -1,0 +1,392 @@
+package travelroam
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/require"
+)
+
+const processOrdersURL = testBaseURL + "/processorders"
+
+func TestProcessOrderNewESIM(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, processOrdersURL, func(req *http.Request) (*http.Response, error) {
+		requireContractHeaders(t, req)
+		requireJSONBody(t, req, map[string]any{"bundleName": "esim_1GB_7D_TR_V2", "orderType": "COUNTRY"})
+		return fixtureResponder(t, 200, "order_completed.json")(req)
+	})
+	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.NoError(t, err)
+	require.Equal(t, "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10", order.Reference)
+	require.Equal(t, "completed", order.Status)
+	require.Equal(t, "1.85", order.Total.String())
+	require.Equal(t, "USD", order.Currency)
+	require.True(t, order.Assigned)
+	require.Equal(t, time.Date(2025, 3, 4, 9, 12, 33, 481213000, time.UTC), order.CreatedAt)
+	require.Len(t, order.Lines, 1)
+	require.Equal(t, "esim_1GB_7D_TR_V2", order.Lines[0].Item)
+	require.Equal(t, "1.85", order.Lines[0].PricePerUnit.String())
+	require.Equal(t, []string{testICCID}, order.ICCIDs())
+}
+
+func TestProcessOrderTopUpAndShapes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		fixture, ref, total string
+	}{
+		{"order_completed.json", "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10", "1.85"},
+		{"order_data_wrapper.json", "0b7c1f3e-1111-4a2b-9c3d-5e6f7a8b9c0d", "1.85"},
+		{"order_nested.json", "9a8b7c6d-2222-4e5f-8a9b-0c1d2e3f4a5b", "12.5"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t)
+			mt.RegisterResponder(http.MethodPost, processOrdersURL, func(req *http.Request) (*http.Response, error) {
+				requireContractHeaders(t, req)
+				requireJSONBody(t, req, map[string]any{"bundleName": "esim_1GB_7D_TR_V2", "orderType": "COUNTRY", "iccid": testICCID})
+				return fixtureResponder(t, 200, tc.fixture)(req)
+			})
+			order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: testICCID})
+			require.NoError(t, err)
+			require.Equal(t, tc.ref, order.Reference)
+			require.Equal(t, tc.total, order.Total.String())
+		})
+	}
+}
+
+func TestProcessOrderValidation(t *testing.T) {
+	t.Parallel()
+	for name, req := range map[string]OrderRequest{
+		"empty bundle":    {},
+		"blank bundle":    {BundleName: "  "},
+		"padded bundle":   {BundleName: " esim_1GB_7D_TR_V2"},
+		"short ICCID":     {BundleName: "b", ICCID: "8944"},
+		"non-digit ICCID": {BundleName: "b", ICCID: "89445385320123456X8"},
+		"long ICCID":      {BundleName: "b", ICCID: "894453853201234567890123"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t)
+			_, err := c.ProcessOrder(t.Context(), req)
+			require.ErrorIs(t, err, ErrInvalidInput)
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Zero(t, mt.GetTotalCallCount(), "nothing may be sent")
+		})
+	}
+}
+
+// TestProcessOrderAmbiguousAnswers: every answer that leaves the outcome
+// open gives ErrOutcomeUnknown after exactly one POST.
+func TestProcessOrderAmbiguousAnswers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"500", 500, `{"message":"Internal error"}`},
+		{"502 html", 502, `<html><body>Bad gateway</body></html>`},
+		{"504", 504, ``},
+		{"garbage 200", 200, `{"order": [`},
+		{"200 without reference", 200, string(fixture(t, "order_no_reference.json"))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t)
+			mt.RegisterResponder(http.MethodPost, processOrdersURL, httpmock.NewStringResponder(tc.status, tc.body))
+			before := time.Now()
+			_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: testICCID})
+			require.ErrorIs(t, err, ErrOutcomeUnknown)
+			var ou *OutcomeUnknownError
+			require.ErrorAs(t, err, &ou)
+			require.Equal(t, "esim_1GB_7D_TR_V2", ou.BundleName)
+			require.Equal(t, testICCID, ou.ICCID)
+			require.False(t, ou.SentAt.Before(before))
+			require.NotContains(t, err.Error(), testICCID)
+			require.Contains(t, err.Error(), "…5678")
+			require.Equal(t, 1, mt.GetTotalCallCount())
+			if tc.status != 200 {
+				var ae *APIError
+				require.ErrorAs(t, err, &ae, "the server's answer stays reachable")
+				require.Equal(t, tc.status, ae.StatusCode)
+			}
+		})
+	}
+}
+
+func TestProcessOrderNotProcessed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status   int
+		sentinel error
+	}{{503, ErrUnavailable}, {429, ErrRateLimited}} {
+		c, mt := newMockClient(t)
+		mt.RegisterResponder(http.MethodPost, processOrdersURL,
+			httpmock.NewStringResponder(tc.status, `{"message":"Service unavailable"}`).HeaderSet(http.Header{"Retry-After": {"120"}}))
+		_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		require.ErrorIs(t, err, tc.sentinel)
+		require.NotErrorIs(t, err, ErrOutcomeUnknown)
+		var ae *APIError
+		require.ErrorAs(t, err, &ae)
+		require.Equal(t, 2*time.Minute, ae.RetryAfter)
+		require.Equal(t, "Service unavailable", ae.Message)
+		require.Equal(t, 1, mt.GetTotalCallCount(), "a 503 purchase is never re-sent by the SDK")
+	}
+}
+
+func TestProcessOrderRefused(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, processOrdersURL, httpmock.NewStringResponder(400, `{"message":"Insufficient balance"}`))
+	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, "Insufficient balance", ae.Message)
+	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+// orderServer is a real loopback server that counts purchase POSTs whose
+// body it read, then behaves as after says.
+func orderServer(t *testing.T, after func(w http.ResponseWriter, r *http.Request)) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			return
+		}
+		posts.Add(1)
+		after(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &posts
+}
+
+func realClient(t *testing.T, srv *httptest.Server, hc *http.Client) *Client {
+	t.Helper()
+	if hc == nil {
+		hc = srv.Client()
+	}
+	c, err := NewClient(testAPIKey, testSecret, WithBaseURL(srv.URL+"/api/whitelabel"), WithHTTPClient(hc), WithPurchaseInterval(0))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+func TestProcessOrderResetAfterBodyRead(t *testing.T) {
+	t.Parallel()
+	srv, posts := orderServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.(*net.TCPConn).SetLinger(0) // RST, not FIN
+			conn.Close()
+		}
+	})
+	c := realClient(t, srv, nil)
+	// Warm a keep-alive connection first, so that the purchase goes out on
+	// a reused one: the case where net/http could replay a request.
+	for range 3 {
+		_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		require.ErrorIs(t, err, ErrOutcomeUnknown)
+	}
+	require.Equal(t, int32(3), posts.Load(), "exactly one POST per call")
+}
+
+func TestProcessOrderTimeoutAfterSending(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv, posts := orderServer(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(release)
+	hc := srv.Client()
+	hc.Timeout = 100 * time.Millisecond
+	c := realClient(t, srv, hc)
+	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	var netErr net.Error
+	require.ErrorAs(t, err, &netErr)
+	require.True(t, netErr.Timeout())
+	require.Equal(t, int32(1), posts.Load())
+}
+
+func TestProcessOrderContextEndsWhileOut(t *testing.T) {
+	t.Parallel()
+	srv, posts := orderServer(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	c := realClient(t, srv, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.ProcessOrder(ctx, OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Equal(t, int32(1), posts.Load())
+}
+
+// refusingDialer fails the first n dials with "connection refused" before
+// dialing for real.
+func refusingDialer(n int32) (func(ctx context.Context, network, addr string) (net.Conn, error), *atomic.Int32) {
+	var dials atomic.Int32
+	var d net.Dialer
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if dials.Add(1) <= n {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+		}
+		return d.DialContext(ctx, network, addr)
+	}, &dials
+}
+
+func TestProcessOrderDialRefusedThenSuccess(t *testing.T) {
+	t.Parallel()
+	srv, posts := orderServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write(fixture(t, "order_completed.json"))
+	})
+	dial, dials := refusingDialer(1)
+	c := realClient(t, srv, &http.Client{Transport: &http.Transport{DialContext: dial}})
+	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.NoError(t, err)
+	require.NotEmpty(t, order.Reference)
+	require.Equal(t, int32(2), dials.Load())
+	require.Equal(t, int32(1), posts.Load(), "one order")
+}
+
+func TestProcessOrderDialRefusedGivesUp(t *testing.T) {
+	t.Parallel()
+	srv, posts := orderServer(t, func(w http.ResponseWriter, r *http.Request) {})
+	dial, dials := refusingDialer(100)
+	c := realClient(t, srv, &http.Client{Transport: &http.Transport{DialContext: dial}})
+	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.Error(t, err)
+	require.NotErrorIs(t, err, ErrOutcomeUnknown, "nothing was sent: the outcome is known")
+	require.ErrorIs(t, err, syscall.ECONNREFUSED)
+	require.Equal(t, int32(1+maxPreSendResend), dials.Load())
+	require.Zero(t, posts.Load())
+}
+
+// TestProcessOrderPacing: two purchases through one Client start at least
+// the purchase interval after the previous one ended, in virtual time.
+func TestProcessOrderPacing(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, mt := newMockClient(t, WithPurchaseInterval(5*time.Second))
+		start := time.Now()
+		var arrivals []time.Duration
+		mt.RegisterResponder(http.MethodPost, processOrdersURL, func(req *http.Request) (*http.Response, error) {
+			arrivals = append(arrivals, time.Since(start))
+			time.Sleep(time.Second) // the server takes a second to answer
+			return httpmock.NewBytesResponse(200, fixture(t, "order_completed.json")), nil
+		})
+		for range 2 {
+			_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+			require.NoError(t, err)
+		}
+		require.Equal(t, []time.Duration{0, 6 * time.Second}, arrivals, "1 s answer + 5 s interval")
+	})
+}
+
+func TestProcessOrderConcurrentSerialised(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, mt := newMockClient(t, WithPurchaseInterval(5*time.Second))
+		var (
+			mu       sync.Mutex
+			starts   []time.Time
+			ends     []time.Time
+			inFlight atomic.Int32
+			maxIn    atomic.Int32
+		)
+		mt.RegisterResponder(http.MethodPost, processOrdersURL, func(req *http.Request) (*http.Response, error) {
+			n := inFlight.Add(1)
+			maxIn.Store(max(maxIn.Load(), n))
+			mu.Lock()
+			starts = append(starts, time.Now())
+			mu.Unlock()
+			time.Sleep(500 * time.Millisecond)
+			mu.Lock()
+			ends = append(ends, time.Now())
+			mu.Unlock()
+			inFlight.Add(-1)
+			return httpmock.NewBytesResponse(200, fixture(t, "order_completed.json")), nil
+		})
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+				require.NoError(t, err)
+			})
+		}
+		wg.Wait()
+		require.Equal(t, int32(1), maxIn.Load(), "one purchase in flight")
+		require.Len(t, starts, 10)
+		for i := 1; i < len(starts); i++ {
+			require.GreaterOrEqual(t, starts[i].Sub(ends[i-1]), 5*time.Second)
+		}
+	})
+}
+
+func TestProcessOrderCancelWhilePacing(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, mt := newMockClient(t, WithPurchaseInterval(10*time.Second))
+		mt.RegisterResponder(http.MethodPost, processOrdersURL, fixtureResponder(t, 200, "order_completed.json"))
+		_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(3*time.Second, cancel)
+		start := time.Now()
+		_, err = c.ProcessOrder(ctx, OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		require.ErrorIs(t, err, context.Canceled)
+		require.NotErrorIs(t, err, ErrOutcomeUnknown, "nothing was sent")
+		require.Equal(t, 3*time.Second, time.Since(start))
+		require.Equal(t, 1, mt.GetTotalCallCount())
+		// The slot is free again: a purchase after the interval goes out.
+		time.Sleep(10 * time.Second)
+		_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		require.NoError(t, err)
+		require.Equal(t, 2, mt.GetTotalCallCount())
+	})
+}
+
+func TestPurchaseIntervalRefusedForTravelRoam(t *testing.T) {
+	t.Parallel()
+	_, err := NewClient(testAPIKey, testSecret, WithPurchaseInterval(time.Second))
+	require.Error(t, err)
+	_, err = NewClient(testAPIKey, testSecret, WithEnvironment(Live), WithPurchaseInterval(4*time.Second))
+	require.Error(t, err)
+	_, err = NewClient(testAPIKey, testSecret, WithBaseURL("https://eu.travelroam.com/api/whitelabel"), WithPurchaseInterval(0))
+	require.Error(t, err)
+	c, err := NewClient(testAPIKey, testSecret, WithPurchaseInterval(7*time.Second))
+	require.NoError(t, err)
+	require.Equal(t, 7*time.Second, c.purchaseInterval)
+	c, err = NewClient(testAPIKey, testSecret, WithBaseURL("http://127.0.0.1:9/api"), WithPurchaseInterval(0))
+	require.NoError(t, err)
+	require.Zero(t, c.purchaseInterval)
+}
+
+func TestDecodeOrderErrors(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{`[]`, `{}`, `{"data": {"data": {"data": {}}}}`, `{"orderReference": null}`, `{"orderReference": "x", "order": [1]}`} {
+		_, err := decodeOrder([]byte(in))
+		require.Error(t, err, in)
+	}
+	o, err := decodeOrder([]byte(`{"orderReference": 12345}`))
+	require.NoError(t, err)
+	require.Equal(t, "12345", o.Reference)
+	require.False(t, errors.Is(err, ErrOutcomeUnknown))
+}
