@@ -146,7 +146,8 @@ func (e ESIM) LogValue() slog.Value {
 // it; Travel Roam asks not to poll it or store the result.
 //
 // An unknown ICCID, or one that is not yours, gives an error matching
-// [ErrNotFound] (a 400 or 404) or [ErrUnauthorized] (a 403).
+// [ErrNotFound] (a 404, a 400 saying "not found", or a 200 without an
+// eSIM) or [ErrUnauthorized] (a 403).
 func (c *Client) ESIM(ctx context.Context, iccid string) (*ESIM, error) {
 	if err := checkICCID("eSIM details", iccid); err != nil {
 		return nil, err

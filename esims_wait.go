@@ -108,13 +108,13 @@ func (p *poller) run(ctx context.Context) ([]Assignment, error) {
 			return list, nil
 		case ctx.Err() != nil:
 			return nil, p.canceled(ctx)
-		case rctx.Err() != nil:
-			return nil, p.pending(attempt, start, err)
 		case !pollNotReady(err):
 			return nil, err
+		case rctx.Err() != nil: // the request was cut at the deadline
+			return nil, p.pending(attempt, start, err)
 		}
 		delay := pollDelay(attempt, err)
-		if time.Now().Add(delay).After(deadline) {
+		if !time.Now().Add(delay).Before(deadline) { // polls start before the deadline
 			return nil, p.pending(attempt, start, err)
 		}
 		p.notify(attempt, delay)

@@ -404,6 +404,19 @@ func TestWaitForAssignmentsHungServer(t *testing.T) {
 	})
 }
 
+// TestWaitForAssignmentsNoPollAtDeadline: a poll that would fall exactly
+// on the deadline is not made.
+func TestWaitForAssignmentsNoPollAtDeadline(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, mt := newMockClient(t)
+		srv := newPollServer(t, mt, func(int, time.Duration) (*http.Response, error) { return notReady(t) })
+		_, err := c.WaitForAssignments(t.Context(), testOrderRef, WithMaxWait(20*time.Second))
+		require.ErrorIs(t, err, ErrAssignmentsPending)
+		require.Equal(t, schedule(4), srv.requests(), "no poll at 20 s")
+	})
+}
+
 func TestWaitForAssignmentsInvalidMaxWait(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)
