@@ -38,6 +38,9 @@ type request struct {
 	route  string     // from the route table, e.g. routeCatalogue
 	query  url.Values // nil for none
 	body   any        // marshalled to JSON; nil for none
+	// retry, when set, replaces the client's read retry policy for this
+	// one call (polling sends single attempts); nil for the default.
+	retry *retryablehttp.Client
 }
 
 // response is a complete, size-capped answer.
@@ -132,7 +135,11 @@ func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) 
 		result = v
 		return nil
 	})
-	resp, err := c.retry.Do(rreq)
+	rc := c.retry
+	if r.retry != nil {
+		rc = r.retry
+	}
+	resp, err := rc.Do(rreq)
 	if resp != nil && resp != handled {
 		// Retries ran out, or CheckRetry stopped early: the body is unread.
 		b, rerr := readCapped(resp.Body, maxErrorBody)

@@ -1,0 +1,155 @@
+package travelroam
+
+import (
+	"net/url"
+	"strings"
+)
+
+// appleInstallBase is Apple's universal link for installing an eSIM on an
+// iPhone (iOS 17.4 and later) from its activation code.
+const appleInstallBase = "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata="
+
+// ActivationCode is an eSIM activation code as defined by GSMA SGP.22
+// §4.1: what a QR code for an eSIM contains, e.g.
+// "LPA:1$rsp.truphone.com$K2-1Z8QAB-3XYV7P".
+//
+// An activation code is a secret, like a password: whoever has it can
+// install the eSIM. The SDK never puts one in an error or a log line; do
+// not log [ActivationCode.String] either.
+//
+// For manual entry on a phone, the SM-DP+ address is SMDPAddress and the
+// activation code is MatchingID.
+type ActivationCode struct {
+	// SMDPAddress is the SM-DP+ server's address, a host name such as
+	// "rsp.truphone.com" (String drops any scheme and path).
+	SMDPAddress string
+	// MatchingID is the activation code token.
+	MatchingID string
+	// OID is the SM-DP+ server's object identifier; usually empty.
+	OID string
+	// ConfirmationRequired is true when the user must also type a
+	// confirmation code (which is never part of the activation code).
+	ConfirmationRequired bool
+}
+
+// String returns the activation code in SGP.22 form,
+// "LPA:1$<SM-DP+ address>$<matching ID>", followed by "$<OID>" and
+// "$1" only when OID is set or a confirmation code is required. This is
+// the text to put in a QR code (see package qr).
+func (a ActivationCode) String() string {
+	var b strings.Builder
+	b.WriteString("LPA:1$")
+	b.WriteString(smdpHost(a.SMDPAddress))
+	b.WriteByte('$')
+	b.WriteString(a.MatchingID)
+	if a.OID != "" || a.ConfirmationRequired {
+		b.WriteByte('$')
+		b.WriteString(a.OID)
+	}
+	if a.ConfirmationRequired {
+		b.WriteString("$1")
+	}
+	return b.String()
+}
+
+// AppleInstallURL returns Apple's one-tap installation link for the
+// activation code (iOS 17.4 and later): opened on the iPhone, it starts
+// the eSIM installation. Like the code itself, it is a secret.
+func (a ActivationCode) AppleInstallURL() string {
+	return appleInstallBase + url.QueryEscape(a.String())
+}
+
+// ParseActivationCode parses an activation code in SGP.22 form:
+// "LPA:1$<SM-DP+ address>$<matching ID>[$<OID>[$1]]". The "LPA:" prefix
+// is optional and matched without regard to case; the version must be 1;
+// the address must not be empty (a scheme and path are dropped); the
+// matching ID may be empty, as SGP.22 allows; the OID, when present, is
+// digits and dots; the last field, when present, must be "1". No field may
+// contain "$", spaces or control characters.
+//
+// Errors match [ErrInvalidInput] and never quote the input.
+func ParseActivationCode(s string) (ActivationCode, error) {
+	const op, field = "parse activation code", "activation code"
+	s = strings.TrimSpace(s)
+	if len(s) >= 4 && strings.EqualFold(s[:4], "LPA:") {
+		s = s[4:]
+	}
+	if len(s) > 1024 {
+		return ActivationCode{}, invalid(op, field, "longer than 1024 characters")
+	}
+	fields := strings.Split(s, "$")
+	switch {
+	case len(fields) < 3:
+		return ActivationCode{}, invalid(op, field, `want "LPA:1$<SM-DP+ address>$<matching ID>", got %d "$"-separated fields`, len(fields))
+	case len(fields) > 5:
+		return ActivationCode{}, invalid(op, field, `has %d "$"-separated fields, at most 5 allowed (is there a "$" inside a field?)`, len(fields))
+	case fields[0] != "1":
+		return ActivationCode{}, invalid(op, field, "unsupported format version: want 1")
+	}
+	ac := ActivationCode{SMDPAddress: smdpHost(fields[1]), MatchingID: fields[2]}
+	if len(fields) >= 4 {
+		ac.OID = fields[3]
+	}
+	if len(fields) == 5 {
+		if fields[4] != "1" {
+			return ActivationCode{}, invalid(op, field, `confirmation code flag must be "1" when present`)
+		}
+		ac.ConfirmationRequired = true
+	}
+	if err := ac.check(op, false); err != nil {
+		return ActivationCode{}, err
+	}
+	return ac, nil
+}
+
+// newActivationCode builds the code of an eSIM from the server's data.
+func newActivationCode(smdpAddress, matchingID string) (ActivationCode, error) {
+	ac := ActivationCode{SMDPAddress: smdpHost(smdpAddress), MatchingID: strings.TrimSpace(matchingID)}
+	if err := ac.check("activation code", true); err != nil {
+		return ActivationCode{}, err
+	}
+	return ac, nil
+}
+
+// check validates the fields without quoting them.
+func (a ActivationCode) check(op string, needMatchingID bool) error {
+	switch {
+	case a.SMDPAddress == "":
+		return invalid(op, "SM-DP+ address", "empty")
+	case !plainField(a.SMDPAddress):
+		return invalid(op, "SM-DP+ address", `contains "$", a space or a control character`)
+	case needMatchingID && a.MatchingID == "":
+		return invalid(op, "matching ID", "empty")
+	case !plainField(a.MatchingID):
+		return invalid(op, "matching ID", `contains "$", a space or a control character`)
+	case strings.Trim(a.OID, "0123456789.") != "":
+		return invalid(op, "OID", "must be digits and dots")
+	}
+	return nil
+}
+
+func plainField(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f || c == '$' {
+			return false
+		}
+	}
+	return true
+}
+
+// smdpHost reduces an SM-DP+ address to its host: it drops spaces
+// around it, an http:// or https:// scheme, and any path, query or
+// fragment.
+func smdpHost(addr string) string {
+	s := strings.TrimSpace(addr)
+	for _, scheme := range [...]string{"https://", "http://"} {
+		if len(s) >= len(scheme) && strings.EqualFold(s[:len(scheme)], scheme) {
+			s = s[len(scheme):]
+			break
+		}
+	}
+	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,279 @@
+package travelroam
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ProfileStatus is the state of an eSIM profile as Travel Roam reports it,
+// e.g. [ProfileReleased] before the traveller installs it. Known values are
+// normalised to the constants below whatever their case; a value the SDK
+// does not know is kept as sent.
+type ProfileStatus string
+
+// Profile states, as documented by eSIM Go (whose answers Travel Roam
+// passes through).
+const (
+	// ProfileReleased: ready to install, not installed. If the eSIM has a
+	// first installation time, it was installed and later removed.
+	ProfileReleased ProfileStatus = "Released"
+	// ProfileDownloaded: downloaded to a device, not yet installed.
+	ProfileDownloaded ProfileStatus = "Downloaded"
+	// ProfileInstalled: installed on a device.
+	ProfileInstalled ProfileStatus = "Installed"
+	// ProfileEnabled: installed and switched on.
+	ProfileEnabled ProfileStatus = "Enabled"
+	// ProfileDisabled: installed and switched off.
+	ProfileDisabled ProfileStatus = "Disabled"
+	// ProfileDeleted: deleted from the device.
+	ProfileDeleted ProfileStatus = "Deleted"
+	// ProfileConfirmed: reserved for download.
+	ProfileConfirmed ProfileStatus = "Confirmed"
+	// ProfileUnavailable: withdrawn; the eSIM must be reissued.
+	ProfileUnavailable ProfileStatus = "Unavailable"
+	// ProfileError: installation failed repeatedly.
+	ProfileError ProfileStatus = "Error"
+)
+
+var knownProfileStatuses = [...]ProfileStatus{
+	ProfileReleased, ProfileDownloaded, ProfileInstalled, ProfileEnabled, ProfileDisabled,
+	ProfileDeleted, ProfileConfirmed, ProfileUnavailable, ProfileError,
+}
+
+func normaliseProfileStatus(s string) ProfileStatus {
+	for _, k := range knownProfileStatuses {
+		if strings.EqualFold(s, string(k)) {
+			return k
+		}
+	}
+	return ProfileStatus(s)
+}
+
+// ESIM is the state of one eSIM ([Client.ESIM]).
+//
+// MatchingID, PIN and PUK are secrets: String, GoString and LogValue leave
+// them out and show only the last four digits of the ICCID, so that
+// printing or logging an ESIM by mistake leaks nothing.
+type ESIM struct {
+	// ICCID identifies the eSIM (18 to 22 digits).
+	ICCID string `json:"iccid"`
+	// MatchingID is the activation code token. Treat it as a password.
+	MatchingID string `json:"matchingId"`
+	// SMDPAddress is the SM-DP+ server the profile is downloaded from.
+	SMDPAddress string `json:"smdpAddress"`
+	// ProfileStatus is the state of the profile, e.g. [ProfileInstalled].
+	ProfileStatus ProfileStatus `json:"profileStatus"`
+	// PIN and PUK are the SIM codes, when sent.
+	PIN string `json:"pin"`
+	PUK string `json:"puk"`
+	// FirstInstalledAt is when the profile was first installed; zero when
+	// never (or when sent in a form the SDK does not know).
+	FirstInstalledAt time.Time `json:"firstInstalledDateTime"`
+	// CustomerRef is your own reference for the eSIM, if one was set.
+	CustomerRef string `json:"customerRef"`
+	// AppleInstallURL is the server's iPhone installation link, when it
+	// sends one. [ESIM.ActivationCode] builds one locally in any case.
+	AppleInstallURL string `json:"appleInstallUrl"`
+}
+
+// wireESIM is the wire form shared by eSIM details and assignments.
+type wireESIM struct {
+	ICCID           lenientString `json:"iccid"`
+	MatchingID      lenientString `json:"matchingId"`
+	SMDPAddress     lenientString `json:"smdpAddress"`
+	ProfileStatus   lenientString `json:"profileStatus"`
+	PIN             lenientString `json:"pin"`
+	PUK             lenientString `json:"puk"`
+	FirstInstalled  lenientTime   `json:"firstInstalledDateTime"`
+	CustomerRef     lenientString `json:"customerRef"`
+	AppleInstallURL lenientString `json:"appleInstallUrl"`
+	RSPURL          lenientString `json:"rspUrl"`
+}
+
+// UnmarshalJSON decodes an eSIM leniently: the ICCID may be a number and
+// firstInstalledDateTime milliseconds (number or string) or RFC 3339.
+func (e *ESIM) UnmarshalJSON(b []byte) error {
+	var w wireESIM
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*e = ESIM{
+		ICCID:            string(w.ICCID),
+		MatchingID:       string(w.MatchingID),
+		SMDPAddress:      string(w.SMDPAddress),
+		ProfileStatus:    normaliseProfileStatus(string(w.ProfileStatus)),
+		PIN:              string(w.PIN),
+		PUK:              string(w.PUK),
+		FirstInstalledAt: time.Time(w.FirstInstalled),
+		CustomerRef:      string(w.CustomerRef),
+		AppleInstallURL:  string(w.AppleInstallURL),
+	}
+	return nil
+}
+
+// ActivationCode returns the eSIM's activation code (for a QR code or the
+// iPhone link). It fails when the SM-DP+ address or the matching ID is
+// missing or malformed.
+func (e ESIM) ActivationCode() (ActivationCode, error) {
+	return newActivationCode(e.SMDPAddress, e.MatchingID)
+}
+
+// String describes the eSIM without its secrets (see [ESIM]).
+func (e ESIM) String() string {
+	return fmt.Sprintf("travelroam.ESIM{ICCID: %s, ProfileStatus: %s, SMDPAddress: %s, MatchingID: [redacted]}",
+		RedactICCID(e.ICCID), e.ProfileStatus, e.SMDPAddress)
+}
+
+// GoString is String, so that %#v leaks nothing either.
+func (e ESIM) GoString() string { return e.String() }
+
+// LogValue makes slog log the eSIM without its secrets.
+func (e ESIM) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("iccid", RedactICCID(e.ICCID)),
+		slog.String("profileStatus", string(e.ProfileStatus)),
+		slog.String("smdpAddress", e.SMDPAddress),
+	)
+}
+
+// ESIM returns the state of the eSIM with the given ICCID: its profile
+// status, installation time and installation data. Call it when you need
+// it; Travel Roam asks not to poll it or store the result.
+//
+// An unknown ICCID, or one that is not yours, gives an error matching
+// [ErrNotFound] (a 404, a 400 saying "not found", or a 200 without an
+// eSIM) or [ErrUnauthorized] (a 403).
+func (c *Client) ESIM(ctx context.Context, iccid string) (*ESIM, error) {
+	if err := checkICCID("eSIM details", iccid); err != nil {
+		return nil, err
+	}
+	r := request{method: http.MethodPost, route: routeESIMDetails, body: iccidBody(iccid)}
+	e, err := read(ctx, c, r, decodeESIM)
+	if err != nil {
+		return nil, err
+	}
+	if e.ICCID == "" {
+		return nil, fmt.Errorf("travelroam: %s %s: the answer carries no eSIM: %w", r.method, r.route, ErrNotFound)
+	}
+	return e, nil
+}
+
+func iccidBody(iccid string) map[string]string { return map[string]string{"iccid": iccid} }
+
+// decodeESIM accepts a flat object, {"data": …} or {"esim": …}, or a list
+// of one.
+func decodeESIM(b []byte) (*ESIM, error) {
+	var e ESIM
+	if err := decodeObjectOrFirst(unwrapPayload(b, "data", "esim"), &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// Location is the network an eSIM was last seen on ([Client.Location]).
+type Location struct {
+	// MobileNetworkCode is the network's code (MCC+MNC or MNC, as sent).
+	MobileNetworkCode string `json:"mobileNetworkCode"`
+	// NetworkName is the operator's legal name.
+	NetworkName string `json:"networkName"`
+	// NetworkBrandName is the operator's brand, e.g. "Turkcell".
+	NetworkBrandName string `json:"networkBrandName"`
+	// Country is the country, as sent (most probably an ISO 3166 alpha-2
+	// code such as "TR").
+	Country string `json:"country"`
+	// LastSeen is when the eSIM was last seen; zero when not sent.
+	LastSeen time.Time `json:"lastSeen"`
+}
+
+// UnmarshalJSON decodes a location leniently (the network code may be a
+// number).
+func (l *Location) UnmarshalJSON(b []byte) error {
+	var w struct {
+		MobileNetworkCode lenientString `json:"mobileNetworkCode"`
+		NetworkName       lenientString `json:"networkName"`
+		NetworkBrandName  lenientString `json:"networkBrandName"`
+		Country           lenientString `json:"country"`
+		LastSeen          lenientTime   `json:"lastSeen"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*l = Location{
+		MobileNetworkCode: string(w.MobileNetworkCode),
+		NetworkName:       string(w.NetworkName),
+		NetworkBrandName:  string(w.NetworkBrandName),
+		Country:           string(w.Country),
+		LastSeen:          time.Time(w.LastSeen),
+	}
+	return nil
+}
+
+// Location returns the network the eSIM with the given ICCID was last seen
+// on. Call it on demand; Travel Roam asks not to poll it or store the
+// result. An eSIM that never attached to a network usually gives a 4xx
+// [*APIError].
+func (c *Client) Location(ctx context.Context, iccid string) (*Location, error) {
+	if err := checkICCID("eSIM location", iccid); err != nil {
+		return nil, err
+	}
+	r := request{method: http.MethodPost, route: routeLocation, body: iccidBody(iccid)}
+	return read(ctx, c, r, decodeLocation)
+}
+
+// decodeLocation accepts a flat object, {"data": …} or {"location": …}.
+func decodeLocation(b []byte) (*Location, error) {
+	var l Location
+	if err := decodeObjectOrFirst(unwrapPayload(b, "data", "location"), &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// RevokeESIM revokes the eSIM with the given ICCID from your account. It is
+// destructive and irreversible: the eSIM and all its bundles are gone at
+// once, and you can no longer query or top it up. Whether any money comes
+// back to the wallet is Travel Roam's decision.
+//
+// Like a purchase, a revoke is never re-sent once its bytes may have
+// reached the server; it is re-sent (at most twice) only when the
+// connection provably failed before anything was sent. The results:
+//   - nil: Travel Roam answered 2xx, the eSIM is revoked;
+//   - [*OutcomeUnknownError] (matching [ErrOutcomeUnknown]): the request may
+//     have been carried out, but no clear answer came back (a timeout or a
+//     reset after sending, a 500, 502 or 504, or ctx ending while the
+//     request was out). Check with [Client.ESIM] (a revoked eSIM is no
+//     longer found) before revoking again;
+//   - [*APIError]: any other status, e.g. 400 "ICCID not found" (matching
+//     [ErrNotFound]) or 403 (matching [ErrUnauthorized]); nothing was
+//     revoked;
+//   - another error: nothing was sent (a bad ICCID matching
+//     [ErrInvalidInput], a refused connection, or ctx ended first).
+//
+// The route is the contract's best guess, POST /esims/revoke.
+func (c *Client) RevokeESIM(ctx context.Context, iccid string) error {
+	const op = "revoke eSIM"
+	if err := checkICCID(op, iccid); err != nil {
+		return err
+	}
+	r := request{method: http.MethodPost, route: routeRevoke, body: iccidBody(iccid)}
+	out := c.write(ctx, r)
+	if out.resp != nil {
+		switch s := out.resp.status; {
+		case s/100 == 2:
+			return nil
+		case s == http.StatusInternalServerError || s == http.StatusBadGateway || s == http.StatusGatewayTimeout:
+			return &OutcomeUnknownError{Op: op, ICCID: iccid, SentAt: out.sentAt, Err: newAPIError(r, out.resp)}
+		default:
+			return newAPIError(r, out.resp)
+		}
+	}
+	if out.notSent {
+		return fmt.Errorf("travelroam: %s %s: not sent: %w", op, RedactICCID(iccid), out.err)
+	}
+	return &OutcomeUnknownError{Op: op, ICCID: iccid, SentAt: out.sentAt, Err: out.err}
+}

@@ -1,0 +1,184 @@
+package travelroam
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Assignment is the installation data of an eSIM bought in an order
+// ([Client.Assignments], [Client.WaitForAssignments]): what the traveller
+// needs to install it. [Assignment.ActivationCode] turns it into the
+// string of a QR code and the iPhone link.
+//
+// MatchingID, PIN and PUK are secrets: String, GoString and LogValue leave
+// them out and show only the last four digits of the ICCID.
+type Assignment struct {
+	// ICCID identifies the eSIM; keep it to query or top up the eSIM.
+	ICCID string `json:"iccid"`
+	// MatchingID is the activation code token. Treat it as a password.
+	MatchingID string `json:"matchingId"`
+	// SMDPAddress is the SM-DP+ server the profile is downloaded from.
+	SMDPAddress string `json:"smdpAddress"`
+	// ProfileStatus is the state of the profile, e.g. [ProfileReleased].
+	ProfileStatus ProfileStatus `json:"profileStatus"`
+	// PIN and PUK are the SIM codes, when sent.
+	PIN string `json:"pin"`
+	PUK string `json:"puk"`
+	// FirstInstalledAt is when the profile was first installed; zero when
+	// never (or when sent in a form the SDK does not know).
+	FirstInstalledAt time.Time `json:"firstInstalledDateTime"`
+	// AppleInstallURL is the server's iPhone installation link, when it
+	// sends one. [ActivationCode.AppleInstallURL] builds one locally.
+	AppleInstallURL string `json:"appleInstallUrl"`
+	// RSPURL is a full activation code string, when the server sends one.
+	RSPURL string `json:"rspUrl"`
+}
+
+// UnmarshalJSON decodes an assignment leniently (see [ESIM.UnmarshalJSON]).
+func (a *Assignment) UnmarshalJSON(b []byte) error {
+	var w wireESIM
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*a = Assignment{
+		ICCID:            string(w.ICCID),
+		MatchingID:       string(w.MatchingID),
+		SMDPAddress:      string(w.SMDPAddress),
+		ProfileStatus:    normaliseProfileStatus(string(w.ProfileStatus)),
+		PIN:              string(w.PIN),
+		PUK:              string(w.PUK),
+		FirstInstalledAt: time.Time(w.FirstInstalled),
+		AppleInstallURL:  string(w.AppleInstallURL),
+		RSPURL:           string(w.RSPURL),
+	}
+	return nil
+}
+
+// ActivationCode returns the activation code to show as a QR code or to
+// turn into the iPhone link. It fails when the SM-DP+ address or the
+// matching ID is missing or malformed.
+func (a Assignment) ActivationCode() (ActivationCode, error) {
+	return newActivationCode(a.SMDPAddress, a.MatchingID)
+}
+
+// String describes the assignment without its secrets (see [Assignment]).
+func (a Assignment) String() string {
+	return fmt.Sprintf("travelroam.Assignment{ICCID: %s, ProfileStatus: %s, SMDPAddress: %s, MatchingID: [redacted]}",
+		RedactICCID(a.ICCID), a.ProfileStatus, a.SMDPAddress)
+}
+
+// GoString is String, so that %#v leaks nothing either.
+func (a Assignment) GoString() string { return a.String() }
+
+// LogValue makes slog log the assignment without its secrets.
+func (a Assignment) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("iccid", RedactICCID(a.ICCID)),
+		slog.String("profileStatus", string(a.ProfileStatus)),
+		slog.String("smdpAddress", a.SMDPAddress),
+	)
+}
+
+func (a Assignment) ready() bool { return a.MatchingID != "" && a.SMDPAddress != "" }
+
+// Assignments asks once for the installation data of the eSIMs bought in
+// the order with the given reference (the OrderReference of a purchase).
+// Transient failures are retried like every read.
+//
+// While Travel Roam is still preparing the data (a 503, a 404, or an answer
+// without a matching ID or SM-DP+ address), the error matches
+// [ErrAssignmentsNotReady]; for a 503, errors.As also finds the
+// [*APIError] with the server's RetryAfter. Right after a purchase, use
+// [Client.WaitForAssignments] instead, which polls on the schedule Travel
+// Roam asks for.
+func (c *Client) Assignments(ctx context.Context, orderReference string) ([]Assignment, error) {
+	if err := checkOrderReference("assignments", orderReference); err != nil {
+		return nil, err
+	}
+	return c.assignments(ctx, strings.TrimSpace(orderReference), nil)
+}
+
+// assignments makes one read with the retry policy rc (nil for the
+// default read policy).
+func (c *Client) assignments(ctx context.Context, ref string, rc *retryablehttp.Client) ([]Assignment, error) {
+	r := request{method: http.MethodGet, route: routeAssignments, query: url.Values{"orderReference": {ref}}, retry: rc}
+	list, err := read(ctx, c, r, decodeAssignments)
+	if err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) && (ae.StatusCode == http.StatusServiceUnavailable || ae.StatusCode == http.StatusNotFound) {
+			return nil, &assignmentsNotReadyError{ref: ref, cause: ae}
+		}
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, &assignmentsNotReadyError{ref: ref}
+	}
+	for _, a := range list {
+		if !a.ready() {
+			return nil, &assignmentsNotReadyError{ref: ref}
+		}
+	}
+	return list, nil
+}
+
+// decodeAssignments accepts a bare object, an array, and the wrappers
+// {"esims": …}, {"assignments": …} and {"data": …}.
+func decodeAssignments(b []byte) ([]Assignment, error) {
+	b = unwrapPayload(b, "esims", "assignments", "data")
+	if len(b) > 0 && b[0] == '[' {
+		var list []Assignment
+		if err := json.Unmarshal(b, &list); err != nil {
+			return nil, err
+		}
+		return list, nil
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return nil, errors.New("want a JSON object or array")
+	}
+	var a Assignment
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, err
+	}
+	return []Assignment{a}, nil
+}
+
+func checkOrderReference(op, ref string) error {
+	ref = strings.TrimSpace(ref)
+	switch {
+	case ref == "":
+		return invalid(op, "order reference", "empty: pass the OrderReference of the purchase")
+	case len(ref) > 256:
+		return invalid(op, "order reference", "has %d characters, want at most 256", len(ref))
+	case strings.ContainsFunc(ref, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return invalid(op, "order reference", "contains a control character")
+	}
+	return nil
+}
+
+// assignmentsNotReadyError matches ErrAssignmentsNotReady; cause is the
+// 503 or 404 *APIError, or nil for an answer without activation data.
+type assignmentsNotReadyError struct {
+	ref   string
+	cause error
+}
+
+func (e *assignmentsNotReadyError) Error() string {
+	s := "travelroam: assignments for order " + e.ref + " not ready: "
+	if e.cause == nil {
+		return s + "the answer has no matching ID or SM-DP+ address yet"
+	}
+	return s + strings.TrimPrefix(e.cause.Error(), "travelroam: ")
+}
+
+func (e *assignmentsNotReadyError) Is(target error) bool { return target == ErrAssignmentsNotReady }
+
+func (e *assignmentsNotReadyError) Unwrap() error { return e.cause }

@@ -1,0 +1,200 @@
+package travelroam
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// BundleState is the state of a bundle assignment on an eSIM. The SDK
+// decodes it in lower case whatever case the server used ("Active" and
+// "active" both give [BundleActive]), so compare it with == against the
+// constants; a state the SDK does not know is kept, lower-cased.
+type BundleState string
+
+// Bundle assignment states, as documented by eSIM Go.
+const (
+	// BundleProcessing: being applied (up to 10 minutes); the eSIM can
+	// already be installed.
+	BundleProcessing BundleState = "processing"
+	// BundleQueued: assigned, not used yet.
+	BundleQueued BundleState = "queued"
+	// BundleActive: in use, with data left, within its validity.
+	BundleActive BundleState = "active"
+	// BundleDepleted: no data left, still within its validity.
+	BundleDepleted BundleState = "depleted"
+	// BundleExpired: its validity is over.
+	BundleExpired BundleState = "expired"
+	// BundleRevoked: removed.
+	BundleRevoked BundleState = "revoked"
+	// BundleLapsed: expired without ever being used.
+	BundleLapsed BundleState = "lapsed"
+)
+
+// AppliedBundle is a bundle on an eSIM ([Client.AppliedBundles]) with its
+// assignments: one per purchase of the bundle (a bundle bought twice has
+// two), or one per period of a long bundle.
+type AppliedBundle struct {
+	// Name is the bundle's name, e.g. "esim_1GB_7D_TR_V2".
+	Name string `json:"name"`
+	// Description is its human-readable description.
+	Description string `json:"description"`
+	// Assignments are the bundle's assignments to the eSIM.
+	Assignments []BundleAssignment `json:"assignments"`
+}
+
+// BundleAssignment is one assignment of a bundle to an eSIM, with the data
+// (or minutes, or messages) it has left.
+type BundleAssignment struct {
+	// ID identifies the assignment.
+	ID string `json:"id"`
+	// CallTypeGroup is what the assignment counts, e.g. "data" (also SMS
+	// or voice groups).
+	CallTypeGroup string `json:"callTypeGroup"`
+	// InitialQuantity and RemainingQuantity are in bytes for data (1 GB
+	// is 1,000,000,000).
+	InitialQuantity   int64 `json:"initialQuantity"`
+	RemainingQuantity int64 `json:"remainingQuantity"`
+	// StartTime and EndTime bound the validity; zero until the bundle
+	// starts.
+	StartTime time.Time `json:"startTime"`
+	EndTime   time.Time `json:"endTime"`
+	// AssignedAt is when the bundle was assigned (bought).
+	AssignedAt time.Time `json:"assignmentDateTime"`
+	// AssignmentReference is the reference of the assignment, usually the
+	// order reference with a suffix.
+	AssignmentReference string `json:"assignmentReference"`
+	// BundleState is the state, in lower case, e.g. [BundleActive].
+	BundleState BundleState `json:"bundleState"`
+	// Unlimited is true for an unlimited bundle.
+	Unlimited bool `json:"unlimited"`
+}
+
+// UnmarshalJSON decodes an assignment leniently: quantities may be
+// decimal numbers (1000.00) or strings, the state any case.
+func (a *BundleAssignment) UnmarshalJSON(b []byte) error {
+	var w struct {
+		ID                  lenientString `json:"id"`
+		CallTypeGroup       lenientString `json:"callTypeGroup"`
+		InitialQuantity     lenientInt64  `json:"initialQuantity"`
+		RemainingQuantity   lenientInt64  `json:"remainingQuantity"`
+		StartTime           lenientTime   `json:"startTime"`
+		EndTime             lenientTime   `json:"endTime"`
+		AssignedAt          lenientTime   `json:"assignmentDateTime"`
+		AssignmentReference lenientString `json:"assignmentReference"`
+		BundleState         lenientString `json:"bundleState"`
+		Unlimited           lenientBool   `json:"unlimited"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*a = BundleAssignment{
+		ID:                  string(w.ID),
+		CallTypeGroup:       string(w.CallTypeGroup),
+		InitialQuantity:     int64(w.InitialQuantity),
+		RemainingQuantity:   int64(w.RemainingQuantity),
+		StartTime:           time.Time(w.StartTime),
+		EndTime:             time.Time(w.EndTime),
+		AssignedAt:          time.Time(w.AssignedAt),
+		AssignmentReference: string(w.AssignmentReference),
+		BundleState:         BundleState(strings.ToLower(string(w.BundleState))),
+		Unlimited:           bool(w.Unlimited),
+	}
+	return nil
+}
+
+// IsData reports whether the assignment counts data: its call type group
+// is "data" (in any case) or not given.
+func (a BundleAssignment) IsData() bool {
+	return a.CallTypeGroup == "" || strings.EqualFold(a.CallTypeGroup, "data")
+}
+
+// UsedBytes returns how much has been used: InitialQuantity minus
+// RemainingQuantity, never below 0.
+func (a BundleAssignment) UsedBytes() int64 {
+	return max(a.InitialQuantity-a.RemainingQuantity, 0)
+}
+
+// UsedFraction returns the share used, from 0 to 1; 0 for an unlimited
+// assignment or one whose initial quantity is unknown.
+func (a BundleAssignment) UsedFraction() float64 {
+	if a.Unlimited || a.InitialQuantity <= 0 {
+		return 0
+	}
+	return min(float64(a.UsedBytes())/float64(a.InitialQuantity), 1)
+}
+
+// Ended reports whether the assignment is over at now: depleted,
+// expired, revoked or lapsed, or past its EndTime.
+func (a BundleAssignment) Ended(now time.Time) bool {
+	switch BundleState(strings.ToLower(string(a.BundleState))) {
+	case BundleDepleted, BundleExpired, BundleRevoked, BundleLapsed:
+		return true
+	}
+	return !a.EndTime.IsZero() && !now.Before(a.EndTime)
+}
+
+// RemainingDataBytes returns the data left on an eSIM at now: the sum of
+// RemainingQuantity over the data assignments (see
+// [BundleAssignment.IsData]) that have not ended (processing, queued,
+// active, or a state the SDK does not know). unlimited is true when one of
+// them is unlimited; remaining then counts only the limited ones.
+func RemainingDataBytes(bundles []AppliedBundle, now time.Time) (remaining int64, unlimited bool) {
+	for _, b := range bundles {
+		for _, a := range b.Assignments {
+			if !a.IsData() || a.Ended(now) {
+				continue
+			}
+			if a.Unlimited {
+				unlimited = true
+				continue
+			}
+			remaining += max(a.RemainingQuantity, 0)
+		}
+	}
+	return remaining, unlimited
+}
+
+// AppliedBundles returns the bundles on the eSIM with the given ICCID, with
+// the data each has left: what a "data left" screen needs (see
+// [RemainingDataBytes]). Call it when the traveller asks; Travel Roam asks
+// not to poll it or store the result.
+func (c *Client) AppliedBundles(ctx context.Context, iccid string) ([]AppliedBundle, error) {
+	if err := checkICCID("applied bundles", iccid); err != nil {
+		return nil, err
+	}
+	r := request{method: http.MethodPost, route: routeAppliedBundles, body: iccidBody(iccid)}
+	return read(ctx, c, r, decodeAppliedBundles)
+}
+
+// decodeAppliedBundles accepts {"bundles": […]}, {"data": …}, a bare
+// array, or a single bundle object.
+func decodeAppliedBundles(b []byte) ([]AppliedBundle, error) {
+	b = unwrapPayload(b, "data", "bundles")
+	switch {
+	case len(b) > 0 && b[0] == '[':
+		var list []AppliedBundle
+		if err := json.Unmarshal(b, &list); err != nil {
+			return nil, err
+		}
+		return list, nil
+	case len(b) > 0 && b[0] == '{':
+		var one AppliedBundle
+		if err := json.Unmarshal(b, &one); err != nil {
+			return nil, err
+		}
+		if one.Name != "" || len(one.Assignments) > 0 {
+			return []AppliedBundle{one}, nil
+		}
+		var keys map[string]json.RawMessage
+		_ = json.Unmarshal(b, &keys)
+		if _, ok := keys["bundles"]; ok || len(keys) == 0 {
+			return []AppliedBundle{}, nil // {"bundles": null} or {}: no bundles
+		}
+		return nil, errors.New("no bundles in the answer")
+	}
+	return nil, errors.New("want a JSON object or array")
+}

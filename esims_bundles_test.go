@@ -1,0 +1,130 @@
+package travelroam
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestAppliedBundles(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/applied/bundles", iccidResponder(t, 200, "applied_bundles.json"))
+	bundles, err := c.AppliedBundles(t.Context(), testICCID)
+	require.NoError(t, err)
+	require.Len(t, bundles, 2)
+	b := bundles[0]
+	require.Equal(t, "esim_1GB_7D_TR_V2", b.Name)
+	require.Equal(t, "eSIM, 1GB, 7 Days, Turkey, V2", b.Description)
+	require.Len(t, b.Assignments, 2)
+	require.Equal(t, BundleAssignment{
+		ID:                  "215009266",
+		CallTypeGroup:       "data",
+		InitialQuantity:     1000000000,
+		RemainingQuantity:   734003200,
+		StartTime:           time.Date(2025, 3, 5, 8, 0, 12, 0, time.UTC),
+		EndTime:             time.Date(2025, 3, 12, 8, 0, 12, 0, time.UTC),
+		AssignedAt:          time.Date(2025, 3, 4, 9, 12, 34, 345230000, time.UTC),
+		AssignmentReference: "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10-0",
+		BundleState:         BundleActive,
+	}, b.Assignments[0])
+	queued := b.Assignments[1]
+	require.Equal(t, BundleQueued, queued.BundleState)
+	require.True(t, queued.StartTime.IsZero())
+	require.True(t, queued.EndTime.IsZero())
+	require.Equal(t, BundleDepleted, bundles[1].Assignments[0].BundleState)
+
+	now := time.Date(2025, 3, 6, 12, 0, 0, 0, time.UTC)
+	remaining, unlimited := RemainingDataBytes(bundles, now)
+	require.Equal(t, int64(734003200+1000000000), remaining, "active + queued; the depleted one is left out")
+	require.False(t, unlimited)
+	remaining, _ = RemainingDataBytes(bundles, b.Assignments[0].EndTime)
+	require.Equal(t, int64(1000000000), remaining, "the active one ended at its EndTime")
+	require.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestAppliedBundlesTitleCaseAndDecimals(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/applied/bundles", iccidResponder(t, 200, "applied_bundles_titlecase.json"))
+	bundles, err := c.AppliedBundles(t.Context(), testICCID)
+	require.NoError(t, err)
+	require.Len(t, bundles, 1)
+	as := bundles[0].Assignments
+	require.Len(t, as, 4)
+	require.Equal(t, []BundleState{BundleActive, BundleProcessing, BundleLapsed, BundleActive},
+		[]BundleState{as[0].BundleState, as[1].BundleState, as[2].BundleState, as[3].BundleState})
+	require.Equal(t, "215009400", as[0].ID)
+	require.Equal(t, int64(5000000000), as[0].InitialQuantity)
+	require.Equal(t, int64(4250000000), as[0].RemainingQuantity)
+	require.True(t, as[0].Unlimited)
+	require.Equal(t, 123456789, as[0].EndTime.Nanosecond())
+	require.Equal(t, int64(1000), as[1].InitialQuantity)
+	require.Equal(t, int64(250), as[1].RemainingQuantity)
+	require.True(t, as[2].StartTime.IsZero())
+	require.True(t, as[2].EndTime.IsZero())
+	require.False(t, as[3].IsData())
+
+	remaining, unlimited := RemainingDataBytes(bundles, time.Date(2025, 3, 6, 0, 0, 0, 0, time.UTC))
+	require.True(t, unlimited)
+	require.Equal(t, int64(250), remaining, "processing counts; lapsed and SMS do not; unlimited is flagged")
+}
+
+func TestBundleAssignmentHelpers(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 3, 6, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name     string
+		a        BundleAssignment
+		used     int64
+		fraction float64
+		ended    bool
+	}{
+		{"quarter used", BundleAssignment{InitialQuantity: 1000, RemainingQuantity: 750, BundleState: BundleActive}, 250, 0.25, false},
+		{"unlimited", BundleAssignment{InitialQuantity: 1000, RemainingQuantity: 500, Unlimited: true}, 500, 0, false},
+		{"unknown initial", BundleAssignment{RemainingQuantity: 500}, 0, 0, false},
+		{"more left than initial", BundleAssignment{InitialQuantity: 100, RemainingQuantity: 150}, 0, 0, false},
+		{"depleted", BundleAssignment{InitialQuantity: 100, BundleState: BundleDepleted}, 100, 1, true},
+		{"expired Title case", BundleAssignment{BundleState: "Expired"}, 0, 0, true},
+		{"revoked", BundleAssignment{BundleState: BundleRevoked}, 0, 0, true},
+		{"lapsed", BundleAssignment{BundleState: BundleLapsed}, 0, 0, true},
+		{"past end", BundleAssignment{BundleState: BundleActive, EndTime: now.Add(-time.Second)}, 0, 0, true},
+		{"at end", BundleAssignment{BundleState: BundleActive, EndTime: now}, 0, 0, true},
+		{"before end", BundleAssignment{BundleState: BundleActive, EndTime: now.Add(time.Second)}, 0, 0, false},
+		{"unknown state", BundleAssignment{BundleState: "paused"}, 0, 0, false},
+	} {
+		require.Equal(t, tc.used, tc.a.UsedBytes(), tc.name)
+		require.InDelta(t, tc.fraction, tc.a.UsedFraction(), 1e-9, tc.name)
+		require.Equal(t, tc.ended, tc.a.Ended(now), tc.name)
+	}
+}
+
+func TestDecodeAppliedBundlesShapes(t *testing.T) {
+	t.Parallel()
+	one := `{"name":"b1","assignments":[{"id":"1","remainingQuantity":5}]}`
+	for _, tc := range []struct {
+		body string
+		n    int
+	}{
+		{`[` + one + `]`, 1},
+		{`{"data":{"bundles":[` + one + `,` + one + `]}}`, 2},
+		{`{"data":[` + one + `]}`, 1},
+		{one, 1},
+		{`{"bundles":null}`, 0},
+		{`{"bundles":[]}`, 0},
+		{`{}`, 0},
+	} {
+		got, err := decodeAppliedBundles([]byte(tc.body))
+		require.NoError(t, err, tc.body)
+		require.Len(t, got, tc.n, tc.body)
+		if tc.n > 0 {
+			require.Equal(t, int64(5), got[0].Assignments[0].RemainingQuantity)
+		}
+	}
+	for _, bad := range []string{`{"status":"error"}`, `"text"`, `{"bundles":[{"assignments":[{"initialQuantity":"lots"}]}]}`} {
+		_, err := decodeAppliedBundles([]byte(bad))
+		require.Error(t, err, bad)
+	}
+}

@@ -1,0 +1,330 @@
+package travelroam
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/require"
+)
+
+// iccidResponder asserts a POST with the contract headers and the body
+// {"iccid": testICCID}, then answers with the fixture.
+func iccidResponder(t *testing.T, status int, fixtureName string) httpmock.Responder {
+	return func(req *http.Request) (*http.Response, error) {
+		require.Equal(t, http.MethodPost, req.Method)
+		requireContractHeaders(t, req)
+		require.Empty(t, req.URL.RawQuery)
+		requireJSONBody(t, req, map[string]any{"iccid": testICCID})
+		return fixtureResponder(t, status, fixtureName)(req)
+	}
+}
+
+func TestESIMDetails(t *testing.T) {
+	t.Parallel()
+	installed := time.UnixMilli(1723541877280).UTC()
+	for _, tc := range []struct {
+		fixture     string
+		status      ProfileStatus
+		installedAt time.Time
+		pin, ref    string
+		appleURL    bool
+	}{
+		{"esim_details_ms.json", ProfileInstalled, installed, "0000", "", false},
+		{"esim_details_rfc3339.json", ProfileEnabled, installed, "", "cust-42", true},
+		{"esim_details_ms_string.json", ProfileInstalled, installed, "", "", false},
+		{"esim_details_zero.json", ProfileReleased, time.Time{}, "", "", false},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t)
+			mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/details", iccidResponder(t, 200, tc.fixture))
+			e, err := c.ESIM(t.Context(), testICCID)
+			require.NoError(t, err)
+			require.Equal(t, testICCID, e.ICCID)
+			require.Equal(t, testMatchingI, e.MatchingID)
+			require.Equal(t, "rsp.truphone.com", e.SMDPAddress)
+			require.Equal(t, tc.status, e.ProfileStatus)
+			require.True(t, tc.installedAt.Equal(e.FirstInstalledAt), "got %s", e.FirstInstalledAt)
+			require.Equal(t, tc.pin, e.PIN)
+			require.Equal(t, tc.ref, e.CustomerRef)
+			require.Equal(t, tc.appleURL, e.AppleInstallURL != "")
+			ac, err := e.ActivationCode()
+			require.NoError(t, err)
+			require.Equal(t, "LPA:1$rsp.truphone.com$"+testMatchingI, ac.String())
+			require.Equal(t, 1, mt.GetTotalCallCount())
+		})
+	}
+}
+
+func TestESIMWithoutICCIDIsNotFound(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/details", httpmock.NewStringResponder(200, `{}`))
+	_, err := c.ESIM(t.Context(), testICCID)
+	require.ErrorIs(t, err, ErrNotFound)
+	require.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestLocation(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/location", iccidResponder(t, 200, "location.json"))
+	l, err := c.Location(t.Context(), testICCID)
+	require.NoError(t, err)
+	require.Equal(t, Location{
+		MobileNetworkCode: "28601",
+		NetworkName:       "Turkcell Iletisim Hizmetleri A.S.",
+		NetworkBrandName:  "Turkcell",
+		Country:           "TR",
+		LastSeen:          time.Date(2025, 3, 6, 17, 45, 2, 0, time.UTC),
+	}, *l)
+}
+
+func TestLocationLenient(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/location",
+		httpmock.NewStringResponder(200, `{"data":{"mobileNetworkCode":28601,"networkBrandName":"Turkcell","country":"TR"}}`))
+	l, err := c.Location(t.Context(), testICCID)
+	require.NoError(t, err)
+	require.Equal(t, "28601", l.MobileNetworkCode)
+	require.True(t, l.LastSeen.IsZero())
+}
+
+// TestICCIDValidation: a bad ICCID is refused before sending, and the
+// error does not repeat it.
+func TestICCIDValidation(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	calls := map[string]func(string) error{
+		"ESIM":           func(id string) error { _, err := c.ESIM(t.Context(), id); return err },
+		"AppliedBundles": func(id string) error { _, err := c.AppliedBundles(t.Context(), id); return err },
+		"Location":       func(id string) error { _, err := c.Location(t.Context(), id); return err },
+		"RevokeESIM":     func(id string) error { return c.RevokeESIM(t.Context(), id) },
+	}
+	for name, call := range calls {
+		for _, bad := range []string{"", "894453853201234", "89445385320123456789012345", "89445385320123X5678"} {
+			err := call(bad)
+			require.ErrorIs(t, err, ErrInvalidInput, "%s(%q)", name, bad)
+			if bad != "" {
+				require.NotContains(t, err.Error(), bad)
+			}
+		}
+	}
+	require.Zero(t, mt.GetTotalCallCount())
+}
+
+// TestErrorsRedactICCID: a 400 that echoes the ICCID never shows it in
+// full, on every eSIM call.
+func TestErrorsRedactICCID(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	body := fmt.Sprintf(`{"message":"ICCID %s not found"}`, testICCID)
+	for _, route := range []string{"/esims/details", "/esims/applied/bundles", "/esims/location", "/esims/revoke"} {
+		mt.RegisterResponder(http.MethodPost, testBaseURL+route, httpmock.NewStringResponder(400, body))
+	}
+	_, err1 := c.ESIM(t.Context(), testICCID)
+	_, err2 := c.AppliedBundles(t.Context(), testICCID)
+	_, err3 := c.Location(t.Context(), testICCID)
+	err4 := c.RevokeESIM(t.Context(), testICCID)
+	for _, err := range []error{err1, err2, err3, err4} {
+		require.ErrorIs(t, err, ErrNotFound)
+		require.NotContains(t, err.Error(), testICCID)
+		require.Contains(t, err.Error(), "…5678")
+		var ae *APIError
+		require.ErrorAs(t, err, &ae)
+		require.Equal(t, 400, ae.StatusCode)
+	}
+	require.Equal(t, 4, mt.GetTotalCallCount(), "400 is never retried")
+}
+
+func TestRevokeESIM(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/revoke", iccidResponder(t, 200, "revoke.json"))
+	require.NoError(t, c.RevokeESIM(t.Context(), testICCID))
+	require.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestRevokeESIMStatuses(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status  int
+		unknown bool
+		is      error
+	}{
+		{500, true, nil},
+		{502, true, nil},
+		{504, true, nil},
+		{400, false, ErrNotFound},
+		{403, false, ErrUnauthorized},
+		{404, false, ErrNotFound},
+		{429, false, ErrRateLimited},
+		{503, false, ErrUnavailable},
+	} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t)
+			mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/revoke",
+				httpmock.NewStringResponder(tc.status, `{"message":"ICCID not found"}`).HeaderSet(http.Header{"Retry-After": {"1"}}))
+			before := time.Now()
+			err := c.RevokeESIM(t.Context(), testICCID)
+			require.Error(t, err)
+			require.Equal(t, 1, mt.GetTotalCallCount(), "a revoke is never re-sent")
+			require.Equal(t, tc.unknown, errors.Is(err, ErrOutcomeUnknown), "%v", err)
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			require.Equal(t, tc.status, ae.StatusCode)
+			require.NotContains(t, err.Error(), testICCID)
+			if tc.unknown {
+				var oe *OutcomeUnknownError
+				require.ErrorAs(t, err, &oe)
+				require.Equal(t, "revoke eSIM", oe.Op)
+				require.Equal(t, testICCID, oe.ICCID)
+				require.False(t, oe.SentAt.Before(before))
+				require.Contains(t, err.Error(), "…5678")
+			} else {
+				require.ErrorIs(t, err, tc.is)
+			}
+		})
+	}
+}
+
+func TestRevokeESIMTransportErrorAfterSend(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/revoke", httpmock.NewErrorResponder(io.ErrUnexpectedEOF))
+	err := c.RevokeESIM(t.Context(), testICCID)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	require.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+func TestRevokeESIMCanceledBeforeSend(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/revoke", httpmock.NewStringResponder(200, `{}`))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err := c.RevokeESIM(ctx, testICCID)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.Zero(t, mt.GetTotalCallCount())
+}
+
+// TestRevokeESIMCanceledInFlight: ctx ends while the revoke is out: it
+// may have been carried out.
+func TestRevokeESIMCanceledInFlight(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/revoke", func(req *http.Request) (*http.Response, error) {
+		cancel()
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	})
+	err := c.RevokeESIM(ctx, testICCID)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+// TestRevokeESIMResetAfterBodyRead: the server reads the whole request,
+// then drops the connection without answering. The revoke may have been
+// carried out: OutcomeUnknown, and exactly one POST.
+func TestRevokeESIMResetAfterBodyRead(t *testing.T) {
+	t.Parallel()
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		posts.Add(1)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	}))
+	defer srv.Close()
+	c, err := NewClient(testAPIKey, testSecret, WithBaseURL(srv.URL+"/api/whitelabel"))
+	require.NoError(t, err)
+	defer c.CloseIdleConnections()
+	err = c.RevokeESIM(t.Context(), testICCID)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	var oe *OutcomeUnknownError
+	require.ErrorAs(t, err, &oe)
+	require.False(t, oe.SentAt.IsZero())
+	require.NotContains(t, err.Error(), testICCID)
+	require.Equal(t, int32(1), posts.Load())
+}
+
+// TestRevokeESIMDialRefused: nothing listens at the address, so the
+// request provably never left: re-sent at most twice, then a plain error.
+func TestRevokeESIMDialRefused(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	var dials atomic.Int32
+	dialer := &net.Dialer{Timeout: time.Second}
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
+		dials.Add(1)
+		return dialer.DialContext(ctx, network, a)
+	}}
+	defer tr.CloseIdleConnections()
+	c, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://"+addr+"/api/whitelabel"),
+		WithHTTPClient(&http.Client{Transport: tr}))
+	require.NoError(t, err)
+	err = c.RevokeESIM(t.Context(), testICCID)
+	require.Error(t, err)
+	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	var opErr *net.OpError
+	require.ErrorAs(t, err, &opErr)
+	require.Equal(t, "dial", opErr.Op)
+	require.Contains(t, err.Error(), "not sent")
+	require.NotContains(t, err.Error(), testICCID)
+	require.Equal(t, int32(1+maxPreSendResend), dials.Load())
+}
+
+// TestNoSecretsInLogs runs every eSIM call with a debug logger and checks
+// that no line carries the ICCID, the matching ID or the credentials.
+func TestNoSecretsInLogs(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, mt := newMockClient(t, WithLogger(logger))
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/details", fixtureResponder(t, 200, "esim_details_ms.json"))
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/applied/bundles", fixtureResponder(t, 200, "applied_bundles.json"))
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/location", fixtureResponder(t, 200, "location.json"))
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/revoke", httpmock.NewStringResponder(500, `{"message":"`+testICCID+`"}`))
+	mt.RegisterResponder(http.MethodGet, testBaseURL+"/getesimassignments", fixtureResponder(t, 200, "assignments_object.json"))
+	e, err := c.ESIM(t.Context(), testICCID)
+	require.NoError(t, err)
+	list, err := c.WaitForAssignments(t.Context(), "ref-1")
+	require.NoError(t, err)
+	_, err = c.AppliedBundles(t.Context(), testICCID)
+	require.NoError(t, err)
+	_, err = c.Location(t.Context(), testICCID)
+	require.NoError(t, err)
+	revokeErr := c.RevokeESIM(t.Context(), testICCID)
+	require.ErrorIs(t, revokeErr, ErrOutcomeUnknown)
+	// Logging the values themselves by mistake leaks nothing either.
+	logger.Info("values", "esim", *e, "assignment", list[0])
+	out := logs.String() + revokeErr.Error() + fmt.Sprintf("%v %+v %#v %s", *e, list[0], list, list)
+	require.Contains(t, out, "/esims/details")
+	for _, secret := range []string{testICCID, testMatchingI, testAPIKey, testSecret, "12345678"} {
+		require.NotContains(t, out, secret)
+	}
+	require.Equal(t, 5, strings.Count(logs.String(), `"msg":"travelroam: request"`))
+}

@@ -1,0 +1,214 @@
+package travelroam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// maxAssignmentsWait is the longest [Client.WaitForAssignments] waits:
+// Travel Roam says preparing the data can take up to 10 minutes.
+const maxAssignmentsWait = 10 * time.Minute
+
+// WaitOption configures [Client.WaitForAssignments].
+type WaitOption func(*waitConfig) error
+
+type waitConfig struct {
+	maxWait  time.Duration
+	progress func(attempt int, next time.Duration)
+}
+
+// WithProgress makes [Client.WaitForAssignments] call f after each answer
+// that is not ready yet (or each transient failure): attempt is the number
+// of requests made so far (1, 2, …) and next the wait before the next one,
+// or 0 when time has run out and no request follows. f runs on the
+// caller's goroutine and should return quickly. A nil f is ignored.
+func WithProgress(f func(attempt int, next time.Duration)) WaitOption {
+	return func(c *waitConfig) error {
+		c.progress = f
+		return nil
+	}
+}
+
+// WithMaxWait limits [Client.WaitForAssignments] to d in all, instead of
+// the default (and maximum) 10 minutes. d must be positive and at most 10
+// minutes; any other value is an error matching [ErrInvalidInput].
+func WithMaxWait(d time.Duration) WaitOption {
+	return func(c *waitConfig) error {
+		if d <= 0 || d > maxAssignmentsWait {
+			return invalid("wait for assignments", "max wait", "%s is not in (0s, %s]", d, maxAssignmentsWait)
+		}
+		c.maxWait = d
+		return nil
+	}
+}
+
+// WaitForAssignments waits for the installation data of the eSIMs bought in
+// the order with the given reference, polling on the schedule Travel Roam
+// asks for: at once, then 2 s, 4 s and 6 s after each answer, then every
+// 8 s, for at most 10 minutes in all (about 77 requests; see
+// [WithMaxWait]). No request is started after that time.
+//
+// An answer that is not ready yet (a 503, a 404, or no matching ID or
+// SM-DP+ address) and transient failures (408, 429, 5xx, timeouts,
+// network errors, unreadable bodies) do not end the wait and do not reset
+// the schedule. A Retry-After longer than the next delay replaces it; when
+// it would end after the time left, the wait ends at once. Each poll is a
+// single request (re-sent once only when it provably never left). Any
+// other answer ends the wait with its error: 401/403 ([ErrUnauthorized]),
+// 400 and other 4xx ([*APIError]).
+//
+// When time runs out, the error is an [*AssignmentsPendingError] matching
+// [ErrAssignmentsPending]: the order exists and is paid for; wait again
+// later with the same reference, never buy again. When ctx ends, the call
+// returns at once with an error matching ctx's error and sends nothing
+// more.
+func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, opts ...WaitOption) ([]Assignment, error) {
+	const op = "wait for assignments"
+	if err := checkOrderReference(op, orderReference); err != nil {
+		return nil, err
+	}
+	cfg := waitConfig{maxWait: maxAssignmentsWait}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	p := poller{c: c, ref: strings.TrimSpace(orderReference), cfg: cfg, rc: c.pollRetryClient()}
+	return p.run(ctx)
+}
+
+// poller is one WaitForAssignments call.
+type poller struct {
+	c   *Client
+	ref string
+	cfg waitConfig
+	rc  *retryablehttp.Client
+}
+
+func (p *poller) run(ctx context.Context) ([]Assignment, error) {
+	start := time.Now()
+	deadline := start.Add(p.cfg.maxWait)
+	// Requests also end at the deadline, so that the wait never lasts
+	// longer than allowed even when the server hangs.
+	rctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	for attempt := 1; ; attempt++ {
+		list, err := p.c.assignments(rctx, p.ref, p.rc)
+		switch {
+		case err == nil:
+			return list, nil
+		case ctx.Err() != nil:
+			return nil, p.canceled(ctx)
+		case !pollNotReady(err):
+			return nil, err
+		case rctx.Err() != nil: // the request was cut at the deadline
+			return nil, p.pending(attempt, start, err)
+		}
+		delay := pollDelay(attempt, err)
+		if !time.Now().Add(delay).Before(deadline) { // polls start before the deadline
+			return nil, p.pending(attempt, start, err)
+		}
+		p.notify(attempt, delay)
+		if !p.sleep(ctx, delay) {
+			return nil, p.canceled(ctx)
+		}
+		if rctx.Err() != nil { // the timer fired late, past the deadline
+			return nil, p.pending(attempt, start, err)
+		}
+	}
+}
+
+// pending ends the wait when time has run out.
+func (p *poller) pending(attempts int, start time.Time, last error) error {
+	p.notify(attempts, 0)
+	return &AssignmentsPendingError{OrderReference: p.ref, Attempts: attempts, Elapsed: time.Since(start), Last: last}
+}
+
+func (p *poller) notify(attempt int, next time.Duration) {
+	if p.cfg.progress != nil {
+		p.cfg.progress(attempt, next)
+	}
+}
+
+// sleep waits d; it returns false at once when ctx ends first.
+func (p *poller) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func (p *poller) canceled(ctx context.Context) error {
+	return fmt.Errorf("travelroam: waiting for assignments of order %s (the order exists: wait again, do not buy again): %w", p.ref, ctx.Err())
+}
+
+// pollDelay is the wait after request number attempt: 2 s, 4 s, 6 s, then
+// 8 s, or the server's Retry-After when that is longer.
+func pollDelay(attempt int, err error) time.Duration {
+	d := time.Duration(min(2*attempt, 8)) * time.Second
+	var ae *APIError
+	if errors.As(err, &ae) && ae.RetryAfter > d {
+		d = ae.RetryAfter
+	}
+	return d
+}
+
+// pollNotReady reports whether err leaves the wait going: not ready yet,
+// or a transient failure. Bad input, other 4xx and permanent transport
+// failures (TLS, unknown host) end it.
+func pollNotReady(err error) bool {
+	var (
+		ae *APIError
+		ve *ValidationError
+		de *DecodeError
+	)
+	switch {
+	case errors.Is(err, ErrAssignmentsNotReady):
+		return true
+	case errors.As(err, &ae):
+		return ae.StatusCode == http.StatusRequestTimeout || ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode >= 500
+	case errors.As(err, &ve):
+		return false
+	case errors.As(err, &de), errors.Is(err, ErrResponseTooLarge):
+		return true
+	}
+	return retryableError(err)
+}
+
+// pollRetryClient sends each poll as a single attempt: it is re-sent once,
+// after a short pause, only when it provably never left (a failed dial or
+// DNS lookup). Any other failure is left to the polling schedule.
+func (c *Client) pollRetryClient() *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   c.readHTTP,
+		RetryWaitMin: backoffBase,
+		RetryWaitMax: backoffCap,
+		RetryMax:     min(1, c.retry.RetryMax),
+		CheckRetry:   checkPollRetry,
+		Backoff:      c.backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+}
+
+func checkPollRetry(ctx context.Context, _ *http.Response, err error) (bool, error) {
+	if err == nil {
+		return false, nil
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	return provablyNotSent(err), nil
+}
