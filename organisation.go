@@ -65,7 +65,7 @@ func (c *Client) Organisation(ctx context.Context) (*Organisation, error) {
 // flat object.
 func decodeOrganisation(b []byte) (*Organisation, error) {
 	var w struct {
-		Organisations []Organisation `json:"organisations"`
+		Organisations []Organisation  `json:"organisations"`
 		Data          json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
