@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -167,6 +168,14 @@ func TestCatalogueFilters(t *testing.T) {
 		require.NotNil(t, out.Bundles, "an empty list, not null")
 	}
 	require.NotEmpty(t, catalogue(t, srv, `{"region":"South America"}`).Bundles)
+
+	var all []string
+	for _, c := range countryTable() {
+		all = append(all, c.ISO)
+	}
+	require.Greater(t, len(all), 58)
+	out = catalogue(t, srv, `{"countries":"`+strings.Join(all, ",")+`"}`)
+	require.Equal(t, len(srv.Bundles()), out.Rows, "more than 58 countries still works")
 
 	out = catalogue(t, srv, `{"countries":"TR","description":"unlimited*1 day","perPage":1000}`)
 	require.Equal(t, []string{"esim_UL_1D_TR_V2"}, names(out.Bundles))

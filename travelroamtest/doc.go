@@ -53,6 +53,10 @@
 // bundles. A top-up must have the eSIM's coverage (the country code, or the
 // region code of a regional bundle) and provider family ("V2" or "U").
 // Unlimited bundles show dataAmount, initialQuantity and remainingQuantity
-// as -1. An eSIM never seen on a network answers 404 on /esims/location.
-// Revoking does not refund.
+// as -1. Any non-empty orderType is accepted (and recorded in the ledger).
+// An eSIM never seen on a network answers 404 on /esims/location.
+// Revoking does not refund. Usage alerts are per bundle: FirstUse at its
+// first use (it replaces the 1 % alert), then one Utilisation alert for
+// each of 50, 80 and 100 % crossed, in order, even within one
+// consumption.
 package travelroamtest

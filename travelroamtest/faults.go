@@ -57,7 +57,9 @@ func Status(status int, message string) Fault {
 
 // Latency waits d before answering (or, with AfterHandling, after handling
 // and before answering). The wait ends early, without an answer, when the
-// client gives up or the server closes; the request is then not handled.
+// client gives up or the server closes; the request is then not handled
+// (or, with AfterHandling, handled but not answered). The wait uses the
+// time package (which synctest fakes), not the [WithClock] clock.
 func Latency(d time.Duration) Fault {
 	mustf(d >= 0, "latency must not be negative")
 	return Fault{kind: faultLatency, delay: d}

@@ -71,6 +71,7 @@ func NewServer(opts ...Option) *Server {
 			opt(&cfg)
 		}
 	}
+	mustf(!cfg.inMemory || cfg.listener == nil, "WithListener and WithInMemoryNetwork exclude each other")
 	s := &Server{
 		APIKey: cfg.apiKey, ClientSecret: cfg.clientSecret,
 		cfg: cfg, routes: routeTable(), catalogue: newCatalogue(cfg.seed),
