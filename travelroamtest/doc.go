@@ -1,0 +1,62 @@
+// Package travelroamtest is a faithful, stateful fake of the Travel Roam
+// reseller API for tests, used the way net/http/httptest is. It speaks only
+// HTTP and JSON (it does not import the SDK), so it also checks the SDK's
+// wire format: exact JSON keys ("bundlename" on /bundle, "bundleName" on
+// /processorders), both credentials on every call, JSON bodies on POSTs.
+//
+// It serves every route of the contract under /api/whitelabel (and under
+// /api): a seeded catalogue of about 1,000 bundles over 109 countries and
+// every region, bundle lookup, purchases and top-ups that draw down a
+// wallet per environment to the cent, installation data that is
+// "processing" for a while after each order, eSIM details, applied bundles
+// and location driven by the server's state, revoke, and the organisation's
+// balance. Test hooks install eSIMs, consume data (sending usage callbacks),
+// set locations, expire bundles and set balances. Faults can be queued per
+// route, and a ledger records every request, order and callback.
+//
+// # Usage
+//
+//	srv := travelroamtest.NewServer()
+//	t.Cleanup(srv.Close)
+//	c, err := travelroam.NewClient(srv.APIKey, srv.ClientSecret,
+//		travelroam.WithBaseURL(srv.URL),
+//		travelroam.WithHTTPClient(srv.Client()),
+//		travelroam.WithPurchaseInterval(0))
+//	…
+//	srv.InjectFault(travelroamtest.RouteProcessOrders,
+//		travelroamtest.Status(503, "Service temporarily unavailable").WithRetryAfter("30"))
+//	…
+//	require.Len(t, srv.Orders(), 1)
+//
+// # Virtual time
+//
+// With [WithInMemoryNetwork] the server runs on an in-memory network
+// (net.Pipe) instead of a socket, so it works inside testing/synctest:
+// create it inside the bubble and reach it only through [Server.Client].
+// Every time decision uses the server's clock ([WithClock], time.Now by
+// default, which synctest fakes), so a test can wait ten virtual minutes
+// for an assignment in no real time:
+//
+//	synctest.Test(t, func(t *testing.T) {
+//		srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork(),
+//			travelroamtest.WithAssignmentDelay(3*time.Minute))
+//		defer srv.Close()
+//		c, _ := travelroam.NewClient(srv.APIKey, srv.ClientSecret,
+//			travelroam.WithBaseURL(srv.URL), travelroam.WithHTTPClient(srv.Client()))
+//		…
+//	})
+//
+// # Decisions where the contract is silent
+//
+// A bundle's base countries are its "countries" (all covered countries for
+// a regional bundle), so countries=TR also lists Europe+ and Global
+// bundles. A top-up must have the eSIM's coverage (the country code, or the
+// region code of a regional bundle) and provider family ("V2" or "U").
+// Unlimited bundles show dataAmount, initialQuantity and remainingQuantity
+// as -1. Any non-empty orderType is accepted (and recorded in the ledger).
+// An eSIM never seen on a network answers 404 on /esims/location.
+// Revoking does not refund. Usage alerts are per bundle: FirstUse at its
+// first use (it replaces the 1 % alert), then one Utilisation alert for
+// each of 50, 80 and 100 % crossed, in order, even within one
+// consumption.
+package travelroamtest

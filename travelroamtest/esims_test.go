@@ -1,0 +1,226 @@
+package travelroamtest
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+type appliedResp struct {
+	Bundles []struct {
+		Name        string           `json:"name"`
+		Description string           `json:"description"`
+		Assignments []assignmentJSON `json:"assignments"`
+	} `json:"bundles"`
+}
+
+func applied(t *testing.T, srv *Server, iccid string) appliedResp {
+	t.Helper()
+	resp := post(t, srv, RouteAppliedBundles, iccidBody(iccid))
+	require.Equal(t, http.StatusOK, resp.status, "body: %s", resp.body)
+	var out appliedResp
+	require.NoError(t, json.Unmarshal(resp.body, &out))
+	return out
+}
+
+func details(t *testing.T, srv *Server, iccid string) detailsJSON {
+	t.Helper()
+	resp := post(t, srv, RouteESIMDetails, iccidBody(iccid))
+	require.Equal(t, http.StatusOK, resp.status, "body: %s", resp.body)
+	var out detailsJSON
+	require.NoError(t, json.Unmarshal(resp.body, &out))
+	return out
+}
+
+func TestDetailsFollowInstallation(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock()
+	srv := newTestServer(t, WithClock(clock.Now))
+	iccid := buy(t, srv, "esim_1GB_7D_TR_V2", "").Order[0].ICCIDs[0]
+
+	d := details(t, srv, iccid)
+	require.Equal(t, iccid, d.ICCID)
+	require.Equal(t, ProfileReleased, d.ProfileStatus)
+	require.Zero(t, d.FirstInstalledDateTime)
+	require.Regexp(t, matchingRE, d.MatchingID)
+	require.Equal(t, SMDPAddress, d.SMDPAddress)
+	raw := post(t, srv, RouteESIMDetails, iccidBody(iccid)).body
+	require.Contains(t, string(raw), `"firstInstalledDateTime":0`)
+
+	clock.Advance(time.Hour)
+	require.NoError(t, srv.InstallESIM(iccid))
+	d = details(t, srv, iccid)
+	require.Equal(t, ProfileInstalled, d.ProfileStatus)
+	require.Equal(t, clock.Now().UnixMilli(), d.FirstInstalledDateTime)
+
+	clock.Advance(time.Hour)
+	require.NoError(t, srv.SetProfileStatus(iccid, ProfileDisabled))
+	require.NoError(t, srv.InstallESIM(iccid))
+	d = details(t, srv, iccid)
+	require.Equal(t, clock.Now().Add(-time.Hour).UnixMilli(), d.FirstInstalledDateTime, "first install is kept")
+
+	srv.MakeAssignmentsReady()
+	resp := get(t, srv, "/getesimassignments?orderReference="+srv.Orders()[0].Reference)
+	require.Equal(t, timestamp(clock.Now().Add(-time.Hour)), resp.json(t)["firstInstalledDateTime"])
+	require.ErrorIs(t, srv.InstallESIM("8944"), ErrUnknownICCID)
+}
+
+func TestAppliedBundlesLifecycle(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock()
+	srv := newTestServer(t, WithClock(clock.Now), WithAssignmentDelay(time.Minute))
+	o := buy(t, srv, "esim_1GB_7D_TR_V2", "")
+	iccid := o.Order[0].ICCIDs[0]
+	assigned := clock.Now()
+
+	state := func() assignmentJSON {
+		out := applied(t, srv, iccid)
+		require.Len(t, out.Bundles, 1)
+		require.Equal(t, "esim_1GB_7D_TR_V2", out.Bundles[0].Name)
+		require.Equal(t, "eSIM, 1GB, 7 Days, Turkey, V2", out.Bundles[0].Description)
+		require.Len(t, out.Bundles[0].Assignments, 1)
+		return out.Bundles[0].Assignments[0]
+	}
+	a := state()
+	require.Equal(t, StateProcessing, a.BundleState)
+	require.Equal(t, int64(1_000_000_000), a.InitialQuantity)
+	require.Equal(t, int64(1_000_000_000), a.RemainingQuantity)
+	require.Equal(t, "data", a.CallTypeGroup)
+	require.Equal(t, o.OrderReference+"-0", a.AssignmentReference)
+	require.Equal(t, timestamp(assigned), a.AssignmentDateTime)
+	require.Empty(t, a.StartTime)
+	require.Empty(t, a.EndTime)
+
+	clock.Advance(time.Minute)
+	require.Equal(t, StateQueued, state().BundleState)
+
+	clock.Advance(time.Hour)
+	require.NoError(t, srv.ConsumeData(t.Context(), iccid, 250_000_000))
+	a = state()
+	require.Equal(t, StateActive, a.BundleState)
+	require.Equal(t, int64(750_000_000), a.RemainingQuantity)
+	require.Equal(t, timestamp(clock.Now()), a.StartTime)
+	require.Equal(t, timestamp(clock.Now().AddDate(0, 0, 7)), a.EndTime)
+	require.Equal(t, ProfileInstalled, details(t, srv, iccid).ProfileStatus, "using data means installed")
+
+	err := srv.ConsumeData(t.Context(), iccid, 800_000_000)
+	require.ErrorIs(t, err, ErrNoData)
+	require.ErrorContains(t, err, "50000000 of 800000000 bytes not consumed")
+	a = state()
+	require.Equal(t, StateDepleted, a.BundleState)
+	require.Zero(t, a.RemainingQuantity)
+
+	clock.Advance(7 * 24 * time.Hour)
+	require.Equal(t, StateExpired, state().BundleState)
+}
+
+func TestTopUpQueuesBehindActiveBundle(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, WithAssignmentDelay(0))
+	iccid := buy(t, srv, "esim_1GB_7D_TR_V2", "").Order[0].ICCIDs[0]
+	require.NoError(t, srv.ConsumeData(t.Context(), iccid, 100))
+	buy(t, srv, "esim_2GB_15D_TR_V2", iccid)
+	out := applied(t, srv, iccid)
+	require.Len(t, out.Bundles, 2)
+	require.Equal(t, StateActive, out.Bundles[0].Assignments[0].BundleState)
+	require.Equal(t, StateQueued, out.Bundles[1].Assignments[0].BundleState)
+	require.Equal(t, srv.Orders()[1].Reference+"-1", out.Bundles[1].Assignments[0].AssignmentReference)
+
+	// 1 GB - 100 B left on the first; the rest spills into the second.
+	require.NoError(t, srv.ConsumeData(t.Context(), iccid, 1_000_000_000))
+	out = applied(t, srv, iccid)
+	require.Equal(t, StateDepleted, out.Bundles[0].Assignments[0].BundleState)
+	require.Equal(t, StateActive, out.Bundles[1].Assignments[0].BundleState)
+	require.Equal(t, int64(2_000_000_000-100), out.Bundles[1].Assignments[0].RemainingQuantity)
+
+	require.NoError(t, srv.ExpireBundles(iccid))
+	out = applied(t, srv, iccid)
+	require.Equal(t, StateExpired, out.Bundles[0].Assignments[0].BundleState)
+	require.Equal(t, StateExpired, out.Bundles[1].Assignments[0].BundleState)
+	require.ErrorIs(t, srv.ConsumeData(t.Context(), iccid, 1), ErrNoData)
+}
+
+func TestExpireUnusedBundleLapses(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	iccid := buy(t, srv, "esim_1GB_7D_TR_V2", "").Order[0].ICCIDs[0]
+	require.NoError(t, srv.ExpireBundles(iccid))
+	require.Equal(t, StateLapsed, applied(t, srv, iccid).Bundles[0].Assignments[0].BundleState)
+}
+
+func TestUnlimitedBundleNeverDepletes(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, WithAssignmentDelay(0))
+	iccid := buy(t, srv, "esim_UL_1D_TR_V2", "").Order[0].ICCIDs[0]
+	require.NoError(t, srv.ConsumeData(t.Context(), iccid, 50_000_000_000))
+	a := applied(t, srv, iccid).Bundles[0].Assignments[0]
+	require.Equal(t, StateActive, a.BundleState)
+	require.True(t, a.Unlimited)
+	require.Equal(t, int64(-1), a.InitialQuantity)
+	require.Equal(t, int64(-1), a.RemainingQuantity)
+}
+
+func TestLocation(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock()
+	srv := newTestServer(t, WithClock(clock.Now))
+	iccid := buy(t, srv, "esim_1GB_7D_TR_V2", "").Order[0].ICCIDs[0]
+	resp := post(t, srv, RouteLocation, iccidBody(iccid))
+	require.Equal(t, http.StatusNotFound, resp.status)
+	require.Equal(t, "No location data for this eSIM", resp.message(t))
+
+	loc := Location{MobileNetworkCode: "28601", NetworkName: "Turkcell Iletisim Hizmetleri A.S.", NetworkBrandName: "Turkcell", Country: "TR"}
+	require.NoError(t, srv.SetLocation(iccid, loc))
+	resp = post(t, srv, RouteLocation, iccidBody(iccid))
+	require.Equal(t, http.StatusOK, resp.status)
+	require.JSONEq(t, `{"mobileNetworkCode":"28601","networkName":"Turkcell Iletisim Hizmetleri A.S.",
+		"networkBrandName":"Turkcell","country":"TR","lastSeen":"`+timestamp(clock.Now())+`"}`, string(resp.body))
+}
+
+func TestRevoke(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	o := buy(t, srv, "esim_1GB_7D_TR_V2", "")
+	iccid := o.Order[0].ICCIDs[0]
+	balance := srv.Balance(Sandbox)
+
+	resp := post(t, srv, RouteRevoke, iccidBody(iccid))
+	require.Equal(t, http.StatusOK, resp.status)
+	require.JSONEq(t, `{"status":"Successfully revoked eSIM"}`, string(resp.body))
+	require.Equal(t, balance, srv.Balance(Sandbox), "no refund")
+
+	for _, route := range []Route{RouteESIMDetails, RouteAppliedBundles, RouteLocation, RouteRevoke} {
+		resp = post(t, srv, route, iccidBody(iccid))
+		require.Equal(t, http.StatusBadRequest, resp.status, route)
+		require.Equal(t, "ICCID not found", resp.message(t), route)
+	}
+	require.Equal(t, http.StatusNotFound, get(t, srv, "/getesimassignments?orderReference="+o.OrderReference).status)
+	resp = post(t, srv, RouteProcessOrders, purchaseBody("esim_1GB_7D_TR_V2", iccid))
+	require.Equal(t, "ICCID not found", resp.message(t))
+	require.True(t, errors.Is(srv.ConsumeData(t.Context(), iccid, 1), ErrUnknownICCID))
+	require.NotContains(t, srv.SetLocation(iccid, Location{}).Error(), iccid, "errors redact the ICCID")
+}
+
+func TestESIMRoutesValidateBody(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, WithICCIDNotFoundStatus(http.StatusNotFound), WithAccount("k2", "s2"))
+	resp := post(t, srv, RouteESIMDetails, `{}`)
+	require.Equal(t, http.StatusBadRequest, resp.status)
+	require.Equal(t, "iccid is required", resp.message(t))
+	resp = post(t, srv, RouteESIMDetails, `{"ICCID":"8944538532012345678"}`)
+	require.Equal(t, "iccid is required", resp.message(t), "keys are case-sensitive")
+	resp = post(t, srv, RouteESIMDetails, `{"iccid":8944538532012345678}`)
+	require.Equal(t, "iccid must be a string", resp.message(t))
+	resp = post(t, srv, RouteESIMDetails, iccidBody("8944538532012345678"))
+	require.Equal(t, http.StatusNotFound, resp.status)
+	require.Equal(t, "ICCID not found", resp.message(t))
+
+	iccid := buy(t, srv, "esim_1GB_7D_TR_V2", "").Order[0].ICCIDs[0]
+	foreign := send(t, srv, http.MethodPost, srv.URL+"/esims/details", iccidBody(iccid), http.Header{"X-Api-Key": {"k2"}, "Clientsecret": {"s2"}})
+	require.Equal(t, http.StatusNotFound, foreign.status)
+	require.Equal(t, "ICCID not found", foreign.message(t))
+}
