@@ -43,8 +43,11 @@ type Deduper interface {
 
 // Defaults of [NewMemoryDeduper].
 const (
+	// DefaultDedupeKeys is how many processed events are remembered.
 	DefaultDedupeKeys = 10_000
-	DefaultDedupeTTL  = 72 * time.Hour
+	// DefaultDedupeTTL is how long a processed event is remembered: the
+	// longest redelivery window we know of (3 days).
+	DefaultDedupeTTL = 72 * time.Hour
 )
 
 // errDedupeFull is returned by Begin when too many events are in flight.

@@ -52,12 +52,20 @@ func TestCallbackDuplicatesConcurrentInFlight(t *testing.T) {
 	for range 10 {
 		go func() { codes <- post(h, "/cb", body) }()
 	}
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
 	for range 9 {
-		rec := <-codes
-		require.Equal(t, 503, rec.Code)
-		require.Equal(t, "5", rec.Header().Get("Retry-After"))
+		select {
+		case rec := <-codes:
+			require.Equal(t, 503, rec.Code)
+			require.Equal(t, "5", rec.Header().Get("Retry-After"))
+		case <-time.After(10 * time.Second):
+			unblock()
+			t.Fatal("duplicates waited for the first delivery instead of answering 503")
+		}
 	}
-	close(release)
+	unblock()
 	require.Equal(t, 200, (<-codes).Code)
 	for range 9 { // the provider's redeliveries
 		require.Equal(t, 200, post(h, "/cb", body).Code)

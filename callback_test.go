@@ -295,6 +295,13 @@ func TestParseCallback(t *testing.T) {
 	_, err = ParseCallback(req, WithCallbackMaxBytes(10))
 	require.ErrorIs(t, err, ErrCallbackTooLarge)
 
+	chunked := &countingReader{n: 10 << 20}
+	req = httptest.NewRequest(http.MethodPost, "/cb", chunked)
+	req.ContentLength = -1
+	_, err = ParseCallback(req)
+	require.ErrorIs(t, err, ErrCallbackTooLarge)
+	require.Equal(t, int64(DefaultCallbackMaxBytes+1), chunked.read, "reads one byte past the limit, no more")
+
 	req = httptest.NewRequest(http.MethodPost, "/cb", strings.NewReader(`{"iccid":"8944538532012345678"}`))
 	_, err = ParseCallback(req)
 	require.ErrorIs(t, err, ErrCallbackMalformed)
