@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Bundle is a data plan that can be bought for an eSIM, as listed by
@@ -22,7 +23,7 @@ type Bundle struct {
 	// Groups are the bundle groups it belongs to, e.g. "Standard Fixed".
 	Groups []string `json:"groups,omitempty"`
 	// Countries are the bundle's base countries.
-	Countries []Country `json:"countries"`
+	Countries CountryList `json:"countries"`
 	// DataAmountMB is the data included, in megabytes (1 GB = 1000 MB).
 	// It is meaningless when Unlimited is true (Travel Roam may send 0 or
 	// -1 then).
@@ -202,6 +203,10 @@ type CountryList []Country
 
 // UnmarshalJSON decodes a list of countries, a boolean or null.
 func (l *CountryList) UnmarshalJSON(b []byte) error {
+	if v, ok := parseSimpleCountries(b); ok {
+		*l = v
+		return nil
+	}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '[' {
 		var v any
@@ -210,10 +215,6 @@ func (l *CountryList) UnmarshalJSON(b []byte) error {
 		}
 		*l = nil
 		return nil // a boolean, a number, a string or null: no list
-	}
-	if isEmptyArray(b) {
-		*l = nil
-		return nil
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(b, &items); err != nil {
@@ -235,47 +236,139 @@ func (l *CountryList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func isEmptyArray(b []byte) bool {
-	return len(b) >= 2 && b[0] == '[' && b[len(b)-1] == ']' && len(bytes.TrimSpace(b[1:len(b)-1])) == 0
+// The fast paths below decode the common shapes of Speeds and
+// CountryList in one pass without reflection. They accept only JSON that
+// encoding/json would decode to the same value (plain strings without
+// escapes, the exact field names) and report ok=false for anything else,
+// which the caller then decodes in full.
+
+// parseSimpleStrings decodes an array of plain strings, or null.
+func parseSimpleStrings(b []byte) (out []string, ok bool) {
+	i, empty, ok := openArray(b)
+	if !ok || empty {
+		return nil, ok
+	}
+	out = make([]string, 0, bytes.Count(b, []byte{','})+1)
+	for {
+		s, j, ok := plainString(b, i)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, internSpeed(s))
+		if i, ok = nextElement(b, j); !ok || i == len(b) {
+			return out, ok
+		}
+	}
 }
 
-// parseSimpleStrings is the fast path of [Speeds.UnmarshalJSON]: an
-// array of plain ASCII strings without escapes, or null. ok is false for
-// anything else, which the caller then decodes in full.
-func parseSimpleStrings(b []byte) (out []string, ok bool) {
-	i := skipSpace(b, 0)
-	if i+4 <= len(b) && string(b[i:i+4]) == "null" && skipSpace(b, i+4) == len(b) {
-		return nil, true
+// parseSimpleCountries decodes an array of {"name", "region", "iso"}
+// objects with plain string values, or null.
+func parseSimpleCountries(b []byte) (out CountryList, ok bool) {
+	i, empty, ok := openArray(b)
+	if !ok || empty {
+		return nil, ok
+	}
+	out = make(CountryList, 0, bytes.Count(b, []byte{'{'}))
+	for {
+		var c Country
+		if c, i, ok = plainCountry(b, i); !ok {
+			return nil, false
+		}
+		out = append(out, c)
+		if i, ok = nextElement(b, i); !ok || i == len(b) {
+			return out, ok
+		}
+	}
+}
+
+// plainCountry decodes one country object starting at b[i].
+func plainCountry(b []byte, i int) (c Country, next int, ok bool) {
+	if i >= len(b) || b[i] != '{' {
+		return c, 0, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return c, i + 1, true
+	}
+	for {
+		key, j, ok := plainString(b, i)
+		if j = skipSpace(b, j); !ok || j >= len(b) || b[j] != ':' {
+			return c, 0, false
+		}
+		val, j, ok := plainString(b, skipSpace(b, j+1))
+		if !ok {
+			return c, 0, false
+		}
+		switch string(key) {
+		case "name":
+			c.Name = string(val)
+		case "region":
+			c.Region = internRegion(val)
+		case "iso":
+			c.ISO = string(val)
+		default:
+			return c, 0, false
+		}
+		if j = skipSpace(b, j); j < len(b) && b[j] == '}' {
+			return c, j + 1, true
+		}
+		if j >= len(b) || b[j] != ',' {
+			return c, 0, false
+		}
+		i = skipSpace(b, j+1)
+	}
+}
+
+// openArray reads "[" or "null" at the start of b. i is the first
+// element; empty is true for "[]" and "null".
+func openArray(b []byte) (i int, empty, ok bool) {
+	i = skipSpace(b, 0)
+	if len(b)-i >= 4 && string(b[i:i+4]) == "null" {
+		return 0, true, skipSpace(b, i+4) == len(b)
 	}
 	if i >= len(b) || b[i] != '[' {
-		return nil, false
+		return 0, false, false
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		return nil, skipSpace(b, i+1) == len(b)
+		return 0, true, skipSpace(b, i+1) == len(b)
 	}
-	for i < len(b) {
-		if b[i] != '"' {
-			return nil, false
-		}
-		j := i + 1
-		for j < len(b) && b[j] != '"' && b[j] != '\\' && b[j] >= 0x20 && b[j] < 0x80 {
-			j++
-		}
-		if j >= len(b) || b[j] != '"' {
-			return nil, false
-		}
-		out = append(out, internSpeed(b[i+1:j]))
-		i = skipSpace(b, j+1)
-		if i < len(b) && b[i] == ']' {
-			return out, skipSpace(b, i+1) == len(b)
-		}
-		if i >= len(b) || b[i] != ',' {
-			return nil, false
-		}
-		i = skipSpace(b, i+1)
+	return i, false, true
+}
+
+// nextElement reads the "," or the final "]" after an element ending at
+// b[j]. It returns the next element, or len(b) after the closing bracket.
+func nextElement(b []byte, j int) (int, bool) {
+	j = skipSpace(b, j)
+	switch {
+	case j < len(b) && b[j] == ',':
+		return skipSpace(b, j+1), true
+	case j < len(b) && b[j] == ']':
+		return len(b), skipSpace(b, j+1) == len(b)
 	}
-	return nil, false
+	return 0, false
+}
+
+// plainString reads a JSON string without escapes or control characters
+// at b[i] and returns its contents (valid UTF-8) and the index after it.
+func plainString(b []byte, i int) (s []byte, next int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, 0, false
+	}
+	ascii := true
+	j := i + 1
+	for ; j < len(b) && b[j] != '"'; j++ {
+		switch c := b[j]; {
+		case c == '\\' || c < 0x20:
+			return nil, 0, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	if j >= len(b) || (!ascii && !utf8.Valid(b[i+1:j])) {
+		return nil, 0, false
+	}
+	return b[i+1 : j], j + 1, true
 }
 
 // internSpeed returns the common speed names without allocating.
@@ -291,6 +384,17 @@ func internSpeed(b []byte) string {
 		return "5G"
 	case "LTE":
 		return "LTE"
+	}
+	return string(b)
+}
+
+// internRegion returns the region names without allocating.
+func internRegion(b []byte) string {
+	for _, r := range [...]Region{RegionEurope, RegionAsia, RegionAfrica, RegionNorthAmerica, RegionSouthAmerica,
+		RegionOceania, RegionMiddleEast, RegionGlobal} {
+		if string(b) == string(r) {
+			return string(r)
+		}
 	}
 	return string(b)
 }

@@ -323,21 +323,22 @@ type catalogueWire struct {
 
 // decodeCatalogue accepts {"bundles": […], "pageCount", "rows",
 // "pageSize"}, a bare array of bundles, and {"data": …} around either.
+// An empty page has nil Bundles.
 func decodeCatalogue(b []byte) (*CataloguePage, error) {
 	b = bytes.TrimSpace(b)
+	bundles := make([]Bundle, 0, estimateBundles(b))
 	if len(b) > 0 && b[0] == '[' {
-		var list []Bundle
-		if err := json.Unmarshal(b, &list); err != nil {
+		if err := json.Unmarshal(b, &bundles); err != nil {
 			return nil, err
 		}
-		return &CataloguePage{Bundles: list}, nil
+		return &CataloguePage{Bundles: nonEmpty(bundles)}, nil
 	}
-	var w catalogueWire
+	w := catalogueWire{Bundles: bundles}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, err
 	}
-	page := &CataloguePage{Bundles: w.Bundles, PageCount: int(w.PageCount), Rows: int(w.Rows), PageSize: int(w.PageSize)}
-	if d := bytes.TrimSpace(w.Data); w.Bundles == nil && len(d) > 0 && (d[0] == '[' || d[0] == '{') {
+	page := &CataloguePage{Bundles: nonEmpty(w.Bundles), PageCount: int(w.PageCount), Rows: int(w.Rows), PageSize: int(w.PageSize)}
+	if d := bytes.TrimSpace(w.Data); page.Bundles == nil && len(d) > 0 && (d[0] == '[' || d[0] == '{') {
 		inner, err := decodeCatalogue(d)
 		if err != nil {
 			return nil, err
@@ -348,6 +349,25 @@ func decodeCatalogue(b []byte) (*CataloguePage, error) {
 		return inner, nil
 	}
 	return page, nil
+}
+
+func nonEmpty(b []Bundle) []Bundle {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// minBundleBytes bounds estimateBundles: a real bundle is several hundred
+// bytes, so a hostile body cannot make the estimate allocate much more
+// than its own size.
+const minBundleBytes = 256
+
+// estimateBundles guesses how many bundles b holds by counting their
+// "duration" keys, so that the slice is allocated once instead of being
+// grown and copied (the largest cost of decoding a big page).
+func estimateBundles(b []byte) int {
+	return min(bytes.Count(b, []byte(`"duration"`)), len(b)/minBundleBytes)
 }
 
 // flexInt is a count sent as a JSON number or a string; null, "" and

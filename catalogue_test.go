@@ -120,11 +120,11 @@ func TestCatalogueShapes(t *testing.T) {
 func TestDecodeCatalogueLenientCounts(t *testing.T) {
 	t.Parallel()
 	for body, want := range map[string]CataloguePage{
-		`{"bundles":[],"pageCount":"4","rows":" 9 ","pageSize":2.0}`: {Bundles: []Bundle{}, PageCount: 4, Rows: 9, PageSize: 2},
+		`{"bundles":[],"pageCount":"4","rows":" 9 ","pageSize":2.0}`: {PageCount: 4, Rows: 9, PageSize: 2},
 		`{"bundles":null,"pageCount":null,"rows":"","pageSize":{}}`:  {},
 		`{"data":[{"name":"a"}],"pageCount":2,"rows":"x"}`:           {Bundles: []Bundle{{Name: "a"}}, PageCount: 2},
 		`{"data":{"data":{"bundles":[{"name":"b"}]}},"rows":5}`:      {Bundles: []Bundle{{Name: "b"}}, Rows: 5},
-		` [ ] `: {Bundles: []Bundle{}},
+		` [ ] `: {},
 		`null`:  {},
 		`{}`:    {},
 	} {
