@@ -268,7 +268,7 @@ func normaliseCountries(in []string) ([]string, error) {
 		code := strings.ToUpper(strings.TrimSpace(raw))
 		if len(code) != 2 || !isASCIILetter(code[0]) || !isASCIILetter(code[1]) {
 			return nil, invalid("catalogue", "Countries",
-				"%q is not a two-letter ISO 3166-1 code: pass one code per element, e.g. []string{\"TR\", \"US\"}", raw)
+				"%s is not a two-letter ISO 3166-1 code: pass one code per element, e.g. []string{\"TR\", \"US\"}", quoteInput(raw))
 		}
 		if code == "PR" {
 			return nil, invalid("catalogue", "Countries", "Puerto Rico (PR) is not supported by Travel Roam: remove it")
@@ -293,9 +293,18 @@ func checkRegion(r Region) error {
 	case strings.EqualFold(s, "Antarctica"):
 		return invalid("catalogue", "Region", "Antarctica is not supported by Travel Roam")
 	case strings.Contains(s, ","):
-		return invalid("catalogue", "Region", "%q: one region per request, comma lists are not allowed (or use Countries)", s)
+		return invalid("catalogue", "Region", "%s: one region per request, comma lists are not allowed (or use Countries)", quoteInput(s))
 	}
-	return invalid("catalogue", "Region", "unknown region %q: use one of the Region constants, e.g. RegionEurope", s)
+	return invalid("catalogue", "Region", "unknown region %s: use one of the Region constants, e.g. RegionEurope", quoteInput(s))
+}
+
+// quoteInput quotes user input for an error message, cut to 40 bytes and
+// with any ICCID-like number masked.
+func quoteInput(s string) string {
+	if len(s) > 40 {
+		s = strings.ToValidUTF8(s[:40], "") + "…"
+	}
+	return strconv.Quote(redactDigits(s))
 }
 
 // canonicalRegion returns the constant matching r (case and surrounding

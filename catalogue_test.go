@@ -158,6 +158,8 @@ func TestCatalogueValidation(t *testing.T) {
 		{"blank code", CatalogueOptions{Countries: []string{"TR", " "}}, "Countries", "two-letter"},
 		{"digits", CatalogueOptions{Countries: []string{"T1"}}, "Countries", "two-letter"},
 		{"non-ASCII", CatalogueOptions{Countries: []string{"TÜ"}}, "Countries", "two-letter"},
+		{"ICCID is masked", CatalogueOptions{Countries: []string{testICCID}}, "Countries", `"…5678" is not a two-letter`},
+		{"long input is cut", CatalogueOptions{Region: Region(strings.Repeat("é", 30))}, "Region", `unknown region "` + strings.Repeat("é", 20) + `…"`},
 		{"Puerto Rico", CatalogueOptions{Countries: []string{"US", "pr"}}, "Countries", "Puerto Rico (PR) is not supported"},
 		{"too many for one page", CatalogueOptions{Countries: many}, "Countries", "use CatalogueAll"},
 		{"LATAM", CatalogueOptions{Region: "LATAM"}, "Region", "use RegionSouthAmerica"},
