@@ -255,7 +255,8 @@ func parseSimpleStrings(b []byte) (out []string, ok bool) {
 			return nil, false
 		}
 		out = append(out, internSpeed(s))
-		if i, ok = nextElement(b, j); !ok || i == len(b) {
+		var more bool
+		if i, more, ok = nextElement(b, j); !ok || !more {
 			return out, ok
 		}
 	}
@@ -275,7 +276,8 @@ func parseSimpleCountries(b []byte) (out CountryList, ok bool) {
 			return nil, false
 		}
 		out = append(out, c)
-		if i, ok = nextElement(b, i); !ok || i == len(b) {
+		var more bool
+		if i, more, ok = nextElement(b, i); !ok || !more {
 			return out, ok
 		}
 	}
@@ -337,16 +339,17 @@ func openArray(b []byte) (i int, empty, ok bool) {
 }
 
 // nextElement reads the "," or the final "]" after an element ending at
-// b[j]. It returns the next element, or len(b) after the closing bracket.
-func nextElement(b []byte, j int) (int, bool) {
+// b[j]. After a comma, more is true and i is the next element; after the
+// closing bracket, which must end b, more is false.
+func nextElement(b []byte, j int) (i int, more, ok bool) {
 	j = skipSpace(b, j)
 	switch {
 	case j < len(b) && b[j] == ',':
-		return skipSpace(b, j+1), true
+		return skipSpace(b, j+1), true, true
 	case j < len(b) && b[j] == ']':
-		return len(b), skipSpace(b, j+1) == len(b)
+		return 0, false, skipSpace(b, j+1) == len(b)
 	}
-	return 0, false
+	return 0, false, false
 }
 
 // plainString reads a JSON string without escapes or control characters
