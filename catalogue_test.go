@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -455,4 +456,50 @@ func mustAmount(t testing.TB, s string) Amount {
 	a, err := ParseAmount(s)
 	require.NoError(t, err)
 	return a
+}
+
+// TestCatalogueAllMemoryIsFlat walks 600 pages of large bundles and checks
+// that the live heap does not grow with them: only the names are kept.
+// It is not parallel so that other tests do not disturb the measure.
+func TestCatalogueAllMemoryIsFlat(t *testing.T) {
+	c, mt := newMockClient(t)
+	const pages, perPage = 600, 20
+	description := strings.Repeat("d", 2000)
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/catalogue", func(req *http.Request) (*http.Response, error) {
+		page := readCatalogueRequest(t, req).Page
+		var b strings.Builder
+		b.WriteString(`{"pageCount":` + fmt.Sprint(pages) + `,"bundles":[`)
+		for i := range perPage {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"name":"p%d-b%d","description":%q,"price":1.5}`, page, i, description)
+		}
+		b.WriteString("]}")
+		return httpmock.NewStringResponse(200, b.String()), nil
+	})
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	var early, late uint64
+	n := 0
+	for b, err := range c.CatalogueAll(t.Context(), CatalogueOptions{Region: RegionGlobal, PerPage: perPage}) {
+		require.NoError(t, err)
+		require.Len(t, b.Description, 2000)
+		n++
+		switch n {
+		case 50 * perPage:
+			early = heap()
+		case pages * perPage:
+			late = heap()
+		}
+	}
+	require.Equal(t, pages*perPage, n)
+	require.Equal(t, pages, mt.GetTotalCallCount())
+	// Keeping the pages would hold 550·20·2 KB = 22 MB more; the names
+	// alone are well under 1 MB.
+	require.Less(t, int64(late)-int64(early), int64(4<<20), "heap grew from %d to %d bytes", early, late)
 }
