@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // Bundle is a data plan that can be bought for an eSIM, as listed by
@@ -154,39 +154,48 @@ type Speeds []string
 
 // UnmarshalJSON decodes a list, a string, an object or null.
 func (s *Speeds) UnmarshalJSON(b []byte) error {
-	if v, ok := parseSimpleStrings(b); ok {
-		*s = v
-		return nil
+	v, ok := fastSpeeds(b)
+	if !ok {
+		var err error
+		if v, err = decodeSpeeds(b); err != nil {
+			return err
+		}
 	}
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	var out []string
-	collectSpeeds(v, &out)
-	*s = out
+	*s = v
 	return nil
 }
 
+// decodeSpeeds is the full path of Speeds.UnmarshalJSON.
+func decodeSpeeds(b []byte) ([]string, error) {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, err
+	}
+	var out []string
+	if str, ok := v.(string); ok {
+		for _, part := range strings.FieldsFunc(str, func(r rune) bool { return r == ',' || r == '/' || r == ';' }) {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	} else {
+		collectSpeeds(v, &out)
+	}
+	return out, nil
+}
+
+// collectSpeeds gathers the strings of a list or an object: an object
+// gives its keys set to true and its other values, in key order.
 func collectSpeeds(v any, out *[]string) {
 	switch v := v.(type) {
 	case string:
-		for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '/' || r == ';' }) {
-			if part = strings.TrimSpace(part); part != "" {
-				*out = append(*out, part)
-			}
-		}
+		*out = append(*out, v)
 	case []any:
 		for _, item := range v {
 			collectSpeeds(item, out)
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			if v[k] == true {
 				*out = append(*out, k)
 			} else {
@@ -196,182 +205,65 @@ func collectSpeeds(v any, out *[]string) {
 	}
 }
 
+// fastSpeeds decodes the usual shapes, a list of strings or null, the
+// way decodeSpeeds would; ok is false for anything else.
+func fastSpeeds(b []byte) ([]string, bool) {
+	r := &fastReader{b: b}
+	v, ok := r.speedList(0)
+	return v, ok && r.end()
+}
+
 // CountryList is a list of countries. It decodes from a JSON array of
 // country objects and, leniently, from an array of ISO codes, or from
-// false, true or null (no countries).
+// false, true or null (no countries). An empty list decodes as nil.
 type CountryList []Country
 
 // UnmarshalJSON decodes a list of countries, a boolean or null.
 func (l *CountryList) UnmarshalJSON(b []byte) error {
-	if v, ok := parseSimpleCountries(b); ok {
-		*l = v
-		return nil
+	v, ok := fastCountries(b)
+	if !ok {
+		var err error
+		if v, err = decodeCountries(b); err != nil {
+			return err
+		}
 	}
+	*l = v
+	return nil
+}
+
+// decodeCountries is the full path of CountryList.UnmarshalJSON.
+func decodeCountries(b []byte) (CountryList, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '[' {
 		var v any
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		*l = nil
-		return nil // a boolean, a number, a string or null: no list
+		return nil, json.Unmarshal(b, &v) // a boolean, a number, a string or null: no list
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(b, &items); err != nil {
-		return err
+		return nil, err
 	}
-	out := make(CountryList, 0, len(items))
+	var out CountryList
 	for _, item := range items {
 		var c Country
 		if item[0] == '"' {
 			if err := json.Unmarshal(item, &c.ISO); err != nil {
-				return err
+				return nil, err
 			}
 		} else if err := json.Unmarshal(item, &c); err != nil {
-			return err
+			return nil, err
 		}
 		out = append(out, c)
 	}
-	*l = out
-	return nil
+	return out, nil
 }
 
-// The fast paths below decode the common shapes of Speeds and
-// CountryList in one pass without reflection. They accept only JSON that
-// encoding/json would decode to the same value (plain strings without
-// escapes, the exact field names) and report ok=false for anything else,
-// which the caller then decodes in full.
-
-// parseSimpleStrings decodes an array of plain strings, or null.
-func parseSimpleStrings(b []byte) (out []string, ok bool) {
-	i, empty, ok := openArray(b)
-	if !ok || empty {
-		return nil, ok
-	}
-	out = make([]string, 0, bytes.Count(b, []byte{','})+1)
-	for {
-		s, j, ok := plainString(b, i)
-		if !ok {
-			return nil, false
-		}
-		out = append(out, internSpeed(s))
-		var more bool
-		if i, more, ok = nextElement(b, j); !ok || !more {
-			return out, ok
-		}
-	}
-}
-
-// parseSimpleCountries decodes an array of {"name", "region", "iso"}
-// objects with plain string values, or null.
-func parseSimpleCountries(b []byte) (out CountryList, ok bool) {
-	i, empty, ok := openArray(b)
-	if !ok || empty {
-		return nil, ok
-	}
-	out = make(CountryList, 0, bytes.Count(b, []byte{'{'}))
-	for {
-		var c Country
-		if c, i, ok = plainCountry(b, i); !ok {
-			return nil, false
-		}
-		out = append(out, c)
-		var more bool
-		if i, more, ok = nextElement(b, i); !ok || !more {
-			return out, ok
-		}
-	}
-}
-
-// plainCountry decodes one country object starting at b[i].
-func plainCountry(b []byte, i int) (c Country, next int, ok bool) {
-	if i >= len(b) || b[i] != '{' {
-		return c, 0, false
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return c, i + 1, true
-	}
-	for {
-		key, j, ok := plainString(b, i)
-		if j = skipSpace(b, j); !ok || j >= len(b) || b[j] != ':' {
-			return c, 0, false
-		}
-		val, j, ok := plainString(b, skipSpace(b, j+1))
-		if !ok {
-			return c, 0, false
-		}
-		switch string(key) {
-		case "name":
-			c.Name = string(val)
-		case "region":
-			c.Region = internRegion(val)
-		case "iso":
-			c.ISO = string(val)
-		default:
-			return c, 0, false
-		}
-		if j = skipSpace(b, j); j < len(b) && b[j] == '}' {
-			return c, j + 1, true
-		}
-		if j >= len(b) || b[j] != ',' {
-			return c, 0, false
-		}
-		i = skipSpace(b, j+1)
-	}
-}
-
-// openArray reads "[" or "null" at the start of b. i is the first
-// element; empty is true for "[]" and "null".
-func openArray(b []byte) (i int, empty, ok bool) {
-	i = skipSpace(b, 0)
-	if len(b)-i >= 4 && string(b[i:i+4]) == "null" {
-		return 0, true, skipSpace(b, i+4) == len(b)
-	}
-	if i >= len(b) || b[i] != '[' {
-		return 0, false, false
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		return 0, true, skipSpace(b, i+1) == len(b)
-	}
-	return i, false, true
-}
-
-// nextElement reads the "," or the final "]" after an element ending at
-// b[j]. After a comma, more is true and i is the next element; after the
-// closing bracket, which must end b, more is false.
-func nextElement(b []byte, j int) (i int, more, ok bool) {
-	j = skipSpace(b, j)
-	switch {
-	case j < len(b) && b[j] == ',':
-		return skipSpace(b, j+1), true, true
-	case j < len(b) && b[j] == ']':
-		return 0, false, skipSpace(b, j+1) == len(b)
-	}
-	return 0, false, false
-}
-
-// plainString reads a JSON string without escapes or control characters
-// at b[i] and returns its contents (valid UTF-8) and the index after it.
-func plainString(b []byte, i int) (s []byte, next int, ok bool) {
-	if i >= len(b) || b[i] != '"' {
-		return nil, 0, false
-	}
-	ascii := true
-	j := i + 1
-	for ; j < len(b) && b[j] != '"'; j++ {
-		switch c := b[j]; {
-		case c == '\\' || c < 0x20:
-			return nil, 0, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	if j >= len(b) || (!ascii && !utf8.Valid(b[i+1:j])) {
-		return nil, 0, false
-	}
-	return b[i+1 : j], j + 1, true
+// fastCountries decodes the usual shapes (a list of country objects or
+// codes, null, true, false) the way decodeCountries would; ok is false
+// for anything else.
+func fastCountries(b []byte) (CountryList, bool) {
+	r := &fastReader{b: b}
+	v, ok := r.countryList(0)
+	return v, ok && r.end()
 }
 
 // internSpeed returns the common speed names without allocating.
@@ -400,11 +292,4 @@ func internRegion(b []byte) string {
 		}
 	}
 	return string(b)
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
 }

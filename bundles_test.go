@@ -3,6 +3,8 @@ package travelroam
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/jarcoal/httpmock"
@@ -182,34 +184,69 @@ func TestCountryListDecoding(t *testing.T) {
 	}
 }
 
-// TestFastPathsMatchEncodingJSON checks that the reflection-free fast
-// paths give exactly what encoding/json gives for the same input.
-func TestFastPathsMatchEncodingJSON(t *testing.T) {
+// TestFastPathsMatchFullPaths checks that the fast paths give exactly
+// what the full decoding gives, on inputs chosen to be awkward.
+func TestFastPathsMatchFullPaths(t *testing.T) {
 	t.Parallel()
 	for _, in := range []string{
 		`["4G","5G"]`, `[ "a" ,"b"]`, `["\u00e9"]`, `["x\"y"]`, `["tab\there"]`, "[\"\xff\"]", `[]`, `null`,
+		`["\ud83d\ude00"]`, `["\ud83d"]`, `["\ud83dx"]`, `["\udc00\ud83d"]`, `["\/\b\f\n\r\t"]`, `["a",]`, `["a"`,
+		`[{"name":"Åland","region":"Europe","iso":"AX"}]`, `[{"iso":"TR","iso":"US"}]`, `[{"name":"a\nb"}]`,
+		`[{"name":null}]`, `[{"region":"Europe"},{"region":"Asia"}]`, `["TR",null,{}]`, `[{"ISO":"TR"}]`,
+		`[{"iſo":"TR"}]`, `[{"x":[1,{"y":null}]}]`, `true`, `false`, `[1]`, `[{"name":1}]`, ` [ ] `,
+		`{"name":"a","Name":"b"}`, `{"name":"a","name":"b"}`, `{"groups":["a"],"groups":[null]}`,
+		`{"bundles":[{"name":"a","groups":["x"]}],"bundles":[{"groups":[null]}]}`, `{"dataAmount":1.0}`,
+		`{"duration":99999999999999999999}`, `{"price":"1.5"}`, `{"price":"x"}`, `{"price":null,"unlimited":null}`,
+		`{"speed":"4G/5G","roamingEnabled":false}`, `{"allowances":[{"amount":"1"}]}`, `{"allowances":[null,{}]}`,
+		`{"name":"\u0000","description":"\ud800\udc00"}`, `[{"name":"a"},null]`, `{"bundles":null,"data":[{"name":"d"}]}`,
+		`{"bundles":[],"pageCount":"3","rows":{},"pageSize":[1]}`, `{"data":{"data":{"bundles":[{"name":"b"}]}},"rows":5}`,
 	} {
-		var want []string
-		wantErr := json.Unmarshal([]byte(in), &want)
-		got, ok := parseSimpleStrings([]byte(in))
-		if ok {
-			require.NoError(t, wantErr, in)
-			require.Equal(t, len(want), len(got), in)
-			for i := range want {
-				require.Equal(t, want[i], got[i], in)
-			}
+		assertFastMatchesFull(t, []byte(in))
+	}
+	deep := `{"x":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`
+	assertFastMatchesFull(t, []byte(deep))
+	_, _, ok := fastCatalogue([]byte(deep))
+	require.False(t, ok, "nesting beyond encoding/json's limit is left to it")
+	for _, dup := range []string{`{"name":"a","name":"b"}`, `{"Name":"b"}`, `{"nAME":"b"}`, `{"ſpeed":[]}`} {
+		r := &fastReader{b: []byte(dup)}
+		require.False(t, r.bundle(&Bundle{}, 0), dup)
+	}
+	for _, name := range catalogueSeeds {
+		assertFastMatchesFull(t, fixture(t, name))
+	}
+	assertFastMatchesFull(t, catalogueBenchJSON(50))
+}
+
+// assertFastMatchesFull decodes data with each fast path and with the
+// full path it stands for, and fails on any difference.
+func assertFastMatchesFull(t testing.TB, data []byte) {
+	t.Helper()
+	if got, ok := fastSpeeds(data); ok {
+		want, err := decodeSpeeds(data)
+		if err != nil || !reflect.DeepEqual([]string(got), want) {
+			t.Fatalf("speeds %q: fast %#v, full %#v, %v", data, got, want, err)
 		}
 	}
-	for _, in := range []string{
-		`[{"name":"Åland","region":"Europe","iso":"AX"}]`, `[{"iso":"TR","iso":"US"}]`, `[{"name":"a\nb"}]`,
-		`[{"name":null}]`, `[{"region":"Europe"},{"region":"Asia"}]`,
-	} {
-		var want []Country
-		wantErr := json.Unmarshal([]byte(in), &want)
-		got, ok := parseSimpleCountries([]byte(in))
-		if ok {
-			require.NoError(t, wantErr, in)
-			require.Equal(t, want, []Country(got), in)
+	if got, ok := fastCountries(data); ok {
+		want, err := decodeCountries(data)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("countries %q: fast %#v, full %#v, %v", data, got, want, err)
+		}
+	}
+	if page, rest, ok := fastCatalogue(data); ok {
+		page.Bundles = nonEmpty(page.Bundles)
+		got, gotErr := withData(page, rest)
+		want, wantErr := decodeCatalogueStd(data)
+		if (gotErr == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("catalogue %q: fast %#v, %v; full %#v, %v", data, got, gotErr, want, wantErr)
+		}
+	}
+	r := &fastReader{b: data}
+	var got Bundle
+	if r.bundle(&got, 0) && r.end() {
+		var want Bundle
+		if err := json.Unmarshal(data, &want); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("bundle %q: fast %#v, full %#v, %v", data, got, want, err)
 		}
 	}
 }

@@ -332,8 +332,18 @@ type catalogueWire struct {
 
 // decodeCatalogue accepts {"bundles": […], "pageCount", "rows",
 // "pageSize"}, a bare array of bundles, and {"data": …} around either.
-// An empty page has nil Bundles.
+// An empty page has nil Bundles. The common case takes the fast path
+// (catalogue_decode.go); encoding/json decides everything else.
 func decodeCatalogue(b []byte) (*CataloguePage, error) {
+	if page, data, ok := fastCatalogue(b); ok {
+		page.Bundles = nonEmpty(page.Bundles)
+		return withData(page, data)
+	}
+	return decodeCatalogueStd(b)
+}
+
+// decodeCatalogueStd is decodeCatalogue with encoding/json only.
+func decodeCatalogueStd(b []byte) (*CataloguePage, error) {
 	b = bytes.TrimSpace(b)
 	bundles := make([]Bundle, 0, estimateBundles(b))
 	if len(b) > 0 && b[0] == '[' {
@@ -347,17 +357,24 @@ func decodeCatalogue(b []byte) (*CataloguePage, error) {
 		return nil, err
 	}
 	page := &CataloguePage{Bundles: nonEmpty(w.Bundles), PageCount: int(w.PageCount), Rows: int(w.Rows), PageSize: int(w.PageSize)}
-	if d := bytes.TrimSpace(w.Data); page.Bundles == nil && len(d) > 0 && (d[0] == '[' || d[0] == '{') {
-		inner, err := decodeCatalogue(d)
-		if err != nil {
-			return nil, err
-		}
-		inner.PageCount = cmp.Or(inner.PageCount, page.PageCount)
-		inner.Rows = cmp.Or(inner.Rows, page.Rows)
-		inner.PageSize = cmp.Or(inner.PageSize, page.PageSize)
-		return inner, nil
+	return withData(page, w.Data)
+}
+
+// withData decodes the {"data": …} wrapper of a page that has no bundles
+// of its own; the page's counts fill in those the inner one lacks.
+func withData(page *CataloguePage, data []byte) (*CataloguePage, error) {
+	d := bytes.TrimSpace(data)
+	if page.Bundles != nil || len(d) == 0 || (d[0] != '[' && d[0] != '{') {
+		return page, nil
 	}
-	return page, nil
+	inner, err := decodeCatalogue(d)
+	if err != nil {
+		return nil, err
+	}
+	inner.PageCount = cmp.Or(inner.PageCount, page.PageCount)
+	inner.Rows = cmp.Or(inner.Rows, page.Rows)
+	inner.PageSize = cmp.Or(inner.PageSize, page.PageSize)
+	return inner, nil
 }
 
 func nonEmpty(b []Bundle) []Bundle {

@@ -58,42 +58,20 @@ func FuzzDecodeBundle(f *testing.F) {
 	})
 }
 
-// FuzzFastPaths checks that the reflection-free decoders of speeds and
-// countries agree with encoding/json whenever they accept the input.
+// FuzzFastPaths checks that the fast decoders of catalogues, bundles,
+// speeds and countries agree with the full ones (encoding/json) whenever
+// they accept the input.
 func FuzzFastPaths(f *testing.F) {
+	for _, name := range catalogueSeeds {
+		f.Add(fixture(f, name))
+	}
 	f.Add([]byte(`["4G","5G"]`))
-	f.Add([]byte(`[{"name":"Turkey","region":"Europe","iso":"TR"}, {}]`))
+	f.Add([]byte(`[{"name":"Turkey","region":"Europe","iso":"TR"}, {}, "GB", null]`))
+	f.Add([]byte(`{"name":"x","groups":["a",null],"allowances":[null,{"amount":1e2}],"dataAmount":-0}`))
+	f.Add([]byte(`["\ud83d\ude00 \u00e9\/"]`))
 	f.Add([]byte(`null`))
-	f.Add([]byte(` [ ] `))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if got, ok := parseSimpleStrings(data); ok {
-			var want []string
-			if err := json.Unmarshal(data, &want); err != nil {
-				t.Fatalf("fast path accepted %q, encoding/json says %v", data, err)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("%q: got %q, want %q", data, got, want)
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("%q: got %q, want %q", data, got, want)
-				}
-			}
-		}
-		if got, ok := parseSimpleCountries(data); ok {
-			var want []Country
-			if err := json.Unmarshal(data, &want); err != nil {
-				t.Fatalf("fast path accepted %q, encoding/json says %v", data, err)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("%q: got %v, want %v", data, got, want)
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("%q: got %v, want %v", data, got, want)
-				}
-			}
-		}
+		assertFastMatchesFull(t, data)
 	})
 }
 
