@@ -66,7 +66,7 @@ func parseDecimal(s string) (Amount, bool) {
 				continue // leading zeros do not count against precision
 			}
 			digits++
-			if digits > 18 {
+			if digits > 19 { // 19 digits fit in a uint64; the int64 range is checked below
 				return Amount{}, false
 			}
 			u = u*10 + uint64(c-'0')

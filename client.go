@@ -89,6 +89,10 @@ type Client struct {
 
 	// jitter returns a random duration in [0, d); tests replace it.
 	jitter func(d time.Duration) time.Duration
+
+	// maxResponse overrides maxResponseBytes for reads when > 0; tests
+	// lower it so that they need not allocate 128 MiB.
+	maxResponse int64
 }
 
 // Option configures a [Client] in [NewClient].

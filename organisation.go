@@ -61,28 +61,36 @@ func (c *Client) Organisation(ctx context.Context) (*Organisation, error) {
 	return read(ctx, c, request{method: http.MethodGet, route: routeOrganisation}, decodeOrganisation)
 }
 
-// decodeOrganisation accepts {"organisations":[{…}]}, {"data":{…}} and a
-// flat object.
+// decodeOrganisation accepts {"organisations": [{…}]}, {"organisation":
+// {…}}, {"data": …} around any of these, a bare list and a flat object.
+// A body with no organisation in it is an error, not an empty value.
 func decodeOrganisation(b []byte) (*Organisation, error) {
-	var w struct {
-		Organisations []Organisation  `json:"organisations"`
-		Data          json.RawMessage `json:"data"`
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		var list []Organisation
+		if err := json.Unmarshal(b, &list); err != nil {
+			return nil, err
+		}
+		if len(list) == 0 {
+			return nil, errors.New("empty organisations list")
+		}
+		return &list[0], nil
 	}
-	if err := json.Unmarshal(b, &w); err != nil {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
 		return nil, err
 	}
-	if len(w.Organisations) > 0 {
-		return &w.Organisations[0], nil
+	for _, k := range [...]string{"organisations", "organisation", "data"} {
+		if raw := bytes.TrimSpace(keys[k]); len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') {
+			return decodeOrganisation(raw)
+		}
 	}
-	if d := bytes.TrimSpace(w.Data); len(d) > 0 && d[0] == '{' {
-		return decodeOrganisation(d)
+	if keys["name"] == nil && keys["balance"] == nil && keys["currency"] == nil {
+		return nil, errors.New("response has no organisation details")
 	}
 	var o Organisation
 	if err := json.Unmarshal(b, &o); err != nil {
 		return nil, err
-	}
-	if o.Name == "" && o.Currency == "" && o.Balance.IsZero() && bytes.Contains(b, []byte(`"organisations"`)) {
-		return nil, errors.New("empty organisations list")
 	}
 	return &o, nil
 }

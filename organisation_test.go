@@ -15,6 +15,7 @@ func TestOrganisation(t *testing.T) {
 	}{
 		{"organisation_wrapped.json", "Acme Travel Ltd", "482.37", "USD"},
 		{"organisation_flat.json", "Acme Travel Ltd", "1000.10", "USD"},
+		{"organisation_data.json", "Acme Travel Ltd", "25", "EUR"},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			t.Parallel()
@@ -30,6 +31,64 @@ func TestOrganisation(t *testing.T) {
 			require.Equal(t, tc.currency, org.Currency)
 			require.Equal(t, 1, mt.GetTotalCallCount())
 		})
+	}
+}
+
+func TestOrganisationAllFields(t *testing.T) {
+	t.Parallel()
+	org, err := decodeOrganisation(fixture(t, "organisation_data.json"))
+	require.NoError(t, err)
+	require.Equal(t, &Organisation{
+		Name:             "Acme Travel Ltd",
+		Balance:          mustAmount(t, "25"),
+		Currency:         "EUR",
+		TestCredit:       mustAmount(t, "10.50"),
+		TestCreditExpiry: "2026-12-31",
+		Groups:           []string{"Standard Fixed", "Standard Unlimited Lite"},
+		Users: []OrganisationUser{{
+			FirstName: "Ada", LastName: "Lovelace", Role: "Admin", EmailAddress: "ada@example.com",
+			PhoneNumber: "+44 20 7946 0000", TimeZone: "Europe/London",
+		}},
+	}, org)
+
+	flat, err := decodeOrganisation(fixture(t, "organisation_flat.json"))
+	require.NoError(t, err)
+	require.Equal(t, "1 High Street", flat.Addr1)
+	require.Equal(t, "London", flat.City)
+	require.Equal(t, "GB", flat.Country)
+	require.True(t, flat.TestCredit.IsZero())
+
+	wrapped, err := decodeOrganisation(fixture(t, "organisation_wrapped.json"))
+	require.NoError(t, err)
+	require.Equal(t, "https://example.com/hooks/travelroam", wrapped.CallbackURL)
+	require.Equal(t, []string{"Standard Fixed"}, wrapped.Groups)
+	require.Empty(t, wrapped.Users)
+}
+
+func TestDecodeOrganisationVariants(t *testing.T) {
+	t.Parallel()
+	for body, balance := range map[string]string{
+		`{"balance": 12.345678}`:                                       "12.345678",
+		`{"balance": "0.30", "currency": "USD"}`:                       "0.30",
+		`{"balance": 1e2}`:                                             "100",
+		`{"balance": null, "name": "x"}`:                               "0",
+		`[{"name": "a", "balance": 1}]`:                                "1",
+		`{"organisation": {"balance": "7"}}`:                           "7",
+		`{"data": {"organisations": [{"balance": 8.5}]}}`:              "8.5",
+		`{"data": [{"balance": 9}]}`:                                   "9",
+		`{"organisations": [{"balance": 1}, {"balance": 2}]}`:          "1",
+		`{"name": "n", "data": "not an object", "balance": "3.00"}`:    "3.00",
+		`{"organisations": null, "balance": 4}`:                        "4",
+		`{"balance": 99999999999999.99, "apiKey": "must-not-be-kept"}`: "99999999999999.99",
+	} {
+		org, err := decodeOrganisation([]byte(body))
+		require.NoError(t, err, body)
+		require.Equal(t, balance, org.Balance.String(), body)
+	}
+	for _, bad := range []string{``, `null`, `{}`, `[]`, `{"organisations": []}`, `{"data": {}}`,
+		`{"balance": "lots"}`, `{"balance": true}`, `"x"`, `{"users": []}`} {
+		_, err := decodeOrganisation([]byte(bad))
+		require.Error(t, err, bad)
 	}
 }
 

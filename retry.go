@@ -115,10 +115,14 @@ func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) 
 		got     *response
 		handled *http.Response
 	)
+	limit := int64(maxResponseBytes)
+	if c.maxResponse > 0 {
+		limit = c.maxResponse
+	}
 	rreq.SetResponseHandler(func(resp *http.Response) error {
 		handled = resp
 		got = nil
-		b, err := readCapped(resp.Body, maxResponseBytes)
+		b, err := readCapped(resp.Body, limit)
 		resp.Body.Close()
 		resp.Body = http.NoBody
 		if err != nil {

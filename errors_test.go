@@ -1,0 +1,192 @@
+package travelroam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAPIErrorSentinels(t *testing.T) {
+	t.Parallel()
+	all := []error{ErrUnauthorized, ErrNotFound, ErrRateLimited, ErrUnavailable, ErrInvalidInput, ErrOutcomeUnknown}
+	for _, tc := range []struct {
+		status  int
+		message string
+		want    error // nil: matches none
+	}{
+		{400, "bad region", nil},
+		{400, "Bundle not found", ErrNotFound},
+		{400, "ICCID NOT FOUND", ErrNotFound},
+		{401, "", ErrUnauthorized},
+		{403, "Unauthorised", ErrUnauthorized},
+		{404, "", ErrNotFound},
+		{408, "", nil},
+		{422, "The given data was invalid.", nil},
+		{429, "", ErrRateLimited},
+		{500, "", nil},
+		{501, "", nil},
+		{502, "", nil},
+		{503, "Processing", ErrUnavailable},
+		{504, "", nil},
+	} {
+		t.Run(fmt.Sprint(tc.status, tc.message), func(t *testing.T) {
+			t.Parallel()
+			err := error(&APIError{StatusCode: tc.status, Message: tc.message, Method: "POST", Route: "/bundle"})
+			for _, sentinel := range all {
+				require.Equal(t, sentinel == tc.want, errors.Is(err, sentinel), "%v", sentinel)
+			}
+			wrapped := fmt.Errorf("outer: %w", err)
+			var ae *APIError
+			require.ErrorAs(t, wrapped, &ae)
+			require.Equal(t, tc.status, ae.StatusCode)
+		})
+	}
+}
+
+func TestErrorMessageExtraction(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 201)
+	for _, tc := range []struct {
+		name string
+		body string
+		want string
+	}{
+		{"message", string(fixture(t, "error_message.json")), "Bundle not found"},
+		{"error", string(fixture(t, "error_error.json")), "Invalid API key"},
+		{"msg", string(fixture(t, "error_msg.json")), "countries or region is required"},
+		{"errors object", string(fixture(t, "error_errors.json")),
+			"countries: Too many countries.; region: The region field must be a single region."},
+		{"errors list", string(fixture(t, "error_errors_list.json")), "first problem; second problem"},
+		{"html", string(fixture(t, "error_502.html")), ""},
+		{"message wins over error", `{"error":"second","message":"first"}`, "first"},
+		{"empty message falls through", `{"message":"","error":"the error"}`, "the error"},
+		{"message object", `{"message":{"message":"nested"}}`, "nested"},
+		{"unknown keys", `{"code":42,"detail":"x"}`, ""},
+		{"plain text", "Service Unavailable", "Service Unavailable"},
+		{"long text", long, ""},
+		{"empty", "", ""},
+		{"spaces", "  \n", ""},
+		{"json string", `"just a string"`, `"just a string"`},
+		{"number message", `{"message":42}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, errorMessage([]byte(tc.body)))
+		})
+	}
+}
+
+func TestAPIErrorEndToEnd(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status   int
+		fixture  string
+		header   http.Header
+		sentinel error
+		message  string
+		text     string
+	}{
+		{400, "error_message.json", nil, ErrNotFound, "Bundle not found", "travelroam: POST /bundle: 400 Bad Request: Bundle not found"},
+		{403, "error_error.json", nil, ErrUnauthorized, "Invalid API key", "travelroam: POST /bundle: 403 Forbidden: Invalid API key"},
+		{422, "error_errors.json", nil, nil, "countries: Too many countries.; region: The region field must be a single region.", "422 Unprocessable Entity: countries"},
+		{429, "error_msg.json", http.Header{"Retry-After": {"120"}}, ErrRateLimited, "countries or region is required", "(retry after 2m0s)"},
+		{502, "error_502.html", nil, nil, "", "travelroam: POST /bundle: 502 Bad Gateway"},
+		{503, "error_message.json", http.Header{"Retry-After": {"90"}}, ErrUnavailable, "Bundle not found", "503 Service Unavailable: Bundle not found (retry after 1m30s)"},
+	} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t, WithMaxRetries(0))
+			body := fixture(t, tc.fixture)
+			mt.RegisterResponder(http.MethodPost, testBaseURL+"/bundle", httpmock.NewBytesResponder(tc.status, body).HeaderSet(tc.header))
+			_, err := c.Bundle(t.Context(), "esim_1GB_7D_TR_V2")
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			require.Equal(t, tc.status, ae.StatusCode)
+			require.Equal(t, tc.message, ae.Message)
+			require.Equal(t, body, ae.Body, "the raw body is kept")
+			require.Equal(t, http.MethodPost, ae.Method)
+			require.Equal(t, "/bundle", ae.Route)
+			require.Contains(t, err.Error(), tc.text)
+			if tc.sentinel != nil {
+				require.ErrorIs(t, err, tc.sentinel)
+			}
+			require.NotContains(t, err.Error(), "api.test", "no URL in errors")
+			require.Equal(t, 1, mt.GetTotalCallCount())
+		})
+	}
+}
+
+func TestAPIErrorBodyIsCapped(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	big := `{"message":"too big"}` + strings.Repeat(" ", 2*maxErrorBody)
+	mt.RegisterResponder(http.MethodGet, testBaseURL+"/organisation", httpmock.NewStringResponder(400, big))
+	_, err := c.Organisation(t.Context())
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	require.Len(t, ae.Body, maxErrorBody)
+	require.Equal(t, "too big", ae.Message)
+}
+
+func TestAPIErrorRedactsICCID(t *testing.T) {
+	t.Parallel()
+	e := &APIError{StatusCode: 400, Message: "ICCID " + testICCID + " not found", Method: "POST", Route: "/esims/details"}
+	require.NotContains(t, e.Error(), testICCID)
+	require.Contains(t, e.Error(), "ICCID …5678 not found")
+	require.Equal(t, "ICCID "+testICCID+" not found", e.Message, "the field itself is untouched")
+}
+
+func TestValidationError(t *testing.T) {
+	t.Parallel()
+	err := invalid("catalogue", "Region", "%q is not a region", "Mars")
+	require.EqualError(t, err, `travelroam: catalogue: invalid Region: "Mars" is not a region`)
+	require.ErrorIs(t, err, ErrInvalidInput)
+	require.NotErrorIs(t, err, ErrNotFound)
+	var ve *ValidationError
+	require.ErrorAs(t, fmt.Errorf("wrapped: %w", err), &ve)
+	require.Equal(t, "catalogue", ve.Op)
+}
+
+func TestOutcomeUnknownError(t *testing.T) {
+	t.Parallel()
+	sent := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cause := &APIError{StatusCode: 502, Method: "POST", Route: "/processorders"}
+	err := error(&OutcomeUnknownError{Op: "process order", BundleName: "esim_1GB_7D_TR_V2", ICCID: testICCID, SentAt: sent, Err: cause})
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae, "the cause is reachable")
+	require.NotContains(t, err.Error(), testICCID)
+	require.Contains(t, err.Error(), "on eSIM …5678")
+	require.Contains(t, err.Error(), "sent at 2026-01-02T03:04:05Z")
+	require.Contains(t, err.Error(), "check before retrying")
+
+	ctxErr := &OutcomeUnknownError{Op: "revoke eSIM", Err: context.DeadlineExceeded}
+	require.ErrorIs(t, ctxErr, context.DeadlineExceeded)
+	require.Equal(t, "travelroam: revoke eSIM: outcome unknown (check before retrying; it may have been carried out): context deadline exceeded", ctxErr.Error())
+}
+
+func TestAssignmentsPendingError(t *testing.T) {
+	t.Parallel()
+	last := &APIError{StatusCode: 503, Message: "Processing", Method: "GET", Route: "/getesimassignments"}
+	err := error(&AssignmentsPendingError{OrderReference: "ref-1", Attempts: 7, Elapsed: 10*time.Minute + 3*time.Millisecond + 400*time.Microsecond, Last: last})
+	require.ErrorIs(t, err, ErrAssignmentsPending)
+	require.ErrorIs(t, err, ErrUnavailable, "the last answer is reachable")
+	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.Contains(t, err.Error(), "order ref-1 still pending after 7 attempts in 10m0.003s")
+	require.Contains(t, err.Error(), "do not buy again")
+}
+
+func TestDecodeErrorRedactsAndUnwraps(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("bad value " + testICCID)
+	err := error(&DecodeError{Method: "POST", Route: "/esims/details", Err: cause})
+	require.ErrorIs(t, err, cause)
+	require.Equal(t, "travelroam: POST /esims/details: decoding response: bad value …5678", err.Error())
+}

@@ -1,0 +1,60 @@
+package travelroam
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCheckICCID(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{testICCID, "894453853201234567", "8944538532012345678901"} {
+		require.NoError(t, checkICCID("esim details", ok), ok)
+	}
+	for _, tc := range []struct{ iccid, reason string }{
+		{"", "empty"},
+		{"89445385320123456", "has 17 characters"},
+		{"89445385320123456789012", "has 23 characters"},
+		{"8944538532012345x78", "non-digit at position 17"},
+		{" 8944538532012345678", "non-digit at position 1"},
+		{"８944538532012345678", "non-digit at position 1"},
+	} {
+		err := checkICCID("esim details", tc.iccid)
+		requireValidation(t, err, "ICCID", tc.reason)
+		require.NotContains(t, err.Error(), testICCID)
+	}
+}
+
+func TestRedactICCID(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		testICCID: "…5678",
+		"12345":   "…2345",
+		"1234":    "****",
+		"12":      "**",
+		"":        "",
+	} {
+		require.Equal(t, want, RedactICCID(in), in)
+	}
+}
+
+func TestRedactDigits(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"ICCID " + testICCID + " not found":     "ICCID …5678 not found",
+		testICCID:                               "…5678",
+		"a" + testICCID + "b" + testICCID + "c": "a…5678b…5678c",
+		"order 12345678901 of 2024":             "order 12345678901 of 2024", // 11 digits kept
+		"id 123456789012":                       "id …9012",                  // 12 digits masked
+		"no digits here":                        "no digits here",
+		"":                                      "",
+		"é " + testICCID:                        "é …5678",
+		strings.Repeat("9", 40):                 "…9999",
+		"balance 1000.10 " + testICCID + "123456": "balance 1000.10 …3456",
+	} {
+		got := redactDigits(in)
+		require.Equal(t, want, got, in)
+		require.NotContains(t, got, testICCID)
+	}
+}
