@@ -2,8 +2,11 @@ package travelroam
 
 import (
 	"encoding/json"
+	"maps"
+	"math/rand/v2"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -262,4 +265,91 @@ func TestBundleJSONRoundTrip(t *testing.T) {
 	var again []Bundle
 	require.NoError(t, json.Unmarshal(b, &again))
 	require.Equal(t, page.Bundles, again)
+}
+
+// TestFastDecodeRandomDocuments builds thousands of catalogue pages from
+// awkward pieces (escapes, nulls, wrong types, odd keys, duplicates,
+// white space) and checks the fast path against encoding/json on each.
+func TestFastDecodeRandomDocuments(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(options ...string) string { return options[rng.IntN(len(options))] }
+	str := func() string {
+		return pick(`"plain"`, `""`, `"é ü 東京"`, `"esc \" \\ \/ \n \t"`, `"\u00e9\u0000"`, `"\ud83d\ude00"`, `"\ud83d"`,
+			"\"bad \xff utf8\"", `null`, `1`, `true`, `[]`, `{}`)
+	}
+	values := map[string]func() string{
+		"name": str, "description": str, "imageUrl": str, "billingType": str,
+		"groups": func() string {
+			return pick(`["Standard Fixed"]`, `[]`, `null`, `["a",null,"b"]`, `[1]`, `"x"`, `["\u0041"]`)
+		},
+		"countries": func() string {
+			return pick(`[{"name":"Turkey","region":"Europe","iso":"TR"}]`, `[]`, `null`, `["TR"]`, `false`, `[{"NAME":"x"}]`, `[{"iso":"T\u0052","extra":[1,{}]}]`, `[1]`, `{}`)
+		},
+		"dataAmount": func() string {
+			return pick(`1000`, `-1`, `0`, `1.5`, `1e3`, `"1000"`, `null`, `99999999999999999999`, `-0`)
+		},
+		"duration": func() string { return pick(`7`, `30`, `0`, `7.0`, `"7"`, `null`, `true`) },
+		"speed": func() string {
+			return pick(`["4G","5G"]`, `"4G/5G"`, `{"5G":true}`, `[]`, `null`, `["4\u0047"]`, `[1]`, `7`)
+		},
+		"autostart": func() string { return pick(`true`, `false`, `null`, `1`, `"true"`) },
+		"unlimited": func() string { return pick(`true`, `false`, `null`, `0`) },
+		"roamingEnabled": func() string {
+			return pick(`[]`, `false`, `null`, `[{"name":"Jersey","region":"Europe","iso":"JE"}]`, `["GG",null]`, `true`, `"x"`, `[[]]`)
+		},
+		"price": func() string {
+			return pick(`1.85`, `"4.10"`, `3`, `null`, `""`, `"abc"`, `1e400`, `-0.5`, `true`, `"1\u002e5"`)
+		},
+		"allowances": func() string {
+			return pick(`[{"type":"DATA","service":"STANDARD","description":"d","amount":1000,"unit":"MB","unlimited":false}]`,
+				`[]`, `null`, `[null,{}]`, `[{"amount":"1"}]`, `[{"amount":1e400}]`, `[{"Amount":2}]`, `[{"extra":{"x":[null]}}]`, `{}`)
+		},
+	}
+	keys := slices.Sorted(maps.Keys(values))
+	ws := func() string { return pick("", "", " ", "\n\t ") }
+	bundle := func() string {
+		if rng.IntN(40) == 0 {
+			return pick(`null`, `1`, `"x"`, `[]`)
+		}
+		var parts []string
+		for _, k := range keys {
+			if rng.IntN(6) == 0 {
+				continue
+			}
+			key := k
+			switch rng.IntN(60) {
+			case 0:
+				key = strings.ToUpper(k[:1]) + k[1:]
+			case 1:
+				parts = append(parts, `"`+k+`":`+values[k]()) // a duplicate
+			case 2:
+				key = "unknown_" + k
+			}
+			parts = append(parts, ws()+`"`+key+`"`+ws()+":"+ws()+values[k]()+ws())
+		}
+		rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+		return "{" + strings.Join(parts, ",") + "}"
+	}
+	accepted := 0
+	const docs = 3000
+	for range docs {
+		list := make([]string, rng.IntN(4))
+		for i := range list {
+			list[i] = bundle()
+		}
+		arr := "[" + strings.Join(list, ","+ws()) + "]"
+		doc := pick(
+			`{"bundles":`+arr+`,"pageCount":`+pick(`2`, `"3"`, `null`, `{}`)+`,"rows":5}`,
+			arr,
+			`{"data":{"bundles":`+arr+`},"pageSize":`+pick(`1`, `"2"`)+`}`,
+			`{"extra":[1,2,{"a":null}],"bundles":`+arr+`}`,
+		)
+		assertFastMatchesFull(t, []byte(doc))
+		if _, _, ok := fastCatalogue([]byte(doc)); ok {
+			accepted++
+		}
+	}
+	require.Greater(t, accepted, docs/10, "the fast path must be exercised")
+	t.Logf("fast path accepted %d of %d documents", accepted, docs)
 }

@@ -481,7 +481,7 @@ func (r *fastReader) country(c *Country, depth int) bool {
 			c.Region = internRegion(s)
 			return ok
 		}
-		return r.unknownKey(key, depth+1, "name", "region", "iso")
+		return r.unknownKey(key, depth+1, "name region iso")
 	})
 }
 
@@ -516,15 +516,16 @@ func (r *fastReader) setCustom(u unmarshaler, depth int) bool {
 	return ok && u.UnmarshalJSON(v) == nil
 }
 
-// foldsToKnown reports whether key matches a field name only when case is
-// ignored (encoding/json then uses that field), or is not plain ASCII.
-func foldsToKnown(key []byte, known ...string) bool {
+// foldsToKnown reports whether key matches one of the space-separated
+// field names only when case is ignored (encoding/json then uses that
+// field), or is not plain ASCII.
+func foldsToKnown(key []byte, known string) bool {
 	for _, c := range key {
 		if c >= utf8.RuneSelf {
 			return true
 		}
 	}
-	for _, k := range known {
+	for k := range strings.SplitSeq(known, " ") {
 		if strings.EqualFold(string(key), k) {
 			return true
 		}
@@ -532,34 +533,28 @@ func foldsToKnown(key []byte, known ...string) bool {
 	return false
 }
 
-// unknownKey skips the value of a key that is not a field, unless
-// encoding/json would match it to one.
-func (r *fastReader) unknownKey(key []byte, depth int, known ...string) bool {
-	if foldsToKnown(key, known...) {
+// unknownKey skips the value of a key that is not one of the
+// space-separated field names known, unless encoding/json would match it
+// to one.
+func (r *fastReader) unknownKey(key []byte, depth int, known string) bool {
+	if foldsToKnown(key, known) {
 		return false
 	}
 	_, ok := r.skip(depth)
 	return ok
 }
 
-// The fields of a bundle, for fast decoding.
-var bundleKeys = [...]string{"name", "description", "groups", "countries", "dataAmount", "duration", "speed",
-	"autostart", "unlimited", "roamingEnabled", "imageUrl", "price", "billingType", "allowances"}
+// bundleKeyList names the fields of a bundle on the wire.
+const bundleKeyList = "name description groups countries dataAmount duration speed autostart unlimited roamingEnabled imageUrl price billingType allowances"
 
 // bundle reads one bundle object into b (a zero Bundle). A key seen twice
 // is left to encoding/json, whose handling of it is peculiar.
 func (r *fastReader) bundle(b *Bundle, depth int) bool {
 	var seen uint32
 	return r.object(depth, func(key []byte) bool {
-		field := -1
-		for i, k := range bundleKeys {
-			if string(key) == k {
-				field = i
-				break
-			}
-		}
+		field := bundleFieldIndex(key)
 		if field < 0 {
-			return r.unknownKey(key, depth+1, bundleKeys[:]...)
+			return r.unknownKey(key, depth+1, bundleKeyList)
 		}
 		if seen&(1<<field) != 0 {
 			return false
@@ -569,42 +564,76 @@ func (r *fastReader) bundle(b *Bundle, depth int) bool {
 	})
 }
 
-func (r *fastReader) bundleField(b *Bundle, field, depth int) bool {
-	switch bundleKeys[field] {
+// bundleFieldIndex returns the position of key in bundleKeyList, or -1.
+func bundleFieldIndex(key []byte) int {
+	switch string(key) {
 	case "name":
-		return r.setString(&b.Name)
+		return 0
 	case "description":
-		return r.setString(&b.Description)
+		return 1
 	case "groups":
-		return r.setStrings(&b.Groups, depth)
+		return 2
 	case "countries":
-		return fastOr(r, &b.Countries, depth, r.countryList, decodeCountries)
+		return 3
 	case "dataAmount":
-		return r.setInt(&b.DataAmountMB, 64)
+		return 4
 	case "duration":
+		return 5
+	case "speed":
+		return 6
+	case "autostart":
+		return 7
+	case "unlimited":
+		return 8
+	case "roamingEnabled":
+		return 9
+	case "imageUrl":
+		return 10
+	case "price":
+		return 11
+	case "billingType":
+		return 12
+	case "allowances":
+		return 13
+	}
+	return -1
+}
+
+// bundleField reads the value of field number field (see bundleKeyList).
+func (r *fastReader) bundleField(b *Bundle, field, depth int) bool {
+	switch field {
+	case 0: // name
+		return r.setString(&b.Name)
+	case 1: // description
+		return r.setString(&b.Description)
+	case 2: // groups
+		return r.setStrings(&b.Groups, depth)
+	case 3: // countries
+		return fastOr(r, &b.Countries, depth, r.countryList, decodeCountries)
+	case 4: // dataAmount
+		return r.setInt(&b.DataAmountMB, 64)
+	case 5: // duration
 		n := int64(b.DurationDays)
 		ok := r.setInt(&n, strconv.IntSize)
 		b.DurationDays = int(n)
 		return ok
-	case "speed":
+	case 6: // speed
 		return fastOr(r, (*[]string)(&b.Speed), depth, r.speedList, decodeSpeeds)
-	case "autostart":
+	case 7: // autostart
 		return r.setBool(&b.Autostart)
-	case "unlimited":
+	case 8: // unlimited
 		return r.setBool(&b.Unlimited)
-	case "roamingEnabled":
+	case 9: // roamingEnabled
 		return fastOr(r, &b.RoamingEnabled, depth, r.countryList, decodeCountries)
-	case "imageUrl":
+	case 10: // imageUrl
 		return r.setString(&b.ImageURL)
-	case "price":
+	case 11: // price
 		return r.setCustom(&b.Price, depth)
-	case "billingType":
+	case 12: // billingType
 		return r.setInterned(&b.BillingType)
 	}
-	return r.setAllowances(&b.Allowances, depth)
+	return r.setAllowances(&b.Allowances, depth) // allowances
 }
-
-var allowanceKeys = [...]string{"type", "service", "description", "amount", "unit", "unlimited"}
 
 // setAllowances reads a list of allowances: null gives nil, [] an empty
 // list, a null element a zero Allowance.
@@ -631,7 +660,7 @@ func (r *fastReader) setAllowances(dst *[]Allowance, depth int) bool {
 			case "unlimited":
 				return r.setBool(&a.Unlimited)
 			}
-			return r.unknownKey(key, depth+2, allowanceKeys[:]...)
+			return r.unknownKey(key, depth+2, "type service description amount unit unlimited")
 		})
 		out = append(out, a)
 		return ok
@@ -655,7 +684,7 @@ func fastCatalogue(b []byte) (page *CataloguePage, data []byte, ok bool) {
 	ok = r.object(0, func(key []byte) bool {
 		field := slicesIndex(keys[:], key)
 		if field < 0 {
-			return r.unknownKey(key, 1, keys[:]...)
+			return r.unknownKey(key, 1, "bundles pageCount rows pageSize data")
 		}
 		if seen[field] {
 			return false
