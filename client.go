@@ -73,7 +73,10 @@ const (
 // failures; purchases and revokes are never re-sent once their bytes may
 // have reached the server.
 type Client struct {
-	apiKey, clientSecret string
+	// creds returns the credentials. A func, because fmt prints a func as
+	// an address with every verb: even printing a copied Client value
+	// (fmt.Sprintf("%s", *c)) cannot show them.
+	creds func() credentials
 
 	baseURL   *url.URL
 	userAgent string
@@ -94,6 +97,8 @@ type Client struct {
 	// lower it so that they need not allocate 128 MiB.
 	maxResponse int64
 }
+
+type credentials struct{ apiKey, clientSecret string }
 
 // Option configures a [Client] in [NewClient].
 type Option func(*config) error
@@ -234,8 +239,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	}
 
 	c := &Client{
-		apiKey:           apiKey,
-		clientSecret:     clientSecret,
+		creds:            func() credentials { return credentials{apiKey: apiKey, clientSecret: clientSecret} },
 		baseURL:          base,
 		userAgent:        userAgent(cfg.userAgent),
 		logger:           cfg.logger,

@@ -95,6 +95,9 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// GoString is Error, so that %#v does not print the raw body or message.
+func (e *APIError) GoString() string { return e.Error() }
+
 // Is reports whether the error's status matches target.
 func (e *APIError) Is(target error) bool {
 	switch target {
@@ -188,6 +191,9 @@ func (e *OutcomeUnknownError) Error() string {
 	return b.String()
 }
 
+// GoString is Error, so that %#v shows only the last digits of the ICCID.
+func (e *OutcomeUnknownError) GoString() string { return e.Error() }
+
 // Is reports whether target is [ErrOutcomeUnknown].
 func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
 
@@ -237,6 +243,9 @@ type DecodeError struct {
 func (e *DecodeError) Error() string {
 	return "travelroam: " + e.Method + " " + e.Route + ": decoding response: " + redactDigits(e.Err.Error())
 }
+
+// GoString is Error, so that %#v does not print what the decoder quoted.
+func (e *DecodeError) GoString() string { return e.Error() }
 
 // Unwrap returns the decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }

@@ -190,3 +190,24 @@ func TestDecodeErrorRedactsAndUnwraps(t *testing.T) {
 	require.ErrorIs(t, err, cause)
 	require.Equal(t, "travelroam: POST /esims/details: decoding response: bad value …5678", err.Error())
 }
+
+// TestErrorsNeverPrintSecrets: every fmt verb of every error type, and of a
+// copied Client value, stays free of credentials and full ICCIDs.
+func TestErrorsNeverPrintSecrets(t *testing.T) {
+	t.Parallel()
+	c, _ := newMockClient(t)
+	errs := []error{
+		&APIError{StatusCode: 400, Message: "ICCID " + testICCID + " not found", Body: []byte(`{"iccid":"` + testICCID + `"}`), Method: "POST", Route: "/esims/details"},
+		&OutcomeUnknownError{Op: "process order", BundleName: "b", ICCID: testICCID, Err: errors.New("reset")},
+		&DecodeError{Method: "POST", Route: "/bundle", Err: errors.New("bad " + testICCID)},
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, err := range errs {
+			out := fmt.Sprintf(verb, err)
+			require.NotContains(t, out, testICCID, "%s of %T", verb, err)
+		}
+		out := fmt.Sprintf(verb, *c) //nolint:govet // a copied value, on purpose
+		require.NotContains(t, out, testAPIKey)
+		require.NotContains(t, out, testSecret)
+	}
+}

@@ -29,7 +29,9 @@ const (
 	backoffBase      = 500 * time.Millisecond
 	backoffCap       = 30 * time.Second
 	maxRetryAfter    = 60 * time.Second // a longer Retry-After is returned, not slept
-	maxPreSendResend = 2                // re-sends of a write that provably never left
+	// maxRetryAfterValue bounds the Retry-After the SDK reports (one year).
+	maxRetryAfterValue = 365 * 24 * time.Hour
+	maxPreSendResend   = 2 // re-sends of a write that provably never left
 )
 
 // request is one API operation: what the single request path needs.
@@ -83,8 +85,9 @@ func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, 
 		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
 	}
 	h := req.Header
-	h.Set("X-API-KEY", c.apiKey)
-	h.Set("Clientsecret", c.clientSecret)
+	creds := c.creds()
+	h.Set("X-API-KEY", creds.apiKey)
+	h.Set("Clientsecret", creds.clientSecret)
 	h.Set("Content-Type", "application/json")
 	h.Set("Accept", "application/json")
 	h.Set("User-Agent", c.userAgent)
@@ -281,19 +284,13 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		if n < 0 {
 			return 0, false
 		}
-		if n > int64(365*24*time.Hour/time.Second) {
-			n = int64(365 * 24 * time.Hour / time.Second)
-		}
-		return time.Duration(n) * time.Second, true
+		return min(time.Duration(min(n, int64(maxRetryAfterValue/time.Second)))*time.Second, maxRetryAfterValue), true
 	}
 	t, err := http.ParseTime(v)
 	if err != nil {
 		return 0, false
 	}
-	d := t.Sub(now)
-	if d < 0 {
-		d = 0
-	}
+	d := min(max(t.Sub(now), 0), maxRetryAfterValue)
 	return d.Round(time.Second), true
 }
 
