@@ -92,6 +92,15 @@ func TestE2ECallbacks(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, sink.post(t, sent[0].Body, ""), "unsigned")
 	require.Len(t, sink.delivered(), 4, "each alert delivered once")
 
+	// Users who route requests themselves get the same event.
+	require.True(t, travelroam.VerifyCallbackSignature(sent[1].Body, sent[1].Signature, []byte("old key"), []byte(key)))
+	req := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(sent[1].Body))
+	req.Header.Set(travelroam.DefaultSignatureHeader, sent[1].Signature)
+	ev, err := travelroam.ParseCallback(req, travelroam.WithCallbackSignature([]byte(key)))
+	require.NoError(t, e.err(err))
+	require.Equal(t, events[1].DedupeKey(), ev.DedupeKey())
+	require.Equal(t, events[1].Bundle, ev.Bundle)
+
 	err = e.srv.ConsumeData(ctx, a.ICCID, 1)
 	require.ErrorIs(t, err, travelroamtest.ErrNoData)
 	require.Len(t, e.srv.Callbacks(), 4, "no alert after 100 %")

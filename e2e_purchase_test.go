@@ -3,6 +3,7 @@ package travelroam_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -319,4 +320,43 @@ func TestE2EReadsRetryTransientFaults(t *testing.T) {
 	var apiErr *travelroam.APIError
 	require.True(t, errors.As(err, &apiErr))
 	require.Equal(t, time.Hour, apiErr.RetryAfter, "a long Retry-After is returned, not slept")
+}
+
+func TestE2EEnvironmentsAndAccountsAreSeparate(t *testing.T) {
+	t.Parallel()
+	const otherKey, otherSecret = "OTHERKEY-0123456789abcdefghij", "OTHERSECRET-0123456789abcdefgh"
+	e := newE2E(t, travelroamtest.WithAssignmentDelay(0), travelroamtest.WithAccount(otherKey, otherSecret))
+	e.secret(otherKey, otherSecret)
+	ctx := context.Background()
+	live := e.client(t, e.srv.APIKey, e.srv.ClientSecret, travelroam.WithBaseURL(e.srv.EnvURL(travelroamtest.Live)))
+	other := e.client(t, otherKey, otherSecret)
+	b, _ := e.srv.Bundle("esim_1GB_7D_TR_V2")
+
+	order, err := live.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: b.Name})
+	require.NoError(t, e.err(err))
+	list, err := live.WaitForAssignments(ctx, order.Reference)
+	require.NoError(t, e.err(err))
+	iccid := list[0].ICCID
+	e.secret(list[0].MatchingID)
+	require.Equal(t, travelroamtest.Live, e.srv.Orders()[0].Environment)
+
+	org, err := live.Organisation(ctx)
+	require.NoError(t, e.err(err))
+	requireSpent(t, travelroam.AmountFromCents(travelroamtest.DefaultLiveBalanceCents), org.Balance, b.PriceCents)
+	require.Zero(t, e.balance(t).Cmp(travelroam.AmountFromCents(travelroamtest.DefaultSandboxBalanceCents)), "the sandbox wallet is untouched")
+
+	_, err = live.ESIM(ctx, iccid)
+	require.NoError(t, e.err(err))
+	for _, c := range []*travelroam.Client{e.c, other} { // the sandbox, and another account
+		_, err = c.ESIM(ctx, iccid)
+		require.ErrorIs(t, e.err(err), travelroam.ErrNotFound)
+		_, err = c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: b.Name, ICCID: iccid})
+		require.ErrorIs(t, e.err(err), travelroam.ErrNotFound)
+		err = c.RevokeESIM(ctx, iccid)
+		require.ErrorIs(t, e.err(err), travelroam.ErrNotFound)
+	}
+	require.Len(t, e.srv.Orders(), 1)
+	for _, c := range []*travelroam.Client{e.c, live, other} {
+		require.NotContains(t, fmt.Sprintf("%v %+v %#v %s", c, c, c, c), e.srv.ClientSecret)
+	}
 }

@@ -30,12 +30,12 @@ func newVirtualE2E(t *testing.T, opts ...travelroamtest.Option) *e2e {
 	return e
 }
 
-// since returns the arrival times of the requests to route, relative to
-// start.
+// since returns the arrival times of the requests to route that arrived
+// at or after start, relative to start.
 func (e *e2e) since(start time.Time, route travelroamtest.Route) []time.Duration {
 	var out []time.Duration
 	for _, r := range e.srv.Requests() {
-		if r.Route == route {
+		if r.Route == route && !r.Time.Before(start) {
 			out = append(out, r.Time.Sub(start))
 		}
 	}
@@ -52,37 +52,69 @@ func seconds(s ...int) []time.Duration {
 
 func TestE2EWaitForAssignmentsSchedule(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		e := newVirtualE2E(t, travelroamtest.WithAssignmentDelay(30*time.Second))
-		ctx := context.Background()
-		start := time.Now()
-		order, err := e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
-		require.NoError(t, e.err(err))
+	require.Equal(t, seconds(0, 2, 6, 12, 20, 28, 36), pollsUntil(29*time.Second))
+	for name, style := range map[string]travelroamtest.PendingStyle{
+		"503": travelroamtest.Pending503, "404": travelroamtest.Pending404, "empty 200": travelroamtest.PendingEmpty200,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) { testWaitSchedule(t, style) })
+		})
+	}
+}
 
-		type progress struct {
-			attempt int
-			next    time.Duration
-		}
-		var got []progress
-		list, err := e.c.WaitForAssignments(ctx, order.Reference, travelroam.WithProgress(func(attempt int, next time.Duration) {
-			got = append(got, progress{attempt, next})
-		}))
-		require.NoError(t, e.err(err))
-		e.secret(list[0].MatchingID)
-		require.Equal(t, 36*time.Second, time.Since(start), "ready at 30 s, seen at the 36 s poll")
-		require.Equal(t, seconds(0, 2, 6, 12, 20, 28, 36), e.since(start, travelroamtest.RouteAssignments))
-		require.Equal(t, []progress{{1, 2 * time.Second}, {2, 4 * time.Second}, {3, 6 * time.Second},
-			{4, 8 * time.Second}, {5, 8 * time.Second}, {6, 8 * time.Second}}, got)
+// testWaitSchedule buys an eSIM whose data is ready 30 s later, asks once
+// for it (not ready), then waits for it: the poll that sees it is the
+// first one after 30 s from the order.
+func testWaitSchedule(t *testing.T, style travelroamtest.PendingStyle) {
+	e := newVirtualE2E(t, travelroamtest.WithAssignmentDelay(30*time.Second), travelroamtest.WithPendingStyle(style))
+	ctx := context.Background()
+	ordered := time.Now()
+	order, err := e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.NoError(t, e.err(err))
+	_, err = e.c.Assignments(ctx, order.Reference)
+	require.ErrorIs(t, e.err(err), travelroam.ErrAssignmentsNotReady)
+	if style == travelroamtest.Pending503 {
+		var apiErr *travelroam.APIError
+		require.ErrorAs(t, err, &apiErr)
+		require.Equal(t, 2*time.Second, apiErr.RetryAfter)
+	}
+	time.Sleep(time.Second)
+	start := time.Now() // the wait starts after the single ask (and its retries)
 
-		code, err := list[0].ActivationCode()
-		require.NoError(t, err)
-		back, err := travelroam.ParseActivationCode(code.String())
-		require.NoError(t, err)
-		require.Equal(t, code, back)
+	var got []time.Duration // the "next" of each progress call
+	list, err := e.c.WaitForAssignments(ctx, order.Reference, travelroam.WithProgress(func(attempt int, next time.Duration) {
+		require.Equal(t, len(got)+1, attempt)
+		got = append(got, next)
+	}))
+	require.NoError(t, e.err(err))
+	e.secret(list[0].MatchingID)
+	polls := pollsUntil(ordered.Add(30 * time.Second).Sub(start))
+	require.Equal(t, polls, e.since(start, travelroamtest.RouteAssignments))
+	require.Equal(t, polls[len(polls)-1], time.Since(start), "returns at the first poll after the data is ready")
+	for i := range got {
+		require.Equal(t, polls[i+1]-polls[i], got[i])
+	}
+	require.Len(t, got, len(polls)-1)
 
-		time.Sleep(time.Minute)
-		require.Len(t, e.since(start, travelroamtest.RouteAssignments), 7, "no poll after the wait returned")
-	})
+	code, err := list[0].ActivationCode()
+	require.NoError(t, err)
+	back, err := travelroam.ParseActivationCode(code.String())
+	require.NoError(t, err)
+	require.Equal(t, code, back)
+
+	time.Sleep(time.Minute)
+	require.Len(t, e.since(start, travelroamtest.RouteAssignments), len(polls), "no poll after the wait returned")
+}
+
+// pollsUntil is the documented schedule (at once, then 2, 4, 6 s apart,
+// then every 8 s) up to the first poll at or after ready.
+func pollsUntil(ready time.Duration) []time.Duration {
+	polls := []time.Duration{0}
+	for i := 1; polls[len(polls)-1] < ready; i++ {
+		polls = append(polls, polls[len(polls)-1]+time.Duration(min(2*i, 8))*time.Second)
+	}
+	return polls
 }
 
 func TestE2EWaitForAssignmentsRunsOut(t *testing.T) {
