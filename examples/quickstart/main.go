@@ -343,6 +343,8 @@ func advise(err error) error {
 		hint = "Travel Roam is temporarily unavailable; the request was not processed (nothing was bought). Try again in a minute."
 	case errors.Is(err, travelroam.ErrInvalidInput):
 		hint = "Check the flags, e.g. -country takes a two-letter ISO code such as TR."
+	case errors.As(err, &apiErr) && strings.Contains(strings.ToLower(apiErr.Message), "balance"):
+		hint = "Nothing was bought: top up the wallet of this environment first."
 	case errors.As(err, &apiErr):
 		hint = fmt.Sprintf("Travel Roam refused the request (HTTP %d); nothing was done.", apiErr.StatusCode)
 	default:

@@ -89,7 +89,7 @@ func TestDemoErrors(t *testing.T) {
 		revokes int
 	}{
 		{"insufficient balance", func(srv *travelroamtest.Server, _ *options) { srv.SetBalance(travelroamtest.Sandbox, 10) },
-			nil, "Insufficient balance", 0, 0},
+			nil, "top up the wallet", 0, 0},
 		{"unavailable", func(srv *travelroamtest.Server, _ *options) {
 			srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Status(503, "Service temporarily unavailable"))
 		}, travelroam.ErrUnavailable, "nothing was bought", 0, 0},
