@@ -218,8 +218,12 @@ type AssignmentsPendingError struct {
 }
 
 func (e *AssignmentsPendingError) Error() string {
-	s := fmt.Sprintf("travelroam: assignments for order %s still pending after %d attempts in %s (the order exists: wait again, do not buy again)",
-		e.OrderReference, e.Attempts, e.Elapsed.Round(time.Millisecond))
+	attempts := "attempts"
+	if e.Attempts == 1 {
+		attempts = "attempt"
+	}
+	s := fmt.Sprintf("travelroam: assignments for order %s still pending after %d %s in %s (the order exists: wait again, do not buy again)",
+		e.OrderReference, e.Attempts, attempts, e.Elapsed.Round(time.Millisecond))
 	if e.Last != nil {
 		s += ": last answer: " + e.Last.Error()
 	}
