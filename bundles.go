@@ -110,7 +110,19 @@ type bundleWire struct {
 
 // decodeBundle accepts a bare bundle object, {"bundle": …}, {"data": …}
 // and a one-element list or {"bundles": […]}.
-func decodeBundle(b []byte) (*Bundle, error) {
+func decodeBundle(b []byte) (*Bundle, error) { return decodeBundleAt(b, 0) }
+
+// maxWrapperDepth bounds how many {"data": …}-style wrappers a decoder
+// unwraps: each level re-reads the body, so an unbounded nesting would
+// cost quadratic time.
+const maxWrapperDepth = 4
+
+var errWrappersTooDeep = errors.New("response wrappers nested too deeply")
+
+func decodeBundleAt(b []byte, depth int) (*Bundle, error) {
+	if depth > maxWrapperDepth {
+		return nil, errWrappersTooDeep
+	}
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '[' {
 		var list []Bundle
@@ -128,7 +140,7 @@ func decodeBundle(b []byte) (*Bundle, error) {
 	}
 	for _, inner := range []json.RawMessage{w.Wrapped, w.Data} {
 		if inner = bytes.TrimSpace(inner); len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') {
-			return decodeBundle(inner)
+			return decodeBundleAt(inner, depth+1)
 		}
 	}
 	if w.Bundles != nil {

@@ -238,7 +238,7 @@ func assertFastMatchesFull(t testing.TB, data []byte) {
 	}
 	if page, rest, ok := fastCatalogue(data); ok {
 		page.Bundles = nonEmpty(page.Bundles)
-		got, gotErr := withData(page, rest)
+		got, gotErr := withData(page, rest, 0)
 		want, wantErr := decodeCatalogueStd(data)
 		if (gotErr == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
 			t.Fatalf("catalogue %q: fast %#v, %v; full %#v, %v", data, got, gotErr, want, wantErr)
@@ -352,4 +352,27 @@ func TestFastDecodeRandomDocuments(t *testing.T) {
 	}
 	require.Greater(t, accepted, docs/10, "the fast path must be exercised")
 	t.Logf("fast path accepted %d of %d documents", accepted, docs)
+}
+
+// TestDecodersBoundWrapperNesting: deeply nested {"data": …} wrappers are
+// refused quickly instead of costing quadratic time.
+func TestDecodersBoundWrapperNesting(t *testing.T) {
+	t.Parallel()
+	nest := func(inner string, n int) []byte {
+		return []byte(strings.Repeat(`{"data":`, n) + inner + strings.Repeat(`}`, n))
+	}
+	deep := 9000
+	_, err := decodeOrganisation(nest(`{"name":"x"}`, deep))
+	require.ErrorIs(t, err, errWrappersTooDeep)
+	_, err = decodeBundle(nest(`{"name":"x"}`, deep))
+	require.ErrorIs(t, err, errWrappersTooDeep)
+	_, err = decodeCatalogue(nest(`{"bundles":[{"name":"x"}]}`, deep))
+	require.ErrorIs(t, err, errWrappersTooDeep)
+	// A few levels are still fine.
+	o, err := decodeOrganisation(nest(`{"name":"x"}`, 2))
+	require.NoError(t, err)
+	require.Equal(t, "x", o.Name)
+	p, err := decodeCatalogue(nest(`{"bundles":[{"name":"x"}]}`, 2))
+	require.NoError(t, err)
+	require.Len(t, p.Bundles, 1)
 }

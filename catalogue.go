@@ -167,7 +167,10 @@ type catalogueWalk struct {
 
 // batch walks the pages of one request; false means stop everything.
 func (w *catalogueWalk) batch(ctx context.Context, req catalogueRequest) bool {
-	var prev uint64
+	var (
+		prev       uint64
+		rowsBefore int // rows up to this page, from the first page's size
+	)
 	for n := 0; n < maxCataloguePages; n, req.Page = n+1, req.Page+1 {
 		if err := ctx.Err(); err != nil {
 			w.yield(Bundle{}, fmt.Errorf("travelroam: catalogue: %w", err))
@@ -186,7 +189,15 @@ func (w *catalogueWalk) batch(ctx context.Context, req catalogueRequest) bool {
 		if !w.emit(page.Bundles) {
 			return false
 		}
-		if lastPage(page, req) {
+		if n == 0 {
+			firstSize := len(page.Bundles)
+			if page.PageSize > 0 {
+				firstSize = page.PageSize
+			}
+			rowsBefore = (max(req.Page, 1) - 1) * firstSize
+		}
+		rowsBefore += len(page.Bundles)
+		if lastPage(page, req, rowsBefore) {
 			return true
 		}
 	}
@@ -221,22 +232,25 @@ func (w *catalogueWalk) pageSum(bundles []Bundle) uint64 {
 	return h.Sum64()
 }
 
-// lastPage reports whether page, fetched with req, is the last one: it
-// is short, or the server's page count or row count says so.
-func lastPage(page *CataloguePage, req catalogueRequest) bool {
+// lastPage reports whether page, fetched with req, is the last one;
+// rowsSoFar counts the rows up to and including it. The server's page
+// count, then its row count, win over the page's length: a server may cap
+// the page size below the perPage asked for, and then every page is
+// "short". Without either, a short page is the last.
+func lastPage(page *CataloguePage, req catalogueRequest, rowsSoFar int) bool {
 	size := req.PerPage
 	if page.PageSize > 0 {
 		size = page.PageSize
 	}
 	switch {
-	case len(page.Bundles) < size:
+	case len(page.Bundles) == 0:
 		return true
-	case page.PageCount > 0 && req.Page >= page.PageCount:
-		return true
-	case page.PageCount == 0 && page.Rows > 0 && req.Page*size >= page.Rows:
-		return true
+	case page.PageCount > 0:
+		return req.Page >= page.PageCount
+	case page.Rows > 0:
+		return rowsSoFar >= page.Rows
 	}
-	return false
+	return len(page.Bundles) < size
 }
 
 // checkCatalogueOptions validates opts and returns the normalised
@@ -334,16 +348,23 @@ type catalogueWire struct {
 // "pageSize"}, a bare array of bundles, and {"data": …} around either.
 // An empty page has nil Bundles. The common case takes the fast path
 // (catalogue_decode.go); encoding/json decides everything else.
-func decodeCatalogue(b []byte) (*CataloguePage, error) {
+func decodeCatalogue(b []byte) (*CataloguePage, error) { return decodeCatalogueAt(b, 0) }
+
+func decodeCatalogueAt(b []byte, depth int) (*CataloguePage, error) {
+	if depth > maxWrapperDepth {
+		return nil, errWrappersTooDeep
+	}
 	if page, data, ok := fastCatalogue(b); ok {
 		page.Bundles = nonEmpty(page.Bundles)
-		return withData(page, data)
+		return withData(page, data, depth)
 	}
-	return decodeCatalogueStd(b)
+	return decodeCatalogueStdAt(b, depth)
 }
 
 // decodeCatalogueStd is decodeCatalogue with encoding/json only.
-func decodeCatalogueStd(b []byte) (*CataloguePage, error) {
+func decodeCatalogueStd(b []byte) (*CataloguePage, error) { return decodeCatalogueStdAt(b, 0) }
+
+func decodeCatalogueStdAt(b []byte, depth int) (*CataloguePage, error) {
 	b = bytes.TrimSpace(b)
 	bundles := make([]Bundle, 0, estimateBundles(b))
 	if len(b) > 0 && b[0] == '[' {
@@ -357,17 +378,17 @@ func decodeCatalogueStd(b []byte) (*CataloguePage, error) {
 		return nil, err
 	}
 	page := &CataloguePage{Bundles: nonEmpty(w.Bundles), PageCount: int(w.PageCount), Rows: int(w.Rows), PageSize: int(w.PageSize)}
-	return withData(page, w.Data)
+	return withData(page, w.Data, depth)
 }
 
 // withData decodes the {"data": …} wrapper of a page that has no bundles
 // of its own; the page's counts fill in those the inner one lacks.
-func withData(page *CataloguePage, data []byte) (*CataloguePage, error) {
+func withData(page *CataloguePage, data []byte, depth int) (*CataloguePage, error) {
 	d := bytes.TrimSpace(data)
 	if page.Bundles != nil || len(d) == 0 || (d[0] != '[' && d[0] != '{') {
 		return page, nil
 	}
-	inner, err := decodeCatalogue(d)
+	inner, err := decodeCatalogueAt(d, depth+1)
 	if err != nil {
 		return nil, err
 	}

@@ -210,6 +210,7 @@ func TestCatalogueAllWalksPages(t *testing.T) {
 		{name: "repeated page stops", pages: [][]string{{"a", "b"}, {"c", "d"}, {"c", "d"}, {"c", "d"}}, perPage: 2, wantReqs: 3, want: []string{"a", "b", "c", "d"}},
 		{name: "server ignores page", pages: [][]string{{"a", "b"}, {"a", "b"}, {"a", "b"}}, perPage: 2, wantReqs: 2, want: []string{"a", "b"}},
 		{name: "duplicates across pages dropped", pages: [][]string{{"a", "b"}, {"b", "c"}, {}}, perPage: 2, wantReqs: 3, want: []string{"a", "b", "c"}},
+		{name: "server caps the page size, page count wins", pages: [][]string{{"a", "b"}, {"c", "d"}, {"e"}, {"never"}}, perPage: 5, count: 3, wantReqs: 3, want: []string{"a", "b", "c", "d", "e"}},
 		{name: "default perPage 50", pages: [][]string{names("p1-", 50), names("p2-", 49)}, wantReqs: 2, want: append(names("p1-", 50), names("p2-", 49)...)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -263,6 +264,31 @@ func TestCatalogueAllStartPageAndRows(t *testing.T) {
 	require.Equal(t, []int{2, 3}, pages)
 	require.Equal(t, []string{"x2", "y2", "x3", "y3"}, got)
 	require.Equal(t, 2, mt.GetTotalCallCount())
+}
+
+// TestCatalogueAllServerCapsPageSize: a server that sends fewer bundles
+// per page than asked, saying only how many rows there are, is walked to
+// the end (each page looks "short").
+func TestCatalogueAllServerCapsPageSize(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/catalogue", func(req *http.Request) (*http.Response, error) {
+		p := readCatalogueRequest(t, req).Page
+		if p > 3 {
+			return httpmock.NewStringResponse(200, `{"bundles":[],"rows":5}`), nil
+		}
+		if p == 3 {
+			return httpmock.NewStringResponse(200, `{"bundles":[{"name":"e"}],"rows":5}`), nil
+		}
+		return httpmock.NewStringResponse(200, fmt.Sprintf(`{"bundles":[{"name":"a%d"},{"name":"b%d"}],"rows":5}`, p, p)), nil
+	})
+	var got []string
+	for b, err := range c.CatalogueAll(t.Context(), CatalogueOptions{Region: RegionAsia, PerPage: 100}) {
+		require.NoError(t, err)
+		got = append(got, b.Name)
+	}
+	require.Equal(t, []string{"a1", "b1", "a2", "b2", "e"}, got)
+	require.Equal(t, 3, mt.GetTotalCallCount())
 }
 
 func TestCatalogueAllSplitsCountries(t *testing.T) {

@@ -245,7 +245,7 @@ func decodeLocation(b []byte) (*Location, error) {
 //   - nil: Travel Roam answered 2xx, the eSIM is revoked;
 //   - [*OutcomeUnknownError] (matching [ErrOutcomeUnknown]): the request may
 //     have been carried out, but no clear answer came back (a timeout or a
-//     reset after sending, a 500, 502 or 504, or ctx ending while the
+//     reset after sending, a 408 or a 5xx other than 503, or ctx ending while the
 //     request was out). Check with [Client.ESIM] (a revoked eSIM is no
 //     longer found) before revoking again;
 //   - [*APIError]: any other status, e.g. 400 "ICCID not found" (matching
@@ -266,7 +266,7 @@ func (c *Client) RevokeESIM(ctx context.Context, iccid string) error {
 		switch s := out.resp.status; {
 		case s/100 == 2:
 			return nil
-		case s == http.StatusInternalServerError || s == http.StatusBadGateway || s == http.StatusGatewayTimeout:
+		case ambiguousStatus(s):
 			return &OutcomeUnknownError{Op: op, ICCID: iccid, SentAt: out.sentAt, Err: newAPIError(r, out.resp)}
 		default:
 			return newAPIError(r, out.resp)

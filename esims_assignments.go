@@ -92,7 +92,8 @@ func (a Assignment) ready() bool { return a.MatchingID != "" && a.SMDPAddress !=
 
 // Assignments asks once for the installation data of the eSIMs bought in
 // the order with the given reference (the OrderReference of a purchase).
-// Transient failures are retried like every read.
+// It sends one request (re-sent only when it provably never left): "not
+// ready" is an answer, not a failure to retry.
 //
 // While Travel Roam is still preparing the data (a 503, a 404, or an answer
 // without a matching ID or SM-DP+ address), the error matches
@@ -104,7 +105,7 @@ func (c *Client) Assignments(ctx context.Context, orderReference string) ([]Assi
 	if err := checkOrderReference("assignments", orderReference); err != nil {
 		return nil, err
 	}
-	return c.assignments(ctx, strings.TrimSpace(orderReference), nil)
+	return c.assignments(ctx, strings.TrimSpace(orderReference), c.pollRetryClient())
 }
 
 // assignments makes one read with the retry policy rc (nil for the

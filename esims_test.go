@@ -168,6 +168,9 @@ func TestRevokeESIMStatuses(t *testing.T) {
 		{500, true, nil},
 		{502, true, nil},
 		{504, true, nil},
+		{408, true, nil},
+		{501, true, nil},
+		{524, true, nil}, // a proxy's "origin timed out": it may have been done
 		{400, false, ErrNotFound},
 		{403, false, ErrUnauthorized},
 		{404, false, ErrNotFound},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -32,30 +33,53 @@ type OrderRequest struct {
 }
 
 // Order is Travel Roam's answer to a purchase.
+//
+// An order may carry activation data (OrderESIM.MatchingID) and ICCIDs:
+// String, GoString and LogValue of Order, OrderLine and OrderESIM show
+// neither, so printing or logging an order by mistake leaks nothing.
 type Order struct {
 	// Reference is the orderReference: pass it to
 	// [Client.WaitForAssignments] to get the installation data.
-	Reference string
+	Reference string `json:"orderReference"`
 	// Status is the order status as sent, e.g. "completed".
-	Status string
+	Status string `json:"status"`
 	// StatusMessage is the server's description of the status.
-	StatusMessage string
+	StatusMessage string `json:"statusMessage"`
 	// Total is what the order cost, taken from the wallet.
-	Total Amount
+	Total Amount `json:"total"`
 	// Currency is the ISO 4217 code of Total, e.g. "USD".
-	Currency string
+	Currency string `json:"currency"`
 	// CreatedAt is when the order was created, zero if not sent.
-	CreatedAt time.Time
+	CreatedAt time.Time `json:"createdDate"`
 	// Assigned reports whether the bundle was assigned to an eSIM.
-	Assigned bool
+	Assigned bool `json:"assigned"`
 	// Lines are the order lines, usually one.
-	Lines []OrderLine
+	Lines []OrderLine `json:"order"`
+}
+
+// String describes the order without ICCIDs or activation data.
+func (o Order) String() string {
+	return fmt.Sprintf("travelroam.Order{Reference: %s, Status: %s, Total: %s %s, Lines: %d}",
+		o.Reference, o.Status, o.Total, o.Currency, len(o.Lines))
+}
+
+// GoString is String, so that %#v leaks nothing either.
+func (o Order) GoString() string { return o.String() }
+
+// LogValue makes slog log the order without ICCIDs or activation data.
+func (o Order) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("reference", o.Reference),
+		slog.String("status", o.Status),
+		slog.String("total", o.Total.String()),
+		slog.String("currency", o.Currency),
+	)
 }
 
 // ICCIDs returns the ICCIDs of the eSIMs the order went to, in order and
 // without repeats. It may be empty right after purchase: the installation
 // data comes from [Client.WaitForAssignments].
-func (o *Order) ICCIDs() []string {
+func (o Order) ICCIDs() []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(s string) {
@@ -94,12 +118,39 @@ type OrderLine struct {
 	AllowReassign bool `json:"allowReassign"`
 }
 
-// OrderESIM is an eSIM named in an [OrderLine]. MatchingID is secret
-// activation data: do not log it.
+// String describes the line without ICCIDs.
+func (l OrderLine) String() string {
+	return fmt.Sprintf("travelroam.OrderLine{Item: %s, Quantity: %d, SubTotal: %s, eSIMs: %d}",
+		l.Item, l.Quantity, l.SubTotal, max(len(l.ICCIDs), len(l.ESIMs)))
+}
+
+// GoString is String, so that %#v leaks nothing either.
+func (l OrderLine) GoString() string { return l.String() }
+
+// OrderESIM is an eSIM named in an [OrderLine], with whatever installation
+// data was ready. MatchingID is secret activation data: String, GoString
+// and LogValue leave it out and shorten the ICCID.
 type OrderESIM struct {
-	ICCID       string `json:"iccid"`
-	MatchingID  string `json:"matchingId"`
+	// ICCID identifies the eSIM.
+	ICCID string `json:"iccid"`
+	// MatchingID is the activation code token, often empty right after
+	// purchase. Treat it as a password.
+	MatchingID string `json:"matchingId"`
+	// SMDPAddress is the SM-DP+ server, often empty right after purchase.
 	SMDPAddress string `json:"smdpAddress"`
+}
+
+// String describes the eSIM without its activation data.
+func (e OrderESIM) String() string {
+	return "travelroam.OrderESIM{ICCID: " + RedactICCID(e.ICCID) + ", SMDPAddress: " + e.SMDPAddress + ", MatchingID: [redacted]}"
+}
+
+// GoString is String, so that %#v leaks nothing either.
+func (e OrderESIM) GoString() string { return e.String() }
+
+// LogValue makes slog log the eSIM without its activation data.
+func (e OrderESIM) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("iccid", RedactICCID(e.ICCID)), slog.String("smdpAddress", e.SMDPAddress))
 }
 
 type processOrderBody struct {
@@ -166,11 +217,19 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 		return order, nil
 	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
 		return nil, newAPIError(r, out.resp)
-	case status >= 500 || status == http.StatusRequestTimeout:
+	case ambiguousStatus(status):
 		return nil, unknown(newAPIError(r, out.resp))
 	default:
 		return nil, newAPIError(r, out.resp)
 	}
+}
+
+// ambiguousStatus reports whether a write answered with status may or may
+// not have been carried out: 408 and every 5xx but 503 (which Travel Roam
+// documents as "not processed"). A 524 from a proxy, for one, means the
+// origin timed out while working on it.
+func ambiguousStatus(status int) bool {
+	return status == http.StatusRequestTimeout || (status >= 500 && status != http.StatusServiceUnavailable)
 }
 
 func (req OrderRequest) body() (processOrderBody, error) {

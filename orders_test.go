@@ -2,11 +2,13 @@ package travelroam
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -101,6 +103,8 @@ func TestProcessOrderAmbiguousAnswers(t *testing.T) {
 		{"500", 500, `{"message":"Internal error"}`},
 		{"502 html", 502, `<html><body>Bad gateway</body></html>`},
 		{"504", 504, ``},
+		{"408", 408, ``},
+		{"524 from a proxy", 524, `origin timed out`},
 		{"garbage 200", 200, `{"order": [`},
 		{"200 without reference", 200, string(fixture(t, "order_no_reference.json"))},
 	} {
@@ -388,5 +392,27 @@ func TestDecodeOrderErrors(t *testing.T) {
 	o, err := decodeOrder([]byte(`{"orderReference": 12345}`))
 	require.NoError(t, err)
 	require.Equal(t, "12345", o.Reference)
-	require.False(t, errors.Is(err, ErrOutcomeUnknown))
+}
+
+// TestOrderPrintsNoSecrets: printing or logging an order, by any verb,
+// shows neither the full ICCID nor the activation data.
+func TestOrderPrintsNoSecrets(t *testing.T) {
+	t.Parallel()
+	o, err := decodeOrder([]byte(`{"orderReference":"ref-1","status":"completed","total":1.85,"currency":"USD",
+		"order":[{"item":"esim_1GB_7D_TR_V2","quantity":1,"iccids":["` + testICCID + `"],
+		"esims":[{"iccid":"` + testICCID + `","matchingId":"` + testMatchingI + `","smdpAddress":"rsp.example.com"}]}]}`))
+	require.NoError(t, err)
+	require.Equal(t, testMatchingI, o.Lines[0].ESIMs[0].MatchingID, "the data is there for the program")
+	var logs strings.Builder
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	logger.Info("bought", "order", *o, "esim", o.Lines[0].ESIMs[0])
+	outs := []string{logs.String()}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		outs = append(outs, fmt.Sprintf(verb, o), fmt.Sprintf(verb, *o), fmt.Sprintf(verb, o.Lines), fmt.Sprintf(verb, o.Lines[0].ESIMs))
+	}
+	for _, out := range outs {
+		require.NotContains(t, out, testICCID)
+		require.NotContains(t, out, testMatchingI)
+	}
+	require.Contains(t, fmt.Sprint(o), "ref-1")
 }

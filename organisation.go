@@ -64,7 +64,12 @@ func (c *Client) Organisation(ctx context.Context) (*Organisation, error) {
 // decodeOrganisation accepts {"organisations": [{…}]}, {"organisation":
 // {…}}, {"data": …} around any of these, a bare list and a flat object.
 // A body with no organisation in it is an error, not an empty value.
-func decodeOrganisation(b []byte) (*Organisation, error) {
+func decodeOrganisation(b []byte) (*Organisation, error) { return decodeOrganisationAt(b, 0) }
+
+func decodeOrganisationAt(b []byte, depth int) (*Organisation, error) {
+	if depth > maxWrapperDepth {
+		return nil, errWrappersTooDeep
+	}
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '[' {
 		var list []Organisation
@@ -82,7 +87,7 @@ func decodeOrganisation(b []byte) (*Organisation, error) {
 	}
 	for _, k := range [...]string{"organisations", "organisation", "data"} {
 		if raw := bytes.TrimSpace(keys[k]); len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') {
-			return decodeOrganisation(raw)
+			return decodeOrganisationAt(raw, depth+1)
 		}
 	}
 	if keys["name"] == nil && keys["balance"] == nil && keys["currency"] == nil {
