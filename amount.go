@@ -12,6 +12,9 @@ import (
 // such as a bundle price or a wallet balance. It decodes from a JSON number
 // or a JSON string without passing through float64, so "1.85" stays 1.85.
 // The zero value is 0.
+//
+// An Amount keeps the precision it was given ("1.85" and "1.850" print
+// differently), so compare amounts with [Amount.Cmp], not ==.
 type Amount struct {
 	units int64 // the value times 10^scale
 	scale int32 // digits after the decimal point, 0..18

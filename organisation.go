@@ -46,12 +46,16 @@ type Organisation struct {
 
 // OrganisationUser is a person with access to the organisation's account.
 type OrganisationUser struct {
-	FirstName    string `json:"firstName"`
-	LastName     string `json:"lastName"`
-	Role         string `json:"role"`
+	// FirstName and LastName are the person's name.
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	// Role is the person's role in the account, as sent.
+	Role string `json:"role"`
+	// EmailAddress and PhoneNumber are the person's contact details.
 	EmailAddress string `json:"emailAddress"`
 	PhoneNumber  string `json:"phoneNumber"`
-	TimeZone     string `json:"timeZone"`
+	// TimeZone is the person's time zone, as sent.
+	TimeZone string `json:"timeZone"`
 }
 
 // Organisation returns your organisation's details and wallet balance.
