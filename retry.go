@@ -142,7 +142,7 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 	rreq.SetResponseHandler(func(resp *http.Response) error {
 		handled = resp
 		got = nil
-		b, err := readCapped(resp.Body, limit)
+		b, err := readResponse(resp, limit)
 		resp.Body.Close()
 		resp.Body = http.NoBody
 		if err != nil {
@@ -166,9 +166,9 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 	resp, err := rc.Do(rreq)
 	if resp != nil && resp != handled {
 		// Retries ran out, or CheckRetry stopped early: the body is unread.
-		b, rerr := readCapped(resp.Body, maxErrorBody)
+		b, rerr := readResponse(resp, maxErrorBody)
 		resp.Body.Close()
-		if rerr == nil || errors.Is(rerr, ErrResponseTooLarge) {
+		if rerr == nil {
 			got = &response{status: resp.StatusCode, header: resp.Header, body: b}
 		}
 	}
@@ -418,6 +418,65 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// readResponse reads resp's body: a 2xx body up to limit (more is
+// ErrResponseTooLarge), any other body up to maxErrorBody, cut there
+// without error so that the status is never lost. The declared length
+// only sizes the buffer: a 2xx that declares more than limit fails at once
+// without reading (closing the body then closes the connection), a length
+// within limit is read into one allocation of that size, and a body of
+// unknown length costs about the cap in memory when it is over it.
+func readResponse(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.StatusCode/100 != 2 {
+		b, err := readCapped(resp.Body, min(limit, maxErrorBody))
+		if errors.Is(err, ErrResponseTooLarge) {
+			err = nil
+		}
+		return b, err
+	}
+	size := resp.ContentLength
+	if size > limit {
+		return nil, ErrResponseTooLarge
+	}
+	if size <= 0 {
+		return readUnsized(resp.Body, limit)
+	}
+	b := make([]byte, size)
+	if n, err := io.ReadFull(resp.Body, b); err != nil {
+		return b[:n], err
+	}
+	rest, err := readCapped(resp.Body, limit-size) // nothing, unless the length lied
+	return append(b, rest...), err
+}
+
+// readUnsized reads r to its end, up to limit bytes; more is
+// ErrResponseTooLarge, without the bytes. Like io.ReadAll it reads into
+// chunks that grow by half and joins them once, but only when the body
+// fits, so that a body over the cap costs the cap, not twice as much.
+func readUnsized(r io.Reader, limit int64) ([]byte, error) {
+	var (
+		chunks [][]byte
+		total  int64
+		next   int64 = 512
+	)
+	for {
+		buf := make([]byte, 0, min(next, limit+1-total))
+		for len(buf) < cap(buf) {
+			n, err := r.Read(buf[len(buf):cap(buf)])
+			buf, total = buf[:len(buf)+n], total+int64(n)
+			if err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				return slices.Concat(append(chunks, buf)...), err
+			}
+		}
+		if total > limit {
+			return nil, ErrResponseTooLarge
+		}
+		chunks, next = append(chunks, buf), next+next/2
+	}
+}
+
 // readCapped reads at most limit bytes of r; more is ErrResponseTooLarge.
 func readCapped(r io.Reader, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
@@ -551,17 +610,9 @@ func (c *Client) write(ctx context.Context, r request) writeOutcome {
 			}
 			return writeOutcome{sentAt: sentAt, err: unwrapURLError(err)}
 		}
-		limit := int64(maxResponseBytes)
-		if resp.StatusCode/100 != 2 {
-			limit = maxErrorBody
-		}
-		b, rerr := readCapped(resp.Body, limit)
+		b, rerr := readResponse(resp, maxResponseBytes)
 		resp.Body.Close()
-		out := writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}}
-		if rerr != nil && !(errors.Is(rerr, ErrResponseTooLarge) && resp.StatusCode/100 != 2) {
-			out.err = rerr
-		}
-		return out
+		return writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}, err: rerr}
 	}
 }
 
