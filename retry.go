@@ -441,15 +441,16 @@ func readResponse(resp *http.Response, limit int64) ([]byte, error) {
 		return readUnsized(resp.Body, limit)
 	}
 	b := make([]byte, size)
-	if n, err := io.ReadFull(resp.Body, b); err != nil {
-		return b[:n], err
+	if _, err := io.ReadFull(resp.Body, b); err != nil {
+		return nil, err
 	}
 	rest, err := readCapped(resp.Body, limit-size) // nothing, unless the length lied
 	return append(b, rest...), err
 }
 
 // readUnsized reads r to its end, up to limit bytes; more is
-// ErrResponseTooLarge, without the bytes. Like io.ReadAll it reads into
+// ErrResponseTooLarge. On any error it returns no bytes. Like io.ReadAll it
+// reads into
 // chunks that grow by half and joins them once, but only when the body
 // fits, so that a body over the cap costs the cap, not twice as much.
 func readUnsized(r io.Reader, limit int64) ([]byte, error) {
@@ -463,11 +464,11 @@ func readUnsized(r io.Reader, limit int64) ([]byte, error) {
 		for len(buf) < cap(buf) {
 			n, err := r.Read(buf[len(buf):cap(buf)])
 			buf, total = buf[:len(buf)+n], total+int64(n)
+			if err == io.EOF {
+				return slices.Concat(append(chunks, buf)...), nil
+			}
 			if err != nil {
-				if err == io.EOF {
-					err = nil
-				}
-				return slices.Concat(append(chunks, buf)...), err
+				return nil, err
 			}
 		}
 		if total > limit {
