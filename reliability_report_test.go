@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"runtime"
@@ -146,6 +147,11 @@ func classify(err error) string {
 		return "deadline exceeded"
 	case isDialRefused(err):
 		return "not sent (dial refused)"
+	case errors.Is(err, travelroam.ErrCallbackUnauthorized), errors.Is(err, travelroam.ErrCallbackTooLarge),
+		errors.Is(err, travelroam.ErrCallbackMalformed), errors.Is(err, travelroam.ErrCallbackMethod):
+		return "callback refused (" + strconv.Itoa(travelroam.CallbackStatus(err)) + ")"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed (EOF)"
 	}
 	return "other error"
 }
