@@ -3,9 +3,11 @@ package travelroam_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -383,4 +385,74 @@ func peakPerSecond(at []time.Duration) int {
 		peak = max(peak, n)
 	}
 	return peak
+}
+
+// TestS13_SlowAnswersPastTheTimeout proves G3 and G2 for answers that do
+// not come in time: the per-attempt timeouts (30 s for reads, 90 s for
+// purchases) fire exactly, reads are retried, purchases are reported.
+//
+// GET /organisation whose headers come after 45 s, then a normal answer;
+// and whose body trickles one byte per second, then a normal answer. A
+// purchase whose headers would come after 120 s (the fake has not handled
+// it yet), and one whose body trickles one byte per second (the order was
+// created). Virtual time.
+//
+// Pass: each read succeeds at its 2nd request, which arrives 30 s +
+// [250 ms, 500 ms) after the first; each purchase returns OutcomeUnknown
+// (a timeout reachable with errors.As) exactly 90 s after it was sent,
+// after 1 POST; the ledger then holds 0 and 1 orders.
+func TestS13_SlowAnswersPastTheTimeout(t *testing.T) {
+	t.Parallel()
+	rec := newRecord(t, "S13", "G2, G3", "headers after the timeout, bodies trickling past it, on reads and purchases")
+	cases := []struct {
+		name  string
+		route travelroamtest.Route
+		fault travelroamtest.Fault
+	}{
+		{"read, slow headers", travelroamtest.RouteOrganisation, travelroamtest.Latency(45 * time.Second)},
+		{"read, trickling body", travelroamtest.RouteOrganisation, travelroamtest.Trickle(time.Second)},
+		{"purchase, slow headers", travelroamtest.RouteProcessOrders, travelroamtest.Latency(120 * time.Second)},
+		{"purchase, trickling body", travelroamtest.RouteProcessOrders, travelroamtest.Trickle(time.Second)},
+	}
+	for _, tc := range cases {
+		synctest.Test(t, func(t *testing.T) {
+			start := time.Now()
+			r := newRig(t, rec, rigOptions{virtual: true})
+			r.srv.InjectFault(tc.route, tc.fault)
+			var err error
+			if tc.route == travelroamtest.RouteOrganisation {
+				_, err = r.c.Organisation(t.Context())
+			} else {
+				_, err = r.c.ProcessOrder(t.Context(), buy)
+			}
+			rec.outcome(err)
+			elapsed := time.Since(start)
+			rec.addVirtual(elapsed)
+			at := arrivals(r.srv, tc.route, start)
+			if tc.route == travelroamtest.RouteOrganisation {
+				require.NoError(t, err)
+				require.Len(t, at, 2)
+				require.GreaterOrEqual(t, at[1], 30*time.Second+250*time.Millisecond)
+				require.Less(t, at[1], 30*time.Second+500*time.Millisecond)
+				rec.note("%s: retried at %s", tc.name, at[1])
+				return
+			}
+			var oe *travelroam.OutcomeUnknownError
+			require.ErrorAs(t, err, &oe)
+			require.True(t, isTimeoutErr(err), "%v", err)
+			require.Len(t, at, 1)
+			require.Equal(t, 90*time.Second, elapsed)
+			wantOrders := 0
+			if strings.Contains(tc.name, "trickling") {
+				wantOrders = 1
+			}
+			require.Len(t, r.srv.Orders(), wantOrders)
+			rec.note("%s: OutcomeUnknown after %s, %d order(s) in the ledger", tc.name, elapsed, wantOrders)
+		})
+	}
+}
+
+func isTimeoutErr(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
