@@ -449,10 +449,10 @@ func readResponse(resp *http.Response, limit int64) ([]byte, error) {
 }
 
 // readUnsized reads r to its end, up to limit bytes; more is
-// ErrResponseTooLarge. On any error it returns no bytes. Like io.ReadAll it
-// reads into
-// chunks that grow by half and joins them once, but only when the body
-// fits, so that a body over the cap costs the cap, not twice as much.
+// ErrResponseTooLarge. On any error it returns no bytes. Like io.ReadAll
+// it reads into chunks that grow by half and joins them once, but only
+// when the body fits, so that a body over the cap costs the cap, not
+// twice as much.
 func readUnsized(r io.Reader, limit int64) ([]byte, error) {
 	var (
 		chunks [][]byte
