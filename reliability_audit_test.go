@@ -302,10 +302,9 @@ func TestS16_NothingLeftOpen(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	r := newRig(t, rec, rigOptions{client: []travelroam.Option{travelroam.WithMaxRetries(0), travelroam.WithPurchaseInterval(0)}})
 	travelroam.SetMaxResponseBytes(r.c, 1<<20)
-	order, err := r.c.ProcessOrder(t.Context(), buy)
+	_, err := r.c.ProcessOrder(t.Context(), buy)
 	require.NoError(t, err)
 	iccid := r.srv.Orders()[0].ICCID
-	_ = order
 	faults := []travelroamtest.Fault{
 		travelroamtest.Pass(),
 		travelroamtest.Status(503, "busy"),

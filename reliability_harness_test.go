@@ -20,9 +20,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The reliability suite (reliability_*_test.go) proves the guarantees of
-// /work/shared/reliability.md, section 5, with the scenarios of its
-// section 8, against the travelroamtest fake. Every scenario runs on a
+// The reliability suite (reliability_*_test.go) proves the guarantees
+// listed in RELIABILITY.md (G1-G10 of the team's reliability note) with
+// its scenarios (S1-S20, W1-W14), against the travelroamtest fake. Every scenario runs on a
 // rig: a fresh fake, and a Client that reaches it through a transport that
 // counts dials, bytes read, connections and response bodies (opened and
 // closed), and can refuse dials. Each rig checks on cleanup that every

@@ -150,24 +150,25 @@ func TestS8_PromptCancellation(t *testing.T) {
 	// Not parallel: latencies are measured on the real clock.
 	rec := newRecord(t, "S8", "G5", "cancel during a 30 s backoff, a read in flight, a purchase in flight (real clock)")
 	r := newRig(t, rec, rigOptions{client: []travelroam.Option{travelroam.WithPurchaseInterval(0)}})
+	read := func(ctx context.Context) error { _, err := r.c.Organisation(ctx); return err }
 	cases := []struct {
-		name  string
-		route travelroamtest.Route
-		fault travelroamtest.Fault
-		call  func(ctx context.Context) error
-		want  error
+		name     string
+		route    travelroamtest.Route
+		fault    travelroamtest.Fault
+		answered bool // cancel once the fake answered, not when the request arrived
+		call     func(ctx context.Context) error
+		want     error
 	}{
-		{"backoff", travelroamtest.RouteOrganisation, travelroamtest.Status(503, "busy").WithRetryAfter("30"),
-			func(ctx context.Context) error { _, err := r.c.Organisation(ctx); return err }, context.Canceled},
-		{"read in flight", travelroamtest.RouteOrganisation, travelroamtest.Latency(10 * time.Second),
-			func(ctx context.Context) error { _, err := r.c.Organisation(ctx); return err }, context.Canceled},
-		{"purchase in flight", travelroamtest.RouteProcessOrders, travelroamtest.Latency(10 * time.Second).AfterHandling(),
+		{"backoff", travelroamtest.RouteOrganisation, travelroamtest.Status(503, "busy").WithRetryAfter("30"), true, read, context.Canceled},
+		{"read in flight", travelroamtest.RouteOrganisation, travelroamtest.Latency(10 * time.Second), false, read, context.Canceled},
+		{"purchase in flight", travelroamtest.RouteProcessOrders, travelroamtest.Latency(10 * time.Second).AfterHandling(), false,
 			func(ctx context.Context) error { _, err := r.c.ProcessOrder(ctx, buy); return err }, travelroam.ErrOutcomeUnknown},
 	}
 	for _, tc := range cases {
 		var lat []time.Duration
 		for range 5 {
-			d, err := cancelAndTime(t, r, tc.route, tc.fault, tc.call)
+			r.srv.InjectFault(tc.route, tc.fault)
+			d, err := cancelAndTime(t, r, tc.route, tc.answered, tc.call)
 			rec.outcome(err)
 			require.ErrorIs(t, err, tc.want)
 			require.ErrorIs(t, err, context.Canceled)
@@ -180,12 +181,11 @@ func TestS8_PromptCancellation(t *testing.T) {
 	}
 }
 
-// cancelAndTime runs call with fault queued on route, cancels it once the
-// fake has seen its request (and, for a status fault, answered it), and
-// returns the time from cancel() to the return.
-func cancelAndTime(t *testing.T, r *rig, route travelroamtest.Route, fault travelroamtest.Fault, call func(context.Context) error) (time.Duration, error) {
+// cancelAndTime runs call, cancels it 20 ms after the fake has seen its
+// request on route (or, if answered, has answered it), and returns the
+// time from cancel() to the return.
+func cancelAndTime(t *testing.T, r *rig, route travelroamtest.Route, answered bool, call func(context.Context) error) (time.Duration, error) {
 	t.Helper()
-	r.srv.InjectFault(route, fault)
 	before := r.srv.RequestCount(route)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -200,7 +200,7 @@ func cancelAndTime(t *testing.T, r *rig, route travelroamtest.Route, fault trave
 	}()
 	require.Eventually(t, func() bool {
 		rs := requestsTo(r.srv, route)
-		return len(rs) > before && (rs[len(rs)-1].Status != 0 || fault.String() != "status 503")
+		return len(rs) > before && (!answered || rs[len(rs)-1].Status != 0)
 	}, 5*time.Second, time.Millisecond)
 	time.Sleep(20 * time.Millisecond) // into the backoff, or the wait
 	cancelled := time.Now()
