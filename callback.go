@@ -103,20 +103,19 @@ func (c *callbackConfig) parse(r *http.Request, body io.Reader) (*CallbackEvent,
 }
 
 // readCallbackBody reads at most limit+1 bytes, and none when the
-// declared length is already over the limit.
+// declared length is already over the limit. A body over the limit costs
+// about the limit in memory (see readUnsized).
 func readCallbackBody(declared int64, body io.Reader, limit int64) ([]byte, error) {
 	if declared > limit {
 		return nil, ErrCallbackTooLarge
 	}
-	b, err := io.ReadAll(io.LimitReader(body, limit+1))
+	b, err := readUnsized(body, limit)
 	var mbe *http.MaxBytesError
 	switch {
-	case errors.As(err, &mbe):
+	case errors.As(err, &mbe), errors.Is(err, ErrResponseTooLarge):
 		return nil, ErrCallbackTooLarge
 	case err != nil:
 		return nil, fmt.Errorf("%w: reading body: %s", ErrCallbackMalformed, redactDigits(err.Error()))
-	case int64(len(b)) > limit:
-		return nil, ErrCallbackTooLarge
 	}
 	return b, nil
 }

@@ -85,6 +85,7 @@ type Client struct {
 	readHTTP  *http.Client // per-attempt timeout for reads
 	writeHTTP *http.Client // longer timeout for purchases and revokes
 	retry     *retryablehttp.Client
+	budget    *retryBudget // retries of all reads draw on it
 
 	purchaseInterval time.Duration
 	purchaseGate     chan struct{} // one purchase at a time; holds lastPurchaseEnd
@@ -183,6 +184,8 @@ func WithLogger(l *slog.Logger) Option {
 // WithMaxRetries sets how many times a failed read is retried (default 3,
 // so 4 attempts; 0 turns retries off; at most 10). Purchases and revokes
 // are never retried once they may have been sent, whatever this says.
+// Retries also draw on a budget shared by all reads of the Client (see
+// [ErrRetryBudgetExhausted]), so that an outage cannot multiply traffic.
 func WithMaxRetries(n int) Option {
 	return func(c *config) error {
 		if n < 0 || n > maxMaxRetries {
@@ -246,6 +249,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 		purchaseInterval: cfg.purchaseInterval,
 		purchaseGate:     make(chan struct{}, 1),
 		jitter:           randomJitter,
+		budget:           newRetryBudget(),
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)

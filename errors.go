@@ -48,6 +48,14 @@ var (
 	// ErrResponseTooLarge is returned when a response body is larger than
 	// the SDK accepts.
 	ErrResponseTooLarge = errors.New("travelroam: response too large")
+
+	// ErrRetryBudgetExhausted matches a read that failed without using all
+	// its retries because the Client's retry budget was empty: during an
+	// outage, reads make one attempt and fail fast instead of multiplying
+	// the traffic. The error also matches the last failure (an [*APIError]
+	// such as a 503, or a network error). Successful reads refill the
+	// budget.
+	ErrRetryBudgetExhausted = errors.New("travelroam: retry budget exhausted")
 )
 
 // maxErrorBody is how much of an error response body an [*APIError] keeps.

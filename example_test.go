@@ -40,6 +40,7 @@ func ExampleClient_Catalogue() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.CloseIdleConnections()
 
 	page, err := c.Catalogue(context.Background(), travelroam.CatalogueOptions{
 		Countries: []string{"TR", "GB"},
@@ -65,6 +66,7 @@ func ExampleClient_CatalogueAll() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.CloseIdleConnections()
 
 	// Every page, and any number of countries: the SDK splits long lists.
 	opts := travelroam.CatalogueOptions{Countries: []string{"TR", "GB"}, PerPage: 2}
@@ -87,6 +89,7 @@ func ExampleClient_Organisation() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer c.CloseIdleConnections()
 
 	org, err := c.Organisation(context.Background())
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +58,11 @@ type response struct {
 type callInfo struct {
 	route   string
 	attempt atomic.Int32
+	// Retry budget bookkeeping of a read, touched only by CheckRetry and
+	// read, which run on the calling goroutine: retries paid for, the
+	// cost of the last one, and whether the budget refused a retry.
+	retries, lastCost int
+	budgetOut         bool
 }
 
 type callInfoKey struct{}
@@ -96,10 +102,24 @@ func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, 
 
 // read performs a read with retries and decodes a 2xx answer with decode.
 // A body that cannot be read or decoded counts as a transient failure.
+// It settles the call with the client's retry budget: a success refunds,
+// and a failure that the budget cut short matches ErrRetryBudgetExhausted.
 func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) (T, error)) (T, error) {
-	var zero T
 	info := &callInfo{route: r.route}
-	ctx = context.WithValue(ctx, callInfoKey{}, info)
+	v, err := readAttempts(context.WithValue(ctx, callInfoKey{}, info), c, r, decode)
+	switch {
+	case err == nil:
+		c.budget.settle(info)
+	case info.budgetOut:
+		err = fmt.Errorf("%w (%w)", err, ErrRetryBudgetExhausted)
+	}
+	return v, err
+}
+
+// readAttempts is read without the budget's settlement; ctx carries the
+// call's callInfo.
+func readAttempts[T any](ctx context.Context, c *Client, r request, decode func([]byte) (T, error)) (T, error) {
+	var zero T
 	hreq, body, err := c.newHTTPRequest(ctx, r)
 	if err != nil {
 		return zero, err
@@ -125,7 +145,7 @@ func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) 
 	rreq.SetResponseHandler(func(resp *http.Response) error {
 		handled = resp
 		got = nil
-		b, err := readCapped(resp.Body, limit)
+		b, err := readResponse(resp, limit)
 		resp.Body.Close()
 		resp.Body = http.NoBody
 		if err != nil {
@@ -149,9 +169,9 @@ func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) 
 	resp, err := rc.Do(rreq)
 	if resp != nil && resp != handled {
 		// Retries ran out, or CheckRetry stopped early: the body is unread.
-		b, rerr := readCapped(resp.Body, maxErrorBody)
+		b, rerr := readResponse(resp, maxErrorBody)
 		resp.Body.Close()
-		if rerr == nil || errors.Is(rerr, ErrResponseTooLarge) {
+		if rerr == nil {
 			got = &response{status: resp.StatusCode, header: resp.Header, body: b}
 		}
 	}
@@ -187,12 +207,40 @@ func wrapTransportError(r request, err error) error {
 	return fmt.Errorf("travelroam: %s %s: %w", r.method, r.route, err)
 }
 
-// checkRetry is the read policy: retry transport errors, unreadable or
+// checkRetry is the read policy of c: retryPolicy, with every retry paid
+// for from c's retry budget. When the budget cannot pay, the read stops
+// with its last failure and the call is marked so that read reports
+// ErrRetryBudgetExhausted. A retry the loop would not make anyway (the
+// attempts are used up) costs nothing.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	retry, cerr := retryPolicy(ctx, resp, err)
+	info, _ := ctx.Value(callInfoKey{}).(*callInfo)
+	if !retry || cerr != nil || info == nil || info.retries >= c.retry.RetryMax {
+		return retry, cerr
+	}
+	cost := retryCost
+	if isTimeout(err) {
+		cost = retryTimeoutCost
+	}
+	if !c.budget.take(cost) {
+		info.budgetOut = true
+		return false, nil
+	}
+	info.retries, info.lastCost, info.budgetOut = info.retries+1, cost, false
+	return true, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return err != nil && (errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()))
+}
+
+// retryPolicy is the read policy: retry transport errors, unreadable or
 // undecodable bodies, 408, 429, 500, 502, 503 and 504; never other 4xx.
 // A Retry-After above maxRetryAfter stops at once so that the caller gets
 // the typed error instead of a long sleep. A received 2xx is never dropped
 // because the context ended.
-func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -301,10 +349,55 @@ func (c *Client) newRetryClient(maxRetries int) *retryablehttp.Client {
 		RetryWaitMin: backoffBase,
 		RetryWaitMax: backoffCap,
 		RetryMax:     maxRetries,
-		CheckRetry:   checkRetry,
+		CheckRetry:   c.checkRetry,
 		Backoff:      c.backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
+}
+
+// The retry budget is AWS's standard retry quota: one bucket per Client,
+// shared by all its reads, so that an outage cannot multiply the traffic.
+const (
+	retryBudgetCapacity = 500 // tokens in a full bucket
+	retryCost           = 5   // taken by a retry
+	retryTimeoutCost    = 10  // taken by a retry after a timeout
+	noRetryRefund       = 1   // given back by a success at the first attempt
+)
+
+// retryBudget is a token bucket. A retry takes retryCost tokens
+// (retryTimeoutCost after a timeout); when the bucket cannot pay, reads
+// make one attempt and fail fast. A read that succeeds at its first
+// attempt puts noRetryRefund back; one that succeeds after retries gives
+// back the cost of its last retry, as AWS does. It never holds more than
+// retryBudgetCapacity.
+type retryBudget struct {
+	mu     sync.Mutex
+	tokens int
+}
+
+func newRetryBudget() *retryBudget { return &retryBudget{tokens: retryBudgetCapacity} }
+
+// take withdraws cost tokens; it takes nothing and returns false when
+// fewer are left.
+func (b *retryBudget) take(cost int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tokens < cost {
+		return false
+	}
+	b.tokens -= cost
+	return true
+}
+
+// settle refunds a successful read.
+func (b *retryBudget) settle(info *callInfo) {
+	n := noRetryRefund
+	if info.retries > 0 {
+		n = info.lastCost
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.tokens = min(b.tokens+n, retryBudgetCapacity)
 }
 
 // sleepCtx waits for d or until ctx ends, whichever is first.
@@ -319,6 +412,66 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// readResponse reads resp's body: a 2xx body up to limit (more is
+// ErrResponseTooLarge), any other body up to maxErrorBody, cut there
+// without error so that the status is never lost. The declared length
+// only sizes the buffer: a 2xx that declares more than limit fails at once
+// without reading (closing the body then closes the connection), a length
+// within limit is read into one allocation of that size, and a body of
+// unknown length costs about the cap in memory when it is over it.
+func readResponse(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.StatusCode/100 != 2 {
+		b, err := readCapped(resp.Body, min(limit, maxErrorBody))
+		if errors.Is(err, ErrResponseTooLarge) {
+			err = nil
+		}
+		return b, err
+	}
+	size := resp.ContentLength
+	if size > limit {
+		return nil, ErrResponseTooLarge
+	}
+	if size <= 0 {
+		return readUnsized(resp.Body, limit)
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(resp.Body, b); err != nil {
+		return nil, err
+	}
+	rest, err := readCapped(resp.Body, limit-size) // nothing, unless the length lied
+	return append(b, rest...), err
+}
+
+// readUnsized reads r to its end, up to limit bytes; more is
+// ErrResponseTooLarge. On any error it returns no bytes. Like io.ReadAll
+// it reads into chunks that grow by half and joins them once, but only
+// when the body fits, so that a body over the cap costs the cap, not
+// twice as much.
+func readUnsized(r io.Reader, limit int64) ([]byte, error) {
+	var (
+		chunks [][]byte
+		total  int64
+		next   int64 = 512
+	)
+	for {
+		buf := make([]byte, 0, min(next, limit+1-total))
+		for len(buf) < cap(buf) {
+			n, err := r.Read(buf[len(buf):cap(buf)])
+			buf, total = buf[:len(buf)+n], total+int64(n)
+			if err == io.EOF {
+				return slices.Concat(append(chunks, buf)...), nil
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if total > limit {
+			return nil, ErrResponseTooLarge
+		}
+		chunks, next = append(chunks, buf), next+next/2
 	}
 }
 
@@ -455,17 +608,9 @@ func (c *Client) write(ctx context.Context, r request) writeOutcome {
 			}
 			return writeOutcome{sentAt: sentAt, err: unwrapURLError(err)}
 		}
-		limit := int64(maxResponseBytes)
-		if resp.StatusCode/100 != 2 {
-			limit = maxErrorBody
-		}
-		b, rerr := readCapped(resp.Body, limit)
+		b, rerr := readResponse(resp, maxResponseBytes)
 		resp.Body.Close()
-		out := writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}}
-		if rerr != nil && !(errors.Is(rerr, ErrResponseTooLarge) && resp.StatusCode/100 != 2) {
-			out.err = rerr
-		}
-		return out
+		return writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}, err: rerr}
 	}
 }
 
