@@ -55,6 +55,12 @@ const (
 	routeOrganisation   = "/organisation" // best guess (changelog v1.6 names it, not its path)
 )
 
+// allRoutes lists the route table, for NewClient to compute their URLs.
+func allRoutes() [9]string {
+	return [...]string{routeCatalogue, routeBundle, routeProcessOrders, routeAssignments, routeESIMDetails,
+		routeAppliedBundles, routeLocation, routeRevoke, routeOrganisation}
+}
+
 // Defaults.
 const (
 	defaultReadTimeout      = 30 * time.Second // per attempt of a read
@@ -89,6 +95,14 @@ type Client struct {
 
 	// jitter returns a random duration in [0, d); tests replace it.
 	jitter func(d time.Duration) time.Duration
+
+	// header holds the contract's headers, cloned into every request;
+	// routeURLs the absolute URL of every route of the route table.
+	header    http.Header
+	routeURLs map[string]string
+	// logRequests is true when the logging transport is installed and
+	// reads a callInfo from each request's context.
+	logRequests bool
 
 	// maxResponse overrides maxResponseBytes for reads when > 0; tests
 	// lower it so that they need not allocate 128 MiB.
@@ -245,6 +259,13 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
+	}
+	c.logRequests = cfg.logger != nil
+	c.header = contractHeader(apiKey, clientSecret, c.userAgent)
+	routes := allRoutes()
+	c.routeURLs = make(map[string]string, len(routes))
+	for _, r := range routes {
+		c.routeURLs[r] = routeURL(base, r)
 	}
 	c.readHTTP, c.writeHTTP = httpClients(cfg.httpClient, c.logger, cfg.logger != nil)
 	c.retry = c.newRetryClient(cfg.maxRetries)

@@ -30,6 +30,7 @@ const (
 	backoffCap       = 30 * time.Second
 	maxRetryAfter    = 60 * time.Second // a longer Retry-After is returned, not slept
 	maxPreSendResend = 2                // re-sends of a write that provably never left
+	maxPresize       = 8 << 20          // most bytes allocated up front for a declared Content-Length
 )
 
 // request is one API operation: what the single request path needs.
@@ -59,56 +60,115 @@ type callInfo struct {
 
 type callInfoKey struct{}
 
-// newHTTPRequest builds the request with the contract's headers. The body
-// is a []byte so that retries rewind it without data races.
-func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, []byte, error) {
-	var body []byte
-	if r.body != nil {
-		var err error
-		if body, err = json.Marshal(r.body); err != nil {
-			return nil, nil, fmt.Errorf("travelroam: encoding request: %w", err)
-		}
+// encodeBody marshals the body of r; nil when it has none.
+func encodeBody(r request) ([]byte, error) {
+	if r.body == nil {
+		return nil, nil
 	}
-	u := *c.baseURL
-	u.Path = strings.TrimRight(u.Path, "/") + r.route
-	u.RawPath = ""
-	if len(r.query) > 0 {
-		u.RawQuery = r.query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), bytes.NewReader(body))
+	body, err := json.Marshal(r.body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("travelroam: building request: %w", err)
+		return nil, fmt.Errorf("travelroam: encoding request: %w", err)
 	}
-	if body == nil {
-		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+	return body, nil
+}
+
+// requestURL returns the absolute URL of r: the route's URL, computed
+// once in NewClient, and the query.
+func (c *Client) requestURL(r request) string {
+	u, ok := c.routeURLs[r.route]
+	if !ok {
+		u = routeURL(c.baseURL, r.route)
 	}
-	h := req.Header
-	h.Set("X-API-KEY", c.apiKey)
-	h.Set("Clientsecret", c.clientSecret)
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	return u
+}
+
+// routeURL joins the base URL and a route.
+func routeURL(base *url.URL, route string) string {
+	u := *base
+	u.Path = strings.TrimRight(u.Path, "/") + route
+	u.RawPath = ""
+	return u.String()
+}
+
+// setHeaders puts the contract's headers on h, a fresh request's empty
+// header: one clone of the Client's, which costs fewer allocations than
+// setting them one by one.
+func (c *Client) setHeaders(req *http.Request) {
+	req.Header = c.header.Clone()
+}
+
+// contractHeader returns the headers every request carries.
+func contractHeader(apiKey, clientSecret, userAgent string) http.Header {
+	h := make(http.Header, 5)
+	h.Set("X-API-KEY", apiKey)
+	h.Set("Clientsecret", clientSecret)
 	h.Set("Content-Type", "application/json")
 	h.Set("Accept", "application/json")
-	h.Set("User-Agent", c.userAgent)
-	return req, body, nil
+	h.Set("User-Agent", userAgent)
+	return h
+}
+
+// withCallInfo puts a callInfo for r in ctx for the logging transport;
+// without logging nothing reads it, so nothing is added.
+func (c *Client) withCallInfo(ctx context.Context, r request) context.Context {
+	if !c.logRequests {
+		return ctx
+	}
+	return context.WithValue(ctx, callInfoKey{}, &callInfo{route: r.route})
+}
+
+// newHTTPRequest builds a write's request with the contract's headers.
+func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, error) {
+	body, err := encodeBody(r)
+	if err != nil {
+		return nil, err
+	}
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, c.requestURL(r), rd)
+	if err != nil {
+		return nil, fmt.Errorf("travelroam: building request: %w", err)
+	}
+	c.setHeaders(req)
+	return req, nil
+}
+
+// newRetryableRequest builds a read's request with the contract's
+// headers. The body is a []byte so that retries rewind it without data
+// races, and without the copy retryablehttp.FromRequest would make.
+func (c *Client) newRetryableRequest(ctx context.Context, r request) (*retryablehttp.Request, error) {
+	body, err := encodeBody(r)
+	if err != nil {
+		return nil, err
+	}
+	var raw any // an untyped nil for no body: a nil []byte would be sent chunked
+	if body != nil {
+		raw = body
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, c.requestURL(r), raw)
+	if err != nil {
+		return nil, fmt.Errorf("travelroam: building request: %w", err)
+	}
+	if body == nil {
+		req.Body = http.NoBody // as net/http sets it, for RoundTrippers that read it
+	}
+	c.setHeaders(req.Request)
+	return req, nil
 }
 
 // read performs a read with retries and decodes a 2xx answer with decode.
 // A body that cannot be read or decoded counts as a transient failure.
 func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) (T, error)) (T, error) {
 	var zero T
-	info := &callInfo{route: r.route}
-	ctx = context.WithValue(ctx, callInfoKey{}, info)
-	hreq, body, err := c.newHTTPRequest(ctx, r)
+	ctx = c.withCallInfo(ctx, r)
+	rreq, err := c.newRetryableRequest(ctx, r)
 	if err != nil {
 		return zero, err
-	}
-	rreq, err := retryablehttp.FromRequest(hreq)
-	if err != nil {
-		return zero, fmt.Errorf("travelroam: building request: %w", err)
-	}
-	if body != nil {
-		if err := rreq.SetBody(body); err != nil {
-			return zero, fmt.Errorf("travelroam: building request: %w", err)
-		}
 	}
 	var (
 		result  T
@@ -122,7 +182,7 @@ func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) 
 	rreq.SetResponseHandler(func(resp *http.Response) error {
 		handled = resp
 		got = nil
-		b, err := readCapped(resp.Body, limit)
+		b, err := readCapped(resp.Body, limit, resp.ContentLength)
 		resp.Body.Close()
 		resp.Body = http.NoBody
 		if err != nil {
@@ -146,7 +206,7 @@ func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) 
 	resp, err := rc.Do(rreq)
 	if resp != nil && resp != handled {
 		// Retries ran out, or CheckRetry stopped early: the body is unread.
-		b, rerr := readCapped(resp.Body, maxErrorBody)
+		b, rerr := readCapped(resp.Body, maxErrorBody, resp.ContentLength)
 		resp.Body.Close()
 		if rerr == nil || errors.Is(rerr, ErrResponseTooLarge) {
 			got = &response{status: resp.StatusCode, header: resp.Header, body: b}
@@ -326,8 +386,21 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // readCapped reads at most limit bytes of r; more is ErrResponseTooLarge.
-func readCapped(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+// sizeHint is the declared Content-Length (-1 when unknown): the buffer
+// is then allocated at that size at once, up to maxPresize, instead of
+// being assembled from growing chunks and copied.
+func readCapped(r io.Reader, limit, sizeHint int64) ([]byte, error) {
+	lr := &io.LimitedReader{R: r, N: limit + 1}
+	var (
+		b   []byte
+		err error
+	)
+	if sizeHint < 0 {
+		b, err = io.ReadAll(lr)
+	} else {
+		// One byte more than declared, to see the end without growing.
+		b, err = readInto(make([]byte, 0, min(sizeHint, limit, maxPresize)+1), lr)
+	}
 	if err != nil {
 		return b, err
 	}
@@ -335,6 +408,23 @@ func readCapped(r io.Reader, limit int64) ([]byte, error) {
 		return b[:limit], ErrResponseTooLarge
 	}
 	return b, nil
+}
+
+// readInto appends all of r to b, growing it only when it is full.
+func readInto(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the next size
+		}
+	}
 }
 
 // newAPIError builds the error for a non-2xx answer.
@@ -430,8 +520,7 @@ type writeOutcome struct {
 // was written), at most maxPreSendResend times, and never adds an
 // Idempotency-Key header (net/http would silently replay such a POST).
 func (c *Client) write(ctx context.Context, r request) writeOutcome {
-	info := &callInfo{route: r.route}
-	ctx = context.WithValue(ctx, callInfoKey{}, info)
+	ctx = c.withCallInfo(ctx, r)
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return writeOutcome{notSent: true, err: err}
@@ -440,7 +529,7 @@ func (c *Client) write(ctx context.Context, r request) writeOutcome {
 		tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 			WroteHeaders: func() { wrote.Store(true) },
 		})
-		req, _, err := c.newHTTPRequest(tctx, r)
+		req, err := c.newHTTPRequest(tctx, r)
 		if err != nil {
 			return writeOutcome{notSent: true, err: err}
 		}
@@ -462,7 +551,7 @@ func (c *Client) write(ctx context.Context, r request) writeOutcome {
 		if resp.StatusCode/100 != 2 {
 			limit = maxErrorBody
 		}
-		b, rerr := readCapped(resp.Body, limit)
+		b, rerr := readCapped(resp.Body, limit, resp.ContentLength)
 		resp.Body.Close()
 		out := writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}}
 		if rerr != nil && !(errors.Is(rerr, ErrResponseTooLarge) && resp.StatusCode/100 != 2) {
