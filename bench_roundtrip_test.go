@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,13 +29,15 @@ import (
 // timeout the SDK puts on reads (a careful user sets one too).
 
 // benchServer answers POST path with body (Content-Type JSON) after
-// reading the request body, and counts the connections it accepted.
+// reading the request body, and counts the connections it accepted. A
+// body over 2 KiB goes out chunked unless withLength sets Content-Length
+// (net/http's server sets it by itself for a smaller one).
 type benchServer struct {
 	*httptest.Server
 	conns atomic.Int64
 }
 
-func newBenchServer(b *testing.B, path string, body []byte) *benchServer {
+func newBenchServer(b *testing.B, path string, body []byte, withLength bool) *benchServer {
 	s := &benchServer{}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != path || r.Header.Get("X-API-KEY") != testAPIKey ||
@@ -47,6 +50,9 @@ func newBenchServer(b *testing.B, path string, body []byte) *benchServer {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
+		if withLength {
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		}
 		_, _ = w.Write(body)
 	}))
 	s.Config.ConnState = func(_ net.Conn, state http.ConnState) {
@@ -114,11 +120,42 @@ func baselineCall(hc *http.Client, url string, in, out any) error {
 	return err
 }
 
-// roundTrip runs the baseline then the SDK against servers answering
-// body on path.
-func roundTrip(b *testing.B, path string, body []byte, baseline func(*http.Client, string) error, sdk func(*Client) error) {
-	b.Run("impl=baseline", func(b *testing.B) {
-		s := newBenchServer(b, path, body)
+// memoryTransport answers every request in memory with body, as the
+// bench server would, so that a benchmark measures the client alone.
+type memoryTransport struct {
+	path       string
+	body       []byte
+	withLength bool
+}
+
+func (t memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		_ = req.Body.Close()
+	}
+	if req.Method != http.MethodPost || req.URL.Path != t.path || req.Header.Get("X-API-KEY") != testAPIKey {
+		return nil, fmt.Errorf("unexpected request %s %s", req.Method, req.URL.Path)
+	}
+	size := int64(-1)
+	if t.withLength || len(t.body) <= 2048 {
+		size = int64(len(t.body))
+	}
+	return &http.Response{
+		Status: "200 OK", StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(bytes.NewReader(t.body)),
+		ContentLength: size,
+		Request:       req,
+	}, nil
+}
+
+// roundTrip runs the baseline then the SDK, over loopback against
+// servers answering body on path (net=loopback), and then against a
+// transport that answers in memory (net=memory: the client's own cost,
+// without the server's and the network's, and with far less noise).
+func roundTrip(b *testing.B, path string, body []byte, withLength bool, baseline func(*http.Client, string) error, sdk func(*Client) error) {
+	b.Run("net=loopback/impl=baseline", func(b *testing.B) {
+		s := newBenchServer(b, path, body, withLength)
 		hc, url := s.client(), s.URL+path
 		b.ReportAllocs()
 		for b.Loop() {
@@ -128,8 +165,8 @@ func roundTrip(b *testing.B, path string, body []byte, baseline func(*http.Clien
 		}
 		s.reportConns(b)
 	})
-	b.Run("impl=sdk", func(b *testing.B) {
-		s := newBenchServer(b, path, body)
+	b.Run("net=loopback/impl=sdk", func(b *testing.B) {
+		s := newBenchServer(b, path, body, withLength)
 		c := s.sdk(b)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -139,14 +176,45 @@ func roundTrip(b *testing.B, path string, body []byte, baseline func(*http.Clien
 		}
 		s.reportConns(b)
 	})
+	rt := memoryTransport{path: path, body: body, withLength: withLength}
+	b.Run("net=memory/impl=baseline", func(b *testing.B) {
+		hc := &http.Client{Transport: rt, Timeout: defaultReadTimeout}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := baseline(hc, "http://api.test"+path); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("net=memory/impl=sdk", func(b *testing.B) {
+		c, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://api.test/api/whitelabel"),
+			WithHTTPClient(&http.Client{Transport: rt}), WithPurchaseInterval(0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := sdk(c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
-// BenchmarkRoundTripCatalogue fetches one catalogue page of 50 and of 500
-// bundles.
+// BenchmarkRoundTripCatalogue fetches one catalogue page of 50 bundles
+// (36 KB) and of 500 (360 KB), sent chunked, and the page of 500 with a
+// Content-Length too.
 func BenchmarkRoundTripCatalogue(b *testing.B) {
-	for _, n := range []int{50, 500} {
-		b.Run(fmt.Sprintf("bundles=%d", n), func(b *testing.B) {
-			roundTrip(b, "/api/whitelabel/catalogue", catalogueBenchJSON(n),
+	for _, tc := range []struct {
+		n          int
+		withLength bool
+	}{{50, false}, {500, false}, {500, true}} {
+		n, framing := tc.n, "chunked"
+		if tc.withLength {
+			framing = "length"
+		}
+		b.Run(fmt.Sprintf("bundles=%d/body=%s", n, framing), func(b *testing.B) {
+			roundTrip(b, "/api/whitelabel/catalogue", catalogueBenchJSON(n), tc.withLength,
 				func(hc *http.Client, url string) error {
 					in := struct {
 						Region  string `json:"region"`
@@ -180,7 +248,7 @@ func BenchmarkRoundTripBundle(b *testing.B) {
 		b.Fatal(err)
 	}
 	name := page.Bundles[10].Name
-	roundTrip(b, "/api/whitelabel/bundle", one,
+	roundTrip(b, "/api/whitelabel/bundle", one, false,
 		func(hc *http.Client, url string) error {
 			in := struct {
 				Name string `json:"bundlename"`
@@ -228,7 +296,7 @@ type baselineOrder struct {
 // BenchmarkRoundTripPurchase buys one bundle (pacing off).
 func BenchmarkRoundTripPurchase(b *testing.B) {
 	const ref = "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10"
-	roundTrip(b, "/api/whitelabel/processorders", fixture(b, "order_completed.json"),
+	roundTrip(b, "/api/whitelabel/processorders", fixture(b, "order_completed.json"), false,
 		func(hc *http.Client, url string) error {
 			in := struct {
 				BundleName string `json:"bundleName"`
