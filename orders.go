@@ -279,8 +279,7 @@ func rawString(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
 	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if s, err := unquoteJSON(raw); err == nil {
 		return strings.TrimSpace(s)
 	}
 	var n json.Number
