@@ -329,9 +329,11 @@ func TestReadCappedPresizesFromContentLength(t *testing.T) {
 func TestReadCappedReturnsReadErrors(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("boom")
-	b, err := readCapped(io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(boom)), 100, -1)
-	require.ErrorIs(t, err, boom)
-	require.Equal(t, "abc", string(b))
+	for _, hint := range []int64{-1, 3, 50} {
+		b, err := readCapped(io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(boom)), 100, hint)
+		require.ErrorIs(t, err, boom, "hint %d", hint)
+		require.Equal(t, "abc", string(b), "hint %d", hint)
+	}
 }
 
 func TestReadStatusRetryPolicy(t *testing.T) {
