@@ -3,8 +3,6 @@ package travelroam
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -109,95 +107,30 @@ func catalogueBenchJSON(n int) []byte {
 	return out
 }
 
-func benchmarkDecode(b *testing.B, n int) {
-	data := catalogueBenchJSON(n)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		page, err := decodeCatalogue(data)
-		if err != nil || len(page.Bundles) != n {
-			b.Fatal(err)
-		}
-	}
-}
-
-func benchmarkDecodeBaseline(b *testing.B, n int) {
-	data := catalogueBenchJSON(n)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		var page baselinePage
-		if err := json.Unmarshal(data, &page); err != nil || len(page.Bundles) != n {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkDecodeCatalogue5000(b *testing.B)          { benchmarkDecode(b, 5000) }
-func BenchmarkDecodeCatalogue5000Baseline(b *testing.B)  { benchmarkDecodeBaseline(b, 5000) }
-func BenchmarkDecodeCatalogue50000(b *testing.B)         { benchmarkDecode(b, 50000) }
-func BenchmarkDecodeCatalogue50000Baseline(b *testing.B) { benchmarkDecodeBaseline(b, 50000) }
-
-// The round-trip benchmarks fetch one catalogue page of 50 bundles over
-// loopback: the SDK against a hand-written net/http + encoding/json call.
-
-func catalogueBenchServer(b *testing.B) *httptest.Server {
-	page := catalogueBenchJSON(50)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/api/whitelabel/catalogue" || r.Header.Get("X-API-KEY") == "" {
-			http.Error(w, `{"message":"bad request"}`, http.StatusBadRequest)
-			return
-		}
-		var body map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body["region"] != "Europe" {
-			http.Error(w, `{"message":"bad body"}`, http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(page)
-	}))
-	b.Cleanup(srv.Close)
-	return srv
-}
-
-func BenchmarkCatalogueRoundTrip(b *testing.B) {
-	srv := catalogueBenchServer(b)
-	c, err := NewClient(testAPIKey, testSecret, WithBaseURL(srv.URL+"/api/whitelabel"), WithHTTPClient(srv.Client()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		page, err := c.Catalogue(b.Context(), CatalogueOptions{Region: RegionEurope, PerPage: 50})
-		if err != nil || len(page.Bundles) != 50 {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkCatalogueRoundTripBaseline(b *testing.B) {
-	srv := catalogueBenchServer(b)
-	hc := srv.Client()
-	b.ReportAllocs()
-	for b.Loop() {
-		req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, srv.URL+"/api/whitelabel/catalogue",
-			strings.NewReader(`{"region":"Europe","perPage":50}`))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("X-API-KEY", testAPIKey)
-		req.Header.Set("Clientsecret", testSecret)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json")
-		resp, err := hc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var page baselinePage
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK || len(page.Bundles) != 50 {
-			b.Fatal(resp.StatusCode, err)
-		}
+// BenchmarkDecodeCatalogue decodes a whole catalogue held in memory: the
+// SDK's decodeCatalogue against json.Unmarshal into plain structs.
+func BenchmarkDecodeCatalogue(b *testing.B) {
+	for _, n := range []int{5000, 50000} {
+		data := catalogueBenchJSON(n)
+		b.Run(fmt.Sprintf("bundles=%d/impl=baseline", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var page baselinePage
+				if err := json.Unmarshal(data, &page); err != nil || len(page.Bundles) != n {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("bundles=%d/impl=sdk", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				page, err := decodeCatalogue(data)
+				if err != nil || len(page.Bundles) != n {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -11,9 +11,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Errors of [ParseCallback], matched with [errors.Is]. [CallbackStatus]
@@ -176,10 +178,18 @@ func signatureCandidates(v string) [][]byte {
 		v = v[7:]
 	}
 	var out [][]byte
-	if b, err := hex.DecodeString(v); err == nil && len(b) == sha256.Size {
-		out = append(out, b)
+	if len(v) == hex.EncodedLen(sha256.Size) {
+		if b, err := hex.DecodeString(v); err == nil && len(b) == sha256.Size {
+			out = append(out, b)
+		}
 	}
+	// Only a value of the encoded length of 32 bytes can decode to them
+	// (base64 skips line breaks, so a value with one is always tried).
+	newline := strings.ContainsAny(v, "\r\n")
 	for _, enc := range [...]*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if !newline && len(v) != enc.EncodedLen(sha256.Size) {
+			continue
+		}
 		if b, err := enc.DecodeString(v); err == nil && len(b) == sha256.Size {
 			out = append(out, b)
 		}
@@ -278,7 +288,7 @@ func (h *callbackHandler) reject(w http.ResponseWriter, err error) {
 func (h *callbackHandler) deliverOnce(w http.ResponseWriter, ctx context.Context, ev *CallbackEvent) {
 	key := ev.DedupeKey()
 	state, err := h.cfg.deduper.Begin(ctx, key)
-	log := h.cfg.logger.With("iccid", RedactICCID(ev.ICCID), "alert_type", safeLogText(string(ev.AlertType)))
+	log := &eventLog{base: h.cfg.logger, ev: ev}
 	switch {
 	case err != nil || (state != DedupeNew && state != DedupeInFlight && state != DedupeSeen):
 		log.Error("travelroam: callback deduper failed, asking for redelivery", "error", safeLogError(err))
@@ -301,8 +311,35 @@ func (h *callbackHandler) deliverOnce(w http.ResponseWriter, ctx context.Context
 }
 
 func (h *callbackHandler) respondAfterCall(w http.ResponseWriter, ctx context.Context, ev *CallbackEvent) {
-	log := h.cfg.logger.With("iccid", RedactICCID(ev.ICCID), "alert_type", safeLogText(string(ev.AlertType)))
-	h.answer(w, h.call(ctx, ev, log))
+	h.answer(w, h.call(ctx, ev, &eventLog{base: h.cfg.logger, ev: ev}))
+}
+
+// eventLog logs about one event with its masked ICCID and alert type. It
+// builds that logger only for a record the handler would log: most
+// deliveries log nothing at the level a server runs at.
+type eventLog struct {
+	base *slog.Logger
+	ev   *CallbackEvent
+	l    *slog.Logger
+}
+
+func (e *eventLog) Error(msg string, args ...any) { e.log(slog.LevelError, msg, args) }
+func (e *eventLog) Info(msg string, args ...any)  { e.log(slog.LevelInfo, msg, args) }
+func (e *eventLog) Debug(msg string, args ...any) { e.log(slog.LevelDebug, msg, args) }
+
+func (e *eventLog) log(level slog.Level, msg string, args []any) {
+	ctx := context.Background()
+	if !e.base.Enabled(ctx, level) {
+		return
+	}
+	if e.l == nil {
+		e.l = e.base.With("iccid", RedactICCID(e.ev.ICCID), "alert_type", safeLogText(string(e.ev.AlertType)))
+	}
+	var pcs [1]uintptr
+	runtime.Callers(3, pcs[:]) // the caller of Error, Info or Debug
+	r := slog.NewRecord(time.Now(), level, msg, pcs[0])
+	r.Add(args...)
+	_ = e.l.Handler().Handle(ctx, r)
 }
 
 func (h *callbackHandler) answer(w http.ResponseWriter, fnErr error) {
@@ -317,7 +354,7 @@ func (h *callbackHandler) answer(w http.ResponseWriter, fnErr error) {
 var errCallbackPanic = errors.New("travelroam: callback function panicked")
 
 // call runs fn, turning a panic into an error, and logs the outcome.
-func (h *callbackHandler) call(ctx context.Context, ev *CallbackEvent, log *slog.Logger) (err error) {
+func (h *callbackHandler) call(ctx context.Context, ev *CallbackEvent, log *eventLog) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			log.Error("travelroam: callback function panicked", "panic", panicText(v), "stack", string(debug.Stack()))

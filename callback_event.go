@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // AlertType says why a usage callback was sent. Types other than the
@@ -213,8 +214,8 @@ func (s *cbString) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		*s = ""
 	case len(b) > 0 && b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
+		v, err := unquoteJSON(b)
+		if err != nil {
 			return err
 		}
 		*s = cbString(v)
@@ -235,9 +236,14 @@ func (q *cbQuantity) UnmarshalJSON(b []byte) error {
 		*q = 0
 		return nil
 	}
+	if n, ok := plainInt(b); ok {
+		*q = cbQuantity(n)
+		return nil
+	}
 	s := string(b)
 	if len(b) > 0 && b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
+		var err error
+		if s, err = unquoteJSON(b); err != nil {
 			return err
 		}
 	}
@@ -252,10 +258,10 @@ func (q *cbQuantity) UnmarshalJSON(b []byte) error {
 // parseQuantity parses a decimal number exactly and cuts it to an
 // integer (toward zero). "" is 0.
 func parseQuantity(s string) (int64, error) {
-	bad := errors.New("want a quantity such as 1000000000 or 1000.00")
 	if s == "" {
 		return 0, nil
 	}
+	bad := errors.New("want a quantity such as 1000000000 or 1000.00")
 	if len(s) > 64 {
 		return 0, bad
 	}
@@ -329,8 +335,8 @@ func (t *cbTime) UnmarshalJSON(b []byte) error {
 	switch {
 	case string(b) == "null":
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquoteJSON(b)
+		if err != nil {
 			return err
 		}
 		*t = cbTime(parseCallbackTime(strings.TrimSpace(s)))
@@ -368,4 +374,50 @@ func (v *cbBool) UnmarshalJSON(b []byte) error {
 		return errors.New("want a boolean")
 	}
 	return nil
+}
+
+// unquoteJSON decodes a JSON string token as encoding/json does, without
+// its cost when the token has no escapes and is valid UTF-8 (the common
+// case): its contents are then the string.
+func unquoteJSON(b []byte) (string, error) {
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && plainJSONString(b[1:n-1]) {
+		return string(b[1 : n-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
+// plainJSONString reports whether s can stand between quotes in JSON as
+// it is: no quote, backslash or control character, and valid UTF-8.
+func plainJSONString(s []byte) bool {
+	for _, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return utf8.Valid(s) && bytes.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == '"' || r == '\\' }) < 0
+		}
+	}
+	return true
+}
+
+// plainInt reads a JSON integer of at most 18 digits, with an optional
+// minus sign and no leading zero, which cannot overflow an int64.
+func plainInt(b []byte) (int64, bool) {
+	digits := b
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 || (digits[0] == '0' && len(digits) > 1) {
+		return 0, false
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if len(digits) < len(b) {
+		n = -n
+	}
+	return n, true
 }

@@ -55,6 +55,12 @@ const (
 	routeOrganisation   = "/organisation" // best guess (changelog v1.6 names it, not its path)
 )
 
+// allRoutes lists the route table, for NewClient to compute their URLs.
+func allRoutes() [9]string {
+	return [...]string{routeCatalogue, routeBundle, routeProcessOrders, routeAssignments, routeESIMDetails,
+		routeAppliedBundles, routeLocation, routeRevoke, routeOrganisation}
+}
+
 // Defaults.
 const (
 	defaultReadTimeout      = 30 * time.Second // per attempt of a read
@@ -73,10 +79,11 @@ const (
 // failures; purchases and revokes are never re-sent once their bytes may
 // have reached the server.
 type Client struct {
-	// creds returns the credentials. A func, because fmt prints a func as
-	// an address with every verb: even printing a copied Client value
-	// (fmt.Sprintf("%s", *c)) cannot show them.
-	creds func() credentials
+	// headers returns a fresh copy of the contract's headers, credentials
+	// included. A func, because fmt prints a func as an address with every
+	// verb: even printing a copied Client value (fmt.Sprintf("%v", *c))
+	// cannot show the credentials.
+	headers func() http.Header
 
 	baseURL   *url.URL
 	userAgent string
@@ -94,12 +101,16 @@ type Client struct {
 	// jitter returns a random duration in [0, d); tests replace it.
 	jitter func(d time.Duration) time.Duration
 
+	// routeURLs holds the absolute URL of every route of the route table.
+	routeURLs map[string]string
+	// logRequests is true when the logging transport is installed and
+	// reads a callInfo from each request's context.
+	logRequests bool
+
 	// maxResponse overrides maxResponseBytes for reads when > 0; tests
 	// lower it so that they need not allocate 128 MiB.
 	maxResponse int64
 }
-
-type credentials struct{ apiKey, clientSecret string }
 
 // Option configures a [Client] in [NewClient].
 type Option func(*config) error
@@ -242,7 +253,6 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	}
 
 	c := &Client{
-		creds:            func() credentials { return credentials{apiKey: apiKey, clientSecret: clientSecret} },
 		baseURL:          base,
 		userAgent:        userAgent(cfg.userAgent),
 		logger:           cfg.logger,
@@ -253,6 +263,14 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
+	}
+	c.logRequests = cfg.logger != nil
+	header := contractHeader(apiKey, clientSecret, c.userAgent)
+	c.headers = header.Clone
+	routes := allRoutes()
+	c.routeURLs = make(map[string]string, len(routes))
+	for _, r := range routes {
+		c.routeURLs[r] = routeURL(base, r)
 	}
 	c.readHTTP, c.writeHTTP = httpClients(cfg.httpClient, c.logger, cfg.logger != nil)
 	c.retry = c.newRetryClient(cfg.maxRetries)

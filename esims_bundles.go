@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -152,7 +153,8 @@ func RemainingDataBytes(bundles []AppliedBundle, now time.Time) (remaining int64
 				unlimited = true
 				continue
 			}
-			remaining += max(a.RemainingQuantity, 0)
+			// Saturate rather than wrap to a negative amount of data.
+			remaining += min(max(a.RemainingQuantity, 0), math.MaxInt64-remaining)
 		}
 	}
 	return remaining, unlimited

@@ -32,7 +32,8 @@ const (
 	maxRetryAfter    = 60 * time.Second // a longer Retry-After is returned, not slept
 	// maxRetryAfterValue bounds the Retry-After the SDK reports (one year).
 	maxRetryAfterValue = 365 * 24 * time.Hour
-	maxPreSendResend   = 2 // re-sends of a write that provably never left
+	maxPreSendResend   = 2       // re-sends of a write that provably never left
+	maxPresize         = 8 << 20 // most bytes allocated up front for a declared Content-Length
 )
 
 // request is one API operation: what the single request path needs.
@@ -67,37 +68,105 @@ type callInfo struct {
 
 type callInfoKey struct{}
 
-// newHTTPRequest builds the request with the contract's headers. The body
-// is a []byte so that retries rewind it without data races.
-func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, []byte, error) {
-	var body []byte
-	if r.body != nil {
-		var err error
-		if body, err = json.Marshal(r.body); err != nil {
-			return nil, nil, fmt.Errorf("travelroam: encoding request: %w", err)
-		}
+// encodeBody marshals the body of r; nil when it has none.
+func encodeBody(r request) ([]byte, error) {
+	if r.body == nil {
+		return nil, nil
 	}
-	u := *c.baseURL
-	u.Path = strings.TrimRight(u.Path, "/") + r.route
-	u.RawPath = ""
-	if len(r.query) > 0 {
-		u.RawQuery = r.query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), bytes.NewReader(body))
+	body, err := json.Marshal(r.body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("travelroam: building request: %w", err)
+		return nil, fmt.Errorf("travelroam: encoding request: %w", err)
 	}
-	if body == nil {
-		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+	return body, nil
+}
+
+// requestURL returns the absolute URL of r: the route's URL, computed
+// once in NewClient, and the query.
+func (c *Client) requestURL(r request) string {
+	u, ok := c.routeURLs[r.route]
+	if !ok {
+		u = routeURL(c.baseURL, r.route)
 	}
-	h := req.Header
-	creds := c.creds()
-	h.Set("X-API-KEY", creds.apiKey)
-	h.Set("Clientsecret", creds.clientSecret)
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	return u
+}
+
+// routeURL joins the base URL and a route.
+func routeURL(base *url.URL, route string) string {
+	u := *base
+	u.Path = strings.TrimRight(u.Path, "/") + route
+	u.RawPath = ""
+	return u.String()
+}
+
+// setHeaders puts the contract's headers on h, a fresh request's empty
+// header: one clone of the Client's, which costs fewer allocations than
+// setting them one by one.
+func (c *Client) setHeaders(req *http.Request) {
+	req.Header = c.headers()
+}
+
+// contractHeader returns the headers every request carries.
+func contractHeader(apiKey, clientSecret, userAgent string) http.Header {
+	h := make(http.Header, 5)
+	h.Set("X-API-KEY", apiKey)
+	h.Set("Clientsecret", clientSecret)
 	h.Set("Content-Type", "application/json")
 	h.Set("Accept", "application/json")
-	h.Set("User-Agent", c.userAgent)
-	return req, body, nil
+	h.Set("User-Agent", userAgent)
+	return h
+}
+
+// withCallInfo puts a callInfo for r in ctx for the logging transport;
+// without logging nothing reads it, so nothing is added.
+func (c *Client) withCallInfo(ctx context.Context, r request) context.Context {
+	if !c.logRequests {
+		return ctx
+	}
+	return context.WithValue(ctx, callInfoKey{}, &callInfo{route: r.route})
+}
+
+// newHTTPRequest builds a write's request with the contract's headers.
+func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, error) {
+	body, err := encodeBody(r)
+	if err != nil {
+		return nil, err
+	}
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, c.requestURL(r), rd)
+	if err != nil {
+		return nil, fmt.Errorf("travelroam: building request: %w", err)
+	}
+	c.setHeaders(req)
+	return req, nil
+}
+
+// newRetryableRequest builds a read's request with the contract's
+// headers. The body is a []byte so that retries rewind it without data
+// races, and without the copy retryablehttp.FromRequest would make.
+func (c *Client) newRetryableRequest(ctx context.Context, r request) (*retryablehttp.Request, error) {
+	body, err := encodeBody(r)
+	if err != nil {
+		return nil, err
+	}
+	var raw any // an untyped nil for no body: a nil []byte would be sent chunked
+	if body != nil {
+		raw = body
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, c.requestURL(r), raw)
+	if err != nil {
+		return nil, fmt.Errorf("travelroam: building request: %w", err)
+	}
+	if body == nil {
+		req.Body = http.NoBody // as net/http sets it, for RoundTrippers that read it
+	}
+	c.setHeaders(req.Request)
+	return req, nil
 }
 
 // read performs a read with retries and decodes a 2xx answer with decode.
@@ -120,18 +189,9 @@ func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) 
 // call's callInfo.
 func readAttempts[T any](ctx context.Context, c *Client, r request, decode func([]byte) (T, error)) (T, error) {
 	var zero T
-	hreq, body, err := c.newHTTPRequest(ctx, r)
+	rreq, err := c.newRetryableRequest(ctx, r)
 	if err != nil {
 		return zero, err
-	}
-	rreq, err := retryablehttp.FromRequest(hreq)
-	if err != nil {
-		return zero, fmt.Errorf("travelroam: building request: %w", err)
-	}
-	if body != nil {
-		if err := rreq.SetBody(body); err != nil {
-			return zero, fmt.Errorf("travelroam: building request: %w", err)
-		}
 	}
 	var (
 		result  T
@@ -420,11 +480,12 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // without error so that the status is never lost. The declared length
 // only sizes the buffer: a 2xx that declares more than limit fails at once
 // without reading (closing the body then closes the connection), a length
-// within limit is read into one allocation of that size, and a body of
-// unknown length costs about the cap in memory when it is over it.
+// within limit (and maxPresize) is read into one allocation of that size,
+// and a body of unknown length costs about the cap in memory when it is
+// over it.
 func readResponse(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.StatusCode/100 != 2 {
-		b, err := readCapped(resp.Body, min(limit, maxErrorBody))
+		b, err := readCapped(resp.Body, min(limit, maxErrorBody), resp.ContentLength)
 		if errors.Is(err, ErrResponseTooLarge) {
 			err = nil
 		}
@@ -434,14 +495,15 @@ func readResponse(resp *http.Response, limit int64) ([]byte, error) {
 	if size > limit {
 		return nil, ErrResponseTooLarge
 	}
-	if size <= 0 {
+	if size <= 0 || size > maxPresize {
+		// Unknown, or too large to trust before the bytes arrive.
 		return readUnsized(resp.Body, limit)
 	}
 	b := make([]byte, size)
 	if _, err := io.ReadFull(resp.Body, b); err != nil {
 		return nil, err
 	}
-	rest, err := readCapped(resp.Body, limit-size) // nothing, unless the length lied
+	rest, err := readCapped(resp.Body, limit-size, 0) // nothing, unless the length lied
 	return append(b, rest...), err
 }
 
@@ -476,8 +538,21 @@ func readUnsized(r io.Reader, limit int64) ([]byte, error) {
 }
 
 // readCapped reads at most limit bytes of r; more is ErrResponseTooLarge.
-func readCapped(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+// sizeHint is the declared Content-Length (-1 when unknown): the buffer
+// is then allocated at that size at once, up to maxPresize, instead of
+// being assembled from growing chunks and copied.
+func readCapped(r io.Reader, limit, sizeHint int64) ([]byte, error) {
+	lr := &io.LimitedReader{R: r, N: limit + 1}
+	var (
+		b   []byte
+		err error
+	)
+	if sizeHint < 0 {
+		b, err = io.ReadAll(lr)
+	} else {
+		// One byte more than declared, to see the end without growing.
+		b, err = readInto(make([]byte, 0, min(sizeHint, limit, maxPresize)+1), lr)
+	}
 	if err != nil {
 		return b, err
 	}
@@ -485,6 +560,23 @@ func readCapped(r io.Reader, limit int64) ([]byte, error) {
 		return b[:limit], ErrResponseTooLarge
 	}
 	return b, nil
+}
+
+// readInto appends all of r to b, growing it only when it is full.
+func readInto(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the next size
+		}
+	}
 }
 
 // newAPIError builds the error for a non-2xx answer.
@@ -580,8 +672,7 @@ type writeOutcome struct {
 // was written), at most maxPreSendResend times, and never adds an
 // Idempotency-Key header (net/http would silently replay such a POST).
 func (c *Client) write(ctx context.Context, r request) writeOutcome {
-	info := &callInfo{route: r.route}
-	ctx = context.WithValue(ctx, callInfoKey{}, info)
+	ctx = c.withCallInfo(ctx, r)
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return writeOutcome{notSent: true, err: err}
@@ -590,7 +681,7 @@ func (c *Client) write(ctx context.Context, r request) writeOutcome {
 		tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 			WroteHeaders: func() { wrote.Store(true) },
 		})
-		req, _, err := c.newHTTPRequest(tctx, r)
+		req, err := c.newHTTPRequest(tctx, r)
 		if err != nil {
 			return writeOutcome{notSent: true, err: err}
 		}

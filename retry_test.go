@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"testing/synctest"
 	"time"
 
@@ -283,13 +284,56 @@ func TestReadBodyOverCap(t *testing.T) {
 
 func TestReadCapped(t *testing.T) {
 	t.Parallel()
-	b, err := readCapped(strings.NewReader("12345"), 5)
-	require.NoError(t, err)
-	require.Equal(t, "12345", string(b))
-	b, err = readCapped(strings.NewReader("123456"), 5)
-	require.ErrorIs(t, err, ErrResponseTooLarge)
-	require.Equal(t, "12345", string(b))
+	long := strings.Repeat("x", 3000)
+	for _, tc := range []struct {
+		name, in string
+		limit    int64
+		hint     int64
+		want     string
+		tooLarge bool
+	}{
+		{"exact fit, no hint", "12345", 5, -1, "12345", false},
+		{"one byte over, no hint", "123456", 5, -1, "12345", true},
+		{"exact hint", "12345", 5, 5, "12345", false},
+		{"hint over the limit", "123456", 5, 6, "12345", true},
+		{"hint too small", long, 5000, 10, long, false},
+		{"hint too large", "123", 5000, 4000, "123", false},
+		{"empty with hint 0", "", 10, 0, "", false},
+		{"grows past 512 bytes", long, 5000, -1, long, false},
+	} {
+		b, err := readCapped(strings.NewReader(tc.in), tc.limit, tc.hint)
+		if tc.tooLarge {
+			require.ErrorIs(t, err, ErrResponseTooLarge, tc.name)
+		} else {
+			require.NoError(t, err, tc.name)
+		}
+		require.Equal(t, tc.want, string(b), tc.name)
+	}
 	require.Equal(t, int64(128<<20), int64(maxResponseBytes))
+}
+
+func TestReadCappedPresizesFromContentLength(t *testing.T) {
+	t.Parallel()
+	body := strings.Repeat("x", 100_000)
+	b, err := readCapped(strings.NewReader(body), maxResponseBytes, int64(len(body)))
+	require.NoError(t, err)
+	require.Len(t, b, len(body))
+	require.Equal(t, len(body)+1, cap(b), "one allocation of the declared size")
+	// A huge declared length is not trusted with a huge allocation.
+	b, err = readCapped(strings.NewReader("{}"), maxResponseBytes, maxResponseBytes)
+	require.NoError(t, err)
+	require.Equal(t, "{}", string(b))
+	require.LessOrEqual(t, cap(b), maxPresize+1)
+}
+
+func TestReadCappedReturnsReadErrors(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	for _, hint := range []int64{-1, 3, 50} {
+		b, err := readCapped(io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(boom)), 100, hint)
+		require.ErrorIs(t, err, boom, "hint %d", hint)
+		require.Equal(t, "abc", string(b), "hint %d", hint)
+	}
 }
 
 func TestReadStatusRetryPolicy(t *testing.T) {
