@@ -156,6 +156,8 @@ func WithBaseURL(rawURL string) Option {
 // WithHTTPClient makes the Client send through a copy of hc (hc itself is
 // never modified). When hc has no Timeout, the SDK's per-attempt timeouts
 // apply (30 s for reads, 90 s for purchases); otherwise hc.Timeout does.
+// Whatever hc.CheckRedirect says, redirects are never followed: they
+// would carry the credentials to another host.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -246,6 +248,9 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 		raw = cfg.env.BaseURL()
 	}
 	base, _ := url.Parse(strings.TrimRight(raw, "/"))
+	if base.Scheme != "https" && isTravelRoamHost(base.Hostname()) {
+		return nil, errors.New("travelroam: a Travel Roam base URL must use https: the credentials would travel in clear text")
+	}
 	if cfg.purchaseInterval < 0 {
 		cfg.purchaseInterval = defaultPurchaseInterval
 	} else if cfg.purchaseInterval < minPurchaseInterval && isTravelRoamHost(base.Hostname()) {
@@ -307,6 +312,10 @@ func httpClients(user *http.Client, logger *slog.Logger, logging bool) (read, wr
 		}
 		base.Transport = &loggingTransport{base: rt, logger: logger}
 	}
+	// Never follow a redirect: net/http would send the API key and the
+	// client secret to whatever host it names, and re-send (307/308) or
+	// turn into a GET (302) a purchase. A 3xx comes back as an *APIError.
+	base.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	read, write = new(http.Client), new(http.Client)
 	*read, *write = base, base
 	if base.Timeout == 0 {

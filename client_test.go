@@ -232,3 +232,12 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func TestTravelRoamHostNeedsHTTPS(t *testing.T) {
+	t.Parallel()
+	_, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://sandbox.travelroam.com/api/whitelabel"))
+	require.ErrorContains(t, err, "https")
+	require.NotContains(t, err.Error(), testAPIKey)
+	_, err = NewClient(testAPIKey, testSecret, WithBaseURL("http://127.0.0.1:8080/api/whitelabel"))
+	require.NoError(t, err, "plain http is fine for a local fake")
+}

@@ -201,15 +201,19 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 	unknown := func(cause error) error {
 		return &OutcomeUnknownError{Op: opProcessOrder, BundleName: req.BundleName, ICCID: req.ICCID, SentAt: out.sentAt, Err: cause}
 	}
-	switch {
-	case out.err != nil && out.notSent:
-		return nil, fmt.Errorf("travelroam: %s: nothing sent: %w", opProcessOrder, out.err)
-	case out.err != nil:
+	if out.resp == nil {
+		if out.notSent {
+			return nil, fmt.Errorf("travelroam: %s: nothing sent: %w", opProcessOrder, out.err)
+		}
 		return nil, unknown(out.err)
 	}
+	// The status line arrived: it decides, even when the body broke off.
 	r := request{method: http.MethodPost, route: routeProcessOrders}
 	switch status := out.resp.status; {
 	case status/100 == 2:
+		if out.err != nil {
+			return nil, unknown(out.err)
+		}
 		order, err := decodeOrder(out.resp.body)
 		if err != nil {
 			return nil, unknown(&DecodeError{Method: r.method, Route: r.route, Err: err})

@@ -429,3 +429,68 @@ func TestOrderPrintsNoSecrets(t *testing.T) {
 	}
 	require.Contains(t, fmt.Sprint(o), "ref-1")
 }
+
+// TestRedirectsAreNeverFollowed: a redirect to another host gets neither
+// the credentials nor a purchase; it comes back as an *APIError.
+func TestRedirectsAreNeverFollowed(t *testing.T) {
+	t.Parallel()
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-API-KEY") != "" || r.Header.Get("Clientsecret") != "" {
+			leaked.Add(1)
+		}
+		w.Write(fixture(t, "order_completed.json"))
+	}))
+	t.Cleanup(other.Close)
+	for _, code := range []int{301, 302, 307, 308} {
+		srv, posts := orderServer(t, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+r.URL.Path, code)
+		})
+		hc := srv.Client()
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return nil } // the user's wish is overridden
+		c := realClient(t, srv, hc)
+		_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		var ae *APIError
+		require.ErrorAs(t, err, &ae, "%d", code)
+		require.Equal(t, code, ae.StatusCode)
+		require.NotErrorIs(t, err, ErrOutcomeUnknown)
+		_, err = c.Organisation(t.Context())
+		require.ErrorAs(t, err, &ae)
+		require.Equal(t, int32(2), posts.Load())
+	}
+	require.Zero(t, leaked.Load(), "no request reached the other host")
+}
+
+// TestProcessOrderStatusWinsOverBrokenBody: a 503 whose body breaks off is
+// still "not processed", with its Retry-After; a 2xx whose body breaks off
+// is unknown.
+func TestProcessOrderStatusWinsOverBrokenBody(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status int
+		want   error
+	}{{503, ErrUnavailable}, {400, nil}, {200, ErrOutcomeUnknown}} {
+		srv, _ := orderServer(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "30")
+			w.Header().Set("Content-Length", "1000")
+			w.WriteHeader(tc.status)
+			w.Write([]byte(`{"message":"Service unav`))
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		})
+		c := realClient(t, srv, nil)
+		_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		if tc.want != nil {
+			require.ErrorIs(t, err, tc.want, "%d", tc.status)
+		}
+		if tc.status != 200 {
+			require.NotErrorIs(t, err, ErrOutcomeUnknown, "%d", tc.status)
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			require.Equal(t, tc.status, ae.StatusCode)
+			require.Equal(t, 30*time.Second, ae.RetryAfter)
+		}
+	}
+}

@@ -64,6 +64,9 @@ type callInfo struct {
 	// cost of the last one, and whether the budget refused a retry.
 	retries, lastCost int
 	budgetOut         bool
+	// last is the last answer a retry was made after: when ctx ends during
+	// the backoff that follows, it stays reachable from the error.
+	last *response
 }
 
 type callInfoKey struct{}
@@ -236,6 +239,15 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 		}
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil && (got == nil || got.status/100 != 2 || err != nil) {
+		last := got
+		if info, _ := ctx.Value(callInfoKey{}).(*callInfo); last == nil && info != nil {
+			last = info.last
+		}
+		if last != nil && last.status/100 != 2 {
+			// Keep the server's answer: errors.As finds the *APIError,
+			// errors.Is the context's error.
+			return zero, fmt.Errorf("travelroam: %s %s: %w (last answer: %w)", r.method, r.route, ctxErr, newAPIError(r, last))
+		}
 		return zero, fmt.Errorf("travelroam: %s %s: %w", r.method, r.route, ctxErr)
 	}
 	if got != nil && got.status/100 != 2 {
@@ -287,7 +299,20 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, nil
 	}
 	info.retries, info.lastCost, info.budgetOut = info.retries+1, cost, false
+	if resp != nil {
+		info.last = keepAnswer(resp)
+	}
 	return true, nil
+}
+
+// keepAnswer reads (up to maxErrorBody of) the body of an answer that is
+// about to be retried, and puts the bytes back for retryablehttp to
+// drain.
+func keepAnswer(resp *http.Response) *response {
+	b, _ := readCapped(resp.Body, maxErrorBody, resp.ContentLength)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return &response{status: resp.StatusCode, header: resp.Header, body: b}
 }
 
 func isTimeout(err error) bool {
@@ -297,8 +322,8 @@ func isTimeout(err error) bool {
 
 // retryPolicy is the read policy: retry transport errors, unreadable or
 // undecodable bodies, 408, 429, 500, 502, 503 and 504; never other 4xx.
-// A Retry-After above maxRetryAfter stops at once so that the caller gets
-// the typed error instead of a long sleep. A received 2xx is never dropped
+// A Retry-After above maxRetryAfter, or past ctx's deadline, stops at
+// once so that the caller gets the typed error instead of a long sleep. A received 2xx is never dropped
 // because the context ended.
 func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if err != nil {
@@ -316,8 +341,13 @@ func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > maxRetryAfter {
-		return false, nil
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		if d > maxRetryAfter {
+			return false, nil
+		}
+		if deadline, has := ctx.Deadline(); has && time.Now().Add(d).After(deadline) {
+			return false, nil // the wait would outlast ctx: return the answer now
+		}
 	}
 	return true, nil
 }
