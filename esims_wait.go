@@ -63,11 +63,12 @@ func WithMaxWait(d time.Duration) WaitOption {
 // other answer ends the wait with its error: 401/403 ([ErrUnauthorized]),
 // 400 and other 4xx ([*APIError]).
 //
-// When time runs out, the error is an [*AssignmentsPendingError] matching
-// [ErrAssignmentsPending]: the order exists and is paid for; wait again
-// later with the same reference, never buy again. When ctx ends, the call
-// returns at once with an error matching ctx's error and sends nothing
-// more.
+// When time runs out (10 minutes, [WithMaxWait] or ctx's deadline,
+// whichever comes first), the error is an [*AssignmentsPendingError]
+// matching [ErrAssignmentsPending]: the order exists and is paid for;
+// wait again later with the same reference, never buy again. When ctx is
+// cancelled (or its deadline cuts a request short), the call returns at
+// once with an error matching ctx's error and sends nothing more.
 func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, opts ...WaitOption) ([]Assignment, error) {
 	const op = "wait for assignments"
 	if err := checkOrderReference(op, orderReference); err != nil {
@@ -97,6 +98,11 @@ type poller struct {
 func (p *poller) run(ctx context.Context) ([]Assignment, error) {
 	start := time.Now()
 	deadline := start.Add(p.cfg.maxWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		// ctx's deadline ends the wait sooner: the schedule stops before
+		// it, with the pending error rather than a bare context error.
+		deadline = d
+	}
 	// Requests also end at the deadline, so that the wait never lasts
 	// longer than allowed even when the server hangs.
 	rctx, cancel := context.WithDeadline(ctx, deadline)

@@ -338,8 +338,16 @@ func TestWaitForAssignmentsContextDeadline(t *testing.T) {
 		srv := newPollServer(t, mt, func(int, time.Duration) (*http.Response, error) { return notReady(t) })
 		ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 		defer cancel()
+		start := time.Now()
 		_, err := c.WaitForAssignments(ctx, testOrderRef)
-		require.ErrorIs(t, err, context.DeadlineExceeded)
+		// The deadline ends the schedule like WithMaxWait does: the next
+		// poll (at 20 s) would come after it, so the wait ends at 12 s
+		// with the pending error and its figures.
+		require.ErrorIs(t, err, ErrAssignmentsPending)
+		var pe *AssignmentsPendingError
+		require.ErrorAs(t, err, &pe)
+		require.Equal(t, 4, pe.Attempts)
+		require.Equal(t, 12*time.Second, time.Since(start))
 		require.Equal(t, schedule(4), srv.requests())
 	})
 }
