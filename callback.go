@@ -18,25 +18,10 @@ import (
 	"time"
 )
 
-// Errors of [ParseCallback], matched with [errors.Is]. [CallbackStatus]
-// maps them to the HTTP status the handler of [NewCallbackHandler]
-// answers.
-var (
-	// ErrCallbackMethod: the request is not a POST (405).
-	ErrCallbackMethod = errors.New("travelroam: callback: method not allowed")
-	// ErrCallbackTooLarge: the body is over the limit (413).
-	ErrCallbackTooLarge = errors.New("travelroam: callback: body too large")
-	// ErrCallbackUnauthorized: a configured token or signature is missing
-	// or wrong (401).
-	ErrCallbackUnauthorized = errors.New("travelroam: callback: unauthorized")
-	// ErrCallbackMalformed: the body is not a usage event (bad JSON, or no
-	// ICCID or alert type) or could not be read (400).
-	ErrCallbackMalformed = errors.New("travelroam: callback: malformed")
-)
-
 // CallbackStatus returns the HTTP status to answer for an error of
-// [ParseCallback]: 200 for nil, 405, 413, 401 or 400 for the sentinels
-// above, and 500 for anything else (such as a bad option).
+// [ParseCallback]: 200 for nil, 405, 413, 401 or 400 for its sentinels
+// ([ErrCallbackMethod], [ErrCallbackTooLarge], [ErrCallbackUnauthorized],
+// [ErrCallbackMalformed]), and 500 for anything else (such as a bad option).
 func CallbackStatus(err error) int {
 	switch {
 	case err == nil:

@@ -34,6 +34,17 @@ func (t AlertType) Known() bool {
 	return t == AlertUtilisation || t == AlertFirstUse || t == AlertUsage
 }
 
+// normaliseAlertType maps a known alert type sent in any case ("FIRSTUSE",
+// "Usage") to its constant, and keeps any other as sent.
+func normaliseAlertType(s string) AlertType {
+	for _, k := range [...]AlertType{AlertUtilisation, AlertFirstUse, AlertUsage} {
+		if strings.EqualFold(s, string(k)) {
+			return k
+		}
+	}
+	return AlertType(s)
+}
+
 // CallbackEvent is a usage callback from Travel Roam. Both documented
 // formats decode into it: the older one (alert type "usage",
 // callTypeGroup, decimal quantities) and the newer one (bundle id,
@@ -186,7 +197,7 @@ func decodeCallback(raw []byte) (*CallbackEvent, error) {
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrCallbackMalformed, redactDigits(err.Error()))
 	}
-	ev := &CallbackEvent{ICCID: strings.TrimSpace(string(w.ICCID)), AlertType: AlertType(strings.TrimSpace(string(w.AlertType))), Raw: raw}
+	ev := &CallbackEvent{ICCID: strings.TrimSpace(string(w.ICCID)), AlertType: normaliseAlertType(strings.TrimSpace(string(w.AlertType))), Raw: raw}
 	switch {
 	case ev.ICCID == "":
 		return nil, fmt.Errorf("%w: no iccid", ErrCallbackMalformed)

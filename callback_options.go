@@ -18,9 +18,11 @@ type callbackConfig struct {
 	tokens    [][sha256.Size]byte        // SHA-256 of each accepted token
 	keys      [][]byte                   // signature keys; none: no signature check
 	sigHeader string
-	deduper   Deduper // nil: no deduplication
-	dedupeSet bool
-	logger    *slog.Logger
+	// sigHeaderSet: WithCallbackSignatureHeader was given (it needs keys).
+	sigHeaderSet bool
+	deduper      Deduper // nil: no deduplication
+	dedupeSet    bool
+	logger       *slog.Logger
 }
 
 func newCallbackConfig(opts []CallbackOption) (*callbackConfig, error) {
@@ -36,6 +38,11 @@ func newCallbackConfig(opts []CallbackOption) (*callbackConfig, error) {
 		if err := opt(c); err != nil {
 			return nil, err
 		}
+	}
+	if c.sigHeaderSet && len(c.keys) == 0 {
+		// A header name without keys would leave the handler open while
+		// its configuration reads as if signatures were checked.
+		return nil, errors.New("travelroam: WithCallbackSignatureHeader needs WithCallbackSignature with at least one key")
 	}
 	return c, nil
 }
@@ -142,7 +149,7 @@ func WithCallbackSignatureHeader(name string) CallbackOption {
 		if name == "" || strings.ContainsAny(name, " \t\r\n:") {
 			return errors.New("travelroam: callback signature header name is empty or invalid")
 		}
-		c.sigHeader = name
+		c.sigHeader, c.sigHeaderSet = name, true
 		return nil
 	}
 }

@@ -142,6 +142,21 @@ func TestDecodeCallbackLenient(t *testing.T) {
 	require.False(t, ev.Bundle.Unlimited)
 }
 
+// TestAlertTypeAnyCase: known alert types are recognised whatever their
+// case, like profile and bundle states; unknown ones are kept as sent.
+func TestAlertTypeAnyCase(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]AlertType{
+		"utilisation": AlertUtilisation, "UTILISATION": AlertUtilisation, "firstuse": AlertFirstUse,
+		"Usage": AlertUsage, "usage": AlertUsage, "Depleted": "Depleted",
+	} {
+		ev, err := decodeCallback([]byte(`{"iccid":"8944538532012345678","alertType":"` + in + `","bundle":{}}`))
+		require.NoError(t, err)
+		require.Equal(t, want, ev.AlertType, in)
+		require.Equal(t, want != "Depleted", ev.AlertType.Known(), in)
+	}
+}
+
 func TestParseQuantity(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -325,6 +340,7 @@ func TestCallbackOptionsRefuseMisconfiguration(t *testing.T) {
 		"no key":           {WithCallbackSignature()},
 		"empty key":        {WithCallbackSignature([]byte(testAPIKey), nil)},
 		"bad header name":  {WithCallbackSignatureHeader("X Sig")},
+		"header, no keys":  {WithCallbackSignatureHeader("X-Travelroam-Signature")},
 		"zero limit":       {WithCallbackMaxBytes(0)},
 		"nil logger":       {WithCallbackLogger(nil)},
 		"short 2nd token ": {WithCallbackQueryToken("t", testCallbackToken, "x")},

@@ -58,6 +58,22 @@ var (
 	ErrRetryBudgetExhausted = errors.New("travelroam: retry budget exhausted")
 )
 
+// Errors of [ParseCallback], matched with [errors.Is]. [CallbackStatus]
+// maps them to the HTTP status the handler of [NewCallbackHandler]
+// answers.
+var (
+	// ErrCallbackMethod: the request is not a POST (405).
+	ErrCallbackMethod = errors.New("travelroam: callback: method not allowed")
+	// ErrCallbackTooLarge: the body is over the limit (413).
+	ErrCallbackTooLarge = errors.New("travelroam: callback: body too large")
+	// ErrCallbackUnauthorized: a configured token or signature is missing
+	// or wrong (401).
+	ErrCallbackUnauthorized = errors.New("travelroam: callback: unauthorized")
+	// ErrCallbackMalformed: the body is not a usage event (bad JSON, or no
+	// ICCID or alert type) or could not be read (400).
+	ErrCallbackMalformed = errors.New("travelroam: callback: malformed")
+)
+
 // maxErrorBody is how much of an error response body an [*APIError] keeps.
 const maxErrorBody = 64 << 10
 
@@ -133,6 +149,7 @@ type ValidationError struct {
 	Reason string
 }
 
+// Error returns "travelroam: <op>: invalid <field>: <reason>".
 func (e *ValidationError) Error() string {
 	return "travelroam: " + e.Op + ": invalid " + e.Field + ": " + e.Reason
 }
@@ -174,6 +191,8 @@ type OutcomeUnknownError struct {
 	Err error
 }
 
+// Error names the operation, the bundle, the last four digits of the
+// ICCID, the send time and the cause, and says to check before retrying.
 func (e *OutcomeUnknownError) Error() string {
 	var b strings.Builder
 	b.WriteString("travelroam: ")
@@ -225,6 +244,8 @@ type AssignmentsPendingError struct {
 	Last error
 }
 
+// Error names the order, the attempts and the time waited, and says that
+// the order exists.
 func (e *AssignmentsPendingError) Error() string {
 	attempts := "attempts"
 	if e.Attempts == 1 {
@@ -252,6 +273,8 @@ type DecodeError struct {
 	Err error
 }
 
+// Error names the request and the decoder's complaint, with ICCID-like
+// numbers masked.
 func (e *DecodeError) Error() string {
 	return "travelroam: " + e.Method + " " + e.Route + ": decoding response: " + redactDigits(e.Err.Error())
 }
