@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -131,6 +132,9 @@ func (e ESIM) String() string {
 
 // GoString is String, so that %#v leaks nothing either.
 func (e ESIM) GoString() string { return e.String() }
+
+// Format makes every fmt verb print [ESIM.String].
+func (e ESIM) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String()) }
 
 // LogValue makes slog log the eSIM without its secrets.
 func (e ESIM) LogValue() slog.Value {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -78,6 +79,9 @@ func (a Assignment) String() string {
 
 // GoString is String, so that %#v leaks nothing either.
 func (a Assignment) GoString() string { return a.String() }
+
+// Format makes every fmt verb print [Assignment.String].
+func (a Assignment) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
 
 // LogValue makes slog log the assignment without its secrets.
 func (a Assignment) LogValue() slog.Value {

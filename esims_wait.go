@@ -66,9 +66,10 @@ func WithMaxWait(d time.Duration) WaitOption {
 // When time runs out (10 minutes, [WithMaxWait] or ctx's deadline,
 // whichever comes first), the error is an [*AssignmentsPendingError]
 // matching [ErrAssignmentsPending]: the order exists and is paid for;
-// wait again later with the same reference, never buy again. When ctx is
-// cancelled (or its deadline cuts a request short), the call returns at
-// once with an error matching ctx's error and sends nothing more.
+// wait again later with the same reference, never buy again; when ctx's
+// deadline cuts a request short, the wait ends the same way. When ctx is
+// cancelled, the call returns at once with an error matching
+// context.Canceled and sends nothing more.
 func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, opts ...WaitOption) ([]Assignment, error) {
 	const op = "wait for assignments"
 	if err := checkOrderReference(op, orderReference); err != nil {
@@ -112,12 +113,12 @@ func (p *poller) run(ctx context.Context) ([]Assignment, error) {
 		switch {
 		case err == nil:
 			return list, nil
-		case ctx.Err() != nil:
+		case errors.Is(ctx.Err(), context.Canceled):
 			return nil, p.canceled(ctx)
+		case rctx.Err() != nil: // the request was cut at the deadline (ours or ctx's)
+			return nil, p.pending(attempt, start, err)
 		case !pollNotReady(err):
 			return nil, err
-		case rctx.Err() != nil: // the request was cut at the deadline
-			return nil, p.pending(attempt, start, err)
 		}
 		delay := pollDelay(attempt, err)
 		if !time.Now().Add(delay).Before(deadline) { // polls start before the deadline
@@ -125,6 +126,9 @@ func (p *poller) run(ctx context.Context) ([]Assignment, error) {
 		}
 		p.notify(attempt, delay)
 		if !p.sleep(ctx, delay) {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, p.pending(attempt, start, err)
+			}
 			return nil, p.canceled(ctx)
 		}
 		if rctx.Err() != nil { // the timer fired late, past the deadline

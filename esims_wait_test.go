@@ -435,3 +435,29 @@ func TestWaitForAssignmentsInvalidMaxWait(t *testing.T) {
 	}
 	require.Zero(t, mt.GetTotalCallCount())
 }
+
+// TestWaitForAssignmentsDeadlineMidRequest: ctx's deadline falling while a
+// poll is out ends the wait with the pending error, as WithMaxWait does.
+func TestWaitForAssignmentsDeadlineMidRequest(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c, mt := newMockClient(t)
+		var polls int
+		mt.RegisterResponder(http.MethodGet, testBaseURL+"/getesimassignments", func(req *http.Request) (*http.Response, error) {
+			if polls++; polls == 2 {
+				<-req.Context().Done() // the second poll hangs past the deadline
+				return nil, req.Context().Err()
+			}
+			return notReady(t)
+		})
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := c.WaitForAssignments(ctx, testOrderRef)
+		require.ErrorIs(t, err, ErrAssignmentsPending)
+		var pe *AssignmentsPendingError
+		require.ErrorAs(t, err, &pe)
+		require.Equal(t, 2, pe.Attempts)
+		require.Equal(t, 5*time.Second, time.Since(start))
+	})
+}

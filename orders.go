@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -65,6 +66,9 @@ func (o Order) String() string {
 
 // GoString is String, so that %#v leaks nothing either.
 func (o Order) GoString() string { return o.String() }
+
+// Format makes every fmt verb print [Order.String].
+func (o Order) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, o.String()) }
 
 // LogValue makes slog log the order without ICCIDs or activation data.
 func (o Order) LogValue() slog.Value {
@@ -127,6 +131,19 @@ func (l OrderLine) String() string {
 // GoString is String, so that %#v leaks nothing either.
 func (l OrderLine) GoString() string { return l.String() }
 
+// Format makes every fmt verb print [OrderLine.String].
+func (l OrderLine) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, l.String()) }
+
+// LogValue makes slog log the line without ICCIDs or activation data.
+func (l OrderLine) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("item", l.Item),
+		slog.Int("quantity", l.Quantity),
+		slog.String("subTotal", l.SubTotal.String()),
+		slog.Int("esims", max(len(l.ICCIDs), len(l.ESIMs))),
+	)
+}
+
 // OrderESIM is an eSIM named in an [OrderLine], with whatever installation
 // data was ready. MatchingID is secret activation data: String, GoString
 // and LogValue leave it out and shorten the ICCID.
@@ -147,6 +164,9 @@ func (e OrderESIM) String() string {
 
 // GoString is String, so that %#v leaks nothing either.
 func (e OrderESIM) GoString() string { return e.String() }
+
+// Format makes every fmt verb print [OrderESIM.String].
+func (e OrderESIM) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String()) }
 
 // LogValue makes slog log the eSIM without its activation data.
 func (e OrderESIM) LogValue() slog.Value {

@@ -2,6 +2,7 @@ package travelroam
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -418,10 +419,15 @@ func TestOrderPrintsNoSecrets(t *testing.T) {
 	require.Equal(t, testMatchingI, o.Lines[0].ESIMs[0].MatchingID, "the data is there for the program")
 	var logs strings.Builder
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	logger.Info("bought", "order", *o, "esim", o.Lines[0].ESIMs[0])
+	logger.Info("bought", "order", *o, "line", o.Lines[0], "esim", o.Lines[0].ESIMs[0])
 	outs := []string{logs.String()}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		outs = append(outs, fmt.Sprintf(verb, o), fmt.Sprintf(verb, *o), fmt.Sprintf(verb, o.Lines), fmt.Sprintf(verb, o.Lines[0].ESIMs))
+	var esim ESIM
+	require.NoError(t, json.Unmarshal([]byte(`{"iccid":"`+testICCID+`","matchingId":"`+testMatchingI+`","smdpAddress":"rsp.example.com"}`), &esim))
+	var asg Assignment
+	require.NoError(t, json.Unmarshal([]byte(`{"iccid":"`+testICCID+`","matchingId":"`+testMatchingI+`","smdpAddress":"rsp.example.com"}`), &asg))
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%q"} {
+		outs = append(outs, fmt.Sprintf(verb, o), fmt.Sprintf(verb, *o), fmt.Sprintf(verb, o.Lines), fmt.Sprintf(verb, o.Lines[0].ESIMs),
+			fmt.Sprintf(verb, esim), fmt.Sprintf(verb, &asg))
 	}
 	for _, out := range outs {
 		require.NotContains(t, out, testICCID)

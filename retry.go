@@ -198,16 +198,16 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 	}
 	var (
 		result  T
-		got     *response
-		handled *http.Response
+		got     *response      // the handled answer, body read
+		handled *http.Response // the answer got belongs to
+		decoded bool           // got was a 2xx and decoded into result
 	)
 	limit := int64(maxResponseBytes)
 	if c.maxResponse > 0 {
 		limit = c.maxResponse
 	}
 	rreq.SetResponseHandler(func(resp *http.Response) error {
-		handled = resp
-		got = nil
+		handled, got, decoded = resp, nil, false
 		b, err := readResponse(resp, limit)
 		resp.Body.Close()
 		resp.Body = http.NoBody
@@ -222,7 +222,7 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 		if err != nil {
 			return &DecodeError{Method: r.method, Route: r.route, Err: err}
 		}
-		result = v
+		result, decoded = v, true
 		return nil
 	})
 	rc := c.retry
@@ -230,16 +230,21 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 		rc = r.retry
 	}
 	resp, err := rc.Do(rreq)
-	if resp != nil && resp != handled {
+	// final is the answer the call ends with; an earlier attempt's never
+	// counts.
+	final := got
+	switch {
+	case resp == nil:
+		final = nil
+	case resp != handled:
 		// Retries ran out, or CheckRetry stopped early: the body is unread.
-		b, rerr := readResponse(resp, maxErrorBody)
+		b, _ := readResponse(resp, maxErrorBody)
 		resp.Body.Close()
-		if rerr == nil {
-			got = &response{status: resp.StatusCode, header: resp.Header, body: b}
-		}
+		final = &response{status: resp.StatusCode, header: resp.Header, body: b}
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil && (got == nil || got.status/100 != 2 || err != nil) {
-		last := got
+	ok := err == nil && resp != nil && resp == handled && decoded
+	if ctxErr := ctx.Err(); ctxErr != nil && !ok {
+		last := final
 		if info, _ := ctx.Value(callInfoKey{}).(*callInfo); last == nil && info != nil {
 			last = info.last
 		}
@@ -250,14 +255,13 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 		}
 		return zero, fmt.Errorf("travelroam: %s %s: %w", r.method, r.route, ctxErr)
 	}
-	if got != nil && got.status/100 != 2 {
-		return zero, newAPIError(r, got)
-	}
-	if err != nil {
+	switch {
+	case final != nil && final.status/100 != 2:
+		return zero, newAPIError(r, final)
+	case err != nil:
 		return zero, wrapTransportError(r, err)
-	}
-	if got == nil {
-		return zero, fmt.Errorf("travelroam: %s %s: no response", r.method, r.route)
+	case !ok:
+		return zero, fmt.Errorf("travelroam: %s %s: no usable response", r.method, r.route)
 	}
 	return result, nil
 }
@@ -506,8 +510,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // readResponse reads resp's body: a 2xx body up to limit (more is
-// ErrResponseTooLarge), any other body up to maxErrorBody, cut there
-// without error so that the status is never lost. The declared length
+// ErrResponseTooLarge), any other body up to maxErrorBody, cut there or
+// where it broke off, without error, so that the status is never lost. The declared length
 // only sizes the buffer: a 2xx that declares more than limit fails at once
 // without reading (closing the body then closes the connection), a length
 // within limit (and maxPresize) is read into one allocation of that size,
@@ -515,11 +519,10 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // over it.
 func readResponse(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.StatusCode/100 != 2 {
-		b, err := readCapped(resp.Body, min(limit, maxErrorBody), resp.ContentLength)
-		if errors.Is(err, ErrResponseTooLarge) {
-			err = nil
-		}
-		return b, err
+		// Whatever arrived of the body is kept: the status decides, even
+		// when the body breaks off.
+		b, _ := readCapped(resp.Body, min(limit, maxErrorBody), resp.ContentLength)
+		return b, nil
 	}
 	size := resp.ContentLength
 	if size > limit {
@@ -554,6 +557,9 @@ func readUnsized(r io.Reader, limit int64) ([]byte, error) {
 			n, err := r.Read(buf[len(buf):cap(buf)])
 			buf, total = buf[:len(buf)+n], total+int64(n)
 			if err == io.EOF {
+				if total > limit { // the last bytes came with EOF
+					return nil, ErrResponseTooLarge
+				}
 				return slices.Concat(append(chunks, buf)...), nil
 			}
 			if err != nil {
