@@ -103,7 +103,18 @@ func (e *ESIM) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
+	a := w.assignment()
 	*e = ESIM{
+		ICCID: a.ICCID, MatchingID: a.MatchingID, SMDPAddress: a.SMDPAddress, ProfileStatus: a.ProfileStatus,
+		PIN: a.PIN, PUK: a.PUK, FirstInstalledAt: a.FirstInstalledAt, AppleInstallURL: a.AppleInstallURL,
+		CustomerRef: string(w.CustomerRef),
+	}
+	return nil
+}
+
+// assignment returns the fields an eSIM and an assignment share.
+func (w *wireESIM) assignment() Assignment {
+	return Assignment{
 		ICCID:            string(w.ICCID),
 		MatchingID:       string(w.MatchingID),
 		SMDPAddress:      string(w.SMDPAddress),
@@ -111,10 +122,24 @@ func (e *ESIM) UnmarshalJSON(b []byte) error {
 		PIN:              string(w.PIN),
 		PUK:              string(w.PUK),
 		FirstInstalledAt: time.Time(w.FirstInstalled),
-		CustomerRef:      string(w.CustomerRef),
 		AppleInstallURL:  string(w.AppleInstallURL),
+		RSPURL:           string(w.RSPURL),
 	}
-	return nil
+}
+
+// profileString and profileLogValue describe an eSIM or an assignment
+// without its secrets: the ICCID's last digits, the status, the SM-DP+.
+func profileString(kind, iccid string, status ProfileStatus, smdp string) string {
+	return fmt.Sprintf("travelroam.%s{ICCID: %s, ProfileStatus: %s, SMDPAddress: %s, MatchingID: [redacted]}",
+		kind, RedactICCID(iccid), status, smdp)
+}
+
+func profileLogValue(iccid string, status ProfileStatus, smdp string) slog.Value {
+	return slog.GroupValue(
+		slog.String("iccid", RedactICCID(iccid)),
+		slog.String("profileStatus", string(status)),
+		slog.String("smdpAddress", smdp),
+	)
 }
 
 // ActivationCode returns the eSIM's activation code (for a QR code or the
@@ -126,8 +151,7 @@ func (e ESIM) ActivationCode() (ActivationCode, error) {
 
 // String describes the eSIM without its secrets (see [ESIM]).
 func (e ESIM) String() string {
-	return fmt.Sprintf("travelroam.ESIM{ICCID: %s, ProfileStatus: %s, SMDPAddress: %s, MatchingID: [redacted]}",
-		RedactICCID(e.ICCID), e.ProfileStatus, e.SMDPAddress)
+	return profileString("ESIM", e.ICCID, e.ProfileStatus, e.SMDPAddress)
 }
 
 // GoString is String, so that %#v leaks nothing either.
@@ -138,11 +162,7 @@ func (e ESIM) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String())
 
 // LogValue makes slog log the eSIM without its secrets.
 func (e ESIM) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("iccid", RedactICCID(e.ICCID)),
-		slog.String("profileStatus", string(e.ProfileStatus)),
-		slog.String("smdpAddress", e.SMDPAddress),
-	)
+	return profileLogValue(e.ICCID, e.ProfileStatus, e.SMDPAddress)
 }
 
 // ESIM returns the state of the eSIM with the given ICCID: its profile

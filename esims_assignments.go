@@ -50,17 +50,7 @@ func (a *Assignment) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*a = Assignment{
-		ICCID:            string(w.ICCID),
-		MatchingID:       string(w.MatchingID),
-		SMDPAddress:      string(w.SMDPAddress),
-		ProfileStatus:    normaliseProfileStatus(string(w.ProfileStatus)),
-		PIN:              string(w.PIN),
-		PUK:              string(w.PUK),
-		FirstInstalledAt: time.Time(w.FirstInstalled),
-		AppleInstallURL:  string(w.AppleInstallURL),
-		RSPURL:           string(w.RSPURL),
-	}
+	*a = w.assignment()
 	return nil
 }
 
@@ -73,8 +63,7 @@ func (a Assignment) ActivationCode() (ActivationCode, error) {
 
 // String describes the assignment without its secrets (see [Assignment]).
 func (a Assignment) String() string {
-	return fmt.Sprintf("travelroam.Assignment{ICCID: %s, ProfileStatus: %s, SMDPAddress: %s, MatchingID: [redacted]}",
-		RedactICCID(a.ICCID), a.ProfileStatus, a.SMDPAddress)
+	return profileString("Assignment", a.ICCID, a.ProfileStatus, a.SMDPAddress)
 }
 
 // GoString is String, so that %#v leaks nothing either.
@@ -85,11 +74,7 @@ func (a Assignment) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.Str
 
 // LogValue makes slog log the assignment without its secrets.
 func (a Assignment) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("iccid", RedactICCID(a.ICCID)),
-		slog.String("profileStatus", string(a.ProfileStatus)),
-		slog.String("smdpAddress", a.SMDPAddress),
-	)
+	return profileLogValue(a.ICCID, a.ProfileStatus, a.SMDPAddress)
 }
 
 func (a Assignment) ready() bool { return a.MatchingID != "" && a.SMDPAddress != "" }
