@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +30,11 @@ func FuzzDecodeOrder(f *testing.F) {
 		if (o == nil) == (err == nil) {
 			t.Fatalf("want an order or an error, got %v, %v", o, err)
 		}
+		// The one-pass path gives exactly what the full one gives.
+		std, stdErr := decodeOrderStd(b)
+		if fmt.Sprint(err) != fmt.Sprint(stdErr) || !sameOrder(o, std) {
+			t.Fatalf("decodeOrder: %+v, %v; decodeOrderStd: %+v, %v", o, err, std, stdErr)
+		}
 		if err != nil {
 			return
 		}
@@ -44,6 +50,22 @@ func FuzzDecodeOrder(f *testing.F) {
 			t.Fatalf("total %v parses back as %v, %v", o.Total, back, err)
 		}
 	})
+}
+
+// sameOrder compares two decoded orders, their times by instant and
+// zone offset (each parse makes its own zone).
+func sameOrder(a, b *Order) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	_, aOff := a.CreatedAt.Zone()
+	_, bOff := b.CreatedAt.Zone()
+	if !a.CreatedAt.Equal(b.CreatedAt) || aOff != bOff {
+		return false
+	}
+	x, y := *a, *b
+	x.CreatedAt, y.CreatedAt = time.Time{}, time.Time{}
+	return reflect.DeepEqual(x, y)
 }
 
 var esimSeeds = []string{"esim_details_ms.json", "esim_details_ms_string.json", "esim_details_rfc3339.json",

@@ -313,10 +313,75 @@ type wireOrder struct {
 
 // decodeOrder finds the order and its orderReference at the top level,
 // under "data" or under "order". An answer without a reference is an
-// error: the order could not be followed up. It is plain encoding/json on
-// purpose: a purchase answer is small and comes at most every 5 s, so
-// clarity wins over speed here.
+// error: the order could not be followed up. The usual answer takes the
+// one-pass path; decodeOrderStd decides everything else.
 func decodeOrder(b []byte) (*Order, error) {
+	if o, ok := decodeFlatOrder(b); ok {
+		return o, nil
+	}
+	return decodeOrderStd(b)
+}
+
+// wireFlatOrder is the usual answer, the order at the top level with its
+// lines in "order", for decoding in one pass.
+type wireFlatOrder struct {
+	Lines          []OrderLine     `json:"order"`
+	Total          Amount          `json:"total"`
+	Currency       string          `json:"currency"`
+	Status         string          `json:"status"`
+	StatusMessage  string          `json:"statusMessage"`
+	OrderReference json.RawMessage `json:"orderReference"`
+	CreatedDate    string          `json:"createdDate"`
+	Assigned       bool            `json:"assigned"`
+}
+
+// decodeFlatOrder decodes the usual answer in one pass, giving exactly
+// what decodeOrderStd would; ok is false for anything else (no reference
+// at the top level, "order" not a list of lines, a type mismatch). A body
+// that may hold "order" twice (keys match in any case, and may be
+// escaped) is left to decodeOrderStd too: encoding/json would merge two
+// lists of lines, where decodeOrderStd keeps the last one.
+func decodeFlatOrder(b []byte) (*Order, bool) {
+	if bytes.Contains(b, []byte(`\u`)) || orderKeys(b) > 1 {
+		return nil, false
+	}
+	var w wireFlatOrder
+	if json.Unmarshal(b, &w) != nil {
+		return nil, false
+	}
+	ref := rawString(w.OrderReference)
+	if ref == "" {
+		return nil, false
+	}
+	o := &Order{
+		Reference:     ref,
+		Status:        w.Status,
+		StatusMessage: w.StatusMessage,
+		Total:         w.Total,
+		Currency:      w.Currency,
+		Assigned:      w.Assigned,
+		Lines:         w.Lines,
+	}
+	if t, err := time.Parse(time.RFC3339Nano, w.CreatedDate); err == nil {
+		o.CreatedAt = t
+	}
+	return o, true
+}
+
+// orderKeys counts the strings "order", in any case, in b.
+func orderKeys(b []byte) int {
+	n := 0
+	for i := 0; i+7 <= len(b); i++ {
+		if b[i] == '"' && b[i+6] == '"' && bytes.EqualFold(b[i+1:i+6], []byte("order")) {
+			n++
+		}
+	}
+	return n
+}
+
+// decodeOrderStd is decodeOrder in several encoding/json passes: the
+// wrapper, then the lines.
+func decodeOrderStd(b []byte) (*Order, error) {
 	for depth := 0; depth < 3; depth++ {
 		var w wireOrder
 		if err := json.Unmarshal(b, &w); err != nil {
