@@ -90,13 +90,23 @@ func (c *callbackConfig) parse(r *http.Request, body io.Reader) (*CallbackEvent,
 }
 
 // readCallbackBody reads at most limit+1 bytes, and none when the
-// declared length is already over the limit. A body over the limit costs
-// about the limit in memory (see readUnsized).
+// declared length is already over the limit. A declared length within the
+// limit is read into one buffer of that size; a body of unknown length
+// over the limit costs about the limit in memory (see readUnsized).
 func readCallbackBody(declared int64, body io.Reader, limit int64) ([]byte, error) {
 	if declared > limit {
 		return nil, ErrCallbackTooLarge
 	}
-	b, err := readUnsized(body, limit)
+	var b []byte
+	var err error
+	if declared > 0 {
+		// The usual case: one allocation of the declared size. net/http
+		// holds the body to its Content-Length.
+		b = make([]byte, declared)
+		_, err = io.ReadFull(body, b)
+	} else {
+		b, err = readUnsized(body, limit)
+	}
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe), errors.Is(err, ErrResponseTooLarge):
@@ -394,7 +404,6 @@ func writeCallbackStatus(w http.ResponseWriter, status int) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, callbackStatusText(status))
 }
