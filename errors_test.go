@@ -211,3 +211,15 @@ func TestErrorsNeverPrintSecrets(t *testing.T) {
 		require.NotContains(t, out, testSecret)
 	}
 }
+
+// TestErrorMessageNestingBounded: a deeply nested error body is read in
+// linear time, and a shallow Laravel-style one still gives its message.
+func TestErrorMessageNestingBounded(t *testing.T) {
+	t.Parallel()
+	deep := []byte(`{"errors":` + strings.Repeat("[", 9000) + `"x"` + strings.Repeat("]", 9000) + `}`)
+	start := time.Now()
+	require.Empty(t, errorMessage(deep))
+	require.Less(t, time.Since(start), time.Second)
+	require.Equal(t, "bundleName: The bundle name field is required.",
+		errorMessage([]byte(`{"errors":{"bundleName":["The bundle name field is required."]}}`)))
+}

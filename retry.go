@@ -660,7 +660,14 @@ func errorMessage(body []byte) string {
 	return string(body)
 }
 
-func flattenMessage(raw json.RawMessage) string {
+func flattenMessage(raw json.RawMessage) string { return flattenMessageAt(raw, 0) }
+
+// flattenMessageAt stops at maxWrapperDepth levels of nesting: each level
+// re-reads its part of the body.
+func flattenMessageAt(raw json.RawMessage, depth int) string {
+	if depth > maxWrapperDepth {
+		return ""
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
@@ -669,7 +676,7 @@ func flattenMessage(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &list) == nil {
 		var parts []string
 		for _, item := range list {
-			if s := flattenMessage(item); s != "" {
+			if s := flattenMessageAt(item, depth+1); s != "" {
 				parts = append(parts, s)
 			}
 		}
@@ -678,11 +685,11 @@ func flattenMessage(raw json.RawMessage) string {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(raw, &obj) == nil {
 		if m, ok := obj["message"]; ok {
-			return flattenMessage(m)
+			return flattenMessageAt(m, depth+1)
 		}
 		var parts []string
 		for k, v := range obj {
-			if s := flattenMessage(v); s != "" {
+			if s := flattenMessageAt(v, depth+1); s != "" {
 				parts = append(parts, k+": "+s)
 			}
 		}
