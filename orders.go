@@ -300,8 +300,14 @@ func (c *Client) acquirePurchase(ctx context.Context) (release func(), err error
 // wireOrder is the processorders answer: eSIM Go's transaction order,
 // possibly wrapped in "data" or "order".
 type wireOrder struct {
-	Order          json.RawMessage `json:"order"`
-	Data           json.RawMessage `json:"data"`
+	Order json.RawMessage `json:"order"`
+	Data  json.RawMessage `json:"data"`
+	wireOrderFields
+}
+
+// wireOrderFields are the fields of an order besides its lines, shared by
+// both decoding paths.
+type wireOrderFields struct {
 	Total          Amount          `json:"total"`
 	Currency       string          `json:"currency"`
 	Status         string          `json:"status"`
@@ -309,6 +315,22 @@ type wireOrder struct {
 	OrderReference json.RawMessage `json:"orderReference"`
 	CreatedDate    string          `json:"createdDate"`
 	Assigned       bool            `json:"assigned"`
+}
+
+// order returns the Order these fields describe, with reference ref.
+func (w *wireOrderFields) order(ref string) *Order {
+	o := &Order{
+		Reference:     ref,
+		Status:        w.Status,
+		StatusMessage: w.StatusMessage,
+		Total:         w.Total,
+		Currency:      w.Currency,
+		Assigned:      w.Assigned,
+	}
+	if t, err := time.Parse(time.RFC3339Nano, w.CreatedDate); err == nil {
+		o.CreatedAt = t
+	}
+	return o
 }
 
 // decodeOrder finds the order and its orderReference at the top level,
@@ -325,14 +347,8 @@ func decodeOrder(b []byte) (*Order, error) {
 // wireFlatOrder is the usual answer, the order at the top level with its
 // lines in "order", for decoding in one pass.
 type wireFlatOrder struct {
-	Lines          []OrderLine     `json:"order"`
-	Total          Amount          `json:"total"`
-	Currency       string          `json:"currency"`
-	Status         string          `json:"status"`
-	StatusMessage  string          `json:"statusMessage"`
-	OrderReference json.RawMessage `json:"orderReference"`
-	CreatedDate    string          `json:"createdDate"`
-	Assigned       bool            `json:"assigned"`
+	Lines []OrderLine `json:"order"`
+	wireOrderFields
 }
 
 // decodeFlatOrder decodes the usual answer in one pass, giving exactly
@@ -353,18 +369,8 @@ func decodeFlatOrder(b []byte) (*Order, bool) {
 	if ref == "" {
 		return nil, false
 	}
-	o := &Order{
-		Reference:     ref,
-		Status:        w.Status,
-		StatusMessage: w.StatusMessage,
-		Total:         w.Total,
-		Currency:      w.Currency,
-		Assigned:      w.Assigned,
-		Lines:         w.Lines,
-	}
-	if t, err := time.Parse(time.RFC3339Nano, w.CreatedDate); err == nil {
-		o.CreatedAt = t
-	}
+	o := w.order(ref)
+	o.Lines = w.Lines
 	return o, true
 }
 
@@ -403,19 +409,8 @@ func decodeOrderStd(b []byte) (*Order, error) {
 }
 
 func (w *wireOrder) toOrder(ref string) (*Order, error) {
-	o := &Order{
-		Reference:     ref,
-		Status:        w.Status,
-		StatusMessage: w.StatusMessage,
-		Total:         w.Total,
-		Currency:      w.Currency,
-		Assigned:      w.Assigned,
-	}
-	if t, err := time.Parse(time.RFC3339Nano, w.CreatedDate); err == nil {
-		o.CreatedAt = t
-	}
-	switch trimmed := bytes.TrimSpace(w.Order); {
-	case len(trimmed) > 0 && trimmed[0] == '[':
+	o := w.order(ref)
+	if trimmed := bytes.TrimSpace(w.Order); len(trimmed) > 0 && trimmed[0] == '[' {
 		if err := json.Unmarshal(trimmed, &o.Lines); err != nil {
 			return nil, fmt.Errorf("order lines: %w", err)
 		}
