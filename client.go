@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -293,49 +292,6 @@ func userAgent(product string) string {
 func isTravelRoamHost(host string) bool {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	return host == "travelroam.com" || strings.HasSuffix(host, ".travelroam.com")
-}
-
-// httpClients returns the clients for reads and for writes: copies of the
-// user's client, or of a default one with sane timeouts (never
-// http.DefaultClient).
-func httpClients(user *http.Client, logger *slog.Logger, logging bool) (read, write *http.Client) {
-	var base http.Client
-	if user != nil {
-		base = *user
-	} else {
-		base = http.Client{Transport: defaultTransport()}
-	}
-	if logging {
-		rt := base.Transport
-		if rt == nil {
-			rt = http.DefaultTransport
-		}
-		base.Transport = &loggingTransport{base: rt, logger: logger}
-	}
-	// Never follow a redirect: net/http would send the API key and the
-	// client secret to whatever host it names, and re-send (307/308) or
-	// turn into a GET (302) a purchase. A 3xx comes back as an *APIError.
-	base.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	read, write = new(http.Client), new(http.Client)
-	*read, *write = base, base
-	if base.Timeout == 0 {
-		read.Timeout = defaultReadTimeout
-		write.Timeout = defaultWriteTimeout
-	}
-	return read, write
-}
-
-func defaultTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          20,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
 }
 
 // BaseURL returns the base URL requests are sent to, e.g.

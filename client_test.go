@@ -107,14 +107,22 @@ func TestWithHTTPClientCopies(t *testing.T) {
 	require.Zero(t, hc.Timeout, "the caller's client gets no timeout")
 	require.Same(t, jar, hc.Jar)
 	require.NotSame(t, hc, c.readHTTP)
-	require.Equal(t, defaultReadTimeout, c.readHTTP.Timeout, "the SDK's own copy gets the per-attempt timeout")
-	require.Equal(t, defaultWriteTimeout, c.writeHTTP.Timeout)
+	require.Equal(t, defaultReadTimeout, attemptTimeout(t, c.readHTTP), "the SDK's own copy gets the per-attempt timeout")
+	require.Equal(t, defaultWriteTimeout, attemptTimeout(t, c.writeHTTP))
 
 	hc2 := &http.Client{Transport: mt, Timeout: 3 * time.Second}
 	c2, err := NewClient(testAPIKey, testSecret, WithHTTPClient(hc2))
 	require.NoError(t, err)
-	require.Equal(t, 3*time.Second, c2.readHTTP.Timeout, "the caller's timeout wins")
-	require.Equal(t, 3*time.Second, c2.writeHTTP.Timeout)
+	require.Equal(t, 3*time.Second, attemptTimeout(t, c2.readHTTP), "the caller's timeout wins")
+	require.Equal(t, 3*time.Second, attemptTimeout(t, c2.writeHTTP))
+	require.Zero(t, c2.readHTTP.Timeout, "applied per attempt by the SDK's transport, not by http.Client")
+}
+
+func attemptTimeout(t *testing.T, hc *http.Client) time.Duration {
+	t.Helper()
+	at, ok := hc.Transport.(*attemptTransport)
+	require.True(t, ok, "%T", hc.Transport)
+	return at.timeout
 }
 
 func TestUserAgent(t *testing.T) {

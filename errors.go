@@ -163,9 +163,10 @@ func invalid(op, field, format string, args ...any) error {
 
 // OutcomeUnknownError reports a purchase (or a revoke) that may or may not
 // have been carried out: its bytes may have reached the server, but no
-// clear answer came back (a timeout or a reset after sending, a 500, 502
-// or 504, an unreadable success body, or the context ending while the
-// request was out). The SDK never re-sends such a request.
+// clear answer came back (a timeout or a reset after sending, a 3xx, a
+// 500, 502 or 504, an unreadable success body, the context ending while
+// the request was out, or a transport that sent the request more than
+// once by itself). The SDK never re-sends such a request.
 //
 // What to do: do NOT simply buy again. Travel Roam has no order list and no
 // idempotency key, so check first:
@@ -187,8 +188,16 @@ type OutcomeUnknownError struct {
 	// SentAt is when the request was handed to the network.
 	SentAt time.Time
 	// Err is the cause: a network error, a context error, an [*APIError]
-	// (500, 502, 504) or a decoding error. errors.Is and errors.As reach it.
+	// (3xx, 408, 500, 502, 504…), a decoding error, or the transport
+	// having sent the request more than once. errors.Is and errors.As
+	// reach it.
 	Err error
+	// Body is the answer's raw body when one arrived (cut at the size
+	// cap), e.g. a success body that could not be read whole or that
+	// followed a replay: look in it for an order reference before buying
+	// again. It may hold activation data and ICCIDs, so Error never
+	// prints it; do not log it.
+	Body []byte
 }
 
 // Error names the operation, the bundle, the last four digits of the

@@ -295,7 +295,7 @@ func TestRevokeESIMDialRefused(t *testing.T) {
 	var opErr *net.OpError
 	require.ErrorAs(t, err, &opErr)
 	require.Equal(t, "dial", opErr.Op)
-	require.Contains(t, err.Error(), "not sent")
+	require.Contains(t, err.Error(), "nothing sent")
 	require.NotContains(t, err.Error(), testICCID)
 	require.Equal(t, int32(1+maxPreSendResend), dials.Load())
 }

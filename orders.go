@@ -215,11 +215,14 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 	if err != nil {
 		return nil, fmt.Errorf("travelroam: %s: nothing sent: %w", opProcessOrder, err)
 	}
-	out := c.write(ctx, request{method: http.MethodPost, route: routeProcessOrders, body: body})
-	release()
+	out := c.writeReleasing(ctx, request{method: http.MethodPost, route: routeProcessOrders, body: body}, release)
 
 	unknown := func(cause error) error {
-		return &OutcomeUnknownError{Op: opProcessOrder, BundleName: req.BundleName, ICCID: req.ICCID, SentAt: out.sentAt, Err: cause}
+		e := &OutcomeUnknownError{Op: opProcessOrder, BundleName: req.BundleName, ICCID: req.ICCID, SentAt: out.sentAt, Err: cause}
+		if out.resp != nil {
+			e.Body = out.resp.body
+		}
+		return e
 	}
 	if out.resp == nil {
 		if out.notSent {
@@ -230,6 +233,8 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 	// The status line arrived: it decides, even when the body broke off.
 	r := request{method: http.MethodPost, route: routeProcessOrders}
 	switch status := out.resp.status; {
+	case out.replayed():
+		return nil, unknown(replayError(r, out))
 	case status/100 == 2:
 		if out.err != nil {
 			return nil, unknown(out.err)
@@ -248,12 +253,31 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 	}
 }
 
+// writeReleasing is write followed by release, which also runs when the
+// transport panics: a buggy middleware must not keep the purchase slot.
+func (c *Client) writeReleasing(ctx context.Context, r request, release func()) writeOutcome {
+	defer release()
+	return c.write(ctx, r)
+}
+
+// replayError is the cause of an unknown outcome when the transport sent
+// the request more than once by itself; it carries the last answer.
+func replayError(r request, out writeOutcome) error {
+	last := fmt.Sprintf("%d %s", out.resp.status, http.StatusText(out.resp.status))
+	if out.resp.status/100 != 2 {
+		return fmt.Errorf("the transport sent the request %d times by itself (a retrying or replaying transport): last answer: %w",
+			out.sends, newAPIError(r, out.resp))
+	}
+	return fmt.Errorf("the transport sent the request %d times by itself (a retrying or replaying transport): last answer: %s", out.sends, last)
+}
+
 // ambiguousStatus reports whether a write answered with status may or may
-// not have been carried out: 408 and every 5xx but 503 (which Travel Roam
-// documents as "not processed"). A 524 from a proxy, for one, means the
-// origin timed out while working on it.
+// not have been carried out: any 3xx (303 is the standard "processed, see
+// other", and PHP's redirect sends 302), 408 and every 5xx but 503 (which
+// Travel Roam documents as "not processed"). A 524 from a proxy, for one,
+// means the origin timed out while working on it.
 func ambiguousStatus(status int) bool {
-	return status == http.StatusRequestTimeout || (status >= 500 && status != http.StatusServiceUnavailable)
+	return status/100 == 3 || status == http.StatusRequestTimeout || (status >= 500 && status != http.StatusServiceUnavailable)
 }
 
 func (req OrderRequest) body() (processOrderBody, error) {

@@ -3,12 +3,12 @@ package travelroam
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -132,6 +132,10 @@ func (c *Client) withCallInfo(ctx context.Context, r request) context.Context {
 }
 
 // newHTTPRequest builds a write's request with the contract's headers.
+// The body can be read once only: the request has no GetBody, so neither
+// net/http's HTTP/1 transport nor its HTTP/2 transport can re-send it by
+// itself (HTTP/2 would after a RST_STREAM or a GOAWAY, which a buggy
+// server or proxy may send after carrying the request out).
 func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, error) {
 	body, err := encodeBody(r)
 	if err != nil {
@@ -145,6 +149,7 @@ func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, 
 	if err != nil {
 		return nil, fmt.Errorf("travelroam: building request: %w", err)
 	}
+	req.GetBody = nil
 	c.setHeaders(req)
 	return req, nil
 }
@@ -708,22 +713,71 @@ type writeOutcome struct {
 	// unknown.
 	notSent bool
 	err     error
+	// sends is how many times the transport wrote the request's headers:
+	// more than one means it re-sent the request by itself (a retrying
+	// transport, an HTTP/2 replay), and whatever the answer, the outcome
+	// is unknown.
+	sends int
+}
+
+// replayed reports whether the transport sent the request more than once.
+func (o writeOutcome) replayed() bool { return o.sends > 1 }
+
+// writeTrace follows one write through httptrace: whether the transport
+// reports to httptrace at all, whether it started writing the request,
+// and how many times it wrote the request headers.
+type writeTrace struct {
+	traced  atomic.Bool
+	started atomic.Bool
+	sends   atomic.Int32
+}
+
+func (w *writeTrace) clientTrace() *httptrace.ClientTrace {
+	saw := func() { w.traced.Store(true) }
+	start := func() { w.traced.Store(true); w.started.Store(true) }
+	return &httptrace.ClientTrace{
+		GetConn:              func(string) { saw() },
+		GotConn:              func(httptrace.GotConnInfo) { saw() },
+		DNSStart:             func(httptrace.DNSStartInfo) { saw() },
+		ConnectStart:         func(string, string) { saw() },
+		TLSHandshakeStart:    saw,
+		WroteHeaderField:     func(string, []string) { start() },
+		WroteHeaders:         func() { start(); w.sends.Add(1) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { start() },
+		GotFirstResponseByte: start,
+	}
+}
+
+// notSent reports whether the attempt that failed with err provably put
+// no byte of the request on the wire: the transport reports to httptrace
+// and never started writing the request (the dial, the TLS handshake or
+// the wait for a connection failed, or ctx ended before), or, for a
+// transport that reports nothing, err is a failed dial, DNS lookup or
+// certificate check.
+func (w *writeTrace) notSent(err error) bool {
+	switch {
+	case w.started.Load():
+		return false
+	case w.traced.Load():
+		return true
+	}
+	return provablyNotSent(err) || certificateError(err)
 }
 
 // write sends a purchase or a revoke. It re-sends only when an attempt
-// provably never left the client (a dial or DNS failure before any byte
-// was written), at most maxPreSendResend times, and never adds an
-// Idempotency-Key header (net/http would silently replay such a POST).
+// provably never left the client after a failed dial or DNS lookup, at
+// most maxPreSendResend times, and never adds an Idempotency-Key header
+// (net/http would silently replay such a POST). It counts how many times
+// the transport wrote the request: a transport that re-sends by itself
+// makes the outcome unknown, even when its last answer is a success.
 func (c *Client) write(ctx context.Context, r request) writeOutcome {
 	ctx = c.withCallInfo(ctx, r)
+	trace := new(writeTrace)
+	tctx := httptrace.WithClientTrace(ctx, trace.clientTrace())
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return writeOutcome{notSent: true, err: err}
 		}
-		var wrote atomic.Bool
-		tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-			WroteHeaders: func() { wrote.Store(true) },
-		})
 		req, err := c.newHTTPRequest(tctx, r)
 		if err != nil {
 			return writeOutcome{notSent: true, err: err}
@@ -731,20 +785,23 @@ func (c *Client) write(ctx context.Context, r request) writeOutcome {
 		sentAt := time.Now()
 		resp, err := c.writeHTTP.Do(req)
 		if err != nil {
-			if !wrote.Load() && provablyNotSent(err) {
-				if attempt < maxPreSendResend {
-					if err := sleepCtx(ctx, backoffBase<<attempt); err != nil {
-						return writeOutcome{notSent: true, err: err}
-					}
-					continue
-				}
-				return writeOutcome{notSent: true, sentAt: sentAt, err: unwrapURLError(err)}
+			out := writeOutcome{sentAt: sentAt, err: unwrapURLError(err), sends: int(trace.sends.Load())}
+			if !trace.notSent(err) {
+				return out
 			}
-			return writeOutcome{sentAt: sentAt, err: unwrapURLError(err)}
+			if provablyNotSent(err) && attempt < maxPreSendResend {
+				if err := sleepCtx(ctx, backoffBase<<attempt); err != nil {
+					return writeOutcome{notSent: true, err: err}
+				}
+				continue
+			}
+			out.notSent = true
+			return out
 		}
 		b, rerr := readResponse(resp, maxResponseBytes)
 		resp.Body.Close()
-		return writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}, err: rerr}
+		return writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}, err: rerr,
+			sends: int(trace.sends.Load())}
 	}
 }
 
@@ -760,65 +817,22 @@ func provablyNotSent(err error) bool {
 	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
+// certificateError reports whether err is a failed check of the server's
+// certificate: the TLS handshake failed, so no request was written.
+func certificateError(err error) bool {
+	var (
+		cv       *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &cv) || errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
 func unwrapURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err
 	}
 	return err
-}
-
-// loggingTransport logs each attempt at debug level with the method, the
-// route template, the status, the attempt number and the duration. It
-// never logs URLs, headers or bodies.
-type loggingTransport struct {
-	base   http.RoundTripper
-	logger *slog.Logger
-}
-
-func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	route, attempt := "", int32(0)
-	if info, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok {
-		route, attempt = info.route, info.attempt.Add(1)
-	}
-	start := time.Now()
-	resp, err := t.base.RoundTrip(req)
-	attrs := []slog.Attr{
-		slog.String("method", req.Method),
-		slog.String("route", route),
-		slog.Int("attempt", int(attempt)),
-		slog.Duration("duration", time.Since(start)),
-	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", errorClass(err)))
-	} else {
-		attrs = append(attrs, slog.Int("status", resp.StatusCode))
-	}
-	t.logger.LogAttrs(req.Context(), slog.LevelDebug, "travelroam: request", attrs...)
-	return resp, err
-}
-
-// CloseIdleConnections closes the idle connections of the wrapped
-// transport.
-func (t *loggingTransport) CloseIdleConnections() {
-	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
-		ci.CloseIdleConnections()
-	}
-}
-
-// errorClass names a transport error without its text (which may carry
-// the URL).
-func errorClass(err error) string {
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "deadline exceeded"
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return "timeout"
-	case provablyNotSent(err):
-		return "dial failed"
-	}
-	return "transport error"
 }
