@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Version is the SDK version sent in the User-Agent header.
@@ -90,7 +88,7 @@ type Client struct {
 
 	readHTTP  *http.Client // per-attempt timeout for reads
 	writeHTTP *http.Client // longer timeout for purchases and revokes
-	retry     *retryablehttp.Client
+	reads     readers      // the retry loops of reads (read.go)
 	budget    *retryBudget // retries of all reads draw on it
 
 	purchaseInterval time.Duration
@@ -277,7 +275,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 		c.routeURLs[r] = routeURL(base, r)
 	}
 	c.readHTTP, c.writeHTTP = httpClients(cfg.httpClient, c.logger, cfg.logger != nil)
-	c.retry = c.newRetryClient(cfg.maxRetries)
+	c.reads = c.newReaders(cfg.maxRetries)
 	return c, nil
 }
 

@@ -1,11 +1,14 @@
 package travelroam
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/roamkit/travelroam/internal/errmsg"
 )
 
 // Sentinel errors, matched with [errors.Is]. The typed errors of this
@@ -301,3 +304,22 @@ var (
 	_ error = (*AssignmentsPendingError)(nil)
 	_ error = (*DecodeError)(nil)
 )
+
+// newAPIError builds the error for a non-2xx answer.
+func newAPIError(r request, resp *response) *APIError {
+	body := resp.body
+	if len(body) > maxErrorBody {
+		body = body[:maxErrorBody]
+	}
+	e := &APIError{
+		StatusCode: resp.status,
+		Message:    errmsg.Extract(body),
+		Body:       bytes.Clone(body),
+		Method:     r.method,
+		Route:      r.route,
+	}
+	if d, ok := parseRetryAfter(resp.header.Get("Retry-After"), time.Now()); ok {
+		e.RetryAfter = d
+	}
+	return e
+}

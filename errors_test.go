@@ -50,39 +50,6 @@ func TestAPIErrorSentinels(t *testing.T) {
 	}
 }
 
-func TestErrorMessageExtraction(t *testing.T) {
-	t.Parallel()
-	long := strings.Repeat("x", 201)
-	for _, tc := range []struct {
-		name string
-		body string
-		want string
-	}{
-		{"message", string(fixture(t, "error_message.json")), "Bundle not found"},
-		{"error", string(fixture(t, "error_error.json")), "Invalid API key"},
-		{"msg", string(fixture(t, "error_msg.json")), "countries or region is required"},
-		{"errors object", string(fixture(t, "error_errors.json")),
-			"countries: Too many countries.; region: The region field must be a single region."},
-		{"errors list", string(fixture(t, "error_errors_list.json")), "first problem; second problem"},
-		{"html", string(fixture(t, "error_502.html")), ""},
-		{"message wins over error", `{"error":"second","message":"first"}`, "first"},
-		{"empty message falls through", `{"message":"","error":"the error"}`, "the error"},
-		{"message object", `{"message":{"message":"nested"}}`, "nested"},
-		{"unknown keys", `{"code":42,"detail":"x"}`, ""},
-		{"plain text", "Service Unavailable", "Service Unavailable"},
-		{"long text", long, ""},
-		{"empty", "", ""},
-		{"spaces", "  \n", ""},
-		{"json string", `"just a string"`, `"just a string"`},
-		{"number message", `{"message":42}`, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			require.Equal(t, tc.want, errorMessage([]byte(tc.body)))
-		})
-	}
-}
-
 func TestAPIErrorEndToEnd(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -210,16 +177,4 @@ func TestErrorsNeverPrintSecrets(t *testing.T) {
 		require.NotContains(t, out, testAPIKey)
 		require.NotContains(t, out, testSecret)
 	}
-}
-
-// TestErrorMessageNestingBounded: a deeply nested error body is read in
-// linear time, and a shallow Laravel-style one still gives its message.
-func TestErrorMessageNestingBounded(t *testing.T) {
-	t.Parallel()
-	deep := []byte(`{"errors":` + strings.Repeat("[", 9000) + `"x"` + strings.Repeat("]", 9000) + `}`)
-	start := time.Now()
-	require.Empty(t, errorMessage(deep))
-	require.Less(t, time.Since(start), time.Second)
-	require.Equal(t, "bundleName: The bundle name field is required.",
-		errorMessage([]byte(`{"errors":{"bundleName":["The bundle name field is required."]}}`)))
 }

@@ -285,28 +285,6 @@ func (c *Client) RevokeESIM(ctx context.Context, iccid string) error {
 		return err
 	}
 	r := request{method: http.MethodPost, route: routeRevoke, body: iccidBody(iccid)}
-	out := c.write(ctx, r)
-	unknown := func(cause error) error {
-		e := &OutcomeUnknownError{Op: op, ICCID: iccid, SentAt: out.sentAt, Err: cause}
-		if out.resp != nil {
-			e.Body = out.resp.body
-		}
-		return e
-	}
-	if out.resp != nil {
-		switch s := out.resp.status; {
-		case out.replayed():
-			return unknown(replayError(r, out))
-		case s/100 == 2:
-			return nil
-		case ambiguousStatus(s):
-			return unknown(newAPIError(r, out.resp))
-		default:
-			return newAPIError(r, out.resp)
-		}
-	}
-	if out.notSent {
-		return fmt.Errorf("travelroam: %s %s: nothing sent: %w", op, RedactICCID(iccid), out.err)
-	}
-	return unknown(out.err)
+	_, err := writeCall{op: op, iccid: iccid}.settle(r, c.write(ctx, r))
+	return err
 }

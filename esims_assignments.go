@@ -11,8 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Assignment is the installation data of an eSIM bought in an order
@@ -94,13 +92,12 @@ func (c *Client) Assignments(ctx context.Context, orderReference string) ([]Assi
 	if err := checkOrderReference("assignments", orderReference); err != nil {
 		return nil, err
 	}
-	return c.assignments(ctx, strings.TrimSpace(orderReference), c.pollRetryClient())
+	return c.assignments(ctx, strings.TrimSpace(orderReference))
 }
 
-// assignments makes one read with the retry policy rc (nil for the
-// default read policy).
-func (c *Client) assignments(ctx context.Context, ref string, rc *retryablehttp.Client) ([]Assignment, error) {
-	r := request{method: http.MethodGet, route: routeAssignments, query: url.Values{"orderReference": {ref}}, retry: rc}
+// assignments makes one read, a single attempt (see request.single).
+func (c *Client) assignments(ctx context.Context, ref string) ([]Assignment, error) {
+	r := request{method: http.MethodGet, route: routeAssignments, query: url.Values{"orderReference": {ref}}, single: true}
 	list, err := read(ctx, c, r, decodeAssignments)
 	if err != nil {
 		var ae *APIError

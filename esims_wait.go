@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // maxAssignmentsWait is the longest [Client.WaitForAssignments] waits:
@@ -84,7 +82,7 @@ func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, 
 			return nil, err
 		}
 	}
-	p := poller{c: c, ref: strings.TrimSpace(orderReference), cfg: cfg, rc: c.pollRetryClient()}
+	p := poller{c: c, ref: strings.TrimSpace(orderReference), cfg: cfg}
 	return p.run(ctx)
 }
 
@@ -93,7 +91,6 @@ type poller struct {
 	c   *Client
 	ref string
 	cfg waitConfig
-	rc  *retryablehttp.Client
 }
 
 func (p *poller) run(ctx context.Context) ([]Assignment, error) {
@@ -109,7 +106,7 @@ func (p *poller) run(ctx context.Context) ([]Assignment, error) {
 	rctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		list, err := p.c.assignments(rctx, p.ref, p.rc)
+		list, err := p.c.assignments(rctx, p.ref)
 		switch {
 		case err == nil:
 			return list, nil
@@ -125,7 +122,7 @@ func (p *poller) run(ctx context.Context) ([]Assignment, error) {
 			return nil, p.pending(attempt, start, err)
 		}
 		p.notify(attempt, delay)
-		if !p.sleep(ctx, delay) {
+		if sleepCtx(ctx, delay) != nil {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return nil, p.pending(attempt, start, err)
 			}
@@ -146,18 +143,6 @@ func (p *poller) pending(attempts int, start time.Time, last error) error {
 func (p *poller) notify(attempt int, next time.Duration) {
 	if p.cfg.progress != nil {
 		p.cfg.progress(attempt, next)
-	}
-}
-
-// sleep waits d; it returns false at once when ctx ends first.
-func (p *poller) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
@@ -196,29 +181,4 @@ func pollNotReady(err error) bool {
 		return true
 	}
 	return retryableError(err)
-}
-
-// pollRetryClient sends each poll as a single attempt: it is re-sent once,
-// after a short pause, only when it provably never left (a failed dial or
-// DNS lookup). Any other failure is left to the polling schedule.
-func (c *Client) pollRetryClient() *retryablehttp.Client {
-	return &retryablehttp.Client{
-		HTTPClient:   c.readHTTP,
-		RetryWaitMin: backoffBase,
-		RetryWaitMax: backoffCap,
-		RetryMax:     min(1, c.retry.RetryMax),
-		CheckRetry:   checkPollRetry,
-		Backoff:      c.backoff,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
-}
-
-func checkPollRetry(ctx context.Context, _ *http.Response, err error) (bool, error) {
-	if err == nil {
-		return false, nil
-	}
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	return provablyNotSent(err), nil
 }

@@ -211,73 +211,22 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 	if err != nil {
 		return nil, err
 	}
+	call := writeCall{op: opProcessOrder, bundleName: req.BundleName, iccid: req.ICCID, needBody: true}
 	release, err := c.acquirePurchase(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("travelroam: %s: nothing sent: %w", opProcessOrder, err)
+		return nil, call.notSent(err)
 	}
-	out := c.writeReleasing(ctx, request{method: http.MethodPost, route: routeProcessOrders, body: body}, release)
-
-	unknown := func(cause error) error {
-		e := &OutcomeUnknownError{Op: opProcessOrder, BundleName: req.BundleName, ICCID: req.ICCID, SentAt: out.sentAt, Err: cause}
-		if out.resp != nil {
-			e.Body = out.resp.body
-		}
-		return e
+	r := request{method: http.MethodPost, route: routeProcessOrders, body: body}
+	out := c.writeReleasing(ctx, r, release)
+	resp, err := call.settle(r, out)
+	if err != nil {
+		return nil, err
 	}
-	if out.resp == nil {
-		if out.notSent {
-			return nil, fmt.Errorf("travelroam: %s: nothing sent: %w", opProcessOrder, out.err)
-		}
-		return nil, unknown(out.err)
+	order, err := decodeOrder(resp.body)
+	if err != nil {
+		return nil, call.unknown(out, &DecodeError{Method: r.method, Route: r.route, Err: err})
 	}
-	// The status line arrived: it decides, even when the body broke off.
-	r := request{method: http.MethodPost, route: routeProcessOrders}
-	switch status := out.resp.status; {
-	case out.replayed():
-		return nil, unknown(replayError(r, out))
-	case status/100 == 2:
-		if out.err != nil {
-			return nil, unknown(out.err)
-		}
-		order, err := decodeOrder(out.resp.body)
-		if err != nil {
-			return nil, unknown(&DecodeError{Method: r.method, Route: r.route, Err: err})
-		}
-		return order, nil
-	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
-		return nil, newAPIError(r, out.resp)
-	case ambiguousStatus(status):
-		return nil, unknown(newAPIError(r, out.resp))
-	default:
-		return nil, newAPIError(r, out.resp)
-	}
-}
-
-// writeReleasing is write followed by release, which also runs when the
-// transport panics: a buggy middleware must not keep the purchase slot.
-func (c *Client) writeReleasing(ctx context.Context, r request, release func()) writeOutcome {
-	defer release()
-	return c.write(ctx, r)
-}
-
-// replayError is the cause of an unknown outcome when the transport sent
-// the request more than once by itself; it carries the last answer.
-func replayError(r request, out writeOutcome) error {
-	last := fmt.Sprintf("%d %s", out.resp.status, http.StatusText(out.resp.status))
-	if out.resp.status/100 != 2 {
-		return fmt.Errorf("the transport sent the request %d times by itself (a retrying or replaying transport): last answer: %w",
-			out.sends, newAPIError(r, out.resp))
-	}
-	return fmt.Errorf("the transport sent the request %d times by itself (a retrying or replaying transport): last answer: %s", out.sends, last)
-}
-
-// ambiguousStatus reports whether a write answered with status may or may
-// not have been carried out: any 3xx (303 is the standard "processed, see
-// other", and PHP's redirect sends 302), 408 and every 5xx but 503 (which
-// Travel Roam documents as "not processed"). A 524 from a proxy, for one,
-// means the origin timed out while working on it.
-func ambiguousStatus(status int) bool {
-	return status/100 == 3 || status == http.StatusRequestTimeout || (status >= 500 && status != http.StatusServiceUnavailable)
+	return order, nil
 }
 
 func (req OrderRequest) body() (processOrderBody, error) {

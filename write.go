@@ -1,0 +1,235 @@
+package travelroam
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"sync/atomic"
+	"time"
+)
+
+// maxPreSendResend is how many times a write that provably never left is
+// re-sent.
+const maxPreSendResend = 2
+
+// writeOutcome is what [Client.write] learnt of a purchase or a revoke.
+type writeOutcome struct {
+	resp   *response
+	sentAt time.Time
+	// notSent is true when the request provably never reached the server
+	// (err is then the reason); otherwise an error means the outcome is
+	// unknown.
+	notSent bool
+	err     error
+	// sends is how many times the transport wrote the request's headers:
+	// more than one means it re-sent the request by itself (a retrying
+	// transport, an HTTP/2 replay), and whatever the answer, the outcome
+	// is unknown.
+	sends int
+}
+
+// replayed reports whether the transport sent the request more than once.
+func (o writeOutcome) replayed() bool { return o.sends > 1 }
+
+// writeTrace follows one write through httptrace: whether the transport
+// reports to httptrace at all, whether it started writing the request,
+// and how many times it wrote the request headers.
+type writeTrace struct {
+	traced  atomic.Bool
+	started atomic.Bool
+	sends   atomic.Int32
+}
+
+func (w *writeTrace) clientTrace() *httptrace.ClientTrace {
+	saw := func() { w.traced.Store(true) }
+	start := func() { w.traced.Store(true); w.started.Store(true) }
+	return &httptrace.ClientTrace{
+		GetConn:              func(string) { saw() },
+		GotConn:              func(httptrace.GotConnInfo) { saw() },
+		DNSStart:             func(httptrace.DNSStartInfo) { saw() },
+		ConnectStart:         func(string, string) { saw() },
+		TLSHandshakeStart:    saw,
+		WroteHeaderField:     func(string, []string) { start() },
+		WroteHeaders:         func() { start(); w.sends.Add(1) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { start() },
+		GotFirstResponseByte: start,
+	}
+}
+
+// notSent reports whether the attempt that failed with err provably put
+// no byte of the request on the wire: the transport reports to httptrace
+// and never started writing the request (the dial, the TLS handshake or
+// the wait for a connection failed, or ctx ended before), or, for a
+// transport that reports nothing, err is a failed dial, DNS lookup or
+// certificate check.
+func (w *writeTrace) notSent(err error) bool {
+	switch {
+	case w.started.Load():
+		return false
+	case w.traced.Load():
+		return true
+	}
+	return provablyNotSent(err) || certificateError(err)
+}
+
+// write sends a purchase or a revoke. It re-sends only when an attempt
+// provably never left the client after a failed dial or DNS lookup, at
+// most maxPreSendResend times, and never adds an Idempotency-Key header
+// (net/http would silently replay such a POST). It counts how many times
+// the transport wrote the request: a transport that re-sends by itself
+// makes the outcome unknown, even when its last answer is a success.
+func (c *Client) write(ctx context.Context, r request) writeOutcome {
+	ctx = c.withCallInfo(ctx, r)
+	trace := new(writeTrace)
+	tctx := httptrace.WithClientTrace(ctx, trace.clientTrace())
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return writeOutcome{notSent: true, err: err}
+		}
+		req, err := c.newHTTPRequest(tctx, r)
+		if err != nil {
+			return writeOutcome{notSent: true, err: err}
+		}
+		sentAt := time.Now()
+		resp, err := c.writeHTTP.Do(req)
+		if err != nil {
+			out := writeOutcome{sentAt: sentAt, err: unwrapURLError(err), sends: int(trace.sends.Load())}
+			if !trace.notSent(err) {
+				return out
+			}
+			if provablyNotSent(err) && attempt < maxPreSendResend {
+				if err := sleepCtx(ctx, backoffBase<<attempt); err != nil {
+					return writeOutcome{notSent: true, err: err}
+				}
+				continue
+			}
+			out.notSent = true
+			return out
+		}
+		b, rerr := readResponse(resp, maxResponseBytes)
+		resp.Body.Close()
+		return writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}, err: rerr,
+			sends: int(trace.sends.Load())}
+	}
+}
+
+// provablyNotSent reports whether err shows that no connection to the
+// server was made: a failed dial or DNS lookup. A custom RoundTripper's
+// errors never qualify, so an unknown case is treated as "maybe sent".
+func provablyNotSent(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+// certificateError reports whether err is a failed check of the server's
+// certificate: the TLS handshake failed, so no request was written.
+func certificateError(err error) bool {
+	var (
+		cv       *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &cv) || errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// writeReleasing is write followed by release, which also runs when the
+// transport panics: a buggy middleware must not keep the purchase slot.
+func (c *Client) writeReleasing(ctx context.Context, r request, release func()) writeOutcome {
+	defer release()
+	return c.write(ctx, r)
+}
+
+// replayError is the cause of an unknown outcome when the transport sent
+// the request more than once by itself; it carries the last answer.
+func replayError(r request, out writeOutcome) error {
+	last := fmt.Sprintf("%d %s", out.resp.status, http.StatusText(out.resp.status))
+	if out.resp.status/100 != 2 {
+		return fmt.Errorf("the transport sent the request %d times by itself (a retrying or replaying transport): last answer: %w",
+			out.sends, newAPIError(r, out.resp))
+	}
+	return fmt.Errorf("the transport sent the request %d times by itself (a retrying or replaying transport): last answer: %s", out.sends, last)
+}
+
+// ambiguousStatus reports whether a write answered with status may or may
+// not have been carried out: any 3xx (303 is the standard "processed, see
+// other", and PHP's redirect sends 302), 408 and every 5xx but 503 (which
+// Travel Roam documents as "not processed"). A 524 from a proxy, for one,
+// means the origin timed out while working on it.
+func ambiguousStatus(status int) bool {
+	return status/100 == 3 || status == http.StatusRequestTimeout || (status >= 500 && status != http.StatusServiceUnavailable)
+}
+
+// writeCall names a purchase or a revoke for the errors of its outcome.
+type writeCall struct {
+	op         string
+	bundleName string // the bundle bought, if any
+	iccid      string // the eSIM topped up or revoked, if any
+	// needBody makes a 2xx whose body broke off unknown: a purchase needs
+	// the order reference in it, a revoke needs only the status.
+	needBody bool
+}
+
+// settle turns a write's outcome into its 2xx answer or its error. The
+// status line decides, even when the body broke off:
+//   - nothing sent: an error that says so, with the cause;
+//   - a 2xx, sent once: the answer, for the caller to decode;
+//   - 503 or 429 (Travel Roam's "not processed") and other 4xx: the
+//     *APIError;
+//   - 3xx, 408 and other 5xx, a failure after sending, or a request the
+//     transport sent more than once: an *OutcomeUnknownError.
+func (w writeCall) settle(r request, out writeOutcome) (*response, error) {
+	if out.resp == nil {
+		if out.notSent {
+			return nil, w.notSent(out.err)
+		}
+		return nil, w.unknown(out, out.err)
+	}
+	switch status := out.resp.status; {
+	case out.replayed():
+		return nil, w.unknown(out, replayError(r, out))
+	case status/100 == 2 && out.err != nil && w.needBody:
+		return nil, w.unknown(out, out.err)
+	case status/100 == 2:
+		return out.resp, nil
+	case ambiguousStatus(status):
+		return nil, w.unknown(out, newAPIError(r, out.resp))
+	}
+	return nil, newAPIError(r, out.resp)
+}
+
+// notSent is the error of a write that provably never reached the server.
+func (w writeCall) notSent(cause error) error {
+	if w.iccid != "" {
+		return fmt.Errorf("travelroam: %s on eSIM %s: nothing sent: %w", w.op, RedactICCID(w.iccid), cause)
+	}
+	return fmt.Errorf("travelroam: %s: nothing sent: %w", w.op, cause)
+}
+
+// unknown is the error of a write that may or may not have been carried
+// out; it keeps whatever answer arrived.
+func (w writeCall) unknown(out writeOutcome, cause error) *OutcomeUnknownError {
+	e := &OutcomeUnknownError{Op: w.op, BundleName: w.bundleName, ICCID: w.iccid, SentAt: out.sentAt, Err: cause}
+	if out.resp != nil {
+		e.Body = out.resp.body
+	}
+	return e
+}
