@@ -6,11 +6,23 @@ import (
 	"slices"
 )
 
-// Size caps of response bodies.
+// Size caps of response bodies, counted after any gzip is inflated.
 const (
-	maxResponseBytes = 128 << 20 // a 50,000-bundle catalogue is about 40 MiB
+	maxResponseBytes = 128 << 20 // a catalogue page: 50,000 bundles are about 40 MiB
+	maxSmallResponse = 1 << 20   // any other answer: a balance, a bundle, an eSIM, an order…
 	maxPresize       = 8 << 20   // most bytes allocated up front for a declared Content-Length
 )
+
+// responseCap returns the most bytes of a 2xx answer the SDK reads on
+// route: only the catalogue can be large. A small cap on the other routes
+// bounds what a hostile or broken server (a gzip bomb on the balance
+// route) can make one call cost.
+func responseCap(route string) int64 {
+	if route == routeCatalogue {
+		return maxResponseBytes
+	}
+	return maxSmallResponse
+}
 
 // readResponse reads resp's body: a 2xx body up to limit (more is
 // ErrResponseTooLarge), any other body up to maxErrorBody, cut there or

@@ -103,10 +103,6 @@ type Client struct {
 	// logRequests is true when the logging transport is installed and
 	// reads a callInfo from each request's context.
 	logRequests bool
-
-	// maxResponse overrides maxResponseBytes for reads when > 0; tests
-	// lower it so that they need not allocate 128 MiB.
-	maxResponse int64
 }
 
 // Option configures a [Client] in [NewClient].

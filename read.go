@@ -92,7 +92,7 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 	if err != nil {
 		return zero, err
 	}
-	s := &readState[T]{r: r, decode: decode, limit: c.responseLimit()}
+	s := &readState[T]{r: r, decode: decode, limit: responseCap(r.route)}
 	rreq.SetResponseHandler(s.handle)
 	loop := c.reads.normal
 	if r.single {
@@ -113,13 +113,6 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 		return zero, fmt.Errorf("travelroam: %s %s: no usable response", r.method, r.route)
 	}
 	return s.result, nil
-}
-
-func (c *Client) responseLimit() int64 {
-	if c.maxResponse > 0 {
-		return c.maxResponse
-	}
-	return maxResponseBytes
 }
 
 // readState is what the response handler learnt of the latest attempt of

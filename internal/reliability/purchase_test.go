@@ -1,4 +1,4 @@
-package travelroam_test
+package reliability_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/testrig"
 	"github.com/roamkit/travelroam/travelroamtest"
 	"github.com/stretchr/testify/require"
 )
@@ -41,14 +42,14 @@ func TestS1_PurchasesUnder503AndRefusedConnections(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		refuse, arm := refuseNext()
-		r := newRig(t, rec, rigOptions{virtual: true, noKeepAlive: true, refuse: refuse})
+		r := newRig(t, rec, rigOptions{Virtual: true, NoKeepAlive: true, Refuse: refuse})
 		faults := newRand(1)
 		for range 200 {
 			f := travelroamtest.Pass()
 			if faults.Float64() < 0.3 {
 				f = travelroamtest.Status(503, "Service temporarily unavailable").WithRetryAfter("120")
 			}
-			r.srv.InjectFault(travelroamtest.RouteProcessOrders, f)
+			r.Srv.InjectFault(travelroamtest.RouteProcessOrders, f)
 		}
 		dials := newRand(2)
 		var refs []string
@@ -59,9 +60,9 @@ func TestS1_PurchasesUnder503AndRefusedConnections(t *testing.T) {
 				n = 1 + dials.IntN(3)
 				arm(n)
 			}
-			before := r.srv.RequestCount(travelroamtest.RouteProcessOrders)
-			order, err := r.c.ProcessOrder(t.Context(), buy)
-			sent := r.srv.RequestCount(travelroamtest.RouteProcessOrders) - before
+			before := r.Srv.RequestCount(travelroamtest.RouteProcessOrders)
+			order, err := r.C.ProcessOrder(t.Context(), buy)
+			sent := r.Srv.RequestCount(travelroamtest.RouteProcessOrders) - before
 			rec.outcome(err)
 			switch {
 			case err == nil:
@@ -84,14 +85,14 @@ func TestS1_PurchasesUnder503AndRefusedConnections(t *testing.T) {
 			}
 		}
 		slices.Sort(refs)
-		require.Equal(t, refs, orderRefs(r.srv), "one order per successful call, none hidden")
-		for _, p := range purchases(r.srv) {
+		require.Equal(t, refs, orderRefs(r.Srv), "one order per successful call, none hidden")
+		for _, p := range purchases(r.Srv) {
 			require.False(t, p.TooSoon, "%s", p)
 		}
-		requireNoIdempotencyHeaders(t, r.srv)
+		requireNoIdempotencyHeaders(t, r.Srv)
 		rec.addVirtual(time.Since(start))
 		rec.note("%d successes after a refused dial was re-sent", resent)
-		rec.note("%d dials, %d refused", r.net.dials.Load(), r.net.refused.Load())
+		rec.note("%d dials, %d refused", r.Net.Dials.Load(), r.Net.Refused.Load())
 	})
 }
 
@@ -111,18 +112,18 @@ func TestS2_AmbiguousPurchasesAreOutcomeUnknown(t *testing.T) {
 	rec := newRecord(t, "S2", "G1, G2", "100 purchases created then dropped / answered after the timeout / answered 500")
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		r := newRig(t, rec, rigOptions{virtual: true})
+		r := newRig(t, rec, rigOptions{Virtual: true})
 		faults := []travelroamtest.Fault{
 			travelroamtest.ResetAfterHandling(),
 			travelroamtest.Latency(120 * time.Second).AfterHandling(),
 			travelroamtest.Status(500, "Internal Server Error").AfterHandling(),
 		}
 		for i := range 100 {
-			r.srv.InjectFault(travelroamtest.RouteProcessOrders, faults[i%3])
-			before := len(purchases(r.srv))
-			_, err := r.c.ProcessOrder(t.Context(), buy)
+			r.Srv.InjectFault(travelroamtest.RouteProcessOrders, faults[i%3])
+			before := len(purchases(r.Srv))
+			_, err := r.C.ProcessOrder(t.Context(), buy)
 			rec.outcome(err)
-			sent := purchases(r.srv)[before:]
+			sent := purchases(r.Srv)[before:]
 			require.Len(t, sent, 1)
 			var oe *travelroam.OutcomeUnknownError
 			require.ErrorAs(t, err, &oe)
@@ -142,9 +143,9 @@ func TestS2_AmbiguousPurchasesAreOutcomeUnknown(t *testing.T) {
 				require.Equal(t, 500, ae.StatusCode)
 			}
 		}
-		require.Len(t, r.srv.Orders(), 100)
-		require.Len(t, purchases(r.srv), 100)
-		requireNoIdempotencyHeaders(t, r.srv)
+		require.Len(t, r.Srv.Orders(), 100)
+		require.Len(t, purchases(r.Srv), 100)
+		requireNoIdempotencyHeaders(t, r.Srv)
 		rec.addVirtual(time.Since(start))
 	})
 }
@@ -165,21 +166,21 @@ func TestS2_AmbiguousPurchasesAreOutcomeUnknown(t *testing.T) {
 func TestS4_NoHiddenReplayOnReusedConnection(t *testing.T) {
 	t.Parallel()
 	rec := newRecord(t, "S4", "G1", "50 purchases dropped after handling on a reused keep-alive connection (loopback)")
-	r := newRig(t, rec, rigOptions{client: []travelroam.Option{travelroam.WithPurchaseInterval(0)}})
+	r := newRig(t, rec, rigOptions{Client: []travelroam.Option{travelroam.WithPurchaseInterval(0)}})
 	for range 50 {
-		r.c.CloseIdleConnections()
-		_, err := r.c.Organisation(t.Context())
+		r.C.CloseIdleConnections()
+		_, err := r.C.Organisation(t.Context())
 		require.NoError(t, err)
-		dials := r.net.dials.Load()
-		r.srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
-		_, err = r.c.ProcessOrder(t.Context(), buy)
+		dials := r.Net.Dials.Load()
+		r.Srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
+		_, err = r.C.ProcessOrder(t.Context(), buy)
 		rec.outcome(err)
 		require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
-		require.Equal(t, dials, r.net.dials.Load(), "the purchase went out on the reused connection")
+		require.Equal(t, dials, r.Net.Dials.Load(), "the purchase went out on the reused connection")
 	}
-	require.Len(t, purchases(r.srv), 50)
-	require.Len(t, r.srv.Orders(), 50)
-	requireNoIdempotencyHeaders(t, r.srv)
+	require.Len(t, purchases(r.Srv), 50)
+	require.Len(t, r.Srv.Orders(), 50)
+	requireNoIdempotencyHeaders(t, r.Srv)
 
 	posts, orders := replayControl(t, r)
 	require.Equal(t, 2, posts, "the ledger sees net/http's replay of a POST with Idempotency-Key")
@@ -192,31 +193,31 @@ func TestS4_NoHiddenReplayOnReusedConnection(t *testing.T) {
 // POSTs and orders it caused.
 func replayControl(t *testing.T, r *rig) (posts, orders int) {
 	t.Helper()
-	hc := &http.Client{Transport: countingTransport{base: r.tr, st: r.net}}
+	hc := &http.Client{Transport: testrig.CountingTransport{Base: r.Tr, Stats: r.Net}}
 	do := func(method, route, body string, hdr ...string) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(t.Context(), method, r.srv.URL+route, strings.NewReader(body))
+		req, err := http.NewRequestWithContext(t.Context(), method, r.Srv.URL+route, strings.NewReader(body))
 		require.NoError(t, err)
-		req.Header.Set("X-API-KEY", r.srv.APIKey)
-		req.Header.Set("Clientsecret", r.srv.ClientSecret)
+		req.Header.Set("X-API-KEY", r.Srv.APIKey)
+		req.Header.Set("Clientsecret", r.Srv.ClientSecret)
 		req.Header.Set("Content-Type", "application/json")
 		for i := 0; i+1 < len(hdr); i += 2 {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
 		return hc.Do(req)
 	}
-	r.tr.CloseIdleConnections()
+	r.Tr.CloseIdleConnections()
 	resp, err := do(http.MethodGet, "/organisation", "")
 	require.NoError(t, err)
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	p0, o0 := len(purchases(r.srv)), len(r.srv.Orders())
-	r.srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
+	p0, o0 := len(purchases(r.Srv)), len(r.Srv.Orders())
+	r.Srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
 	resp, err = do(http.MethodPost, "/processorders", fmt.Sprintf(`{"bundleName":%q,"orderType":"COUNTRY"}`, testBundle),
 		"Idempotency-Key", "control-1")
 	require.NoError(t, err, "net/http replayed the POST and hid the drop")
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return len(purchases(r.srv)) - p0, len(r.srv.Orders()) - o0
+	return len(purchases(r.Srv)) - p0, len(r.Srv.Orders()) - o0
 }
 
 // TestS5_ConcurrentPurchasesArePaced proves G4: purchases through one
@@ -235,14 +236,14 @@ func TestS5_ConcurrentPurchasesArePaced(t *testing.T) {
 	rec := newRecord(t, "S5", "G4", "20 concurrent purchases, default 5 s interval, 10 % 503 before handling")
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		r := newRig(t, rec, rigOptions{virtual: true})
+		r := newRig(t, rec, rigOptions{Virtual: true})
 		faults := newRand(5)
 		for range 20 {
 			f := travelroamtest.Pass()
 			if faults.Float64() < 0.1 {
 				f = travelroamtest.Status(503, "Service temporarily unavailable")
 			}
-			r.srv.InjectFault(travelroamtest.RouteProcessOrders, f)
+			r.Srv.InjectFault(travelroamtest.RouteProcessOrders, f)
 		}
 		var (
 			wg        sync.WaitGroup
@@ -251,7 +252,7 @@ func TestS5_ConcurrentPurchasesArePaced(t *testing.T) {
 		)
 		for range 20 {
 			wg.Go(func() {
-				_, err := r.c.ProcessOrder(context.Background(), buy)
+				_, err := r.C.ProcessOrder(context.Background(), buy)
 				rec.outcome(err)
 				if err != nil {
 					require.ErrorIs(t, err, travelroam.ErrUnavailable)
@@ -264,7 +265,7 @@ func TestS5_ConcurrentPurchasesArePaced(t *testing.T) {
 		}
 		wg.Wait()
 		elapsed := time.Since(start)
-		ps := purchases(r.srv)
+		ps := purchases(r.Srv)
 		require.Len(t, ps, 20)
 		minGap := time.Duration(1 << 62)
 		for i := 1; i < len(ps); i++ {
@@ -275,7 +276,7 @@ func TestS5_ConcurrentPurchasesArePaced(t *testing.T) {
 		}
 		require.GreaterOrEqual(t, minGap, 5*time.Second)
 		require.GreaterOrEqual(t, elapsed, 95*time.Second)
-		require.Len(t, r.srv.Orders(), successes)
+		require.Len(t, r.Srv.Orders(), successes)
 		rec.addVirtual(elapsed)
 		rec.note("min gap between purchase starts %s; max in flight 1", minGap)
 	})
@@ -310,31 +311,31 @@ func TestS11_UnreadableAnswers(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
 				start := time.Now()
-				r := newRig(t, rec, rigOptions{virtual: true})
-				r.srv.InjectFault(travelroamtest.RouteProcessOrders, tc.fault)
-				_, err := r.c.ProcessOrder(t.Context(), buy)
+				r := newRig(t, rec, rigOptions{Virtual: true})
+				r.Srv.InjectFault(travelroamtest.RouteProcessOrders, tc.fault)
+				_, err := r.C.ProcessOrder(t.Context(), buy)
 				rec.outcome(err)
 				require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
 				var de *travelroam.DecodeError
 				require.Equal(t, tc.read == nil, errors.As(err, &de), "%v", err)
-				require.Len(t, purchases(r.srv), 1)
-				require.Len(t, r.srv.Orders(), 1)
+				require.Len(t, purchases(r.Srv), 1)
+				require.Len(t, r.Srv.Orders(), 1)
 
-				r.srv.InjectFault(travelroamtest.RouteOrganisation, tc.fault)
-				_, err = r.c.Organisation(t.Context())
+				r.Srv.InjectFault(travelroamtest.RouteOrganisation, tc.fault)
+				_, err = r.C.Organisation(t.Context())
 				rec.outcome(err)
 				require.NoError(t, err)
-				require.Equal(t, 2, r.srv.RequestCount(travelroamtest.RouteOrganisation))
+				require.Equal(t, 2, r.Srv.RequestCount(travelroamtest.RouteOrganisation))
 
-				r.srv.InjectFault(travelroamtest.RouteOrganisation, tc.fault, tc.fault, tc.fault, tc.fault)
-				_, err = r.c.Organisation(t.Context())
+				r.Srv.InjectFault(travelroamtest.RouteOrganisation, tc.fault, tc.fault, tc.fault, tc.fault)
+				_, err = r.C.Organisation(t.Context())
 				rec.outcome(err)
 				if tc.read == nil {
 					require.ErrorAs(t, err, &de)
 				} else {
 					require.ErrorIs(t, err, tc.read)
 				}
-				require.Equal(t, 6, r.srv.RequestCount(travelroamtest.RouteOrganisation))
+				require.Equal(t, 6, r.Srv.RequestCount(travelroamtest.RouteOrganisation))
 				rec.addVirtual(time.Since(start))
 			})
 		})

@@ -1,4 +1,4 @@
-package travelroam_test
+package reliability_test
 
 import (
 	"context"
@@ -46,14 +46,14 @@ func TestS17_SharedClientUnderLoad(t *testing.T) {
 
 func sharedPurchases(t *testing.T, rec *record) {
 	start := time.Now()
-	r := newRig(t, rec, rigOptions{virtual: true, noKeepAlive: true, refuse: refuseRandomly(17, 0.1)})
+	r := newRig(t, rec, rigOptions{Virtual: true, NoKeepAlive: true, Refuse: refuseRandomly(17, 0.1)})
 	faults := newRand(17)
 	for range 200 {
 		f := travelroamtest.Pass()
 		if faults.Float64() < 0.3 {
 			f = travelroamtest.Status(503, "Service temporarily unavailable")
 		}
-		r.srv.InjectFault(travelroamtest.RouteProcessOrders, f)
+		r.Srv.InjectFault(travelroamtest.RouteProcessOrders, f)
 	}
 	var (
 		wg          sync.WaitGroup
@@ -64,7 +64,7 @@ func sharedPurchases(t *testing.T, rec *record) {
 	for range 50 {
 		wg.Go(func() {
 			for range 4 {
-				order, err := r.c.ProcessOrder(context.Background(), buy)
+				order, err := r.C.ProcessOrder(context.Background(), buy)
 				rec.outcome(err)
 				mu.Lock()
 				switch {
@@ -82,8 +82,8 @@ func sharedPurchases(t *testing.T, rec *record) {
 	}
 	wg.Wait()
 	slices.Sort(refs)
-	require.Equal(t, refs, orderRefs(r.srv))
-	ps := purchases(r.srv)
+	require.Equal(t, refs, orderRefs(r.Srv))
+	ps := purchases(r.Srv)
 	require.Len(t, ps, len(refs)+unavailable, "one POST per call that was sent")
 	for i, p := range ps {
 		require.False(t, p.TooSoon, "%s", p)
@@ -91,30 +91,30 @@ func sharedPurchases(t *testing.T, rec *record) {
 			require.False(t, p.Time.Before(ps[i-1].End), "never two purchases in flight")
 		}
 	}
-	requireNoIdempotencyHeaders(t, r.srv)
+	requireNoIdempotencyHeaders(t, r.Srv)
 	rec.addVirtual(time.Since(start))
-	rec.note("purchases: %d ok, %d 503, %d dials refused", len(refs), unavailable, r.net.refused.Load())
+	rec.note("purchases: %d ok, %d 503, %d dials refused", len(refs), unavailable, r.Net.Refused.Load())
 }
 
 func sharedWaits(t *testing.T, rec *record) {
 	r := newRig(t, rec, rigOptions{
-		virtual: true,
-		server:  []travelroamtest.Option{travelroamtest.WithAssignmentDelay(100 * time.Second)},
-		client:  []travelroam.Option{travelroam.WithPurchaseInterval(0)},
+		Virtual: true,
+		Server:  []travelroamtest.Option{travelroamtest.WithAssignmentDelay(100 * time.Second)},
+		Client:  []travelroam.Option{travelroam.WithPurchaseInterval(0)},
 	})
 	refs := make([]string, 50)
 	for i := range refs {
-		order, err := r.c.ProcessOrder(t.Context(), buy)
+		order, err := r.C.ProcessOrder(t.Context(), buy)
 		require.NoError(t, err)
 		refs[i] = order.Reference
 	}
-	queuePollFaults(r.srv, newRand(170), 50*25)
+	queuePollFaults(r.Srv, newRand(170), 50*25)
 	start := time.Now()
 	var wg sync.WaitGroup
 	elapsed := make([]time.Duration, len(refs))
 	for i, ref := range refs {
 		wg.Go(func() {
-			_, err := r.c.WaitForAssignments(context.Background(), ref)
+			_, err := r.C.WaitForAssignments(context.Background(), ref)
 			rec.outcome(err)
 			require.NoError(t, err)
 			elapsed[i] = time.Since(start)
@@ -122,12 +122,12 @@ func sharedWaits(t *testing.T, rec *record) {
 	}
 	wg.Wait()
 	scheduled := 0
-	byOrder := pollsByOrder(r.srv)
+	byOrder := pollsByOrder(r.Srv)
 	require.Len(t, byOrder, len(refs))
 	for i, ref := range refs {
 		scheduled += requireOnScheduleLoose(t, byOrder["orderReference="+ref], start, elapsed[i])
 	}
-	total := r.srv.RequestCount(travelroamtest.RouteAssignments)
+	total := r.Srv.RequestCount(travelroamtest.RouteAssignments)
 	require.LessOrEqual(t, float64(total), 1.3*float64(scheduled)+50)
 	rec.addVirtual(time.Since(start))
 	rec.note("waits: %d poll requests for %d scheduled polls, last return at %s", total, scheduled, slices.Max(elapsed))
@@ -171,18 +171,18 @@ func TestS19_LostSuccessRace(t *testing.T) {
 			start := time.Now()
 			lost := &lostAnswer{mode: mode}
 			r := newRig(t, rec, rigOptions{
-				virtual: true,
-				client:  []travelroam.Option{travelroam.WithPurchaseInterval(0)},
-				wrap:    func(rt http.RoundTripper) http.RoundTripper { lost.base = rt; return lost },
+				Virtual: true,
+				Client:  []travelroam.Option{travelroam.WithPurchaseInterval(0)},
+				Wrap:    func(rt http.RoundTripper) http.RoundTripper { lost.base = rt; return lost },
 			})
 			ok, unknown := 0, 0
 			for range 100 {
 				ctx, cancel := context.WithCancel(t.Context())
 				lost.arm(cancel)
 				if strings.Contains(mode, "slow") {
-					r.srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Trickle(10*time.Millisecond))
+					r.Srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Trickle(10*time.Millisecond))
 				}
-				order, err := r.c.ProcessOrder(ctx, buy)
+				order, err := r.C.ProcessOrder(ctx, buy)
 				cancel()
 				rec.outcome(err)
 				switch {
@@ -197,7 +197,7 @@ func TestS19_LostSuccessRace(t *testing.T) {
 				}
 			}
 			synctest.Wait()
-			require.Len(t, r.srv.Orders(), 100)
+			require.Len(t, r.Srv.Orders(), 100)
 			require.Equal(t, 100, ok+unknown)
 			if strings.Contains(mode, "slow") {
 				require.Equal(t, 100, unknown)

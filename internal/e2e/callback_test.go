@@ -1,4 +1,4 @@
-package travelroam_test
+package e2e_test
 
 import (
 	"bytes"
@@ -61,9 +61,9 @@ func TestE2ECallbacks(t *testing.T) {
 	sink := &callbackSink{url: "http://" + l.Addr().String() + "/travelroam/callback"}
 	e := newE2E(t, travelroamtest.WithAssignmentDelay(0),
 		travelroamtest.WithCallbackURL(sink.url), travelroamtest.WithCallbackSigningKey(key))
-	e.secret(key)
+	e.Secret(key)
 	recv := httptest.NewUnstartedServer(travelroam.NewCallbackHandler(sink.deliver,
-		travelroam.WithCallbackSignature([]byte(key)), travelroam.WithCallbackLogger(e.logger())))
+		travelroam.WithCallbackSignature([]byte(key)), travelroam.WithCallbackLogger(e.Logger())))
 	require.NoError(t, recv.Listener.Close())
 	recv.Listener = l
 	recv.Start()
@@ -97,7 +97,7 @@ func TestE2ECallbacks(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "/hook", bytes.NewReader(sent[1].Body))
 	req.Header.Set(travelroam.DefaultSignatureHeader, sent[1].Signature)
 	ev, err := travelroam.ParseCallback(req, travelroam.WithCallbackSignature([]byte(key)))
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	require.Equal(t, events[1].DedupeKey(), ev.DedupeKey())
 	require.Equal(t, events[1].Bundle, ev.Bundle)
 
@@ -105,7 +105,7 @@ func TestE2ECallbacks(t *testing.T) {
 	require.ErrorIs(t, err, travelroamtest.ErrNoData)
 	require.Len(t, e.srv.Callbacks(), 4, "no alert after 100 %")
 	bundles, err := e.c.AppliedBundles(ctx, a.ICCID)
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	left, _ := travelroam.RemainingDataBytes(bundles, e.srv.Callbacks()[3].Time)
 	require.Zero(t, left)
 	require.Equal(t, travelroam.BundleDepleted, bundles[0].Assignments[0].BundleState)

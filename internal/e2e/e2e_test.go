@@ -1,119 +1,28 @@
-package travelroam_test
+package e2e_test
 
 // End-to-end suite: every SDK method against the travelroamtest fake,
-// through real HTTP on loopback (and, in e2e_synctest_test.go, through the
+// through real HTTP on loopback (and, in synctest_test.go, through the
 // fake's in-memory network inside testing/synctest for the time-heavy
 // parts). Every test captures the SDK's logs and error strings and checks
 // at the end that no credential, full ICCID or activation code leaked.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/testrig"
 	"github.com/roamkit/travelroam/travelroamtest"
 )
 
-// leakWatch collects the SDK's log output and error strings of one test
-// and, when the test ends, fails it if any secret appears in them.
-type leakWatch struct {
-	t       *testing.T
-	logs    lockedBuffer
-	mu      sync.Mutex
-	errs    []string
-	secrets []string
-	servers []*travelroamtest.Server
-}
-
-func newLeakWatch(t *testing.T) *leakWatch {
-	w := &leakWatch{t: t}
-	t.Cleanup(w.check)
-	return w
-}
-
-// logger logs everything at debug level into the watch.
-func (w *leakWatch) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(&w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// err records err's text for the leak check and returns err.
-func (w *leakWatch) err(err error) error {
-	if err != nil {
-		w.mu.Lock()
-		w.errs = append(w.errs, err.Error())
-		w.mu.Unlock()
-	}
-	return err
-}
-
-// secret adds values that must never appear in logs or errors.
-func (w *leakWatch) secret(values ...string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.secrets = append(w.secrets, values...)
-}
-
-// watchServer makes the server's credentials and the ICCIDs of all its
-// orders secrets (collected when the test ends).
-func (w *leakWatch) watchServer(srv *travelroamtest.Server) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.servers = append(w.servers, srv)
-}
-
-func (w *leakWatch) check() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	secrets := slices.Clone(w.secrets)
-	for _, srv := range w.servers {
-		secrets = append(secrets, srv.APIKey, srv.ClientSecret)
-		for _, o := range srv.Orders() {
-			secrets = append(secrets, o.ICCID)
-		}
-	}
-	logs := w.logs.String()
-	if len(w.servers) > 0 {
-		require.Contains(w.t, logs, "travelroam: request", "the SDK logged nothing: the leak check would prove nothing")
-	}
-	for _, s := range secrets {
-		if len(s) < 6 {
-			continue // an empty or tiny value would match anything
-		}
-		require.NotContains(w.t, logs, s, "a secret leaked into the logs")
-		for _, e := range w.errs {
-			require.NotContains(w.t, e, s, "a secret leaked into an error string")
-		}
-	}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // e2e is a fake server on loopback and an SDK client talking to it.
 type e2e struct {
-	*leakWatch
+	*testrig.LeakWatch
 	srv *travelroamtest.Server
 	c   *travelroam.Client
 }
@@ -122,9 +31,9 @@ type e2e struct {
 // pacing off and its logs captured; both are closed when the test ends.
 func newE2E(t *testing.T, opts ...travelroamtest.Option) *e2e {
 	t.Helper()
-	e := &e2e{leakWatch: newLeakWatch(t), srv: travelroamtest.NewServer(opts...)}
+	e := &e2e{LeakWatch: testrig.NewLeakWatch(t), srv: travelroamtest.NewServer(opts...)}
 	t.Cleanup(e.srv.Close)
-	e.watchServer(e.srv)
+	e.WatchServer(e.srv)
 	e.c = e.client(t, e.srv.APIKey, e.srv.ClientSecret)
 	return e
 }
@@ -136,7 +45,7 @@ func (e *e2e) client(t *testing.T, apiKey, secret string, opts ...travelroam.Opt
 		travelroam.WithBaseURL(e.srv.URL),
 		travelroam.WithHTTPClient(e.srv.Client()),
 		travelroam.WithPurchaseInterval(0),
-		travelroam.WithLogger(e.logger()),
+		travelroam.WithLogger(e.Logger()),
 	}, opts...)
 	c, err := travelroam.NewClient(apiKey, secret, all...)
 	require.NoError(t, err)
@@ -190,7 +99,7 @@ func TestE2ECatalogueAllCountriesInChunks(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for b, err := range e.c.CatalogueAll(context.Background(), travelroam.CatalogueOptions{Countries: countries}) {
-		require.NoError(t, e.err(err))
+		require.NoError(t, e.Err(err))
 		seen[b.Name]++
 		w, ok := want[b.Name]
 		require.True(t, ok, "bundle %s is not in the fake's catalogue", b.Name)
@@ -228,7 +137,7 @@ func TestE2ECatalogueByRegion(t *testing.T) {
 				}
 			}
 			for b, err := range e.c.CatalogueAll(context.Background(), travelroam.CatalogueOptions{Region: region, PerPage: 40}) {
-				require.NoError(t, e.err(err))
+				require.NoError(t, e.Err(err))
 				got = append(got, b.Name)
 			}
 			require.NotEmpty(t, want)
@@ -242,7 +151,7 @@ func TestE2ECataloguePageAndBundle(t *testing.T) {
 	e := newE2E(t)
 	ctx := context.Background()
 	page, err := e.c.Catalogue(ctx, travelroam.CatalogueOptions{Countries: []string{"tr", "TR"}, Page: 2, PerPage: 5})
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	require.Len(t, page.Bundles, 5)
 	require.Equal(t, 5, page.PageSize)
 	require.Positive(t, page.Rows)
@@ -252,15 +161,15 @@ func TestE2ECataloguePageAndBundle(t *testing.T) {
 		want, ok := e.srv.Bundle(name)
 		require.True(t, ok, name)
 		got, err := e.c.Bundle(ctx, name)
-		require.NoError(t, e.err(err))
+		require.NoError(t, e.Err(err))
 		requireSameBundle(t, want, *got)
 	}
 	for _, name := range []string{"esim_404GB_7D_TR_V2", "ESIM_1GB_7D_TR_V2"} {
 		_, err := e.c.Bundle(ctx, name)
-		require.ErrorIs(t, e.err(err), travelroam.ErrNotFound, "names are exact and case-sensitive")
+		require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound, "names are exact and case-sensitive")
 	}
 	_, err = e.c.Catalogue(ctx, travelroam.CatalogueOptions{Countries: []string{"PR"}})
-	require.ErrorIs(t, e.err(err), travelroam.ErrInvalidInput)
+	require.ErrorIs(t, e.Err(err), travelroam.ErrInvalidInput)
 	require.Equal(t, 8, len(e.srv.Requests()), "invalid input sends nothing")
 }
 

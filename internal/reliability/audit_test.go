@@ -1,4 +1,4 @@
-package travelroam_test
+package reliability_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/testrig"
 	"github.com/roamkit/travelroam/travelroamtest"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -27,24 +28,6 @@ const (
 	auditToken      = "cbtoken_AUDIT_6f1d2c9a4b7e4e0f9a510c2b7d3e8f10"
 	auditSigningKey = "whkey_AUDIT_0123456789abcdefABCDEF"
 )
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // captureStderr sends os.Stderr and the log package's output to a buffer
 // until the returned function is called, which restores them and returns
@@ -80,7 +63,7 @@ func captureStderr(t *testing.T) func() string {
 // inProcess is an http.Client that serves requests with h directly (the
 // fake's callbacks reach a receiver inside a synctest bubble this way).
 func inProcess(h http.Handler) *http.Client {
-	return &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+	return &http.Client{Transport: testrig.RoundTripFunc(func(req *http.Request) (*http.Response, error) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		return rec.Result(), nil
@@ -111,7 +94,7 @@ func TestS14_NoSecretsInErrorsOrLogs(t *testing.T) {
 	rec := newRecord(t, "S14", "G6", "error strings and logs of a tour through every fault")
 	stderr := captureStderr(t)
 	var texts []string
-	logs := &syncBuffer{}
+	logs := &testrig.Buffer{}
 	var secrets []string
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
@@ -120,15 +103,15 @@ func TestS14_NoSecretsInErrorsOrLogs(t *testing.T) {
 		receiver := auditReceiver(logger)
 		refuse, arm := refuseNext()
 		r := newRig(t, rec, rigOptions{
-			virtual: true,
-			refuse:  refuse,
-			server: []travelroamtest.Option{
+			Virtual: true,
+			Refuse:  refuse,
+			Server: []travelroamtest.Option{
 				travelroamtest.WithCallbackURL("http://receiver.test/hooks/travelroam/" + auditToken),
 				travelroamtest.WithCallbackSigningKey(auditSigningKey),
 				travelroamtest.WithCallbackClient(inProcess(receiver)),
 				travelroamtest.WithAssignmentDelay(0),
 			},
-			client: []travelroam.Option{travelroam.WithLogger(logger), travelroam.WithPurchaseInterval(0)},
+			Client: []travelroam.Option{travelroam.WithLogger(logger), travelroam.WithPurchaseInterval(0)},
 		})
 		keep := func(err error) {
 			rec.outcome(err)
@@ -138,12 +121,12 @@ func TestS14_NoSecretsInErrorsOrLogs(t *testing.T) {
 		}
 		texts = append(texts, auditPurchases(t, r, arm, keep)...)
 		texts = append(texts, auditCallbacks(t, r, receiver, keep)...)
-		for _, o := range r.srv.Orders() {
+		for _, o := range r.Srv.Orders() {
 			secrets = append(secrets, o.ICCID)
 		}
-		secrets = append(secrets, r.srv.APIKey, r.srv.ClientSecret)
-		for _, o := range r.srv.Orders() {
-			if list, err := r.c.Assignments(t.Context(), o.Reference); err == nil {
+		secrets = append(secrets, r.Srv.APIKey, r.Srv.ClientSecret)
+		for _, o := range r.Srv.Orders() {
+			if list, err := r.C.Assignments(t.Context(), o.Reference); err == nil {
 				for _, a := range list {
 					secrets = append(secrets, a.MatchingID)
 				}
@@ -175,52 +158,52 @@ func auditPurchases(t *testing.T, r *rig, arm func(int), keep func(error)) []str
 		travelroamtest.MalformedJSON(),
 		travelroamtest.HTMLBadGateway().AfterHandling(),
 	} {
-		r.srv.InjectFault(travelroamtest.RouteProcessOrders, f)
-		_, err := r.c.ProcessOrder(ctx, buy)
+		r.Srv.InjectFault(travelroamtest.RouteProcessOrders, f)
+		_, err := r.C.ProcessOrder(ctx, buy)
 		keep(err)
 	}
-	r.c.CloseIdleConnections()
+	r.C.CloseIdleConnections()
 	arm(3)
-	_, err := r.c.ProcessOrder(ctx, buy)
+	_, err := r.C.ProcessOrder(ctx, buy)
 	require.True(t, isDialRefused(err), "%v", err)
 	keep(err)
-	_, err = r.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_no_such_bundle"})
+	_, err = r.C.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_no_such_bundle"})
 	keep(err)
 
-	order, err := r.c.ProcessOrder(ctx, buy)
+	order, err := r.C.ProcessOrder(ctx, buy)
 	require.NoError(t, err)
-	iccid := r.srv.Orders()[len(r.srv.Orders())-1].ICCID
-	list, err := r.c.WaitForAssignments(ctx, order.Reference)
+	iccid := r.Srv.Orders()[len(r.Srv.Orders())-1].ICCID
+	list, err := r.C.WaitForAssignments(ctx, order.Reference)
 	require.NoError(t, err)
 	code, err := list[0].ActivationCode()
 	require.NoError(t, err)
 	texts := []string{fmt.Sprint(list[0]), fmt.Sprintf("%#v", list[0])}
 
-	r.srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
-	_, err = r.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: testBundle, ICCID: iccid})
+	r.Srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
+	_, err = r.C.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: testBundle, ICCID: iccid})
 	keep(err)
-	r.srv.InjectFault(travelroamtest.RouteESIMDetails, travelroamtest.Status(400, "ICCID "+iccid+" not found"))
+	r.Srv.InjectFault(travelroamtest.RouteESIMDetails, travelroamtest.Status(400, "ICCID "+iccid+" not found"))
 	for range 4 {
-		r.srv.InjectFault(travelroamtest.RouteAppliedBundles, travelroamtest.MalformedJSON())
+		r.Srv.InjectFault(travelroamtest.RouteAppliedBundles, travelroamtest.MalformedJSON())
 	}
-	_, err = r.c.ESIM(ctx, iccid)
+	_, err = r.C.ESIM(ctx, iccid)
 	keep(err)
-	_, err = r.c.AppliedBundles(ctx, iccid)
+	_, err = r.C.AppliedBundles(ctx, iccid)
 	keep(err)
-	_, err = r.c.Location(ctx, iccid)
+	_, err = r.C.Location(ctx, iccid)
 	keep(err)
-	e, err := r.c.ESIM(ctx, iccid)
+	e, err := r.C.ESIM(ctx, iccid)
 	require.NoError(t, err)
 	texts = append(texts, fmt.Sprint(e), fmt.Sprintf("%#v", e))
 
-	late, err := r.c.ProcessOrder(ctx, buy)
+	late, err := r.C.ProcessOrder(ctx, buy)
 	require.NoError(t, err)
-	r.srv.InjectFault(travelroamtest.RouteAssignments, travelroamtest.Status(503, "busy"), travelroamtest.Status(503, "busy"))
-	_, err = r.c.WaitForAssignments(ctx, late.Reference, travelroam.WithMaxWait(3*time.Second))
+	r.Srv.InjectFault(travelroamtest.RouteAssignments, travelroamtest.Status(503, "busy"), travelroamtest.Status(503, "busy"))
+	_, err = r.C.WaitForAssignments(ctx, late.Reference, travelroam.WithMaxWait(3*time.Second))
 	keep(err)
 
-	r.srv.InjectFault(travelroamtest.RouteRevoke, travelroamtest.ResetAfterHandling())
-	keep(r.c.RevokeESIM(ctx, iccid))
+	r.Srv.InjectFault(travelroamtest.RouteRevoke, travelroamtest.ResetAfterHandling())
+	keep(r.C.RevokeESIM(ctx, iccid))
 	require.NotEmpty(t, code.String())
 	return texts
 }
@@ -254,14 +237,14 @@ func auditReceiver(logger *slog.Logger) http.Handler {
 // auditCallbacks makes the fake send usage callbacks, and sends rejected
 // ones.
 func auditCallbacks(t *testing.T, r *rig, receiver http.Handler, keep func(error)) []string {
-	iccid := r.srv.Orders()[len(r.srv.Orders())-1].ICCID
+	iccid := r.Srv.Orders()[len(r.Srv.Orders())-1].ICCID
 	var texts []string
 	for range 4 {
-		if err := r.srv.ConsumeData(t.Context(), iccid, 300<<20); err != nil {
+		if err := r.Srv.ConsumeData(t.Context(), iccid, 300<<20); err != nil {
 			texts = append(texts, err.Error()) // deliveries the receiver refused: 500s
 		}
 	}
-	cbs := r.srv.Callbacks()
+	cbs := r.Srv.Callbacks()
 	require.NotEmpty(t, cbs)
 	body := cbs[0].Body
 	for _, tc := range []struct{ path, sig string }{
@@ -300,11 +283,10 @@ func TestS16_NothingLeftOpen(t *testing.T) {
 	// Not parallel: goleak.VerifyNone looks at the whole process.
 	rec := newRecord(t, "S16", "G5", "every fault on a read, a purchase and a revoke, over loopback TCP")
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	r := newRig(t, rec, rigOptions{client: []travelroam.Option{travelroam.WithMaxRetries(0), travelroam.WithPurchaseInterval(0)}})
-	travelroam.SetMaxResponseBytes(r.c, 1<<20)
-	_, err := r.c.ProcessOrder(t.Context(), buy)
+	r := newRig(t, rec, rigOptions{Client: []travelroam.Option{travelroam.WithMaxRetries(0), travelroam.WithPurchaseInterval(0)}})
+	_, err := r.C.ProcessOrder(t.Context(), buy)
 	require.NoError(t, err)
-	iccid := r.srv.Orders()[0].ICCID
+	iccid := r.Srv.Orders()[0].ICCID
 	faults := []travelroamtest.Fault{
 		travelroamtest.Pass(),
 		travelroamtest.Status(503, "busy"),
@@ -322,19 +304,19 @@ func TestS16_NothingLeftOpen(t *testing.T) {
 		route travelroamtest.Route
 		call  func(ctx context.Context) error
 	}{
-		{travelroamtest.RouteOrganisation, func(ctx context.Context) error { _, err := r.c.Organisation(ctx); return err }},
-		{travelroamtest.RouteProcessOrders, func(ctx context.Context) error { _, err := r.c.ProcessOrder(ctx, buy); return err }},
-		{travelroamtest.RouteRevoke, func(ctx context.Context) error { return r.c.RevokeESIM(ctx, iccid) }},
+		{travelroamtest.RouteOrganisation, func(ctx context.Context) error { _, err := r.C.Organisation(ctx); return err }},
+		{travelroamtest.RouteProcessOrders, func(ctx context.Context) error { _, err := r.C.ProcessOrder(ctx, buy); return err }},
+		{travelroamtest.RouteRevoke, func(ctx context.Context) error { return r.C.RevokeESIM(ctx, iccid) }},
 	}
 	for _, c := range calls {
 		for _, f := range faults {
-			r.srv.InjectFault(c.route, f)
+			r.Srv.InjectFault(c.route, f)
 			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 			err := c.call(ctx)
 			cancel()
 			rec.outcome(err)
-			require.Equal(t, r.net.bodiesOpened.Load(), r.net.bodiesClosed.Load(), "%s with %s: every body closed on return", c.route, f)
+			require.Equal(t, r.Net.BodiesOpened.Load(), r.Net.BodiesClosed.Load(), "%s with %s: every body closed on return", c.route, f)
 		}
 	}
-	rec.note("%d bodies opened and closed, %d connections", r.net.bodiesOpened.Load(), r.net.opened.Load())
+	rec.note("%d bodies opened and closed, %d connections", r.Net.BodiesOpened.Load(), r.Net.Opened.Load())
 }

@@ -1,4 +1,4 @@
-package travelroam_test
+package reliability_test
 
 import (
 	"slices"
@@ -51,14 +51,14 @@ func TestS9_PollingSchedule(t *testing.T) {
 	}
 	for _, tc := range cases {
 		synctest.Test(t, func(t *testing.T) {
-			r := newRig(t, rec, rigOptions{virtual: true, server: []travelroamtest.Option{travelroamtest.WithAssignmentDelay(tc.ready)}})
-			order, err := r.c.ProcessOrder(t.Context(), buy)
+			r := newRig(t, rec, rigOptions{Virtual: true, Server: []travelroamtest.Option{travelroamtest.WithAssignmentDelay(tc.ready)}})
+			order, err := r.C.ProcessOrder(t.Context(), buy)
 			require.NoError(t, err)
 			start := time.Now()
-			list, err := r.c.WaitForAssignments(t.Context(), order.Reference)
+			list, err := r.C.WaitForAssignments(t.Context(), order.Reference)
 			rec.outcome(err)
 			elapsed := time.Since(start)
-			at := arrivals(r.srv, travelroamtest.RouteAssignments, start)
+			at := arrivals(r.Srv, travelroamtest.RouteAssignments, start)
 			require.Equal(t, pollSchedule(tc.end+time.Nanosecond), at)
 			require.Len(t, at, tc.polls)
 			require.Equal(t, tc.end, elapsed)
@@ -70,10 +70,10 @@ func TestS9_PollingSchedule(t *testing.T) {
 			} else {
 				require.NoError(t, err)
 				require.Len(t, list, 1)
-				require.Equal(t, r.srv.Orders()[0].ICCID, list[0].ICCID)
+				require.Equal(t, r.Srv.Orders()[0].ICCID, list[0].ICCID)
 			}
 			time.Sleep(time.Minute)
-			require.Equal(t, tc.polls, r.srv.RequestCount(travelroamtest.RouteAssignments), "no poll after the return")
+			require.Equal(t, tc.polls, r.Srv.RequestCount(travelroamtest.RouteAssignments), "no poll after the return")
 			rec.addVirtual(time.Since(start))
 			rec.note("%s: %d polls, returned at %s", tc.name, len(at), elapsed)
 		})
@@ -95,18 +95,18 @@ func TestS10_PollingThroughFailures(t *testing.T) {
 	t.Parallel()
 	rec := newRecord(t, "S10", "G8", "WaitForAssignments, ready at 100 s, 30 % of polls failing")
 	synctest.Test(t, func(t *testing.T) {
-		r := newRig(t, rec, rigOptions{virtual: true, server: []travelroamtest.Option{travelroamtest.WithAssignmentDelay(100 * time.Second)}})
-		order, err := r.c.ProcessOrder(t.Context(), buy)
+		r := newRig(t, rec, rigOptions{Virtual: true, Server: []travelroamtest.Option{travelroamtest.WithAssignmentDelay(100 * time.Second)}})
+		order, err := r.C.ProcessOrder(t.Context(), buy)
 		require.NoError(t, err)
-		queuePollFaults(r.srv, newRand(10), 100)
+		queuePollFaults(r.Srv, newRand(10), 100)
 		start := time.Now()
-		_, err = r.c.WaitForAssignments(t.Context(), order.Reference)
+		_, err = r.C.WaitForAssignments(t.Context(), order.Reference)
 		rec.outcome(err)
 		require.NoError(t, err)
 		elapsed := time.Since(start)
-		polls := requireOnSchedule(t, requestsTo(r.srv, travelroamtest.RouteAssignments), start, elapsed)
+		polls := requireOnSchedule(t, requestsTo(r.Srv, travelroamtest.RouteAssignments), start, elapsed)
 		rec.addVirtual(elapsed)
-		rec.note("returned at %s after %d requests for %d scheduled polls", elapsed, r.srv.RequestCount(travelroamtest.RouteAssignments), polls)
+		rec.note("returned at %s after %d requests for %d scheduled polls", elapsed, r.Srv.RequestCount(travelroamtest.RouteAssignments), polls)
 	})
 }
 

@@ -1,4 +1,4 @@
-package travelroam_test
+package reliability_test
 
 import (
 	"bytes"
@@ -441,24 +441,24 @@ func TestW8_KeyRotation(t *testing.T) {
 		var receiver atomic.Value
 		receiver.Store(both)
 		route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { receiver.Load().(http.Handler).ServeHTTP(w, r) })
-		r := newRig(t, rec, rigOptions{virtual: true, server: []travelroamtest.Option{
+		r := newRig(t, rec, rigOptions{Virtual: true, Server: []travelroamtest.Option{
 			travelroamtest.WithCallbackURL("http://receiver.test/hooks/travelroam"),
 			travelroamtest.WithCallbackSigningKey(string(cbOldKey)),
 			travelroamtest.WithCallbackClient(inProcess(route)),
 		}})
-		_, err := r.c.ProcessOrder(t.Context(), buy)
+		_, err := r.C.ProcessOrder(t.Context(), buy)
 		require.NoError(t, err)
-		iccid := r.srv.Orders()[0].ICCID
-		require.NoError(t, r.srv.ConsumeData(t.Context(), iccid, 600<<20))
-		accepted := len(r.srv.Callbacks())
+		iccid := r.Srv.Orders()[0].ICCID
+		require.NoError(t, r.Srv.ConsumeData(t.Context(), iccid, 600<<20))
+		accepted := len(r.Srv.Callbacks())
 		require.Positive(t, accepted)
 		total, _ := got.count()
 		require.Equal(t, accepted, total)
 
 		receiver.Store(current)
-		err = r.srv.ConsumeData(t.Context(), iccid, 400<<20)
+		err = r.Srv.ConsumeData(t.Context(), iccid, 400<<20)
 		require.Error(t, err)
-		cbs := r.srv.Callbacks()
+		cbs := r.Srv.Callbacks()
 		for _, cb := range cbs {
 			rec.count(fmt.Sprintf("HTTP %d", cb.Status))
 		}

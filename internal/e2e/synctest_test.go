@@ -1,4 +1,4 @@
-package travelroam_test
+package e2e_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/testrig"
 	"github.com/roamkit/travelroam/travelroamtest"
 )
 
@@ -19,11 +20,11 @@ import (
 func newVirtualE2E(t *testing.T, opts ...travelroamtest.Option) *e2e {
 	t.Helper()
 	opts = append([]travelroamtest.Option{travelroamtest.WithInMemoryNetwork()}, opts...)
-	e := &e2e{leakWatch: newLeakWatch(t), srv: travelroamtest.NewServer(opts...)}
+	e := &e2e{LeakWatch: testrig.NewLeakWatch(t), srv: travelroamtest.NewServer(opts...)}
 	t.Cleanup(e.srv.Close)
-	e.watchServer(e.srv)
+	e.WatchServer(e.srv)
 	c, err := travelroam.NewClient(e.srv.APIKey, e.srv.ClientSecret,
-		travelroam.WithBaseURL(e.srv.URL), travelroam.WithHTTPClient(e.srv.Client()), travelroam.WithLogger(e.logger()))
+		travelroam.WithBaseURL(e.srv.URL), travelroam.WithHTTPClient(e.srv.Client()), travelroam.WithLogger(e.Logger()))
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
 	e.c = c
@@ -71,9 +72,9 @@ func testWaitSchedule(t *testing.T, style travelroamtest.PendingStyle) {
 	ctx := context.Background()
 	ordered := time.Now()
 	order, err := e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	_, err = e.c.Assignments(ctx, order.Reference)
-	require.ErrorIs(t, e.err(err), travelroam.ErrAssignmentsNotReady)
+	require.ErrorIs(t, e.Err(err), travelroam.ErrAssignmentsNotReady)
 	if style == travelroamtest.Pending503 {
 		var apiErr *travelroam.APIError
 		require.ErrorAs(t, err, &apiErr)
@@ -87,8 +88,8 @@ func testWaitSchedule(t *testing.T, style travelroamtest.PendingStyle) {
 		require.Equal(t, len(got)+1, attempt)
 		got = append(got, next)
 	}))
-	require.NoError(t, e.err(err))
-	e.secret(list[0].MatchingID)
+	require.NoError(t, e.Err(err))
+	e.Secret(list[0].MatchingID)
 	polls := pollsUntil(ordered.Add(30 * time.Second).Sub(start))
 	require.Equal(t, polls, e.since(start, travelroamtest.RouteAssignments))
 	require.Equal(t, polls[len(polls)-1], time.Since(start), "returns at the first poll after the data is ready")
@@ -123,11 +124,11 @@ func TestE2EWaitForAssignmentsRunsOut(t *testing.T) {
 		e := newVirtualE2E(t, travelroamtest.WithAssignmentDelay(15*time.Minute))
 		ctx := context.Background()
 		order, err := e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
-		require.NoError(t, e.err(err))
+		require.NoError(t, e.Err(err))
 		start := time.Now()
 
 		_, err = e.c.WaitForAssignments(ctx, order.Reference)
-		require.ErrorIs(t, e.err(err), travelroam.ErrAssignmentsPending)
+		require.ErrorIs(t, e.Err(err), travelroam.ErrAssignmentsPending)
 		var pending *travelroam.AssignmentsPendingError
 		require.ErrorAs(t, err, &pending)
 		require.Equal(t, order.Reference, pending.OrderReference)
@@ -143,8 +144,8 @@ func TestE2EWaitForAssignmentsRunsOut(t *testing.T) {
 		time.Sleep(5 * time.Minute)
 		require.Len(t, e.since(start, travelroamtest.RouteAssignments), 77, "no poll after the wait returned")
 		list, err := e.c.WaitForAssignments(ctx, order.Reference)
-		require.NoError(t, e.err(err), "waiting again with the same reference works")
-		e.secret(list[0].MatchingID)
+		require.NoError(t, e.Err(err), "waiting again with the same reference works")
+		e.Secret(list[0].MatchingID)
 		require.Len(t, e.srv.Orders(), 1, "never bought again")
 	})
 }
@@ -156,22 +157,22 @@ func TestE2EPurchasePacingAndTopUp(t *testing.T) {
 		ctx := context.Background()
 		start := time.Now()
 		order, err := e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
-		require.NoError(t, e.err(err))
+		require.NoError(t, e.Err(err))
 		list, err := e.c.WaitForAssignments(ctx, order.Reference)
-		require.NoError(t, e.err(err))
+		require.NoError(t, e.Err(err))
 		iccid := list[0].ICCID
-		e.secret(list[0].MatchingID)
+		e.Secret(list[0].MatchingID)
 
 		for _, name := range []string{"esim_2GB_15D_TR_V2", "esim_1GB_7D_TR_V2"} {
 			_, err := e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: name, ICCID: iccid})
-			require.NoError(t, e.err(err))
+			require.NoError(t, e.Err(err))
 		}
 		require.Equal(t, seconds(0, 5, 10), e.since(start, travelroamtest.RouteProcessOrders), "purchases 5 s apart")
 		for _, r := range e.srv.Requests() {
 			require.False(t, r.TooSoon, "request %s", r)
 		}
 		bundles, err := e.c.AppliedBundles(ctx, iccid)
-		require.NoError(t, e.err(err))
+		require.NoError(t, e.Err(err))
 		left, _ := travelroam.RemainingDataBytes(bundles, time.Now())
 		require.Equal(t, int64(4_000_000_000), left)
 		require.Len(t, bundles, 2, "two bundles, the 1 GB one bought twice")
@@ -188,7 +189,7 @@ func TestE2EReadRetryAfterInVirtualTime(t *testing.T) {
 			travelroamtest.Status(http.StatusServiceUnavailable, "Service temporarily unavailable").WithRetryAfter("11"))
 		start := time.Now()
 		org, err := e.c.Organisation(context.Background())
-		require.NoError(t, e.err(err))
+		require.NoError(t, e.Err(err))
 		require.Zero(t, org.Balance.Cmp(travelroam.AmountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
 		require.Equal(t, seconds(0, 7, 18), e.since(start, travelroamtest.RouteOrganisation), "Retry-After honoured exactly")
 	})

@@ -1,4 +1,4 @@
-package travelroam_test
+package reliability_test
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ import (
 // key measurements). With -reliability.report=FILE, TestMain writes them
 // as a table between the figure markers of FILE (RELIABILITY.md):
 //
-//	go test -race -count=1 -run '^Test[SW][0-9]+_' . -args -reliability.report=RELIABILITY.md
+//	go test -race -count=1 ./internal/reliability/ -args -reliability.report=../../RELIABILITY.md
 
 var reportPath = flag.String("reliability.report", "", "write the reliability scenarios' figures into this Markdown file, between its figure markers")
 
@@ -109,13 +109,13 @@ func (r *record) addRig(g *rig) {
 	if r == nil {
 		return
 	}
-	reqs, orders := len(g.srv.Requests()), len(g.srv.Orders())
+	reqs, orders := len(g.Srv.Requests()), len(g.Srv.Orders())
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.requests += reqs
 	r.orders += orders
-	r.dials += g.net.dials.Load()
-	r.refused += g.net.refused.Load()
+	r.dials += g.Net.Dials.Load()
+	r.refused += g.Net.Refused.Load()
 }
 
 // classify names the class of a call's result for the report.

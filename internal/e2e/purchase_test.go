@@ -1,4 +1,4 @@
-package travelroam_test
+package e2e_test
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 func (e *e2e) balance(t *testing.T) travelroam.Amount {
 	t.Helper()
 	org, err := e.c.Organisation(context.Background())
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	require.Equal(t, "USD", org.Currency)
 	return org.Balance
 }
@@ -40,12 +40,12 @@ func (e *e2e) buy(t *testing.T, bundle string) (*travelroam.Order, travelroam.As
 	t.Helper()
 	ctx := context.Background()
 	order, err := e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle})
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	require.Equal(t, "completed", order.Status)
 	list, err := e.c.WaitForAssignments(ctx, order.Reference)
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	require.Len(t, list, 1)
-	e.secret(list[0].MatchingID, list[0].PIN, list[0].PUK)
+	e.Secret(list[0].MatchingID, list[0].PIN, list[0].PUK)
 	return order, list[0]
 }
 
@@ -100,7 +100,7 @@ func (e *e2e) checkDetails(t *testing.T, a travelroam.Assignment, start time.Tim
 	t.Helper()
 	ctx := context.Background()
 	d, err := e.c.ESIM(ctx, a.ICCID)
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	require.Equal(t, travelroam.ProfileReleased, d.ProfileStatus)
 	require.True(t, d.FirstInstalledAt.IsZero())
 	require.Equal(t, a.MatchingID, d.MatchingID)
@@ -110,7 +110,7 @@ func (e *e2e) checkDetails(t *testing.T, a travelroam.Assignment, start time.Tim
 
 	require.NoError(t, e.srv.InstallESIM(a.ICCID))
 	d, err = e.c.ESIM(ctx, a.ICCID)
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	require.Equal(t, travelroam.ProfileInstalled, d.ProfileStatus)
 	require.False(t, d.FirstInstalledAt.Before(start.Truncate(time.Millisecond)), "installed at %s, test began %s", d.FirstInstalledAt, start)
 	require.False(t, d.FirstInstalledAt.After(time.Now()))
@@ -124,19 +124,19 @@ func (e *e2e) checkTopUps(t *testing.T, iccid string) {
 	b, _ := e.srv.Bundle("esim_2GB_15D_TR_V2")
 	before := e.balance(t)
 	order, err := e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: b.Name, ICCID: iccid})
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	requireSpent(t, before, e.balance(t), b.PriceCents)
 	orders := e.srv.Orders()
 	require.Len(t, orders, 2)
 	require.True(t, orders[1].TopUp)
 	require.Equal(t, iccid, orders[1].ICCID)
 	_, err = e.c.WaitForAssignments(ctx, order.Reference)
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 
 	for _, other := range []string{"esim_1GB_7D_US_V2", "esim_1GB_7D_TR_U", "esim_1GB_7D_REUP_V2"} {
 		_, err := e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: other, ICCID: iccid})
 		var apiErr *travelroam.APIError
-		require.ErrorAs(t, e.err(err), &apiErr, other)
+		require.ErrorAs(t, e.Err(err), &apiErr, other)
 		require.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
 		require.Contains(t, apiErr.Message, "not compatible")
 		require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
@@ -150,14 +150,14 @@ func (e *e2e) checkUsage(t *testing.T, iccid string) {
 	t.Helper()
 	ctx := context.Background()
 	bundles, err := e.c.AppliedBundles(ctx, iccid)
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	left, unlimited := travelroam.RemainingDataBytes(bundles, time.Now())
 	require.False(t, unlimited)
 	require.Equal(t, int64(3_000_000_000), left, "1 GB + 2 GB, both queued")
 
 	require.NoError(t, e.srv.ConsumeData(ctx, iccid, 1_250_000_001))
 	bundles, err = e.c.AppliedBundles(ctx, iccid)
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	left, _ = travelroam.RemainingDataBytes(bundles, time.Now())
 	require.Equal(t, int64(1_749_999_999), left)
 	require.Len(t, bundles, 2)
@@ -176,13 +176,13 @@ func (e *e2e) checkLocation(t *testing.T, iccid string, start time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	_, err := e.c.Location(ctx, iccid)
-	require.ErrorIs(t, e.err(err), travelroam.ErrNotFound, "never seen on a network")
+	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound, "never seen on a network")
 
 	require.NoError(t, e.srv.SetLocation(iccid, travelroamtest.Location{
 		MobileNetworkCode: "28601", NetworkName: "Turkcell Iletisim Hizmetleri", NetworkBrandName: "Turkcell", Country: "TR",
 	}))
 	loc, err := e.c.Location(ctx, iccid)
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	require.Equal(t, "28601", loc.MobileNetworkCode)
 	require.Equal(t, "Turkcell Iletisim Hizmetleri", loc.NetworkName)
 	require.Equal(t, "Turkcell", loc.NetworkBrandName)
@@ -195,18 +195,18 @@ func (e *e2e) checkLocation(t *testing.T, iccid string, start time.Time) {
 func (e *e2e) checkRevoke(t *testing.T, iccid string) {
 	t.Helper()
 	ctx := context.Background()
-	require.NoError(t, e.err(e.c.RevokeESIM(ctx, iccid)))
+	require.NoError(t, e.Err(e.c.RevokeESIM(ctx, iccid)))
 	_, err := e.c.ESIM(ctx, iccid)
-	require.ErrorIs(t, e.err(err), travelroam.ErrNotFound)
+	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound)
 	_, err = e.c.AppliedBundles(ctx, iccid)
-	require.ErrorIs(t, e.err(err), travelroam.ErrNotFound)
+	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound)
 	_, err = e.c.Location(ctx, iccid)
-	require.ErrorIs(t, e.err(err), travelroam.ErrNotFound)
+	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound)
 	err = e.c.RevokeESIM(ctx, iccid)
-	require.ErrorIs(t, e.err(err), travelroam.ErrNotFound, "a second revoke is refused, not unknown")
+	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound, "a second revoke is refused, not unknown")
 	require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
 	_, err = e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: iccid})
-	require.ErrorIs(t, e.err(err), travelroam.ErrNotFound)
+	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound)
 	require.Len(t, e.srv.Orders(), 2)
 }
 
@@ -218,7 +218,7 @@ func TestE2EInsufficientBalance(t *testing.T) {
 
 	_, err := e.c.ProcessOrder(context.Background(), travelroam.OrderRequest{BundleName: b.Name})
 	var apiErr *travelroam.APIError
-	require.ErrorAs(t, e.err(err), &apiErr)
+	require.ErrorAs(t, e.Err(err), &apiErr)
 	require.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
 	require.Equal(t, "Insufficient balance", apiErr.Message)
 	require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
@@ -234,7 +234,7 @@ func TestE2EWrongCredentials(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)
 	const wrongKey, wrongSecret = "WRONGKEY-0123456789abcdefghij", "WRONGSECRET-0123456789abcdefgh"
-	e.secret(wrongKey, wrongSecret)
+	e.Secret(wrongKey, wrongSecret)
 	ctx := context.Background()
 	for _, c := range []*travelroam.Client{
 		e.client(t, wrongKey, wrongSecret),
@@ -242,12 +242,12 @@ func TestE2EWrongCredentials(t *testing.T) {
 		e.client(t, wrongKey, e.srv.ClientSecret),
 	} {
 		_, err := c.Organisation(ctx)
-		require.ErrorIs(t, e.err(err), travelroam.ErrUnauthorized)
+		require.ErrorIs(t, e.Err(err), travelroam.ErrUnauthorized)
 		_, err = c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
-		require.ErrorIs(t, e.err(err), travelroam.ErrUnauthorized)
+		require.ErrorIs(t, e.Err(err), travelroam.ErrUnauthorized)
 		require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
 		for b, err := range c.CatalogueAll(ctx, travelroam.CatalogueOptions{Region: travelroam.RegionEurope}) {
-			require.ErrorIs(t, e.err(err), travelroam.ErrUnauthorized, "no bundle %s", b.Name)
+			require.ErrorIs(t, e.Err(err), travelroam.ErrUnauthorized, "no bundle %s", b.Name)
 		}
 	}
 	require.Empty(t, e.srv.Orders())
@@ -262,7 +262,7 @@ func TestE2EPurchaseFaults(t *testing.T) {
 		e.srv.InjectFault(travelroamtest.RouteProcessOrders,
 			travelroamtest.Status(http.StatusServiceUnavailable, "Service temporarily unavailable").WithRetryAfter("30"))
 		_, err := e.c.ProcessOrder(context.Background(), travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
-		require.ErrorIs(t, e.err(err), travelroam.ErrUnavailable)
+		require.ErrorIs(t, e.Err(err), travelroam.ErrUnavailable)
 		require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
 		var apiErr *travelroam.APIError
 		require.ErrorAs(t, err, &apiErr)
@@ -280,7 +280,7 @@ func TestE2EPurchaseFaults(t *testing.T) {
 		e.srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
 		sent := time.Now()
 		_, err := e.c.ProcessOrder(context.Background(), travelroam.OrderRequest{BundleName: b.Name})
-		require.ErrorIs(t, e.err(err), travelroam.ErrOutcomeUnknown)
+		require.ErrorIs(t, e.Err(err), travelroam.ErrOutcomeUnknown)
 		var unknown *travelroam.OutcomeUnknownError
 		require.ErrorAs(t, err, &unknown)
 		require.Equal(t, b.Name, unknown.BundleName)
@@ -296,10 +296,10 @@ func TestE2EPurchaseFaults(t *testing.T) {
 		_, a := e.buy(t, "esim_1GB_7D_TR_V2")
 		e.srv.InjectFault(travelroamtest.RouteRevoke, travelroamtest.ResetAfterHandling())
 		err := e.c.RevokeESIM(context.Background(), a.ICCID)
-		require.ErrorIs(t, e.err(err), travelroam.ErrOutcomeUnknown)
+		require.ErrorIs(t, e.Err(err), travelroam.ErrOutcomeUnknown)
 		require.Equal(t, 1, e.srv.RequestCount(travelroamtest.RouteRevoke))
 		_, err = e.c.ESIM(context.Background(), a.ICCID)
-		require.ErrorIs(t, e.err(err), travelroam.ErrNotFound, "the documented check shows it was revoked")
+		require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound, "the documented check shows it was revoked")
 	})
 }
 
@@ -311,12 +311,12 @@ func TestE2EReadsRetryTransientFaults(t *testing.T) {
 	require.Zero(t, e.balance(t).Cmp(travelroam.AmountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
 	require.Equal(t, 3, e.srv.RequestCount(travelroamtest.RouteOrganisation))
 	_, err := e.c.Bundle(context.Background(), "esim_1GB_7D_TR_V2")
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	require.Equal(t, 2, e.srv.RequestCount(travelroamtest.RouteBundle))
 
 	e.srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.Status(http.StatusTooManyRequests, "Too many requests").WithRetryAfter("3600"))
 	_, err = e.c.Organisation(context.Background())
-	require.ErrorIs(t, e.err(err), travelroam.ErrRateLimited)
+	require.ErrorIs(t, e.Err(err), travelroam.ErrRateLimited)
 	var apiErr *travelroam.APIError
 	require.True(t, errors.As(err, &apiErr))
 	require.Equal(t, time.Hour, apiErr.RetryAfter, "a long Retry-After is returned, not slept")
@@ -326,34 +326,34 @@ func TestE2EEnvironmentsAndAccountsAreSeparate(t *testing.T) {
 	t.Parallel()
 	const otherKey, otherSecret = "OTHERKEY-0123456789abcdefghij", "OTHERSECRET-0123456789abcdefgh"
 	e := newE2E(t, travelroamtest.WithAssignmentDelay(0), travelroamtest.WithAccount(otherKey, otherSecret))
-	e.secret(otherKey, otherSecret)
+	e.Secret(otherKey, otherSecret)
 	ctx := context.Background()
 	live := e.client(t, e.srv.APIKey, e.srv.ClientSecret, travelroam.WithBaseURL(e.srv.EnvURL(travelroamtest.Live)))
 	other := e.client(t, otherKey, otherSecret)
 	b, _ := e.srv.Bundle("esim_1GB_7D_TR_V2")
 
 	order, err := live.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: b.Name})
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	list, err := live.WaitForAssignments(ctx, order.Reference)
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	iccid := list[0].ICCID
-	e.secret(list[0].MatchingID)
+	e.Secret(list[0].MatchingID)
 	require.Equal(t, travelroamtest.Live, e.srv.Orders()[0].Environment)
 
 	org, err := live.Organisation(ctx)
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	requireSpent(t, travelroam.AmountFromCents(travelroamtest.DefaultLiveBalanceCents), org.Balance, b.PriceCents)
 	require.Zero(t, e.balance(t).Cmp(travelroam.AmountFromCents(travelroamtest.DefaultSandboxBalanceCents)), "the sandbox wallet is untouched")
 
 	_, err = live.ESIM(ctx, iccid)
-	require.NoError(t, e.err(err))
+	require.NoError(t, e.Err(err))
 	for _, c := range []*travelroam.Client{e.c, other} { // the sandbox, and another account
 		_, err = c.ESIM(ctx, iccid)
-		require.ErrorIs(t, e.err(err), travelroam.ErrNotFound)
+		require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound)
 		_, err = c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: b.Name, ICCID: iccid})
-		require.ErrorIs(t, e.err(err), travelroam.ErrNotFound)
+		require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound)
 		err = c.RevokeESIM(ctx, iccid)
-		require.ErrorIs(t, e.err(err), travelroam.ErrNotFound)
+		require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound)
 	}
 	require.Len(t, e.srv.Orders(), 1)
 	for _, c := range []*travelroam.Client{e.c, live, other} {

@@ -1,4 +1,4 @@
-package travelroam_test
+package reliability_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/testrig"
 	"github.com/roamkit/travelroam/travelroamtest"
 	"github.com/stretchr/testify/require"
 )
@@ -58,14 +59,14 @@ func TestS6_RetryAfterOnReads(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
 				start := time.Now()
-				r := newRig(t, rec, rigOptions{virtual: true})
-				r.srv.InjectFault(travelroamtest.RouteOrganisation,
+				r := newRig(t, rec, rigOptions{Virtual: true})
+				r.Srv.InjectFault(travelroamtest.RouteOrganisation,
 					travelroamtest.Status(429, "Too many requests").WithRetryAfter(tc.retryAfter(start)))
-				org, err := r.c.Organisation(t.Context())
+				org, err := r.C.Organisation(t.Context())
 				rec.outcome(err)
 				elapsed := time.Since(start)
 				rec.addVirtual(elapsed)
-				at := arrivals(r.srv, travelroamtest.RouteOrganisation, start)
+				at := arrivals(r.Srv, travelroamtest.RouteOrganisation, start)
 				if tc.hi == 0 {
 					require.ErrorIs(t, err, travelroam.ErrRateLimited)
 					var ae *travelroam.APIError
@@ -103,19 +104,19 @@ func TestS7_ReadBackoffAndTheLastAnswer(t *testing.T) {
 	for _, forever := range []bool{false, true} {
 		synctest.Test(t, func(t *testing.T) {
 			start := time.Now()
-			r := newRig(t, rec, rigOptions{virtual: true})
+			r := newRig(t, rec, rigOptions{Virtual: true})
 			n := 3
 			if forever {
 				n = 4
 			}
 			for range n {
-				r.srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.Status(503, "Service temporarily unavailable"))
+				r.Srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.Status(503, "Service temporarily unavailable"))
 			}
-			_, err := r.c.Organisation(t.Context())
+			_, err := r.C.Organisation(t.Context())
 			rec.outcome(err)
 			elapsed := time.Since(start)
 			rec.addVirtual(elapsed)
-			require.Equal(t, 4, r.srv.RequestCount(travelroamtest.RouteOrganisation))
+			require.Equal(t, 4, r.Srv.RequestCount(travelroamtest.RouteOrganisation))
 			require.GreaterOrEqual(t, elapsed, 1750*time.Millisecond)
 			require.LessOrEqual(t, elapsed, 3500*time.Millisecond)
 			if !forever {
@@ -149,8 +150,8 @@ func TestS7_ReadBackoffAndTheLastAnswer(t *testing.T) {
 func TestS8_PromptCancellation(t *testing.T) {
 	// Not parallel: latencies are measured on the real clock.
 	rec := newRecord(t, "S8", "G5", "cancel during a 30 s backoff, a read in flight, a purchase in flight (real clock)")
-	r := newRig(t, rec, rigOptions{client: []travelroam.Option{travelroam.WithPurchaseInterval(0)}})
-	read := func(ctx context.Context) error { _, err := r.c.Organisation(ctx); return err }
+	r := newRig(t, rec, rigOptions{Client: []travelroam.Option{travelroam.WithPurchaseInterval(0)}})
+	read := func(ctx context.Context) error { _, err := r.C.Organisation(ctx); return err }
 	cases := []struct {
 		name     string
 		route    travelroamtest.Route
@@ -162,12 +163,12 @@ func TestS8_PromptCancellation(t *testing.T) {
 		{"backoff", travelroamtest.RouteOrganisation, travelroamtest.Status(503, "busy").WithRetryAfter("30"), true, read, context.Canceled},
 		{"read in flight", travelroamtest.RouteOrganisation, travelroamtest.Latency(10 * time.Second), false, read, context.Canceled},
 		{"purchase in flight", travelroamtest.RouteProcessOrders, travelroamtest.Latency(10 * time.Second).AfterHandling(), false,
-			func(ctx context.Context) error { _, err := r.c.ProcessOrder(ctx, buy); return err }, travelroam.ErrOutcomeUnknown},
+			func(ctx context.Context) error { _, err := r.C.ProcessOrder(ctx, buy); return err }, travelroam.ErrOutcomeUnknown},
 	}
 	for _, tc := range cases {
 		var lat []time.Duration
 		for range 5 {
-			r.srv.InjectFault(tc.route, tc.fault)
+			r.Srv.InjectFault(tc.route, tc.fault)
 			d, err := cancelAndTime(t, r, tc.route, tc.answered, tc.call)
 			rec.outcome(err)
 			require.ErrorIs(t, err, tc.want)
@@ -186,7 +187,7 @@ func TestS8_PromptCancellation(t *testing.T) {
 // time from cancel() to the return.
 func cancelAndTime(t *testing.T, r *rig, route travelroamtest.Route, answered bool, call func(context.Context) error) (time.Duration, error) {
 	t.Helper()
-	before := r.srv.RequestCount(route)
+	before := r.Srv.RequestCount(route)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	type result struct {
@@ -199,7 +200,7 @@ func cancelAndTime(t *testing.T, r *rig, route travelroamtest.Route, answered bo
 		done <- result{err, time.Now()}
 	}()
 	require.Eventually(t, func() bool {
-		rs := requestsTo(r.srv, route)
+		rs := requestsTo(r.Srv, route)
 		return len(rs) > before && (!answered || rs[len(rs)-1].Status != 0)
 	}, 5*time.Second, time.Millisecond)
 	time.Sleep(20 * time.Millisecond) // into the backoff, or the wait
@@ -207,14 +208,14 @@ func cancelAndTime(t *testing.T, r *rig, route travelroamtest.Route, answered bo
 	cancel()
 	res := <-done
 	time.Sleep(200 * time.Millisecond)
-	require.Equal(t, before+1, r.srv.RequestCount(route), "no request after cancel")
+	require.Equal(t, before+1, r.Srv.RequestCount(route), "no request after cancel")
 	return res.at.Sub(cancelled), res.err
 }
 
 // TestS12_HugeBodies proves G7: response bodies are read through a cap.
 //
-// GET /organisation answered 200 with a 50 MiB body while the read cap is
-// lowered to 1 MiB; answered 400 with a 50 MiB body at the default cap
+// GET /organisation (whose cap is 1 MiB: only the catalogue may be large)
+// answered 200 with a 50 MiB body; answered 400 with a 50 MiB body at the default cap
 // (error bodies have their own 64 KiB cap); and 503 with a 50 MiB body on
 // every attempt. Virtual time; bytes counted on the connection.
 //
@@ -235,7 +236,7 @@ func TestS12_HugeBodies(t *testing.T) {
 	cases := []struct {
 		name     string
 		status   int
-		lowerCap bool
+		tooLarge bool
 		unsized  bool // the client does not see the Content-Length
 		attempts int
 		maxRead  int64
@@ -252,27 +253,24 @@ func TestS12_HugeBodies(t *testing.T) {
 			if tc.unsized {
 				wrap = hideContentLength
 			}
-			r := newRig(t, rec, rigOptions{virtual: true, wrap: wrap})
-			if tc.lowerCap {
-				travelroam.SetMaxResponseBytes(r.c, readCap)
-			}
+			r := newRig(t, rec, rigOptions{Virtual: true, Wrap: wrap})
 			for range tc.attempts {
-				r.srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.HugeBody(tc.status, huge))
+				r.Srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.HugeBody(tc.status, huge))
 			}
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			_, err := r.c.Organisation(t.Context())
+			_, err := r.C.Organisation(t.Context())
 			runtime.ReadMemStats(&after)
 			rec.outcome(err)
 			synctest.Wait()
 			alloc := after.TotalAlloc - before.TotalAlloc
-			read := r.net.bytesRead.Load()
-			require.Equal(t, tc.attempts, r.srv.RequestCount(travelroamtest.RouteOrganisation))
+			read := r.Net.BytesRead.Load()
+			require.Equal(t, tc.attempts, r.Srv.RequestCount(travelroamtest.RouteOrganisation))
 			require.LessOrEqual(t, read, tc.maxRead)
-			require.Equal(t, r.net.opened.Load(), r.net.connsClosed.Load(), "the connection is closed, not drained")
+			require.Equal(t, r.Net.Opened.Load(), r.Net.ConnsClosed.Load(), "the connection is closed, not drained")
 			require.Less(t, alloc, tc.maxAlloc)
 			var ae *travelroam.APIError
-			if tc.lowerCap {
+			if tc.tooLarge {
 				require.ErrorIs(t, err, travelroam.ErrResponseTooLarge)
 			} else {
 				require.ErrorAs(t, err, &ae)
@@ -288,7 +286,7 @@ func TestS12_HugeBodies(t *testing.T) {
 // hideContentLength makes responses look chunked to the SDK, so that it
 // must find the end of the body by reading.
 func hideContentLength(rt http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+	return testrig.RoundTripFunc(func(req *http.Request) (*http.Response, error) {
 		resp, err := rt.RoundTrip(req)
 		if resp != nil {
 			resp.ContentLength = -1
@@ -297,10 +295,6 @@ func hideContentLength(rt http.RoundTripper) http.RoundTripper {
 		return resp, err
 	})
 }
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // TestS20_RetryStormIsBounded proves G4's retry budget: an outage cannot
 // multiply the traffic of many callers.
@@ -320,10 +314,10 @@ func TestS20_RetryStormIsBounded(t *testing.T) {
 	rec := newRecord(t, "S20", "G4", "50 callers reading every 5 s for 60 s against 100 % 503, then healed")
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		r := newRig(t, rec, rigOptions{virtual: true})
+		r := newRig(t, rec, rigOptions{Virtual: true})
 		const callers, rounds, want = 50, 12, 50*12 + 500/5
 		for range want {
-			r.srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.Status(503, "Service temporarily unavailable"))
+			r.Srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.Status(503, "Service temporarily unavailable"))
 		}
 		var (
 			wg        sync.WaitGroup
@@ -337,7 +331,7 @@ func TestS20_RetryStormIsBounded(t *testing.T) {
 					next := start.Add(time.Duration(round) * 5 * time.Second)
 					time.Sleep(time.Until(next))
 					t0 := time.Now()
-					_, err := r.c.Organisation(context.Background())
+					_, err := r.C.Organisation(context.Background())
 					rec.outcome(err)
 					require.ErrorIs(t, err, travelroam.ErrUnavailable)
 					mu.Lock()
@@ -353,21 +347,21 @@ func TestS20_RetryStormIsBounded(t *testing.T) {
 		}
 		wg.Wait()
 		outage := time.Since(start)
-		require.Equal(t, want, r.srv.RequestCount(travelroamtest.RouteOrganisation))
-		require.Zero(t, r.srv.PendingFaults(travelroamtest.RouteOrganisation))
+		require.Equal(t, want, r.Srv.RequestCount(travelroamtest.RouteOrganisation))
+		require.Zero(t, r.Srv.PendingFaults(travelroamtest.RouteOrganisation))
 		require.Empty(t, slow, "after the first round, calls fail fast")
 		require.GreaterOrEqual(t, exhausted, callers*(rounds-1))
-		peak := peakPerSecond(arrivals(r.srv, travelroamtest.RouteOrganisation, start))
+		peak := peakPerSecond(arrivals(r.Srv, travelroamtest.RouteOrganisation, start))
 
 		for range callers {
 			wg.Go(func() {
-				_, err := r.c.Organisation(context.Background())
+				_, err := r.C.Organisation(context.Background())
 				rec.outcome(err)
 				require.NoError(t, err)
 			})
 		}
 		wg.Wait()
-		require.Equal(t, want+callers, r.srv.RequestCount(travelroamtest.RouteOrganisation))
+		require.Equal(t, want+callers, r.Srv.RequestCount(travelroamtest.RouteOrganisation))
 		rec.addVirtual(time.Since(start))
 		rec.note("outage: %d calls, %d requests (without the budget: up to %d), %s", callers*rounds, want, 4*callers*rounds, outage.Round(time.Millisecond))
 		rec.note("peak %d requests in one second", peak)
@@ -417,18 +411,18 @@ func TestS13_SlowAnswersPastTheTimeout(t *testing.T) {
 	for _, tc := range cases {
 		synctest.Test(t, func(t *testing.T) {
 			start := time.Now()
-			r := newRig(t, rec, rigOptions{virtual: true})
-			r.srv.InjectFault(tc.route, tc.fault)
+			r := newRig(t, rec, rigOptions{Virtual: true})
+			r.Srv.InjectFault(tc.route, tc.fault)
 			var err error
 			if tc.route == travelroamtest.RouteOrganisation {
-				_, err = r.c.Organisation(t.Context())
+				_, err = r.C.Organisation(t.Context())
 			} else {
-				_, err = r.c.ProcessOrder(t.Context(), buy)
+				_, err = r.C.ProcessOrder(t.Context(), buy)
 			}
 			rec.outcome(err)
 			elapsed := time.Since(start)
 			rec.addVirtual(elapsed)
-			at := arrivals(r.srv, tc.route, start)
+			at := arrivals(r.Srv, tc.route, start)
 			if tc.route == travelroamtest.RouteOrganisation {
 				require.NoError(t, err)
 				require.Len(t, at, 2)
@@ -446,7 +440,7 @@ func TestS13_SlowAnswersPastTheTimeout(t *testing.T) {
 			if strings.Contains(tc.name, "trickling") {
 				wantOrders = 1
 			}
-			require.Len(t, r.srv.Orders(), wantOrders)
+			require.Len(t, r.Srv.Orders(), wantOrders)
 			rec.note("%s: OutcomeUnknown after %s, %d order(s) in the ledger", tc.name, elapsed, wantOrders)
 		})
 	}
