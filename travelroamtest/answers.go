@@ -40,6 +40,9 @@ func shapeOrder(o orderJSON, a OrderAnswer) any {
 			for _, k := range []string{"quantity", "subTotal", "pricePerUnit"} {
 				line[k] = numberString(line[k])
 			}
+			if iccids, _ := line["iccids"].([]any); len(iccids) == 1 {
+				line["iccids"] = iccids[0] // a list of one sent as the value
+			}
 		})
 	case OrderAnswerNumericICCID:
 		eachLine(func(line map[string]any) {

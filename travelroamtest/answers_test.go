@@ -59,7 +59,7 @@ func TestOddButPaidOrderAnswers(t *testing.T) {
 			require.Equal(t, "1", line["quantity"])
 			require.Equal(t, price, line["subTotal"])
 			require.Equal(t, price, line["pricePerUnit"])
-			require.Equal(t, []any{o.ICCID}, line["iccids"])
+			require.Equal(t, o.ICCID, line["iccids"], "a list of one as its value")
 		}},
 		{"TotalObject", OrderAnswerTotalObject, func(t *testing.T, m map[string]any, o Order, price string) {
 			require.Equal(t, map[string]any{"amount": json.Number(price), "currency": "USD"}, m["total"])

@@ -293,7 +293,8 @@ const (
 	OrderAnswerStatusTrueData
 	// OrderAnswerStringScalars sends booleans and numbers as strings:
 	// "assigned":"1", "unlimited":"true"/"false", "quantity":"1", and
-	// "total", "subTotal", "pricePerUnit" as decimal strings ("1.85").
+	// "total", "subTotal", "pricePerUnit" as decimal strings ("1.85"); and
+	// "iccids" as the one ICCID string instead of a list.
 	OrderAnswerStringScalars
 	// OrderAnswerTotalObject sends "total" as an object:
 	// {"amount":1.85,"currency":"USD"}.
