@@ -149,8 +149,11 @@ type assignmentJSON struct {
 
 // Defaults and bounds of the applied bundles' "limit" (eSIM Go's).
 const (
+	// DefaultAppliedLimit is how many assignments /esims/applied/bundles
+	// lists when the request sets no "limit".
 	DefaultAppliedLimit = 15
-	MaxAppliedLimit     = 200
+	// MaxAppliedLimit is the largest "limit" accepted (the least is 1).
+	MaxAppliedLimit = 200
 )
 
 // handleAppliedBundles serves POST /esims/applied/bundles {"iccid": …}:

@@ -192,8 +192,9 @@ func WithBalance(env Environment, cents int64) Option {
 	}
 }
 
-// WithCallbackURL makes the test hooks ([Server.ConsumeData]) POST usage
-// callbacks to url.
+// WithCallbackURL makes the test hooks POST callbacks to url: usage
+// alerts from [Server.ConsumeData], and whatever [Server.SendCallback] and
+// [Server.SendRawCallback] send.
 func WithCallbackURL(url string) Option {
 	return func(c *config) { c.callbackURL = url }
 }
