@@ -98,7 +98,8 @@ func HTMLBadGateway() Fault {
 }
 
 // RateLimited answers 429 {"message":"Rate limit exceeded"} as eSIM Go
-// does: Retry-After: 1, X-Ratelimit-Limit: 10, X-Ratelimit-Remaining: 0,
+// does: Retry-After: 1, X-Ratelimit-Limit: 10 (or the limit of
+// [WithRateLimit]), X-Ratelimit-Remaining: 0,
 // X-Ratelimit-Reset (the next second of the server's clock, ISO-8601) and
 // X-Ratelimit-Cost: 1. See [WithRateLimit] for a real limiter.
 func RateLimited() Fault {

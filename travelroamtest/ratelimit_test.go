@@ -77,4 +77,11 @@ func TestRateLimitedFault(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, resp.status)
 	require.Len(t, srv.Orders(), 1, "a lying 429: the order went through")
 	require.Equal(t, "rate limited after handling", RateLimited().AfterHandling().String())
+
+	limited := newTestServer(t, WithClock(clock.Now), WithRateLimit(50))
+	limited.InjectFault(RouteCatalogue, RateLimited())
+	resp = post(t, limited, RouteCatalogue, `{"region":"Europe"}`)
+	require.Equal(t, http.StatusTooManyRequests, resp.status)
+	require.Equal(t, "50", resp.header.Get("X-Ratelimit-Limit"), "the configured limit")
+	require.Equal(t, "0", resp.header.Get("X-Ratelimit-Remaining"))
 }

@@ -2,6 +2,7 @@ package travelroamtest
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -80,7 +81,8 @@ func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, f Fault) int
 		w.Header().Set("Retry-After", f.retryAfter)
 	}
 	if f.kind == faultRateLimited {
-		for k, v := range rateHeaders(eSIMGoRateLimit, 0, s.now().Truncate(time.Second).Add(time.Second)) {
+		limit := cmp.Or(s.cfg.rateLimit, eSIMGoRateLimit)
+		for k, v := range rateHeaders(limit, 0, s.now().Truncate(time.Second).Add(time.Second)) {
 			w.Header()[k] = v
 		}
 	}
