@@ -132,7 +132,7 @@ func TestFixturesMatchTheFakesCallbacks(t *testing.T) {
 func TestFixturesMatchTheFakesErrorsAndCSV(t *testing.T) {
 	t.Parallel()
 	clock := newTestClock()
-	srv := newTestServer(t, WithClock(clock.Now), WithAssignmentsFormat(AssignmentsCSV), WithAssignmentDelay(0), WithRateLimit(100))
+	srv := newTestServer(t, WithClock(clock.Now), WithAssignmentsFormat(AssignmentsCSV), WithAssignmentDelay(0))
 	o := buy(t, srv, "esim_1GB_7D_TR_V2", "")
 	csv := get(t, srv, "/getesimassignments?orderReference="+o.OrderReference)
 	fixture := string(readFixture(t, "assignments.csv"))
