@@ -34,6 +34,10 @@ type Bundle struct {
 	PriceCents int64
 	// BillingType is "FixedCost".
 	BillingType string
+	// RoamingEnabled lists extra countries where the bundle also works. Like
+	// eSIM Go's real catalogue, most bundles have none and their answer
+	// leaves the key out (nil); bundles of provider "U" send an empty list.
+	RoamingEnabled []Country
 	// Region is the catalogue region that the "region" filter matches:
 	// the country's region, or the region of a regional bundle ("Global"
 	// for global ones).
@@ -127,20 +131,25 @@ func regionalBundles(rng *rand.Rand, r region, all []Country) []Bundle {
 
 func limited(code, place, region, provider string, p plan, price int64, speed []string, countries []Country, image string) Bundle {
 	name := fmt.Sprintf("esim_%dGB_%dD_%s_%s", p.gb, p.days, code, provider)
+	var roaming []Country
+	if provider == "U" {
+		roaming = []Country{}
+	}
 	return Bundle{
-		Name:         name,
-		Description:  fmt.Sprintf("eSIM, %dGB, %s, %s, %s", p.gb, days(p.days), place, provider),
-		Groups:       []string{"Standard Fixed"},
-		Countries:    countries,
-		DataAmountMB: int64(p.gb) * 1000,
-		DurationDays: p.days,
-		Speed:        speed,
-		ImageURL:     image,
-		PriceCents:   price,
-		BillingType:  "FixedCost",
-		Region:       region,
-		Coverage:     code,
-		Provider:     provider,
+		RoamingEnabled: roaming,
+		Name:           name,
+		Description:    fmt.Sprintf("eSIM, %dGB, %s, %s, %s", p.gb, days(p.days), place, provider),
+		Groups:         []string{"Standard Fixed"},
+		Countries:      countries,
+		DataAmountMB:   int64(p.gb) * 1000,
+		DurationDays:   p.days,
+		Speed:          speed,
+		ImageURL:       image,
+		PriceCents:     price,
+		BillingType:    "FixedCost",
+		Region:         region,
+		Coverage:       code,
+		Provider:       provider,
 	}
 }
 

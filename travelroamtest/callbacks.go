@@ -14,10 +14,23 @@ import (
 	"time"
 )
 
-// Usage alert types of the callbacks.
+// Alert types and event names of the callbacks (contract §3.10).
 const (
-	AlertFirstUse    = "FirstUse"
+	// AlertFirstUse is sent once, at a bundle's first use (V3).
+	AlertFirstUse = "FirstUse"
+	// AlertUtilisation is sent when 50, 80 and 100 % of a bundle is used.
 	AlertUtilisation = "Utilisation"
+	// AlertUsage is the alert type of the oldest V2 usage callbacks.
+	AlertUsage = "usage"
+	// AlertFirstAttachment is sent the first time the eSIM joins a network.
+	AlertFirstAttachment = "FirstAttachment"
+	// AlertCountryChange is sent when the eSIM registers in a new country.
+	AlertCountryChange = "CountryChange"
+	// EventDeletionScheduled is the "event" (no alertType) of an inactive
+	// eSIM that will be deleted in 7 days unless a bundle is applied.
+	EventDeletionScheduled = "esim.deletion_scheduled"
+	// EventDeleted is the "event" (no alertType) of a deleted eSIM.
+	EventDeleted = "esim.deleted"
 )
 
 // SignatureHeader carries base64(HMAC-SHA256(key, body)) on signed
@@ -26,8 +39,8 @@ const SignatureHeader = "X-Signature-SHA256"
 
 // alert is a callback to send, rendered while the state was locked.
 type alert struct {
-	iccid, alertType string
-	body             []byte
+	iccid, alertType, event string
+	body                    []byte
 }
 
 type callbackJSON struct {
@@ -49,9 +62,39 @@ type callbackBundleJSON struct {
 	Unlimited         bool   `json:"unlimited"`
 }
 
+// callbackV2JSON is the V2 usage callback: quantities in MB, no unit.
+type callbackV2JSON struct {
+	ICCID     string               `json:"iccid"`
+	AlertType string               `json:"alertType"`
+	Bundle    callbackV2BundleJSON `json:"bundle"`
+}
+
+type callbackV2BundleJSON struct {
+	Name              string    `json:"name"`
+	CallTypeGroup     string    `json:"callTypeGroup"`
+	InitialQuantity   megabytes `json:"initialQuantity"`
+	RemainingQuantity megabytes `json:"remainingQuantity"`
+	StartTime         string    `json:"startTime"`
+	EndTime           string    `json:"endTime"`
+}
+
+// megabytes is a byte count written as decimal megabytes with two
+// decimals (1 MB = 10^6 bytes), e.g. 90000000 → 90.00; -1 (unlimited)
+// is -1.00.
+type megabytes int64
+
+// MarshalJSON writes the amount in MB with two decimals.
+func (m megabytes) MarshalJSON() ([]byte, error) {
+	if m < 0 {
+		return []byte("-1.00"), nil
+	}
+	hundredths := (int64(m) + 5_000) / 10_000 // rounded half up
+	return fmt.Appendf(nil, "%d.%02d", hundredths/100, hundredths%100), nil
+}
+
 // consume draws n bytes from the eSIM's bundles and returns the alerts
 // crossed and the bytes that found no bundle. The caller holds s.mu.
-func (e *esim) consume(now time.Time, n int64) ([]alert, int64) {
+func (e *esim) consume(now time.Time, n int64, f CallbackFormat) ([]alert, int64) {
 	e.install(now)
 	var alerts []alert
 	for n > 0 {
@@ -72,9 +115,9 @@ func (e *esim) consume(now time.Time, n int64) ([]alert, int64) {
 		}
 		if firstUse {
 			a.alerted = 1
-			alerts = append(alerts, e.alert(a, AlertFirstUse))
+			alerts = append(alerts, e.alert(a, AlertFirstUse, f))
 		}
-		alerts = append(alerts, e.utilisation(a)...)
+		alerts = append(alerts, e.utilisation(a, f)...)
 	}
 	return alerts, n
 }
@@ -96,7 +139,7 @@ func (e *esim) usable(now time.Time) *assignment {
 }
 
 // utilisation returns the Utilisation alerts newly crossed (50, 80, 100 %).
-func (e *esim) utilisation(a *assignment) []alert {
+func (e *esim) utilisation(a *assignment, f CallbackFormat) []alert {
 	if a.bundle.Unlimited {
 		return nil
 	}
@@ -105,22 +148,52 @@ func (e *esim) utilisation(a *assignment) []alert {
 	for _, pct := range []int{50, 80, 100} {
 		if a.alerted < pct && used*100 >= int64(pct)*a.initial {
 			a.alerted = pct
-			out = append(out, e.alert(a, AlertUtilisation))
+			out = append(out, e.alert(a, AlertUtilisation, f))
 		}
 	}
 	return out
 }
 
-func (e *esim) alert(a *assignment, alertType string) alert {
-	body, err := json.Marshal(callbackJSON{ICCID: e.iccid, AlertType: alertType, Bundle: callbackBundleJSON{
-		ID: a.id, Reference: a.reference, Name: a.bundle.Name, Description: a.bundle.Description,
-		InitialQuantity: a.initial, RemainingQuantity: a.remain, Unit: "BYTES",
-		StartTime: timestamp(a.start), EndTime: timestamp(a.end), Unlimited: a.bundle.Unlimited,
-	}})
+// alert renders a usage callback about assignment a in format f. The
+// caller holds the server's lock.
+func (e *esim) alert(a *assignment, alertType string, f CallbackFormat) alert {
+	var payload any
+	switch f {
+	case CallbackFormatV2, CallbackFormatV2Usage:
+		alertType = AlertUtilisation
+		if f == CallbackFormatV2Usage {
+			alertType = AlertUsage
+		}
+		payload = callbackV2JSON{ICCID: e.iccid, AlertType: alertType, Bundle: callbackV2BundleJSON{
+			Name: a.bundle.Name, CallTypeGroup: "data",
+			InitialQuantity: megabytes(a.initial), RemainingQuantity: megabytes(a.remain),
+			StartTime: optTimestamp(a.start), EndTime: optTimestamp(a.end),
+		}}
+	default:
+		payload = callbackJSON{ICCID: e.iccid, AlertType: alertType, Bundle: callbackBundleJSON{
+			ID: a.id, Reference: a.reference, Name: a.bundle.Name, Description: a.bundle.Description,
+			InitialQuantity: a.initial, RemainingQuantity: a.remain, Unit: "BYTES",
+			StartTime: optTimestamp(a.start), EndTime: optTimestamp(a.end), Unlimited: a.bundle.Unlimited,
+		}}
+	}
+	return alert{iccid: e.iccid, alertType: alertType, body: mustMarshal(payload)}
+}
+
+// optTimestamp is timestamp(t), or "" for the zero time (a bundle not
+// started yet).
+func optTimestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return timestamp(t)
+}
+
+func mustMarshal(v any) []byte {
+	body, err := json.Marshal(v)
 	if err != nil {
 		panic("travelroamtest: encoding a callback: " + err.Error())
 	}
-	return alert{iccid: e.iccid, alertType: alertType, body: body}
+	return body
 }
 
 // deliver POSTs the alerts in order to the callback URL, records them,
@@ -132,7 +205,7 @@ func (s *Server) deliver(ctx context.Context, alerts []alert) error {
 	}
 	var errs []error
 	for _, a := range alerts {
-		cb := Callback{Time: s.now(), ICCID: a.iccid, AlertType: a.alertType, Body: a.body}
+		cb := Callback{Time: s.now(), ICCID: a.iccid, AlertType: a.alertType, Event: a.event, Body: a.body}
 		if len(s.cfg.callbackKey) > 0 {
 			cb.Signature = Sign(s.cfg.callbackKey, a.body)
 		}

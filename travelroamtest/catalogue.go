@@ -1,7 +1,9 @@
 package travelroamtest
 
 import (
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -19,7 +21,7 @@ type bundleJSON struct {
 	Speed          []string    `json:"speed"`
 	Autostart      bool        `json:"autostart"`
 	Unlimited      bool        `json:"unlimited"`
-	RoamingEnabled []Country   `json:"roamingEnabled"`
+	RoamingEnabled any         `json:"roamingEnabled,omitempty"` // absent unless the bundle has a list (even empty)
 	ImageURL       string      `json:"imageUrl"`
 	Price          cents       `json:"price"`
 	BillingType    string      `json:"billingType"`
@@ -35,17 +37,24 @@ type allowance struct {
 	Unlimited   bool   `json:"unlimited"`
 }
 
+// wire is the bundle as the catalogue and /bundle answer it: like eSIM
+// Go's real v2.5 answer, without roamingEnabled (unless the bundle has a
+// list) and with allowance service "ROAMING".
 func (b *Bundle) wire() bundleJSON {
-	return bundleJSON{
+	out := bundleJSON{
 		Name: b.Name, Description: b.Description, Groups: b.Groups, Countries: b.Countries,
 		DataAmount: b.DataAmountMB, Duration: b.DurationDays, Speed: b.Speed, Autostart: true,
-		Unlimited: b.Unlimited, RoamingEnabled: []Country{}, ImageURL: b.ImageURL,
+		Unlimited: b.Unlimited, ImageURL: b.ImageURL,
 		Price: cents(b.PriceCents), BillingType: b.BillingType,
 		Allowances: []allowance{{
-			Type: "DATA", Service: "STANDARD", Description: "Data",
+			Type: "DATA", Service: "ROAMING", Description: "Data",
 			Amount: max(b.DataAmountMB, 0), Unit: "MB", Unlimited: b.Unlimited,
 		}},
 	}
+	if b.RoamingEnabled != nil {
+		out.RoamingEnabled = b.RoamingEnabled
+	}
+	return out
 }
 
 type catalogueJSON struct {
@@ -67,7 +76,7 @@ type catalogueQuery struct {
 
 // handleCatalogue serves POST /catalogue: filter by region (which wins
 // over countries) or by countries, then by description and group, then
-// page.
+// page (as [WithCataloguePaging] says).
 func (s *Server) handleCatalogue(c *call) reply {
 	q, bad := parseCatalogueQuery(c)
 	if bad != nil {
@@ -81,12 +90,34 @@ func (s *Server) handleCatalogue(c *call) reply {
 	}
 	out := catalogueJSON{Bundles: []bundleJSON{}, Rows: len(hits), PageSize: q.perPage}
 	out.PageCount = (len(hits) + q.perPage - 1) / q.perPage
+	if s.cfg.paging != PagingNormal {
+		q.page = 1
+	}
 	from := min((q.page-1)*q.perPage, len(hits))
 	to := min(from+q.perPage, len(hits))
-	for _, b := range hits[from:to] {
+	page := hits[from:to]
+	if s.cfg.paging == PagingShuffled {
+		page = s.shuffle(page)
+	}
+	for _, b := range page {
 		out.Bundles = append(out.Bundles, b.wire())
 	}
 	return ok(out)
+}
+
+// shuffle returns the rows in a new order, never the order of the previous
+// shuffled answer (when there are two rows or more). The caller holds s.mu.
+func (s *Server) shuffle(rows []*Bundle) []*Bundle {
+	if s.shuffler == nil {
+		s.shuffler = rand.New(rand.NewPCG(s.cfg.seed, 0x73687566))
+	}
+	out := slices.Clone(rows)
+	s.shuffler.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	if len(out) > 1 && slices.Equal(out, s.lastShuffle) {
+		out[0], out[1] = out[1], out[0]
+	}
+	s.lastShuffle = out
+	return out
 }
 
 func parseCatalogueQuery(c *call) (catalogueQuery, *reply) {
@@ -164,7 +195,8 @@ func (c *call) trimmed(key string) (string, *reply) {
 	return strings.TrimSpace(v), bad
 }
 
-// pageParam reads page or perPage from the body, else from the query.
+// pageParam reads page or perPage from the body, else from the query (the
+// body wins when both have it, as Laravel's $request->input() does).
 func (c *call) pageParam(key string, def int) (int, *reply) {
 	if _, inBody := c.body[key]; inBody {
 		return c.body.positiveInt(key, def)
@@ -175,12 +207,22 @@ func (c *call) pageParam(key string, def int) (int, *reply) {
 	return def, nil
 }
 
-// handleBundle serves POST /bundle {"bundlename": …}: one bundle, not
-// wrapped, looked up with its exact case.
+// handleBundle serves POST /bundle {"bundlename": …} or {"bundleName":
+// …} (each key in exact case; bundlename wins when both are sent): one
+// bundle, not wrapped, looked up with its exact case.
 func (s *Server) handleBundle(c *call) reply {
-	name, bad := c.body.required("bundlename")
+	key := "bundlename"
+	if _, lower := c.body[key]; !lower {
+		if _, camel := c.body["bundleName"]; camel {
+			key = "bundleName"
+		}
+	}
+	name, _, bad := c.body.str(key)
 	if bad != nil {
 		return *bad
+	}
+	if strings.TrimSpace(name) == "" {
+		return errorReply(http.StatusBadRequest, "bundlename is required")
 	}
 	b, found := s.bundleByName[name]
 	if !found {

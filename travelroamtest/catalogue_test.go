@@ -33,6 +33,7 @@ type bundleResp struct {
 	ImageURL       string      `json:"imageUrl"`
 	Price          json.Number `json:"price"`
 	BillingType    string      `json:"billingType"`
+	Allowances     []allowance `json:"allowances"`
 }
 
 func catalogue(t *testing.T, srv *Server, body string) catalogueResp {
@@ -103,11 +104,24 @@ func TestCatalogueWireShape(t *testing.T) {
 	out := catalogue(t, srv, `{"countries":"TR","perPage":500}`)
 	priceRE := regexp.MustCompile(`^\d+(\.\d{1,2})?$`)
 	var seen bool
+	var withRoaming int
 	for _, b := range out.Bundles {
 		require.Regexp(t, priceRE, b.Price.String(), b.Name)
 		require.NotNil(t, b.Autostart)
 		require.NotNil(t, b.Unlimited)
-		require.NotNil(t, b.RoamingEnabled)
+		// Like eSIM Go's real v2.5 answer: no roamingEnabled on most
+		// bundles (here: all but provider "U", which send an empty list),
+		// and the allowance service is ROAMING.
+		if strings.HasSuffix(b.Name, "_U") {
+			withRoaming++
+			require.NotNil(t, b.RoamingEnabled, b.Name)
+			require.Empty(t, b.RoamingEnabled, b.Name)
+		} else {
+			require.Nil(t, b.RoamingEnabled, b.Name)
+		}
+		require.Len(t, b.Allowances, 1)
+		require.Equal(t, allowance{Type: "DATA", Service: "ROAMING", Description: "Data",
+			Amount: max(b.DataAmount, 0), Unit: "MB", Unlimited: *b.Unlimited}, b.Allowances[0])
 		require.NotEmpty(t, b.Groups)
 		require.NotEmpty(t, b.Speed)
 		require.Equal(t, "FixedCost", b.BillingType)
@@ -130,6 +144,16 @@ func TestCatalogueWireShape(t *testing.T) {
 	require.True(t, seen)
 	require.Contains(t, names(out.Bundles), "esim_UL_1D_TR_V2")
 	require.Contains(t, names(out.Bundles), "esim_1GB_7D_TR_U")
+	require.Positive(t, withRoaming)
+	require.Less(t, withRoaming*4, len(out.Bundles), "most bundles have no roamingEnabled")
+
+	raw := string(post(t, srv, RouteBundle, `{"bundlename":"esim_1GB_7D_TR_V2"}`).body)
+	require.NotContains(t, raw, "roamingEnabled")
+	require.Contains(t, raw, `"service":"ROAMING"`)
+	raw = string(post(t, srv, RouteBundle, `{"bundlename":"esim_1GB_7D_TR_U"}`).body)
+	require.Contains(t, raw, `"roamingEnabled":[]`)
+	u, _ := srv.Bundle("esim_1GB_7D_TR_U")
+	require.NotNil(t, u.RoamingEnabled)
 }
 
 func TestCatalogueFilters(t *testing.T) {
@@ -240,6 +264,62 @@ func TestCataloguePaging(t *testing.T) {
 	require.Equal(t, first.Rows, beyond.Rows)
 }
 
+func TestCataloguePageParametersBodyOrQuery(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t)
+	page := func(url, body string) []string {
+		resp := send(t, srv, http.MethodPost, srv.URL+url, body, nil)
+		require.Equal(t, http.StatusOK, resp.status, "body: %s", resp.body)
+		var out catalogueResp
+		require.NoError(t, json.Unmarshal(resp.body, &out))
+		return names(out.Bundles)
+	}
+	want := page("/catalogue", `{"region":"Europe","page":3,"perPage":20}`)
+	require.Len(t, want, 20)
+	require.Equal(t, want, page("/catalogue?page=3&perPage=20", `{"region":"Europe"}`), "query only")
+	require.Equal(t, want, page("/catalogue?page=3", `{"region":"Europe","perPage":"20"}`), "mixed")
+	require.Equal(t, want, page("/catalogue?page=3&perPage=20", `{"region":"Europe","page":3,"perPage":20}`), "both, same values (what the SDK sends)")
+	require.Equal(t, want, page("/catalogue?page=1&perPage=5", `{"region":"Europe","page":3,"perPage":20}`), "the body wins")
+	resp := send(t, srv, http.MethodPost, srv.URL+"/catalogue?page=0", `{"region":"Europe"}`, nil)
+	require.Equal(t, http.StatusBadRequest, resp.status)
+	require.Equal(t, "page must be a positive integer", resp.message(t))
+}
+
+func TestCataloguePagingIgnored(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, WithCataloguePaging(PagingIgnored))
+	first := catalogue(t, srv, `{"region":"Europe","page":1,"perPage":10}`)
+	require.Len(t, first.Bundles, 10)
+	for _, p := range []string{"2", "3", "40"} {
+		out := catalogue(t, srv, `{"region":"Europe","page":`+p+`,"perPage":10}`)
+		require.Equal(t, names(first.Bundles), names(out.Bundles), "page %s", p)
+		require.Equal(t, first.Rows, out.Rows)
+		require.Equal(t, first.PageCount, out.PageCount)
+		require.Equal(t, 10, out.PageSize)
+		require.Greater(t, out.PageCount, 3, "the counts still say there is more")
+	}
+	normal := newTestServer(t)
+	require.NotEqual(t, names(first.Bundles), names(catalogue(t, normal, `{"region":"Europe","page":2,"perPage":10}`).Bundles))
+}
+
+func TestCataloguePagingShuffled(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, WithCataloguePaging(PagingShuffled))
+	plain := names(catalogue(t, newTestServer(t), `{"region":"Europe","page":1,"perPage":10}`).Bundles)
+	var prev []string
+	for p := 1; p <= 6; p++ {
+		out := catalogue(t, srv, `{"region":"Europe","page":`+itoa(p)+`,"perPage":10}`)
+		got := names(out.Bundles)
+		require.ElementsMatch(t, plain, got, "page %d has page 1's rows", p)
+		require.NotEqual(t, prev, got, "page %d is in a new order", p)
+		require.Greater(t, out.PageCount, 1)
+		prev = got
+	}
+	single := catalogue(t, srv, `{"region":"Europe","perPage":1}`)
+	require.Len(t, single.Bundles, 1)
+	require.Panics(t, func() { WithCataloguePaging(PagingShuffled + 1)(&config{}) })
+}
+
 func TestCatalogueIsDeterministicFromSeed(t *testing.T) {
 	t.Parallel()
 	a, b, c := NewServer(), NewServer(), NewServer(WithSeed(42))
@@ -262,11 +342,25 @@ func TestBundleLookup(t *testing.T) {
 	require.Equal(t, "esim_1GB_7D_TR_V2", b.Name)
 	require.Equal(t, "eSIM, 1GB, 7 Days, Turkey, V2", b.Description)
 
+	// Either key, each in exact case; bundlename wins when both are sent.
+	for _, body := range []string{
+		`{"bundleName":"esim_1GB_7D_TR_V2"}`,
+		`{"bundlename":"esim_1GB_7D_TR_V2","bundleName":"esim_1GB_7D_TR_V2"}`,
+		`{"bundlename":"esim_1GB_7D_TR_V2","bundleName":"nope"}`,
+	} {
+		resp = post(t, srv, RouteBundle, body)
+		require.Equal(t, http.StatusOK, resp.status, body)
+		require.Equal(t, "esim_1GB_7D_TR_V2", resp.json(t)["name"], body)
+	}
+
 	for body, msg := range map[string]string{
-		`{"bundlename":"ESIM_1GB_7D_TR_V2"}`: "Bundle not found",
-		`{"bundlename":"esim_9GB_7D_TR_V2"}`: "Bundle not found",
-		`{"bundleName":"esim_1GB_7D_TR_V2"}`: "bundlename is required",
-		`{"bundlename":""}`:                  "bundlename is required",
+		`{"bundlename":"ESIM_1GB_7D_TR_V2"}`:  "Bundle not found",
+		`{"bundlename":"esim_9GB_7D_TR_V2"}`:  "Bundle not found",
+		`{"bundleName":"esim_9GB_7D_TR_V2"}`:  "Bundle not found",
+		`{"BundleName":"esim_1GB_7D_TR_V2"}`:  "bundlename is required",
+		`{"bundle_name":"esim_1GB_7D_TR_V2"}`: "bundlename is required",
+		`{"bundlename":""}`:                   "bundlename is required",
+		`{"bundleName":""}`:                   "bundlename is required",
 	} {
 		resp = post(t, srv, RouteBundle, body)
 		require.Equal(t, http.StatusBadRequest, resp.status, body)

@@ -10,9 +10,24 @@
 // wallet per environment to the cent, installation data that is
 // "processing" for a while after each order, eSIM details, applied bundles
 // and location driven by the server's state, revoke, and the organisation's
-// balance. Test hooks install eSIMs, consume data (sending usage callbacks),
-// set locations, expire bundles and set balances. Faults can be queued per
+// balance. Revoke and organisation also answer on the contract's
+// alternative routes ([RouteRevokeESIM], DELETE [RouteRevoke],
+// [RouteOrganization], [RouteOrganizationDetails]). Test hooks install
+// eSIMs, consume data (sending usage callbacks), send the other
+// notifications ([Server.SendCallback], [Server.SendRawCallback]), set
+// locations, expire bundles and set balances. Faults can be queued per
 // route, and a ledger records every request, order and callback.
+//
+// Answers follow the shapes of the contract's evidence: most bundles have
+// no "roamingEnabled" and allowances have service "ROAMING"; locations
+// carry TADIG-style network codes ("FRAF1") and ISO alpha-2 countries;
+// applied bundles leave out ended assignments unless includeUsed is true
+// and list at most 15 (or limit), most recent first; an unknown order
+// reference is 400 and a revoked eSIM's order 410. Switches make the
+// server misbehave the ways the real one might: [WithCataloguePaging],
+// [WithOrderAnswer], [WithOrderValidationFailure],
+// [WithAssignmentsFormat], [WithPendingStyle], [WithCallbackFormat],
+// [WithRateLimit] (and the [RateLimited] fault).
 //
 // # Usage
 //
@@ -59,4 +74,14 @@
 // first use (it replaces the 1 % alert), then one Utilisation alert for
 // each of 50, 80 and 100 % crossed, in order, even within one
 // consumption.
+//
+// Where a parameter may come in the JSON body or the query string (page,
+// perPage, includeUsed, limit), the body wins when both have it, as
+// Laravel's $request->input() does. /bundle takes "bundlename" or
+// "bundleName" (bundlename wins when both are sent). Applied bundles count
+// expired, depleted and lapsed assignments as ended, filter them first and
+// apply the limit after. The profile status callback's time key is
+// "date", like the event notifications' (the public page does not name
+// it), and it carries a device once the eSIM is installed. Event
+// notifications and CountryChange change no state.
 package travelroamtest

@@ -40,6 +40,7 @@ type esim struct {
 	assignments          []*assignment
 	location             *Location
 	lastSeen             time.Time
+	device               *deviceJSON // the phone it was installed on, made up at the first profile status callback
 }
 
 // assignment is one bundle applied to an eSIM.
@@ -146,26 +147,62 @@ type assignmentJSON struct {
 	Unlimited           bool   `json:"unlimited"`
 }
 
+// Defaults and bounds of the applied bundles' "limit" (eSIM Go's).
+const (
+	// DefaultAppliedLimit is how many assignments /esims/applied/bundles
+	// lists when the request sets no "limit".
+	DefaultAppliedLimit = 15
+	// MaxAppliedLimit is the largest "limit" accepted (the least is 1).
+	MaxAppliedLimit = 200
+)
+
 // handleAppliedBundles serves POST /esims/applied/bundles {"iccid": …}:
-// the eSIM's bundles, each with its assignments, oldest first.
+// the eSIM's bundles, each with its assignments, most recent first. As at
+// eSIM Go, ended assignments (expired, depleted, lapsed) are left out
+// unless "includeUsed" is true, and at most "limit" (1–200, default 15)
+// assignments are listed; both may come in the body or the query string.
 func (s *Server) handleAppliedBundles(c *call) reply {
 	e, bad := s.esimFromBody(c)
+	if bad != nil {
+		return *bad
+	}
+	includeUsed, bad := c.boolParam("includeUsed")
+	if bad != nil {
+		return *bad
+	}
+	limit, bad := c.intParam("limit", DefaultAppliedLimit, 1, MaxAppliedLimit)
 	if bad != nil {
 		return *bad
 	}
 	now := s.now()
 	out := appliedJSON{Bundles: []appliedBundleJSON{}}
 	index := map[string]int{}
-	for _, a := range e.assignments {
-		i, seen := index[a.bundle.Name]
+	shown := 0
+	for i := len(e.assignments) - 1; i >= 0 && shown < limit; i-- {
+		a := e.assignments[i]
+		if !includeUsed && a.ended(now) {
+			continue
+		}
+		shown++
+		j, seen := index[a.bundle.Name]
 		if !seen {
-			i = len(out.Bundles)
-			index[a.bundle.Name] = i
+			j = len(out.Bundles)
+			index[a.bundle.Name] = j
 			out.Bundles = append(out.Bundles, appliedBundleJSON{Name: a.bundle.Name, Description: a.bundle.Description})
 		}
-		out.Bundles[i].Assignments = append(out.Bundles[i].Assignments, a.wire(now))
+		out.Bundles[j].Assignments = append(out.Bundles[j].Assignments, a.wire(now))
 	}
 	return ok(out)
+}
+
+// ended reports whether the assignment is used up or over: expired,
+// depleted or lapsed.
+func (a *assignment) ended(now time.Time) bool {
+	switch a.state(now) {
+	case StateExpired, StateDepleted, StateLapsed:
+		return true
+	}
+	return false
 }
 
 func (a *assignment) wire(now time.Time) assignmentJSON {
@@ -183,13 +220,15 @@ func (a *assignment) wire(now time.Time) assignmentJSON {
 // Location is the last network an eSIM was seen on (see
 // [Server.SetLocation]).
 type Location struct {
-	// MobileNetworkCode is the MCC+MNC, e.g. "28601".
+	// MobileNetworkCode is the operator's TADIG-style code, e.g. "TURTS"
+	// (Turkcell) or "FRAF1" (Orange France), as eSIM Go sends it (not
+	// MCC+MNC digits). The fake sends it as given.
 	MobileNetworkCode string
 	// NetworkName is the operator's legal name.
 	NetworkName string
 	// NetworkBrandName is the operator's brand, e.g. "Turkcell".
 	NetworkBrandName string
-	// Country is the ISO code of the country, e.g. "TR".
+	// Country is the ISO 3166-1 alpha-2 code of the country, e.g. "TR".
 	Country string
 }
 

@@ -20,10 +20,33 @@ type appliedResp struct {
 
 func applied(t *testing.T, srv *Server, iccid string) appliedResp {
 	t.Helper()
-	resp := post(t, srv, RouteAppliedBundles, iccidBody(iccid))
+	return appliedWith(t, srv, "", `{"iccid":"`+iccid+`"}`)
+}
+
+// appliedUsed lists every assignment, ended ones included.
+func appliedUsed(t *testing.T, srv *Server, iccid string) appliedResp {
+	t.Helper()
+	return appliedWith(t, srv, "", `{"iccid":"`+iccid+`","includeUsed":true,"limit":200}`)
+}
+
+func appliedWith(t *testing.T, srv *Server, query, body string) appliedResp {
+	t.Helper()
+	resp := send(t, srv, http.MethodPost, srv.URL+string(RouteAppliedBundles)+query, body, nil)
 	require.Equal(t, http.StatusOK, resp.status, "body: %s", resp.body)
 	var out appliedResp
 	require.NoError(t, json.Unmarshal(resp.body, &out))
+	return out
+}
+
+// states lists the bundle name and state of every assignment, in answer
+// order.
+func (r appliedResp) states() []string {
+	var out []string
+	for _, b := range r.Bundles {
+		for _, a := range b.Assignments {
+			out = append(out, b.Name+" "+a.BundleState)
+		}
+	}
 	return out
 }
 
@@ -110,12 +133,13 @@ func TestAppliedBundlesLifecycle(t *testing.T) {
 	err := srv.ConsumeData(t.Context(), iccid, 800_000_000)
 	require.ErrorIs(t, err, ErrNoData)
 	require.ErrorContains(t, err, "50000000 of 800000000 bytes not consumed")
-	a = state()
+	require.Empty(t, applied(t, srv, iccid).Bundles, "a depleted assignment is hidden by default")
+	a = appliedUsed(t, srv, iccid).Bundles[0].Assignments[0]
 	require.Equal(t, StateDepleted, a.BundleState)
 	require.Zero(t, a.RemainingQuantity)
 
 	clock.Advance(7 * 24 * time.Hour)
-	require.Equal(t, StateExpired, state().BundleState)
+	require.Equal(t, StateExpired, appliedUsed(t, srv, iccid).Bundles[0].Assignments[0].BundleState)
 }
 
 func TestTopUpQueuesBehindActiveBundle(t *testing.T) {
@@ -125,22 +149,21 @@ func TestTopUpQueuesBehindActiveBundle(t *testing.T) {
 	require.NoError(t, srv.ConsumeData(t.Context(), iccid, 100))
 	buy(t, srv, "esim_2GB_15D_TR_V2", iccid)
 	out := applied(t, srv, iccid)
-	require.Len(t, out.Bundles, 2)
-	require.Equal(t, StateActive, out.Bundles[0].Assignments[0].BundleState)
-	require.Equal(t, StateQueued, out.Bundles[1].Assignments[0].BundleState)
-	require.Equal(t, srv.Orders()[1].Reference+"-1", out.Bundles[1].Assignments[0].AssignmentReference)
+	require.Equal(t, []string{"esim_2GB_15D_TR_V2 queued", "esim_1GB_7D_TR_V2 active"}, out.states(), "most recent first")
+	require.Equal(t, srv.Orders()[1].Reference+"-1", out.Bundles[0].Assignments[0].AssignmentReference)
 
 	// 1 GB - 100 B left on the first; the rest spills into the second.
 	require.NoError(t, srv.ConsumeData(t.Context(), iccid, 1_000_000_000))
 	out = applied(t, srv, iccid)
-	require.Equal(t, StateDepleted, out.Bundles[0].Assignments[0].BundleState)
-	require.Equal(t, StateActive, out.Bundles[1].Assignments[0].BundleState)
-	require.Equal(t, int64(2_000_000_000-100), out.Bundles[1].Assignments[0].RemainingQuantity)
+	require.Equal(t, []string{"esim_2GB_15D_TR_V2 active"}, out.states(), "the depleted one is hidden")
+	require.Equal(t, int64(2_000_000_000-100), out.Bundles[0].Assignments[0].RemainingQuantity)
+	require.Equal(t, []string{"esim_2GB_15D_TR_V2 active", "esim_1GB_7D_TR_V2 depleted"}, appliedUsed(t, srv, iccid).states())
 
 	require.NoError(t, srv.ExpireBundles(iccid))
-	out = applied(t, srv, iccid)
-	require.Equal(t, StateExpired, out.Bundles[0].Assignments[0].BundleState)
-	require.Equal(t, StateExpired, out.Bundles[1].Assignments[0].BundleState)
+	require.Empty(t, applied(t, srv, iccid).Bundles)
+	require.NotNil(t, applied(t, srv, iccid).Bundles, "an empty list, not null")
+	require.Contains(t, string(post(t, srv, RouteAppliedBundles, iccidBody(iccid)).body), `"bundles":[]`)
+	require.Equal(t, []string{"esim_2GB_15D_TR_V2 expired", "esim_1GB_7D_TR_V2 expired"}, appliedUsed(t, srv, iccid).states())
 	require.ErrorIs(t, srv.ConsumeData(t.Context(), iccid, 1), ErrNoData)
 }
 
@@ -149,7 +172,68 @@ func TestExpireUnusedBundleLapses(t *testing.T) {
 	srv := newTestServer(t)
 	iccid := buy(t, srv, "esim_1GB_7D_TR_V2", "").Order[0].ICCIDs[0]
 	require.NoError(t, srv.ExpireBundles(iccid))
-	require.Equal(t, StateLapsed, applied(t, srv, iccid).Bundles[0].Assignments[0].BundleState)
+	require.Empty(t, applied(t, srv, iccid).Bundles, "a lapsed assignment has ended: hidden by default")
+	require.Equal(t, StateLapsed, appliedUsed(t, srv, iccid).Bundles[0].Assignments[0].BundleState)
+}
+
+func TestAppliedBundlesIncludeUsedAndLimit(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock()
+	srv := newTestServer(t, WithClock(clock.Now), WithAssignmentDelay(0))
+	iccid := buy(t, srv, "esim_1GB_7D_TR_V2", "").Order[0].ICCIDs[0]
+	require.NoError(t, srv.ConsumeData(t.Context(), iccid, 1_000_000_000)) // the first is depleted
+	for i := range 19 {                                                    // 19 top-ups, alternating bundles
+		clock.Advance(time.Minute)
+		buy(t, srv, []string{"esim_3GB_30D_TR_V2", "esim_UL_1D_TR_V2"}[i%2], iccid)
+	}
+	refs := func(r appliedResp) []string {
+		var out []string
+		for _, b := range r.Bundles {
+			for _, a := range b.Assignments {
+				out = append(out, a.AssignmentReference)
+			}
+		}
+		return out
+	}
+	order := func(n int) string { return srv.Orders()[n].Reference + "-" + itoa(n) }
+
+	def := applied(t, srv, iccid)
+	require.Len(t, refs(def), DefaultAppliedLimit)
+	require.Len(t, def.Bundles, 2)
+	require.Equal(t, "esim_3GB_30D_TR_V2", def.Bundles[0].Name, "the bundle of the latest assignment comes first")
+	require.Equal(t, order(19), def.Bundles[0].Assignments[0].AssignmentReference)
+	require.Equal(t, order(17), def.Bundles[0].Assignments[1].AssignmentReference, "most recent first within a bundle")
+	require.Equal(t, order(18), def.Bundles[1].Assignments[0].AssignmentReference)
+	require.NotContains(t, refs(def), order(0))
+
+	all := appliedUsed(t, srv, iccid)
+	require.Len(t, refs(all), 20)
+	require.Equal(t, "esim_1GB_7D_TR_V2", all.Bundles[2].Name)
+	require.Equal(t, StateDepleted, all.Bundles[2].Assignments[0].BundleState)
+	require.Len(t, refs(appliedWith(t, srv, "", `{"iccid":"`+iccid+`","limit":200}`)), 19, "without includeUsed the depleted one stays hidden")
+
+	// The same parameters in the query string, and every accepted spelling.
+	for _, q := range []string{"?includeUsed=true&limit=200", "?includeUsed=1&limit=200", "?includeUsed=TRUE&limit=200"} {
+		require.Len(t, refs(appliedWith(t, srv, q, iccidBody(iccid))), 20, q)
+	}
+	for _, b := range []string{`"includeUsed":"true","limit":"200"`, `"includeUsed":1,"limit":200`} {
+		require.Len(t, refs(appliedWith(t, srv, "", `{"iccid":"`+iccid+`",`+b+`}`)), 20, b)
+	}
+	three := appliedWith(t, srv, "?limit=3", iccidBody(iccid))
+	require.Equal(t, []string{order(19), order(17), order(18)}, refs(three))
+	require.Len(t, refs(appliedWith(t, srv, "?limit=3", `{"iccid":"`+iccid+`","limit":1}`)), 1, "the body wins")
+	require.Len(t, refs(appliedWith(t, srv, "?includeUsed=false", `{"iccid":"`+iccid+`","limit":200}`)), 19)
+
+	for body, msg := range map[string]string{
+		`"limit":0`:             "limit must be between 1 and 200",
+		`"limit":201`:           "limit must be between 1 and 200",
+		`"limit":"many"`:        "limit must be between 1 and 200",
+		`"includeUsed":"maybe"`: "includeUsed must be a boolean",
+	} {
+		resp := post(t, srv, RouteAppliedBundles, `{"iccid":"`+iccid+`",`+body+`}`)
+		require.Equal(t, http.StatusBadRequest, resp.status, body)
+		require.Equal(t, msg, resp.message(t), body)
+	}
 }
 
 func TestUnlimitedBundleNeverDepletes(t *testing.T) {
@@ -173,12 +257,33 @@ func TestLocation(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, resp.status)
 	require.Equal(t, "No location data for this eSIM", resp.message(t))
 
-	loc := Location{MobileNetworkCode: "28601", NetworkName: "Turkcell Iletisim Hizmetleri A.S.", NetworkBrandName: "Turkcell", Country: "TR"}
+	loc := Location{MobileNetworkCode: "TURTS", NetworkName: "Turkcell Iletisim Hizmetleri A.S.", NetworkBrandName: "Turkcell", Country: "TR"}
 	require.NoError(t, srv.SetLocation(iccid, loc))
 	resp = post(t, srv, RouteLocation, iccidBody(iccid))
 	require.Equal(t, http.StatusOK, resp.status)
-	require.JSONEq(t, `{"mobileNetworkCode":"28601","networkName":"Turkcell Iletisim Hizmetleri A.S.",
+	require.JSONEq(t, `{"mobileNetworkCode":"TURTS","networkName":"Turkcell Iletisim Hizmetleri A.S.",
 		"networkBrandName":"Turkcell","country":"TR","lastSeen":"`+timestamp(clock.Now())+`"}`, string(resp.body))
+
+	// Given only a country, a known operator fills the blanks.
+	clock.Advance(time.Hour)
+	require.NoError(t, srv.SetLocation(iccid, Location{Country: "FR"}))
+	require.JSONEq(t, `{"mobileNetworkCode":"FRAF1","networkName":"Orange France","networkBrandName":"Orange",
+		"country":"FR","lastSeen":"`+timestamp(clock.Now())+`"}`, string(post(t, srv, RouteLocation, iccidBody(iccid)).body))
+	require.NoError(t, srv.SetLocation(iccid, Location{Country: "NO", NetworkBrandName: "Telenor Norway"}))
+	require.Equal(t, "Telenor Norway", post(t, srv, RouteLocation, iccidBody(iccid)).json(t)["networkBrandName"])
+	require.NoError(t, srv.SetLocation(iccid, Location{Country: "MN"}))
+	require.Equal(t, "", post(t, srv, RouteLocation, iccidBody(iccid)).json(t)["mobileNetworkCode"], "no known operator: as given")
+
+	for _, country := range []string{"", "Turkey", "tr", "TUR"} {
+		require.ErrorContains(t, srv.SetLocation(iccid, Location{MobileNetworkCode: "TURTS", Country: country}), "ISO 3166-1 alpha-2", country)
+	}
+	require.Equal(t, "MN", post(t, srv, RouteLocation, iccidBody(iccid)).json(t)["country"], "a refused location changes nothing")
+	for _, n := range knownNetworks {
+		require.Regexp(t, `^[A-Z]{3}[A-Z0-9]{2}$`, n.MobileNetworkCode, "TADIG-style: ISO alpha-3 + 2")
+		require.True(t, isISOAlpha2(n.Country))
+	}
+	_, found := KnownNetwork("zz")
+	require.False(t, found)
 }
 
 func TestRevoke(t *testing.T) {
@@ -198,7 +303,9 @@ func TestRevoke(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, resp.status, route)
 		require.Equal(t, "ICCID not found", resp.message(t), route)
 	}
-	require.Equal(t, http.StatusNotFound, get(t, srv, "/getesimassignments?orderReference="+o.OrderReference).status)
+	resp = get(t, srv, "/getesimassignments?orderReference="+o.OrderReference)
+	require.Equal(t, http.StatusGone, resp.status, "a revoked eSIM's order")
+	require.Equal(t, "eSIM has been deactivated", resp.message(t))
 	resp = post(t, srv, RouteProcessOrders, purchaseBody("esim_1GB_7D_TR_V2", iccid))
 	require.Equal(t, "ICCID not found", resp.message(t))
 	require.True(t, errors.Is(srv.ConsumeData(t.Context(), iccid, 1), ErrUnknownICCID))

@@ -20,6 +20,7 @@ const (
 	faultHuge
 	faultHTML
 	faultTrickle
+	faultRateLimited
 )
 
 // Fault is one injected misbehaviour, applied to one request of a route
@@ -96,6 +97,16 @@ func HTMLBadGateway() Fault {
 	return Fault{kind: faultHTML, status: http.StatusBadGateway, contentType: "text/html", body: badGatewayPage}
 }
 
+// RateLimited answers 429 {"message":"Rate limit exceeded"} as eSIM Go
+// does: Retry-After: 1, X-Ratelimit-Limit: 10 (or the limit of
+// [WithRateLimit]), X-Ratelimit-Remaining: 0,
+// X-Ratelimit-Reset (the next second of the server's clock, ISO-8601) and
+// X-Ratelimit-Cost: 1. See [WithRateLimit] for a real limiter.
+func RateLimited() Fault {
+	return Fault{kind: faultRateLimited, status: http.StatusTooManyRequests, contentType: "application/json",
+		body: string(errorReply(http.StatusTooManyRequests, "%s", rateLimitMessage).encode()), retryAfter: "1"}
+}
+
 // Trickle handles the request and sends the answer one byte every
 // perByte, so that a client timeout fires in the middle of the body.
 func Trickle(perByte time.Duration) Fault {
@@ -118,7 +129,8 @@ func (f Fault) WithBody(contentType, body string) Fault {
 	return f
 }
 
-// AfterHandling makes a Status, HTMLBadGateway, HugeBody or Latency fault
+// AfterHandling makes a Status, RateLimited, HTMLBadGateway, HugeBody or
+// Latency fault
 // act after the request was handled (a "lying" 503 whose order was really
 // created, or a slow answer to a purchase that went through).
 func (f Fault) AfterHandling() Fault {
@@ -150,6 +162,8 @@ func (f Fault) String() string {
 		s = "HTML 502"
 	case faultTrickle:
 		return "trickle " + f.delay.String() + "/byte"
+	case faultRateLimited:
+		s = "rate limited"
 	}
 	if f.after {
 		s += " after handling"
@@ -159,7 +173,7 @@ func (f Fault) String() string {
 
 // replaces reports whether the fault answers in place of the handler.
 func (f Fault) replaces() bool {
-	return f.kind == faultStatus || f.kind == faultHTML || f.kind == faultHuge
+	return f.kind == faultStatus || f.kind == faultHTML || f.kind == faultHuge || f.kind == faultRateLimited
 }
 
 // InjectFault queues faults for route: each request to the route takes

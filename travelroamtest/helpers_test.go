@@ -100,6 +100,7 @@ type orderResp struct {
 	Total          json.Number     `json:"total"`
 	CreatedDate    string          `json:"createdDate"`
 	Assigned       bool            `json:"assigned"`
+	Unlimited      bool            `json:"unlimited"`
 	Order          []orderLineResp `json:"order"`
 }
 

@@ -1,6 +1,7 @@
 package travelroamtest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,10 +52,26 @@ func (s *Server) SetProfileStatus(iccid, status string) error {
 }
 
 // SetLocation records the network the eSIM was last seen on, with
-// lastSeen = now.
+// lastSeen = now. loc.Country must be an ISO alpha-2 code such as "TR";
+// when loc has no network code and the fake knows an operator of that
+// country ([KnownNetwork]), the operator's code and names fill the blanks:
+// Location{Country: "FR"} answers "FRAF1", Orange France.
 func (s *Server) SetLocation(iccid string, loc Location) error {
 	now := s.now()
-	return s.withESIM(iccid, func(e *esim) { e.location, e.lastSeen = &loc, now })
+	var bad error
+	err := s.withESIM(iccid, func(e *esim) {
+		if !isISOAlpha2(loc.Country) {
+			bad = fmt.Errorf("travelroamtest: location country %q is not an ISO 3166-1 alpha-2 code", loc.Country)
+			return
+		}
+		if known, found := KnownNetwork(loc.Country); found && loc.MobileNetworkCode == "" {
+			loc.MobileNetworkCode = known.MobileNetworkCode
+			loc.NetworkName = cmp.Or(loc.NetworkName, known.NetworkName)
+			loc.NetworkBrandName = cmp.Or(loc.NetworkBrandName, known.NetworkBrandName)
+		}
+		e.location, e.lastSeen = &loc, now
+	})
+	return cmp.Or(err, bad)
 }
 
 // ExpireBundles ends the validity of every bundle of the eSIM now: started
@@ -88,7 +105,7 @@ func (s *Server) ConsumeData(ctx context.Context, iccid string, n int64) error {
 	var alerts []alert
 	var left int64
 	err := s.withESIM(iccid, func(e *esim) {
-		alerts, left = e.consume(s.now(), n)
+		alerts, left = e.consume(s.now(), n, s.cfg.callbackFormat)
 	})
 	if err != nil {
 		return err
@@ -175,5 +192,6 @@ func (b Bundle) clone() Bundle {
 	b.Groups = slices.Clone(b.Groups)
 	b.Countries = slices.Clone(b.Countries)
 	b.Speed = slices.Clone(b.Speed)
+	b.RoamingEnabled = slices.Clone(b.RoamingEnabled)
 	return b
 }

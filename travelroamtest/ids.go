@@ -99,6 +99,23 @@ func (g *ids) uuid() string {
 	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", hi>>32, hi>>16&0xffff, hi&0xffff, lo>>48, lo&0xffffffffffff)
 }
 
+// numericReference returns an 18-digit order reference (more digits than
+// a float64 keeps exactly), e.g. "731904725180362941".
+func (g *ids) numericReference() string {
+	return strconv.Itoa(1+g.rng.IntN(9)) + g.digits(17)
+}
+
+// device returns a made-up phone: a Luhn-valid IMEI whose first 8 digits
+// are its TAC, and a 32-digit EID.
+func (g *ids) device() *deviceJSON {
+	tac := "35407115"
+	body := tac + g.digits(6)
+	return &deviceJSON{
+		IMEI: body + strconv.Itoa(luhnDigit(body)), EID: "89049032" + g.digits(24), TAC: tac,
+		Make: "Apple", Model: "iPhone 15",
+	}
+}
+
 // assignmentID returns the next numeric assignment id, e.g. "215009001".
 func (g *ids) assignmentID() string {
 	g.assignment++

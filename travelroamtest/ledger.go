@@ -73,12 +73,16 @@ func (r Request) String() string {
 		r.Seq, r.Method, r.Path, r.Status, len(r.Body), maskSecret(r.Header.Get("X-API-KEY")), fault)
 }
 
-// Callback is a usage callback the server sent.
+// Callback is a callback the server sent.
 type Callback struct {
 	// Time is when it was sent (the server's clock).
 	Time time.Time
-	// ICCID and AlertType ("FirstUse" or "Utilisation") are as in the body.
+	// ICCID and AlertType (e.g. "FirstUse", "Utilisation", "CountryChange")
+	// are as in the body; AlertType is "" for a payload without one (an
+	// event or a profile status change).
 	ICCID, AlertType string
+	// Event is the body's "event" (e.g. "esim.deleted"), or "".
+	Event string
 	// Body is the JSON body sent; Signature the X-Signature-SHA256 header
 	// ("" when unsigned).
 	Body      []byte
@@ -124,19 +128,24 @@ func (s *Server) RequestCount(route Route) int {
 	return n
 }
 
-// Callbacks returns the usage callbacks sent so far, oldest first.
+// Callbacks returns the callbacks sent so far, oldest first.
 func (s *Server) Callbacks() []Callback {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.callbackLog)
 }
 
-// begin records a request's arrival and takes its route's next fault.
-func (s *Server) begin(r *http.Request, env Environment, route Route) (int, Fault) {
+// begin records a request's arrival, counts it against the rate limit and,
+// unless it is over the limit, takes its route's next fault.
+func (s *Server) begin(r *http.Request, env Environment, route Route) (int, Fault, rateDecision) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := s.popFault(route)
+	rate := s.countRate(now)
+	var f Fault
+	if !rate.limited {
+		f = s.popFault(route)
+	}
 	req := Request{
 		Seq: len(s.requests) + 1, Time: now, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
 		Route: route, Environment: env, Header: r.Header.Clone(),
@@ -149,7 +158,7 @@ func (s *Server) begin(r *http.Request, env Environment, route Route) (int, Faul
 		s.lastPurchase = len(s.requests)
 	}
 	s.requests = append(s.requests, req)
-	return len(s.requests) - 1, f
+	return len(s.requests) - 1, f, rate
 }
 
 // spacePurchase measures the gap since the previous purchase. The caller

@@ -82,6 +82,12 @@ type config struct {
 	listener             net.Listener
 	authStatus           int
 	iccidStatus          int
+	paging               PagingStyle
+	orderAnswer          OrderAnswer
+	orderRefusal         bool
+	assignmentsFormat    AssignmentsFormat
+	callbackFormat       CallbackFormat
+	rateLimit            int // requests per second; 0 for no limit
 }
 
 func defaultConfig() config {
@@ -186,8 +192,9 @@ func WithBalance(env Environment, cents int64) Option {
 	}
 }
 
-// WithCallbackURL makes the test hooks ([Server.ConsumeData]) POST usage
-// callbacks to url.
+// WithCallbackURL makes the test hooks POST callbacks to url: usage
+// alerts from [Server.ConsumeData], and whatever [Server.SendCallback] and
+// [Server.SendRawCallback] send.
 func WithCallbackURL(url string) Option {
 	return func(c *config) { c.callbackURL = url }
 }
@@ -243,6 +250,156 @@ func WithICCIDNotFoundStatus(status int) Option {
 		ok := status == http.StatusBadRequest || status == http.StatusForbidden || status == http.StatusNotFound
 		mustf(ok, "ICCID-not-found status must be 400, 403 or 404")
 		c.iccidStatus = status
+	}
+}
+
+// PagingStyle is how /catalogue honours "page" (see [WithCataloguePaging]).
+type PagingStyle int
+
+const (
+	// PagingNormal answers the page asked for (the default).
+	PagingNormal PagingStyle = iota
+	// PagingIgnored answers page 1 whatever "page" says, with the real
+	// pageCount and rows: every page is the same, the symptom the changelog
+	// reports ("identical results repeatedly").
+	PagingIgnored
+	// PagingShuffled also ignores "page", and answers page 1's rows in a
+	// new order on every request (never the order of the previous one), so
+	// that only the set of names shows the repetition.
+	PagingShuffled
+)
+
+// WithCataloguePaging selects how /catalogue honours "page" (default
+// [PagingNormal]); the other styles exist to test a client's detection of
+// a server that ignores paging.
+func WithCataloguePaging(p PagingStyle) Option {
+	return func(c *config) {
+		mustf(p >= PagingNormal && p <= PagingShuffled, "unknown paging style %d", p)
+		c.paging = p
+	}
+}
+
+// OrderAnswer is the shape of a successful /processorders answer (see
+// [WithOrderAnswer]). Whatever the shape, the order is created and paid for.
+type OrderAnswer int
+
+const (
+	// OrderAnswerCompleted is eSIM Go's transaction order with Travel Roam's
+	// "unlimited": {"order":[…],"total":1.85,"currency":"USD",
+	// "status":"completed",…,"orderReference":"<uuid>","assigned":true,
+	// "unlimited":false} (the default).
+	OrderAnswerCompleted OrderAnswer = iota
+	// OrderAnswerStatusTrueData wraps it Laravel-style: {"status":true,
+	// "message":"Order processed successfully","data":{…the order…}}.
+	OrderAnswerStatusTrueData
+	// OrderAnswerStringScalars sends booleans and numbers as strings:
+	// "assigned":"1", "unlimited":"true"/"false", "quantity":"1", and
+	// "total", "subTotal", "pricePerUnit" as decimal strings ("1.85"); and
+	// "iccids" as the one ICCID string instead of a list.
+	OrderAnswerStringScalars
+	// OrderAnswerTotalObject sends "total" as an object:
+	// {"amount":1.85,"currency":"USD"}.
+	OrderAnswerTotalObject
+	// OrderAnswerNumericReference makes the order reference 18 digits (more
+	// than a float64 keeps exactly) sent as a JSON number; the ledger and
+	// /getesimassignments use the same digits.
+	OrderAnswerNumericReference
+	// OrderAnswerNumericICCID sends the ICCIDs of "iccids" and "esims" as
+	// JSON numbers.
+	OrderAnswerNumericICCID
+	// OrderAnswerResultWrapper wraps the order as {"success":true,
+	// "result":{…the order…}}.
+	OrderAnswerResultWrapper
+	// OrderAnswerNoReference leaves "orderReference" out (a 2xx without any
+	// reference); the order is still created, charged and in the ledger.
+	OrderAnswerNoReference
+)
+
+// WithOrderAnswer selects the shape of successful purchase answers
+// (default [OrderAnswerCompleted]); the others are odd but paid answers
+// for testing a client's money path.
+func WithOrderAnswer(a OrderAnswer) Option {
+	return func(c *config) {
+		mustf(a >= OrderAnswerCompleted && a <= OrderAnswerNoReference, "unknown order answer %d", a)
+		c.orderAnswer = a
+	}
+}
+
+// WithOrderValidationFailure makes every well-formed purchase answer 422
+// with a Laravel validation body, {"message":"The given data was
+// invalid.","errors":{"bundleName":["The selected bundle name is
+// invalid."]}}, as Travel Roam does for orders made with sandbox test
+// credentials. No order is created and nothing is charged.
+func WithOrderValidationFailure() Option {
+	return func(c *config) { c.orderRefusal = true }
+}
+
+// AssignmentsFormat is the format of a ready /getesimassignments answer
+// (see [WithAssignmentsFormat]).
+type AssignmentsFormat int
+
+const (
+	// AssignmentsJSON answers the JSON assignment object (the default).
+	AssignmentsJSON AssignmentsFormat = iota
+	// AssignmentsCSV answers text/csv: the header row
+	// "ICCID","Matching ID","RSP URL","Bundle" and one row per eSIM, every
+	// field quoted, RSP URL being the SM-DP+ address.
+	AssignmentsCSV
+	// AssignmentsByAccept answers CSV unless the request's Accept header
+	// names application/json, as eSIM Go does.
+	AssignmentsByAccept
+)
+
+// WithAssignmentsFormat selects the format of /getesimassignments answers
+// (default [AssignmentsJSON]). Errors and "processing" answers stay JSON.
+func WithAssignmentsFormat(f AssignmentsFormat) Option {
+	return func(c *config) {
+		mustf(f >= AssignmentsJSON && f <= AssignmentsByAccept, "unknown assignments format %d", f)
+		c.assignmentsFormat = f
+	}
+}
+
+// CallbackFormat is the shape of the usage callbacks (see
+// [WithCallbackFormat]).
+type CallbackFormat int
+
+const (
+	// CallbackFormatV3 sends eSIM Go's V3 usage callback: bundle id,
+	// reference, description, integer byte quantities, "unit":"BYTES",
+	// "unlimited"; alert types FirstUse and Utilisation (the default).
+	CallbackFormatV3 CallbackFormat = iota
+	// CallbackFormatV2 sends the V2 shape: bundle name, callTypeGroup and
+	// times, quantities in decimal megabytes with two decimals ("1000.00"),
+	// no unit, no id, reference, description or unlimited; every alert,
+	// the first use included, has alertType "Utilisation" (V2 has no
+	// FirstUse).
+	CallbackFormatV2
+	// CallbackFormatV2Usage is CallbackFormatV2 with alertType "usage", as
+	// the oldest V2 example has it.
+	CallbackFormatV2Usage
+)
+
+// WithCallbackFormat selects the shape of usage callbacks (default
+// [CallbackFormatV3]). The other notifications ([Server.SendCallback])
+// have one shape each.
+func WithCallbackFormat(f CallbackFormat) Option {
+	return func(c *config) {
+		mustf(f >= CallbackFormatV3 && f <= CallbackFormatV2Usage, "unknown callback format %d", f)
+		c.callbackFormat = f
+	}
+}
+
+// WithRateLimit limits the API to perSecond requests per second of the
+// server's clock (fixed one-second windows shared by every caller, as eSIM
+// Go limits one IP to 10). Every answer then carries X-Ratelimit-Limit,
+// X-Ratelimit-Remaining, X-Ratelimit-Reset (the window's end, ISO-8601)
+// and X-Ratelimit-Cost (1); a request over the limit is not handled and
+// answers 429 {"message":"Rate limit exceeded"} with Retry-After: 1. See
+// also [RateLimited] for a single 429.
+func WithRateLimit(perSecond int) Option {
+	return func(c *config) {
+		mustf(perSecond >= 1, "rate limit must be at least 1 request per second")
+		c.rateLimit = perSecond
 	}
 }
 

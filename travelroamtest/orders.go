@@ -22,6 +22,7 @@ type orderJSON struct {
 	OrderReference string          `json:"orderReference"`
 	CreatedDate    string          `json:"createdDate"`
 	Assigned       bool            `json:"assigned"`
+	Unlimited      bool            `json:"unlimited"`
 }
 
 type orderLineJSON struct {
@@ -56,6 +57,9 @@ func (s *Server) handleProcessOrders(c *call) reply {
 	if bad != nil {
 		return *bad
 	}
+	if s.cfg.orderRefusal {
+		return validationFailure("bundleName", "The selected bundle name is invalid.")
+	}
 	wallet := s.accounts[c.account].balance
 	if wallet[c.env] < p.bundle.PriceCents {
 		return errorReply(http.StatusBadRequest, "Insufficient balance")
@@ -66,14 +70,30 @@ func (s *Server) handleProcessOrders(c *call) reply {
 	if e == nil {
 		e = s.newESIM(c, p.bundle)
 	}
+	ref := s.ids.uuid()
+	if s.cfg.orderAnswer == OrderAnswerNumericReference {
+		ref = s.ids.numericReference()
+		for s.orders[ref] != nil {
+			ref = s.ids.numericReference()
+		}
+	}
 	o := &order{Order: Order{
-		Reference: s.ids.uuid(), Environment: c.env, APIKey: c.account, BundleName: p.bundle.Name,
+		Reference: ref, Environment: c.env, APIKey: c.account, BundleName: p.bundle.Name,
 		OrderType: p.orderType, ICCID: e.iccid, TopUp: p.topUp != nil, PriceCents: p.bundle.PriceCents, CreatedAt: now,
 	}, readyAt: now.Add(s.cfg.assignmentDelay)}
 	s.orders[o.Reference] = o
 	s.orderLog = append(s.orderLog, o.Order)
 	s.assign(e, p.bundle, o)
-	return ok(orderReply(o))
+	return ok(shapeOrder(orderReply(o, p.bundle.Unlimited), s.cfg.orderAnswer))
+}
+
+// validationFailure is a Laravel validation refusal: 422 {"message": "The
+// given data was invalid.", "errors": {field: [message]}}.
+func validationFailure(field, message string) reply {
+	return reply{status: http.StatusUnprocessableEntity, body: map[string]any{
+		"message": "The given data was invalid.",
+		"errors":  map[string][]string{field: {message}},
+	}}
 }
 
 func (s *Server) parsePurchase(c *call) (purchase, *reply) {
@@ -133,7 +153,7 @@ func (s *Server) assign(e *esim, b *Bundle, o *order) {
 	})
 }
 
-func orderReply(o *order) orderJSON {
+func orderReply(o *order, unlimited bool) orderJSON {
 	price := cents(o.PriceCents)
 	msg := "Order completed: 1 eSIMs assigned"
 	if o.TopUp {
@@ -145,7 +165,7 @@ func orderReply(o *order) orderJSON {
 			ICCIDs: []string{o.ICCID}, ESIMs: []orderESIMJSON{{ICCID: o.ICCID}},
 		}},
 		Total: price, Currency: "USD", Status: "completed", StatusMessage: msg,
-		OrderReference: o.Reference, CreatedDate: timestamp(o.CreatedAt), Assigned: true,
+		OrderReference: o.Reference, CreatedDate: timestamp(o.CreatedAt), Assigned: true, Unlimited: unlimited,
 	}
 }
 
@@ -161,25 +181,57 @@ type installJSON struct {
 
 // handleAssignments serves GET /getesimassignments?orderReference=…: the
 // installation data of the order's eSIM once ready, "processing" before.
+// An unknown (or foreign) reference is 400 "Order not found", as eSIM Go
+// answers a bad reference; the order of a revoked eSIM is 410.
 func (s *Server) handleAssignments(c *call) reply {
 	ref := strings.TrimSpace(c.r.URL.Query().Get("orderReference"))
 	if ref == "" {
 		return errorReply(http.StatusBadRequest, "orderReference is required")
 	}
 	o := s.orders[ref]
-	if o == nil || o.APIKey != c.account || o.Environment != c.env || s.esims[o.ICCID] == nil {
-		return errorReply(http.StatusNotFound, "Order not found")
+	if o == nil || o.APIKey != c.account || o.Environment != c.env {
+		return errorReply(http.StatusBadRequest, "Order not found")
 	}
 	e := s.esims[o.ICCID]
+	if e == nil {
+		return errorReply(http.StatusGone, "eSIM has been deactivated")
+	}
 	out := installJSON{ICCID: e.iccid, ProfileStatus: e.profileStatus, PIN: e.pin, PUK: e.puk}
 	if !e.installed.IsZero() {
 		out.FirstInstalledDateTime = timestamp(e.installed)
 	}
 	if s.now().Before(o.readyAt) {
-		return s.pendingReply(out)
+		rp := s.pendingReply(out)
+		if rp.status == http.StatusOK {
+			return s.assignmentsReply(c, o, rp)
+		}
+		return rp
 	}
 	out.MatchingID, out.SMDPAddress = e.matchingID, SMDPAddress
-	return ok(out)
+	return s.assignmentsReply(c, o, ok(out))
+}
+
+// assignmentsReply renders a 200 assignments answer in the format of
+// [WithAssignmentsFormat].
+func (s *Server) assignmentsReply(c *call, o *order, rp reply) reply {
+	csv := s.cfg.assignmentsFormat == AssignmentsCSV ||
+		s.cfg.assignmentsFormat == AssignmentsByAccept && !strings.Contains(c.r.Header.Get("Accept"), "application/json")
+	if !csv {
+		return rp
+	}
+	a := rp.body.(installJSON)
+	rp.raw = []byte(csvRow("ICCID", "Matching ID", "RSP URL", "Bundle") + csvRow(a.ICCID, a.MatchingID, a.SMDPAddress, o.BundleName))
+	rp.contentType = "text/csv"
+	return rp
+}
+
+// csvRow is one CSV line with every field quoted, as eSIM Go writes them.
+func csvRow(fields ...string) string {
+	quoted := make([]string, len(fields))
+	for i, f := range fields {
+		quoted[i] = `"` + strings.ReplaceAll(f, `"`, `""`) + `"`
+	}
+	return strings.Join(quoted, ",") + "\n"
 }
 
 func (s *Server) pendingReply(empty installJSON) reply {

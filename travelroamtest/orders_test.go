@@ -34,6 +34,7 @@ func TestPurchaseDrawsDownWalletExactly(t *testing.T) {
 		require.Equal(t, "Order completed: 1 eSIMs assigned", o.StatusMessage)
 		require.Equal(t, "USD", o.Currency)
 		require.True(t, o.Assigned)
+		require.Equal(t, b.Unlimited, o.Unlimited)
 		require.Equal(t, clock.Now().Format(time.RFC3339Nano), o.CreatedDate)
 		require.Equal(t, formatCents(b.PriceCents), o.Total.String())
 		require.Len(t, o.Order, 1)
@@ -165,9 +166,9 @@ func TestAssignmentsProcessingThenReadyInVirtualTime(t *testing.T) {
 
 func TestAssignmentsErrorsAndStyles(t *testing.T) {
 	t.Parallel()
-	srv := newTestServer(t)
+	srv := newTestServer(t, WithAccount("k2", "s2"))
 	resp := get(t, srv, "/getesimassignments?orderReference=6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10")
-	require.Equal(t, http.StatusNotFound, resp.status)
+	require.Equal(t, http.StatusBadRequest, resp.status, "eSIM Go answers a bad reference 400")
 	require.Equal(t, "Order not found", resp.message(t))
 	resp = get(t, srv, "/getesimassignments")
 	require.Equal(t, http.StatusBadRequest, resp.status)
@@ -190,7 +191,17 @@ func TestAssignmentsErrorsAndStyles(t *testing.T) {
 
 	notFound := newTestServer(t, WithPendingStyle(Pending404))
 	o = buy(t, notFound, "esim_1GB_7D_TR_V2", "")
-	require.Equal(t, http.StatusNotFound, get(t, notFound, "/getesimassignments?orderReference="+o.OrderReference).status)
+	resp = get(t, notFound, "/getesimassignments?orderReference="+o.OrderReference)
+	require.Equal(t, http.StatusNotFound, resp.status, "404 while not ready")
+	require.Equal(t, "Assignments not found", resp.message(t))
+	notFound.MakeAssignmentsReady()
+	require.Equal(t, http.StatusOK, get(t, notFound, "/getesimassignments?orderReference="+o.OrderReference).status)
+	require.Equal(t, http.StatusBadRequest, get(t, notFound, "/getesimassignments?orderReference=nope").status, "unknown stays 400")
+
+	foreign := send(t, srv, http.MethodGet, srv.URL+"/getesimassignments?orderReference="+other.OrderReference, "",
+		http.Header{"X-Api-Key": {"k2"}, "Clientsecret": {"s2"}})
+	require.Equal(t, http.StatusBadRequest, foreign.status, "another account's order is unknown")
+	require.Equal(t, "Order not found", foreign.message(t))
 
 	ready := newTestServer(t, WithAssignmentDelay(0))
 	o = buy(t, ready, "esim_1GB_7D_TR_V2", "")

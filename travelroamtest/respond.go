@@ -2,6 +2,7 @@ package travelroamtest
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -15,10 +16,18 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, ex exchange) in
 	if f.kind == faultResetBeforeBody {
 		return resetConn(w)
 	}
+	for k, v := range ex.rate.header {
+		w.Header()[k] = v
+	}
 	body, bad := readBody(w, r)
 	s.recordBody(ex.idx, body)
 	if bad != nil {
 		return writeReply(w, *bad)
+	}
+	if ex.rate.limited {
+		rp := errorReply(http.StatusTooManyRequests, "%s", rateLimitMessage)
+		rp.header = http.Header{"Retry-After": {"1"}}
+		return writeReply(w, rp)
 	}
 	if !f.after && f.kind == faultLatency && !s.wait(r, f.delay) {
 		return 0
@@ -46,7 +55,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, rp reply, f Faul
 		return writeTruncated(w, rp)
 	case f.kind == faultMalformed:
 		body := rp.encode()
-		return writeRaw(w, http.StatusOK, "application/json", body[:len(body)/2])
+		return writeRaw(w, http.StatusOK, rp.mediaType(), body[:len(body)/2])
 	case f.kind == faultTrickle:
 		return s.writeTrickle(w, r, rp, f.delay)
 	}
@@ -70,6 +79,12 @@ func (s *Server) wait(r *http.Request, d time.Duration) bool {
 func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, f Fault) int {
 	if f.retryAfter != "" {
 		w.Header().Set("Retry-After", f.retryAfter)
+	}
+	if f.kind == faultRateLimited {
+		limit := cmp.Or(s.cfg.rateLimit, eSIMGoRateLimit)
+		for k, v := range rateHeaders(limit, 0, s.now().Truncate(time.Second).Add(time.Second)) {
+			w.Header()[k] = v
+		}
 	}
 	if f.kind == faultHuge {
 		return s.writeHuge(w, r, f)
@@ -112,8 +127,8 @@ func writeTruncated(w http.ResponseWriter, rp reply) int {
 	}
 	defer conn.Close()
 	body := rp.encode()
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
-		rp.status, http.StatusText(rp.status), len(body)+64)
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+		rp.status, http.StatusText(rp.status), rp.mediaType(), len(body)+64)
 	_, _ = buf.Write(body[:len(body)/2])
 	_ = buf.Flush()
 	return rp.status
@@ -145,7 +160,7 @@ func (s *Server) writeHuge(w http.ResponseWriter, r *http.Request, f Fault) int 
 // writeTrickle sends the reply one byte every perByte.
 func (s *Server) writeTrickle(w http.ResponseWriter, r *http.Request, rp reply, perByte time.Duration) int {
 	body := rp.encode()
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", rp.mediaType())
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(rp.status)
 	flusher, _ := w.(http.Flusher)

@@ -25,6 +25,21 @@ const (
 	RouteOrganisation   Route = "/organisation"
 )
 
+// Alternative routes of the two guessed operations (the contract's Part 1
+// lists them), served next to the defaults so that tests can exercise a
+// client whose routes were overridden. Revoke also answers DELETE on
+// [RouteRevoke], and organisation answers GET and POST ({}) on each path.
+const (
+	// RouteRevokeESIM is revoke in the style of /processorders: POST
+	// {"iccid": …}.
+	RouteRevokeESIM Route = "/revokeesim"
+	// RouteOrganization is organisation with the changelog's US spelling.
+	RouteOrganization Route = "/organization"
+	// RouteOrganizationDetails is organisation named after the changelog's
+	// "Organization Details".
+	RouteOrganizationDetails Route = "/organizationdetails"
+)
+
 // Base paths. The API lives under /api/whitelabel; the same routes also
 // answer under /api (in case the real prefix is the shorter one), and both
 // can be preceded by /sandbox or /live to reach that environment's state.
@@ -43,16 +58,20 @@ type routeSpec struct {
 
 func routeTable() map[Route]routeSpec {
 	post := []string{http.MethodPost}
+	getOrPost := []string{http.MethodGet, http.MethodPost}
 	return map[Route]routeSpec{
-		RouteCatalogue:      {post, (*Server).handleCatalogue},
-		RouteBundle:         {post, (*Server).handleBundle},
-		RouteProcessOrders:  {post, (*Server).handleProcessOrders},
-		RouteAssignments:    {[]string{http.MethodGet}, (*Server).handleAssignments},
-		RouteESIMDetails:    {post, (*Server).handleDetails},
-		RouteAppliedBundles: {post, (*Server).handleAppliedBundles},
-		RouteLocation:       {post, (*Server).handleLocation},
-		RouteRevoke:         {post, (*Server).handleRevoke},
-		RouteOrganisation:   {[]string{http.MethodGet, http.MethodPost}, (*Server).handleOrganisation},
+		RouteCatalogue:           {post, (*Server).handleCatalogue},
+		RouteBundle:              {post, (*Server).handleBundle},
+		RouteProcessOrders:       {post, (*Server).handleProcessOrders},
+		RouteAssignments:         {[]string{http.MethodGet}, (*Server).handleAssignments},
+		RouteESIMDetails:         {post, (*Server).handleDetails},
+		RouteAppliedBundles:      {post, (*Server).handleAppliedBundles},
+		RouteLocation:            {post, (*Server).handleLocation},
+		RouteRevoke:              {[]string{http.MethodPost, http.MethodDelete}, (*Server).handleRevoke},
+		RouteRevokeESIM:          {post, (*Server).handleRevoke},
+		RouteOrganisation:        {getOrPost, (*Server).handleOrganisation},
+		RouteOrganization:        {getOrPost, (*Server).handleOrganisation},
+		RouteOrganizationDetails: {getOrPost, (*Server).handleOrganisation},
 	}
 }
 
@@ -82,11 +101,14 @@ type call struct {
 	body    jsonBody
 }
 
-// reply is a handler's answer, written as JSON.
+// reply is a handler's answer, written as JSON (or, when raw is set, as
+// raw bytes of type contentType).
 type reply struct {
-	status int
-	header http.Header
-	body   any
+	status      int
+	header      http.Header
+	body        any
+	raw         []byte
+	contentType string
 }
 
 func ok(body any) reply { return reply{status: http.StatusOK, body: body} }
@@ -95,12 +117,23 @@ type message struct {
 	Message string `json:"message"`
 }
 
+// mediaType is the Content-Type of the reply.
+func (rp reply) mediaType() string {
+	if rp.raw != nil {
+		return rp.contentType
+	}
+	return "application/json"
+}
+
 func errorReply(status int, format string, args ...any) reply {
 	return reply{status: status, body: message{Message: fmt.Sprintf(format, args...)}}
 }
 
 // encode renders the reply's body.
 func (rp reply) encode() []byte {
+	if rp.raw != nil {
+		return rp.raw
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -169,6 +202,56 @@ func parsePositive(key, s string) (int, *reply) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 {
 		rp := errorReply(http.StatusBadRequest, "%s must be a positive integer", key)
+		return 0, &rp
+	}
+	return n, nil
+}
+
+// param returns the text of an optional parameter, from the JSON body
+// (a string's content, or a number's or boolean's literal) or else from
+// the query string. The body wins when both have it, as Laravel's
+// $request->input() does for a JSON request.
+func (c *call) param(key string) (value string, present bool) {
+	if raw, found := c.body[key]; found && string(raw) != "null" {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s, true
+		}
+		return string(raw), true
+	}
+	if q := c.r.URL.Query(); q.Has(key) {
+		return q.Get(key), true
+	}
+	return "", false
+}
+
+// boolParam reads an optional boolean parameter (body or query):
+// true/false, "true"/"false" in any case, 1/0 or "1"/"0".
+func (c *call) boolParam(key string) (bool, *reply) {
+	v, present := c.param(key)
+	if !present {
+		return false, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1":
+		return true, nil
+	case "false", "0", "":
+		return false, nil
+	}
+	rp := errorReply(http.StatusBadRequest, "%s must be a boolean", key)
+	return false, &rp
+}
+
+// intParam reads an optional integer parameter (body or query) within
+// [lo, hi]; def when absent.
+func (c *call) intParam(key string, def, lo, hi int) (int, *reply) {
+	v, present := c.param(key)
+	if !present {
+		return def, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < lo || n > hi {
+		rp := errorReply(http.StatusBadRequest, "%s must be between %d and %d", key, lo, hi)
 		return 0, &rp
 	}
 	return n, nil

@@ -3,6 +3,7 @@ package travelroamtest
 import (
 	"crypto/subtle"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -52,6 +53,10 @@ type Server struct {
 	orderLog     []Order
 	callbackLog  []Callback
 	lastPurchase int // index in requests of the latest purchase, or -1
+	shuffler     *rand.Rand
+	lastShuffle  []*Bundle
+	window       time.Time // start of the rate limit window
+	windowCount  int       // requests in it
 }
 
 // account is a reseller account: credentials and one wallet per
@@ -163,10 +168,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, known := s.routes[route]; !under || !known {
 		route = ""
 	}
-	idx, fault := s.begin(r, env, route)
+	idx, fault, rate := s.begin(r, env, route)
 	status := 0 // stays 0 if the handler aborts the connection
 	defer func() { s.finish(idx, status) }()
-	status = s.respond(w, r, exchange{idx: idx, env: env, route: route, fault: fault})
+	status = s.respond(w, r, exchange{idx: idx, env: env, route: route, fault: fault, rate: rate})
 }
 
 func (s *Server) enter() bool {
@@ -185,6 +190,7 @@ type exchange struct {
 	env   Environment
 	route Route // "" for an unknown path
 	fault Fault
+	rate  rateDecision
 }
 
 // readBody reads the request body (at most maxRequestBody bytes). It
@@ -202,7 +208,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *reply) {
 }
 
 // handle answers a request as the API would: route, method, credentials,
-// JSON body, then the route's handler.
+// JSON body (on every method but GET), then the route's handler.
 func (s *Server) handle(r *http.Request, ex exchange, body []byte) reply {
 	spec, known := s.routes[ex.route]
 	if !known {
@@ -218,7 +224,7 @@ func (s *Server) handle(r *http.Request, ex exchange, body []byte) reply {
 		return errorReply(s.cfg.authStatus, "Unauthorised")
 	}
 	c := &call{r: r, env: ex.env, account: key, body: jsonBody{}}
-	if r.Method == http.MethodPost {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		var bad *reply
 		if c.body, bad = parseBody(body); bad != nil {
 			return *bad
@@ -242,14 +248,14 @@ func (s *Server) authorise(r *http.Request) (string, bool) {
 	return key, subtle.ConstantTimeCompare([]byte(secret), []byte(acc.secret)) == 1
 }
 
-// writeReply writes rp as JSON and returns its status.
+// writeReply writes rp (as JSON unless it is raw) and returns its status.
 func writeReply(w http.ResponseWriter, rp reply) int {
 	body := rp.encode()
 	h := w.Header()
 	for k, v := range rp.header {
 		h[k] = v
 	}
-	h.Set("Content-Type", "application/json")
+	h.Set("Content-Type", rp.mediaType())
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(rp.status)
 	_, _ = w.Write(body)
