@@ -13,12 +13,12 @@ const (
 	maxPresize       = 8 << 20   // most bytes allocated up front for a declared Content-Length
 )
 
-// responseCap returns the most bytes of a 2xx answer the SDK reads on
-// route: only the catalogue can be large. A small cap on the other routes
+// responseCap returns the most bytes of a 2xx answer the SDK reads for
+// op: only the catalogue can be large. A small cap on the other routes
 // bounds what a hostile or broken server (a gzip bomb on the balance
 // route) can make one call cost.
-func responseCap(route string) int64 {
-	if route == routeCatalogue {
+func responseCap(op Operation) int64 {
+	if op == OpCatalogue {
 		return maxResponseBytes
 	}
 	return maxSmallResponse

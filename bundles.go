@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 )
@@ -94,10 +93,14 @@ func (c *Client) Bundle(ctx context.Context, name string) (*Bundle, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, invalid("bundle", "Name", "empty: pass the bundle's name, e.g. \"esim_1GB_7D_TR_V2\"")
 	}
-	body := struct {
-		Name string `json:"bundlename"` // all lower case, unlike /processorders
-	}{name}
-	return read(ctx, c, request{method: http.MethodPost, route: routeBundle, body: body}, decodeBundle)
+	// The key is unproven (it comes from client code nothing calls):
+	// both spellings, the same value; a server ignores the one it does
+	// not know.
+	fields := struct {
+		Lower string `json:"bundlename"`
+		Camel string `json:"bundleName"`
+	}{name, name}
+	return read(ctx, c, c.newRequest(OpBundle, fields), decodeBundle)
 }
 
 // bundleWire decodes a bare bundle in one pass while catching the

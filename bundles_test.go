@@ -20,7 +20,7 @@ func TestBundleRequest(t *testing.T) {
 	mt.RegisterResponder(http.MethodPost, testBaseURL+"/bundle", func(req *http.Request) (*http.Response, error) {
 		requireContractHeaders(t, req)
 		require.Empty(t, req.URL.RawQuery)
-		requireJSONBody(t, req, map[string]any{"bundlename": "esim_1GB_7D_TR_V2"})
+		requireJSONBody(t, req, map[string]any{"bundlename": "esim_1GB_7D_TR_V2", "bundleName": "esim_1GB_7D_TR_V2"})
 		return fixtureResponder(t, 200, "bundle.json")(req)
 	})
 	b, err := c.Bundle(t.Context(), "esim_1GB_7D_TR_V2")

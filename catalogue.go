@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"iter"
-	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -107,7 +107,19 @@ func (c *Client) Catalogue(ctx context.Context, opts CatalogueOptions) (*Catalog
 }
 
 func (c *Client) cataloguePage(ctx context.Context, body catalogueRequest) (*CataloguePage, error) {
-	return read(ctx, c, request{method: http.MethodPost, route: routeCatalogue, body: body}, decodeCatalogue)
+	r := c.newRequest(OpCatalogue, body)
+	// page and perPage go in the body and in the query string: where the
+	// server reads them is unknown (Laravel-style servers merge both).
+	if body.Page > 0 || body.PerPage > 0 {
+		r.query = url.Values{}
+		if body.Page > 0 {
+			r.query.Set("page", strconv.Itoa(body.Page))
+		}
+		if body.PerPage > 0 {
+			r.query.Set("perPage", strconv.Itoa(body.PerPage))
+		}
+	}
+	return read(ctx, c, r, decodeCatalogue)
 }
 
 // CatalogueAll returns every bundle matching opts, walking the pages

@@ -21,7 +21,7 @@ func TestCatalogueRequestAndDecode(t *testing.T) {
 	c, mt := newMockClient(t)
 	mt.RegisterResponder(http.MethodPost, testBaseURL+"/catalogue", func(req *http.Request) (*http.Response, error) {
 		requireContractHeaders(t, req)
-		require.Empty(t, req.URL.RawQuery)
+		require.Equal(t, "page=2&perPage=20", req.URL.RawQuery, "page and perPage go in the query too")
 		requireJSONBody(t, req, map[string]any{"countries": "TR,US,GB", "description": "1GB", "page": 2.0, "perPage": 20.0})
 		return fixtureResponder(t, 200, "catalogue_wrapped.json")(req)
 	})

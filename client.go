@@ -37,27 +37,6 @@ func (e Environment) BaseURL() string {
 	return ""
 }
 
-// Routes of the Travel Roam API, relative to the base URL. This is the one
-// table to change if Travel Roam moves an endpoint; the ones marked "best
-// guess" are not documented publicly (see the contract).
-const (
-	routeCatalogue      = "/catalogue"
-	routeBundle         = "/bundle"
-	routeProcessOrders  = "/processorders"
-	routeAssignments    = "/getesimassignments"
-	routeESIMDetails    = "/esims/details"
-	routeAppliedBundles = "/esims/applied/bundles"
-	routeLocation       = "/esims/location"
-	routeRevoke         = "/esims/revoke" // best guess (changelog v1.5 names it, not its path)
-	routeOrganisation   = "/organisation" // best guess (changelog v1.6 names it, not its path)
-)
-
-// allRoutes lists the route table, for NewClient to compute their URLs.
-func allRoutes() [9]string {
-	return [...]string{routeCatalogue, routeBundle, routeProcessOrders, routeAssignments, routeESIMDetails,
-		routeAppliedBundles, routeLocation, routeRevoke, routeOrganisation}
-}
-
 // Defaults.
 const (
 	defaultReadTimeout      = 30 * time.Second // per attempt of a read
@@ -98,8 +77,8 @@ type Client struct {
 	// jitter returns a random duration in [0, d); tests replace it.
 	jitter func(d time.Duration) time.Duration
 
-	// routeURLs holds the absolute URL of every route of the route table.
-	routeURLs map[string]string
+	// routes holds every operation's route and URL (routes.go).
+	routes map[Operation]resolvedRoute
 	// logRequests is true when the logging transport is installed and
 	// reads a callInfo from each request's context.
 	logRequests bool
@@ -116,6 +95,7 @@ type config struct {
 	logger           *slog.Logger
 	maxRetries       int
 	purchaseInterval time.Duration
+	routes           map[Operation]Route
 }
 
 // WithEnvironment selects [Sandbox] (the default) or [Live].
@@ -265,11 +245,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	c.logRequests = cfg.logger != nil
 	header := contractHeader(apiKey, clientSecret, c.userAgent)
 	c.headers = header.Clone
-	routes := allRoutes()
-	c.routeURLs = make(map[string]string, len(routes))
-	for _, r := range routes {
-		c.routeURLs[r] = routeURL(base, r)
-	}
+	c.routes = resolveRoutes(base, cfg.routes)
 	c.readHTTP, c.writeHTTP = httpClients(cfg.httpClient, c.logger, cfg.logger != nil)
 	c.reads = c.newReaders(cfg.maxRetries)
 	return c, nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 )
@@ -176,7 +175,7 @@ func (c *Client) ESIM(ctx context.Context, iccid string) (*ESIM, error) {
 	if err := checkICCID("eSIM details", iccid); err != nil {
 		return nil, err
 	}
-	r := request{method: http.MethodPost, route: routeESIMDetails, body: iccidBody(iccid)}
+	r := c.newRequest(OpESIMDetails, iccidBody(iccid))
 	e, err := read(ctx, c, r, decodeESIM)
 	if err != nil {
 		return nil, err
@@ -245,7 +244,7 @@ func (c *Client) Location(ctx context.Context, iccid string) (*Location, error) 
 	if err := checkICCID("eSIM location", iccid); err != nil {
 		return nil, err
 	}
-	r := request{method: http.MethodPost, route: routeLocation, body: iccidBody(iccid)}
+	r := c.newRequest(OpLocation, iccidBody(iccid))
 	return read(ctx, c, r, decodeLocation)
 }
 
@@ -278,13 +277,14 @@ func decodeLocation(b []byte) (*Location, error) {
 //   - another error: nothing was sent (a bad ICCID matching
 //     [ErrInvalidInput], a refused connection, or ctx ended first).
 //
-// The route is the contract's best guess, POST /esims/revoke.
+// The route is the contract's best guess, POST /esims/revoke; change it
+// with [WithRoute] and [OpRevokeESIM].
 func (c *Client) RevokeESIM(ctx context.Context, iccid string) error {
 	const op = "revoke eSIM"
 	if err := checkICCID(op, iccid); err != nil {
 		return err
 	}
-	r := request{method: http.MethodPost, route: routeRevoke, body: iccidBody(iccid)}
+	r := c.newRequest(OpRevokeESIM, iccidBody(iccid))
 	_, err := writeCall{op: op, iccid: iccid}.settle(r, c.write(ctx, r))
 	return err
 }

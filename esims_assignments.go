@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -95,9 +94,10 @@ func (c *Client) Assignments(ctx context.Context, orderReference string) ([]Assi
 	return c.assignments(ctx, strings.TrimSpace(orderReference))
 }
 
-// assignments makes one read, a single attempt (see request.single).
+// assignments makes one read, a single attempt (see request.single):
+// with the default GET, the reference goes in the query string.
 func (c *Client) assignments(ctx context.Context, ref string) ([]Assignment, error) {
-	r := request{method: http.MethodGet, route: routeAssignments, query: url.Values{"orderReference": {ref}}, single: true}
+	r := c.newRequest(OpAssignments, map[string]string{"orderReference": ref})
 	list, err := read(ctx, c, r, decodeAssignments)
 	if err != nil {
 		var ae *APIError

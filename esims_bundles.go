@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"net/http"
 	"strings"
 	"time"
 )
@@ -168,7 +167,7 @@ func (c *Client) AppliedBundles(ctx context.Context, iccid string) ([]AppliedBun
 	if err := checkICCID("applied bundles", iccid); err != nil {
 		return nil, err
 	}
-	r := request{method: http.MethodPost, route: routeAppliedBundles, body: iccidBody(iccid)}
+	r := c.newRequest(OpAppliedBundles, iccidBody(iccid))
 	return read(ctx, c, r, decodeAppliedBundles)
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 )
@@ -216,7 +215,7 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 	if err != nil {
 		return nil, call.notSent(err)
 	}
-	r := request{method: http.MethodPost, route: routeProcessOrders, body: body}
+	r := c.newRequest(OpProcessOrder, body)
 	out := c.writeReleasing(ctx, r, release)
 	resp, err := call.settle(r, out)
 	if err != nil {

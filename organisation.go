@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 )
 
 // Organisation is your reseller account at Travel Roam, with its wallet
@@ -60,9 +59,11 @@ type OrganisationUser struct {
 
 // Organisation returns your organisation's details and wallet balance.
 // Fetch it when you need it (Travel Roam asks not to poll). The route is
-// the contract's best guess, GET /organisation.
+// the contract's best guess, GET /organisation; change it with
+// [WithRoute] and [OpOrganisation] (GET /organization, the changelog's
+// spelling, is as plausible).
 func (c *Client) Organisation(ctx context.Context) (*Organisation, error) {
-	return read(ctx, c, request{method: http.MethodGet, route: routeOrganisation}, decodeOrganisation)
+	return read(ctx, c, c.newRequest(OpOrganisation, nil), decodeOrganisation)
 }
 
 // decodeOrganisation accepts {"organisations": [{…}]}, {"organisation":

@@ -57,7 +57,11 @@ func (c *Client) newRetryableRequest(ctx context.Context, r request) (*retryable
 	if body != nil {
 		raw = body
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, c.requestURL(r), raw)
+	u, err := c.requestURL(r)
+	if err != nil {
+		return nil, err
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, u, raw)
 	if err != nil {
 		return nil, fmt.Errorf("travelroam: building request: %w", err)
 	}
@@ -92,7 +96,7 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 	if err != nil {
 		return zero, err
 	}
-	s := &readState[T]{r: r, decode: decode, limit: responseCap(r.route)}
+	s := &readState[T]{r: r, decode: decode, limit: responseCap(r.op)}
 	rreq.SetResponseHandler(s.handle)
 	loop := c.reads.normal
 	if r.single {

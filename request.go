@@ -8,19 +8,35 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync/atomic"
 )
 
 // request is one API operation: what the single request path needs.
 type request struct {
-	method string
-	route  string     // from the route table, e.g. routeCatalogue
-	query  url.Values // nil for none
-	body   any        // marshalled to JSON; nil for none
+	op     Operation
+	method string // the operation's method and path, from the client's routes
+	route  string
+	url    string     // the absolute URL, without a query
+	query  url.Values // sent in the query string whatever the method; nil for none
+	// fields are the operation's fields (a struct or a map; nil for
+	// none): a JSON body, or the query string of a GET.
+	fields any
 	// single makes a read one attempt, re-sent only when it provably never
 	// left (polls: their schedule replaces retries).
 	single bool
+}
+
+// newRequest returns the request of op with the given fields, on the
+// client's route for op.
+func (c *Client) newRequest(op Operation, fields any) request {
+	rt := c.routes[op]
+	return request{op: op, method: rt.Method, route: rt.Path, url: rt.url, fields: fields, single: op == OpAssignments}
+}
+
+// fieldsInQuery reports whether r's fields go in the query string: they
+// do for GET and HEAD, which carry no body.
+func (r request) fieldsInQuery() bool {
+	return r.method == http.MethodGet || r.method == http.MethodHead
 }
 
 // response is a complete, size-capped answer.
@@ -47,12 +63,16 @@ type callInfo struct {
 
 type callInfoKey struct{}
 
-// encodeBody marshals the body of r; nil when it has none.
+// encodeBody marshals the JSON body of r: its fields, or {} when it has
+// none; nil for a GET or HEAD.
 func encodeBody(r request) ([]byte, error) {
-	if r.body == nil {
+	if r.fieldsInQuery() {
 		return nil, nil
 	}
-	body, err := json.Marshal(r.body)
+	if r.fields == nil {
+		return []byte("{}"), nil
+	}
+	body, err := json.Marshal(r.fields)
 	if err != nil {
 		return nil, fmt.Errorf("travelroam: encoding request: %w", err)
 	}
@@ -60,24 +80,50 @@ func encodeBody(r request) ([]byte, error) {
 }
 
 // requestURL returns the absolute URL of r: the route's URL, computed
-// once in NewClient, and the query.
-func (c *Client) requestURL(r request) string {
-	u, ok := c.routeURLs[r.route]
-	if !ok {
-		u = routeURL(c.baseURL, r.route)
+// once in NewClient, with r's query and, for a GET, its fields.
+func (c *Client) requestURL(r request) (string, error) {
+	q := r.query
+	if r.fieldsInQuery() && r.fields != nil {
+		fq, err := fieldsQuery(r.fields)
+		if err != nil {
+			return "", err
+		}
+		for k, v := range r.query {
+			fq[k] = v
+		}
+		q = fq
 	}
-	if len(r.query) > 0 {
-		u += "?" + r.query.Encode()
+	if len(q) == 0 {
+		return r.url, nil
 	}
-	return u
+	return r.url + "?" + q.Encode(), nil
 }
 
-// routeURL joins the base URL and a route.
-func routeURL(base *url.URL, route string) string {
-	u := *base
-	u.Path = strings.TrimRight(u.Path, "/") + route
-	u.RawPath = ""
-	return u.String()
+// fieldsQuery turns fields, marshalled to a JSON object, into query
+// parameters: strings as they are, numbers and booleans as their JSON
+// text; null is left out.
+func fieldsQuery(fields any) (url.Values, error) {
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("travelroam: encoding request: %w", err)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return nil, fmt.Errorf("travelroam: encoding request: %w", err)
+	}
+	q := make(url.Values, len(obj))
+	for k, raw := range obj {
+		var s string
+		switch {
+		case string(raw) == "null":
+			continue
+		case json.Unmarshal(raw, &s) == nil:
+			q.Set(k, s)
+		default:
+			q.Set(k, string(raw))
+		}
+	}
+	return q, nil
 }
 
 // setHeaders puts the contract's headers on h, a fresh request's empty
@@ -121,7 +167,11 @@ func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, 
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, c.requestURL(r), rd)
+	u, err := c.requestURL(r)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u, rd)
 	if err != nil {
 		return nil, fmt.Errorf("travelroam: building request: %w", err)
 	}

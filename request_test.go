@@ -23,14 +23,43 @@ func TestRequestURLs(t *testing.T) {
 	} {
 		c, err := NewClient(testAPIKey, testSecret, WithBaseURL(base))
 		require.NoError(t, err)
-		require.Equal(t, want, c.requestURL(request{route: routeCatalogue}), base)
-		for _, route := range allRoutes() {
-			require.Equal(t, routeURL(c.baseURL, route), c.requestURL(request{route: route}), route)
+		u, err := c.requestURL(c.newRequest(OpCatalogue, nil))
+		require.NoError(t, err)
+		require.Equal(t, want, u, base)
+		for op, rt := range defaultRoutes() {
+			u, err := c.requestURL(c.newRequest(op, nil))
+			require.NoError(t, err)
+			require.Equal(t, routeURL(c.baseURL, rt.Path), u, op)
 		}
-		// A route outside the table is joined on the fly.
-		require.Equal(t, routeURL(c.baseURL, "/other"), c.requestURL(request{route: "/other"}))
-		require.Equal(t, want+"?a=1&b=x+y", c.requestURL(request{route: routeCatalogue, query: url.Values{"b": {"x y"}, "a": {"1"}}}))
+		r := c.newRequest(OpCatalogue, nil)
+		r.query = url.Values{"b": {"x y"}, "a": {"1"}}
+		u, err = c.requestURL(r)
+		require.NoError(t, err)
+		require.Equal(t, want+"?a=1&b=x+y", u)
 	}
+}
+
+// TestRequestFieldsOfAGet: a GET's fields go in the query string, beside
+// its query (which wins for a name in both); other methods send them as
+// the JSON body, {} when there are none.
+func TestRequestFieldsOfAGet(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient(testAPIKey, testSecret, WithBaseURL(testBaseURL))
+	require.NoError(t, err)
+	r := c.newRequest(OpAssignments, map[string]any{"orderReference": "ref 1", "n": 2, "ok": true, "none": nil})
+	r.query = url.Values{"n": {"3"}}
+	u, err := c.requestURL(r)
+	require.NoError(t, err)
+	require.Equal(t, testBaseURL+"/getesimassignments?n=3&ok=true&orderReference=ref+1", u)
+	body, err := encodeBody(r)
+	require.NoError(t, err)
+	require.Nil(t, body)
+
+	r = c.newRequest(OpOrganisation, nil)
+	r.method = http.MethodPost
+	body, err = encodeBody(r)
+	require.NoError(t, err)
+	require.Equal(t, "{}", string(body))
 }
 
 // TestRequestFraming checks what reaches the transport for a read without
@@ -64,7 +93,7 @@ func TestRequestFraming(t *testing.T) {
 
 	require.Len(t, seen, 3)
 	require.Zero(t, seen[0].ContentLength)
-	require.Equal(t, int64(len(`{"bundlename":"b"}`)), seen[1].ContentLength)
+	require.Equal(t, int64(len(`{"bundlename":"b","bundleName":"b"}`)), seen[1].ContentLength)
 	require.Equal(t, int64(len(`{"bundleName":"b","orderType":"COUNTRY"}`)), seen[2].ContentLength)
 	// Changing one request's headers does not change the Client's.
 	seen[0].Header.Set("X-Api-Key", "changed")

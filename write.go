@@ -112,7 +112,7 @@ func (c *Client) write(ctx context.Context, r request) writeOutcome {
 			out.notSent = true
 			return out
 		}
-		b, rerr := readResponse(resp, responseCap(r.route))
+		b, rerr := readResponse(resp, responseCap(r.op))
 		resp.Body.Close()
 		return writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}, err: rerr,
 			sends: int(trace.sends.Load())}
