@@ -1,0 +1,5 @@
+package main
+
+import "context"
+
+func runDoctor(ctx context.Context, c *cli, args []string) error { return nil }
