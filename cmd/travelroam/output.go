@@ -20,6 +20,14 @@ func (c *cli) writeJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// jsonEncoder returns an indented encoder that leaves <, > and & alone.
+func jsonEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc
+}
+
 // table writes a header and rows: aligned columns at a terminal,
 // tab-separated values (header included) when stdout is not a terminal.
 func (c *cli) table(header []string, rows [][]string) error {
