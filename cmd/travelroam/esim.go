@@ -140,7 +140,7 @@ func runESIM(ctx context.Context, c *cli, args []string) error {
 			}
 			rows = append(rows, []string{"  " + b.Name, b.State, left, ends})
 		}
-		if err := c.table([]string{"  NAME", "STATE", "LEFT", "ENDS"}, rows); err != nil {
+		if err := c.aligned([]string{"  NAME", "STATE", "LEFT", "ENDS"}, rows); err != nil {
 			return err
 		}
 	}

@@ -40,6 +40,11 @@ func (c *cli) table(header []string, rows [][]string) error {
 		_, err := io.WriteString(c.out, b.String())
 		return err
 	}
+	return c.aligned(header, rows)
+}
+
+// aligned writes a header and rows in aligned columns.
+func (c *cli) aligned(header []string, rows [][]string) error {
 	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
 	for _, r := range append([][]string{header}, rows...) {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
