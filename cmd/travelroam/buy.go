@@ -29,9 +29,9 @@ type orderJSON struct {
 // installationJSON is the output of wait --json and the second line of
 // buy --json.
 type installationJSON struct {
-	Kind           string      `json:"kind"` // "installation"
-	OrderReference string      `json:"orderReference"`
-	ESIMs          []esimCode  `json:"esims"`
+	Kind           string     `json:"kind"` // "installation"
+	OrderReference string     `json:"orderReference"`
+	ESIMs          []esimCode `json:"esims"`
 }
 
 // esimCode is the installation data of one eSIM.
@@ -293,4 +293,3 @@ func pngPath(path string, i int) string {
 	}
 	return fmt.Sprintf("%s-%d%s", path, i+1, ext)
 }
-

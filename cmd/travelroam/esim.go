@@ -11,14 +11,14 @@ import (
 
 // esimJSON is the --json output of esim.
 type esimJSON struct {
-	ICCID            string             `json:"iccid"`
-	ProfileStatus    string             `json:"profileStatus"`
-	FirstInstalledAt *time.Time         `json:"firstInstalledAt"`
-	Bundles          []esimBundleJSON   `json:"bundles"`
-	DataLeftBytes    int64              `json:"dataLeftBytes"`
-	UnlimitedData    bool               `json:"unlimitedData"`
-	Location         *locationJSON      `json:"location"`
-	Installation     *esimCode          `json:"installation,omitempty"`
+	ICCID            string           `json:"iccid"`
+	ProfileStatus    string           `json:"profileStatus"`
+	FirstInstalledAt *time.Time       `json:"firstInstalledAt"`
+	Bundles          []esimBundleJSON `json:"bundles"`
+	DataLeftBytes    int64            `json:"dataLeftBytes"`
+	UnlimitedData    bool             `json:"unlimitedData"`
+	Location         *locationJSON    `json:"location"`
+	Installation     *esimCode        `json:"installation,omitempty"`
 }
 
 // esimBundleJSON is one bundle assignment of an eSIM.

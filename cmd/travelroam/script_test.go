@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/roamkit/travelroam/travelroamtest"
+	"github.com/rogpeppe/go-internal/testscript"
 	"go.uber.org/goleak"
 )
 
@@ -25,7 +25,7 @@ import (
 // checked for them.
 const (
 	testAPIKey    = "SCRIPTKEYaaaa1111bbbb2222cccc3333dddd4444eeee5555ffff6666ggg"
-	testSecret    = "SCRIPTSECRETzzzz9999yyyy8888xxxx7777wwww6666vvvv5555uuuu444"
+	testSecret    = "SCRIPTSECRETzzzz9999yyyy8888xxxx7777wwww6666vvvv5555uuuu4444"
 	callbackToken = "cb-token-0123456789abcdef"
 )
 
