@@ -190,7 +190,8 @@ func runWait(ctx context.Context, c *cli, args []string) error {
 // waitAndShow waits for the installation data of an order and prints it.
 func (c *cli) waitAndShow(ctx context.Context, cl *travelroam.Client, t target, ref string, maxWait time.Duration, show showOptions, asJSON bool) error {
 	again := fmt.Sprintf("The order exists and is paid for: run `travelroam wait %s%s` again later. Do not buy again.", ref, liveFlag(t))
-	c.info("Waiting for the installation data of order %s (polls at once, then after 2s, 4s, 6s and every 8s, for up to %s)…", ref, formatDuration(maxWait))
+	c.info("Waiting for the installation data of order %s…", ref)
+	c.info("(polls at once, then 2s, 4s and 6s later, then every 8s, for up to %s)", formatDuration(maxWait))
 	start := time.Now()
 	progress := c.fancy()
 	shown := false
