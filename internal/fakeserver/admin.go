@@ -1,9 +1,12 @@
-package main
+package fakeserver
 
 import (
 	"encoding/json"
 	"errors"
+	"mime"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/roamkit/travelroam/travelroamtest"
@@ -23,13 +26,28 @@ type adminRequest struct {
 	Country           string `json:"country"`
 }
 
-// adminHandler drives the fake's test hooks over HTTP, so that a client
-// in another language (or curl) can install eSIMs, consume data (which
-// sends the usage callbacks), and so on.
-func adminHandler(srv *travelroamtest.Server) http.Handler {
+// AdminHandler returns the admin API that drives srv's test hooks over
+// HTTP, so that a client in another language (or curl) can install eSIMs,
+// consume data (which sends the usage callbacks), and so on.
+//
+// listenAddr is the address the admin API listens on (host:port, as
+// net.Listener.Addr gives it). Because any web page the developer visits
+// could otherwise drive the admin API, the handler refuses:
+//   - a request whose Host header is not listenAddr, localhost:PORT,
+//     127.0.0.1:PORT or [::1]:PORT (403): this defeats DNS rebinding;
+//   - a request with an Origin header other than http://<one of those>
+//     (403): a cross-origin request from a browser;
+//   - a POST whose Content-Type is not application/json (415): the only
+//     content types a page can POST cross-origin without a preflight are
+//     text/plain, form data and multipart.
+func AdminHandler(srv *travelroamtest.Server, listenAddr string) http.Handler {
 	mux := http.NewServeMux()
 	hook := func(path string, fn func(r *http.Request, a adminRequest) error) {
 		mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
+			if !isJSON(r.Header.Get("Content-Type")) {
+				writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"message": "Content-Type must be application/json"})
+				return
+			}
 			var a adminRequest
 			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&a); err != nil {
 				writeJSON(w, http.StatusBadRequest, map[string]string{"message": "body must be a JSON object"})
@@ -70,7 +88,48 @@ func adminHandler(srv *travelroamtest.Server) http.Handler {
 	mux.HandleFunc("GET /orders", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, ordersView(srv.Orders()))
 	})
-	return mux
+	return localOnly(mux, listenAddr)
+}
+
+// localOnly refuses requests that did not come from a local client talking
+// to listenAddr by its own name (see AdminHandler).
+func localOnly(next http.Handler, listenAddr string) http.Handler {
+	hosts := allowedHosts(listenAddr)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hosts[strings.ToLower(r.Host)] {
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "Host must be the admin API's own address, e.g. " + listenAddr})
+			return
+		}
+		if origins := r.Header.Values("Origin"); len(origins) > 0 {
+			o := strings.ToLower(origins[0])
+			if len(origins) != 1 || !strings.HasPrefix(o, "http://") || !hosts[strings.TrimPrefix(o, "http://")] {
+				writeJSON(w, http.StatusForbidden, map[string]string{"message": "cross-origin requests are refused"})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// allowedHosts returns the Host values (lower case, with the port) under
+// which a local client reaches listenAddr.
+func allowedHosts(listenAddr string) map[string]bool {
+	hosts := map[string]bool{strings.ToLower(listenAddr): true}
+	_, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return hosts
+	}
+	for _, h := range []string{"localhost", "127.0.0.1", "[::1]"} {
+		hosts[h+":"+port] = true
+	}
+	return hosts
+}
+
+// isJSON reports whether a Content-Type header value is application/json
+// (parameters such as charset allowed).
+func isJSON(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mediaType == "application/json"
 }
 
 type orderView struct {

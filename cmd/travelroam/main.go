@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, &sys{
+		in: os.Stdin, out: os.Stdout, err: os.Stderr,
+		isTerminal: isCharDevice,
+		getenv:     os.Getenv,
+	}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// sys is what a run of the command line sees of the world: its streams,
+// which of them are terminals, its environment and, in tests, the HTTP
+// client that reaches a fake. Tests build one to drive the commands.
+type sys struct {
+	in  io.Reader
+	out io.Writer
+	err io.Writer
+	// isTerminal reports whether in, out or err (the values above) is a
+	// terminal.
+	isTerminal func(stream any) bool
+	// getenv reads an environment variable.
+	getenv func(string) string
+	// httpClient, when set, is passed to travelroam.WithHTTPClient (tests
+	// use the fake's in-memory client); nil uses the SDK's default.
+	httpClient *http.Client
+}
+
+// isCharDevice reports whether stream is an *os.File on a character
+// device other than the null device (a terminal), without any dependency
+// beyond os.
+func isCharDevice(stream any) bool {
+	f, ok := stream.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	// /dev/null is a character device too, but nobody types into it.
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(st, null)
+}
+
+// cli is one run: the streams with the credentials scrubbed from them,
+// and the settings every command shares.
+type cli struct {
+	sys
+	// rawOut is the unscrubbed stdout, for "fake", which prints the
+	// fake's own test credentials.
+	rawOut io.Writer
+	// inTTY, outTTY and errTTY say which streams are terminals.
+	inTTY, outTTY, errTTY bool
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	args    string // e.g. "BUNDLE [--iccid ICCID]"
+	summary string
+	run     func(ctx context.Context, c *cli, args []string) error
+}
+
+// commands returns the subcommands in the order "help" lists them.
+func commands() []command {
+	return []command{
+		{"balance", "", "show the wallet balance and currency", runBalance},
+		{"catalogue", "(--countries GB,FR | --region Europe) [--all] [--sort price]", "list the bundles you can buy", runCatalogue},
+		{"bundle", "NAME", "show one bundle", runBundle},
+		{"buy", "BUNDLE [--iccid ICCID]", "buy a new eSIM (or top one up), then wait for its installation data", runBuy},
+		{"wait", "REFERENCE", "wait for an order's installation data: activation code, iPhone link, QR code", runWait},
+		{"esim", "ICCID", "show an eSIM: status, first installation, bundles with data left, last location", runESIM},
+		{"revoke", "ICCID", "revoke an eSIM (irreversible)", runRevoke},
+		{"listen", "[--addr 127.0.0.1:8090] [--token T | --signing-key-env VAR]", "receive usage callbacks locally and print each event", runListen},
+		{"fake", "[--addr 127.0.0.1:8080]", "serve a fake Travel Roam API and print the variables that point travelroam at it", runFake},
+		{"doctor", "[--record DIR] [--iccid ICCID] [--order REFERENCE]", "check the credentials and every read route against what the SDK expects", runDoctor},
+	}
+}
+
+// run runs the command line with args (without the program name) and
+// returns the exit status.
+func run(ctx context.Context, s *sys, args []string) int {
+	key, secret := s.getenv(envAPIKey), s.getenv(envClientSecret)
+	terminal := func(stream any) bool { return s.isTerminal != nil && s.isTerminal(stream) }
+	c := &cli{sys: *s, rawOut: s.out, inTTY: terminal(s.in), outTTY: terminal(s.out), errTTY: terminal(s.err)}
+	c.out = newScrubber(s.out, key, secret)
+	c.err = newScrubber(s.err, key, secret)
+	if len(args) == 0 {
+		c.usage(c.err)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && name == "help" {
+			return c.runCommand(ctx, args[1], []string{"-h"})
+		}
+		c.usage(c.out)
+		return exitOK
+	case "version", "-version", "--version":
+		fmt.Fprintf(c.out, "travelroam (travelroam-go %s)\n", sdkVersion)
+		return exitOK
+	}
+	return c.runCommand(ctx, name, args[1:])
+}
+
+func (c *cli) runCommand(ctx context.Context, name string, args []string) int {
+	i := slices.IndexFunc(commands(), func(cmd command) bool { return cmd.name == name })
+	if i < 0 {
+		fmt.Fprintf(c.err, "travelroam: unknown command %q: see travelroam help\n", name)
+		return exitUsage
+	}
+	err := commands()[i].run(ctx, c, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	c.printError(err)
+	return exitCode(err)
+}
+
+// printError prints err, and its hint if it has one, to stderr.
+func (c *cli) printError(err error) {
+	if err == nil {
+		return
+	}
+	var u *usageError
+	if errors.As(err, &u) && u.printed {
+		return
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "travelroam") {
+		msg = "travelroam: " + msg
+	}
+	fmt.Fprintln(c.err, msg)
+	var h *hintError
+	if errors.As(err, &h) {
+		fmt.Fprintln(c.err, c.emphasis(h.hint))
+	}
+}
+
+func (c *cli) usage(w io.Writer) {
+	fmt.Fprint(w, `travelroam: the Travel Roam eSIM reseller API from the command line.
+
+Usage: travelroam <command> [flags] [arguments]
+
+Commands:
+`)
+	for _, cmd := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", cmd.name, cmd.summary)
+	}
+	fmt.Fprint(w, `  help       show this help, or a command's with "help COMMAND"
+
+Every command takes -h (its flags) and --json (machine-readable output, one JSON
+value per line). Commands that call the API use the sandbox unless --live is given.
+
+Environment:
+  TRAVELROAM_API_KEY, TRAVELROAM_CLIENT_SECRET  the credentials (required; never printed)
+  TRAVELROAM_BASE_URL       replaces the sandbox base URL (a fake or a proxy)
+  TRAVELROAM_LIVE_BASE_URL  replaces the live base URL (used with --live)
+  NO_COLOR                  no colour and no progress line
+
+Exit codes: 0 success, 1 error, 2 usage, 3 refused by the API (4xx), 5 outcome
+unknown (do not retry: check first, as the message says), 6 installation data
+still pending, 7 unavailable or rate-limited (try later).
+
+Try it without credentials: run "travelroam fake" in one terminal and copy the
+export lines it prints into another.
+`)
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/roamkit/travelroam"
+)
+
+// revokeJSON is the --json output of revoke.
+type revokeJSON struct {
+	Environment string `json:"environment"`
+	ICCID       string `json:"iccid"`
+	Revoked     bool   `json:"revoked"`
+}
+
+func runRevoke(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("revoke", true)
+	yes := f.Bool("yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
+	pos, err := f.parse(c, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	iccid := pos[0]
+	if len(iccid) < 4 {
+		return usagef("revoke: %q is not an ICCID", iccid)
+	}
+	if !*yes && !c.interactive() {
+		return usagef("revoke: stdin is not a terminal, so nobody can confirm: add --yes to revoke eSIM %s", iccid)
+	}
+	cl, t, err := c.client(f.live)
+	if err != nil {
+		return err
+	}
+	// Look the eSIM up first: a typo fails here, and the person sees what
+	// they are about to revoke.
+	e, err := cl.ESIM(ctx, iccid)
+	if err != nil {
+		return canceled(ctx, err)
+	}
+	c.info("eSIM %s: profile %s, first installed %s (%s environment).", iccid, e.ProfileStatus, formatTime(e.FirstInstalledAt), t.env)
+	if !*yes {
+		c.info("%s", c.emphasis("Revoking is irreversible: the eSIM and all its bundles are gone at once."))
+		last4 := iccid[len(iccid)-4:]
+		answer, err := c.prompt(ctx, "Type the last 4 digits of the ICCID to revoke it: ")
+		if err != nil {
+			return fmt.Errorf("revoke: nothing revoked: %w", err)
+		}
+		if answer != last4 {
+			return errors.New("revoke: the digits typed do not match: nothing revoked")
+		}
+	}
+	if err := cl.RevokeESIM(ctx, iccid); err != nil {
+		if errors.Is(err, travelroam.ErrOutcomeUnknown) {
+			return withHint(err, "The eSIM may or may not be revoked. Check with `travelroam esim %s%s` (a revoked eSIM is no longer found) before revoking again.", iccid, liveFlag(t))
+		}
+		return canceled(ctx, err)
+	}
+	if f.json {
+		return c.writeJSON(revokeJSON{Environment: string(t.env), ICCID: iccid, Revoked: true})
+	}
+	fmt.Fprintf(c.out, "Revoked eSIM %s.\n", iccid)
+	return nil
+}
