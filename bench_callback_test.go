@@ -125,14 +125,14 @@ func BenchmarkCallbackHandler(b *testing.B) {
 		serveCallbacks(b, baselineCallbackHandler(nil, baselineNoop), body, "")
 	})
 	b.Run("auth=none/impl=sdk", func(b *testing.B) {
-		serveCallbacks(b, NewCallbackHandler(noop, WithDeduper(nil)), body, "")
+		serveCallbacks(b, NewCallbackHandler(noop, WithCallbackDeduper(nil)), body, "")
 	})
 	// With an HMAC-SHA256 signature checked.
 	b.Run("auth=signature/impl=baseline", func(b *testing.B) {
 		serveCallbacks(b, baselineCallbackHandler(key, baselineNoop), body, signature)
 	})
 	b.Run("auth=signature/impl=sdk", func(b *testing.B) {
-		serveCallbacks(b, NewCallbackHandler(noop, WithDeduper(nil), WithCallbackSignature(key)), body, signature)
+		serveCallbacks(b, NewCallbackHandler(noop, WithCallbackDeduper(nil), WithCallbackSignature(key)), body, signature)
 	})
 }
 
@@ -148,7 +148,7 @@ func BenchmarkCallbackHandlerDedupe(b *testing.B) {
 	}
 	calls := 0
 	h := NewCallbackHandler(func(context.Context, *CallbackEvent) error { calls++; return nil },
-		WithDeduper(NewMemoryDeduper(1024, 0)))
+		WithCallbackDeduper(NewMemoryDeduper(1024, 0)))
 	req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, "/travelroam/callback", nil)
 	if err != nil {
 		b.Fatal(err)

@@ -58,7 +58,7 @@ const (
 // [ErrCallbackMethod], [ErrCallbackUnauthorized], [ErrCallbackTooLarge]
 // or [ErrCallbackMalformed]; [CallbackStatus] turns them into a status.
 // It does not deduplicate: use [CallbackEvent.DedupeKey] with your store.
-// Options about delivery ([WithDeduper], [WithCallbackLogger]) are
+// Options about delivery ([WithCallbackDeduper], [WithCallbackLogger]) are
 // ignored. It reads r.Body but does not close it.
 func ParseCallback(r *http.Request, opts ...CallbackOption) (*CallbackEvent, error) {
 	cfg, err := newCallbackConfig(opts)
@@ -226,7 +226,7 @@ func signatureCandidates(v string) [][]byte {
 // option; enable signatures too if your account signs callbacks.
 //
 // Duplicates are filtered by an in-memory [MemoryDeduper] (10,000 keys, 72
-// hours) unless [WithDeduper] says otherwise; use a shared, durable
+// hours) unless [WithCallbackDeduper] says otherwise; use a shared, durable
 // Deduper when several processes receive callbacks.
 //
 // The http.Server around it must set ReadHeaderTimeout, ReadTimeout and
@@ -253,34 +253,58 @@ type callbackHandler struct {
 }
 
 func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	body := r.Body
 	if body == nil {
 		body = http.NoBody
 	}
+	var d CallbackDecision
 	ev, err := h.cfg.parse(r, http.MaxBytesReader(w, body, h.cfg.maxBytes))
-	if err != nil {
-		h.reject(w, err)
-		return
+	switch {
+	case err != nil:
+		d = h.reject(w, err)
+	case h.cfg.deduper == nil:
+		d = h.respondAfterCall(w, r.Context(), ev)
+	default:
+		d = h.deliverOnce(w, r.Context(), ev)
 	}
-	if h.cfg.deduper == nil {
-		h.respondAfterCall(w, r.Context(), ev)
-		return
+	if o := h.cfg.observer; o != nil && o.Callback != nil {
+		if ev != nil {
+			d.AlertType = ev.AlertType
+		}
+		d.Duration = time.Since(start)
+		o.Callback(r.Context(), d)
 	}
-	h.deliverOnce(w, r.Context(), ev)
 }
 
-func (h *callbackHandler) reject(w http.ResponseWriter, err error) {
+func (h *callbackHandler) reject(w http.ResponseWriter, err error) CallbackDecision {
 	status := CallbackStatus(err)
 	h.cfg.logger.Warn("travelroam: callback rejected", "status", status, "reason", redactDigits(err.Error()))
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
 	}
 	writeCallbackStatus(w, status)
+	return CallbackDecision{Decision: CallbackRefused, Reason: refusalReason(err), Status: status}
+}
+
+// refusalReason names the reason of a refusal for an Observer.
+func refusalReason(err error) string {
+	switch {
+	case errors.Is(err, ErrCallbackMethod):
+		return "method"
+	case errors.Is(err, ErrCallbackUnauthorized):
+		return "unauthorized"
+	case errors.Is(err, ErrCallbackTooLarge):
+		return "too_large"
+	case errors.Is(err, ErrCallbackMalformed):
+		return "malformed"
+	}
+	return "invalid"
 }
 
 // deliverOnce reserves the event's key, calls fn, and commits the key on
 // success or releases it on failure, before answering.
-func (h *callbackHandler) deliverOnce(w http.ResponseWriter, ctx context.Context, ev *CallbackEvent) {
+func (h *callbackHandler) deliverOnce(w http.ResponseWriter, ctx context.Context, ev *CallbackEvent) CallbackDecision {
 	key := ev.DedupeKey()
 	state, err := h.cfg.deduper.Begin(ctx, key)
 	log := &eventLog{base: h.cfg.logger, ev: ev}
@@ -288,25 +312,25 @@ func (h *callbackHandler) deliverOnce(w http.ResponseWriter, ctx context.Context
 	case err != nil || (state != DedupeNew && state != DedupeInFlight && state != DedupeSeen):
 		log.Error("travelroam: callback deduper failed, asking for redelivery", "error", safeLogError(err))
 		writeRetryLater(w)
-		return
+		return CallbackDecision{Decision: CallbackFailed, Reason: "deduper", Status: http.StatusServiceUnavailable}
 	case state == DedupeInFlight:
 		log.Info("travelroam: duplicate callback while the first is in progress, asking for redelivery")
 		writeRetryLater(w)
-		return
+		return CallbackDecision{Decision: CallbackInFlight, Status: http.StatusServiceUnavailable}
 	case state == DedupeSeen:
 		log.Info("travelroam: duplicate callback acknowledged without calling the handler")
 		writeCallbackStatus(w, http.StatusOK)
-		return
+		return CallbackDecision{Decision: CallbackDuplicate, Status: http.StatusOK}
 	}
 	fnErr := h.call(ctx, ev, log)
 	if err := h.cfg.deduper.Done(context.WithoutCancel(ctx), key, fnErr == nil); err != nil {
 		log.Error("travelroam: callback deduper could not record the outcome", "error", safeLogError(err))
 	}
-	h.answer(w, fnErr)
+	return h.answer(w, fnErr)
 }
 
-func (h *callbackHandler) respondAfterCall(w http.ResponseWriter, ctx context.Context, ev *CallbackEvent) {
-	h.answer(w, h.call(ctx, ev, &eventLog{base: h.cfg.logger, ev: ev}))
+func (h *callbackHandler) respondAfterCall(w http.ResponseWriter, ctx context.Context, ev *CallbackEvent) CallbackDecision {
+	return h.answer(w, h.call(ctx, ev, &eventLog{base: h.cfg.logger, ev: ev}))
 }
 
 // eventLog logs about one event with its masked ICCID and alert type. It
@@ -337,12 +361,17 @@ func (e *eventLog) log(level slog.Level, msg string, args []any) {
 	_ = e.l.Handler().Handle(ctx, r)
 }
 
-func (h *callbackHandler) answer(w http.ResponseWriter, fnErr error) {
-	if fnErr != nil {
+func (h *callbackHandler) answer(w http.ResponseWriter, fnErr error) CallbackDecision {
+	switch {
+	case errors.Is(fnErr, errCallbackPanic):
 		writeCallbackStatus(w, http.StatusInternalServerError)
-		return
+		return CallbackDecision{Decision: CallbackFailed, Reason: "handler_panic", Status: http.StatusInternalServerError}
+	case fnErr != nil:
+		writeCallbackStatus(w, http.StatusInternalServerError)
+		return CallbackDecision{Decision: CallbackFailed, Reason: "handler_error", Status: http.StatusInternalServerError}
 	}
 	writeCallbackStatus(w, http.StatusOK)
+	return CallbackDecision{Decision: CallbackDelivered, Status: http.StatusOK}
 }
 
 // errCallbackPanic stands for a recovered panic of the user's function.

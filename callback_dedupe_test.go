@@ -163,7 +163,7 @@ func TestCallbackManyConcurrentDistinct(t *testing.T) {
 func TestCallbackDedupeOff(t *testing.T) {
 	t.Parallel()
 	s := newSink()
-	h := NewCallbackHandler(s.fn, WithDeduper(nil))
+	h := NewCallbackHandler(s.fn, WithCallbackDeduper(nil))
 	for range 3 {
 		require.Equal(t, 200, post(h, "/cb", fixture(t, "callback_v3.json")).Code)
 	}
@@ -186,15 +186,15 @@ func TestCallbackDeduperFailures(t *testing.T) {
 	t.Parallel()
 	body := fixture(t, "callback_v3.json")
 	s := newSink()
-	rec := post(NewCallbackHandler(s.fn, WithDeduper(failingDeduper{beginErr: errors.New("redis down")})), "/cb", body)
+	rec := post(NewCallbackHandler(s.fn, WithCallbackDeduper(failingDeduper{beginErr: errors.New("redis down")})), "/cb", body)
 	require.Equal(t, 503, rec.Code)
 	require.Equal(t, "5", rec.Header().Get("Retry-After"))
 	require.Zero(t, s.total())
 
-	require.Equal(t, 503, post(NewCallbackHandler(s.fn, WithDeduper(bogusDeduper{})), "/cb", body).Code)
+	require.Equal(t, 503, post(NewCallbackHandler(s.fn, WithCallbackDeduper(bogusDeduper{})), "/cb", body).Code)
 	require.Zero(t, s.total())
 
-	rec = post(NewCallbackHandler(s.fn, WithDeduper(failingDeduper{doneErr: errors.New("redis down")})), "/cb", body)
+	rec = post(NewCallbackHandler(s.fn, WithCallbackDeduper(failingDeduper{doneErr: errors.New("redis down")})), "/cb", body)
 	require.Equal(t, 200, rec.Code, "fn succeeded: acknowledge even if the record failed")
 	require.Equal(t, 1, s.total())
 }
@@ -250,7 +250,7 @@ func TestMemoryDeduperExpires(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newSink()
 		d := NewMemoryDeduper(0, 0)
-		h := NewCallbackHandler(s.fn, WithDeduper(d))
+		h := NewCallbackHandler(s.fn, WithCallbackDeduper(d))
 		body := fixture(t, "callback_v3.json")
 		require.Equal(t, 200, post(h, "/cb", body).Code)
 		time.Sleep(DefaultDedupeTTL - time.Second)

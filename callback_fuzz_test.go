@@ -38,8 +38,8 @@ func FuzzCallbackHandler(f *testing.F) {
 		}
 		validSig := VerifyCallbackSignature(body, sig, key)
 		for i, opts := range [][]CallbackOption{
-			{WithDeduper(nil), WithCallbackMaxBytes(4096)},
-			{WithDeduper(nil), WithCallbackSignature(key), WithCallbackQueryToken("t", testCallbackToken)},
+			{WithCallbackDeduper(nil), WithCallbackMaxBytes(4096)},
+			{WithCallbackDeduper(nil), WithCallbackSignature(key), WithCallbackQueryToken("t", testCallbackToken)},
 			{WithCallbackMaxBytes(1024)},
 		} {
 			ran, ok := 0, false

@@ -35,7 +35,7 @@ func TestCallbackEventLogRecords(t *testing.T) {
 				return errors.New("disk full")
 			}
 			return nil
-		}, WithCallbackLogger(logger), WithDeduper(nil))
+		}, WithCallbackLogger(logger), WithCallbackDeduper(nil))
 		post(h, "/cb", fixture(t, "callback_v3.json"))
 
 		var got []string

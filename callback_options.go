@@ -23,6 +23,7 @@ type callbackConfig struct {
 	deduper      Deduper // nil: no deduplication
 	dedupeSet    bool
 	logger       *slog.Logger
+	observer     *Observer // nil: none
 }
 
 func newCallbackConfig(opts []CallbackOption) (*callbackConfig, error) {
@@ -154,13 +155,31 @@ func WithCallbackSignatureHeader(name string) CallbackOption {
 	}
 }
 
-// WithDeduper sets the store that lets each event reach the callback
-// function once (by default a [MemoryDeduper] of 10,000 keys kept 72
-// hours, private to the handler). nil turns deduplication off: every
-// delivery then reaches the function.
-func WithDeduper(d Deduper) CallbackOption {
+// WithCallbackDeduper sets the store that lets each event reach the
+// callback function once (by default a [MemoryDeduper] of 10,000 keys
+// kept 72 hours, private to the handler). nil turns deduplication off:
+// every delivery then reaches the function. Several receivers (replicas)
+// need one shared, durable Deduper (see the pgstore, redisstore and
+// sqlitestore modules).
+func WithCallbackDeduper(d Deduper) CallbackOption {
 	return func(c *callbackConfig) error {
 		c.deduper, c.dedupeSet = d, true
+		return nil
+	}
+}
+
+// WithDeduper is [WithCallbackDeduper].
+//
+// Deprecated: use WithCallbackDeduper, whose name says which option set
+// it belongs to.
+func WithDeduper(d Deduper) CallbackOption { return WithCallbackDeduper(d) }
+
+// WithCallbackObserver makes the handler report each decision (delivered,
+// duplicate, in flight, refused and why, failed) to o's Callback hook
+// (see [Observer]). A nil o is ignored.
+func WithCallbackObserver(o *Observer) CallbackOption {
+	return func(c *callbackConfig) error {
+		c.observer = o
 		return nil
 	}
 }

@@ -382,7 +382,7 @@ func TestCallbackToken(t *testing.T) {
 			t.Parallel()
 			s := newSink()
 			d := NewMemoryDeduper(0, 0)
-			rec := post(NewCallbackHandler(s.fn, tt.opt, WithDeduper(d)), tt.target, body)
+			rec := post(NewCallbackHandler(s.fn, tt.opt, WithCallbackDeduper(d)), tt.target, body)
 			require.Equal(t, tt.status, rec.Code)
 			require.Equal(t, tt.status == 200, s.total() == 1)
 			if tt.status == 401 {
@@ -428,7 +428,7 @@ func TestCallbackSignature(t *testing.T) {
 			t.Parallel()
 			s := newSink()
 			d := NewMemoryDeduper(0, 0)
-			h := NewCallbackHandler(s.fn, WithCallbackSignature(key), WithDeduper(d))
+			h := NewCallbackHandler(s.fn, WithCallbackSignature(key), WithCallbackDeduper(d))
 			req := httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(tt.body))
 			for _, v := range tt.header {
 				req.Header.Add(DefaultSignatureHeader, v)

@@ -79,9 +79,10 @@ type Client struct {
 
 	// routes holds every operation's route and URL (routes.go).
 	routes map[Operation]resolvedRoute
-	// logRequests is true when the logging transport is installed and
-	// reads a callInfo from each request's context.
-	logRequests bool
+	// reportAttempts is true when the reporting transport is installed
+	// and reads a callInfo from each request's context.
+	reportAttempts bool
+	observer       *Observer // nil when unset
 }
 
 // Option configures a [Client] in [NewClient].
@@ -96,6 +97,7 @@ type config struct {
 	maxRetries       int
 	purchaseInterval time.Duration
 	routes           map[Operation]Route
+	observer         *Observer
 }
 
 // WithEnvironment selects [Sandbox] (the default) or [Live].
@@ -242,11 +244,12 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
-	c.logRequests = cfg.logger != nil
+	c.reportAttempts = cfg.logger != nil || cfg.observer != nil
+	c.observer = cfg.observer
 	header := contractHeader(apiKey, clientSecret, c.userAgent)
 	c.headers = header.Clone
 	c.routes = resolveRoutes(base, cfg.routes)
-	c.readHTTP, c.writeHTTP = httpClients(cfg.httpClient, c.logger, cfg.logger != nil)
+	c.readHTTP, c.writeHTTP = httpClients(cfg.httpClient, cfg.logger, c.reportAttempts)
 	c.reads = c.newReaders(cfg.maxRetries)
 	return c, nil
 }

@@ -16,12 +16,20 @@ import (
 // [*AssignmentsPendingError]) match the sentinel that describes them.
 var (
 	// ErrUnauthorized matches an API answer of 401 or 403: the API key or
-	// the client secret is wrong, or the resource belongs to someone else.
+	// the client secret is wrong. A 403 may also mean that the ICCID is
+	// not yours or that no bundles are left for you (eSIM Go's wording,
+	// which Travel Roam passes through): read the [*APIError]'s Message.
 	ErrUnauthorized = errors.New("travelroam: unauthorized")
 
-	// ErrNotFound matches an API answer of 404, and a 400 whose message
-	// says that the bundle or ICCID was not found (the API uses both).
+	// ErrNotFound matches an API answer of 404, a 400 whose message says
+	// that the bundle, ICCID or order was not found (the API uses both),
+	// and a 410 (see [ErrGone]).
 	ErrNotFound = errors.New("travelroam: not found")
+
+	// ErrGone matches an API answer of 410: the eSIM was deactivated
+	// (eSIM Go answers its install details that way). It also matches
+	// [ErrNotFound].
+	ErrGone = errors.New("travelroam: gone")
 
 	// ErrRateLimited matches an API answer of 429. The [*APIError] carries
 	// the server's Retry-After in RetryAfter.
@@ -39,6 +47,13 @@ var (
 	// ErrOutcomeUnknown matches an [*OutcomeUnknownError]: a purchase or a
 	// revoke may or may not have been carried out.
 	ErrOutcomeUnknown = errors.New("travelroam: outcome unknown")
+
+	// ErrNotSent matches an error of [Client.ProcessOrder] or
+	// [Client.RevokeESIM] that provably never reached Travel Roam (the
+	// connection, the TLS handshake or the wait for the purchase slot
+	// failed, or ctx ended first): nothing was bought or revoked, and the
+	// call can be made again.
+	ErrNotSent = errors.New("nothing sent")
 
 	// ErrAssignmentsNotReady matches the answer of [Client.Assignments]
 	// while the installation data of an order is still being prepared.
@@ -84,8 +99,11 @@ const maxErrorBody = 64 << 10
 // server's answer is dropped: the status, the message, Retry-After and
 // the raw body (up to 64 KiB) are all here.
 //
-// APIError matches [ErrUnauthorized], [ErrNotFound], [ErrRateLimited] or
-// [ErrUnavailable] with [errors.Is], depending on its status.
+// APIError matches [ErrUnauthorized], [ErrNotFound], [ErrGone],
+// [ErrRateLimited] or [ErrUnavailable] with [errors.Is], depending on its
+// status. A 422 (a validation refusal, seen from Travel Roam on orders
+// made with sandbox test credentials) matches none of them: it is a
+// refusal, never retried, whose Body keeps the field errors.
 type APIError struct {
 	// StatusCode is the HTTP status of the answer.
 	StatusCode int
@@ -131,14 +149,22 @@ func (e *APIError) Is(target error) bool {
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound ||
-			(e.StatusCode == http.StatusBadRequest && strings.Contains(strings.ToLower(e.Message), "not found"))
+		return e.notFound() || e.StatusCode == http.StatusGone
+	case ErrGone:
+		return e.StatusCode == http.StatusGone
 	case ErrRateLimited:
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrUnavailable:
 		return e.StatusCode == http.StatusServiceUnavailable
 	}
 	return false
+}
+
+// notFound reports a "not found" answer: a 404, or a 400 whose message
+// says "not found" (eSIM Go answers an unknown ICCID or order that way).
+func (e *APIError) notFound() bool {
+	return e.StatusCode == http.StatusNotFound ||
+		(e.StatusCode == http.StatusBadRequest && strings.Contains(strings.ToLower(e.Message), "not found"))
 }
 
 // ValidationError reports input that the SDK refused before sending

@@ -15,32 +15,34 @@ import (
 
 func TestAPIErrorSentinels(t *testing.T) {
 	t.Parallel()
-	all := []error{ErrUnauthorized, ErrNotFound, ErrRateLimited, ErrUnavailable, ErrInvalidInput, ErrOutcomeUnknown}
+	all := []error{ErrUnauthorized, ErrNotFound, ErrGone, ErrRateLimited, ErrUnavailable, ErrInvalidInput, ErrOutcomeUnknown}
 	for _, tc := range []struct {
 		status  int
 		message string
 		want    error // nil: matches none
+		also    error // a second sentinel it matches
 	}{
-		{400, "bad region", nil},
-		{400, "Bundle not found", ErrNotFound},
-		{400, "ICCID NOT FOUND", ErrNotFound},
-		{401, "", ErrUnauthorized},
-		{403, "Unauthorised", ErrUnauthorized},
-		{404, "", ErrNotFound},
-		{408, "", nil},
-		{422, "The given data was invalid.", nil},
-		{429, "", ErrRateLimited},
-		{500, "", nil},
-		{501, "", nil},
-		{502, "", nil},
-		{503, "Processing", ErrUnavailable},
-		{504, "", nil},
+		{400, "bad region", nil, nil},
+		{400, "Bundle not found", ErrNotFound, nil},
+		{400, "ICCID NOT FOUND", ErrNotFound, nil},
+		{401, "", ErrUnauthorized, nil},
+		{403, "Unauthorised", ErrUnauthorized, nil},
+		{404, "", ErrNotFound, nil},
+		{408, "", nil, nil},
+		{410, "eSIM has been deactivated", ErrGone, ErrNotFound},
+		{422, "The given data was invalid.", nil, nil},
+		{429, "", ErrRateLimited, nil},
+		{500, "", nil, nil},
+		{501, "", nil, nil},
+		{502, "", nil, nil},
+		{503, "Processing", ErrUnavailable, nil},
+		{504, "", nil, nil},
 	} {
 		t.Run(fmt.Sprint(tc.status, tc.message), func(t *testing.T) {
 			t.Parallel()
 			err := error(&APIError{StatusCode: tc.status, Message: tc.message, Method: "POST", Route: "/bundle"})
 			for _, sentinel := range all {
-				require.Equal(t, sentinel == tc.want, errors.Is(err, sentinel), "%v", sentinel)
+				require.Equal(t, sentinel == tc.want || sentinel == tc.also, errors.Is(err, sentinel), "%v", sentinel)
 			}
 			wrapped := fmt.Errorf("outer: %w", err)
 			var ae *APIError

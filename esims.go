@@ -285,6 +285,8 @@ func (c *Client) RevokeESIM(ctx context.Context, iccid string) error {
 		return err
 	}
 	r := c.newRequest(OpRevokeESIM, iccidBody(iccid))
+	ctx, r.call = c.startCall(ctx, "RevokeESIM", r)
 	_, err := writeCall{op: op, iccid: iccid}.settle(r, c.write(ctx, r))
+	r.call.end(err)
 	return err
 }

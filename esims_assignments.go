@@ -81,27 +81,33 @@ func (a Assignment) ready() bool { return a.MatchingID != "" && a.SMDPAddress !=
 // It sends one request (re-sent only when it provably never left): "not
 // ready" is an answer, not a failure to retry.
 //
-// While Travel Roam is still preparing the data (a 503, a 404, or an answer
+// While Travel Roam is still preparing the data (a 503, or an answer
 // without a matching ID or SM-DP+ address), the error matches
 // [ErrAssignmentsNotReady]; for a 503, errors.As also finds the
-// [*APIError] with the server's RetryAfter. Right after a purchase, use
-// [Client.WaitForAssignments] instead, which polls on the schedule Travel
-// Roam asks for.
+// [*APIError] with the server's RetryAfter. A "not found" answer (a 404,
+// or a 400 "Order not found") matches both [ErrAssignmentsNotReady] and
+// [ErrNotFound]: right after a purchase it may only mean "not known yet",
+// later a wrong reference. Right after a purchase, use
+// [Client.WaitForAssignments] instead: it polls on the schedule Travel
+// Roam asks for, and takes "not found" for "not ready" during its first
+// minute only.
 func (c *Client) Assignments(ctx context.Context, orderReference string) ([]Assignment, error) {
 	if err := checkOrderReference("assignments", orderReference); err != nil {
 		return nil, err
 	}
-	return c.assignments(ctx, strings.TrimSpace(orderReference))
+	return c.assignments(ctx, strings.TrimSpace(orderReference), nil)
 }
 
-// assignments makes one read, a single attempt (see request.single):
-// with the default GET, the reference goes in the query string.
-func (c *Client) assignments(ctx context.Context, ref string) ([]Assignment, error) {
+// assignments makes one read, a single attempt (see request.single), as
+// part of the observed call (nil: the read reports its own call). With
+// the default GET, the reference goes in the query string.
+func (c *Client) assignments(ctx context.Context, ref string, call *observedCall) ([]Assignment, error) {
 	r := c.newRequest(OpAssignments, map[string]string{"orderReference": ref})
+	r.call = call
 	list, err := read(ctx, c, r, decodeAssignments)
 	if err != nil {
 		var ae *APIError
-		if errors.As(err, &ae) && (ae.StatusCode == http.StatusServiceUnavailable || ae.StatusCode == http.StatusNotFound) {
+		if errors.As(err, &ae) && (ae.StatusCode == http.StatusServiceUnavailable || ae.notFound()) {
 			return nil, &assignmentsNotReadyError{ref: ref, cause: ae}
 		}
 		return nil, err
@@ -152,7 +158,8 @@ func checkOrderReference(op, ref string) error {
 }
 
 // assignmentsNotReadyError matches ErrAssignmentsNotReady; cause is the
-// 503 or 404 *APIError, or nil for an answer without activation data.
+// 503 or "not found" *APIError, or nil for an answer without activation
+// data.
 type assignmentsNotReadyError struct {
 	ref   string
 	cause error

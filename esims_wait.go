@@ -83,14 +83,18 @@ func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, 
 		}
 	}
 	p := poller{c: c, ref: strings.TrimSpace(orderReference), cfg: cfg}
-	return p.run(ctx)
+	ctx, p.call = c.startCall(ctx, "WaitForAssignments", c.newRequest(OpAssignments, nil))
+	list, err := p.run(ctx)
+	p.call.end(err)
+	return list, err
 }
 
 // poller is one WaitForAssignments call.
 type poller struct {
-	c   *Client
-	ref string
-	cfg waitConfig
+	c    *Client
+	ref  string
+	cfg  waitConfig
+	call *observedCall // nil when the Client has no observer
 }
 
 func (p *poller) run(ctx context.Context) ([]Assignment, error) {
@@ -106,7 +110,7 @@ func (p *poller) run(ctx context.Context) ([]Assignment, error) {
 	rctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		list, err := p.c.assignments(rctx, p.ref)
+		list, err := p.c.assignments(rctx, p.ref, p.call)
 		switch {
 		case err == nil:
 			return list, nil
@@ -114,7 +118,7 @@ func (p *poller) run(ctx context.Context) ([]Assignment, error) {
 			return nil, p.canceled(ctx)
 		case rctx.Err() != nil: // the request was cut at the deadline (ours or ctx's)
 			return nil, p.pending(attempt, start, err)
-		case !pollNotReady(err):
+		case !pollNotReady(err, time.Since(start)):
 			return nil, err
 		}
 		delay := pollDelay(attempt, err)
@@ -122,6 +126,7 @@ func (p *poller) run(ctx context.Context) ([]Assignment, error) {
 			return nil, p.pending(attempt, start, err)
 		}
 		p.notify(attempt, delay)
+		p.call.poll(Poll{Poll: attempt, Elapsed: time.Since(start), Next: delay, Status: pollStatus(err)})
 		if sleepCtx(ctx, delay) != nil {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return nil, p.pending(attempt, start, err)
@@ -161,16 +166,25 @@ func pollDelay(attempt int, err error) time.Duration {
 	return d
 }
 
-// pollNotReady reports whether err leaves the wait going: not ready yet,
-// or a transient failure. Bad input, other 4xx and permanent transport
-// failures (TLS, unknown host) end it.
-func pollNotReady(err error) bool {
+// notFoundGrace is how long after a wait starts a "not found" answer
+// means "not ready yet": right after a purchase, the order may not be
+// known yet; later, the reference or the route is wrong, and waiting ten
+// minutes would not help.
+const notFoundGrace = time.Minute
+
+// pollNotReady reports whether err, elapsed into the wait, leaves the
+// wait going: not ready yet, a "not found" (404, or a 400 whose message
+// says so) during the first minute, or a transient failure. Bad input,
+// other 4xx and permanent transport failures (TLS, unknown host) end it.
+func pollNotReady(err error, elapsed time.Duration) bool {
 	var (
 		ae *APIError
 		ve *ValidationError
 		de *DecodeError
 	)
 	switch {
+	case errors.As(err, &ae) && ae.notFound():
+		return elapsed < notFoundGrace
 	case errors.Is(err, ErrAssignmentsNotReady):
 		return true
 	case errors.As(err, &ae):
@@ -181,4 +195,17 @@ func pollNotReady(err error) bool {
 		return true
 	}
 	return retryableError(err)
+}
+
+// pollStatus is the HTTP status behind a "not ready" poll: the answer's
+// status, 200 for an answer without installation data, 0 for none.
+func pollStatus(err error) int {
+	var ae *APIError
+	switch {
+	case errors.As(err, &ae):
+		return ae.StatusCode
+	case errors.Is(err, ErrAssignmentsNotReady):
+		return http.StatusOK
+	}
+	return 0
 }

@@ -3,6 +3,7 @@ package travelroam
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -459,5 +460,70 @@ func TestWaitForAssignmentsDeadlineMidRequest(t *testing.T) {
 		require.ErrorAs(t, err, &pe)
 		require.Equal(t, 2, pe.Attempts)
 		require.Equal(t, 5*time.Second, time.Since(start))
+	})
+}
+
+// TestWaitNotFoundGrace: right after a purchase, "not found" (a 404, or a
+// 400 whose message says so) means "not known yet" during the first
+// minute of the wait; after that the wait ends with the *APIError instead
+// of polling for ten minutes. A 410 (deactivated) ends it at once.
+func TestWaitNotFoundGrace(t *testing.T) {
+	t.Parallel()
+	notFound := func(status int) (*http.Response, error) {
+		return httpmock.NewStringResponse(status, `{"message":"Order not found"}`), nil
+	}
+	t.Run("ready within the minute", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			c, mt := newMockClient(t)
+			srv := newPollServer(t, mt, func(n int, at time.Duration) (*http.Response, error) {
+				if at < 30*time.Second {
+					return notFound(400)
+				}
+				return ready(t)
+			})
+			list, err := c.WaitForAssignments(t.Context(), testOrderRef)
+			require.NoError(t, err)
+			require.Len(t, list, 1)
+			require.Equal(t, schedule(7), srv.requests(), "0, 2, 6, 12, 20, 28, then 36 s: ready")
+		})
+	})
+	for _, status := range []int{404, 400} {
+		t.Run(fmt.Sprintf("%d for good", status), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mt := newMockClient(t)
+				srv := newPollServer(t, mt, func(int, time.Duration) (*http.Response, error) { return notFound(status) })
+				_, err := c.WaitForAssignments(t.Context(), testOrderRef)
+				var ae *APIError
+				require.ErrorAs(t, err, &ae)
+				require.Equal(t, status, ae.StatusCode)
+				require.ErrorIs(t, err, ErrNotFound)
+				require.NotErrorIs(t, err, ErrAssignmentsPending, "a wrong reference is not a pending order")
+				require.Equal(t, schedule(10), srv.requests(), "the first poll at or after one minute ends it (at 60 s)")
+			})
+		})
+	}
+	t.Run("410 at once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			c, mt := newMockClient(t)
+			srv := newPollServer(t, mt, func(int, time.Duration) (*http.Response, error) {
+				return httpmock.NewStringResponse(410, `{"message":"eSIM has been deactivated"}`), nil
+			})
+			_, err := c.WaitForAssignments(t.Context(), testOrderRef)
+			require.ErrorIs(t, err, ErrGone)
+			require.ErrorIs(t, err, ErrNotFound)
+			require.Len(t, srv.requests(), 1)
+		})
+	})
+	t.Run("other 400 at once", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			c, mt := newMockClient(t)
+			srv := newPollServer(t, mt, func(int, time.Duration) (*http.Response, error) {
+				return httpmock.NewStringResponse(400, `{"message":"orderReference is malformed"}`), nil
+			})
+			_, err := c.WaitForAssignments(t.Context(), testOrderRef)
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			require.Len(t, srv.requests(), 1)
+		})
 	})
 }

@@ -210,12 +210,20 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 	if err != nil {
 		return nil, err
 	}
+	r := c.newRequest(OpProcessOrder, body)
+	ctx, r.call = c.startCall(ctx, "ProcessOrder", r)
+	order, err := c.processOrder(ctx, req, r)
+	r.call.end(err)
+	return order, err
+}
+
+// processOrder is ProcessOrder once the request is built and observed.
+func (c *Client) processOrder(ctx context.Context, req OrderRequest, r request) (*Order, error) {
 	call := writeCall{op: opProcessOrder, bundleName: req.BundleName, iccid: req.ICCID, needBody: true}
 	release, err := c.acquirePurchase(ctx)
 	if err != nil {
 		return nil, call.notSent(err)
 	}
-	r := c.newRequest(OpProcessOrder, body)
 	out := c.writeReleasing(ctx, r, release)
 	resp, err := call.settle(r, out)
 	if err != nil {

@@ -76,14 +76,27 @@ func (c *Client) newRetryableRequest(ctx context.Context, r request) (*retryable
 // A body that cannot be read or decoded counts as a transient failure.
 // It settles the call with the client's retry budget: a success refunds,
 // and a failure that the budget cut short matches ErrRetryBudgetExhausted.
+//
+// A read reports its call to the Client's observer, unless r.call says
+// that its caller reports the call (the polls of a wait).
 func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) (T, error)) (T, error) {
-	info := &callInfo{route: r.route}
+	own := r.call == nil
+	if own {
+		ctx, r.call = c.startCall(ctx, callName(r.op), r)
+	}
+	info := &callInfo{route: r.route, call: r.call}
 	v, err := readAttempts(context.WithValue(ctx, callInfoKey{}, info), c, r, decode)
 	switch {
 	case err == nil:
 		c.budget.settle(info)
 	case info.budgetOut:
 		err = fmt.Errorf("%w (%w)", err, ErrRetryBudgetExhausted)
+		if r.call != nil {
+			r.call.budgetOut.Store(true)
+		}
+	}
+	if own {
+		r.call.end(err)
 	}
 	return v, err
 }

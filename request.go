@@ -24,6 +24,10 @@ type request struct {
 	// single makes a read one attempt, re-sent only when it provably never
 	// left (polls: their schedule replaces retries).
 	single bool
+	// call is the observed call the request belongs to, when its caller
+	// reports the call itself (a purchase, a wait); nil lets a read
+	// report its own call.
+	call *observedCall
 }
 
 // newRequest returns the request of op with the given fields, on the
@@ -47,9 +51,10 @@ type response struct {
 }
 
 // callInfo travels in the request context so that CheckRetry and the
-// logging transport know which call an attempt belongs to.
+// reporting transport know which call an attempt belongs to.
 type callInfo struct {
 	route   string
+	call    *observedCall // nil when the Client has no observer
 	attempt atomic.Int32
 	// Retry budget bookkeeping of a read, touched only by CheckRetry and
 	// read, which run on the calling goroutine: retries paid for, the
@@ -144,13 +149,13 @@ func contractHeader(apiKey, clientSecret, userAgent string) http.Header {
 	return h
 }
 
-// withCallInfo puts a callInfo for r in ctx for the logging transport;
-// without logging nothing reads it, so nothing is added.
+// withCallInfo puts a callInfo for r in ctx for the reporting transport;
+// without a logger or an observer nothing reads it, so nothing is added.
 func (c *Client) withCallInfo(ctx context.Context, r request) context.Context {
-	if !c.logRequests {
+	if !c.reportAttempts {
 		return ctx
 	}
-	return context.WithValue(ctx, callInfoKey{}, &callInfo{route: r.route})
+	return context.WithValue(ctx, callInfoKey{}, &callInfo{route: r.route, call: r.call})
 }
 
 // newHTTPRequest builds a write's request with the contract's headers.

@@ -27,8 +27,8 @@ func isTimeout(err error) bool {
 	return err != nil && (errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()))
 }
 
-// retryPolicy is the read policy: retry transport errors, unreadable or
-// undecodable bodies, 408, 429, 500, 502, 503 and 504; never other 4xx.
+// retryPolicy is the read policy: retry transport errors, unreadable
+// bodies, 408, 429, 500, 502, 503 and 504; never other 4xx.
 // A Retry-After above maxRetryAfter, or past ctx's deadline, stops at
 // once so that the caller gets the typed error instead of a long sleep. A received 2xx is never dropped
 // because the context ended.
@@ -68,8 +68,12 @@ func retryableStatus(code int) bool {
 	return false
 }
 
+// A complete 2xx body that cannot be decoded (a *DecodeError) is not
+// retried: the same bytes would come back. A body that broke off or could
+// not be read is.
 func retryableError(err error) bool {
-	if errors.Is(err, ErrResponseTooLarge) {
+	var de *DecodeError
+	if errors.Is(err, ErrResponseTooLarge) || errors.As(err, &de) {
 		return false
 	}
 	var (

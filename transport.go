@@ -18,7 +18,7 @@ import (
 // s for writes) is applied by attemptTransport rather than by
 // http.Client.Timeout, which starts a goroutine that a panicking
 // transport would leave behind.
-func httpClients(user *http.Client, logger *slog.Logger, logging bool) (read, write *http.Client) {
+func httpClients(user *http.Client, logger *slog.Logger, report bool) (read, write *http.Client) {
 	var base http.Client
 	if user != nil {
 		base = *user
@@ -29,8 +29,8 @@ func httpClients(user *http.Client, logger *slog.Logger, logging bool) (read, wr
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	if logging {
-		rt = &loggingTransport{base: rt, logger: logger}
+	if report {
+		rt = &reportTransport{base: rt, logger: logger}
 	}
 	// Never follow a redirect: net/http would send the API key and the
 	// client secret to whatever host it names, and re-send (307/308) or
@@ -124,26 +124,44 @@ func closeIdle(rt http.RoundTripper) {
 	}
 }
 
-// loggingTransport logs each attempt at debug level with the method, the
-// route template, the status, the attempt number and the duration. It
-// never logs URLs, headers or bodies.
-type loggingTransport struct {
+// reportTransport reports each attempt of a call: to the Client's
+// logger at debug level (the method, the route template, the status, the
+// attempt number and the duration; never URLs, headers or bodies), and
+// to its Observer. It reads the call from the request's callInfo.
+type reportTransport struct {
 	base   http.RoundTripper
-	logger *slog.Logger
+	logger *slog.Logger // nil: no logging
 }
 
-func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	route, attempt := "", int32(0)
-	if info, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok {
-		route, attempt = info.route, info.attempt.Add(1)
+func (t *reportTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	info, ok := req.Context().Value(callInfoKey{}).(*callInfo)
+	if !ok {
+		return t.base.RoundTrip(req)
+	}
+	attempt := int(info.attempt.Add(1))
+	var observed func(*http.Response, error)
+	if info.call != nil {
+		var ctx context.Context
+		ctx, observed = info.call.attempt(req)
+		req = req.WithContext(ctx)
 	}
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
+	if observed != nil {
+		observed(resp, err)
+	}
+	if t.logger != nil {
+		t.log(req, info.route, attempt, time.Since(start), resp, err)
+	}
+	return resp, err
+}
+
+func (t *reportTransport) log(req *http.Request, route string, attempt int, d time.Duration, resp *http.Response, err error) {
 	attrs := []slog.Attr{
 		slog.String("method", req.Method),
 		slog.String("route", route),
-		slog.Int("attempt", int(attempt)),
-		slog.Duration("duration", time.Since(start)),
+		slog.Int("attempt", attempt),
+		slog.Duration("duration", d),
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", errorClass(err)))
@@ -151,12 +169,11 @@ func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
 	}
 	t.logger.LogAttrs(req.Context(), slog.LevelDebug, "travelroam: request", attrs...)
-	return resp, err
 }
 
 // CloseIdleConnections closes the idle connections of the wrapped
 // transport.
-func (t *loggingTransport) CloseIdleConnections() { closeIdle(t.base) }
+func (t *reportTransport) CloseIdleConnections() { closeIdle(t.base) }
 
 // errorClass names a transport error without its text (which may carry
 // the URL).
@@ -166,11 +183,11 @@ func errorClass(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):
-		return "deadline exceeded"
+		return "deadline_exceeded"
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return "timeout"
 	case provablyNotSent(err):
-		return "dial failed"
+		return "dial_failed"
 	}
-	return "transport error"
+	return "transport_error"
 }

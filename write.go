@@ -219,9 +219,9 @@ func (w writeCall) settle(r request, out writeOutcome) (*response, error) {
 // notSent is the error of a write that provably never reached the server.
 func (w writeCall) notSent(cause error) error {
 	if w.iccid != "" {
-		return fmt.Errorf("travelroam: %s on eSIM %s: nothing sent: %w", w.op, RedactICCID(w.iccid), cause)
+		return fmt.Errorf("travelroam: %s on eSIM %s: %w: %w", w.op, RedactICCID(w.iccid), ErrNotSent, cause)
 	}
-	return fmt.Errorf("travelroam: %s: nothing sent: %w", w.op, cause)
+	return fmt.Errorf("travelroam: %s: %w: %w", w.op, ErrNotSent, cause)
 }
 
 // unknown is the error of a write that may or may not have been carried

@@ -303,7 +303,7 @@ func TestE2EPurchaseFaults(t *testing.T) {
 func TestE2EReadsRetryTransientFaults(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t)
-	e.srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.HTMLBadGateway(), travelroamtest.MalformedJSON())
+	e.srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.HTMLBadGateway(), travelroamtest.TruncatedBody())
 	e.srv.InjectFault(travelroamtest.RouteBundle, travelroamtest.ResetBeforeBody())
 	require.Zero(t, e.balance(t).Cmp(travelroam.AmountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
 	require.Equal(t, 3, e.srv.RequestCount(travelroamtest.RouteOrganisation))

@@ -202,7 +202,7 @@ func TestW2_TamperedOrForeignSignature(t *testing.T) {
 	var got calls
 	dd := newCountingDeduper()
 	h := travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error { got.add(ev); return nil },
-		travelroam.WithCallbackSignature(cbKey), travelroam.WithDeduper(dd))
+		travelroam.WithCallbackSignature(cbKey), travelroam.WithCallbackDeduper(dd))
 	rng := newRand(2)
 	for i := range 100 {
 		body := usageEvent(i)
@@ -285,7 +285,7 @@ func TestW4_DuplicateDeliveries(t *testing.T) {
 	var seq calls
 	dd := newCountingDeduper()
 	h := travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error { seq.add(ev); return nil },
-		travelroam.WithCallbackSignature(cbKey), travelroam.WithDeduper(dd))
+		travelroam.WithCallbackSignature(cbKey), travelroam.WithCallbackDeduper(dd))
 	for range 10 {
 		w := deliver(h, body, sig)
 		rec.count(fmt.Sprintf("HTTP %d", w.Code))
@@ -304,7 +304,7 @@ func TestW4_DuplicateDeliveries(t *testing.T) {
 		once.Do(func() { close(entered) })
 		<-release
 		return nil
-	}, travelroam.WithCallbackSignature(cbKey), travelroam.WithDeduper(dd2))
+	}, travelroam.WithCallbackSignature(cbKey), travelroam.WithCallbackDeduper(dd2))
 	answers := make(chan *httptest.ResponseRecorder, 10)
 	for range 10 {
 		go func() { answers <- deliver(h2, body, sig) }()

@@ -1,0 +1,317 @@
+package travelroam
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// Observer watches what a [Client] and a callback handler do, for
+// metrics, traces or logs: pass it with [WithObserver] (and
+// [WithCallbackObserver] for [NewCallbackHandler]). The OpenTelemetry
+// adapter github.com/roamkit/travelroam/travelroamotel builds one.
+//
+// Set the hooks you need; a nil hook, or a nil *Observer, costs nothing.
+// Like net/http/httptrace's ClientTrace, it is a struct of functions
+// rather than an interface, so that later versions can add hooks without
+// breaking yours. Hooks run synchronously on the goroutine of the call:
+// they must return quickly and be safe for concurrent use. They never
+// receive the API key, the client secret, an activation code or a full
+// ICCID: only operations, routes, statuses, counts, durations and
+// classes.
+//
+// Each SDK call that talks to Travel Roam (Catalogue — once per page of
+// CatalogueAll —, Bundle, ProcessOrder, Assignments, WaitForAssignments,
+// ESIM, AppliedBundles, Location, RevokeESIM, Organisation) makes one
+// CallStart and one CallEnd, and, in between, an AttemptStart and an
+// AttemptEnd per HTTP attempt (a poll of WaitForAssignments is an
+// attempt of that call). Calls refused before anything is sent (bad
+// input) make no event.
+type Observer struct {
+	// CallStart runs when a call starts; the context it returns is the
+	// call's, and reaches the call's other hooks (a tracer puts its span
+	// in it). Returning nil keeps ctx.
+	CallStart func(ctx context.Context, e CallStart) context.Context
+	// CallEnd runs when the call returns.
+	CallEnd func(ctx context.Context, e CallEnd)
+	// AttemptStart runs before each HTTP attempt; the context it returns
+	// is the request's (nil keeps ctx).
+	AttemptStart func(ctx context.Context, e AttemptStart) context.Context
+	// AttemptEnd runs when the attempt's answer has arrived (or failed).
+	AttemptEnd func(ctx context.Context, e AttemptEnd)
+	// Poll runs after each answer of WaitForAssignments that is not ready
+	// yet, before the wait for the next poll.
+	Poll func(ctx context.Context, e Poll)
+	// Callback runs once per request a callback handler answered, with
+	// its decision.
+	Callback func(ctx context.Context, e CallbackDecision)
+}
+
+// CallStart describes a call as it starts.
+type CallStart struct {
+	// Call is the SDK method, e.g. "ProcessOrder" or "WaitForAssignments".
+	Call string
+	// Op is the API operation the call uses.
+	Op Operation
+	// Method and Route are the operation's route, e.g. "POST" and
+	// "/processorders".
+	Method, Route string
+}
+
+// CallEnd describes a call as it returns.
+type CallEnd struct {
+	CallStart
+	// Outcome classifies how the call ended.
+	Outcome CallOutcome
+	// Status is the HTTP status of the last answer, 0 when none came.
+	Status int
+	// Attempts is how many HTTP attempts the call made (retries, re-sends
+	// and polls included).
+	Attempts int
+	// RetryBudgetRefused is true when a read stopped retrying because the
+	// Client's retry budget was empty.
+	RetryBudgetRefused bool
+	// Duration is how long the call took.
+	Duration time.Duration
+}
+
+// CallOutcome classifies how a call ended.
+type CallOutcome string
+
+// Outcomes of a call.
+const (
+	// CallSucceeded: the call returned its result.
+	CallSucceeded CallOutcome = "succeeded"
+	// CallRefused: the API refused it (a 4xx, or a 429 or 503 "not
+	// processed"); see [APIError].
+	CallRefused CallOutcome = "refused"
+	// CallNotSent: a purchase or revoke provably never reached Travel
+	// Roam.
+	CallNotSent CallOutcome = "not_sent"
+	// CallUnknown: a purchase or revoke may or may not have been carried
+	// out ([ErrOutcomeUnknown]).
+	CallUnknown CallOutcome = "unknown"
+	// CallAlreadyAttempted: a purchase whose key the purchase journal
+	// already held; nothing was sent ([ErrAlreadyAttempted]).
+	CallAlreadyAttempted CallOutcome = "already_attempted"
+	// CallPending: WaitForAssignments ran out of time
+	// ([ErrAssignmentsPending]).
+	CallPending CallOutcome = "pending"
+	// CallCanceled: the context ended.
+	CallCanceled CallOutcome = "canceled"
+	// CallFailed: any other failure (network, an unreadable answer, a
+	// body over the size cap…).
+	CallFailed CallOutcome = "failed"
+)
+
+// AttemptStart describes an HTTP attempt as it starts.
+type AttemptStart struct {
+	CallStart
+	// Host is the server's host (and port, if any).
+	Host string
+	// Attempt numbers the call's attempts from 1.
+	Attempt int
+	// RetryDelay is how long the call waited since the previous attempt
+	// ended (a backoff, a Retry-After, a poll's delay); 0 for the first.
+	RetryDelay time.Duration
+}
+
+// AttemptEnd describes an HTTP attempt as it ends.
+type AttemptEnd struct {
+	AttemptStart
+	// Status is the HTTP status, 0 when no answer came.
+	Status int
+	// ErrorType names the failure when no answer came: "timeout",
+	// "canceled", "deadline_exceeded", "dial_failed" or "transport_error".
+	ErrorType string
+	// Duration is how long the attempt took until its answer's headers.
+	Duration time.Duration
+}
+
+// Poll describes an answer of WaitForAssignments that is not ready yet.
+type Poll struct {
+	// Poll numbers the polls from 1.
+	Poll int
+	// Elapsed is the time since the wait started.
+	Elapsed time.Duration
+	// Next is the wait before the next poll; 0 when none follows.
+	Next time.Duration
+	// Status is the answer's HTTP status (200 for an answer without
+	// installation data), 0 when no answer came.
+	Status int
+}
+
+// CallbackDecision describes how a callback handler answered a request.
+type CallbackDecision struct {
+	// Decision is what the handler did.
+	Decision CallbackOutcome
+	// Reason says why a request was refused or failed: "method",
+	// "unauthorized", "too_large", "malformed", "handler_error",
+	// "handler_panic" or "deduper"; empty otherwise.
+	Reason string
+	// Status is the HTTP status answered.
+	Status int
+	// AlertType is the event's type, when the body was decoded.
+	AlertType AlertType
+	// Duration is how long the handler took.
+	Duration time.Duration
+}
+
+// CallbackOutcome is what a callback handler did with a request.
+type CallbackOutcome string
+
+// Decisions of a callback handler.
+const (
+	// CallbackDelivered: the function accepted the event (200).
+	CallbackDelivered CallbackOutcome = "delivered"
+	// CallbackDuplicate: an event already delivered; acknowledged without
+	// calling the function (200).
+	CallbackDuplicate CallbackOutcome = "duplicate"
+	// CallbackInFlight: a duplicate of an event still being processed;
+	// the provider is asked to deliver again later (503).
+	CallbackInFlight CallbackOutcome = "in_flight"
+	// CallbackRefused: the request was refused (405, 401, 413 or 400).
+	CallbackRefused CallbackOutcome = "refused"
+	// CallbackFailed: the function or the deduper failed; the provider is
+	// asked to deliver again (500 or 503).
+	CallbackFailed CallbackOutcome = "failed"
+)
+
+// WithObserver makes the Client report its calls and their HTTP attempts
+// to o (see [Observer]). A nil o is ignored.
+func WithObserver(o *Observer) Option {
+	return func(c *config) error {
+		c.observer = o
+		return nil
+	}
+}
+
+// callNames names the SDK method behind each operation's calls.
+func callName(op Operation) string {
+	switch op {
+	case OpCatalogue:
+		return "Catalogue"
+	case OpBundle:
+		return "Bundle"
+	case OpProcessOrder:
+		return "ProcessOrder"
+	case OpAssignments:
+		return "Assignments"
+	case OpESIMDetails:
+		return "ESIM"
+	case OpAppliedBundles:
+		return "AppliedBundles"
+	case OpLocation:
+		return "Location"
+	case OpRevokeESIM:
+		return "RevokeESIM"
+	case OpOrganisation:
+		return "Organisation"
+	}
+	return string(op)
+}
+
+// observedCall is one call being reported to an Observer. Its attempts
+// may run on the goroutines of the transport, hence the atomics.
+type observedCall struct {
+	obs   *Observer
+	start CallStart
+	began time.Time
+	ctx   context.Context // the context CallStart returned
+
+	attempts   atomic.Int32
+	lastEnd    atomic.Int64 // unix nanoseconds of the last attempt's end
+	lastStatus atomic.Int32
+	budgetOut  atomic.Bool
+}
+
+// startCall reports the start of a call named name of r's operation. It
+// returns the call's context and the call, for r.call and end; both are
+// ctx and nil when the Client has no observer.
+func (c *Client) startCall(ctx context.Context, name string, r request) (context.Context, *observedCall) {
+	if c.observer == nil {
+		return ctx, nil
+	}
+	oc := &observedCall{obs: c.observer, start: CallStart{Call: name, Op: r.op, Method: r.method, Route: r.route}, began: time.Now()}
+	if f := c.observer.CallStart; f != nil {
+		if nctx := f(ctx, oc.start); nctx != nil {
+			ctx = nctx
+		}
+	}
+	oc.ctx = ctx
+	return ctx, oc
+}
+
+// end reports the end of the call with its error. A nil oc does nothing.
+func (oc *observedCall) end(err error) {
+	if oc == nil || oc.obs.CallEnd == nil {
+		return
+	}
+	oc.obs.CallEnd(oc.ctx, CallEnd{
+		CallStart:          oc.start,
+		Outcome:            callOutcome(err),
+		Status:             int(oc.lastStatus.Load()),
+		Attempts:           int(oc.attempts.Load()),
+		RetryBudgetRefused: oc.budgetOut.Load(),
+		Duration:           time.Since(oc.began),
+	})
+}
+
+// callOutcome classifies a call's error.
+func callOutcome(err error) CallOutcome {
+	var ae *APIError
+	switch {
+	case err == nil:
+		return CallSucceeded
+	case errors.Is(err, ErrOutcomeUnknown):
+		return CallUnknown
+	case errors.Is(err, ErrNotSent):
+		return CallNotSent
+	case errors.Is(err, ErrAssignmentsPending):
+		return CallPending
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return CallCanceled
+	case errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 600:
+		return CallRefused
+	}
+	return CallFailed
+}
+
+// attempt reports the start of an HTTP attempt of the call, and returns
+// the request's context and a func that reports its end.
+func (oc *observedCall) attempt(req *http.Request) (context.Context, func(*http.Response, error)) {
+	now := time.Now()
+	e := AttemptStart{CallStart: oc.start, Host: req.URL.Host, Attempt: int(oc.attempts.Add(1))}
+	if prev := oc.lastEnd.Load(); prev != 0 {
+		e.RetryDelay = now.Sub(time.Unix(0, prev))
+	}
+	ctx := req.Context()
+	if f := oc.obs.AttemptStart; f != nil {
+		if nctx := f(ctx, e); nctx != nil {
+			ctx = nctx
+		}
+	}
+	return ctx, func(resp *http.Response, err error) {
+		end := time.Now()
+		oc.lastEnd.Store(end.UnixNano())
+		ae := AttemptEnd{AttemptStart: e, Duration: end.Sub(now)}
+		if resp != nil {
+			ae.Status = resp.StatusCode
+			oc.lastStatus.Store(int32(resp.StatusCode))
+		} else {
+			ae.ErrorType = errorClass(err)
+		}
+		if f := oc.obs.AttemptEnd; f != nil {
+			f(ctx, ae)
+		}
+	}
+}
+
+// poll reports an answer of a wait that is not ready yet.
+func (oc *observedCall) poll(p Poll) {
+	if oc != nil && oc.obs.Poll != nil {
+		oc.obs.Poll(oc.ctx, p)
+	}
+}
