@@ -19,7 +19,10 @@
 // or a release time, and two processes may then start purchases closer
 // than the interval, once. The gate paces purchases; it does not prevent
 // a double purchase (the journal and the SDK's never-re-send rule do), so
-// that loss costs at most a throttled request.
+// that loss costs at most a throttled request. Eviction loses keys too:
+// keep maxmemory-policy at noeviction (Redis's default) for the Redis the
+// store uses; an allkeys-* policy can evict the gate's holds, a
+// volatile-* one the deduper's keys.
 //
 // # How it works
 //
