@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/roamkit/travelroam"
@@ -134,4 +135,30 @@ func TestJournalDeleteFinished(t *testing.T) {
 			t.Errorf("%s attempt after DeleteFinished: present %v (err %v), want %v", o, ok, err, kept)
 		}
 	}
+}
+
+// TestSimpleProtocol runs the suites again through a pool that prepares
+// no statements, as pools behind PgBouncer in transaction mode are often
+// configured: the store needs no session state.
+func TestSimpleProtocol(t *testing.T) {
+	cfg := testPool(t).Config().Copy()
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, err := pgstore.New(context.Background(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("Gate", func(t *testing.T) {
+		storetest.TestPurchaseGate(t, func(*testing.T) travelroam.PurchaseGate { return s.Gate() })
+	})
+	t.Run("Journal", func(t *testing.T) {
+		storetest.TestPurchaseJournal(t, func(*testing.T) travelroam.PurchaseJournal { return s.Journal() })
+	})
+	t.Run("Deduper", func(t *testing.T) {
+		storetest.TestDeduper(t, func(*testing.T) travelroam.Deduper { return s.Deduper() })
+	})
 }
