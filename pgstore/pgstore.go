@@ -26,7 +26,9 @@
 //
 // Every operation is one or two short statements in autocommit: no
 // transaction and no session state is kept across the purchase's HTTP
-// call, so the store works behind PgBouncer in transaction mode. The
+// call, so the store works behind PgBouncer in transaction mode (give
+// such a pool a query mode that prepares no statements, e.g.
+// pgx.QueryExecModeSimpleProtocol, unless PgBouncer tracks them). The
 // gate claims an account's row with one conditional UPDATE … RETURNING
 // that compares the database clock with the end of the last hold plus the
 // interval; a waiting Acquire polls (see [Gate.Acquire]). Session
