@@ -1,0 +1,105 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/roamkit/travelroam"
+)
+
+// Deduper is a [travelroam.Deduper] in PostgreSQL, shared by every
+// callback receiver that uses the same database. Get it from
+// [Store.Deduper]. A reservation never Done expires after the
+// reservation time to live, a processed event after the seen time to
+// live (see [WithDedupeTTL]); every 256th Begin of a process also deletes
+// up to 1,000 expired rows.
+type Deduper struct {
+	s      *Store
+	begins atomic.Uint64
+
+	mu     sync.Mutex
+	tokens map[string]string // key → token of this process's reservation
+}
+
+var _ travelroam.Deduper = (*Deduper)(nil)
+
+// reserveSQL reserves the key if it is absent or expired; it returns no
+// row when the key is reserved or seen.
+const reserveSQL = `
+INSERT INTO travelroam_callback_dedupe AS d (key, seen, token, expires_at)
+VALUES ($1, false, $2, clock_timestamp() + $3::bigint * interval '1 microsecond')
+ON CONFLICT (key) DO UPDATE SET seen = false, token = excluded.token, expires_at = excluded.expires_at
+WHERE d.expires_at <= clock_timestamp()
+RETURNING true`
+
+// dedupeTries bounds the loop of Begin when the row expires between its
+// two statements.
+const dedupeTries = 10
+
+// Begin reserves key unless a delivery of it is in flight or it was
+// processed; see [travelroam.Deduper]. It is atomic across processes.
+func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, error) {
+	if d.begins.Add(1)%256 == 0 {
+		// House-keeping; its failure does not matter to this event.
+		_, _ = d.s.pool.Exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key IN
+			(SELECT key FROM travelroam_callback_dedupe WHERE expires_at < clock_timestamp() LIMIT 1000)`)
+	}
+	for range dedupeTries {
+		token := newToken()
+		var ok bool
+		err := d.s.pool.QueryRow(ctx, reserveSQL, key, token, micros(d.s.reservationTTL)).Scan(&ok)
+		if err == nil {
+			d.mu.Lock()
+			d.tokens[key] = token
+			d.mu.Unlock()
+			return travelroam.DedupeNew, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return 0, ctxErr(ctx, "dedupe callback", err)
+		}
+		var seen bool
+		err = d.s.pool.QueryRow(ctx, `SELECT seen FROM travelroam_callback_dedupe
+			WHERE key = $1 AND expires_at > clock_timestamp()`, key).Scan(&seen)
+		switch {
+		case err == nil && seen:
+			return travelroam.DedupeSeen, nil
+		case err == nil:
+			return travelroam.DedupeInFlight, nil
+		case !errors.Is(err, pgx.ErrNoRows):
+			return 0, ctxErr(ctx, "dedupe callback", err)
+		}
+	}
+	return 0, errors.New("pgstore: dedupe callback: the row kept expiring")
+}
+
+// Done commits the reservation of key (success: later Begins answer
+// DedupeSeen for the seen time to live) or releases it. A release is
+// fenced: it deletes only the reservation this process made, not one
+// another delivery made after it expired.
+func (d *Deduper) Done(ctx context.Context, key string, success bool) error {
+	d.mu.Lock()
+	token, mine := d.tokens[key]
+	delete(d.tokens, key)
+	d.mu.Unlock()
+	var err error
+	switch {
+	case success:
+		_, err = d.s.pool.Exec(ctx, `
+			INSERT INTO travelroam_callback_dedupe AS d (key, seen, token, expires_at)
+			VALUES ($1, true, '', clock_timestamp() + $2::bigint * interval '1 microsecond')
+			ON CONFLICT (key) DO UPDATE SET seen = true, token = '', expires_at = excluded.expires_at`,
+			key, micros(d.s.seenTTL))
+	case mine:
+		_, err = d.s.pool.Exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = $1 AND NOT seen AND token = $2`, key, token)
+	default:
+		_, err = d.s.pool.Exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = $1 AND NOT seen`, key)
+	}
+	if err != nil {
+		return ctxErr(ctx, "dedupe callback done", err)
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/roamkit/travelroam"
+)
+
+// Gate is a [travelroam.PurchaseGate] in PostgreSQL, shared by every
+// process that uses the same database. Get it from [Store.Gate].
+type Gate struct{ s *Store }
+
+var _ travelroam.PurchaseGate = (*Gate)(nil)
+
+// claimSQL takes the key when the database clock is past the end of the
+// last hold (its release, or its lease end if never released) plus the
+// larger of the last holder's interval and ours. Concurrent claims of one
+// row are serialised by its row lock; the loser re-checks the condition
+// on the winner's row and fails.
+const claimSQL = `
+UPDATE travelroam_purchase_gate
+SET token = $4, held = true, until_at = clock_timestamp() + $3::bigint * interval '1 microsecond', gap_us = $2
+WHERE key = $1 AND clock_timestamp() >= until_at + greatest(gap_us, $2::bigint) * interval '1 microsecond'
+RETURNING token`
+
+// waitSQL says whether the key is held and how long (µs) until it is free.
+const waitSQL = `
+SELECT held, floor(extract(epoch FROM until_at + greatest(gap_us, $2::bigint) * interval '1 microsecond' - clock_timestamp()) * 1e6)::bigint
+FROM travelroam_purchase_gate WHERE key = $1`
+
+// insertSQL creates the row of a key never seen, free at once.
+const insertSQL = `
+INSERT INTO travelroam_purchase_gate (key, token, held, until_at, gap_us)
+VALUES ($1, '', false, '-infinity', 0) ON CONFLICT (key) DO NOTHING`
+
+// releaseSQL ends the hold of the permit with this token, if it is still
+// the last one: a permit whose lease ran out and whose key was taken since
+// releases nothing.
+const releaseSQL = `
+UPDATE travelroam_purchase_gate SET held = false, until_at = clock_timestamp()
+WHERE key = $1 AND token = $2 AND held`
+
+// Acquire claims key for at most lease, once nobody holds it and interval
+// has passed since the last release; see [travelroam.PurchaseGate]. All
+// times are the database's clock. While the key is held, Acquire polls
+// the row (every 10 ms at first, backing off to half the interval, at most
+// 1 s); once it is released, it sleeps until the interval ends. Waiters
+// are not served in order of arrival. An error (the context's, or the
+// database's) means nothing is held.
+func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Duration) (travelroam.Permit, error) {
+	if lease <= 0 || interval < 0 {
+		return nil, errors.New("pgstore: purchase gate: lease must be positive and interval not negative")
+	}
+	p := newPoller(interval)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		token := newToken()
+		claimed, err := g.claim(ctx, key, interval, lease, token)
+		if err != nil {
+			if ctx.Err() != nil {
+				// The claim may have been carried out just before the
+				// context ended: give it back rather than leave the
+				// account blocked for a lease.
+				_ = g.release(ctx, key, token)
+			}
+			return nil, ctxErr(ctx, "acquire purchase gate", err)
+		}
+		if claimed {
+			return &permit{g: g, key: key, token: token}, nil
+		}
+		var (
+			held bool
+			wait int64
+		)
+		err = g.s.pool.QueryRow(ctx, waitSQL, key, micros(interval)).Scan(&held, &wait)
+		if errors.Is(err, pgx.ErrNoRows) {
+			if _, err := g.s.pool.Exec(ctx, insertSQL, key); err != nil {
+				return nil, ctxErr(ctx, "acquire purchase gate", err)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, ctxErr(ctx, "acquire purchase gate", err)
+		}
+		if err := sleep(ctx, p.delay(time.Duration(wait)*time.Microsecond, held)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (g *Gate) claim(ctx context.Context, key string, interval, lease time.Duration, token string) (bool, error) {
+	var got string
+	err := g.s.pool.QueryRow(ctx, claimSQL, key, micros(interval), micros(lease), token).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// release ends the hold of token. It is clean-up: it runs even when ctx
+// has ended (keeping its values), for at most releaseTimeout.
+func (g *Gate) release(ctx context.Context, key, token string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	_, err := g.s.pool.Exec(ctx, releaseSQL, key, token)
+	return err
+}
+
+// releaseTimeout bounds a Release, and the clean-up of a claim whose
+// context ended.
+const releaseTimeout = 5 * time.Second
+
+type permit struct {
+	g          *Gate
+	key, token string
+	released   atomic.Bool
+}
+
+// Release ends the hold, on the database clock. It is fenced by the
+// permit's token: after the lease ran out and another holder took the
+// key, it does nothing. Later calls do nothing. Release is clean-up: it
+// runs even when ctx has ended (a purchase cut short by its context must
+// still free the account), for at most 5 s. An error (the database could
+// not be reached) leaves the key held until the lease runs out.
+func (p *permit) Release(ctx context.Context) error {
+	if p.released.Swap(true) {
+		return nil
+	}
+	if err := p.g.release(ctx, p.key, p.token); err != nil {
+		return fmt.Errorf("pgstore: release purchase gate: %w", err)
+	}
+	return nil
+}

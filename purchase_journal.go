@@ -1,0 +1,417 @@
+package travelroam
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PurchaseJournal records every purchase attempt before it is sent and its
+// outcome after, so that a purchase whose Key was already attempted is not
+// sent again, in this process or another, before or after a restart.
+//
+// Implementations must be safe for concurrent use. The conformance suite
+// in travelroamtest/storetest checks the rules of each method.
+type PurchaseJournal interface {
+	// Begin records an attempt before it is sent. If the journal already
+	// holds a.Key with an outcome that may have bought something
+	// (pending, unknown, succeeded), Begin records nothing and returns
+	// that earlier attempt with ok=false. An earlier attempt that provably
+	// bought nothing (not sent, refused) is replaced and ok is true. Begin
+	// must be atomic across processes for one key: of concurrent Begins
+	// with one key, at most one returns ok=true.
+	//
+	// Begin records a with Outcome [OutcomePending], no Reference and no
+	// FinishedAt, whatever a holds there; a zero StartedAt becomes the
+	// current time.
+	//
+	// Why a refused or unsent attempt may be made again under the same Key:
+	// the journal exists to stop double purchases, and those attempts
+	// bought nothing. A 503 "try again later" must not force the
+	// application to invent a new Key for the same purchase.
+	Begin(ctx context.Context, a PurchaseAttempt) (earlier PurchaseAttempt, ok bool, err error)
+
+	// Finish records the outcome of the attempt with this key (and its
+	// order reference on success). The outcome must not be
+	// [OutcomePending]; at is the time of the outcome (zero: now). Finish
+	// may change an outcome already recorded: that is how a person
+	// resolves an unknown attempt. It returns an error matching
+	// [ErrNoAttempt] when the journal holds no attempt with this key.
+	Finish(ctx context.Context, key string, outcome PurchaseOutcome, reference string, at time.Time) error
+
+	// Unfinished lists the attempts whose outcome is pending or unknown,
+	// oldest first (for a recovery job after a crash).
+	Unfinished(ctx context.Context) ([]PurchaseAttempt, error)
+
+	// Get returns the attempt with this key; ok false when there is none.
+	Get(ctx context.Context, key string) (a PurchaseAttempt, ok bool, err error)
+}
+
+// PurchaseOutcome is what became of a [PurchaseAttempt].
+type PurchaseOutcome string
+
+// The outcomes of a purchase attempt.
+const (
+	OutcomePending   PurchaseOutcome = "pending"   // recorded, not finished (the process may have died)
+	OutcomeSucceeded PurchaseOutcome = "succeeded" // Travel Roam answered with an order reference
+	OutcomeRefused   PurchaseOutcome = "refused"   // a 4xx or "not processed" (429/503): nothing bought
+	OutcomeNotSent   PurchaseOutcome = "not_sent"  // provably never reached Travel Roam
+	OutcomeUnknown   PurchaseOutcome = "unknown"   // may or may not have bought
+)
+
+// Valid reports whether o is one of the five outcomes.
+func (o PurchaseOutcome) Valid() bool {
+	switch o {
+	case OutcomePending, OutcomeSucceeded, OutcomeRefused, OutcomeNotSent, OutcomeUnknown:
+		return true
+	}
+	return false
+}
+
+// MayHaveBought reports whether an attempt with outcome o may have bought
+// something (pending, unknown or succeeded). [PurchaseJournal.Begin]
+// refuses to record a new attempt over such an outcome.
+func (o PurchaseOutcome) MayHaveBought() bool {
+	return o == OutcomePending || o == OutcomeUnknown || o == OutcomeSucceeded
+}
+
+// PurchaseAttempt is one purchase as a [PurchaseJournal] records it.
+//
+// Printed with fmt (any verb) or logged with log/slog it shows only the
+// last four digits of the ICCID. It has no JSON form of its own: a journal
+// that stores it as JSON stores the full ICCID, so a store must never log
+// the stored form.
+type PurchaseAttempt struct {
+	Key         string          // the application's id for the purchase (OrderRequest.Key); never sent to Travel Roam
+	Account     string          // the account key (environment + hash of the API key), as given to the gate
+	BundleName  string          // the bundle bought
+	ICCID       string          // the eSIM topped up; empty for a new eSIM
+	Environment Environment     // Sandbox or Live
+	StartedAt   time.Time       // when the attempt was recorded, before it was sent
+	Outcome     PurchaseOutcome // what became of it
+	Reference   string          // order reference when Outcome is OutcomeSucceeded (or when resolved by a person)
+	FinishedAt  time.Time       // when the outcome was recorded; zero while pending
+}
+
+// String describes the attempt with the last four digits of its ICCID.
+func (a PurchaseAttempt) String() string {
+	var b strings.Builder
+	b.WriteString("purchase ")
+	b.WriteString(fmt.Sprintf("%q", a.Key))
+	if a.Account != "" {
+		b.WriteString(" account ")
+		b.WriteString(a.Account)
+	}
+	if a.Environment != "" {
+		b.WriteString(" (")
+		b.WriteString(string(a.Environment))
+		b.WriteString(")")
+	}
+	if a.BundleName != "" {
+		b.WriteString(" bundle ")
+		b.WriteString(a.BundleName)
+	}
+	if a.ICCID != "" {
+		b.WriteString(" on eSIM ")
+		b.WriteString(RedactICCID(a.ICCID))
+	}
+	if !a.StartedAt.IsZero() {
+		b.WriteString(" started ")
+		b.WriteString(a.StartedAt.UTC().Format(time.RFC3339Nano))
+	}
+	b.WriteString(": ")
+	if a.Outcome == "" {
+		b.WriteString("no outcome")
+	} else {
+		b.WriteString(string(a.Outcome))
+	}
+	if a.Reference != "" {
+		b.WriteString(", order reference ")
+		b.WriteString(a.Reference)
+	}
+	if !a.FinishedAt.IsZero() {
+		b.WriteString(", finished ")
+		b.WriteString(a.FinishedAt.UTC().Format(time.RFC3339Nano))
+	}
+	return b.String()
+}
+
+// GoString is String, so that %#v shows only the last digits of the ICCID.
+func (a PurchaseAttempt) GoString() string { return a.String() }
+
+// Format writes String for every verb (%v, %+v, %#v, %s, %q...), so that
+// no verb prints the full ICCID.
+func (a PurchaseAttempt) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", a.String())
+		return
+	}
+	_, _ = f.Write([]byte(a.String()))
+}
+
+// LogValue logs the attempt as a group whose ICCID shows only its last
+// four digits.
+func (a PurchaseAttempt) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("key", a.Key)}
+	if a.Account != "" {
+		attrs = append(attrs, slog.String("account", a.Account))
+	}
+	if a.Environment != "" {
+		attrs = append(attrs, slog.String("environment", string(a.Environment)))
+	}
+	if a.BundleName != "" {
+		attrs = append(attrs, slog.String("bundle", a.BundleName))
+	}
+	if a.ICCID != "" {
+		attrs = append(attrs, slog.String("iccid", RedactICCID(a.ICCID)))
+	}
+	if !a.StartedAt.IsZero() {
+		attrs = append(attrs, slog.Time("started_at", a.StartedAt))
+	}
+	attrs = append(attrs, slog.String("outcome", string(a.Outcome)))
+	if a.Reference != "" {
+		attrs = append(attrs, slog.String("reference", a.Reference))
+	}
+	if !a.FinishedAt.IsZero() {
+		attrs = append(attrs, slog.Time("finished_at", a.FinishedAt))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// ErrAlreadyAttempted matches an [*AlreadyAttemptedError]: the journal
+// already holds a purchase with this Key that may have bought something,
+// so nothing was sent.
+var ErrAlreadyAttempted = errors.New("travelroam: purchase already attempted")
+
+// ErrNoAttempt is returned by [PurchaseJournal.Finish] when the journal
+// holds no attempt with the key.
+var ErrNoAttempt = errors.New("travelroam: purchase journal: no attempt with this key")
+
+// AlreadyAttemptedError reports a purchase that was not sent because the
+// [PurchaseJournal] already holds an attempt with the same Key that may
+// have bought something. It matches [ErrAlreadyAttempted].
+//
+// What to do depends on Attempt.Outcome:
+//   - [OutcomeSucceeded]: the purchase was made; use Attempt.Reference as
+//     its order reference, and do not buy again.
+//   - [OutcomePending] or [OutcomeUnknown]: an earlier attempt may have
+//     bought (pending means it never finished, e.g. its process died).
+//     Check before buying, as [OutcomeUnknownError] describes, then record
+//     what you found with the journal's Finish: [OutcomeSucceeded] with
+//     the reference, or [OutcomeNotSent] / [OutcomeRefused] when nothing
+//     was bought, after which the same Key may be bought again.
+type AlreadyAttemptedError struct {
+	// Attempt is the earlier attempt, as the journal holds it.
+	Attempt PurchaseAttempt
+}
+
+// Error names the earlier attempt (with the last four digits of its
+// ICCID) and says what to do.
+func (e *AlreadyAttemptedError) Error() string {
+	a := e.Attempt
+	var b strings.Builder
+	fmt.Fprintf(&b, "travelroam: purchase %q already attempted", a.Key)
+	if !a.StartedAt.IsZero() {
+		b.WriteString(" at ")
+		b.WriteString(a.StartedAt.UTC().Format(time.RFC3339Nano))
+	}
+	if a.BundleName != "" {
+		b.WriteString(" for bundle ")
+		b.WriteString(a.BundleName)
+	}
+	if a.ICCID != "" {
+		b.WriteString(" on eSIM ")
+		b.WriteString(RedactICCID(a.ICCID))
+	}
+	switch a.Outcome {
+	case OutcomeSucceeded:
+		b.WriteString(": it succeeded")
+		if a.Reference != "" {
+			b.WriteString(" with order reference ")
+			b.WriteString(a.Reference)
+		}
+		b.WriteString(" (nothing sent; do not buy again)")
+	case OutcomePending:
+		b.WriteString(": it never finished and may have bought (nothing sent; check before buying, then record the outcome)")
+	default:
+		b.WriteString(": outcome ")
+		b.WriteString(string(a.Outcome))
+		b.WriteString(", it may have bought (nothing sent; check before buying, then record the outcome)")
+	}
+	return b.String()
+}
+
+// GoString is Error, so that %#v shows only the last digits of the ICCID.
+func (e *AlreadyAttemptedError) GoString() string { return e.Error() }
+
+// Is reports whether target is [ErrAlreadyAttempted].
+func (e *AlreadyAttemptedError) Is(target error) bool { return target == ErrAlreadyAttempted }
+
+// DefaultJournalRetention is how long a [MemoryPurchaseJournal] keeps a
+// finished attempt (succeeded, refused or not sent) after its outcome was
+// recorded.
+const DefaultJournalRetention = 7 * 24 * time.Hour
+
+// MemoryPurchaseJournal is the in-process [PurchaseJournal]. It is lost on
+// restart and not shared between processes: use a durable journal
+// (pgstore, sqlitestore) when a purchase must not be made twice across
+// restarts or replicas. It keeps pending and unknown attempts until they
+// are finished, and finished ones for [DefaultJournalRetention] after
+// their outcome, so that its memory stays bounded by the purchase rate. It
+// is safe for concurrent use. The zero value is not usable: call
+// [NewMemoryPurchaseJournal].
+type MemoryPurchaseJournal struct {
+	retention time.Duration
+
+	mu       sync.Mutex
+	attempts map[string]memoryAttempt
+	finished []finishedKey // finished attempts, oldest expiry first
+}
+
+// memoryAttempt is an attempt and, once it finished with an outcome that
+// is final (not unknown), when it is forgotten.
+type memoryAttempt struct {
+	PurchaseAttempt
+	expires time.Time
+}
+
+type finishedKey struct {
+	key     string
+	expires time.Time
+}
+
+// NewMemoryPurchaseJournal returns an empty MemoryPurchaseJournal.
+func NewMemoryPurchaseJournal() *MemoryPurchaseJournal {
+	return &MemoryPurchaseJournal{
+		retention: DefaultJournalRetention,
+		attempts:  make(map[string]memoryAttempt),
+	}
+}
+
+// errJournalKey is returned for an attempt without a key.
+var errJournalKey = errors.New("travelroam: purchase journal: empty key")
+
+// Begin records a unless an attempt with its Key may have bought; see
+// [PurchaseJournal].
+func (j *MemoryPurchaseJournal) Begin(_ context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
+	if a.Key == "" {
+		return PurchaseAttempt{}, false, errJournalKey
+	}
+	now := time.Now()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.expire(now)
+	if old, ok := j.attempts[a.Key]; ok && old.Outcome.MayHaveBought() {
+		return old.PurchaseAttempt, false, nil
+	}
+	if a.StartedAt.IsZero() {
+		a.StartedAt = now
+	}
+	a.Outcome = OutcomePending
+	a.Reference = ""
+	a.FinishedAt = time.Time{}
+	j.attempts[a.Key] = memoryAttempt{PurchaseAttempt: a}
+	return PurchaseAttempt{}, true, nil
+}
+
+// Finish records the outcome of the attempt with key; see
+// [PurchaseJournal].
+func (j *MemoryPurchaseJournal) Finish(_ context.Context, key string, outcome PurchaseOutcome, reference string, at time.Time) error {
+	if err := checkFinish(key, outcome); err != nil {
+		return err
+	}
+	now := time.Now()
+	if at.IsZero() {
+		at = now
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	a, ok := j.attempts[key]
+	if !ok {
+		return ErrNoAttempt
+	}
+	a.Outcome = outcome
+	a.Reference = reference
+	a.FinishedAt = at
+	a.expires = time.Time{}
+	if outcome != OutcomeUnknown {
+		a.expires = now.Add(j.retention)
+		j.finished = append(j.finished, finishedKey{key, a.expires})
+	}
+	j.attempts[key] = a
+	return nil
+}
+
+// Unfinished lists the pending and unknown attempts, oldest first; see
+// [PurchaseJournal].
+func (j *MemoryPurchaseJournal) Unfinished(context.Context) ([]PurchaseAttempt, error) {
+	j.mu.Lock()
+	var out []PurchaseAttempt
+	for _, a := range j.attempts {
+		if a.Outcome == OutcomePending || a.Outcome == OutcomeUnknown {
+			out = append(out, a.PurchaseAttempt)
+		}
+	}
+	j.mu.Unlock()
+	slices.SortFunc(out, func(a, b PurchaseAttempt) int {
+		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Key, b.Key)
+	})
+	return out, nil
+}
+
+// Get returns the attempt with key; see [PurchaseJournal].
+func (j *MemoryPurchaseJournal) Get(_ context.Context, key string) (PurchaseAttempt, bool, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.expire(time.Now())
+	a, ok := j.attempts[key]
+	return a.PurchaseAttempt, ok, nil
+}
+
+// Len returns the number of attempts held.
+func (j *MemoryPurchaseJournal) Len() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.expire(time.Now())
+	return len(j.attempts)
+}
+
+// expire forgets the finished attempts whose retention ran out. An entry
+// of j.finished is stale when its attempt was finished again later or
+// begun again: its expiry then differs from the attempt's.
+func (j *MemoryPurchaseJournal) expire(now time.Time) {
+	n := 0
+	for ; n < len(j.finished) && !now.Before(j.finished[n].expires); n++ {
+		f := j.finished[n]
+		if a, ok := j.attempts[f.key]; ok && a.expires.Equal(f.expires) {
+			delete(j.attempts, f.key)
+		}
+	}
+	if n > 0 {
+		clear(j.finished[:n])
+		j.finished = j.finished[n:]
+	}
+}
+
+// checkFinish returns an error unless key is not empty and outcome is a
+// final outcome (any valid outcome but [OutcomePending]).
+func checkFinish(key string, outcome PurchaseOutcome) error {
+	if key == "" {
+		return errJournalKey
+	}
+	if !outcome.Valid() || outcome == OutcomePending {
+		return fmt.Errorf("travelroam: purchase journal: cannot finish with outcome %q", outcome)
+	}
+	return nil
+}
+
+var _ PurchaseJournal = (*MemoryPurchaseJournal)(nil)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Checks the store modules (pgstore, redisstore, sqlitestore; each has its
+# own go.mod): go mod tidy leaves no diff, go vet and staticcheck are
+# clean, and the tests pass with the race detector, against the real
+# PostgreSQL and Redis of scripts/services.sh. Run it after
+#
+#   scripts/services.sh start && eval "$(scripts/services.sh env)"
+#
+# In CI (CI set) a store test without its server fails instead of
+# skipping. Finally it checks that the root module requires none of the
+# stores' drivers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STATICCHECK=honnef.co/go/tools/cmd/staticcheck@v0.8.2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for m in pgstore redisstore sqlitestore; do
+	echo "=== $m (own module)"
+	(
+		cd "$m"
+		cp go.mod "$tmp/go.mod" && cp go.sum "$tmp/go.sum"
+		go mod tidy
+		if ! cmp -s go.mod "$tmp/go.mod" || ! cmp -s go.sum "$tmp/go.sum"; then
+			echo "go mod tidy changed $m/go.mod or go.sum"
+			diff -u "$tmp/go.mod" go.mod || true
+			exit 1
+		fi
+		go vet ./...
+		go run "$STATICCHECK" ./...
+		go test -race -count=1 ./...
+	)
+done
+
+if grep -Eq 'jackc/pgx|redis/go-redis|modernc.org/sqlite' go.mod; then
+	echo "the root module must not depend on a store's driver"
+	exit 1
+fi
+echo "stores OK"
