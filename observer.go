@@ -267,6 +267,8 @@ func callOutcome(err error) CallOutcome {
 		return CallSucceeded
 	case errors.Is(err, ErrOutcomeUnknown):
 		return CallUnknown
+	case errors.Is(err, ErrAlreadyAttempted):
+		return CallAlreadyAttempted
 	case errors.Is(err, ErrNotSent):
 		return CallNotSent
 	case errors.Is(err, ErrAssignmentsPending):
