@@ -242,10 +242,8 @@ func TestCloseCutsSlowAnswersShort(t *testing.T) {
 		_, _, err := try(context.Background(), srv, RouteOrganisation, "")
 		done <- err
 	}()
-	require.Eventually(t, func() bool { return srv.RequestCount(RouteOrganisation) == 1 }, time.Second, time.Millisecond)
-	start := time.Now()
-	srv.Close()
-	require.Less(t, time.Since(start), 2*time.Second)
+	require.Eventually(t, func() bool { return srv.RequestCount(RouteOrganisation) == 1 }, time.Minute, time.Millisecond)
+	srv.Close() // returns, and the hour-long answer is cut short: a hang here would time the test out
 	<-done
 	srv.Close() // idempotent
 }

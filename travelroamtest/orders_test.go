@@ -243,7 +243,7 @@ func TestConcurrentPurchasesAreFlagged(t *testing.T) {
 	srv.InjectFault(RouteProcessOrders, Latency(200*time.Millisecond))
 	done := make(chan response)
 	go func() { done <- post(t, srv, RouteProcessOrders, purchaseBody("esim_1GB_7D_TR_V2", "")) }()
-	require.Eventually(t, func() bool { return srv.RequestCount(RouteProcessOrders) == 1 }, time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return srv.RequestCount(RouteProcessOrders) == 1 }, time.Minute, time.Millisecond)
 	buy(t, srv, "esim_1GB_7D_TR_V2", "")
 	require.Equal(t, http.StatusOK, (<-done).status)
 	reqs := srv.Requests()

@@ -213,7 +213,7 @@ func TestFakeCommand(t *testing.T) {
 		go func() {
 			done <- run(ctx, &sys{in: strings.NewReader(""), out: out, err: out, getenv: func(k string) string { return env[k] }}, args)
 		}()
-		require.Eventually(t, func() bool { return strings.Contains(out.String(), "TRAVELROAM_LIVE_BASE_URL") }, 5*time.Second, 5*time.Millisecond)
+		require.Eventually(t, func() bool { return strings.Contains(out.String(), "TRAVELROAM_LIVE_BASE_URL") }, time.Minute, 5*time.Millisecond)
 		if asJSON {
 			require.Regexp(t, `^\{"environment":"sandbox","baseURL":"http://127\.0\.0\.1:\d+/api/whitelabel","sandboxBaseURL":"http://127\.0\.0\.1:\d+/sandbox/api/whitelabel","liveBaseURL":"http://127\.0\.0\.1:\d+/live/api/whitelabel","adminURL":"http://127\.0\.0\.1:\d+","env":\{"TRAVELROAM_API_KEY":"`+travelroamtest.DefaultAPIKey+`","TRAVELROAM_BASE_URL":"[^"]+","TRAVELROAM_CLIENT_SECRET":"`+travelroamtest.DefaultClientSecret+`","TRAVELROAM_LIVE_BASE_URL":"[^"]+"\}\}\n`, out.String())
 		} else {

@@ -26,12 +26,8 @@ const appleLink = "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata
 func TestRunUsesTheFake(t *testing.T) {
 	t.Setenv("TRAVELROAM_API_KEY", "")
 	t.Setenv("TRAVELROAM_CLIENT_SECRET", "")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	var out bytes.Buffer
-	start := time.Now()
-	require.NoError(t, run(ctx, nil, &out))
-	require.Less(t, time.Since(start), 10*time.Second, "the demo must finish in a few seconds on the fake")
+	require.NoError(t, run(t.Context(), nil, &out))
 
 	text := out.String()
 	first, _, _ := strings.Cut(text, "\n")

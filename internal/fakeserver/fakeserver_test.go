@@ -58,7 +58,7 @@ func TestRunServesAndStops(t *testing.T) {
 	}()
 	urlRE := regexp.MustCompile(`Base URL: +(http://127\.0\.0\.1:\d+/api/whitelabel)\n`)
 	adminRE := regexp.MustCompile(`Admin API \(test hooks.*\): (http://127\.0\.0\.1:\d+)\n`)
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Press Ctrl+C") }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Press Ctrl+C") }, time.Minute, 5*time.Millisecond)
 	banner := out.String()
 	require.Contains(t, banner, "Travel Roam fake API (live)")
 	require.Contains(t, banner, "X-API-KEY:        k\n")

@@ -108,7 +108,7 @@ func (r *Rig) close(o Options) {
 	if o.Virtual {
 		synctest.Wait()
 	} else {
-		require.Eventually(r.t, func() bool { return st.ConnsClosed.Load() == opened() }, 5*time.Second, time.Millisecond)
+		require.Eventually(r.t, func() bool { return st.ConnsClosed.Load() == opened() }, time.Minute, time.Millisecond)
 	}
 	require.Equal(r.t, st.BodiesOpened.Load(), st.BodiesClosed.Load(), "every response body closed")
 	require.Equal(r.t, opened(), st.ConnsClosed.Load(), "every connection closed")
