@@ -6,16 +6,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/maphash"
 	"iter"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
-// Region is a catalogue region. Travel Roam accepts exactly one of the
-// Region constants per request.
+// Region is a catalogue region: one per request. The constants are the
+// regions Travel Roam documents (matched in any case); any other name
+// without a comma is sent as given, since region names vary over time.
 type Region string
 
 // Regions of the catalogue. LATAM is discontinued (use
@@ -51,7 +53,9 @@ type CatalogueOptions struct {
 	// de-duplicated. At most 58 for [Client.Catalogue]; any number for
 	// [Client.CatalogueAll]. PR (Puerto Rico) is not supported.
 	Countries []string
-	// Region is one of the Region constants.
+	// Region is one region: one of the Region constants, or any other
+	// name without a comma (sent as given; LATAM and Antarctica are
+	// refused).
 	Region Region
 	// Description is a wildcard search on the bundle description.
 	Description string
@@ -99,7 +103,7 @@ func (c *Client) Catalogue(ctx context.Context, opts CatalogueOptions) (*Catalog
 	}
 	return c.cataloguePage(ctx, catalogueRequest{
 		Countries:   strings.Join(countries, ","),
-		Region:      canonicalRegion(opts.Region),
+		Region:      regionToSend(opts.Region),
 		Description: strings.TrimSpace(opts.Description),
 		Page:        opts.Page,
 		PerPage:     opts.PerPage,
@@ -127,9 +131,12 @@ func (c *Client) cataloguePage(ctx context.Context, body catalogueRequest) (*Cat
 // splitting a list of more than 58 countries into several requests. A
 // bundle is yielded once even when several requests return it.
 //
-// The walk stops at an empty or short page, at the server's page count,
-// when a page repeats the previous one, or when the loop body breaks. On
-// failure it yields one error and stops.
+// The walk stops at an empty or short page, at the server's page count or
+// row count, or when the loop body breaks. On failure it yields one error
+// and stops. A server that ignores page (a later page repeats or
+// reshuffles the earlier ones while more are expected) ends the walk with
+// an error matching [ErrPaginationIgnored], after the bundles it had: a
+// partial catalogue must never look complete.
 //
 //	for b, err := range c.CatalogueAll(ctx, travelroam.CatalogueOptions{Region: travelroam.RegionEurope}) {
 //		if err != nil {
@@ -144,9 +151,9 @@ func (c *Client) CatalogueAll(ctx context.Context, opts CatalogueOptions) iter.S
 			yield(Bundle{}, err)
 			return
 		}
-		w := catalogueWalk{c: c, yield: yield, seen: make(map[string]struct{}), seed: maphash.MakeSeed()}
+		w := catalogueWalk{c: c, yield: yield, seen: make(map[string]int)}
 		base := catalogueRequest{
-			Region:      canonicalRegion(opts.Region),
+			Region:      regionToSend(opts.Region),
 			Description: strings.TrimSpace(opts.Description),
 			Page:        max(opts.Page, 1),
 			PerPage:     opts.PerPage,
@@ -155,13 +162,13 @@ func (c *Client) CatalogueAll(ctx context.Context, opts CatalogueOptions) iter.S
 			base.PerPage = DefaultCataloguePerPage
 		}
 		if len(countries) == 0 {
-			w.batch(ctx, base)
+			w.walkBatch(ctx, base)
 			return
 		}
 		for batch := range slices.Chunk(countries, MaxCatalogueCountries) {
 			req := base
 			req.Countries = strings.Join(batch, ",")
-			if !w.batch(ctx, req) {
+			if !w.walkBatch(ctx, req) {
 				return
 			}
 		}
@@ -169,20 +176,23 @@ func (c *Client) CatalogueAll(ctx context.Context, opts CatalogueOptions) iter.S
 }
 
 // catalogueWalk is the state of one CatalogueAll loop. It keeps only the
-// names already yielded, never the pages.
+// names already seen, never the pages: for each, the country batch in
+// which it was last seen.
 type catalogueWalk struct {
 	c     *Client
 	yield func(Bundle, error) bool
-	seen  map[string]struct{}
-	seed  maphash.Seed
+	seen  map[string]int
+	batch int // the country batch being walked, from 1
 }
 
-// batch walks the pages of one request; false means stop everything.
-func (w *catalogueWalk) batch(ctx context.Context, req catalogueRequest) bool {
-	var (
-		prev       uint64
-		rowsBefore int // rows up to this page, from the first page's size
-	)
+// walkBatch walks the pages of one request; false means stop everything.
+// A page that adds no bundle this batch has not seen, while more pages
+// are expected, means that the server ignores page (it repeats or
+// reshuffles one page): the walk ends with ErrPaginationIgnored instead
+// of passing a partial catalogue off as complete.
+func (w *catalogueWalk) walkBatch(ctx context.Context, req catalogueRequest) bool {
+	w.batch++
+	rowsBefore := 0 // rows up to this page, from the first page's size
 	for n := 0; n < maxCataloguePages; n, req.Page = n+1, req.Page+1 {
 		if err := ctx.Err(); err != nil {
 			w.yield(Bundle{}, fmt.Errorf("travelroam: catalogue: %w", err))
@@ -193,12 +203,16 @@ func (w *catalogueWalk) batch(ctx context.Context, req catalogueRequest) bool {
 			w.yield(Bundle{}, err)
 			return false
 		}
-		sum := w.pageSum(page.Bundles)
-		if len(page.Bundles) == 0 || (n > 0 && sum == prev) {
-			return true // empty, or the server repeats itself
+		if len(page.Bundles) == 0 {
+			return true
 		}
-		prev = sum
-		if !w.emit(page.Bundles) {
+		fresh, ok := w.emit(page.Bundles)
+		switch {
+		case !ok:
+			return false
+		case fresh == 0:
+			w.yield(Bundle{}, fmt.Errorf("travelroam: catalogue: page %d adds no bundle to the pages before it while more are expected: %w",
+				req.Page, ErrPaginationIgnored))
 			return false
 		}
 		if n == 0 {
@@ -218,30 +232,26 @@ func (w *catalogueWalk) batch(ctx context.Context, req catalogueRequest) bool {
 	return false
 }
 
-// emit yields the bundles not seen before; false means the consumer
-// stopped.
-func (w *catalogueWalk) emit(bundles []Bundle) bool {
+// emit yields the bundles not seen before in the whole walk, and counts
+// those not seen before in this batch (a bundle may belong to several
+// batches of countries); ok is false when the consumer stopped.
+func (w *catalogueWalk) emit(bundles []Bundle) (fresh int, ok bool) {
 	for i := range bundles {
-		if _, dup := w.seen[bundles[i].Name]; dup {
+		name := bundles[i].Name
+		batch, known := w.seen[name]
+		if batch == w.batch {
 			continue
 		}
-		w.seen[bundles[i].Name] = struct{}{}
+		fresh++
+		w.seen[name] = w.batch
+		if known {
+			continue
+		}
 		if !w.yield(bundles[i], nil) {
-			return false
+			return fresh, false
 		}
 	}
-	return true
-}
-
-// pageSum identifies a page by the names of its bundles, in order.
-func (w *catalogueWalk) pageSum(bundles []Bundle) uint64 {
-	var h maphash.Hash
-	h.SetSeed(w.seed)
-	for i := range bundles {
-		h.WriteString(bundles[i].Name)
-		h.WriteByte(0)
-	}
-	return h.Sum64()
+	return fresh, true
 }
 
 // lastPage reports whether page, fetched with req, is the last one;
@@ -309,6 +319,14 @@ func normaliseCountries(in []string) ([]string, error) {
 
 func isASCIILetter(b byte) bool { return b >= 'A' && b <= 'Z' }
 
+// maxRegionLen bounds a region name the SDK does not know: region names
+// in eSIM Go's country objects vary, so any reasonable one is sent.
+const maxRegionLen = 64
+
+// checkRegion refuses what Travel Roam documents as refused (LATAM,
+// Antarctica, comma lists) and what cannot be a region name; any other
+// non-empty region is sent, the eight known ones in their canonical
+// spelling.
 func checkRegion(r Region) error {
 	s := strings.TrimSpace(string(r))
 	switch {
@@ -320,8 +338,19 @@ func checkRegion(r Region) error {
 		return invalid("catalogue", "Region", "Antarctica is not supported by Travel Roam")
 	case strings.Contains(s, ","):
 		return invalid("catalogue", "Region", "%s: one region per request, comma lists are not allowed (or use Countries)", quoteInput(s))
+	case s == "" || len(s) > maxRegionLen || !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return invalid("catalogue", "Region", "%s is not a region name: use one of the Region constants, e.g. RegionEurope", quoteInput(s))
 	}
-	return invalid("catalogue", "Region", "unknown region %s: use one of the Region constants, e.g. RegionEurope", quoteInput(s))
+	return nil
+}
+
+// regionToSend returns the region as sent: a known one in its canonical
+// spelling, any other trimmed.
+func regionToSend(r Region) Region {
+	if known := canonicalRegion(r); known != "" {
+		return known
+	}
+	return Region(strings.TrimSpace(string(r)))
 }
 
 // quoteInput quotes user input for an error message, cut to 40 bytes and

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/roamkit/travelroam/travelroamtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -160,7 +161,8 @@ func TestCatalogueValidation(t *testing.T) {
 		{"digits", CatalogueOptions{Countries: []string{"T1"}}, "Countries", "two-letter"},
 		{"non-ASCII", CatalogueOptions{Countries: []string{"TÜ"}}, "Countries", "two-letter"},
 		{"ICCID is masked", CatalogueOptions{Countries: []string{testICCID}}, "Countries", `"…5678" is not a two-letter`},
-		{"long input is cut", CatalogueOptions{Region: Region(strings.Repeat("é", 30))}, "Region", `unknown region "` + strings.Repeat("é", 20) + `…"`},
+		{"long input is cut", CatalogueOptions{Region: Region(strings.Repeat("é", 40))}, "Region", `"` + strings.Repeat("é", 20) + `…" is not a region name`},
+		{"control character", CatalogueOptions{Region: "Europe\nX-Evil: 1"}, "Region", "is not a region name"},
 		{"Puerto Rico", CatalogueOptions{Countries: []string{"US", "pr"}}, "Countries", "Puerto Rico (PR) is not supported"},
 		{"too many for one page", CatalogueOptions{Countries: many}, "Countries", "use CatalogueAll"},
 		{"LATAM", CatalogueOptions{Region: "LATAM"}, "Region", "use RegionSouthAmerica"},
@@ -168,7 +170,6 @@ func TestCatalogueValidation(t *testing.T) {
 		{"Antarctica", CatalogueOptions{Region: "Antarctica"}, "Region", "not supported"},
 		{"antarctica lower case", CatalogueOptions{Region: " antarctica"}, "Region", "not supported"},
 		{"comma list", CatalogueOptions{Region: "Europe,Asia"}, "Region", "comma lists are not allowed"},
-		{"unknown region", CatalogueOptions{Region: "Atlantis"}, "Region", "use one of the Region constants"},
 		{"negative page", CatalogueOptions{Region: RegionAsia, Page: -1}, "Page", "negative"},
 		{"negative perPage", CatalogueOptions{Region: RegionAsia, PerPage: -5}, "PerPage", "negative"},
 	} {
@@ -203,12 +204,15 @@ func TestCatalogueAllWalksPages(t *testing.T) {
 		count    int // pageCount sent by the server, 0 for none
 		wantReqs int
 		want     []string
+		ignored  bool // the walk ends with ErrPaginationIgnored
 	}{
 		{name: "short page stops", pages: [][]string{{"a", "b"}, {"c", "d"}, {"e"}, {"never"}}, perPage: 2, wantReqs: 3, want: []string{"a", "b", "c", "d", "e"}},
 		{name: "empty page stops", pages: [][]string{{"a", "b"}, {"c", "d"}, {}}, perPage: 2, wantReqs: 3, want: []string{"a", "b", "c", "d"}},
 		{name: "page count stops", pages: [][]string{{"a", "b"}, {"c", "d"}, {"never", "sent"}}, perPage: 2, count: 2, wantReqs: 2, want: []string{"a", "b", "c", "d"}},
-		{name: "repeated page stops", pages: [][]string{{"a", "b"}, {"c", "d"}, {"c", "d"}, {"c", "d"}}, perPage: 2, wantReqs: 3, want: []string{"a", "b", "c", "d"}},
-		{name: "server ignores page", pages: [][]string{{"a", "b"}, {"a", "b"}, {"a", "b"}}, perPage: 2, wantReqs: 2, want: []string{"a", "b"}},
+		{name: "repeated page is an error", pages: [][]string{{"a", "b"}, {"c", "d"}, {"c", "d"}, {"c", "d"}}, perPage: 2, wantReqs: 3, want: []string{"a", "b", "c", "d"}, ignored: true},
+		{name: "server ignores page", pages: [][]string{{"a", "b"}, {"a", "b"}, {"a", "b"}}, perPage: 2, wantReqs: 2, want: []string{"a", "b"}, ignored: true},
+		{name: "server ignores page and shuffles", pages: [][]string{{"a", "b", "c"}, {"c", "a", "b"}, {"b", "c", "a"}}, perPage: 3, wantReqs: 2, want: []string{"a", "b", "c"}, ignored: true},
+		{name: "counts say more, page repeats", pages: [][]string{{"a", "b"}, {"a", "b"}, {"e"}}, perPage: 2, count: 3, wantReqs: 2, want: []string{"a", "b"}, ignored: true},
 		{name: "duplicates across pages dropped", pages: [][]string{{"a", "b"}, {"b", "c"}, {}}, perPage: 2, wantReqs: 3, want: []string{"a", "b", "c"}},
 		{name: "server caps the page size, page count wins", pages: [][]string{{"a", "b"}, {"c", "d"}, {"e"}, {"never"}}, perPage: 5, count: 3, wantReqs: 3, want: []string{"a", "b", "c", "d", "e"}},
 		{name: "default perPage 50", pages: [][]string{names("p1-", 50), names("p2-", 49)}, wantReqs: 2, want: append(names("p1-", 50), names("p2-", 49)...)},
@@ -229,11 +233,22 @@ func TestCatalogueAllWalksPages(t *testing.T) {
 				return catalogueResponse(tc.pages[body.Page-1], tc.count), nil
 			})
 			var got []string
+			var errs []error
 			for b, err := range c.CatalogueAll(t.Context(), CatalogueOptions{Region: RegionEurope, PerPage: tc.perPage}) {
-				require.NoError(t, err)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				require.Empty(t, errs, "nothing after the error")
 				got = append(got, b.Name)
 			}
 			require.Equal(t, tc.want, got)
+			if tc.ignored {
+				require.Len(t, errs, 1)
+				require.ErrorIs(t, errs[0], ErrPaginationIgnored)
+			} else {
+				require.Empty(t, errs)
+			}
 			require.Equal(t, tc.wantReqs, mt.GetTotalCallCount())
 			wantPerPage := tc.perPage
 			if wantPerPage == 0 {
@@ -528,4 +543,47 @@ func TestCatalogueAllMemoryIsFlat(t *testing.T) {
 	// Keeping the pages would hold 550·20·2 KB = 22 MB more; the names
 	// alone are well under 1 MB.
 	require.Less(t, int64(late)-int64(early), int64(4<<20), "heap grew from %d to %d bytes", early, late)
+}
+
+// TestCatalogueAllAgainstAFakeThatIgnoresPage: the fake can ignore page
+// (every page the same) or reshuffle page 1's rows on each request; the
+// walk ends with ErrPaginationIgnored after at most 3 requests, having
+// yielded page 1's bundles once.
+func TestCatalogueAllAgainstAFakeThatIgnoresPage(t *testing.T) {
+	t.Parallel()
+	for _, style := range []travelroamtest.PagingStyle{travelroamtest.PagingIgnored, travelroamtest.PagingShuffled} {
+		srv := travelroamtest.NewServer(travelroamtest.WithCataloguePaging(style))
+		t.Cleanup(srv.Close)
+		c, err := NewClient(srv.APIKey, srv.ClientSecret, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()))
+		require.NoError(t, err)
+		t.Cleanup(c.CloseIdleConnections)
+		var names []string
+		var last error
+		for b, err := range c.CatalogueAll(t.Context(), CatalogueOptions{Region: RegionEurope, PerPage: 5}) {
+			if err != nil {
+				last = err
+				continue
+			}
+			names = append(names, b.Name)
+		}
+		require.ErrorIs(t, last, ErrPaginationIgnored, "style %v", style)
+		require.Len(t, names, 5)
+		require.LessOrEqual(t, srv.RequestCount(travelroamtest.RouteCatalogue), 3)
+	}
+}
+
+// TestCatalogueSendsOtherRegions: a region the SDK does not list is sent
+// as given (trimmed); the known ones in their canonical spelling.
+func TestCatalogueSendsOtherRegions(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[Region]Region{" Caribbean ": "Caribbean", "middle east": RegionMiddleEast, "Central Asia": "Central Asia"} {
+		c, mt := newMockClient(t)
+		mt.RegisterResponder(http.MethodPost, testBaseURL+"/catalogue", func(req *http.Request) (*http.Response, error) {
+			requireJSONBody(t, req, map[string]any{"region": string(want)})
+			return httpmock.NewStringResponse(200, `{"bundles":[]}`), nil
+		})
+		_, err := c.Catalogue(t.Context(), CatalogueOptions{Region: in})
+		require.NoError(t, err)
+		require.Equal(t, 1, mt.GetTotalCallCount())
+	}
 }

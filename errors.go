@@ -63,6 +63,14 @@ var (
 	// [Client.WaitForAssignments] ran out of time. The order exists.
 	ErrAssignmentsPending = errors.New("travelroam: assignments still pending")
 
+	// ErrPaginationIgnored matches the error that ends
+	// [Client.CatalogueAll] when the server ignores the page asked for:
+	// a later page repeats or reshuffles the earlier ones while more
+	// pages are expected (the changelog's "identical results repeatedly").
+	// The bundles yielded before it are a partial catalogue: do not cache
+	// them as complete.
+	ErrPaginationIgnored = errors.New("travelroam: pagination ignored by the server")
+
 	// ErrResponseTooLarge is returned when a response body is larger than
 	// the SDK accepts.
 	ErrResponseTooLarge = errors.New("travelroam: response too large")
