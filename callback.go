@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/roamkit/travelroam/internal/redact"
 )
 
 // CallbackStatus returns the HTTP status to answer for an error of
@@ -112,7 +114,7 @@ func readCallbackBody(declared int64, body io.Reader, limit int64) ([]byte, erro
 	case errors.As(err, &mbe), errors.Is(err, ErrResponseTooLarge):
 		return nil, ErrCallbackTooLarge
 	case err != nil:
-		return nil, fmt.Errorf("%w: reading body: %s", ErrCallbackMalformed, redactDigits(err.Error()))
+		return nil, fmt.Errorf("%w: reading body: %s", ErrCallbackMalformed, redact.Digits(err.Error()))
 	}
 	return b, nil
 }
@@ -279,7 +281,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *callbackHandler) reject(w http.ResponseWriter, err error) CallbackDecision {
 	status := CallbackStatus(err)
-	h.cfg.logger.Warn("travelroam: callback rejected", "status", status, "reason", redactDigits(err.Error()))
+	h.cfg.logger.Warn("travelroam: callback rejected", "status", status, "reason", redact.Digits(err.Error()))
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
 	}
@@ -415,12 +417,12 @@ func safeLogError(err error) string {
 	return safeLogText(err.Error())
 }
 
-// safeLogText cuts s to 200 bytes and masks long digit runs (ICCIDs).
+// safeLogText cuts s to 200 bytes and masks secrets (internal/redact).
 func safeLogText(s string) string {
 	if len(s) > 200 {
 		s = s[:200] + "…"
 	}
-	q := strconv.QuoteToGraphic(redactDigits(s))
+	q := strconv.QuoteToGraphic(redact.Text(s))
 	return q[1 : len(q)-1]
 }
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/roamkit/travelroam/internal/redact"
 )
 
 // AlertType says why a usage callback was sent. Types other than the
@@ -195,7 +197,7 @@ type cbBundleWire struct {
 func decodeCallback(raw []byte) (*CallbackEvent, error) {
 	var w callbackWire
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrCallbackMalformed, redactDigits(err.Error()))
+		return nil, fmt.Errorf("%w: %s", ErrCallbackMalformed, redact.Digits(err.Error()))
 	}
 	ev := &CallbackEvent{ICCID: strings.TrimSpace(string(w.ICCID)), AlertType: normaliseAlertType(strings.TrimSpace(string(w.AlertType))), Raw: raw}
 	switch {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/roamkit/travelroam/internal/redact"
 )
 
 // Region is a catalogue region: one per request. The constants are the
@@ -359,7 +361,7 @@ func quoteInput(s string) string {
 	if len(s) > 40 {
 		s = strings.ToValidUTF8(s[:40], "") + "…"
 	}
-	return strconv.Quote(redactDigits(s))
+	return strconv.Quote(redact.Digits(s))
 }
 
 // canonicalRegion returns the constant matching r (case and surrounding

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/roamkit/travelroam/internal/redact"
 )
 
 // Version is the SDK version sent in the User-Agent header.
@@ -60,6 +62,9 @@ type Client struct {
 	// verb: even printing a copied Client value (fmt.Sprintf("%v", *c))
 	// cannot show the credentials.
 	headers func() http.Header
+	// scrub masks the credentials and other secrets in text from the
+	// server (a func for the same reason as headers).
+	scrub func(string) string
 
 	baseURL   *url.URL
 	userAgent string
@@ -248,6 +253,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	c.observer = cfg.observer
 	header := contractHeader(apiKey, clientSecret, c.userAgent)
 	c.headers = header.Clone
+	c.scrub = redact.New(apiKey, clientSecret)
 	c.routes = resolveRoutes(base, cfg.routes)
 	c.readHTTP, c.writeHTTP = httpClients(cfg.httpClient, cfg.logger, c.reportAttempts)
 	c.reads = c.newReaders(cfg.maxRetries)

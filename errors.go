@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/roamkit/travelroam/internal/errmsg"
+	"github.com/roamkit/travelroam/internal/redact"
 )
 
 // Sentinel errors, matched with [errors.Is]. The typed errors of this
@@ -118,12 +119,16 @@ type APIError struct {
 	// Message is the server's message, taken from the "message", "error",
 	// "msg" or "errors" field of a JSON body, or the body itself when it
 	// is short text. It is empty when the server said nothing readable.
+	// Secrets the server may echo are masked in it: the Client's API key
+	// and client secret, activation codes, matching IDs, PINs, PUKs and
+	// all but the last four digits of ICCIDs.
 	Message string
 	// RetryAfter is the server's Retry-After header (seconds or HTTP
 	// date), zero when absent.
 	RetryAfter time.Duration
-	// Body is the raw response body, cut at 64 KiB. It may contain
-	// personal data such as ICCIDs: do not log it.
+	// Body is the raw response body, cut at 64 KiB, exactly as the server
+	// sent it: it may hold anything, your credentials, ICCIDs or an
+	// activation code included. Error never prints it; do not log it.
 	Body []byte
 	// Method and Route name the request, e.g. "POST" and "/catalogue".
 	Method, Route string
@@ -140,7 +145,7 @@ func (e *APIError) Error() string {
 	fmt.Fprintf(&b, ": %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" {
 		b.WriteString(": ")
-		b.WriteString(redactDigits(e.Message))
+		b.WriteString(redact.Digits(e.Message))
 	}
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
@@ -322,7 +327,7 @@ type DecodeError struct {
 // Error names the request and the decoder's complaint, with ICCID-like
 // numbers masked.
 func (e *DecodeError) Error() string {
-	return "travelroam: " + e.Method + " " + e.Route + ": decoding response: " + redactDigits(e.Err.Error())
+	return "travelroam: " + e.Method + " " + e.Route + ": decoding response: " + redact.Text(e.Err.Error())
 }
 
 // GoString is Error, so that %#v does not print what the decoder quoted.
@@ -347,7 +352,7 @@ func newAPIError(r request, resp *response) *APIError {
 	}
 	e := &APIError{
 		StatusCode: resp.status,
-		Message:    errmsg.Extract(body),
+		Message:    r.redact(errmsg.Extract(body)),
 		Body:       bytes.Clone(body),
 		Method:     r.method,
 		Route:      r.route,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -179,4 +180,36 @@ func TestErrorsNeverPrintSecrets(t *testing.T) {
 		require.NotContains(t, out, testAPIKey)
 		require.NotContains(t, out, testSecret)
 	}
+}
+
+// TestEchoedSecretsAreScrubbed: a server that repeats the API key, the
+// client secret, an activation code, a matching ID, a PIN or an ICCID in
+// its error message gets none of them into Error(), APIError.Message, an
+// OutcomeUnknownError or a log line; APIError.Body keeps the raw answer.
+func TestEchoedSecretsAreScrubbed(t *testing.T) {
+	t.Parallel()
+	echo := fmt.Sprintf(`{"message":"key %s secret %s LPA:1$rsp.example.com$%s matchingId %s PIN: 1234 iccid %s"}`,
+		testAPIKey, testSecret, testMatchingI, testMatchingI, testICCID)
+	var logs lockedBuffer
+	c, mt := newMockClient(t, WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	mt.RegisterResponder(http.MethodGet, testBaseURL+"/organisation", httpmock.NewStringResponder(400, echo))
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/processorders", httpmock.NewStringResponder(500, echo))
+	_, readErr := c.Organisation(t.Context())
+	_, buyErr := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: testICCID})
+	require.ErrorIs(t, buyErr, ErrOutcomeUnknown)
+	var ae *APIError
+	require.ErrorAs(t, readErr, &ae)
+	require.Equal(t, echo, string(ae.Body), "the raw body is kept")
+	var texts []string
+	for _, err := range []error{readErr, buyErr} {
+		require.ErrorAs(t, err, &ae)
+		texts = append(texts, ae.Message, err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err))
+	}
+	texts = append(texts, logs.String())
+	for _, text := range texts {
+		for _, secret := range []string{testAPIKey, testSecret, testMatchingI, testICCID, "1234", "LPA:1$"} {
+			require.NotContains(t, text, secret)
+		}
+	}
+	require.Contains(t, ae.Message, "[redacted]")
 }

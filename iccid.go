@@ -28,38 +28,3 @@ func RedactICCID(iccid string) string {
 	}
 	return "…" + iccid[len(iccid)-4:]
 }
-
-// redactDigits masks every run of 12 or more digits in s (ICCIDs and
-// similar identifiers a server may echo in a message), keeping the last
-// four.
-func redactDigits(s string) string {
-	var b strings.Builder
-	changed := false
-	for i := 0; i < len(s); {
-		j := i
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		if j-i >= 12 {
-			if !changed {
-				b.Grow(len(s))
-				b.WriteString(s[:i])
-				changed = true
-			}
-			b.WriteString(RedactICCID(s[i:j]))
-			i = j
-			continue
-		}
-		if j == i {
-			j++
-		}
-		if changed {
-			b.WriteString(s[i:j])
-		}
-		i = j
-	}
-	if !changed {
-		return s
-	}
-	return b.String()
-}

@@ -1,7 +1,6 @@
 package travelroam
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,25 +35,5 @@ func TestRedactICCID(t *testing.T) {
 		"":        "",
 	} {
 		require.Equal(t, want, RedactICCID(in), in)
-	}
-}
-
-func TestRedactDigits(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"ICCID " + testICCID + " not found":     "ICCID …5678 not found",
-		testICCID:                               "…5678",
-		"a" + testICCID + "b" + testICCID + "c": "a…5678b…5678c",
-		"order 12345678901 of 2024":             "order 12345678901 of 2024", // 11 digits kept
-		"id 123456789012":                       "id …9012",                  // 12 digits masked
-		"no digits here":                        "no digits here",
-		"":                                      "",
-		"é " + testICCID:                        "é …5678",
-		strings.Repeat("9", 40):                 "…9999",
-		"balance 1000.10 " + testICCID + "123456": "balance 1000.10 …3456",
-	} {
-		got := redactDigits(in)
-		require.Equal(t, want, got, in)
-		require.NotContains(t, got, testICCID)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"sync/atomic"
+
+	"github.com/roamkit/travelroam/internal/redact"
 )
 
 // request is one API operation: what the single request path needs.
@@ -28,13 +30,24 @@ type request struct {
 	// reports the call itself (a purchase, a wait); nil lets a read
 	// report its own call.
 	call *observedCall
+	// scrub masks the Client's credentials and other secrets in text the
+	// server sent (internal/redact); nil masks all but the credentials.
+	scrub func(string) string
+}
+
+// redact masks secrets in s, text the server sent about r.
+func (r request) redact(s string) string {
+	if r.scrub == nil {
+		return redact.Text(s)
+	}
+	return r.scrub(s)
 }
 
 // newRequest returns the request of op with the given fields, on the
 // client's route for op.
 func (c *Client) newRequest(op Operation, fields any) request {
 	rt := c.routes[op]
-	return request{op: op, method: rt.Method, route: rt.Path, url: rt.url, fields: fields, single: op == OpAssignments}
+	return request{op: op, method: rt.Method, route: rt.Path, url: rt.url, fields: fields, single: op == OpAssignments, scrub: c.scrub}
 }
 
 // fieldsInQuery reports whether r's fields go in the query string: they

@@ -1,0 +1,108 @@
+// Package redact removes secrets from text a server sent, before the SDK
+// puts it in an error string or a log line: the client's own credentials,
+// eSIM activation codes (LPA:1$host$matchingId), matching IDs, PIN and
+// PUK values, and ICCID-like digit runs (all but the last four digits).
+//
+// It works on free text, so it errs on the side of masking: a token that
+// looks like a matching ID (three or more groups of upper-case letters and
+// digits joined by dashes, such as K2-1Z8QAB-3XYV7P) is masked even where
+// it was something else; UUIDs (order references) are kept.
+package redact
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Mask replaces a removed secret.
+const Mask = "[redacted]"
+
+// minSecret is the shortest credential masked: a shorter one would match
+// ordinary words.
+const minSecret = 8
+
+var (
+	// lpa is an activation code, with or without its "LPA:" prefix.
+	lpa = regexp.MustCompile(`(?i)\b(?:LPA:)?1\$[^\s$"'<>]+\$[^\s"'<>,;]+|\bLPA:[^\s"'<>,;]+`)
+	// labelled is a matching ID, activation code, PIN or PUK after its
+	// label, in JSON ("pin":"1234"), a query (pin=1234) or prose
+	// (PIN: 1234, matching ID K2-…).
+	labelled = regexp.MustCompile(`(?i)(\b(?:matching[ _-]?id|activation[ _-]?code|pin[12]?|puk[12]?)\b"?\s*[:=]?\s*"?)([^\s"',;}<>]+)`)
+	// matchingID is a token shaped like a matching ID.
+	matchingID = regexp.MustCompile(`\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){2,}\b`)
+	uuid       = regexp.MustCompile(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+)
+
+// New returns a func that redacts text, also masking each of the given
+// credentials (those shorter than 8 bytes are ignored). A func, so that
+// printing a value that holds it cannot show the credentials.
+func New(credentials ...string) func(string) string {
+	var creds []string
+	for _, c := range credentials {
+		if len(c) >= minSecret {
+			creds = append(creds, c)
+		}
+	}
+	return func(s string) string {
+		for _, c := range creds {
+			if strings.Contains(s, c) {
+				s = strings.ReplaceAll(s, c, Mask)
+			}
+		}
+		return Text(s)
+	}
+}
+
+// Text redacts activation codes, labelled matching IDs, PINs and PUKs,
+// tokens shaped like matching IDs, and ICCID-like digit runs.
+func Text(s string) string {
+	s = lpa.ReplaceAllString(s, Mask)
+	s = labelled.ReplaceAllStringFunc(s, func(m string) string {
+		sub := labelled.FindStringSubmatch(m)
+		if sub[2] == Mask {
+			return m
+		}
+		return sub[1] + Mask
+	})
+	s = matchingID.ReplaceAllStringFunc(s, func(m string) string {
+		if uuid.MatchString(m) || !strings.ContainsAny(m, "0123456789") || strings.Trim(m, "0123456789-") == "" {
+			return m // a UUID, a code of letters only, or a number with dashes
+		}
+		return Mask
+	})
+	return Digits(s)
+}
+
+// Digits masks every run of 12 or more digits in s (ICCIDs and similar
+// identifiers a server may echo in a message), keeping the last four.
+func Digits(s string) string {
+	var b strings.Builder
+	changed := false
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j-i >= 12 {
+			if !changed {
+				b.Grow(len(s))
+				b.WriteString(s[:i])
+				changed = true
+			}
+			b.WriteString("…" + s[j-4:j])
+			i = j
+			continue
+		}
+		if j == i {
+			j++
+		}
+		if changed {
+			b.WriteString(s[i:j])
+		}
+		i = j
+	}
+	if !changed {
+		return s
+	}
+	return b.String()
+}
