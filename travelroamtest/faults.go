@@ -18,6 +18,7 @@ const (
 	faultTruncated
 	faultMalformed
 	faultHuge
+	faultGzipBomb
 	faultHTML
 	faultTrickle
 	faultRateLimited
@@ -92,6 +93,14 @@ func HugeBody(status int, size int64) Fault {
 	return Fault{kind: faultHuge, status: status, size: size, contentType: "application/json"}
 }
 
+// GzipBomb answers 200 with "Content-Encoding: gzip" and a small gzip
+// stream that inflates to size bytes of a JSON body: a client that
+// inflates answers transparently (Go's does) must cap the inflated size.
+func GzipBomb(size int64) Fault {
+	mustf(size > 0, "gzip bomb size %d must be positive", size)
+	return Fault{kind: faultGzipBomb, status: http.StatusOK, size: size, contentType: "application/json"}
+}
+
 // HTMLBadGateway answers 502 with a load balancer's HTML page.
 func HTMLBadGateway() Fault {
 	return Fault{kind: faultHTML, status: http.StatusBadGateway, contentType: "text/html", body: badGatewayPage}
@@ -158,6 +167,8 @@ func (f Fault) String() string {
 		return "malformed JSON"
 	case faultHuge:
 		s = fmt.Sprintf("huge body %d bytes, status %d", f.size, f.status)
+	case faultGzipBomb:
+		s = fmt.Sprintf("gzip bomb of %d bytes", f.size)
 	case faultHTML:
 		s = "HTML 502"
 	case faultTrickle:
@@ -173,7 +184,7 @@ func (f Fault) String() string {
 
 // replaces reports whether the fault answers in place of the handler.
 func (f Fault) replaces() bool {
-	return f.kind == faultStatus || f.kind == faultHTML || f.kind == faultHuge || f.kind == faultRateLimited
+	return f.kind == faultStatus || f.kind == faultHTML || f.kind == faultHuge || f.kind == faultRateLimited || f.kind == faultGzipBomb
 }
 
 // InjectFault queues faults for route: each request to the route takes

@@ -3,6 +3,7 @@ package travelroamtest
 import (
 	"bytes"
 	"cmp"
+	"compress/gzip"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -86,8 +87,11 @@ func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, f Fault) int
 			w.Header()[k] = v
 		}
 	}
-	if f.kind == faultHuge {
+	switch f.kind {
+	case faultHuge:
 		return s.writeHuge(w, r, f)
+	case faultGzipBomb:
+		return writeGzipBomb(w, f)
 	}
 	return writeRaw(w, f.status, f.contentType, []byte(f.body))
 }
@@ -188,4 +192,21 @@ func (s *Server) gone(r *http.Request) bool {
 	default:
 		return false
 	}
+}
+
+// writeGzipBomb sends {"message":"   …"} of f.size bytes, gzipped: a few
+// KiB on the wire per MiB inflated.
+func writeGzipBomb(w http.ResponseWriter, f Fault) int {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	head, tail := []byte(`{"message":"`), []byte(`"}`)
+	_, _ = zw.Write(head)
+	chunk := bytes.Repeat([]byte(" "), 64<<10)
+	for left := f.size - int64(len(head)+len(tail)); left > 0; left -= int64(len(chunk)) {
+		_, _ = zw.Write(chunk[:min(left, int64(len(chunk)))])
+	}
+	_, _ = zw.Write(tail)
+	_ = zw.Close()
+	w.Header().Set("Content-Encoding", "gzip")
+	return writeRaw(w, f.status, f.contentType, buf.Bytes())
 }
