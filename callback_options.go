@@ -179,7 +179,9 @@ func WithDeduper(d Deduper) CallbackOption { return WithCallbackDeduper(d) }
 // (see [Observer]). A nil o is ignored.
 func WithCallbackObserver(o *Observer) CallbackOption {
 	return func(c *callbackConfig) error {
-		c.observer = o
+		if o != nil && o.Callback != nil {
+			c.observer = o
+		}
 		return nil
 	}
 }

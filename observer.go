@@ -109,6 +109,8 @@ const (
 // AttemptStart describes an HTTP attempt as it starts.
 type AttemptStart struct {
 	CallStart
+	// Scheme is the URL's scheme, "https" or "http".
+	Scheme string
 	// Host is the server's host (and port, if any).
 	Host string
 	// Attempt numbers the call's attempts from 1.
@@ -180,12 +182,21 @@ const (
 )
 
 // WithObserver makes the Client report its calls and their HTTP attempts
-// to o (see [Observer]). A nil o is ignored.
+// to o (see [Observer]). A nil o, or one without hooks, is ignored: it
+// costs nothing.
 func WithObserver(o *Observer) Option {
 	return func(c *config) error {
-		c.observer = o
+		c.observer = o.orNil()
 		return nil
 	}
+}
+
+// orNil returns o, or nil when o has no hook for a Client.
+func (o *Observer) orNil() *Observer {
+	if o == nil || (o.CallStart == nil && o.CallEnd == nil && o.AttemptStart == nil && o.AttemptEnd == nil && o.Poll == nil) {
+		return nil
+	}
+	return o
 }
 
 // callNames names the SDK method behind each operation's calls.
@@ -285,7 +296,7 @@ func callOutcome(err error) CallOutcome {
 // the request's context and a func that reports its end.
 func (oc *observedCall) attempt(req *http.Request) (context.Context, func(*http.Response, error)) {
 	now := time.Now()
-	e := AttemptStart{CallStart: oc.start, Host: req.URL.Host, Attempt: int(oc.attempts.Add(1))}
+	e := AttemptStart{CallStart: oc.start, Scheme: req.URL.Scheme, Host: req.URL.Host, Attempt: int(oc.attempts.Add(1))}
 	if prev := oc.lastEnd.Load(); prev != 0 {
 		e.RetryDelay = now.Sub(time.Unix(0, prev))
 	}

@@ -83,8 +83,8 @@ func TestObserverRetriedRead(t *testing.T) {
 		_, err := c.Organisation(t.Context())
 		require.NoError(t, err)
 		start := CallStart{Call: "Organisation", Op: OpOrganisation, Method: "GET", Route: "/organisation"}
-		a1 := AttemptStart{CallStart: start, Host: "api.test", Attempt: 1}
-		a2 := AttemptStart{CallStart: start, Host: "api.test", Attempt: 2, RetryDelay: 250 * time.Millisecond}
+		a1 := AttemptStart{CallStart: start, Scheme: "https", Host: "api.test", Attempt: 1}
+		a2 := AttemptStart{CallStart: start, Scheme: "https", Host: "api.test", Attempt: 2, RetryDelay: 250 * time.Millisecond}
 		require.Equal(t, []any{
 			start,
 			a1, AttemptEnd{AttemptStart: a1, Status: 503},
@@ -288,4 +288,18 @@ func BenchmarkObserver(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestObserverWithoutHooksIsIgnored: an Observer without a Client hook is
+// dropped, so that the Client does the work of none.
+func TestObserverWithoutHooksIsIgnored(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient(testAPIKey, testSecret, WithObserver(&Observer{Callback: func(context.Context, CallbackDecision) {}}))
+	require.NoError(t, err)
+	require.Nil(t, c.observer)
+	require.False(t, c.reportAttempts)
+	var nilObserver *Observer
+	c, err = NewClient(testAPIKey, testSecret, WithObserver(nilObserver))
+	require.NoError(t, err)
+	require.Nil(t, c.observer)
 }

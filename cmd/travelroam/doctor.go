@@ -109,12 +109,12 @@ func runDoctor(ctx context.Context, c *cli, args []string) error {
 		return chk
 	}
 
-	add(&routeCheck{Name: "organisation", Method: http.MethodGet, Route: "/organisation", Guessed: true,
+	add(&routeCheck{Name: "organisation", Method: routeMethod(travelroam.OpOrganisation), Route: routePath(travelroam.OpOrganisation), Guessed: true,
 		schema: routeSchema{body: organisationSchema, wrappers: []string{"organisations", "data"}}})
 	do(report.Checks[0], func() error { _, err := cl.Organisation(ctx); return err }, nil)
 
 	var first string
-	cat := add(&routeCheck{Name: "catalogue", Method: http.MethodPost, Route: "/catalogue",
+	cat := add(&routeCheck{Name: "catalogue", Method: routeMethod(travelroam.OpCatalogue), Route: routePath(travelroam.OpCatalogue),
 		schema: routeSchema{body: catalogueSchema, wrappers: []string{"data"}}})
 	do(cat, func() error {
 		p, err := cl.Catalogue(ctx, travelroam.CatalogueOptions{Countries: strings.Split(*countries, ","), PerPage: 5})
@@ -124,7 +124,7 @@ func runDoctor(ctx context.Context, c *cli, args []string) error {
 		return err
 	}, nil)
 
-	bun := add(&routeCheck{Name: "bundle", Method: http.MethodPost, Route: "/bundle", schema: routeSchema{body: bundleSchema, wrappers: []string{"data", "bundle"}}})
+	bun := add(&routeCheck{Name: "bundle", Method: routeMethod(travelroam.OpBundle), Route: routePath(travelroam.OpBundle), schema: routeSchema{body: bundleSchema, wrappers: []string{"data", "bundle"}}})
 	if *bundleName == "" {
 		*bundleName = first
 	}
@@ -135,9 +135,9 @@ func runDoctor(ctx context.Context, c *cli, args []string) error {
 	}
 
 	esimChecks := []*routeCheck{
-		add(&routeCheck{Name: "esims_details", Method: http.MethodPost, Route: "/esims/details", schema: routeSchema{body: esimDetailsSchema, wrappers: []string{"data", "esim"}}}),
-		add(&routeCheck{Name: "esims_applied_bundles", Method: http.MethodPost, Route: "/esims/applied/bundles", schema: routeSchema{body: appliedBundlesSchema, wrappers: []string{"data"}}}),
-		add(&routeCheck{Name: "esims_location", Method: http.MethodPost, Route: "/esims/location", schema: routeSchema{body: locationSchema, wrappers: []string{"data"}}}),
+		add(&routeCheck{Name: "esims_details", Method: routeMethod(travelroam.OpESIMDetails), Route: routePath(travelroam.OpESIMDetails), schema: routeSchema{body: esimDetailsSchema, wrappers: []string{"data", "esim"}}}),
+		add(&routeCheck{Name: "esims_applied_bundles", Method: routeMethod(travelroam.OpAppliedBundles), Route: routePath(travelroam.OpAppliedBundles), schema: routeSchema{body: appliedBundlesSchema, wrappers: []string{"data"}}}),
+		add(&routeCheck{Name: "esims_location", Method: routeMethod(travelroam.OpLocation), Route: routePath(travelroam.OpLocation), schema: routeSchema{body: locationSchema, wrappers: []string{"data"}}}),
 	}
 	if *iccid == "" {
 		for _, chk := range esimChecks {
@@ -155,7 +155,7 @@ func runDoctor(ctx context.Context, c *cli, args []string) error {
 		})
 	}
 
-	asg := add(&routeCheck{Name: "getesimassignments", Method: http.MethodGet, Route: "/getesimassignments",
+	asg := add(&routeCheck{Name: "getesimassignments", Method: routeMethod(travelroam.OpAssignments), Route: routePath(travelroam.OpAssignments),
 		schema: routeSchema{body: assignmentsSchema, wrappers: []string{"esims", "data"}, list: true}})
 	if *order == "" {
 		asg.Skipped = "give --order REFERENCE to check it"
@@ -167,8 +167,8 @@ func runDoctor(ctx context.Context, c *cli, args []string) error {
 			return ""
 		})
 	}
-	add(&routeCheck{Name: "processorders", Method: http.MethodPost, Route: "/processorders", Skipped: "not called: doctor never buys"})
-	add(&routeCheck{Name: "esims_revoke", Method: http.MethodPost, Route: "/esims/revoke", Guessed: true,
+	add(&routeCheck{Name: "processorders", Method: routeMethod(travelroam.OpProcessOrder), Route: routePath(travelroam.OpProcessOrder), Skipped: "not called: doctor never buys"})
+	add(&routeCheck{Name: "esims_revoke", Method: routeMethod(travelroam.OpRevokeESIM), Route: routePath(travelroam.OpRevokeESIM), Guessed: true,
 		Skipped: "not called: doctor never revokes (a real revoke is the only test of this guessed route)"})
 
 	for _, chk := range report.Checks {
@@ -403,4 +403,16 @@ func (c *cli) writeFixtures(dir string, checks []*routeCheck, t target) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "index.json"), []byte(b.String()), 0o644)
+}
+
+// routeMethod and routePath are the SDK's route of op (its default: the
+// CLI sets no WithRoute), so that the report names what was called.
+func routeMethod(op travelroam.Operation) string {
+	r, _ := travelroam.DefaultRoute(op)
+	return r.Method
+}
+
+func routePath(op travelroam.Operation) string {
+	r, _ := travelroam.DefaultRoute(op)
+	return r.Path
 }

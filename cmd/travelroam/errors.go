@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -32,11 +33,14 @@ func exitCode(err error) int {
 		return exitUsage
 	// Checked before the statuses below: an unknown outcome may wrap a 500,
 	// and a pending wait wraps its last "not ready" answer (often a 503).
-	case errors.Is(err, travelroam.ErrOutcomeUnknown):
+	case errors.Is(err, travelroam.ErrOutcomeUnknown), errors.Is(err, travelroam.ErrAlreadyAttempted):
 		return exitOutcomeUnknown
 	case errors.Is(err, travelroam.ErrAssignmentsPending):
 		return exitPending
 	case errors.Is(err, travelroam.ErrUnavailable), errors.Is(err, travelroam.ErrRateLimited):
+		return exitUnavailable
+	// Nothing reached Travel Roam (a network failure): try later.
+	case errors.Is(err, travelroam.ErrNotSent) && !errors.Is(err, context.Canceled):
 		return exitUnavailable
 	case errors.As(err, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500:
 		return exitRefused

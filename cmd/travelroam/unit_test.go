@@ -56,6 +56,11 @@ func TestExitCode(t *testing.T) {
 		{&travelroam.AssignmentsPendingError{OrderReference: "r", Last: api(404)}, 6},
 		{api(503), 7},
 		{api(429), 7},
+		{api(410), 3},
+		{&travelroam.AlreadyAttemptedError{Attempt: travelroam.PurchaseAttempt{Key: "k", Outcome: travelroam.OutcomeUnknown}}, 5},
+		{fmt.Errorf("travelroam: process order: %w: %w", travelroam.ErrNotSent, errors.New("dial tcp: connection refused")), 7},
+		{fmt.Errorf("travelroam: process order: %w: %w", travelroam.ErrNotSent, context.Canceled), 1},
+		{fmt.Errorf("travelroam: catalogue: %w", travelroam.ErrPaginationIgnored), 1},
 		{withHint(api(503), "later"), 7},
 	} {
 		require.Equal(t, tc.want, exitCode(tc.err), "%v", tc.err)
