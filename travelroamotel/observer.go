@@ -163,17 +163,20 @@ func (in *instruments) callEnd(ctx context.Context, e travelroam.CallEnd) {
 		}
 		span.End()
 	}
-	call := metric.WithAttributes(attrCall.String(e.Call), attrOperation.String(string(e.Op)))
-	withOutcome := metric.WithAttributes(attrCall.String(e.Call), attrOperation.String(string(e.Op)), attrOutcome.String(outcome))
-	in.calls.Add(ctx, 1, withOutcome)
-	in.callDuration.Record(ctx, e.Duration.Seconds(), withOutcome)
-	if e.RetryBudgetRefused {
-		in.budgetRefusals.Add(ctx, 1, call)
+	// Each instrument is asked first: with a no-op MeterProvider, nothing
+	// is built.
+	if in.calls.Enabled(ctx) || in.callDuration.Enabled(ctx) {
+		withOutcome := metric.WithAttributes(attrCall.String(e.Call), attrOperation.String(string(e.Op)), attrOutcome.String(outcome))
+		in.calls.Add(ctx, 1, withOutcome)
+		in.callDuration.Record(ctx, e.Duration.Seconds(), withOutcome)
 	}
-	if e.Op == travelroam.OpProcessOrder {
+	if e.RetryBudgetRefused && in.budgetRefusals.Enabled(ctx) {
+		in.budgetRefusals.Add(ctx, 1, metric.WithAttributes(attrCall.String(e.Call), attrOperation.String(string(e.Op))))
+	}
+	if e.Op == travelroam.OpProcessOrder && in.purchases.Enabled(ctx) {
 		in.purchases.Add(ctx, 1, metric.WithAttributes(attrOutcome.String(outcome)))
 	}
-	if e.Call == callWait {
+	if e.Call == callWait && in.waitDuration.Enabled(ctx) {
 		in.waitDuration.Record(ctx, e.Duration.Seconds(), metric.WithAttributes(attrOutcome.String(outcome)))
 	}
 }
@@ -226,10 +229,15 @@ func (in *instruments) attemptEnd(ctx context.Context, e travelroam.AttemptEnd) 
 		}
 		span.End()
 	}
-	call := metric.WithAttributes(attrCall.String(e.Call), attrOperation.String(string(e.Op)))
-	in.attempts.Add(ctx, 1, call)
-	if e.Attempt > 1 && e.Call != callWait {
-		in.retries.Add(ctx, 1, call)
+	if in.attempts.Enabled(ctx) || in.retries.Enabled(ctx) {
+		call := metric.WithAttributes(attrCall.String(e.Call), attrOperation.String(string(e.Op)))
+		in.attempts.Add(ctx, 1, call)
+		if e.Attempt > 1 && e.Call != callWait {
+			in.retries.Add(ctx, 1, call)
+		}
+	}
+	if !in.httpDuration.Inst().Enabled(ctx) {
+		return
 	}
 	method, _ := httpMethod(e.Method)
 	host, port := hostPort(e.Host)
@@ -292,7 +300,9 @@ func (in *instruments) callback(ctx context.Context, e travelroam.CallbackDecisi
 		}
 		attrs = append(attrs, attrCallbackAlertType.String(alert))
 	}
-	in.callbacks.Add(ctx, 1, metric.WithAttributes(attrs...))
+	if in.callbacks.Enabled(ctx) {
+		in.callbacks.Add(ctx, 1, metric.WithAttributes(attrs...))
+	}
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.AddEvent(eventCallback, trace.WithAttributes(attrs...))
 	}
