@@ -16,14 +16,14 @@
 // of CatalogueAll)… It is a child of the span in the call's context, and
 // carries:
 //
-//	travelroam.call              string  the SDK method, e.g. "ProcessOrder"
-//	travelroam.operation         string  the API operation, e.g. "process_order"
-//	travelroam.outcome           string  succeeded, refused, not_sent, unknown,
-//	                                     already_attempted, pending, canceled or failed
-//	travelroam.attempts          int     HTTP attempts made (retries and polls included)
-//	travelroam.retry_budget.refused bool true when the empty retry budget stopped retries
-//	travelroam.last_status_code  int     the HTTP status of the last answer (absent when none came)
-//	error.type                   string  the outcome, when it is not "succeeded"
+//	travelroam.call                  string  the SDK method, e.g. "ProcessOrder"
+//	travelroam.operation             string  the API operation, e.g. "process_order"
+//	travelroam.outcome               string  succeeded, refused, not_sent, unknown,
+//	                                         already_attempted, pending, canceled or failed
+//	travelroam.attempts              int     HTTP attempts made (retries and polls included)
+//	travelroam.retry_budget.refused  bool    true when the empty retry budget stopped retries
+//	travelroam.last_status_code      int     the HTTP status of the last answer (absent when none came)
+//	error.type                       string  the outcome, when it is not "succeeded"
 //
 // Its status is Error, with the outcome as description, when the outcome
 // is refused, not_sent, unknown, canceled or failed. It stays Unset for
@@ -44,6 +44,10 @@
 //	http.request.resend_count    int     attempts before this one (absent on the first)
 //	travelroam.operation         string  as on the call span
 //	travelroam.retry_delay       float   seconds waited since the previous attempt (absent on the first)
+//
+// The SDK's hook gives the host and port of the URL, not its scheme: a
+// base URL that names no port counts as https, port 443 (Travel Roam's
+// URLs are https; an http URL without a port is reported as 443 too).
 //
 // Its status is Error for a 4xx or 5xx answer or no answer. The polls of
 // WaitForAssignments are its attempts; each answer that is not ready yet
