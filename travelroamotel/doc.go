@@ -36,7 +36,7 @@
 // {url.template}", e.g. "POST /processorders", with
 //
 //	http.request.method          string  GET, POST… (_OTHER, with http.request.method_original, for others)
-//	server.address, server.port  string, int  the API host and port (443 when the base URL names none)
+//	server.address, server.port  string, int  the API host and port (the scheme's, 443 or 80, when the base URL names none)
 //	url.template                 string  the operation's route, relative to the base URL's path
 //	http.response.status_code    int     absent when no answer came
 //	error.type                   string  the status code for 4xx and 5xx; for no answer: timeout,
@@ -45,9 +45,8 @@
 //	travelroam.operation         string  as on the call span
 //	travelroam.retry_delay       float   seconds waited since the previous attempt (absent on the first)
 //
-// The SDK's hook gives the host and port of the URL, not its scheme: a
-// base URL that names no port counts as https, port 443 (Travel Roam's
-// URLs are https; an http URL without a port is reported as 443 too).
+// A base URL that names no port is reported with its scheme's port: 443
+// for https (Travel Roam), 80 for http (a local fake).
 //
 // Its status is Error for a 4xx or 5xx answer or no answer. The polls of
 // WaitForAssignments are its attempts; each answer that is not ready yet

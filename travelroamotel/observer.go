@@ -196,7 +196,7 @@ func (in *instruments) attemptStart(ctx context.Context, e travelroam.AttemptSta
 	if method == "_OTHER" {
 		name = "HTTP"
 	}
-	host, port := hostPort(e.Host)
+	host, port := hostPort(e.Host, e.Scheme)
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(method),
 		semconv.ServerAddress(host),
@@ -240,7 +240,7 @@ func (in *instruments) attemptEnd(ctx context.Context, e travelroam.AttemptEnd) 
 		return
 	}
 	method, _ := httpMethod(e.Method)
-	host, port := hostPort(e.Host)
+	host, port := hostPort(e.Host, e.Scheme)
 	attrs := []attribute.KeyValue{
 		in.httpDuration.AttrURLTemplate(e.Route),
 		attrOperation.String(string(e.Op)),
@@ -320,16 +320,20 @@ func httpMethod(m string) (method, original string) {
 
 // hostPort splits the attempt's host into server.address and
 // server.port. The SDK's hook gives the URL's host, with a port only when
-// the URL names one; Travel Roam's URLs are https, so the port is then
-// 443.
-func hostPort(hp string) (string, int) {
+// the URL names one; the port is then the scheme's (443 for https, 80
+// for http).
+func hostPort(hp, scheme string) (string, int) {
+	def := 443
+	if scheme == "http" {
+		def = 80
+	}
 	host, p, err := net.SplitHostPort(hp)
 	if err != nil {
-		return trimBrackets(hp), 443
+		return trimBrackets(hp), def
 	}
 	port, err := strconv.Atoi(p)
 	if err != nil {
-		return host, 443
+		return host, def
 	}
 	return host, port
 }

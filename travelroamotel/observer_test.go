@@ -60,7 +60,7 @@ func TestRetriedRead(t *testing.T) {
 			aa := attrs(a.Attributes())
 			require.Equal(t, "GET", aa["http.request.method"].AsString())
 			require.Equal(t, "travelroam.fake.test", aa["server.address"].AsString())
-			require.Equal(t, int64(443), aa["server.port"].AsInt64(), "the in-memory fake's URL names no port")
+			require.Equal(t, int64(80), aa["server.port"].AsInt64(), "the in-memory fake's http URL names no port")
 			require.Equal(t, "/organisation", aa["url.template"].AsString())
 			require.Equal(t, "organisation", aa[attrOperation].AsString())
 			if i == 0 {
@@ -92,7 +92,7 @@ func TestRetriedRead(t *testing.T) {
 		n, _ = histogramOf(t, rm, "http.client.request.duration", attribute.String("http.request.method", "GET"),
 			attribute.String("url.template", "/organisation"), attribute.Int("http.response.status_code", 503),
 			attribute.String("error.type", "503"), attribute.String("server.address", "travelroam.fake.test"),
-			attribute.Int("server.port", 443))
+			attribute.Int("server.port", 80))
 		require.Equal(t, uint64(1), n)
 		n, _ = histogramOf(t, rm, "http.client.request.duration", attribute.Int("http.response.status_code", 200))
 		require.Equal(t, uint64(1), n)
@@ -345,16 +345,17 @@ func TestHTTPAttributes(t *testing.T) {
 		require.Equal(t, tc.original, o, tc.in)
 	}
 	for _, tc := range []struct {
-		in   string
-		host string
-		port int
+		in, scheme string
+		host       string
+		port       int
 	}{
-		{"sandbox.travelroam.com", "sandbox.travelroam.com", 443},
-		{"127.0.0.1:41234", "127.0.0.1", 41234},
-		{"[::1]:8080", "::1", 8080},
-		{"[::1]", "::1", 443},
+		{"sandbox.travelroam.com", "https", "sandbox.travelroam.com", 443},
+		{"travelroam.fake.test", "http", "travelroam.fake.test", 80},
+		{"127.0.0.1:41234", "http", "127.0.0.1", 41234},
+		{"[::1]:8080", "https", "::1", 8080},
+		{"[::1]", "https", "::1", 443},
 	} {
-		host, port := hostPort(tc.in)
+		host, port := hostPort(tc.in, tc.scheme)
 		require.Equal(t, tc.host, host, tc.in)
 		require.Equal(t, tc.port, port, tc.in)
 	}
