@@ -1,13 +1,17 @@
 package travelroam
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/jarcoal/httpmock"
@@ -212,4 +216,72 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 		}
 	}
 	require.Contains(t, ae.Message, "[redacted]")
+}
+
+// TestStatusFixtures: the evidence's error answers, as the SDK reads
+// them. 410 (a deactivated eSIM) is ErrGone and ErrNotFound; 422 (a
+// Laravel validation refusal) is a refusal whose Body keeps the field
+// errors, never retried; 429 with eSIM Go's rate-limit headers keeps its
+// Retry-After.
+func TestStatusFixtures(t *testing.T) {
+	t.Parallel()
+	headers := func(name string) http.Header {
+		r := textproto.NewReader(bufio.NewReader(bytes.NewReader(fixture(t, name))))
+		h, err := r.ReadMIMEHeader()
+		require.NoError(t, err)
+		return http.Header(h)
+	}
+	for _, tc := range []struct {
+		status  int
+		fixture string
+		header  http.Header
+		check   func(t *testing.T, err error, ae *APIError)
+	}{
+		{410, "error_410.json", nil, func(t *testing.T, err error, ae *APIError) {
+			require.ErrorIs(t, err, ErrGone)
+			require.ErrorIs(t, err, ErrNotFound)
+		}},
+		{422, "error_422.json", nil, func(t *testing.T, err error, ae *APIError) {
+			require.NotErrorIs(t, err, ErrNotFound)
+			require.NotErrorIs(t, err, ErrUnavailable)
+			require.Contains(t, string(ae.Body), `"errors"`, "the field errors stay in Body")
+			require.NotEmpty(t, ae.Message)
+		}},
+		{429, "error_429.json", headers("error_429.headers"), func(t *testing.T, err error, ae *APIError) {
+			require.ErrorIs(t, err, ErrRateLimited)
+			require.Equal(t, time.Second, ae.RetryAfter)
+			require.Equal(t, "Rate limit exceeded", ae.Message)
+		}},
+	} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				c, mt := newMockClient(t, WithMaxRetries(0))
+				mt.RegisterResponder(http.MethodPost, testBaseURL+"/bundle", func(*http.Request) (*http.Response, error) {
+					resp := httpmock.NewBytesResponse(tc.status, fixture(t, tc.fixture))
+					for k, v := range tc.header {
+						resp.Header[k] = v
+					}
+					return resp, nil
+				})
+				_, err := c.Bundle(t.Context(), "esim_1GB_7D_TR_V2")
+				var ae *APIError
+				require.ErrorAs(t, err, &ae)
+				require.Equal(t, tc.status, ae.StatusCode)
+				tc.check(t, err, ae)
+				require.Equal(t, 1, mt.GetTotalCallCount())
+			})
+		})
+	}
+	// A 422 is never retried, and a purchase's 422 is a refusal, not an
+	// unknown outcome.
+	c, mt := newMockClient(t)
+	mt.RegisterNoResponder(httpmock.NewBytesResponder(422, fixture(t, "error_422.json")))
+	_, err := c.Organisation(t.Context())
+	require.Error(t, err)
+	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, 2, mt.GetTotalCallCount(), "one request each")
 }
