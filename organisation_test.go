@@ -106,3 +106,16 @@ func TestOrganisationErrors(t *testing.T) {
 	require.Equal(t, "/organisation", ae.Route)
 	require.Equal(t, 1, mt.GetTotalCallCount(), "403 must not be retried")
 }
+
+func FuzzDecodeOrganisation(f *testing.F) {
+	for _, name := range []string{"organisation_wrapped.json", "organisation_flat.json", "organisation_data.json"} {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte(`[{"balance":"1.5"}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		org, err := decodeOrganisation(data)
+		if (org == nil) == (err == nil) {
+			t.Fatalf("want an organisation or an error, got %v, %v", org, err)
+		}
+	})
+}

@@ -110,35 +110,24 @@ func allDigits(s string) bool {
 // ReadDecimal reads a JSON value under the decimal rule: a number or a
 // numeric string; null gives 0.
 func ReadDecimal(raw []byte) (Decimal, error) {
-	s, ok := numericText(raw)
-	if !ok {
-		return Decimal{}, errDecimal
+	var d Decimal
+	ok := false
+	switch first(raw) {
+	case 'n':
+		ok = string(raw) == "null"
+	case '"':
+		if s, err := unquote(raw); err == nil {
+			d, ok = ParseDecimal(strings.TrimSpace(s))
+		}
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		if validNumber(raw) {
+			d, ok = ParseDecimal(string(raw))
+		}
 	}
-	if s == "" {
-		return Decimal{}, nil // null
-	}
-	d, ok := ParseDecimal(s)
 	if !ok {
 		return Decimal{}, errDecimal
 	}
 	return d, nil
-}
-
-// numericText returns the text of a JSON number, or the trimmed contents
-// of a JSON string, to be read as a number; "" for null. ok is false for
-// any other kind and for a string that is empty once trimmed.
-func numericText(raw []byte) (string, bool) {
-	switch first(raw) {
-	case 'n':
-		return "", string(raw) == "null"
-	case '"':
-		s, err := unquote(raw)
-		s = strings.TrimSpace(s)
-		return s, err == nil && s != ""
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return string(raw), validNumber(raw)
-	}
-	return "", false
 }
 
 // String returns the decimal as text with its precision, e.g. "1.850".

@@ -43,28 +43,34 @@ func (e *FieldError) Error() string {
 
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// Unmarshal decodes b into *v (a zero value, or one holding preallocated
-// slices) with the v2 engine and [Options].
+// Unmarshal decodes b into v, a pointer to a zero value (or one holding
+// preallocated slices), with the v2 engine, [Options] and opts.
 //
 // When that fails, a value outside the rules gives a [*FieldError]. Any
 // other failure is decided by encoding/json: b is decoded again with it
 // into a fresh value, and its error is returned, or its value if it
 // accepts b. So errors are encoding/json's, and so is the final word on
 // an input the engines would read differently.
-func Unmarshal[T any](b []byte, v *T) error {
-	err := json.Unmarshal(b, v, Options())
+func Unmarshal(b []byte, v any, opts ...json.Options) error {
+	err := UnmarshalV2(b, v, opts...)
 	if err == nil {
 		return nil
 	}
 	if fe := AsFieldError(err); fe != nil {
 		return fe
 	}
-	var again T
-	if err := stdjson.Unmarshal(b, &again); err != nil {
+	again := reflect.New(reflect.TypeOf(v).Elem())
+	if err := stdjson.Unmarshal(b, again.Interface()); err != nil {
 		return err
 	}
-	*v = again
+	reflect.ValueOf(v).Elem().Set(again.Elem())
 	return nil
+}
+
+// UnmarshalV2 decodes b into v with the v2 engine, [Options] and opts
+// only.
+func UnmarshalV2(b []byte, v any, opts ...json.Options) error {
+	return json.Unmarshal(b, v, append([]json.Options{Options()}, opts...)...)
 }
 
 // UnmarshalFrom decodes b into v through its UnmarshalJSONFrom method,

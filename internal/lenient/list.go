@@ -35,18 +35,34 @@ func (l *List[T]) UnmarshalJSON(b []byte) error {
 
 // UnmarshalJSONFrom reads the list rule from the v2 engine.
 func (l *List[T]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	var out []T
-	var err error
+	*l = nil
 	switch dec.PeekKind() {
 	case 'n':
-		_, err = dec.ReadToken()
+		_, err := dec.ReadToken()
+		return err
 	case '[':
-		err = json.UnmarshalDecode(dec, &out)
 	default:
 		var one T
-		err = json.UnmarshalDecode(dec, &one)
-		out = []T{one}
+		err := json.UnmarshalDecode(dec, &one)
+		*l = List[T]{one}
+		return err
 	}
+	// Element by element, so that a type-specific unmarshaler for []T
+	// (ListFunc) does not call itself.
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	var out []T
+	for dec.PeekKind() != ']' {
+		var one T
+		err := json.UnmarshalDecode(dec, &one)
+		out = append(out, one)
+		if err != nil {
+			*l = out
+			return err
+		}
+	}
+	_, err := dec.ReadToken()
 	*l = nonEmpty(out)
 	return err
 }
@@ -65,38 +81,44 @@ func (s *Strings) UnmarshalJSON(b []byte) error {
 
 // UnmarshalJSONFrom reads a list of strings from the v2 engine.
 func (s *Strings) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	*s = nil
+	v, err := ReadStrings(dec, nil)
+	*s = v
+	return err
+}
+
+// ReadStrings reads a list of strings from dec, sharing the copies of
+// short strings through in (which may be nil).
+func ReadStrings(dec *jsontext.Decoder, in *Interner) ([]string, error) {
 	switch dec.PeekKind() {
 	case 'n':
 		_, err := dec.ReadToken()
-		return err
+		return nil, err
 	case '[':
 	default:
-		var one String
-		err := one.UnmarshalJSONFrom(dec)
-		*s = Strings{string(one)}
-		return err
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
+		}
+		one, err := in.ReadString(raw)
+		return []string{one}, err
 	}
 	if _, err := dec.ReadToken(); err != nil {
-		return err
+		return nil, err
 	}
 	var out []string
 	for dec.PeekKind() != ']' {
 		raw, err := dec.ReadValue()
 		if err != nil {
-			return err
+			return out, err
 		}
-		v, err := ReadString(raw)
+		v, err := in.ReadString(raw)
 		if err != nil {
-			return err
+			return out, err
 		}
 		out = append(out, v)
 	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	*s = nonEmpty(out)
-	return nil
+	_, err := dec.ReadToken()
+	return nonEmpty(out), err
 }
 
 func stringsOf(l []String) Strings {

@@ -90,14 +90,20 @@ func ReadInt(raw []byte) (int64, error) {
 	if n, ok := smallInt(raw); ok {
 		return n, nil
 	}
-	s, ok := numericText(raw)
-	if !ok {
-		return 0, errInt
+	var n int64
+	ok := false
+	switch first(raw) {
+	case 'n':
+		ok = string(raw) == "null"
+	case '"':
+		if s, err := unquote(raw); err == nil {
+			n, ok = ParseInt(s)
+		}
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		if validNumber(raw) {
+			n, ok = ParseInt(string(raw))
+		}
 	}
-	if s == "" {
-		return 0, nil // null
-	}
-	n, ok := ParseInt(s)
 	if !ok {
 		return 0, errInt
 	}
