@@ -1,7 +1,9 @@
 package travelroam
 
 import (
+	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +128,46 @@ func TestDecodeAppliedBundlesShapes(t *testing.T) {
 	for _, bad := range []string{`{"status":"error"}`, `"text"`, `{"bundles":[{"assignments":[{"initialQuantity":"lots"}]}]}`} {
 		_, err := decodeAppliedBundles([]byte(bad))
 		require.Error(t, err, bad)
+	}
+}
+
+func FuzzDecodeAppliedBundles(f *testing.F) {
+	for _, name := range []string{"applied_bundles.json", "applied_bundles_titlecase.json"} {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte(`{"bundles": null}`))
+	f.Add([]byte(`[{"name": "a", "assignments": [{"initialQuantity": "1000.00", "remainingQuantity": -5, "bundleState": "ACTIVE", "unlimited": "1"}]}]`))
+	f.Add([]byte(`[{"assignments": [{"remainingQuantity": 9223372036854775807}, {"remainingQuantity": 9223372036854775807}]}]`))
+	now := time.Date(2025, 3, 6, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		list, err := decodeAppliedBundles(b)
+		if (list == nil) == (err == nil) {
+			t.Fatalf("want bundles or an error, got %v, %v", list, err)
+		}
+		for _, ab := range list {
+			for _, a := range ab.Assignments {
+				if f := a.UsedFraction(); math.IsNaN(f) || f < 0 || f > 1 {
+					t.Fatalf("used fraction %v of %+v", f, a)
+				}
+				if a.UsedBytes() < 0 {
+					t.Fatalf("used bytes %d of %+v", a.UsedBytes(), a)
+				}
+				if string(a.BundleState) != strings.ToLower(string(a.BundleState)) {
+					t.Fatalf("state %q not lower case", a.BundleState)
+				}
+			}
+		}
+		if remaining, _ := RemainingDataBytes(list, now); remaining < 0 {
+			t.Fatalf("remaining %d bytes", remaining)
+		}
+	})
+}
+
+func TestRemainingDataBytesSaturates(t *testing.T) {
+	t.Parallel()
+	huge := BundleAssignment{RemainingQuantity: math.MaxInt64 - 1}
+	remaining, unlimited := RemainingDataBytes([]AppliedBundle{{Assignments: []BundleAssignment{huge, huge, {RemainingQuantity: 5}}}}, time.Now())
+	if remaining != math.MaxInt64 || unlimited {
+		t.Fatalf("got %d, %v; want the largest int64", remaining, unlimited)
 	}
 }
