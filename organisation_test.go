@@ -119,3 +119,40 @@ func FuzzDecodeOrganisation(f *testing.F) {
 		}
 	})
 }
+
+// TestOrganisationPeripheralFieldsNeverHideTheBalance: fields sent in a
+// form outside the rules (taxLiable false, an address as a list, groups as
+// objects) are left empty; the balance and the rest decode. A numeric
+// phone number is kept digit for digit.
+func TestOrganisationPeripheralFieldsNeverHideTheBalance(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodGet, testBaseURL+"/organisation", fixtureResponder(t, 200, "organisation_peripheral_types.json"))
+	org, err := c.Organisation(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, &Organisation{
+		Name: "Acme Travel Ltd", Currency: "USD", Balance: mustAmount(t, "482.37"), City: "London", Postcode: "12345",
+		Users: []OrganisationUser{{FirstName: "Ada", LastName: "Lovelace", Role: "Admin", EmailAddress: "ada@example.com",
+			PhoneNumber: "442079460000", TimeZone: "Europe/London"}},
+	}, org)
+	for body, want := range map[string]string{
+		`{"balance":"12.50","taxLiable":false}`:         "12.50",
+		`{"balance":1,"taxLiable":"false","users":{}}`:  "1",
+		`{"BALANCE":2,"name":{"first":"x"}}`:            "2",
+		`{"balance":3,"users":[{"phoneNumber":true}]}`:  "3",
+		`{"balance":3,"balance":4,"currency":["USD"]}`:  "4",
+		`{"currency":"USD","testCredit":"10 dollars"}`:  "0",
+		`{"name":"n","groups":"Standard Fixed"}`:        "0",
+		`{"organisation":{"balance":5,"groups":[1,2]}}`: "5",
+	} {
+		o, err := decodeOrganisation([]byte(body))
+		require.NoError(t, err, body)
+		require.Equal(t, want, o.Balance.String(), body)
+	}
+	o, err := decodeOrganisation([]byte(`{"name":"n","groups":"Standard Fixed","taxLiable":"yes"}`))
+	require.NoError(t, err)
+	require.Equal(t, []string{"Standard Fixed"}, o.Groups)
+	require.Equal(t, "yes", o.TaxLiable)
+	_, err = decodeOrganisation([]byte(`{"name":"n","balance":"4,100.00 USD"}`))
+	require.EqualError(t, err, `"balance": want a number`, "the balance is never guessed, and its value is not quoted")
+}

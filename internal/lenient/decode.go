@@ -128,8 +128,11 @@ func pointerPath(p jsontext.Pointer) string {
 // ignoring case as encoding/json does; the last of duplicates wins) is
 // decoded on its own with the v2 engine, and one whose value does not
 // decode leaves its field at zero instead of failing the whole. Members
-// without a field are skipped. It fails only when b is not one valid JSON
-// object.
+// without a field are skipped.
+//
+// A field tagged lenient:"strict" is the exception: a value of it that
+// does not decode fails the whole with a [*FieldError] naming it. Fields
+// also fails when b is not one valid JSON object.
 func Fields(b []byte, v any) error {
 	rv := reflect.ValueOf(v).Elem()
 	names := jsonNames(rv.Type())
@@ -160,9 +163,13 @@ func Fields(b []byte, v any) error {
 		}
 		f := rv.Field(i)
 		nv := reflect.New(f.Type())
-		if json.Unmarshal(raw, nv.Interface(), opts) == nil {
+		err = json.Unmarshal(raw, nv.Interface(), opts)
+		switch {
+		case err == nil:
 			f.Set(nv.Elem())
-		} else {
+		case rv.Type().Field(i).Tag.Get("lenient") == "strict":
+			return strictError(name, err)
+		default:
 			f.SetZero()
 		}
 	}
@@ -173,6 +180,20 @@ func Fields(b []byte, v any) error {
 		return &Error{Want: "one JSON object"}
 	}
 	return nil
+}
+
+// strictError names the member name in the error err of its value.
+func strictError(name string, err error) error {
+	fe := &FieldError{Field: name, Err: err}
+	switch inner := AsFieldError(err).(type) {
+	case *FieldError:
+		fe.Field, fe.Err = name+"/"+inner.Field, inner.Err
+	case *Error:
+		fe.Err = inner
+	default:
+		fe.Err = &Error{Want: "a value of another type"}
+	}
+	return fe
 }
 
 // jsonNames returns the JSON name of each field of t, "" for none.

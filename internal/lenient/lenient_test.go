@@ -226,6 +226,23 @@ func TestFieldsLeavesOddMembersAtZero(t *testing.T) {
 			t.Fatalf("%q: want an error", bad)
 		}
 	}
+	var strict struct {
+		Name    String  `json:"name"`
+		Balance Decimal `json:"balance" lenient:"strict"`
+		List    []Int   `json:"list" lenient:"strict"`
+	}
+	if err := Fields([]byte(`{"name":{},"balance":"12.5"}`), &strict); err != nil || strict.Balance.String() != "12.5" {
+		t.Fatalf("%+v, %v", strict, err)
+	}
+	for body, want := range map[string]string{
+		`{"name":"x","balance":"lots"}`: `"balance": want a number`,
+		`{"list":[1,"two"]}`:            `"list/1": want an integer`,
+		`{"list":{}}`:                   `"list": want a value of another type`,
+	} {
+		if err := Fields([]byte(body), &strict); err == nil || err.Error() != want {
+			t.Fatalf("%s: got %v, want %s", body, err, want)
+		}
+	}
 }
 
 func TestParseDecimal(t *testing.T) {
