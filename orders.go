@@ -1,9 +1,7 @@
 package travelroam
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,11 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/roamkit/travelroam/internal/envelope"
+	"github.com/roamkit/travelroam/internal/lenient"
 )
 
 // OrderType is the "orderType" of a purchase. Only [OrderTypeCountry] is
@@ -33,11 +36,15 @@ type OrderRequest struct {
 	OrderType OrderType
 }
 
-// Order is Travel Roam's answer to a purchase.
+// Order is Travel Roam's answer to a purchase. Once the answer carries an
+// order reference, the purchase is a success whatever the other fields
+// hold: a field sent in a form outside the SDK's lenient rules is left at
+// zero, and Raw keeps the answer as sent.
 //
 // An order may carry activation data (OrderESIM.MatchingID) and ICCIDs:
-// String, GoString and LogValue of Order, OrderLine and OrderESIM show
-// neither, so printing or logging an order by mistake leaks nothing.
+// String, GoString, Format and LogValue of Order, OrderLine and OrderESIM
+// show neither, nor Raw, so printing or logging an order by mistake leaks
+// nothing.
 type Order struct {
 	// Reference is the orderReference: pass it to
 	// [Client.WaitForAssignments] to get the installation data.
@@ -54,8 +61,13 @@ type Order struct {
 	CreatedAt time.Time `json:"createdDate"`
 	// Assigned reports whether the bundle was assigned to an eSIM.
 	Assigned bool `json:"assigned"`
+	// Unlimited reports whether the bundle bought is unlimited.
+	Unlimited bool `json:"unlimited"`
 	// Lines are the order lines, usually one.
 	Lines []OrderLine `json:"order"`
+	// Raw is the answer's body exactly as received. It may hold
+	// activation data, so it is never printed: do not log it either.
+	Raw []byte `json:"-"`
 }
 
 // String describes the order without ICCIDs or activation data.
@@ -297,144 +309,144 @@ func (c *Client) acquirePurchase(ctx context.Context) (release func(), err error
 	}, nil
 }
 
-// wireOrder is the processorders answer: eSIM Go's transaction order,
-// possibly wrapped in "data" or "order".
-type wireOrder struct {
-	Order json.RawMessage `json:"order"`
-	Data  json.RawMessage `json:"data"`
-	wireOrderFields
-}
-
-// wireOrderFields are the fields of an order besides its lines, shared by
-// both decoding paths.
-type wireOrderFields struct {
-	Total          Amount          `json:"total"`
-	Currency       string          `json:"currency"`
-	Status         string          `json:"status"`
-	StatusMessage  string          `json:"statusMessage"`
-	OrderReference json.RawMessage `json:"orderReference"`
-	CreatedDate    string          `json:"createdDate"`
-	Assigned       bool            `json:"assigned"`
-}
-
-// order returns the Order these fields describe, with reference ref.
-func (w *wireOrderFields) order(ref string) *Order {
-	o := &Order{
-		Reference:     ref,
-		Status:        w.Status,
-		StatusMessage: w.StatusMessage,
-		Total:         w.Total,
-		Currency:      w.Currency,
-		Assigned:      w.Assigned,
-	}
-	if t, err := time.Parse(time.RFC3339Nano, w.CreatedDate); err == nil {
-		o.CreatedAt = t
-	}
-	return o
-}
-
-// decodeOrder finds the order and its orderReference at the top level,
-// under "data" or under "order". An answer without a reference is an
-// error: the order could not be followed up. The usual answer takes the
-// one-pass path; decodeOrderStd decides everything else.
+// decodeOrder reads a purchase answer. It first looks for the
+// orderReference: at the top level, then inside "data", "order" (when an
+// object) and "result", a few levels down; a string or a number (its
+// digits kept exactly) counts. Once found, it returns an Order, never an
+// error: the object holding the reference is decoded member by member
+// under the lenient rules, any field outside them left at zero, and Raw
+// keeps b. Without a reference (or valid JSON), it returns an error.
 func decodeOrder(b []byte) (*Order, error) {
-	if o, ok := decodeFlatOrder(b); ok {
-		return o, nil
+	holder, ref, err := findOrderReference(b)
+	if err != nil {
+		return nil, err
 	}
-	return decodeOrderStd(b)
+	var w wireOrder
+	_ = lenient.Fields(holder, &w) // holder is a valid object: nothing fails
+	return &Order{
+		Reference:     ref,
+		Status:        string(w.Status),
+		StatusMessage: string(w.StatusMessage),
+		Total:         w.Total,
+		Currency:      string(w.Currency),
+		CreatedAt:     time.Time(w.CreatedDate),
+		Assigned:      bool(w.Assigned),
+		Unlimited:     bool(w.Unlimited),
+		Lines:         w.Lines,
+		Raw:           b,
+	}, nil
 }
 
-// wireFlatOrder is the usual answer, the order at the top level with its
-// lines in "order", for decoding in one pass.
-type wireFlatOrder struct {
-	Lines []OrderLine `json:"order"`
-	wireOrderFields
+var errNoOrderReference = errors.New("no orderReference in the answer")
+
+// orderReferenceWire is what the search for the reference reads of each
+// object: the reference, and the wrappers that may hold it.
+type orderReferenceWire struct {
+	Reference jsontext.Value `json:"orderReference"`
+	Data      jsontext.Value `json:"data"`
+	Order     jsontext.Value `json:"order"`
+	Result    jsontext.Value `json:"result"`
 }
 
-// decodeFlatOrder decodes the usual answer in one pass, giving exactly
-// what decodeOrderStd would; ok is false for anything else (no reference
-// at the top level, "order" not a list of lines, a type mismatch). A body
-// that may hold "order" twice (keys match in any case, and may be
-// escaped) is left to decodeOrderStd too: encoding/json would merge two
-// lists of lines, where decodeOrderStd keeps the last one.
-func decodeFlatOrder(b []byte) (*Order, bool) {
-	if bytes.Contains(b, []byte(`\u`)) || orderKeys(b) > 1 {
-		return nil, false
-	}
-	var w wireFlatOrder
-	if json.Unmarshal(b, &w) != nil {
-		return nil, false
-	}
-	ref := rawString(w.OrderReference)
-	if ref == "" {
-		return nil, false
-	}
-	o := w.order(ref)
-	o.Lines = w.Lines
-	return o, true
-}
-
-// orderKeys counts the strings "order", in any case, in b.
-func orderKeys(b []byte) int {
-	n := 0
-	for i := 0; i+7 <= len(b); i++ {
-		if b[i] == '"' && b[i+6] == '"' && bytes.EqualFold(b[i+1:i+6], []byte("order")) {
-			n++
+// findOrderReference returns the object holding the order reference and
+// the reference, searching the top level, then "data", "order" and
+// "result", breadth first, at most maxWrapperDepth levels down.
+func findOrderReference(b []byte) (holder []byte, ref string, err error) {
+	level := [][]byte{b}
+	for depth := 0; depth <= maxWrapperDepth && len(level) > 0; depth++ {
+		var next [][]byte
+		for _, obj := range level {
+			var w orderReferenceWire
+			if err := lenient.Fields(obj, &w); err != nil {
+				return nil, "", err // only the body can fail: the wrappers were read from it
+			}
+			if ref, _ := lenient.ReadString(w.Reference); isScalar(w.Reference) && strings.TrimSpace(ref) != "" {
+				return obj, strings.TrimSpace(ref), nil
+			}
+			for _, inner := range [...]jsontext.Value{w.Data, w.Order, w.Result} {
+				if envelope.IsObject(inner) {
+					next = append(next, inner)
+				}
+			}
 		}
+		level = next
 	}
-	return n
+	return nil, "", errNoOrderReference
 }
 
-// decodeOrderStd is decodeOrder in several encoding/json passes: the
-// wrapper, then the lines.
-func decodeOrderStd(b []byte) (*Order, error) {
-	for depth := 0; depth < 3; depth++ {
-		var w wireOrder
-		if err := json.Unmarshal(b, &w); err != nil {
-			return nil, err
-		}
-		if ref := rawString(w.OrderReference); ref != "" {
-			return w.toOrder(ref)
-		}
-		switch {
-		case isJSONObject(w.Data):
-			b = w.Data
-		case isJSONObject(w.Order):
-			b = w.Order
-		default:
-			return nil, errors.New("no orderReference in the answer")
-		}
-	}
-	return nil, errors.New("no orderReference in the answer")
+// isScalar reports whether v is a JSON string or number.
+func isScalar(v jsontext.Value) bool {
+	k := v.Kind()
+	return k == '"' || k == '0'
 }
 
-func (w *wireOrder) toOrder(ref string) (*Order, error) {
-	o := w.order(ref)
-	if trimmed := bytes.TrimSpace(w.Order); len(trimmed) > 0 && trimmed[0] == '[' {
-		if err := json.Unmarshal(trimmed, &o.Lines); err != nil {
-			return nil, fmt.Errorf("order lines: %w", err)
-		}
-	}
-	return o, nil
+// wireOrder is the object holding the order reference, under the SDK's
+// lenient rules, decoded member by member (lenient.Fields).
+type wireOrder struct {
+	Lines         lenient.List[OrderLine] `json:"order"`
+	Total         Amount                  `json:"total"`
+	Currency      lenient.String          `json:"currency"`
+	Status        lenient.String          `json:"status"`
+	StatusMessage lenient.String          `json:"statusMessage"`
+	CreatedDate   lenient.Time            `json:"createdDate"`
+	Assigned      lenient.Bool            `json:"assigned"`
+	Unlimited     lenient.Bool            `json:"unlimited"`
 }
 
-// rawString returns a JSON string's value, or a JSON number's digits.
-func rawString(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	if s, err := unquoteJSON(raw); err == nil {
-		return strings.TrimSpace(s)
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
+// wireOrderLine is an order line under the SDK's lenient rules: "iccids"
+// may be one string, "quantity" "1".
+type wireOrderLine struct {
+	Type          lenient.String          `json:"type"`
+	Item          lenient.String          `json:"item"`
+	Quantity      lenient.Int             `json:"quantity"`
+	SubTotal      Amount                  `json:"subTotal"`
+	PricePerUnit  Amount                  `json:"pricePerUnit"`
+	ICCIDs        lenient.Strings         `json:"iccids"`
+	ESIMs         lenient.List[OrderESIM] `json:"esims"`
+	AllowReassign lenient.Bool            `json:"allowReassign"`
 }
 
-func isJSONObject(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) > 0 && raw[0] == '{'
+// UnmarshalJSON decodes an order line member by member under the SDK's
+// lenient rules: a field outside them is left at zero. Only a value that
+// is not a JSON object is an error.
+func (l *OrderLine) UnmarshalJSON(b []byte) error {
+	var w wireOrderLine
+	err := lenient.Fields(b, &w)
+	*l = OrderLine{Type: string(w.Type), Item: string(w.Item), Quantity: int(w.Quantity), SubTotal: w.SubTotal,
+		PricePerUnit: w.PricePerUnit, ICCIDs: w.ICCIDs, ESIMs: w.ESIMs, AllowReassign: bool(w.AllowReassign)}
+	return err
+}
+
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+func (l *OrderLine) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return l.UnmarshalJSON(raw)
+}
+
+// wireOrderESIM is an order's eSIM under the SDK's lenient rules.
+type wireOrderESIM struct {
+	ICCID       lenient.String `json:"iccid"`
+	MatchingID  lenient.String `json:"matchingId"`
+	SMDPAddress lenient.String `json:"smdpAddress"`
+}
+
+// UnmarshalJSON decodes an order's eSIM member by member under the SDK's
+// lenient rules (an ICCID may be a number).
+func (e *OrderESIM) UnmarshalJSON(b []byte) error {
+	var w wireOrderESIM
+	err := lenient.Fields(b, &w)
+	*e = OrderESIM{ICCID: string(w.ICCID), MatchingID: string(w.MatchingID), SMDPAddress: string(w.SMDPAddress)}
+	return err
+}
+
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+func (e *OrderESIM) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalJSON(raw)
 }
