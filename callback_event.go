@@ -264,11 +264,15 @@ type callbackBundleWire struct {
 
 // UnmarshalJSONFrom decodes the object member by member: a field outside
 // the rules is left at zero.
-func (w *callbackCountryWire) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return fieldsFrom(dec, w) }
+func (w *callbackCountryWire) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return fieldsFrom(dec, w)
+}
 
 // UnmarshalJSONFrom decodes the object member by member: a field outside
 // the rules is left at zero.
-func (w *callbackBundleWire) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return fieldsFrom(dec, w) }
+func (w *callbackBundleWire) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return fieldsFrom(dec, w)
+}
 
 // fieldsFrom reads the next value and decodes it into *v with
 // lenient.Fields.
