@@ -10,8 +10,8 @@ package travelroam
 //   - with the JSON v2 engine (bundleOptions), which reads each bundle in
 //     place, member by member, with the same rules, shares repeated short
 //     strings and copies lists out at their exact length: the catalogue's
-//     fast path, about 2.5 times as fast as encoding/json with a third
-//     of its memory.
+//     fast path, 2.5 to 3 times as fast as encoding/json into plain
+//     structs, with a third of its memory (BENCHMARKS.md).
 //
 // CountryList and Speeds have one streaming reader each, which both
 // paths use.

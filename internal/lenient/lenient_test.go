@@ -211,7 +211,7 @@ func TestFieldsLeavesOddMembersAtZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := wire{Reference: "r", Quantity: 1, Assigned: true}
-	if w != want {
+	if w != want || w.unexp != "" {
 		t.Fatalf("got %+v, want %+v", w, want)
 	}
 	w = wire{}
