@@ -316,3 +316,60 @@ func checkFuzz[T any](t *testing.T, b []byte) {
 	}
 	_ = fmt.Sprint(v1)
 }
+
+// TestInternerSharesCopies is not parallel: it counts allocations.
+func TestInternerSharesCopies(t *testing.T) {
+	in := NewInterner()
+	raw := []byte(`"Turkey"`)
+	first, err := in.ReadString(raw)
+	if err != nil || first != "Turkey" {
+		t.Fatalf("%q, %v", first, err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = in.ReadString(raw) }); n != 0 {
+		t.Fatalf("a shared string allocates %v times", n)
+	}
+	for i := range maxInterned + 10 {
+		_, _ = in.ReadString([]byte(fmt.Sprintf(`"s%d"`, i)))
+	}
+	if len(in.m) != maxInterned {
+		t.Fatalf("%d strings held, want at most %d", len(in.m), maxInterned)
+	}
+	var none *Interner
+	for in, want := range map[string]string{`"a\u00e9"`: "aé", `12`: "12", `"` + strings.Repeat("x", 40) + `"`: strings.Repeat("x", 40)} {
+		for _, i := range []*Interner{none, NewInterner()} {
+			if got, err := i.ReadString([]byte(in)); err != nil || got != want {
+				t.Fatalf("%s: %q, %v", in, got, err)
+			}
+		}
+	}
+	if _, err := none.ReadString([]byte(`{}`)); err == nil {
+		t.Fatal("an object is no string")
+	}
+}
+
+func TestUnmarshalersApplyTheRules(t *testing.T) {
+	t.Parallel()
+	type plain struct {
+		S  string   `json:"s"`
+		B  bool     `json:"b"`
+		I  int      `json:"i"`
+		I6 int64    `json:"i6"`
+		F  float64  `json:"f"`
+		L  []string `json:"l"`
+		N  []Int    `json:"n"`
+	}
+	var v plain
+	err := UnmarshalV2([]byte(`{"s":123,"b":"TRUE","i":"7.0","i6":1e3,"f":"1.25","l":"one","n":"5"}`), &v,
+		json.WithUnmarshalers(json.JoinUnmarshalers(Unmarshalers(NewInterner()), ListFunc[Int]())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := plain{S: "123", B: true, I: 7, I6: 1000, F: 1.25, L: []string{"one"}, N: []Int{5}}
+	if !reflect.DeepEqual(v, want) {
+		t.Fatalf("got %+v, want %+v", v, want)
+	}
+	err = Unmarshal([]byte(`{"i":"7.5"}`), &v, json.WithUnmarshalers(Unmarshalers(nil)))
+	if err == nil || err.Error() != `"i": want an integer` {
+		t.Fatalf("got %v", err)
+	}
+}
