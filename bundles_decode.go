@@ -145,10 +145,7 @@ func (d *bundleDecoder) readBundle(dec *jsontext.Decoder, b *Bundle) error {
 			return err
 		}
 		if err := d.readBundleField(dec, b, bundleKey(key)); err != nil {
-			if lenient.AsFieldError(err) != nil {
-				return &jsonv2.SemanticError{JSONPointer: dec.StackPointer(), Err: err}
-			}
-			return err
+			return lenient.At(dec, err)
 		}
 	}
 	_, err := dec.ReadToken()
@@ -311,7 +308,7 @@ func collectSpeeds(dec *jsontext.Decoder, out *[]string, in *lenient.Interner) e
 		}
 		s, err := in.ReadString(raw)
 		*out = append(*out, s)
-		return err
+		return lenient.At(dec, err)
 	case '[':
 		if _, err := dec.ReadToken(); err != nil {
 			return err
@@ -415,7 +412,7 @@ func readCountry(dec *jsontext.Decoder, c *Country, in *lenient.Interner) error 
 		if err == nil {
 			c.ISO, err = in.ReadString(raw)
 		}
-		return err
+		return lenient.At(dec, err)
 	case 'n':
 		_, err := dec.ReadToken()
 		return err
@@ -424,7 +421,7 @@ func readCountry(dec *jsontext.Decoder, c *Country, in *lenient.Interner) error 
 		if err := dec.SkipValue(); err != nil {
 			return err
 		}
-		return errCountry
+		return lenient.At(dec, errCountry)
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return err
@@ -443,7 +440,7 @@ func readCountry(dec *jsontext.Decoder, c *Country, in *lenient.Interner) error 
 			continue
 		}
 		if *dst, err = in.ReadString(raw); err != nil {
-			return err
+			return lenient.At(dec, err)
 		}
 	}
 	_, err := dec.ReadToken()

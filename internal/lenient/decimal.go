@@ -193,5 +193,5 @@ func (d *Decimal) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	}
 	v, err := ReadDecimal(raw)
 	*d = v
-	return err
+	return At(dec, err)
 }

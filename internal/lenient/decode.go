@@ -85,6 +85,17 @@ func UnmarshalFrom(b []byte, v json.UnmarshalerFrom) error {
 	return err
 }
 
+// At places an [*Error] at the value dec read last: it returns a
+// [*FieldError] naming that value's path, which stays with the error
+// whatever wraps it (or reports it verbatim, as encoding/json's legacy
+// semantics do). Any other error is returned as it is.
+func At(dec *jsontext.Decoder, err error) error {
+	if le, ok := err.(*Error); ok {
+		return &FieldError{Field: pointerPath(dec.StackPointer()), Err: le}
+	}
+	return err
+}
+
 // AsFieldError returns the [*FieldError] (or the bare [*Error], at the
 // top of the document) that err carries from a rule, or nil.
 func AsFieldError(err error) error {
@@ -94,6 +105,9 @@ func AsFieldError(err error) error {
 	}
 	var fe *FieldError
 	if errors.As(err, &fe) {
+		if fe.Field == "" {
+			return fe.Err
+		}
 		return fe
 	}
 	var se *json.SemanticError

@@ -50,6 +50,6 @@ func scalarFunc[T any](read func([]byte) (T, error)) *json.Unmarshalers {
 			return err
 		}
 		*v, err = read(raw)
-		return err
+		return At(dec, err)
 	})
 }

@@ -100,7 +100,7 @@ func ReadStrings(dec *jsontext.Decoder, in *Interner) ([]string, error) {
 			return nil, err
 		}
 		one, err := in.ReadString(raw)
-		return []string{one}, err
+		return []string{one}, At(dec, err)
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func ReadStrings(dec *jsontext.Decoder, in *Interner) ([]string, error) {
 		}
 		v, err := in.ReadString(raw)
 		if err != nil {
-			return out, err
+			return out, At(dec, err)
 		}
 		out = append(out, v)
 	}

@@ -217,7 +217,7 @@ func (s *String) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	}
 	v, err := ReadString(raw)
 	*s = String(v)
-	return err
+	return At(dec, err)
 }
 
 // UnmarshalJSON reads the boolean rule.
@@ -235,7 +235,7 @@ func (v *Bool) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	}
 	x, err := ReadBool(raw)
 	*v = Bool(x)
-	return err
+	return At(dec, err)
 }
 
 // UnmarshalJSON reads the integer rule.
@@ -253,7 +253,7 @@ func (n *Int) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	}
 	x, err := ReadInt(raw)
 	*n = Int(x)
-	return err
+	return At(dec, err)
 }
 
 // UnmarshalJSON reads the time rule.
@@ -271,7 +271,7 @@ func (t *Time) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	}
 	x, err := ReadTime(raw)
 	*t = Time(x)
-	return err
+	return At(dec, err)
 }
 
 // first returns the first byte of raw, or 0.
