@@ -34,6 +34,8 @@ type FieldError struct {
 	Err error
 }
 
+// Error returns the quoted path, then what was wanted, e.g.
+// "bundles/3/duration": want an integer.
 func (e *FieldError) Error() string {
 	if e.Field == "" {
 		return e.Err.Error()
@@ -41,6 +43,7 @@ func (e *FieldError) Error() string {
 	return strconv.Quote(e.Field) + ": " + e.Err.Error()
 }
 
+// Unwrap returns the *Error.
 func (e *FieldError) Unwrap() error { return e.Err }
 
 // Unmarshal decodes b into v, a pointer to a zero value (or one holding

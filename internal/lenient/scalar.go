@@ -17,6 +17,7 @@ type Error struct {
 	Want string
 }
 
+// Error returns "want " and what was wanted.
 func (e *Error) Error() string { return "want " + e.Want }
 
 var (
