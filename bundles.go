@@ -137,7 +137,7 @@ func decodeBundleAt(b []byte, depth int) (*Bundle, error) {
 		return firstBundle(list)
 	}
 	var w bundleAnswer
-	if err := lenient.Unmarshal(b, &w, bundleOptions()); err != nil {
+	if err := lenient.Unmarshal(b, &w); err != nil {
 		return nil, err
 	}
 	for _, inner := range []jsontext.Value{w.Wrapped, w.Data} {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/roamkit/travelroam/internal/envelope"
 	"github.com/roamkit/travelroam/internal/lenient"
 )
 
@@ -231,16 +232,28 @@ func (e CallbackEvent) LogValue() slog.Value {
 // have 18 to 22 digits, the decoder is lenient.
 const maxCallbackICCID = 32
 
-// callbackWire is a callback under the SDK's lenient rules, decoded
-// member by member (lenient.Fields): only the ICCID must be read.
+// callbackWire is a callback under the SDK's lenient rules.
 type callbackWire struct {
-	ICCID         lenient.String      `json:"iccid" lenient:"strict"`
+	ICCID         lenient.String      `json:"iccid"`
 	AlertType     lenient.String      `json:"alertType"`
 	Event         lenient.String      `json:"event"`
 	Date          lenient.Time        `json:"date"`
 	ProfileStatus lenient.String      `json:"profileStatus"`
 	Country       callbackCountryWire `json:"country"`
 	Bundle        callbackBundleWire  `json:"bundle"`
+}
+
+// softCallbackWire is callbackWire for decoding member by member
+// (lenient.Fields), the nested objects kept to be decoded member by
+// member in turn: only the ICCID must be read.
+type softCallbackWire struct {
+	ICCID         lenient.String `json:"iccid" lenient:"strict"`
+	AlertType     lenient.String `json:"alertType"`
+	Event         lenient.String `json:"event"`
+	Date          lenient.Time   `json:"date"`
+	ProfileStatus lenient.String `json:"profileStatus"`
+	Country       jsontext.Value `json:"country"`
+	Bundle        jsontext.Value `json:"bundle"`
 }
 
 type callbackCountryWire struct {
@@ -262,27 +275,28 @@ type callbackBundleWire struct {
 	CallTypeGroup     lenient.String  `json:"callTypeGroup"`
 }
 
-// UnmarshalJSONFrom decodes the object member by member: a field outside
-// the rules is left at zero.
-func (w *callbackCountryWire) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	return fieldsFrom(dec, w)
-}
-
-// UnmarshalJSONFrom decodes the object member by member: a field outside
-// the rules is left at zero.
-func (w *callbackBundleWire) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	return fieldsFrom(dec, w)
-}
-
-// fieldsFrom reads the next value and decodes it into *v with
-// lenient.Fields.
-func fieldsFrom[T any](dec *jsontext.Decoder, v *T) error {
-	raw, err := dec.ReadValue()
-	if err != nil {
-		return err
+// readCallbackWire decodes a callback body in one pass when every field
+// follows the rules (the usual case), else member by member, leaving each
+// field outside the rules at zero. It fails only for a body that is not a
+// JSON object, or an ICCID outside the rules.
+func readCallbackWire(raw []byte) (callbackWire, error) {
+	var w callbackWire
+	if lenient.UnmarshalV2(raw, &w) == nil {
+		return w, nil
 	}
-	*v = *new(T)
-	return lenient.Fields(raw, v)
+	var soft softCallbackWire
+	if err := lenient.Fields(raw, &soft); err != nil {
+		return callbackWire{}, err
+	}
+	w = callbackWire{ICCID: soft.ICCID, AlertType: soft.AlertType, Event: soft.Event, Date: soft.Date,
+		ProfileStatus: soft.ProfileStatus}
+	if envelope.IsObject(soft.Country) {
+		_ = lenient.Fields(soft.Country, &w.Country) // an object: it fails on nothing
+	}
+	if envelope.IsObject(soft.Bundle) {
+		_ = lenient.Fields(soft.Bundle, &w.Bundle)
+	}
+	return w, nil
 }
 
 // bundle converts the wire form. A payload shaped like the older (V2)
@@ -306,8 +320,8 @@ func trimmed(s lenient.String) string { return strings.TrimSpace(string(s)) }
 // decodeCallback decodes a callback body; raw is kept in the event. Any
 // JSON object with a valid ICCID is an event.
 func decodeCallback(raw []byte) (*CallbackEvent, error) {
-	var w callbackWire
-	if err := lenient.Fields(raw, &w); err != nil {
+	w, err := readCallbackWire(raw)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrCallbackMalformed, redactDigits(err.Error()))
 	}
 	ev := &CallbackEvent{

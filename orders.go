@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/roamkit/travelroam/internal/envelope"
@@ -317,12 +318,26 @@ func (c *Client) acquirePurchase(ctx context.Context) (release func(), err error
 // under the lenient rules, any field outside them left at zero, and Raw
 // keeps b. Without a reference (or valid JSON), it returns an error.
 func decodeOrder(b []byte) (*Order, error) {
+	if w, ref := readFlatOrder(b); ref != "" {
+		return w.order(ref, b), nil
+	}
+	return decodeOrderMemberwise(b)
+}
+
+// decodeOrderMemberwise is decodeOrder the long way, for any answer.
+func decodeOrderMemberwise(b []byte) (*Order, error) {
 	holder, ref, err := findOrderReference(b)
 	if err != nil {
 		return nil, err
 	}
 	var w wireOrder
 	_ = lenient.Fields(holder, &w) // holder is a valid object: nothing fails
+	return w.order(ref, b), nil
+}
+
+// order returns the Order these fields describe, with reference ref and
+// the body b.
+func (w *wireOrder) order(ref string, b []byte) *Order {
 	return &Order{
 		Reference:     ref,
 		Status:        string(w.Status),
@@ -334,7 +349,23 @@ func decodeOrder(b []byte) (*Order, error) {
 		Unlimited:     bool(w.Unlimited),
 		Lines:         w.Lines,
 		Raw:           b,
-	}, nil
+	}
+}
+
+// readFlatOrder reads the usual answer, the order with its reference at
+// the top level and every field under the rules, in one pass. ref is ""
+// for any other answer, which decodeOrder then reads the long way
+// (decodeOrderMemberwise gives the same result for this one, as
+// FuzzDecodeOrder checks).
+func readFlatOrder(b []byte) (w wireOrder, ref string) {
+	var flat struct {
+		Reference lenient.String `json:"orderReference"`
+		wireOrder
+	}
+	if lenient.UnmarshalV2(b, &flat) != nil {
+		return wireOrder{}, ""
+	}
+	return flat.wireOrder, strings.TrimSpace(string(flat.Reference))
 }
 
 var errNoOrderReference = errors.New("no orderReference in the answer")
@@ -412,18 +443,28 @@ type wireOrderLine struct {
 func (l *OrderLine) UnmarshalJSON(b []byte) error {
 	var w wireOrderLine
 	err := lenient.Fields(b, &w)
-	*l = OrderLine{Type: string(w.Type), Item: string(w.Item), Quantity: int(w.Quantity), SubTotal: w.SubTotal,
-		PricePerUnit: w.PricePerUnit, ICCIDs: w.ICCIDs, ESIMs: w.ESIMs, AllowReassign: bool(w.AllowReassign)}
+	l.set(&w)
 	return err
 }
 
-// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine. A line
+// whose fields all follow the rules is read in one pass.
 func (l *OrderLine) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	raw, err := dec.ReadValue()
 	if err != nil {
 		return err
 	}
-	return l.UnmarshalJSON(raw)
+	var w wireOrderLine
+	if jsonv2.Unmarshal(raw, &w, dec.Options()) != nil {
+		return l.UnmarshalJSON(raw)
+	}
+	l.set(&w)
+	return nil
+}
+
+func (l *OrderLine) set(w *wireOrderLine) {
+	*l = OrderLine{Type: string(w.Type), Item: string(w.Item), Quantity: int(w.Quantity), SubTotal: w.SubTotal,
+		PricePerUnit: w.PricePerUnit, ICCIDs: w.ICCIDs, ESIMs: w.ESIMs, AllowReassign: bool(w.AllowReassign)}
 }
 
 // wireOrderESIM is an order's eSIM under the SDK's lenient rules.
@@ -442,11 +483,17 @@ func (e *OrderESIM) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine. An eSIM
+// whose fields all follow the rules is read in one pass.
 func (e *OrderESIM) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	raw, err := dec.ReadValue()
 	if err != nil {
 		return err
 	}
-	return e.UnmarshalJSON(raw)
+	var w wireOrderESIM
+	if jsonv2.Unmarshal(raw, &w, dec.Options()) != nil {
+		return e.UnmarshalJSON(raw)
+	}
+	*e = OrderESIM{ICCID: string(w.ICCID), MatchingID: string(w.MatchingID), SMDPAddress: string(w.SMDPAddress)}
+	return nil
 }

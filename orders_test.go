@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -588,6 +589,11 @@ func FuzzDecodeOrder(f *testing.F) {
 		o, err := decodeOrder(b)
 		if (o == nil) == (err == nil) {
 			t.Fatalf("want an order or an error, got %v, %v", o, err)
+		}
+		// The one-pass path gives what the long way gives.
+		long, longErr := decodeOrderMemberwise(b)
+		if (err == nil) != (longErr == nil) || !reflect.DeepEqual(o, long) {
+			t.Fatalf("decodeOrder: %+v, %v; decodeOrderMemberwise: %+v, %v", o, err, long, longErr)
 		}
 		if err != nil {
 			return

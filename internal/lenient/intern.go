@@ -13,7 +13,7 @@ const (
 )
 
 // NewInterner returns an empty Interner.
-func NewInterner() *Interner { return &Interner{m: make(map[string]string, 64)} }
+func NewInterner() *Interner { return &Interner{} }
 
 // ReadString is [ReadString], sharing the copies of short strings sent
 // without escapes.
@@ -27,6 +27,9 @@ func (in *Interner) ReadString(raw []byte) (string, error) {
 		return s, nil
 	}
 	s := string(inner)
+	if in.m == nil {
+		in.m = make(map[string]string, 64)
+	}
 	if len(in.m) < maxInterned {
 		in.m[s] = s
 	}
