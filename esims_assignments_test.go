@@ -307,3 +307,18 @@ func TestAssignmentOutsideTheRules(t *testing.T) {
 	err = json.Unmarshal([]byte(`{"firstInstalledDateTime":"yesterday"}`), &a)
 	require.EqualError(t, err, `"firstInstalledDateTime": want a time (milliseconds since the epoch or RFC 3339)`)
 }
+
+func TestSplitLPA(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ code, id, smdp, wantID string }{
+		{"LPA:1$rsp.example.com$M-1", "", "rsp.example.com", "M-1"},
+		{"LPA:1$rsp.example.com$M-1", "kept", "rsp.example.com", "kept"},
+		{"LPA:2$rsp.example.com$M 2", "", "rsp.example.com", "M 2"}, // not SGP.22, split anyway
+		{"LPA:1$rsp.example.com", "", "rsp.example.com", ""},
+		{"LPA:", "x", "", "x"},
+	} {
+		smdp, id := splitLPA(tc.code, tc.id)
+		require.Equal(t, tc.smdp, smdp, tc.code)
+		require.Equal(t, tc.wantID, id, tc.code)
+	}
+}

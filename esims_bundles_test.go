@@ -1,6 +1,7 @@
 package travelroam
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
 	"strings"
@@ -170,4 +171,19 @@ func TestRemainingDataBytesSaturates(t *testing.T) {
 	if remaining != math.MaxInt64 || unlimited {
 		t.Fatalf("got %d, %v; want the largest int64", remaining, unlimited)
 	}
+}
+
+// TestAppliedBundleWithEncodingJSON: applied bundles decode under the
+// same rules through encoding/json, e.g. from a cache; a single
+// assignment counts as a list of one.
+func TestAppliedBundleWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	var list []AppliedBundle
+	require.NoError(t, json.Unmarshal([]byte(`[{"name":7,"assignments":{"id":1,"initialQuantity":"1000.00","bundleState":"ACTIVE"}}]`), &list))
+	require.Equal(t, []AppliedBundle{{Name: "7", Assignments: []BundleAssignment{{ID: "1", InitialQuantity: 1000, BundleState: BundleActive}}}}, list)
+	var a BundleAssignment
+	err := json.Unmarshal([]byte(`{"remainingQuantity":"1000.5"}`), &a)
+	require.ErrorContains(t, err, "want an integer")
+	_, err = decodeAppliedBundles([]byte(`{"bundles":[{"name":"b","assignments":[{"unlimited":"yes"}]}]}`))
+	require.ErrorContains(t, err, `"0/assignments/0/unlimited": want a boolean`)
 }

@@ -3,6 +3,7 @@ package travelroam
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -456,4 +457,14 @@ func TestESIMDecodingRules(t *testing.T) {
 	require.Equal(t, Location{MobileNetworkCode: "FRAF1", Country: "FR", LastSeen: time.Date(2025, 3, 6, 17, 45, 2, 123456000, time.UTC)}, *l)
 	_, err = decodeLocation([]byte(`{"lastSeen":true}`))
 	require.ErrorContains(t, err, `"lastSeen": want a time`)
+}
+
+// TestLocationWithEncodingJSON: a Location decodes under the same rules
+// through encoding/json, e.g. from a cache.
+func TestLocationWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	var l Location
+	require.NoError(t, json.Unmarshal([]byte(`{"mobileNetworkCode":20801,"country":"FR","lastSeen":1741283102000}`), &l))
+	require.Equal(t, Location{MobileNetworkCode: "20801", Country: "FR", LastSeen: time.UnixMilli(1741283102000).UTC()}, l)
+	require.Error(t, json.Unmarshal([]byte(`{"lastSeen":"yesterday"}`), &l))
 }

@@ -617,3 +617,17 @@ func FuzzDecodeOrder(f *testing.F) {
 		}
 	})
 }
+
+// TestOrderLineWithEncodingJSON: order lines and their eSIMs decode
+// member by member through encoding/json too; only a value that is not
+// an object is an error.
+func TestOrderLineWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	var l OrderLine
+	require.NoError(t, json.Unmarshal([]byte(`{"item":"b","quantity":"one","iccids":"`+testICCID+`","esims":{"iccid":`+testICCID+`}}`), &l))
+	require.Equal(t, OrderLine{Item: "b", ICCIDs: []string{testICCID}, ESIMs: []OrderESIM{{ICCID: testICCID}}}, l)
+	var e OrderESIM
+	require.NoError(t, json.Unmarshal([]byte(`{"iccid":`+testICCID+`,"matchingId":true}`), &e))
+	require.Equal(t, OrderESIM{ICCID: testICCID}, e)
+	require.Error(t, json.Unmarshal([]byte(`[1]`), &e))
+}

@@ -1,6 +1,7 @@
 package travelroam
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -155,4 +156,12 @@ func TestOrganisationPeripheralFieldsNeverHideTheBalance(t *testing.T) {
 	require.Equal(t, "yes", o.TaxLiable)
 	_, err = decodeOrganisation([]byte(`{"name":"n","balance":"4,100.00 USD"}`))
 	require.EqualError(t, err, `"balance": want a number`, "the balance is never guessed, and its value is not quoted")
+}
+
+func TestOrganisationUserWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	var u OrganisationUser
+	require.NoError(t, json.Unmarshal([]byte(`{"firstName":"Ada","phoneNumber":442079460000}`), &u))
+	require.Equal(t, OrganisationUser{FirstName: "Ada", PhoneNumber: "442079460000"}, u)
+	require.ErrorContains(t, json.Unmarshal([]byte(`{"role":["admin"]}`), &u), `"role": want a string`)
 }
