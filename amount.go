@@ -6,6 +6,10 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/roamkit/travelroam/internal/lenient"
 )
 
 // Amount is an exact decimal sum of money in the organisation's currency,
@@ -20,8 +24,6 @@ type Amount struct {
 	scale int32 // digits after the decimal point, 0..18
 }
 
-const maxAmountScale = 18
-
 // ParseAmount parses a decimal such as "1.85", "-3", "0.10" or "1.5e2".
 func ParseAmount(s string) (Amount, error) {
 	a, ok := parseDecimal(strings.TrimSpace(s))
@@ -35,91 +37,15 @@ func ParseAmount(s string) (Amount, error) {
 func AmountFromCents(n int64) Amount { return Amount{units: n, scale: 2} }
 
 func parseDecimal(s string) (Amount, bool) {
-	if s == "" || len(s) > 64 {
-		return Amount{}, false
-	}
-	exp := 0
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.Atoi(s[i+1:])
-		if err != nil || e > maxAmountScale || e < -maxAmountScale {
-			return Amount{}, false
-		}
-		exp, s = e, s[:i]
-	}
-	neg := false
-	switch {
-	case strings.HasPrefix(s, "-"):
-		neg, s = true, s[1:]
-	case strings.HasPrefix(s, "+"):
-		s = s[1:]
-	}
-	intPart, frac, hasDot := strings.Cut(s, ".")
-	if intPart == "" && frac == "" || hasDot && frac == "" && intPart == "" {
-		return Amount{}, false
-	}
-	var u uint64
-	digits := 0
-	for _, part := range [2]string{intPart, frac} {
-		for i := 0; i < len(part); i++ {
-			c := part[i]
-			if c < '0' || c > '9' {
-				return Amount{}, false
-			}
-			if u == 0 && c == '0' {
-				continue // leading zeros do not count against precision
-			}
-			digits++
-			if digits > 19 { // 19 digits fit in a uint64; the int64 range is checked below
-				return Amount{}, false
-			}
-			u = u*10 + uint64(c-'0')
-		}
-	}
-	scale := len(frac) - exp
-	for scale < 0 {
-		if u > math.MaxInt64/10 {
-			return Amount{}, false
-		}
-		u *= 10
-		scale++
-	}
-	for scale > maxAmountScale {
-		if u%10 != 0 {
-			return Amount{}, false
-		}
-		u /= 10
-		scale--
-	}
-	if u > math.MaxInt64 {
-		return Amount{}, false
-	}
-	v := int64(u)
-	if neg {
-		v = -v
-	}
-	return Amount{units: v, scale: int32(scale)}, true
+	d, ok := lenient.ParseDecimal(s)
+	return Amount{units: d.Units, scale: d.Scale}, ok
 }
 
 // String returns the amount as decimal text with the precision it was
 // given, e.g. "1.85", "0.10" or "-3".
-func (a Amount) String() string {
-	neg := a.units < 0
-	u := uint64(a.units)
-	if neg {
-		u = uint64(-a.units)
-	}
-	s := strconv.FormatUint(u, 10)
-	if a.scale > 0 {
-		if len(s) <= int(a.scale) {
-			s = strings.Repeat("0", int(a.scale)-len(s)+1) + s
-		}
-		s = s[:len(s)-int(a.scale)] + "." + s[len(s)-int(a.scale):]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
+func (a Amount) String() string { return a.decimal().String() }
+
+func (a Amount) decimal() lenient.Decimal { return lenient.Decimal{Units: a.units, Scale: a.scale} }
 
 // Float64 returns the nearest float64, for display or arithmetic where
 // exactness does not matter.
@@ -202,25 +128,20 @@ func align(a, b Amount) (int64, int64, bool) {
 // MarshalJSON writes the amount as a JSON number with its exact digits.
 func (a Amount) MarshalJSON() ([]byte, error) { return []byte(a.String()), nil }
 
-// UnmarshalJSON reads a JSON number, a JSON string holding a number, or
-// null (zero).
+// UnmarshalJSON reads a JSON number, a JSON string holding a number
+// (white space around it is ignored), or null (zero). Anything else is
+// an error that does not quote the value.
 func (a *Amount) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if s == "null" {
-		*a = Amount{}
-		return nil
-	}
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		s = strings.TrimSpace(s[1 : len(s)-1])
-		if s == "" {
-			*a = Amount{}
-			return nil
-		}
-	}
-	v, ok := parseDecimal(s)
-	if !ok {
-		return fmt.Errorf("travelroam: invalid amount %.40q", string(b))
-	}
-	*a = v
-	return nil
+	var d lenient.Decimal
+	err := d.UnmarshalJSON(b)
+	*a = Amount{units: d.Units, scale: d.Scale}
+	return err
+}
+
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+func (a *Amount) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	var d lenient.Decimal
+	err := d.UnmarshalJSONFrom(dec)
+	*a = Amount{units: d.Units, scale: d.Scale}
+	return err
 }

@@ -2,6 +2,7 @@ package travelroam
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -122,7 +123,6 @@ func TestAmountJSON(t *testing.T) {
 		`-0.5`:          "-0.5",
 		`1e3`:           "1000",
 		`null`:          "0",
-		`""`:            "0",
 		`12345.678901`:  "12345.678901",
 		`"0.300000000"`: "0.300000000",
 	} {
@@ -130,9 +130,11 @@ func TestAmountJSON(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(in), &a), in)
 		require.Equal(t, want, a.String(), in)
 	}
-	for _, bad := range []string{`"abc"`, `true`, `{}`, `[]`, `"1.2.3"`, `"`, `1e400`} {
+	for _, bad := range []string{`"abc"`, `true`, `{}`, `[]`, `"1.2.3"`, `"`, `1e400`, `""`} {
 		var a Amount
-		require.Error(t, a.UnmarshalJSON([]byte(bad)), bad)
+		err := a.UnmarshalJSON([]byte(bad))
+		require.Error(t, err, bad)
+		require.Equal(t, "want a number", err.Error(), "the value is not quoted")
 	}
 
 	var v struct {
@@ -143,4 +145,40 @@ func TestAmountJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"price": 0.30}`, string(b))
 	require.Equal(t, `{"price":0.30}`, string(b), "the exact digits are written as a number")
+}
+
+func FuzzAmount(f *testing.F) {
+	for _, s := range []string{"1.85", "0.10", "-3", "1.5e2", "1e-2", "", "abc", "123456789012345678", "0.000000000000000001", "+.5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAmount(s)
+		if err != nil {
+			if !a.IsZero() {
+				t.Fatalf("%q: error with a value %v", s, a)
+			}
+			return
+		}
+		// The text form parses back to the same amount, digits included.
+		text := a.String()
+		b, err := ParseAmount(text)
+		if err != nil || b.String() != text || b.Cmp(a) != 0 {
+			t.Fatalf("%q: %q parses back as %v, %v", s, text, b, err)
+		}
+		// JSON number and JSON string agree.
+		var fromNumber, fromString Amount
+		js, _ := a.MarshalJSON()
+		if err := json.Unmarshal(js, &fromNumber); err != nil || fromNumber.Cmp(a) != 0 {
+			t.Fatalf("%q: JSON number %s: %v, %v", s, js, fromNumber, err)
+		}
+		if err := json.Unmarshal([]byte(strconv.Quote(text)), &fromString); err != nil || fromString.String() != text {
+			t.Fatalf("%q: JSON string: %v, %v", s, fromString, err)
+		}
+		if sum, err := a.Add(Amount{}); err != nil || sum.Cmp(a) != 0 {
+			t.Fatalf("%q: a+0 = %v, %v", s, sum, err)
+		}
+		if diff, err := a.Sub(a); err == nil && !diff.IsZero() {
+			t.Fatalf("%q: a-a = %v", s, diff)
+		}
+	})
 }

@@ -3,16 +3,21 @@ package travelroam
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"maps"
-	"slices"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/roamkit/travelroam/internal/envelope"
+	"github.com/roamkit/travelroam/internal/lenient"
 )
 
 // Bundle is a data plan that can be bought for an eSIM, as listed by
-// [Client.Catalogue] and [Client.Bundle]. It marshals back to the wire
-// shape, so a cached catalogue can be stored as JSON and decoded again.
+// [Client.Catalogue] and [Client.Bundle]. It decodes leniently (a count
+// sent as "7" or 7.0, a flag as "true", one group as a string: the SDK's
+// one set of rules, see [Bundle.UnmarshalJSON]), and marshals back to the
+// wire shape, so a cached catalogue can be stored as JSON and decoded
+// again.
 type Bundle struct {
 	// Name is the bundle's code, e.g. "esim_1GB_7D_TR_V2". It is
 	// case-sensitive and is what you pass to buy the bundle.
@@ -103,46 +108,43 @@ func (c *Client) Bundle(ctx context.Context, name string) (*Bundle, error) {
 	return read(ctx, c, c.newRequest(OpBundle, fields), decodeBundle)
 }
 
-// bundleWire decodes a bare bundle in one pass while catching the
-// wrappers {"bundle": …} and {"data": …}.
-type bundleWire struct {
-	Bundle
-	Wrapped json.RawMessage `json:"bundle"`
-	Data    json.RawMessage `json:"data"`
-}
+// maxWrapperDepth bounds how many {"data": …}-style wrappers a decoder
+// unwraps (envelope.MaxDepth).
+const maxWrapperDepth = envelope.MaxDepth
+
+var errWrappersTooDeep = envelope.ErrTooDeep
 
 // decodeBundle accepts a bare bundle object, {"bundle": …}, {"data": …}
 // and a one-element list or {"bundles": […]}.
 func decodeBundle(b []byte) (*Bundle, error) { return decodeBundleAt(b, 0) }
 
-// maxWrapperDepth bounds how many {"data": …}-style wrappers a decoder
-// unwraps: each level re-reads the body, so an unbounded nesting would
-// cost quadratic time.
-const maxWrapperDepth = 4
-
-var errWrappersTooDeep = errors.New("response wrappers nested too deeply")
+// bundleAnswer is a bare bundle, read in one pass with the wrappers that
+// may hold it instead.
+type bundleAnswer struct {
+	bundleWire
+	Wrapped jsontext.Value `json:"bundle"`
+	Data    jsontext.Value `json:"data"`
+	Bundles []Bundle       `json:"bundles"`
+}
 
 func decodeBundleAt(b []byte, depth int) (*Bundle, error) {
 	if depth > maxWrapperDepth {
 		return nil, errWrappersTooDeep
 	}
 	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
+	if envelope.IsArray(b) {
 		var list []Bundle
-		if err := json.Unmarshal(b, &list); err != nil {
+		if err := lenient.Unmarshal(b, &list, bundleOptions()); err != nil {
 			return nil, err
 		}
 		return firstBundle(list)
 	}
-	var w struct {
-		bundleWire
-		Bundles []Bundle `json:"bundles"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
+	var w bundleAnswer
+	if err := lenient.Unmarshal(b, &w); err != nil {
 		return nil, err
 	}
-	for _, inner := range []json.RawMessage{w.Wrapped, w.Data} {
-		if inner = bytes.TrimSpace(inner); len(inner) > 0 && (inner[0] == '{' || inner[0] == '[') {
+	for _, inner := range []jsontext.Value{w.Wrapped, w.Data} {
+		if envelope.IsObject(inner) || envelope.IsArray(inner) {
 			return decodeBundleAt(inner, depth+1)
 		}
 	}
@@ -152,7 +154,8 @@ func decodeBundleAt(b []byte, depth int) (*Bundle, error) {
 	if w.Name == "" {
 		return nil, errors.New("response has no bundle name")
 	}
-	return &w.Bundle, nil
+	bundle := w.bundle()
+	return &bundle, nil
 }
 
 func firstBundle(list []Bundle) (*Bundle, error) {
@@ -164,147 +167,26 @@ func firstBundle(list []Bundle) (*Bundle, error) {
 
 // Speeds lists network generations, e.g. ["4G", "5G"]. It decodes from a
 // JSON array of strings and, leniently, from a string ("4G/5G", "4G,5G")
-// or an object (its string values and the keys set to true).
+// or an object (its string values and the keys set to true, in key
+// order); anything else gives no speeds.
 type Speeds []string
 
 // UnmarshalJSON decodes a list, a string, an object or null.
-func (s *Speeds) UnmarshalJSON(b []byte) error {
-	v, ok := fastSpeeds(b)
-	if !ok {
-		var err error
-		if v, err = decodeSpeeds(b); err != nil {
-			return err
-		}
-	}
-	*s = v
-	return nil
-}
+func (s *Speeds) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, s) }
 
-// decodeSpeeds is the full path of Speeds.UnmarshalJSON.
-func decodeSpeeds(b []byte) ([]string, error) {
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, err
-	}
-	var out []string
-	if str, ok := v.(string); ok {
-		for _, part := range strings.FieldsFunc(str, func(r rune) bool { return r == ',' || r == '/' || r == ';' }) {
-			if part = strings.TrimSpace(part); part != "" {
-				out = append(out, part)
-			}
-		}
-	} else {
-		collectSpeeds(v, &out)
-	}
-	return out, nil
-}
-
-// collectSpeeds gathers the strings of a list or an object: an object
-// gives its keys set to true and its other values, in key order.
-func collectSpeeds(v any, out *[]string) {
-	switch v := v.(type) {
-	case string:
-		*out = append(*out, v)
-	case []any:
-		for _, item := range v {
-			collectSpeeds(item, out)
-		}
-	case map[string]any:
-		for _, k := range slices.Sorted(maps.Keys(v)) {
-			if v[k] == true {
-				*out = append(*out, k)
-			} else {
-				collectSpeeds(v[k], out)
-			}
-		}
-	}
-}
-
-// fastSpeeds decodes the usual shapes, a list of strings or null, the
-// way decodeSpeeds would; ok is false for anything else.
-func fastSpeeds(b []byte) ([]string, bool) {
-	r := &fastReader{b: b}
-	v, ok := r.speedList(0)
-	return v, ok && r.end()
-}
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine, reading the
+// value as a stream.
+func (s *Speeds) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return s.read(dec, nil) }
 
 // CountryList is a list of countries. It decodes from a JSON array of
-// country objects and, leniently, from an array of ISO codes, or from
-// false, true or null (no countries). An empty list decodes as nil.
+// country objects and, leniently, from an array of ISO codes; any other
+// value (false, true, null…) gives no countries. An empty list decodes
+// as nil. The fields of a country follow the SDK's lenient string rule.
 type CountryList []Country
 
-// UnmarshalJSON decodes a list of countries, a boolean or null.
-func (l *CountryList) UnmarshalJSON(b []byte) error {
-	v, ok := fastCountries(b)
-	if !ok {
-		var err error
-		if v, err = decodeCountries(b); err != nil {
-			return err
-		}
-	}
-	*l = v
-	return nil
-}
+// UnmarshalJSON decodes a list of countries, or another value as none.
+func (l *CountryList) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, l) }
 
-// decodeCountries is the full path of CountryList.UnmarshalJSON.
-func decodeCountries(b []byte) (CountryList, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '[' {
-		var v any
-		return nil, json.Unmarshal(b, &v) // a boolean, a number, a string or null: no list
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(b, &items); err != nil {
-		return nil, err
-	}
-	var out CountryList
-	for _, item := range items {
-		var c Country
-		if item[0] == '"' {
-			if err := json.Unmarshal(item, &c.ISO); err != nil {
-				return nil, err
-			}
-		} else if err := json.Unmarshal(item, &c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-// fastCountries decodes the usual shapes (a list of country objects or
-// codes, null, true, false) the way decodeCountries would; ok is false
-// for anything else.
-func fastCountries(b []byte) (CountryList, bool) {
-	r := &fastReader{b: b}
-	v, ok := r.countryList(0)
-	return v, ok && r.end()
-}
-
-// internSpeed returns the common speed names without allocating.
-func internSpeed(b []byte) string {
-	switch string(b) {
-	case "2G":
-		return "2G"
-	case "3G":
-		return "3G"
-	case "4G":
-		return "4G"
-	case "5G":
-		return "5G"
-	case "LTE":
-		return "LTE"
-	}
-	return string(b)
-}
-
-// internRegion returns the region names without allocating.
-func internRegion(b []byte) string {
-	for _, r := range [...]Region{RegionEurope, RegionAsia, RegionAfrica, RegionNorthAmerica, RegionSouthAmerica,
-		RegionOceania, RegionMiddleEast, RegionGlobal} {
-		if string(b) == string(r) {
-			return string(r)
-		}
-	}
-	return string(b)
-}
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine, reading the
+// value as a stream.
+func (l *CountryList) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return l.read(dec, nil) }

@@ -336,8 +336,8 @@ func TestCallbackLogsNoSecrets(t *testing.T) {
 	require.Equal(t, 200, post(h, target, body, DefaultSignatureHeader, sig).Code) // duplicate
 	require.Equal(t, 401, post(h, target, body, DefaultSignatureHeader, signHex([]byte("wrong"), body)).Code)
 	require.Equal(t, 401, post(h, "/cb?t="+testCallbackToken+"x", body, DefaultSignatureHeader, sig).Code)
-	require.Equal(t, 400, post(h, target, []byte(`{"iccid":"8944538532012345678"}`), DefaultSignatureHeader,
-		signHex(key, []byte(`{"iccid":"8944538532012345678"}`))).Code)
+	require.Equal(t, 400, post(h, target, []byte(`{"iccid":"8944538532012345678X"}`), DefaultSignatureHeader,
+		signHex(key, []byte(`{"iccid":"8944538532012345678X"}`))).Code)
 	require.Equal(t, 405, send(h, http.MethodGet, target, nil).Code)
 
 	mu.Lock()

@@ -1,23 +1,26 @@
 package travelroam
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/roamkit/travelroam/internal/envelope"
+	"github.com/roamkit/travelroam/internal/lenient"
 	"github.com/roamkit/travelroam/internal/redact"
 )
 
-// AlertType says why a usage callback was sent. Types other than the
-// constants below are delivered as sent.
+// AlertType says why a callback was sent: the payload's alertType, or,
+// for the event-style notifications, its event. A payload that names
+// neither (a profile status change) has the empty type. Types other than
+// the constants below are delivered as sent.
 type AlertType string
 
 const (
@@ -27,19 +30,34 @@ const (
 	// AlertFirstUse is sent once, when the eSIM first uses data (at least
 	// 1 kB); it replaces the 1 % alert.
 	AlertFirstUse AlertType = "FirstUse"
-	// AlertUsage is the alert type of the older (V2) callback format.
+	// AlertUsage is the alert type of the older (V2) usage format.
 	AlertUsage AlertType = "usage"
+	// AlertFirstAttachment is sent the first time the eSIM joins a
+	// network.
+	AlertFirstAttachment AlertType = "FirstAttachment"
+	// AlertCountryChange is sent when the eSIM registers in a country it
+	// was not seen in for 24 hours, then every 24 hours there; the event's
+	// Country says which.
+	AlertCountryChange AlertType = "CountryChange"
+	// AlertESIMDeletionScheduled (event "esim.deletion_scheduled") says the
+	// eSIM is inactive and will be deleted 7 days later unless a bundle is
+	// applied.
+	AlertESIMDeletionScheduled AlertType = "esim.deletion_scheduled"
+	// AlertESIMDeleted (event "esim.deleted") says the eSIM was
+	// permanently deactivated.
+	AlertESIMDeleted AlertType = "esim.deleted"
 )
 
+var knownAlertTypes = [...]AlertType{AlertUtilisation, AlertFirstUse, AlertUsage, AlertFirstAttachment,
+	AlertCountryChange, AlertESIMDeletionScheduled, AlertESIMDeleted}
+
 // Known reports whether t is one of the constants above.
-func (t AlertType) Known() bool {
-	return t == AlertUtilisation || t == AlertFirstUse || t == AlertUsage
-}
+func (t AlertType) Known() bool { return slices.Contains(knownAlertTypes[:], t) }
 
 // normaliseAlertType maps a known alert type sent in any case ("FIRSTUSE",
 // "Usage") to its constant, and keeps any other as sent.
 func normaliseAlertType(s string) AlertType {
-	for _, k := range [...]AlertType{AlertUtilisation, AlertFirstUse, AlertUsage} {
+	for _, k := range knownAlertTypes {
 		if strings.EqualFold(s, string(k)) {
 			return k
 		}
@@ -47,10 +65,16 @@ func normaliseAlertType(s string) AlertType {
 	return AlertType(s)
 }
 
-// CallbackEvent is a usage callback from Travel Roam. Both documented
-// formats decode into it: the older one (alert type "usage",
-// callTypeGroup, decimal quantities) and the newer one (bundle id,
-// reference and description, integer bytes).
+// CallbackEvent is a callback from Travel Roam: a usage alert (both
+// documented formats: the older one with alert type "usage",
+// callTypeGroup and decimal quantities, and the newer one with bundle id,
+// reference and description) or another notification (first attachment,
+// country change, an event such as "esim.deleted", a profile status
+// change).
+//
+// Every JSON object with a valid ICCID is delivered. A field sent in a
+// form outside the SDK's lenient rules is left at zero; Raw keeps what
+// was sent.
 //
 // Printing a CallbackEvent with fmt or slog shows only the last four
 // digits of the ICCID and never Raw.
@@ -58,14 +82,31 @@ type CallbackEvent struct {
 	// ICCID is the eSIM the event is about: 1 to 32 digits, exactly as
 	// sent (a JSON number is kept digit for digit, never rounded).
 	ICCID string
-	// AlertType says why the event was sent.
+	// AlertType says why the event was sent: the payload's alertType,
+	// else its event; empty when it names neither.
 	AlertType AlertType
+	// Date is when the event happened, when the payload says (the
+	// event-style notifications); zero otherwise.
+	Date time.Time
+	// Country is the country of an [AlertCountryChange]; zero otherwise.
+	Country CallbackCountry
+	// ProfileStatus is the eSIM's new profile status in a profile status
+	// change, e.g. [ProfileInstalled]; empty otherwise.
+	ProfileStatus ProfileStatus
 	// Bundle is the bundle assignment the event is about. Its fields are
 	// zero when the callback did not carry them.
 	Bundle CallbackBundle
 	// Raw is the body exactly as received. It contains personal data (the
 	// ICCID and the traveller's usage): do not log it.
 	Raw []byte
+}
+
+// CallbackCountry is the country of a country change notification.
+type CallbackCountry struct {
+	// Code is the ISO 3166-1 alpha-2 code, e.g. "NO".
+	Code string
+	// Name is the country's name, e.g. "Norway".
+	Name string
 }
 
 // CallbackBundle is the bundle assignment of a [CallbackEvent].
@@ -76,14 +117,18 @@ type CallbackBundle struct {
 	Name string
 	// Description is the bundle's description (newer format only).
 	Description string
-	// InitialQuantity and RemainingQuantity are in bytes for data bundles
-	// (see Unit). Decimals are cut to whole units.
+	// InitialQuantity and RemainingQuantity count Unit: bytes for data in
+	// the newer format, megabytes in the older (V2) one. Decimals are cut
+	// to whole units (Raw keeps the digits); use RemainingBytes for bytes
+	// in either case.
 	InitialQuantity, RemainingQuantity int64
-	// Unit is "BYTES", "SMSmessages" or "minutes" when sent (newer format
-	// only); empty means bytes.
+	// Unit is the unit of the quantities: as sent ("BYTES", "SMSmessages"
+	// or "minutes"), "MB" for an older (V2) usage payload (decimal
+	// quantities, no unit, no assignment id or reference), or empty,
+	// which means bytes.
 	Unit string
 	// StartTime and EndTime bound the assignment's validity, in UTC. They
-	// are zero when absent or in a format the SDK does not know (Raw
+	// are zero when absent or in a form outside the SDK's rules (Raw
 	// keeps what was sent).
 	StartTime, EndTime time.Time
 	// Unlimited is true for unlimited bundles.
@@ -92,19 +137,30 @@ type CallbackBundle struct {
 	CallTypeGroup string
 }
 
-// IsData reports whether the quantities are bytes of data: Unit is empty
-// or "BYTES".
+// IsData reports whether the quantities count data: Unit is empty,
+// "BYTES" or "MB" (in any case).
 func (b CallbackBundle) IsData() bool {
-	return b.Unit == "" || strings.EqualFold(b.Unit, "BYTES")
+	return b.Unit == "" || strings.EqualFold(b.Unit, "BYTES") || b.inMB()
 }
 
-// RemainingBytes returns the data left in bytes (never negative), and
-// false when the bundle does not count data (see [CallbackBundle.IsData]).
+func (b CallbackBundle) inMB() bool { return strings.EqualFold(b.Unit, "MB") }
+
+// bytesPerMB is the megabyte of the V2 format: decimal, as eSIM Go counts
+// (a 1 GB bundle is 1000 MB).
+const bytesPerMB = 1_000_000
+
+// RemainingBytes returns the data left in bytes (never negative),
+// converting megabytes at 1 MB = 10^6 bytes, and false when the bundle
+// does not count data (see [CallbackBundle.IsData]).
 func (b CallbackBundle) RemainingBytes() (int64, bool) {
 	if !b.IsData() {
 		return 0, false
 	}
-	return max(b.RemainingQuantity, 0), true
+	n := max(b.RemainingQuantity, 0)
+	if b.inMB() {
+		n = min(n, math.MaxInt64/bytesPerMB) * bytesPerMB
+	}
+	return n, true
 }
 
 // UsedFraction returns the share of the initial quantity used, from 0 to
@@ -146,7 +202,10 @@ func (e CallbackEvent) String() string {
 }
 
 func (e CallbackEvent) unit() string {
-	if e.Bundle.IsData() {
+	switch {
+	case e.Bundle.inMB():
+		return "MB"
+	case e.Bundle.IsData():
 		return "bytes"
 	}
 	return safeLogText(e.Bundle.Unit)
@@ -173,160 +232,119 @@ func (e CallbackEvent) LogValue() slog.Value {
 // have 18 to 22 digits, the decoder is lenient.
 const maxCallbackICCID = 32
 
+// callbackWire is a callback under the SDK's lenient rules.
 type callbackWire struct {
-	ICCID     cbString      `json:"iccid"`
-	AlertType cbString      `json:"alertType"`
-	Bundle    *cbBundleWire `json:"bundle"`
+	ICCID         lenient.String      `json:"iccid"`
+	AlertType     lenient.String      `json:"alertType"`
+	Event         lenient.String      `json:"event"`
+	Date          lenient.Time        `json:"date"`
+	ProfileStatus lenient.String      `json:"profileStatus"`
+	Country       callbackCountryWire `json:"country"`
+	Bundle        callbackBundleWire  `json:"bundle"`
 }
 
-type cbBundleWire struct {
-	ID                cbString   `json:"id"`
-	Reference         cbString   `json:"reference"`
-	Name              cbString   `json:"name"`
-	Description       cbString   `json:"description"`
-	InitialQuantity   cbQuantity `json:"initialQuantity"`
-	RemainingQuantity cbQuantity `json:"remainingQuantity"`
-	Unit              cbString   `json:"unit"`
-	StartTime         cbTime     `json:"startTime"`
-	EndTime           cbTime     `json:"endTime"`
-	Unlimited         cbBool     `json:"unlimited"`
-	CallTypeGroup     cbString   `json:"callTypeGroup"`
+// softCallbackWire is callbackWire for decoding member by member
+// (lenient.Fields), the nested objects kept to be decoded member by
+// member in turn: only the ICCID must be read.
+type softCallbackWire struct {
+	ICCID         lenient.String `json:"iccid" lenient:"strict"`
+	AlertType     lenient.String `json:"alertType"`
+	Event         lenient.String `json:"event"`
+	Date          lenient.Time   `json:"date"`
+	ProfileStatus lenient.String `json:"profileStatus"`
+	Country       jsontext.Value `json:"country"`
+	Bundle        jsontext.Value `json:"bundle"`
 }
 
-// decodeCallback decodes a callback body; raw is kept in the event.
-func decodeCallback(raw []byte) (*CallbackEvent, error) {
+type callbackCountryWire struct {
+	Code lenient.String `json:"code"`
+	Name lenient.String `json:"name"`
+}
+
+type callbackBundleWire struct {
+	ID                lenient.String  `json:"id"`
+	Reference         lenient.String  `json:"reference"`
+	Name              lenient.String  `json:"name"`
+	Description       lenient.String  `json:"description"`
+	InitialQuantity   lenient.Decimal `json:"initialQuantity"`
+	RemainingQuantity lenient.Decimal `json:"remainingQuantity"`
+	Unit              lenient.String  `json:"unit"`
+	StartTime         lenient.Time    `json:"startTime"`
+	EndTime           lenient.Time    `json:"endTime"`
+	Unlimited         lenient.Bool    `json:"unlimited"`
+	CallTypeGroup     lenient.String  `json:"callTypeGroup"`
+}
+
+// readCallbackWire decodes a callback body in one pass when every field
+// follows the rules (the usual case), else member by member, leaving each
+// field outside the rules at zero. It fails only for a body that is not a
+// JSON object, or an ICCID outside the rules.
+func readCallbackWire(raw []byte) (callbackWire, error) {
 	var w callbackWire
-	if err := json.Unmarshal(raw, &w); err != nil {
+	if lenient.UnmarshalV2(raw, &w) == nil {
+		return w, nil
+	}
+	var soft softCallbackWire
+	if err := lenient.Fields(raw, &soft); err != nil {
+		return callbackWire{}, err
+	}
+	w = callbackWire{ICCID: soft.ICCID, AlertType: soft.AlertType, Event: soft.Event, Date: soft.Date,
+		ProfileStatus: soft.ProfileStatus}
+	if envelope.IsObject(soft.Country) {
+		_ = lenient.Fields(soft.Country, &w.Country) // an object: it fails on nothing
+	}
+	if envelope.IsObject(soft.Bundle) {
+		_ = lenient.Fields(soft.Bundle, &w.Bundle)
+	}
+	return w, nil
+}
+
+// bundle converts the wire form. A payload shaped like the older (V2)
+// usage format, with decimal quantities but no unit and no assignment id
+// or reference, counts megabytes.
+func (w *callbackBundleWire) bundle() CallbackBundle {
+	b := CallbackBundle{
+		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: string(w.Name), Description: string(w.Description),
+		InitialQuantity: w.InitialQuantity.Trunc(), RemainingQuantity: w.RemainingQuantity.Trunc(),
+		Unit: trimmed(w.Unit), StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
+		Unlimited: bool(w.Unlimited), CallTypeGroup: trimmed(w.CallTypeGroup),
+	}
+	if b.Unit == "" && b.ID == "" && b.Reference == "" && (w.InitialQuantity.HasFraction() || w.RemainingQuantity.HasFraction()) {
+		b.Unit = "MB"
+	}
+	return b
+}
+
+func trimmed(s lenient.String) string { return strings.TrimSpace(string(s)) }
+
+// decodeCallback decodes a callback body; raw is kept in the event. Any
+// JSON object with a valid ICCID is an event.
+func decodeCallback(raw []byte) (*CallbackEvent, error) {
+	w, err := readCallbackWire(raw)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrCallbackMalformed, redact.Digits(err.Error()))
 	}
-	ev := &CallbackEvent{ICCID: strings.TrimSpace(string(w.ICCID)), AlertType: normaliseAlertType(strings.TrimSpace(string(w.AlertType))), Raw: raw}
+	ev := &CallbackEvent{
+		ICCID:     trimmed(w.ICCID),
+		AlertType: normaliseAlertType(trimmed(w.AlertType)),
+		Date:      time.Time(w.Date),
+		Country:   CallbackCountry{Code: trimmed(w.Country.Code), Name: trimmed(w.Country.Name)},
+		Bundle:    w.Bundle.bundle(),
+		Raw:       raw,
+	}
+	if ev.AlertType == "" {
+		ev.AlertType = normaliseAlertType(trimmed(w.Event))
+	}
+	if ps := trimmed(w.ProfileStatus); ps != "" {
+		ev.ProfileStatus = normaliseProfileStatus(ps)
+	}
 	switch {
 	case ev.ICCID == "":
 		return nil, fmt.Errorf("%w: no iccid", ErrCallbackMalformed)
 	case len(ev.ICCID) > maxCallbackICCID || !allDigits(ev.ICCID):
 		return nil, fmt.Errorf("%w: iccid is not 1 to %d digits", ErrCallbackMalformed, maxCallbackICCID)
-	case ev.AlertType == "":
-		return nil, fmt.Errorf("%w: no alertType", ErrCallbackMalformed)
-	}
-	if b := w.Bundle; b != nil {
-		ev.Bundle = CallbackBundle{
-			ID: string(b.ID), Reference: string(b.Reference), Name: string(b.Name), Description: string(b.Description),
-			InitialQuantity: int64(b.InitialQuantity), RemainingQuantity: int64(b.RemainingQuantity),
-			Unit: string(b.Unit), StartTime: time.Time(b.StartTime), EndTime: time.Time(b.EndTime),
-			Unlimited: bool(b.Unlimited), CallTypeGroup: string(b.CallTypeGroup),
-		}
 	}
 	return ev, nil
-}
-
-// cbString accepts a JSON string, a number (kept digit for digit) or null.
-type cbString string
-
-func (s *cbString) UnmarshalJSON(b []byte) error {
-	switch {
-	case string(b) == "null":
-		*s = ""
-	case len(b) > 0 && b[0] == '"':
-		v, err := unquoteJSON(b)
-		if err != nil {
-			return err
-		}
-		*s = cbString(v)
-	case len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9'):
-		*s = cbString(b) // a valid JSON number: the decoder checked it
-	default:
-		return errors.New("want a string or a number")
-	}
-	return nil
-}
-
-// cbQuantity accepts an integer, a decimal such as 1000.00 (cut to whole
-// units), either as a JSON number or a string, or null.
-type cbQuantity int64
-
-func (q *cbQuantity) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*q = 0
-		return nil
-	}
-	if n, ok := plainInt(b); ok {
-		*q = cbQuantity(n)
-		return nil
-	}
-	s := string(b)
-	if len(b) > 0 && b[0] == '"' {
-		var err error
-		if s, err = unquoteJSON(b); err != nil {
-			return err
-		}
-	}
-	n, err := parseQuantity(strings.TrimSpace(s))
-	if err != nil {
-		return err
-	}
-	*q = cbQuantity(n)
-	return nil
-}
-
-// parseQuantity parses a decimal number exactly and cuts it to an
-// integer (toward zero). "" is 0.
-func parseQuantity(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	bad := errors.New("want a quantity such as 1000000000 or 1000.00")
-	if len(s) > 64 {
-		return 0, bad
-	}
-	neg := s[0] == '-'
-	if neg || s[0] == '+' {
-		s = s[1:]
-	}
-	mant, exp, err := splitExponent(s)
-	if err != nil {
-		return 0, bad
-	}
-	intPart, frac, _ := strings.Cut(mant, ".")
-	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) {
-		return 0, bad
-	}
-	n, err := strconv.ParseInt(wholeDigits(intPart+frac, len(intPart)+exp), 10, 64)
-	if err != nil {
-		return 0, bad
-	}
-	if neg {
-		n = -n
-	}
-	return n, nil
-}
-
-func splitExponent(s string) (string, int, error) {
-	i := strings.IndexAny(s, "eE")
-	if i < 0 {
-		return s, 0, nil
-	}
-	exp, err := strconv.Atoi(s[i+1:])
-	if err != nil || exp < -40 || exp > 40 {
-		return "", 0, errors.New("bad exponent")
-	}
-	return s[:i], exp, nil
-}
-
-// wholeDigits returns the digits before the decimal point placed at
-// point, without leading zeros ("0" when none).
-func wholeDigits(digits string, point int) string {
-	switch {
-	case point <= 0:
-		digits = "0"
-	case point >= len(digits):
-		digits += strings.Repeat("0", point-len(digits))
-	default:
-		digits = digits[:point]
-	}
-	if digits = strings.TrimLeft(digits, "0"); digits == "" {
-		return "0"
-	}
-	return digits
 }
 
 func allDigits(s string) bool {
@@ -336,101 +354,4 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-// cbTime accepts an RFC 3339 string (also without a zone, taken as UTC,
-// or with a space for the T), integer milliseconds since the epoch, or
-// null. A string in another format gives the zero time.
-type cbTime time.Time
-
-func (t *cbTime) UnmarshalJSON(b []byte) error {
-	*t = cbTime{}
-	switch {
-	case string(b) == "null":
-	case len(b) > 0 && b[0] == '"':
-		s, err := unquoteJSON(b)
-		if err != nil {
-			return err
-		}
-		*t = cbTime(parseCallbackTime(strings.TrimSpace(s)))
-	case len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9'):
-		if ms, err := strconv.ParseInt(string(b), 10, 64); err == nil {
-			*t = cbTime(time.UnixMilli(ms).UTC())
-		}
-	default:
-		return errors.New("want a time string or milliseconds")
-	}
-	return nil
-}
-
-func parseCallbackTime(s string) time.Time {
-	for _, layout := range [...]string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
-}
-
-// cbBool accepts true/false, the strings "true"/"false"/"1"/"0", the
-// numbers 1/0, or null.
-type cbBool bool
-
-func (v *cbBool) UnmarshalJSON(b []byte) error {
-	s := strings.ToLower(string(bytes.Trim(b, `"`)))
-	switch s {
-	case "true", "1":
-		*v = true
-	case "false", "0", "null", "":
-		*v = false
-	default:
-		return errors.New("want a boolean")
-	}
-	return nil
-}
-
-// unquoteJSON decodes a JSON string token as encoding/json does, without
-// its cost when the token has no escapes and is valid UTF-8 (the common
-// case): its contents are then the string.
-func unquoteJSON(b []byte) (string, error) {
-	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && plainJSONString(b[1:n-1]) {
-		return string(b[1 : n-1]), nil
-	}
-	var s string
-	err := json.Unmarshal(b, &s)
-	return s, err
-}
-
-// plainJSONString reports whether s can stand between quotes in JSON as
-// it is: no quote, backslash or control character, and valid UTF-8.
-func plainJSONString(s []byte) bool {
-	for _, c := range s {
-		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			return utf8.Valid(s) && bytes.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == '"' || r == '\\' }) < 0
-		}
-	}
-	return true
-}
-
-// plainInt reads a JSON integer of at most 18 digits, with an optional
-// minus sign and no leading zero, which cannot overflow an int64.
-func plainInt(b []byte) (int64, bool) {
-	digits := b
-	if len(digits) > 0 && digits[0] == '-' {
-		digits = digits[1:]
-	}
-	if len(digits) == 0 || len(digits) > 18 || (digits[0] == '0' && len(digits) > 1) {
-		return 0, false
-	}
-	var n int64
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if len(digits) < len(b) {
-		n = -n
-	}
-	return n, true
 }

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"math/rand/v2"
 	"net/http"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -15,6 +18,8 @@ import (
 	"github.com/jarcoal/httpmock"
 	"github.com/roamkit/travelroam/travelroamtest"
 	"github.com/stretchr/testify/require"
+
+	"github.com/roamkit/travelroam/internal/lenient"
 )
 
 func TestCatalogueRequestAndDecode(t *testing.T) {
@@ -123,8 +128,8 @@ func TestDecodeCatalogueLenientCounts(t *testing.T) {
 	t.Parallel()
 	for body, want := range map[string]CataloguePage{
 		`{"bundles":[],"pageCount":"4","rows":" 9 ","pageSize":2.0}`: {PageCount: 4, Rows: 9, PageSize: 2},
-		`{"bundles":null,"pageCount":null,"rows":"","pageSize":{}}`:  {},
-		`{"data":[{"name":"a"}],"pageCount":2,"rows":"x"}`:           {Bundles: []Bundle{{Name: "a"}}, PageCount: 2},
+		`{"bundles":null,"pageCount":null,"rows":null}`:              {},
+		`{"data":[{"name":"a"}],"pageCount":2}`:                      {Bundles: []Bundle{{Name: "a"}}, PageCount: 2},
 		`{"data":{"data":{"bundles":[{"name":"b"}]}},"rows":5}`:      {Bundles: []Bundle{{Name: "b"}}, Rows: 5},
 		` [ ] `: {},
 		`null`:  {},
@@ -134,9 +139,14 @@ func TestDecodeCatalogueLenientCounts(t *testing.T) {
 		require.NoError(t, err, body)
 		require.Equal(t, want, *got, body)
 	}
-	for _, bad := range []string{``, `{`, `"bundles"`, `{"bundles":{}}`, `{"bundles":[{"price":"abc"}]}`, `{"bundles":[{"dataAmount":"1GB"}]}`} {
+	for bad, field := range map[string]string{
+		``: "", `{`: "", `"bundles"`: "", `{"bundles":{}}`: "", `{"bundles":[{"price":"abc"}]}`: `"bundles/0/price"`,
+		`{"bundles":[{"dataAmount":"1GB"}]}`: `"bundles/0/dataAmount"`, `{"rows":"x"}`: `"rows"`, `{"pageSize":{}}`: `"pageSize"`,
+		`{"bundles":[{"name":"a"},{"duration":7.5}]}`: `"bundles/1/duration": want an integer`,
+	} {
 		_, err := decodeCatalogue([]byte(bad))
 		require.Error(t, err, bad)
+		require.Contains(t, err.Error(), field, bad)
 	}
 }
 
@@ -585,5 +595,335 @@ func TestCatalogueSendsOtherRegions(t *testing.T) {
 		_, err := c.Catalogue(t.Context(), CatalogueOptions{Region: in})
 		require.NoError(t, err)
 		require.Equal(t, 1, mt.GetTotalCallCount())
+	}
+}
+
+var catalogueSeeds = []string{
+	"catalogue_wrapped.json", "catalogue_array.json", "catalogue_data.json", "catalogue_v25.json",
+	"catalogue_lenient_scalars.json", "bundle.json", "bundle_wrapped.json", "bundle_data.json",
+}
+
+// assertEnginesAgree decodes data with the JSON v2 engine alone and with
+// encoding/json alone, and fails unless both fail or both give the same
+// page; decodeCatalogue must then give that page, or an error that is
+// encoding/json's own (unless it names a field outside the rules). It
+// returns decodeCatalogue's error.
+func assertEnginesAgree(t testing.TB, data []byte) error {
+	t.Helper()
+	opts := bundleOptions()
+	v2, err2 := decodeCatalogueWith(func(b []byte, v any) error { return lenient.UnmarshalV2(b, v, opts) }, data, 0)
+	v1, err1 := decodeCatalogueWith(json.Unmarshal, data, 0)
+	if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(v1, v2) {
+		t.Fatalf("%q:\nencoding/json %#v, %v\nJSON v2       %#v, %v", data, v1, err1, v2, err2)
+	}
+	got, err := decodeCatalogue(data)
+	if (err == nil) != (err1 == nil) || !reflect.DeepEqual(got, v1) {
+		t.Fatalf("%q: decodeCatalogue %#v, %v; encoding/json %#v, %v", data, got, err, v1, err1)
+	}
+	if err != nil && lenient.AsFieldError(err) == nil && err.Error() != err1.Error() {
+		t.Fatalf("%q: error %q, encoding/json's is %q", data, err, err1)
+	}
+	return err
+}
+
+// TestCatalogueEnginesAgree checks the JSON v2 engine against
+// encoding/json on inputs chosen to be awkward: case folding, duplicate
+// keys, invalid UTF-8, escapes, nulls, nesting beyond the limit.
+func TestCatalogueEnginesAgree(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		`["4G","5G"]`, `[ "a" ,"b"]`, `["\u00e9"]`, "[\"\xff\"]", `[]`, `null`, `true`, `[1]`, ` [ ] `,
+		`[{"name":"Åland","countries":[{"name":"Åland","region":"Europe","iso":"AX"}]}]`,
+		`[{"name":"a","countries":[{"iso":"TR","iso":"US"}]}]`, `[{"countries":["TR",null,{}]}]`,
+		`[{"countries":[{"ISO":"TR"},{"iſo":"GB"}]}]`, `[{"x":[1,{"y":null}]}]`,
+		`{"bundles":[{"name":"a","Name":"b"}]}`, `{"bundles":[{"name":"a","name":"b"}]}`,
+		`{"bundles":[{"NAME":"a","nAmE":"b","ﬀ":1}]}`, `{"bundles":[{"ſpeed":["5G"],"ſpeed":"4G"}]}`,
+		`{"bundles":[{"name":"a","groups":["x"]}],"bundles":[{"groups":[null]}]}`, `{"bundles":[{"dataAmount":1.0}]}`,
+		`{"bundles":[{"duration":99999999999999999999}]}`, `{"bundles":[{"price":"1.5"}]}`, `{"bundles":[{"price":"x"}]}`,
+		`{"bundles":[{"price":null,"unlimited":null}]}`, `{"bundles":[{"speed":"4G/5G","roamingEnabled":false}]}`,
+		`{"bundles":[{"allowances":[{"amount":"1"}]}]}`, `{"bundles":[{"allowances":[null,{}]}]}`,
+		`{"bundles":[{"name":"\u0000","description":"\ud800\udc00"}]}`, `[{"name":"a"},null]`,
+		`{"bundles":null,"data":[{"name":"d"}]}`, `{"bundles":[],"pageCount":"3","rows":{},"pageSize":[1]}`,
+		`{"data":{"data":{"bundles":[{"name":"b"}]}},"rows":5}`, `{"bundles":[{"name":"a"}],"bundles":null}`,
+		`{"bundles":[{"name":"\ud83d\u0041","description":"\ud83dx"}]}`, "{\"bundles\":[{\"name\":\"a\xffb\xfe\"}]}",
+		`{"bundles":[{"name":"a"}],"BUNDLES":[{"name":"b"}]}`, `{"bundles":[{"name":"a"}]} x`, `{"bundles":[{"name":"a"}]}{}`,
+	} {
+		assertEnginesAgree(t, []byte(in))
+	}
+	deep := `{"x":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`
+	require.Error(t, assertEnginesAgree(t, []byte(deep)), "nesting beyond encoding/json's limit")
+	shallow := `{"x":` + strings.Repeat("[", 9990) + strings.Repeat("]", 9990) + `}`
+	require.NoError(t, assertEnginesAgree(t, []byte(shallow)))
+	for _, name := range catalogueSeeds {
+		require.NoError(t, assertEnginesAgree(t, fixture(t, name)), name)
+	}
+	require.NoError(t, assertEnginesAgree(t, catalogueBenchJSON(50)))
+}
+
+func FuzzDecodeCatalogue(f *testing.F) {
+	for _, name := range catalogueSeeds {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte(`{"bundles":[{"speed":"4G","roamingEnabled":false,"price":"1.00"}],"pageCount":"2"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		page, err := decodeCatalogue(data)
+		if (page == nil) == (err == nil) {
+			t.Fatalf("want a page or an error, got %v, %v", page, err)
+		}
+		if err != nil {
+			return
+		}
+		// What was decoded can be stored and read back.
+		b, err := json.Marshal(page.Bundles)
+		if err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+		var again []Bundle
+		if err := json.Unmarshal(b, &again); err != nil || len(again) != len(page.Bundles) {
+			t.Fatalf("round trip: %v (%d vs %d bundles)", err, len(again), len(page.Bundles))
+		}
+	})
+}
+
+// FuzzCatalogueEngines checks on arbitrary input that the JSON v2 engine
+// and encoding/json decode a catalogue alike (see assertEnginesAgree).
+func FuzzCatalogueEngines(f *testing.F) {
+	for _, name := range catalogueSeeds {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte(`["4G","5G"]`))
+	f.Add([]byte(`[{"countries":[{"name":"Turkey","region":"Europe","iso":"TR"}, {}, "GB", null]}]`))
+	f.Add([]byte(`{"bundles":[{"name":"x","groups":["a",null],"allowances":[null,{"amount":1e2}],"dataAmount":-0}]}`))
+	f.Add([]byte(`{"bundles":[{"name":"\ud83d\ude00 \u00e9\/","Speed":{"5G":true}}]}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		assertEnginesAgree(t, data)
+	})
+}
+
+// TestCatalogueEnginesAgreeOnRandomDocuments builds thousands of
+// catalogue pages from awkward pieces (escapes, nulls, wrong types, odd
+// keys, duplicates, white space) and checks the JSON v2 engine against
+// encoding/json on each.
+func TestCatalogueEnginesAgreeOnRandomDocuments(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(options ...string) string { return options[rng.IntN(len(options))] }
+	str := func() string {
+		return pick(`"plain"`, `""`, `"é ü 東京"`, `"esc \" \\ \/ \n \t"`, `"\u00e9\u0000"`, `"\ud83d\ude00"`, `"\ud83d"`,
+			"\"bad \xff utf8\"", `null`, `1`, `true`, `[]`, `{}`)
+	}
+	values := map[string]func() string{
+		"name": str, "description": str, "imageUrl": str, "billingType": str,
+		"groups": func() string {
+			return pick(`["Standard Fixed"]`, `[]`, `null`, `["a",null,"b"]`, `[1]`, `"x"`, `["\u0041"]`)
+		},
+		"countries": func() string {
+			return pick(`[{"name":"Turkey","region":"Europe","iso":"TR"}]`, `[]`, `null`, `["TR"]`, `false`, `[{"NAME":"x"}]`, `[{"iso":"T\u0052","extra":[1,{}]}]`, `[1]`, `{}`)
+		},
+		"dataAmount": func() string {
+			return pick(`1000`, `-1`, `0`, `1.5`, `1e3`, `"1000"`, `null`, `99999999999999999999`, `-0`)
+		},
+		"duration": func() string { return pick(`7`, `30`, `0`, `7.0`, `"7"`, `null`, `true`) },
+		"speed": func() string {
+			return pick(`["4G","5G"]`, `"4G/5G"`, `{"5G":true}`, `[]`, `null`, `["4\u0047"]`, `[1]`, `7`)
+		},
+		"autostart": func() string { return pick(`true`, `false`, `null`, `1`, `"true"`) },
+		"unlimited": func() string { return pick(`true`, `false`, `null`, `0`) },
+		"roamingEnabled": func() string {
+			return pick(`[]`, `false`, `null`, `[{"name":"Jersey","region":"Europe","iso":"JE"}]`, `["GG",null]`, `true`, `"x"`, `[[]]`)
+		},
+		"price": func() string {
+			return pick(`1.85`, `"4.10"`, `3`, `null`, `""`, `"abc"`, `1e400`, `-0.5`, `true`, `"1\u002e5"`)
+		},
+		"allowances": func() string {
+			return pick(`[{"type":"DATA","service":"STANDARD","description":"d","amount":1000,"unit":"MB","unlimited":false}]`,
+				`[]`, `null`, `[null,{}]`, `[{"amount":"1"}]`, `[{"amount":1e400}]`, `[{"Amount":2}]`, `[{"extra":{"x":[null]}}]`, `{}`)
+		},
+	}
+	keys := slices.Sorted(maps.Keys(values))
+	ws := func() string { return pick("", "", " ", "\n\t ") }
+	bundle := func() string {
+		if rng.IntN(40) == 0 {
+			return pick(`null`, `1`, `"x"`, `[]`)
+		}
+		var parts []string
+		for _, k := range keys {
+			if rng.IntN(6) == 0 {
+				continue
+			}
+			key := k
+			switch rng.IntN(60) {
+			case 0:
+				key = strings.ToUpper(k[:1]) + k[1:]
+			case 1:
+				parts = append(parts, `"`+k+`":`+values[k]()) // a duplicate
+			case 2:
+				key = "unknown_" + k
+			}
+			parts = append(parts, ws()+`"`+key+`"`+ws()+":"+ws()+values[k]()+ws())
+		}
+		rng.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+		return "{" + strings.Join(parts, ",") + "}"
+	}
+	accepted := 0
+	const docs = 3000
+	for range docs {
+		list := make([]string, rng.IntN(4))
+		for i := range list {
+			list[i] = bundle()
+		}
+		arr := "[" + strings.Join(list, ","+ws()) + "]"
+		doc := pick(
+			`{"bundles":`+arr+`,"pageCount":`+pick(`2`, `"3"`, `null`, `{}`)+`,"rows":5}`,
+			arr,
+			`{"data":{"bundles":`+arr+`},"pageSize":`+pick(`1`, `"2"`)+`}`,
+			`{"extra":[1,2,{"a":null}],"bundles":`+arr+`}`,
+		)
+		if assertEnginesAgree(t, []byte(doc)) == nil {
+			accepted++
+		}
+	}
+	require.Greater(t, accepted, docs/10, "the decoding must succeed often enough to compare values")
+	t.Logf("%d of %d documents decoded", accepted, docs)
+}
+
+// The decoding benchmarks compare the SDK's catalogue decoder with what a
+// user would write by hand: encoding/json into plain structs with a
+// float64 price and a []string speed.
+
+type baselineCountry struct {
+	Name   string `json:"name"`
+	Region string `json:"region"`
+	ISO    string `json:"iso"`
+}
+
+type baselineAllowance struct {
+	Type        string  `json:"type"`
+	Service     string  `json:"service"`
+	Description string  `json:"description"`
+	Amount      float64 `json:"amount"`
+	Unit        string  `json:"unit"`
+	Unlimited   bool    `json:"unlimited"`
+}
+
+type baselineBundle struct {
+	Name           string              `json:"name"`
+	Description    string              `json:"description"`
+	Groups         []string            `json:"groups"`
+	Countries      []baselineCountry   `json:"countries"`
+	DataAmount     int64               `json:"dataAmount"`
+	Duration       int                 `json:"duration"`
+	Speed          []string            `json:"speed"`
+	Autostart      bool                `json:"autostart"`
+	Unlimited      bool                `json:"unlimited"`
+	RoamingEnabled []baselineCountry   `json:"roamingEnabled"`
+	ImageURL       string              `json:"imageUrl"`
+	Price          float64             `json:"price"`
+	BillingType    string              `json:"billingType"`
+	Allowances     []baselineAllowance `json:"allowances"`
+}
+
+type baselinePage struct {
+	Bundles   []baselineBundle `json:"bundles"`
+	PageCount int              `json:"pageCount"`
+	Rows      int              `json:"rows"`
+	PageSize  int              `json:"pageSize"`
+}
+
+var benchCountries = []baselineCountry{
+	{"Turkey", "Europe", "TR"}, {"United States", "North America", "US"}, {"United Kingdom", "Europe", "GB"},
+	{"France", "Europe", "FR"}, {"Germany", "Europe", "DE"}, {"Spain", "Europe", "ES"}, {"Italy", "Europe", "IT"},
+	{"Japan", "Asia", "JP"}, {"Thailand", "Asia", "TH"}, {"India", "Asia", "IN"}, {"Brazil", "South America", "BR"},
+	{"Mexico", "North America", "MX"}, {"Australia", "Oceania", "AU"}, {"Egypt", "Africa", "EG"},
+	{"United Arab Emirates", "Middle East", "AE"}, {"South Africa", "Africa", "ZA"}, {"Canada", "North America", "CA"},
+	{"Argentina", "South America", "AR"}, {"Indonesia", "Asia", "ID"}, {"Greece", "Europe", "GR"},
+}
+
+// catalogueBenchJSON returns a realistic catalogue page of n bundles:
+// mostly single-country bundles, every tenth a regional one with 20
+// countries, every seventh unlimited, a few with roaming countries and
+// allowances.
+func catalogueBenchJSON(n int) []byte {
+	bundles := make([]baselineBundle, n)
+	sizes := []int{1, 2, 3, 5, 10, 20, 50}
+	days := []int{1, 7, 15, 30, 90}
+	for i := range bundles {
+		c := benchCountries[i%len(benchCountries)]
+		gb, d := sizes[i%len(sizes)], days[i%len(days)]
+		b := baselineBundle{
+			Name:        fmt.Sprintf("esim_%dGB_%dD_%s_V2_%d", gb, d, c.ISO, i),
+			Description: fmt.Sprintf("eSIM, %dGB, %d Days, %s, V2", gb, d, c.Name),
+			Groups:      []string{"Standard Fixed"},
+			Countries:   []baselineCountry{c},
+			DataAmount:  int64(gb * 1000),
+			Duration:    d,
+			Speed:       []string{"3G", "4G", "5G"}[i%2:],
+			Autostart:   i%3 != 0,
+			ImageURL:    "https://esimgo-cms-images-prod.s3.eu-west-1.amazonaws.com/" + strings.ReplaceAll(c.Name, " ", "") + ".jpg",
+			Price:       float64(100+i%4000) / 100,
+			BillingType: "FixedCost",
+		}
+		if i%10 == 0 {
+			b.Countries = benchCountries
+		}
+		if i%7 == 0 {
+			b.Unlimited, b.DataAmount = true, -1
+			b.Groups = []string{"Standard Unlimited Lite"}
+		}
+		if i%5 == 0 {
+			b.RoamingEnabled = benchCountries[:2]
+		} else {
+			b.RoamingEnabled = []baselineCountry{}
+		}
+		if i%4 == 0 {
+			b.Allowances = []baselineAllowance{{"DATA", "STANDARD", fmt.Sprintf("%dGB data", gb), float64(gb * 1000), "MB", b.Unlimited}}
+		}
+		bundles[i] = b
+	}
+	out, err := json.Marshal(baselinePage{Bundles: bundles, PageCount: 1, Rows: n, PageSize: n})
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// BenchmarkDecodeCatalogue decodes a whole catalogue held in memory: the
+// SDK's decodeCatalogue (the JSON v2 engine) against json.Unmarshal into
+// plain structs (baseline), and against the SDK's own types decoded by
+// encoding/json (impl=encoding-json, the fall-back path).
+func BenchmarkDecodeCatalogue(b *testing.B) {
+	for _, n := range []int{5000, 50000} {
+		data := catalogueBenchJSON(n)
+		b.Run(fmt.Sprintf("bundles=%d/impl=baseline", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var page baselinePage
+				if err := json.Unmarshal(data, &page); err != nil || len(page.Bundles) != n {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("bundles=%d/impl=encoding-json", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				page, err := decodeCatalogueWith(json.Unmarshal, data, 0)
+				if err != nil || len(page.Bundles) != n {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("bundles=%d/impl=sdk", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				page, err := decodeCatalogue(data)
+				if err != nil || len(page.Bundles) != n {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -2,12 +2,17 @@ package travelroam
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/roamkit/travelroam/internal/envelope"
+	"github.com/roamkit/travelroam/internal/lenient"
 )
 
 // ProfileStatus is the state of an eSIM profile as Travel Roam reports it,
@@ -81,48 +86,58 @@ type ESIM struct {
 	AppleInstallURL string `json:"appleInstallUrl"`
 }
 
-// wireESIM is the wire form shared by eSIM details and assignments.
+// wireESIM is the wire form shared by eSIM details and assignments, under
+// the SDK's lenient rules (package lenient): an ICCID or a PIN sent as a
+// number, firstInstalledDateTime as milliseconds (a number or a string)
+// or RFC 3339.
 type wireESIM struct {
-	ICCID           lenientString `json:"iccid"`
-	MatchingID      lenientString `json:"matchingId"`
-	SMDPAddress     lenientString `json:"smdpAddress"`
-	ProfileStatus   lenientString `json:"profileStatus"`
-	PIN             lenientString `json:"pin"`
-	PUK             lenientString `json:"puk"`
-	FirstInstalled  lenientTime   `json:"firstInstalledDateTime"`
-	CustomerRef     lenientString `json:"customerRef"`
-	AppleInstallURL lenientString `json:"appleInstallUrl"`
-	RSPURL          lenientString `json:"rspUrl"`
+	ICCID           lenient.String `json:"iccid"`
+	MatchingID      lenient.String `json:"matchingId"`
+	SMDPAddress     lenient.String `json:"smdpAddress"`
+	ProfileStatus   lenient.String `json:"profileStatus"`
+	PIN             lenient.String `json:"pin"`
+	PUK             lenient.String `json:"puk"`
+	FirstInstalled  lenient.Time   `json:"firstInstalledDateTime"`
+	CustomerRef     lenient.String `json:"customerRef"`
+	AppleInstallURL lenient.String `json:"appleInstallUrl"`
+	RSPURL          lenient.String `json:"rspUrl"`
+	Bundle          lenient.String `json:"bundle"`
 }
 
-// UnmarshalJSON decodes an eSIM leniently: the ICCID may be a number and
-// firstInstalledDateTime milliseconds (number or string) or RFC 3339.
-func (e *ESIM) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON decodes an eSIM under the SDK's lenient rules: the ICCID
+// may be a number, firstInstalledDateTime milliseconds (a number or a
+// string) or RFC 3339. A value outside the rules is an error that names
+// its field and does not quote the value.
+func (e *ESIM) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, e) }
+
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+func (e *ESIM) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	var w wireESIM
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
+	err := jsonv2.UnmarshalDecode(dec, &w)
 	a := w.assignment()
 	*e = ESIM{
 		ICCID: a.ICCID, MatchingID: a.MatchingID, SMDPAddress: a.SMDPAddress, ProfileStatus: a.ProfileStatus,
 		PIN: a.PIN, PUK: a.PUK, FirstInstalledAt: a.FirstInstalledAt, AppleInstallURL: a.AppleInstallURL,
-		CustomerRef: string(w.CustomerRef),
+		CustomerRef: strings.TrimSpace(string(w.CustomerRef)),
 	}
-	return nil
+	return err
 }
 
-// assignment returns the fields an eSIM and an assignment share.
+// assignment returns the fields an eSIM and an assignment share, with
+// the white space around the strings removed.
 func (w *wireESIM) assignment() Assignment {
+	trim := func(s lenient.String) string { return strings.TrimSpace(string(s)) }
 	return Assignment{
-		ICCID:            string(w.ICCID),
-		MatchingID:       string(w.MatchingID),
-		SMDPAddress:      string(w.SMDPAddress),
-		ProfileStatus:    normaliseProfileStatus(string(w.ProfileStatus)),
-		PIN:              string(w.PIN),
-		PUK:              string(w.PUK),
+		ICCID:            trim(w.ICCID),
+		MatchingID:       trim(w.MatchingID),
+		SMDPAddress:      trim(w.SMDPAddress),
+		ProfileStatus:    normaliseProfileStatus(trim(w.ProfileStatus)),
+		PIN:              trim(w.PIN),
+		PUK:              trim(w.PUK),
 		FirstInstalledAt: time.Time(w.FirstInstalled),
-		AppleInstallURL:  string(w.AppleInstallURL),
-		RSPURL:           string(w.RSPURL),
+		AppleInstallURL:  trim(w.AppleInstallURL),
+		RSPURL:           trim(w.RSPURL),
+		Bundle:           trim(w.Bundle),
 	}
 }
 
@@ -191,8 +206,12 @@ func iccidBody(iccid string) map[string]string { return map[string]string{"iccid
 // decodeESIM accepts a flat object, {"data": …} or {"esim": …}, or a list
 // of one.
 func decodeESIM(b []byte) (*ESIM, error) {
+	obj, err := envelope.ObjectOrFirst(envelope.Unwrap(b, "data", "esim"))
+	if err != nil {
+		return nil, err
+	}
 	var e ESIM
-	if err := decodeObjectOrFirst(unwrapPayload(b, "data", "esim"), &e); err != nil {
+	if err := lenient.Unmarshal(obj, &e); err != nil {
 		return nil, err
 	}
 	return &e, nil
@@ -200,32 +219,37 @@ func decodeESIM(b []byte) (*ESIM, error) {
 
 // Location is the network an eSIM was last seen on ([Client.Location]).
 type Location struct {
-	// MobileNetworkCode is the network's code (MCC+MNC or MNC, as sent).
+	// MobileNetworkCode is the network's code as sent: a TADIG-style
+	// operator code such as "FRAF1" in eSIM Go's answers. Keep it opaque.
 	MobileNetworkCode string `json:"mobileNetworkCode"`
 	// NetworkName is the operator's legal name.
 	NetworkName string `json:"networkName"`
 	// NetworkBrandName is the operator's brand, e.g. "Turkcell".
 	NetworkBrandName string `json:"networkBrandName"`
-	// Country is the country, as sent (most probably an ISO 3166 alpha-2
-	// code such as "TR").
+	// Country is the country as sent: an ISO 3166-1 alpha-2 code such as
+	// "TR" in the answers seen.
 	Country string `json:"country"`
 	// LastSeen is when the eSIM was last seen; zero when not sent.
 	LastSeen time.Time `json:"lastSeen"`
 }
 
-// UnmarshalJSON decodes a location leniently (the network code may be a
-// number).
-func (l *Location) UnmarshalJSON(b []byte) error {
-	var w struct {
-		MobileNetworkCode lenientString `json:"mobileNetworkCode"`
-		NetworkName       lenientString `json:"networkName"`
-		NetworkBrandName  lenientString `json:"networkBrandName"`
-		Country           lenientString `json:"country"`
-		LastSeen          lenientTime   `json:"lastSeen"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
+// wireLocation is a location under the SDK's lenient rules.
+type wireLocation struct {
+	MobileNetworkCode lenient.String `json:"mobileNetworkCode"`
+	NetworkName       lenient.String `json:"networkName"`
+	NetworkBrandName  lenient.String `json:"networkBrandName"`
+	Country           lenient.String `json:"country"`
+	LastSeen          lenient.Time   `json:"lastSeen"`
+}
+
+// UnmarshalJSON decodes a location under the SDK's lenient rules (the
+// network code may be a number, lastSeen milliseconds or RFC 3339).
+func (l *Location) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, l) }
+
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+func (l *Location) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	var w wireLocation
+	err := jsonv2.UnmarshalDecode(dec, &w)
 	*l = Location{
 		MobileNetworkCode: string(w.MobileNetworkCode),
 		NetworkName:       string(w.NetworkName),
@@ -233,7 +257,7 @@ func (l *Location) UnmarshalJSON(b []byte) error {
 		Country:           string(w.Country),
 		LastSeen:          time.Time(w.LastSeen),
 	}
-	return nil
+	return err
 }
 
 // Location returns the network the eSIM with the given ICCID was last seen
@@ -250,8 +274,12 @@ func (c *Client) Location(ctx context.Context, iccid string) (*Location, error) 
 
 // decodeLocation accepts a flat object, {"data": …} or {"location": …}.
 func decodeLocation(b []byte) (*Location, error) {
+	obj, err := envelope.ObjectOrFirst(envelope.Unwrap(b, "data", "location"))
+	if err != nil {
+		return nil, err
+	}
 	var l Location
-	if err := decodeObjectOrFirst(unwrapPayload(b, "data", "location"), &l); err != nil {
+	if err := lenient.Unmarshal(obj, &l); err != nil {
 		return nil, err
 	}
 	return &l, nil

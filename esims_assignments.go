@@ -1,8 +1,10 @@
 package travelroam
 
 import (
+	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,11 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/roamkit/travelroam/internal/envelope"
+	"github.com/roamkit/travelroam/internal/lenient"
 )
 
 // Assignment is the installation data of an eSIM bought in an order
@@ -39,16 +46,20 @@ type Assignment struct {
 	AppleInstallURL string `json:"appleInstallUrl"`
 	// RSPURL is a full activation code string, when the server sends one.
 	RSPURL string `json:"rspUrl"`
+	// Bundle is the name of the bundle the eSIM was bought with, when the
+	// answer says (a CSV answer's Bundle column).
+	Bundle string `json:"bundle,omitempty"`
 }
 
 // UnmarshalJSON decodes an assignment leniently (see [ESIM.UnmarshalJSON]).
-func (a *Assignment) UnmarshalJSON(b []byte) error {
+func (a *Assignment) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, a) }
+
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+func (a *Assignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	var w wireESIM
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
+	err := jsonv2.UnmarshalDecode(dec, &w)
 	*a = w.assignment()
-	return nil
+	return err
 }
 
 // ActivationCode returns the activation code to show as a QR code or to
@@ -124,24 +135,106 @@ func (c *Client) assignments(ctx context.Context, ref string, call *observedCall
 }
 
 // decodeAssignments accepts a bare object, an array, and the wrappers
-// {"esims": …}, {"assignments": …} and {"data": …}.
+// {"esims": …}, {"assignments": …} and {"data": …}; a body that starts
+// with the CSV header (ICCID or "ICCID") is CSV (decodeAssignmentsCSV).
 func decodeAssignments(b []byte) ([]Assignment, error) {
-	b = unwrapPayload(b, "esims", "assignments", "data")
-	if len(b) > 0 && b[0] == '[' {
+	if isAssignmentsCSV(b) {
+		return decodeAssignmentsCSV(b)
+	}
+	b = envelope.Unwrap(b, "esims", "assignments", "data")
+	if envelope.IsArray(b) {
 		var list []Assignment
-		if err := json.Unmarshal(b, &list); err != nil {
+		if err := lenient.Unmarshal(b, &list); err != nil {
 			return nil, err
 		}
 		return list, nil
 	}
-	if len(b) == 0 || b[0] != '{' {
+	if !envelope.IsObject(b) {
 		return nil, errors.New("want a JSON object or array")
 	}
 	var a Assignment
-	if err := json.Unmarshal(b, &a); err != nil {
+	if err := lenient.Unmarshal(b, &a); err != nil {
 		return nil, err
 	}
 	return []Assignment{a}, nil
+}
+
+// isAssignmentsCSV reports whether b starts with the header of eSIM Go's
+// CSV answer (its default without an Accept header), after any byte order
+// mark and white space.
+func isAssignmentsCSV(b []byte) bool {
+	b = bytes.TrimLeft(bytes.TrimPrefix(b, []byte("\ufeff")), " \t\r\n")
+	return len(b) >= 5 && strings.EqualFold(string(b[:5]), "ICCID") ||
+		len(b) >= 7 && strings.EqualFold(string(b[:7]), `"ICCID"`)
+}
+
+// decodeAssignmentsCSV reads a CSV answer: a header row, then one row per
+// eSIM. The columns are matched by name, in any case and ignoring spaces,
+// dashes and underscores: ICCID and Bundle give the fields of those
+// names, Matching ID gives MatchingID, and RSP URL gives SMDPAddress (an
+// activation code "LPA:1$host$id" there gives the host, and the matching
+// ID when no column has it). Other columns are ignored; a row without an
+// ICCID is skipped.
+func decodeAssignmentsCSV(b []byte) ([]Assignment, error) {
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff"))))
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	r.TrimLeadingSpace = true
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("CSV header: %w", err)
+	}
+	col := map[string]int{}
+	for i, name := range header {
+		key := strings.ToLower(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(strings.TrimSpace(name)))
+		if _, dup := col[key]; !dup {
+			col[key] = i
+		}
+	}
+	if _, ok := col["iccid"]; !ok {
+		return nil, errors.New("CSV without an ICCID column")
+	}
+	list := []Assignment{}
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			return list, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("CSV: %w", err)
+		}
+		cell := func(name string) string {
+			if i, ok := col[name]; ok && i < len(row) {
+				return strings.TrimSpace(row[i])
+			}
+			return ""
+		}
+		a := Assignment{ICCID: cell("iccid"), Bundle: cell("bundle"), MatchingID: cell("matchingid"), SMDPAddress: cell("rspurl")}
+		if a.ICCID == "" {
+			continue
+		}
+		if strings.HasPrefix(strings.ToUpper(a.SMDPAddress), "LPA:") {
+			a.RSPURL = a.SMDPAddress
+			a.SMDPAddress, a.MatchingID = splitLPA(a.SMDPAddress, a.MatchingID)
+		}
+		list = append(list, a)
+	}
+}
+
+// splitLPA returns the SM-DP+ address of an activation code, and its
+// matching ID unless matchingID is already set.
+func splitLPA(code, matchingID string) (smdp, id string) {
+	if ac, err := ParseActivationCode(code); err == nil {
+		return ac.SMDPAddress, cmp.Or(matchingID, ac.MatchingID)
+	}
+	parts := strings.Split(code, "$")
+	if len(parts) > 2 {
+		return strings.TrimSpace(parts[1]), cmp.Or(matchingID, strings.TrimSpace(parts[2]))
+	}
+	if len(parts) == 2 {
+		return strings.TrimSpace(parts[1]), matchingID
+	}
+	return "", matchingID
 }
 
 func checkOrderReference(op, ref string) error {

@@ -1,6 +1,7 @@
 package travelroam
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -175,4 +176,149 @@ func TestAssignmentsTrimsReference(t *testing.T) {
 	mt.RegisterResponder(http.MethodGet, testBaseURL+"/getesimassignments", assignmentsResponder(t, 200, "assignments_object.json"))
 	_, err := c.Assignments(t.Context(), " "+testOrderRef+"\t")
 	require.NoError(t, err)
+}
+
+// TestAssignmentJSONRoundTrip: an Assignment marshalled by the caller (to
+// store it) decodes back to the same value.
+func TestAssignmentJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	a := Assignment{ICCID: testICCID, MatchingID: testMatchingI, SMDPAddress: "rsp.truphone.com",
+		ProfileStatus: ProfileInstalled, FirstInstalledAt: time.UnixMilli(1723541877280).UTC(), PIN: "1234"}
+	b, err := json.Marshal(a)
+	require.NoError(t, err)
+	var back Assignment
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, a, back)
+	var zero Assignment
+	b, err = json.Marshal(Assignment{})
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &zero))
+	require.True(t, zero.FirstInstalledAt.IsZero())
+}
+
+func FuzzDecodeAssignments(f *testing.F) {
+	for _, name := range []string{"assignments_object.json", "assignments_array.json", "assignments_esims.json",
+		"assignments_data.json", "assignments_not_ready.json", "esim_details_zero.json", "applied_bundles_titlecase.json"} {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte(`{"data":{"data":{"data":{"data":{"data":[]}}}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		list, err := decodeAssignments(b)
+		if err == nil {
+			for _, a := range list {
+				_, _ = a.ActivationCode()
+			}
+		}
+		_, _ = decodeESIM(b)
+		_, _ = decodeLocation(b)
+		bundles, err := decodeAppliedBundles(b)
+		if err == nil {
+			RemainingDataBytes(bundles, time.Now())
+		}
+	})
+}
+
+func FuzzDecodeAssignmentsSecrets(f *testing.F) {
+	for _, name := range append(esimSeeds, "assignments_esims.json", "assignments_not_ready.json", "assignments_csv.csv") {
+		f.Add(fixture(f, name))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		list, err := decodeAssignments(b)
+		if err != nil {
+			if list != nil {
+				t.Fatalf("a list with an error: %v", list)
+			}
+			return
+		}
+		for _, a := range list {
+			other := a
+			other.MatchingID, other.PIN, other.PUK, other.RSPURL = "other-matching-id", "9999", "88888888", "LPA:1$x$y"
+			other.AppleInstallURL = "https://example.test/other"
+			other.ICCID = maskedLike(a.ICCID)
+			requireSamePrint(t, a, other)
+			checkActivationCode(t, a.ActivationCode)
+		}
+	})
+}
+
+// TestAssignmentsCSV: eSIM Go's default answer, CSV with a header row, is
+// read by column name, through Client.Assignments too.
+func TestAssignmentsCSV(t *testing.T) {
+	t.Parallel()
+	want := []Assignment{
+		{ICCID: testICCID, MatchingID: testMatchingI, SMDPAddress: "rsp.truphone.com", Bundle: "esim_1GB_7D_TR_V2"},
+		{ICCID: "8944538532012345679", MatchingID: "JQ-123456-ABCDEPFX", SMDPAddress: "rsp-3104.idemia.io",
+			Bundle: "esim_1GB_7D_TR_V2", RSPURL: "LPA:1$rsp-3104.idemia.io$JQ-123456-ABCDEPFX"},
+	}
+	list, err := decodeAssignments(fixture(t, "assignments_csv.csv"))
+	require.NoError(t, err)
+	require.Equal(t, want, list)
+
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodGet, testBaseURL+"/getesimassignments", func(req *http.Request) (*http.Response, error) {
+		requireAssignmentsRequest(t, req)
+		resp := httpmock.NewBytesResponse(200, fixture(t, "assignments_csv.csv"))
+		resp.Header.Set("Content-Type", "text/csv")
+		return resp, nil
+	})
+	got, err := c.Assignments(t.Context(), testOrderRef)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	ac, err := got[1].ActivationCode()
+	require.NoError(t, err)
+	require.Equal(t, want[1].RSPURL, ac.String())
+}
+
+func TestDecodeAssignmentsCSVShapes(t *testing.T) {
+	t.Parallel()
+	for body, want := range map[string][]Assignment{
+		// Unquoted, other order and case, extra columns, a BOM, a blank line,
+		// a short row, and a row without an ICCID (skipped).
+		"\ufefficcid,Bundle,Extra,rsp_url,MATCHING-ID\n" + testICCID + ",b1,x,rsp.example.com,M-1\n\n,b2,x,h,M-2\n8944538532012345679,b3\n": {
+			{ICCID: testICCID, Bundle: "b1", SMDPAddress: "rsp.example.com", MatchingID: "M-1"},
+			{ICCID: "8944538532012345679", Bundle: "b3"},
+		},
+		`ICCID,Matching ID,RSP URL` + "\n" + testICCID + `,,LPA:1$rsp.example.com$M-3`: {
+			{ICCID: testICCID, SMDPAddress: "rsp.example.com", MatchingID: "M-3", RSPURL: "LPA:1$rsp.example.com$M-3"},
+		},
+		`"ICCID","Matching ID","RSP URL","Bundle"` + "\n": {},
+	} {
+		got, err := decodeAssignments([]byte(body))
+		require.NoError(t, err, body)
+		require.Equal(t, want, got, body)
+	}
+	for _, bad := range []string{``, "ICCIDX,Bundle\n1,2", "Bundle\nb1"} {
+		_, err := decodeAssignmentsCSV([]byte(bad))
+		require.Error(t, err, bad)
+	}
+	require.False(t, isAssignmentsCSV([]byte(`{"iccid":"1"}`)))
+	require.True(t, isAssignmentsCSV([]byte(" \r\nIccid;x")))
+}
+
+// TestAssignmentOutsideTheRules: a value outside the rules fails the
+// decoding with its field named and the value unquoted.
+func TestAssignmentOutsideTheRules(t *testing.T) {
+	t.Parallel()
+	_, err := decodeAssignments([]byte(`[{"iccid":"` + testICCID + `","matchingId":{"id":"` + testMatchingI + `"}}]`))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), `"0/matchingId": want a string or a number`)
+	require.NotContains(t, err.Error(), testMatchingI)
+	var a Assignment
+	err = json.Unmarshal([]byte(`{"firstInstalledDateTime":"yesterday"}`), &a)
+	require.EqualError(t, err, `"firstInstalledDateTime": want a time (milliseconds since the epoch or RFC 3339)`)
+}
+
+func TestSplitLPA(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ code, id, smdp, wantID string }{
+		{"LPA:1$rsp.example.com$M-1", "", "rsp.example.com", "M-1"},
+		{"LPA:1$rsp.example.com$M-1", "kept", "rsp.example.com", "kept"},
+		{"LPA:2$rsp.example.com$M 2", "", "rsp.example.com", "M 2"}, // not SGP.22, split anyway
+		{"LPA:1$rsp.example.com", "", "rsp.example.com", ""},
+		{"LPA:", "x", "", "x"},
+	} {
+		smdp, id := splitLPA(tc.code, tc.id)
+		require.Equal(t, tc.smdp, smdp, tc.code)
+		require.Equal(t, tc.wantID, id, tc.code)
+	}
 }

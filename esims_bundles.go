@@ -7,6 +7,12 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/roamkit/travelroam/internal/envelope"
+	"github.com/roamkit/travelroam/internal/lenient"
 )
 
 // BundleState is the state of a bundle assignment on an eSIM. The SDK
@@ -73,24 +79,31 @@ type BundleAssignment struct {
 	Unlimited bool `json:"unlimited"`
 }
 
-// UnmarshalJSON decodes an assignment leniently: quantities may be
-// decimal numbers (1000.00) or strings, the state any case.
-func (a *BundleAssignment) UnmarshalJSON(b []byte) error {
-	var w struct {
-		ID                  lenientString `json:"id"`
-		CallTypeGroup       lenientString `json:"callTypeGroup"`
-		InitialQuantity     lenientInt64  `json:"initialQuantity"`
-		RemainingQuantity   lenientInt64  `json:"remainingQuantity"`
-		StartTime           lenientTime   `json:"startTime"`
-		EndTime             lenientTime   `json:"endTime"`
-		AssignedAt          lenientTime   `json:"assignmentDateTime"`
-		AssignmentReference lenientString `json:"assignmentReference"`
-		BundleState         lenientString `json:"bundleState"`
-		Unlimited           lenientBool   `json:"unlimited"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
+// wireBundleAssignment is a bundle assignment under the SDK's lenient
+// rules: quantities as integers, 1000.00 or strings; times as RFC 3339
+// or milliseconds; the state in any case.
+type wireBundleAssignment struct {
+	ID                  lenient.String `json:"id"`
+	CallTypeGroup       lenient.String `json:"callTypeGroup"`
+	InitialQuantity     lenient.Int    `json:"initialQuantity"`
+	RemainingQuantity   lenient.Int    `json:"remainingQuantity"`
+	StartTime           lenient.Time   `json:"startTime"`
+	EndTime             lenient.Time   `json:"endTime"`
+	AssignedAt          lenient.Time   `json:"assignmentDateTime"`
+	AssignmentReference lenient.String `json:"assignmentReference"`
+	BundleState         lenient.String `json:"bundleState"`
+	Unlimited           lenient.Bool   `json:"unlimited"`
+}
+
+// UnmarshalJSON decodes an assignment under the SDK's lenient rules:
+// quantities may be 1000.00 or strings, the state any case. A value
+// outside the rules is an error that names its field.
+func (a *BundleAssignment) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, a) }
+
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+func (a *BundleAssignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	var w wireBundleAssignment
+	err := jsonv2.UnmarshalDecode(dec, &w)
 	*a = BundleAssignment{
 		ID:                  string(w.ID),
 		CallTypeGroup:       string(w.CallTypeGroup),
@@ -103,7 +116,26 @@ func (a *BundleAssignment) UnmarshalJSON(b []byte) error {
 		BundleState:         BundleState(strings.ToLower(string(w.BundleState))),
 		Unlimited:           bool(w.Unlimited),
 	}
-	return nil
+	return err
+}
+
+// wireAppliedBundle is an applied bundle under the SDK's lenient rules;
+// a single assignment counts as a list of one.
+type wireAppliedBundle struct {
+	Name        lenient.String                 `json:"name"`
+	Description lenient.String                 `json:"description"`
+	Assignments lenient.List[BundleAssignment] `json:"assignments"`
+}
+
+// UnmarshalJSON decodes an applied bundle under the SDK's lenient rules.
+func (b *AppliedBundle) UnmarshalJSON(data []byte) error { return lenient.UnmarshalFrom(data, b) }
+
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+func (b *AppliedBundle) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	var w wireAppliedBundle
+	err := jsonv2.UnmarshalDecode(dec, &w)
+	*b = AppliedBundle{Name: string(w.Name), Description: string(w.Description), Assignments: w.Assignments}
+	return err
 }
 
 // IsData reports whether the assignment counts data: its call type group
@@ -174,17 +206,17 @@ func (c *Client) AppliedBundles(ctx context.Context, iccid string) ([]AppliedBun
 // decodeAppliedBundles accepts {"bundles": […]}, {"data": …}, a bare
 // array, or a single bundle object.
 func decodeAppliedBundles(b []byte) ([]AppliedBundle, error) {
-	b = unwrapPayload(b, "data", "bundles")
+	b = envelope.Unwrap(b, "data", "bundles")
 	switch {
-	case len(b) > 0 && b[0] == '[':
+	case envelope.IsArray(b):
 		var list []AppliedBundle
-		if err := json.Unmarshal(b, &list); err != nil {
+		if err := lenient.Unmarshal(b, &list); err != nil {
 			return nil, err
 		}
 		return list, nil
-	case len(b) > 0 && b[0] == '{':
+	case envelope.IsObject(b):
 		var one AppliedBundle
-		if err := json.Unmarshal(b, &one); err != nil {
+		if err := lenient.Unmarshal(b, &one); err != nil {
 			return nil, err
 		}
 		if one.Name != "" || len(one.Assignments) > 0 {

@@ -1,7 +1,10 @@
 package travelroam
 
 import (
+	"encoding/json"
+	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,4 +130,60 @@ func TestDecodeAppliedBundlesShapes(t *testing.T) {
 		_, err := decodeAppliedBundles([]byte(bad))
 		require.Error(t, err, bad)
 	}
+}
+
+func FuzzDecodeAppliedBundles(f *testing.F) {
+	for _, name := range []string{"applied_bundles.json", "applied_bundles_titlecase.json"} {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte(`{"bundles": null}`))
+	f.Add([]byte(`[{"name": "a", "assignments": [{"initialQuantity": "1000.00", "remainingQuantity": -5, "bundleState": "ACTIVE", "unlimited": "1"}]}]`))
+	f.Add([]byte(`[{"assignments": [{"remainingQuantity": 9223372036854775807}, {"remainingQuantity": 9223372036854775807}]}]`))
+	now := time.Date(2025, 3, 6, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		list, err := decodeAppliedBundles(b)
+		if (list == nil) == (err == nil) {
+			t.Fatalf("want bundles or an error, got %v, %v", list, err)
+		}
+		for _, ab := range list {
+			for _, a := range ab.Assignments {
+				if f := a.UsedFraction(); math.IsNaN(f) || f < 0 || f > 1 {
+					t.Fatalf("used fraction %v of %+v", f, a)
+				}
+				if a.UsedBytes() < 0 {
+					t.Fatalf("used bytes %d of %+v", a.UsedBytes(), a)
+				}
+				if string(a.BundleState) != strings.ToLower(string(a.BundleState)) {
+					t.Fatalf("state %q not lower case", a.BundleState)
+				}
+			}
+		}
+		if remaining, _ := RemainingDataBytes(list, now); remaining < 0 {
+			t.Fatalf("remaining %d bytes", remaining)
+		}
+	})
+}
+
+func TestRemainingDataBytesSaturates(t *testing.T) {
+	t.Parallel()
+	huge := BundleAssignment{RemainingQuantity: math.MaxInt64 - 1}
+	remaining, unlimited := RemainingDataBytes([]AppliedBundle{{Assignments: []BundleAssignment{huge, huge, {RemainingQuantity: 5}}}}, time.Now())
+	if remaining != math.MaxInt64 || unlimited {
+		t.Fatalf("got %d, %v; want the largest int64", remaining, unlimited)
+	}
+}
+
+// TestAppliedBundleWithEncodingJSON: applied bundles decode under the
+// same rules through encoding/json, e.g. from a cache; a single
+// assignment counts as a list of one.
+func TestAppliedBundleWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	var list []AppliedBundle
+	require.NoError(t, json.Unmarshal([]byte(`[{"name":7,"assignments":{"id":1,"initialQuantity":"1000.00","bundleState":"ACTIVE"}}]`), &list))
+	require.Equal(t, []AppliedBundle{{Name: "7", Assignments: []BundleAssignment{{ID: "1", InitialQuantity: 1000, BundleState: BundleActive}}}}, list)
+	var a BundleAssignment
+	err := json.Unmarshal([]byte(`{"remainingQuantity":"1000.5"}`), &a)
+	require.ErrorContains(t, err, "want an integer")
+	_, err = decodeAppliedBundles([]byte(`{"bundles":[{"name":"b","assignments":[{"unlimited":"yes"}]}]}`))
+	require.ErrorContains(t, err, `"0/assignments/0/unlimited": want a boolean`)
 }

@@ -3,6 +3,7 @@ package travelroam
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -330,4 +331,140 @@ func TestNoSecretsInLogs(t *testing.T) {
 		require.NotContains(t, out, secret)
 	}
 	require.Equal(t, 5, strings.Count(logs.String(), `"msg":"travelroam: request"`))
+}
+
+func TestProfileStatusNormalised(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, ProfileReleased, normaliseProfileStatus("RELEASED"))
+	require.Equal(t, ProfileEnabled, normaliseProfileStatus("enabled"))
+	require.Equal(t, ProfileStatus("Suspended"), normaliseProfileStatus("Suspended"))
+	require.Equal(t, ProfileStatus(""), normaliseProfileStatus(""))
+}
+
+var esimSeeds = []string{"esim_details_ms.json", "esim_details_ms_string.json", "esim_details_rfc3339.json",
+	"esim_details_zero.json", "assignments_object.json", "assignments_array.json", "assignments_data.json"}
+
+func FuzzDecodeESIM(f *testing.F) {
+	for _, name := range esimSeeds {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte(`{"esim": {"iccid": 1e3, "firstInstalledDateTime": "99999999999999999999", "pin": true}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := decodeESIM(b)
+		if (e == nil) == (err == nil) {
+			t.Fatalf("want an eSIM or an error, got %v, %v", e, err)
+		}
+		if err != nil {
+			return
+		}
+		if loc := e.FirstInstalledAt.Location(); !e.FirstInstalledAt.IsZero() && loc != time.UTC {
+			t.Fatalf("time %v not in UTC", e.FirstInstalledAt)
+		}
+		// The printed forms do not depend on the secrets, nor on the ICCID
+		// beyond its last four characters.
+		other := *e
+		other.MatchingID, other.PIN, other.PUK = "other-matching-id", "9999", "88888888"
+		other.ICCID = maskedLike(e.ICCID)
+		requireSamePrint(t, *e, other)
+		checkActivationCode(t, e.ActivationCode)
+	})
+}
+
+func FuzzDecodeLocation(f *testing.F) {
+	f.Add(fixture(f, "location.json"))
+	f.Add([]byte(`{"data": {"mobileNetworkCode": 28601, "lastSeen": 1723541877280}}`))
+	f.Add([]byte(`{"location": [{"country": "TR", "lastSeen": "2025-03-06 17:45:02"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := decodeLocation(b)
+		if (l == nil) == (err == nil) {
+			t.Fatalf("want a location or an error, got %v, %v", l, err)
+		}
+		if l != nil && !l.LastSeen.IsZero() && l.LastSeen.Location() != time.UTC {
+			t.Fatalf("last seen %v not in UTC", l.LastSeen)
+		}
+	})
+}
+
+// maskedLike returns an ICCID of the same length that shares only the
+// last four characters with iccid.
+func maskedLike(iccid string) string {
+	if len(iccid) <= 4 {
+		return strings.Repeat("x", len(iccid))
+	}
+	return strings.Repeat("x", len(iccid)-4) + iccid[len(iccid)-4:]
+}
+
+// requireSamePrint fails unless a and b print alike with every fmt verb
+// and through slog.
+func requireSamePrint(t *testing.T, a, b any) {
+	t.Helper()
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		if x, y := fmt.Sprintf(verb, a), fmt.Sprintf(verb, b); x != y {
+			t.Fatalf("%s shows a secret: %q vs %q", verb, x, y)
+		}
+	}
+	var x, y strings.Builder
+	slog.New(slog.NewJSONHandler(&x, nil)).Info("m", "v", a)
+	slog.New(slog.NewJSONHandler(&y, nil)).Info("m", "v", b)
+	strip := func(s string) string { _, rest, _ := strings.Cut(s, `"level"`); return rest } // drop the time
+	if strip(x.String()) != strip(y.String()) {
+		t.Fatalf("slog shows a secret: %s vs %s", x.String(), y.String())
+	}
+}
+
+// checkActivationCode checks that a code built from decoded data prints
+// in a form that parses back to itself.
+func checkActivationCode(t *testing.T, build func() (ActivationCode, error)) {
+	t.Helper()
+	ac, err := build()
+	if err != nil {
+		return
+	}
+	back, err := ParseActivationCode(ac.String())
+	if err != nil || back != ac {
+		t.Fatalf("%q parses back as %+v, %v", ac.String(), back, err)
+	}
+}
+
+// TestESIMDecodingRules: eSIM details follow the lenient rules, and a
+// value outside them names its field without quoting the value.
+func TestESIMDecodingRules(t *testing.T) {
+	t.Parallel()
+	e, err := decodeESIM([]byte(`{"esim":{"iccid":8944538532012345678,"pin":1234,"matchingId":" ` + testMatchingI + ` ",
+		"firstInstalledDateTime":"1723541877280","profileStatus":"INSTALLED"}}`))
+	require.NoError(t, err)
+	require.Equal(t, testICCID, e.ICCID)
+	require.Equal(t, "1234", e.PIN)
+	require.Equal(t, testMatchingI, e.MatchingID, "white space around an identifier is dropped")
+	require.Equal(t, ProfileInstalled, e.ProfileStatus)
+	require.Equal(t, time.UnixMilli(1723541877280).UTC(), e.FirstInstalledAt)
+	e, err = decodeESIM([]byte(`{"iccid":"1","firstInstalledDateTime":1723541877}`))
+	require.NoError(t, err)
+	require.Equal(t, time.UnixMilli(1723541877).UTC(), e.FirstInstalledAt, "a number is milliseconds, never seconds")
+	for field, body := range map[string]string{
+		"firstInstalledDateTime": `{"iccid":"1","firstInstalledDateTime":"next tuesday"}`,
+		"pin":                    `{"iccid":"1","pin":true}`,
+		"iccid":                  `{"iccid":["` + testICCID + `"]}`,
+	} {
+		_, err := decodeESIM([]byte(body))
+		require.Error(t, err, body)
+		require.Contains(t, err.Error(), `"`+field+`": want`, body)
+		require.NotContains(t, err.Error(), testICCID)
+		require.NotContains(t, err.Error(), "tuesday")
+	}
+	l, err := decodeLocation([]byte(`{"mobileNetworkCode":"FRAF1","country":"FR","lastSeen":"2025-03-06T17:45:02.123456Z"}`))
+	require.NoError(t, err)
+	require.Equal(t, Location{MobileNetworkCode: "FRAF1", Country: "FR", LastSeen: time.Date(2025, 3, 6, 17, 45, 2, 123456000, time.UTC)}, *l)
+	_, err = decodeLocation([]byte(`{"lastSeen":true}`))
+	require.ErrorContains(t, err, `"lastSeen": want a time`)
+}
+
+// TestLocationWithEncodingJSON: a Location decodes under the same rules
+// through encoding/json, e.g. from a cache.
+func TestLocationWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	var l Location
+	require.NoError(t, json.Unmarshal([]byte(`{"mobileNetworkCode":20801,"country":"FR","lastSeen":1741283102000}`), &l))
+	require.Equal(t, Location{MobileNetworkCode: "20801", Country: "FR", LastSeen: time.UnixMilli(1741283102000).UTC()}, l)
+	require.Error(t, json.Unmarshal([]byte(`{"lastSeen":"yesterday"}`), &l))
 }

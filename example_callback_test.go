@@ -51,7 +51,7 @@ func ExampleNewCallbackHandler() {
 // signature made with your API key.
 func ExampleParseCallback() {
 	apiKey := []byte("your-api-key")
-	body, _ := os.ReadFile("testdata/callback_v2.json")
+	body, _ := os.ReadFile("testdata/callback_v2_mb.json") // the older format: megabytes
 	m := hmac.New(sha256.New, apiKey)
 	m.Write(body)
 
@@ -59,13 +59,14 @@ func ExampleParseCallback() {
 	req.Header.Set(travelroam.DefaultSignatureHeader, hex.EncodeToString(m.Sum(nil)))
 	ev, err := travelroam.ParseCallback(req, travelroam.WithCallbackSignature(apiKey))
 	fmt.Println(travelroam.CallbackStatus(err), ev)
-	fmt.Println(ev.Bundle.CallTypeGroup, ev.Bundle.EndTime)
+	left, _ := ev.Bundle.RemainingBytes()
+	fmt.Println(ev.Bundle.CallTypeGroup, left, ev.Bundle.EndTime)
 
 	req = httptest.NewRequest(http.MethodPost, "/hooks/travelroam", bytes.NewReader(body))
 	_, err = travelroam.ParseCallback(req, travelroam.WithCallbackSignature(apiKey))
 	fmt.Println(travelroam.CallbackStatus(err), err)
 	// Output:
-	// 200 CallbackEvent{ICCID: …5678, AlertType: usage, Bundle: esim_1GB_7D_TR_V2, Remaining: 734003200/1000000000 bytes}
-	// data 2025-03-12 08:00:12.123456789 +0000 UTC
+	// 200 CallbackEvent{ICCID: …5678, AlertType: Utilisation, Bundle: A_BUNDLE_1GB, Remaining: 90/1000 MB}
+	// data 90000000 2025-03-12 08:00:12 +0000 UTC
 	// 401 travelroam: callback: unauthorized: missing or invalid signature
 }

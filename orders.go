@@ -1,10 +1,7 @@
 package travelroam
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,11 +29,15 @@ type OrderRequest struct {
 	OrderType OrderType
 }
 
-// Order is Travel Roam's answer to a purchase.
+// Order is Travel Roam's answer to a purchase. Once the answer carries an
+// order reference, the purchase is a success whatever the other fields
+// hold: a field sent in a form outside the SDK's lenient rules is left at
+// zero, and Raw keeps the answer as sent.
 //
 // An order may carry activation data (OrderESIM.MatchingID) and ICCIDs:
-// String, GoString and LogValue of Order, OrderLine and OrderESIM show
-// neither, so printing or logging an order by mistake leaks nothing.
+// String, GoString, Format and LogValue of Order, OrderLine and OrderESIM
+// show neither, nor Raw, so printing or logging an order by mistake leaks
+// nothing.
 type Order struct {
 	// Reference is the orderReference: pass it to
 	// [Client.WaitForAssignments] to get the installation data.
@@ -53,8 +54,13 @@ type Order struct {
 	CreatedAt time.Time `json:"createdDate"`
 	// Assigned reports whether the bundle was assigned to an eSIM.
 	Assigned bool `json:"assigned"`
+	// Unlimited reports whether the bundle bought is unlimited.
+	Unlimited bool `json:"unlimited"`
 	// Lines are the order lines, usually one.
 	Lines []OrderLine `json:"order"`
+	// Raw is the answer's body exactly as received. It may hold
+	// activation data, so it is never printed: do not log it either.
+	Raw []byte `json:"-"`
 }
 
 // String describes the order without ICCIDs or activation data.
@@ -275,146 +281,4 @@ func (c *Client) acquirePurchase(ctx context.Context) (release func(), err error
 		c.lastPurchaseEnd = time.Now()
 		<-c.purchaseGate
 	}, nil
-}
-
-// wireOrder is the processorders answer: eSIM Go's transaction order,
-// possibly wrapped in "data" or "order".
-type wireOrder struct {
-	Order json.RawMessage `json:"order"`
-	Data  json.RawMessage `json:"data"`
-	wireOrderFields
-}
-
-// wireOrderFields are the fields of an order besides its lines, shared by
-// both decoding paths.
-type wireOrderFields struct {
-	Total          Amount          `json:"total"`
-	Currency       string          `json:"currency"`
-	Status         string          `json:"status"`
-	StatusMessage  string          `json:"statusMessage"`
-	OrderReference json.RawMessage `json:"orderReference"`
-	CreatedDate    string          `json:"createdDate"`
-	Assigned       bool            `json:"assigned"`
-}
-
-// order returns the Order these fields describe, with reference ref.
-func (w *wireOrderFields) order(ref string) *Order {
-	o := &Order{
-		Reference:     ref,
-		Status:        w.Status,
-		StatusMessage: w.StatusMessage,
-		Total:         w.Total,
-		Currency:      w.Currency,
-		Assigned:      w.Assigned,
-	}
-	if t, err := time.Parse(time.RFC3339Nano, w.CreatedDate); err == nil {
-		o.CreatedAt = t
-	}
-	return o
-}
-
-// decodeOrder finds the order and its orderReference at the top level,
-// under "data" or under "order". An answer without a reference is an
-// error: the order could not be followed up. The usual answer takes the
-// one-pass path; decodeOrderStd decides everything else.
-func decodeOrder(b []byte) (*Order, error) {
-	if o, ok := decodeFlatOrder(b); ok {
-		return o, nil
-	}
-	return decodeOrderStd(b)
-}
-
-// wireFlatOrder is the usual answer, the order at the top level with its
-// lines in "order", for decoding in one pass.
-type wireFlatOrder struct {
-	Lines []OrderLine `json:"order"`
-	wireOrderFields
-}
-
-// decodeFlatOrder decodes the usual answer in one pass, giving exactly
-// what decodeOrderStd would; ok is false for anything else (no reference
-// at the top level, "order" not a list of lines, a type mismatch). A body
-// that may hold "order" twice (keys match in any case, and may be
-// escaped) is left to decodeOrderStd too: encoding/json would merge two
-// lists of lines, where decodeOrderStd keeps the last one.
-func decodeFlatOrder(b []byte) (*Order, bool) {
-	if bytes.Contains(b, []byte(`\u`)) || orderKeys(b) > 1 {
-		return nil, false
-	}
-	var w wireFlatOrder
-	if json.Unmarshal(b, &w) != nil {
-		return nil, false
-	}
-	ref := rawString(w.OrderReference)
-	if ref == "" {
-		return nil, false
-	}
-	o := w.order(ref)
-	o.Lines = w.Lines
-	return o, true
-}
-
-// orderKeys counts the strings "order", in any case, in b.
-func orderKeys(b []byte) int {
-	n := 0
-	for i := 0; i+7 <= len(b); i++ {
-		if b[i] == '"' && b[i+6] == '"' && bytes.EqualFold(b[i+1:i+6], []byte("order")) {
-			n++
-		}
-	}
-	return n
-}
-
-// decodeOrderStd is decodeOrder in several encoding/json passes: the
-// wrapper, then the lines.
-func decodeOrderStd(b []byte) (*Order, error) {
-	for depth := 0; depth < 3; depth++ {
-		var w wireOrder
-		if err := json.Unmarshal(b, &w); err != nil {
-			return nil, err
-		}
-		if ref := rawString(w.OrderReference); ref != "" {
-			return w.toOrder(ref)
-		}
-		switch {
-		case isJSONObject(w.Data):
-			b = w.Data
-		case isJSONObject(w.Order):
-			b = w.Order
-		default:
-			return nil, errors.New("no orderReference in the answer")
-		}
-	}
-	return nil, errors.New("no orderReference in the answer")
-}
-
-func (w *wireOrder) toOrder(ref string) (*Order, error) {
-	o := w.order(ref)
-	if trimmed := bytes.TrimSpace(w.Order); len(trimmed) > 0 && trimmed[0] == '[' {
-		if err := json.Unmarshal(trimmed, &o.Lines); err != nil {
-			return nil, fmt.Errorf("order lines: %w", err)
-		}
-	}
-	return o, nil
-}
-
-// rawString returns a JSON string's value, or a JSON number's digits.
-func rawString(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	if s, err := unquoteJSON(raw); err == nil {
-		return strings.TrimSpace(s)
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
-}
-
-func isJSONObject(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) > 0 && raw[0] == '{'
 }

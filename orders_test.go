@@ -397,25 +397,16 @@ func TestPurchaseIntervalRefusedForTravelRoam(t *testing.T) {
 	require.Zero(t, c.purchaseInterval)
 }
 
-func TestDecodeOrderErrors(t *testing.T) {
-	t.Parallel()
-	for _, in := range []string{`[]`, `{}`, `{"data": {"data": {"data": {}}}}`, `{"orderReference": null}`, `{"orderReference": "x", "order": [1]}`} {
-		_, err := decodeOrder([]byte(in))
-		require.Error(t, err, in)
-	}
-	o, err := decodeOrder([]byte(`{"orderReference": 12345}`))
-	require.NoError(t, err)
-	require.Equal(t, "12345", o.Reference)
-}
-
 // TestOrderPrintsNoSecrets: printing or logging an order, by any verb,
 // shows neither the full ICCID nor the activation data.
 func TestOrderPrintsNoSecrets(t *testing.T) {
 	t.Parallel()
 	o, err := decodeOrder([]byte(`{"orderReference":"ref-1","status":"completed","total":1.85,"currency":"USD",
 		"order":[{"item":"esim_1GB_7D_TR_V2","quantity":1,"iccids":["` + testICCID + `"],
-		"esims":[{"iccid":"` + testICCID + `","matchingId":"` + testMatchingI + `","smdpAddress":"rsp.example.com"}]}]}`))
+		"esims":[{"iccid":"` + testICCID + `","matchingId":"` + testMatchingI + `","smdpAddress":"rsp.example.com"}]}],
+		"activation":"LPA:1$rsp.example.com$` + testMatchingI + `"}`))
 	require.NoError(t, err)
+	require.Contains(t, string(o.Raw), testMatchingI, "Raw keeps the body for the program")
 	require.Equal(t, testMatchingI, o.Lines[0].ESIMs[0].MatchingID, "the data is there for the program")
 	var logs strings.Builder
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))

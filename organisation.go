@@ -5,11 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/roamkit/travelroam/internal/envelope"
+	"github.com/roamkit/travelroam/internal/lenient"
 )
 
 // Organisation is your reseller account at Travel Roam, with its wallet
 // balance in the environment the [Client] talks to (the sandbox and live
 // wallets are separate).
+//
+// Every field but Balance is peripheral: one sent in a form outside the
+// SDK's lenient rules (say "taxLiable": false where a string is expected)
+// is left empty rather than hiding the balance.
 type Organisation struct {
 	// Name is the organisation's name.
 	Name string `json:"name"`
@@ -68,7 +77,9 @@ func (c *Client) Organisation(ctx context.Context) (*Organisation, error) {
 
 // decodeOrganisation accepts {"organisations": [{…}]}, {"organisation":
 // {…}}, {"data": …} around any of these, a bare list and a flat object.
-// A body with no organisation in it is an error, not an empty value.
+// A body with no organisation in it is an error, not an empty value; so
+// is a balance outside the rules. Any other field outside the rules is
+// left at zero.
 func decodeOrganisation(b []byte) (*Organisation, error) { return decodeOrganisationAt(b, 0) }
 
 func decodeOrganisationAt(b []byte, depth int) (*Organisation, error) {
@@ -76,31 +87,89 @@ func decodeOrganisationAt(b []byte, depth int) (*Organisation, error) {
 		return nil, errWrappersTooDeep
 	}
 	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
-		var list []Organisation
+	if envelope.IsArray(b) {
+		var list []json.RawMessage
 		if err := json.Unmarshal(b, &list); err != nil {
 			return nil, err
 		}
 		if len(list) == 0 {
 			return nil, errors.New("empty organisations list")
 		}
-		return &list[0], nil
+		return decodeOrganisationAt(list[0], depth+1)
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(b, &keys); err != nil {
 		return nil, err
 	}
 	for _, k := range [...]string{"organisations", "organisation", "data"} {
-		if raw := bytes.TrimSpace(keys[k]); len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') {
+		if raw := keys[k]; envelope.IsObject(raw) || envelope.IsArray(raw) {
 			return decodeOrganisationAt(raw, depth+1)
 		}
 	}
 	if keys["name"] == nil && keys["balance"] == nil && keys["currency"] == nil {
 		return nil, errors.New("response has no organisation details")
 	}
-	var o Organisation
-	if err := json.Unmarshal(b, &o); err != nil {
+	var w wireOrganisation
+	if err := lenient.Fields(b, &w); err != nil {
 		return nil, err
 	}
-	return &o, nil
+	return w.organisation(), nil
+}
+
+// wireOrganisation is an organisation under the SDK's lenient rules,
+// decoded member by member (lenient.Fields): a peripheral field outside
+// the rules is left at zero; the balance must be read.
+type wireOrganisation struct {
+	Name               lenient.String                 `json:"name"`
+	Balance            Amount                         `json:"balance" lenient:"strict"`
+	Currency           lenient.String                 `json:"currency"`
+	TestCredit         Amount                         `json:"testCredit"`
+	TestCreditExpiry   lenient.String                 `json:"testCreditExpiry"`
+	CallbackURL        lenient.String                 `json:"callbackUrl"`
+	Groups             lenient.Strings                `json:"groups"`
+	TaxLiable          lenient.String                 `json:"taxLiable"`
+	Addr1              lenient.String                 `json:"addr1"`
+	Addr2              lenient.String                 `json:"addr2"`
+	City               lenient.String                 `json:"city"`
+	Country            lenient.String                 `json:"country"`
+	Postcode           lenient.String                 `json:"postcode"`
+	Notes              lenient.String                 `json:"notes"`
+	BusinessType       lenient.String                 `json:"businessType"`
+	Website            lenient.String                 `json:"website"`
+	ProductDescription lenient.String                 `json:"productDescription"`
+	Users              lenient.List[OrganisationUser] `json:"users"`
+}
+
+func (w *wireOrganisation) organisation() *Organisation {
+	return &Organisation{
+		Name: string(w.Name), Balance: w.Balance, Currency: string(w.Currency), TestCredit: w.TestCredit,
+		TestCreditExpiry: string(w.TestCreditExpiry), CallbackURL: string(w.CallbackURL), Groups: w.Groups,
+		TaxLiable: string(w.TaxLiable), Addr1: string(w.Addr1), Addr2: string(w.Addr2), City: string(w.City),
+		Country: string(w.Country), Postcode: string(w.Postcode), Notes: string(w.Notes),
+		BusinessType: string(w.BusinessType), Website: string(w.Website),
+		ProductDescription: string(w.ProductDescription), Users: w.Users,
+	}
+}
+
+// wireOrganisationUser is an organisation's user under the SDK's lenient
+// rules (a phone number may be sent as a number).
+type wireOrganisationUser struct {
+	FirstName    lenient.String `json:"firstName"`
+	LastName     lenient.String `json:"lastName"`
+	Role         lenient.String `json:"role"`
+	EmailAddress lenient.String `json:"emailAddress"`
+	PhoneNumber  lenient.String `json:"phoneNumber"`
+	TimeZone     lenient.String `json:"timeZone"`
+}
+
+// UnmarshalJSON decodes a user under the SDK's lenient rules.
+func (u *OrganisationUser) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, u) }
+
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+func (u *OrganisationUser) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	var w wireOrganisationUser
+	err := jsonv2.UnmarshalDecode(dec, &w)
+	*u = OrganisationUser{FirstName: string(w.FirstName), LastName: string(w.LastName), Role: string(w.Role),
+		EmailAddress: string(w.EmailAddress), PhoneNumber: string(w.PhoneNumber), TimeZone: string(w.TimeZone)}
+	return err
 }

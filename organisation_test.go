@@ -1,6 +1,7 @@
 package travelroam
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -105,4 +106,62 @@ func TestOrganisationErrors(t *testing.T) {
 	require.Equal(t, "Unauthorised", ae.Message)
 	require.Equal(t, "/organisation", ae.Route)
 	require.Equal(t, 1, mt.GetTotalCallCount(), "403 must not be retried")
+}
+
+func FuzzDecodeOrganisation(f *testing.F) {
+	for _, name := range []string{"organisation_wrapped.json", "organisation_flat.json", "organisation_data.json"} {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte(`[{"balance":"1.5"}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		org, err := decodeOrganisation(data)
+		if (org == nil) == (err == nil) {
+			t.Fatalf("want an organisation or an error, got %v, %v", org, err)
+		}
+	})
+}
+
+// TestOrganisationPeripheralFieldsNeverHideTheBalance: fields sent in a
+// form outside the rules (taxLiable false, an address as a list, groups as
+// objects) are left empty; the balance and the rest decode. A numeric
+// phone number is kept digit for digit.
+func TestOrganisationPeripheralFieldsNeverHideTheBalance(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodGet, testBaseURL+"/organisation", fixtureResponder(t, 200, "organisation_peripheral_types.json"))
+	org, err := c.Organisation(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, &Organisation{
+		Name: "Acme Travel Ltd", Currency: "USD", Balance: mustAmount(t, "482.37"), City: "London", Postcode: "12345",
+		Users: []OrganisationUser{{FirstName: "Ada", LastName: "Lovelace", Role: "Admin", EmailAddress: "ada@example.com",
+			PhoneNumber: "442079460000", TimeZone: "Europe/London"}},
+	}, org)
+	for body, want := range map[string]string{
+		`{"balance":"12.50","taxLiable":false}`:         "12.50",
+		`{"balance":1,"taxLiable":"false","users":{}}`:  "1",
+		`{"BALANCE":2,"name":{"first":"x"}}`:            "2",
+		`{"balance":3,"users":[{"phoneNumber":true}]}`:  "3",
+		`{"balance":3,"balance":4,"currency":["USD"]}`:  "4",
+		`{"currency":"USD","testCredit":"10 dollars"}`:  "0",
+		`{"name":"n","groups":"Standard Fixed"}`:        "0",
+		`{"organisation":{"balance":5,"groups":[1,2]}}`: "5",
+	} {
+		o, err := decodeOrganisation([]byte(body))
+		require.NoError(t, err, body)
+		require.Equal(t, want, o.Balance.String(), body)
+	}
+	o, err := decodeOrganisation([]byte(`{"name":"n","groups":"Standard Fixed","taxLiable":"yes"}`))
+	require.NoError(t, err)
+	require.Equal(t, []string{"Standard Fixed"}, o.Groups)
+	require.Equal(t, "yes", o.TaxLiable)
+	_, err = decodeOrganisation([]byte(`{"name":"n","balance":"4,100.00 USD"}`))
+	require.EqualError(t, err, `"balance": want a number`, "the balance is never guessed, and its value is not quoted")
+}
+
+func TestOrganisationUserWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	var u OrganisationUser
+	require.NoError(t, json.Unmarshal([]byte(`{"firstName":"Ada","phoneNumber":442079460000}`), &u))
+	require.Equal(t, OrganisationUser{FirstName: "Ada", PhoneNumber: "442079460000"}, u)
+	require.ErrorContains(t, json.Unmarshal([]byte(`{"role":["admin"]}`), &u), `"role": want a string`)
 }

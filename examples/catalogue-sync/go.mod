@@ -1,6 +1,6 @@
 module github.com/roamkit/travelroam/examples/catalogue-sync
 
-go 1.25.0
+go 1.26
 
 require (
 	github.com/roamkit/travelroam v0.0.0-00010101000000-000000000000
@@ -11,6 +11,7 @@ require (
 
 require (
 	github.com/dustin/go-humanize v1.0.1 // indirect
+	github.com/go-json-experiment/json v1.27.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect

@@ -1,0 +1,55 @@
+package lenient
+
+import (
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Unmarshalers returns the rules as type-specific unmarshalers for the
+// v2 engine: decoded with json.WithUnmarshalers(Unmarshalers(in)), every
+// string, bool, int, int64, float64 (the decimal rule) and []string (the
+// list rule) follows the rules, so that a struct of plain Go types
+// decodes leniently in place, without a wire copy. Named types keep their
+// own methods. Strings are shared through in (which may be nil).
+func Unmarshalers(in *Interner) *json.Unmarshalers {
+	return json.JoinUnmarshalers(
+		scalarFunc(ReadString),
+		scalarFunc(ReadBool),
+		scalarFunc(ReadInt),
+		scalarFunc(func(raw []byte) (int, error) {
+			n, err := ReadInt(raw)
+			if int64(int(n)) != n {
+				return 0, errInt
+			}
+			return int(n), err
+		}),
+		scalarFunc(func(raw []byte) (float64, error) {
+			d, err := ReadDecimal(raw)
+			return d.Float64(), err
+		}),
+		json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *[]string) error {
+			var err error
+			*v, err = ReadStrings(dec, in)
+			return err
+		}),
+	)
+}
+
+// ListFunc returns the list rule for a []T as a type-specific unmarshaler
+// for the v2 engine.
+func ListFunc[T any]() *json.Unmarshalers {
+	return json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *[]T) error {
+		return (*List[T])(v).UnmarshalJSONFrom(dec)
+	})
+}
+
+func scalarFunc[T any](read func([]byte) (T, error)) *json.Unmarshalers {
+	return json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *T) error {
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		*v, err = read(raw)
+		return At(dec, err)
+	})
+}

@@ -1,0 +1,151 @@
+package travelroam
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecodeOrderErrors(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{``, `[]`, `{}`, `"ref"`, `{"order": [`, `{"data": {"data": {"data": {}}}}`, `{"orderReference": null}`,
+		`{"orderReference": " "}`, `{"orderReference": true}`, `{"orderReference": {"id": "x"}}`, `{"orderReference": ["x"]}`,
+		`{"orderReference": "x"} {}`, `{"data": [{"orderReference": "x"}]}`, `{"reference": "x"}`,
+		`{"data":{"data":{"data":{"data":{"data":{"data":{"orderReference":"too deep"}}}}}}}`} {
+		o, err := decodeOrder([]byte(in))
+		require.Error(t, err, in)
+		require.Nil(t, o)
+	}
+	o, err := decodeOrder([]byte(`{"orderReference": 12345}`))
+	require.NoError(t, err)
+	require.Equal(t, "12345", o.Reference)
+	o, err = decodeOrder([]byte(`{"orderReference": "x", "order": [1]}`))
+	require.NoError(t, err, "a reference makes an order, whatever the lines hold")
+	require.Equal(t, "x", o.Reference)
+	require.Nil(t, o.Lines)
+}
+
+// TestDecodeOrderFindsTheReferenceFirst: every answer the contract's
+// evidence makes plausible, with odd fields or the reference wrapped or
+// sent as a number, is an Order; the odd fields are left at zero.
+func TestDecodeOrderFindsTheReferenceFirst(t *testing.T) {
+	t.Parallel()
+	odd, err := decodeOrder(fixture(t, "order_odd_types.json"))
+	require.NoError(t, err)
+	require.Equal(t, &Order{
+		Reference: "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10", StatusMessage: "Order completed: 1 eSIMs assigned",
+		Currency: "USD", CreatedAt: time.UnixMilli(1741079553481).UTC(), Assigned: true, Unlimited: true,
+		Lines: []OrderLine{{Type: "bundle", Item: "esim_UL_7D_TR_V2", Quantity: 1, SubTotal: mustAmount(t, "19.90"),
+			ICCIDs: []string{testICCID}, ESIMs: []OrderESIM{{ICCID: testICCID}}}},
+		Raw: fixture(t, "order_odd_types.json"),
+	}, odd, `"status": true and "total" as an object are left at zero; the rest is read`)
+	require.Equal(t, []string{testICCID}, odd.ICCIDs())
+
+	for _, tc := range []struct {
+		fixture, ref, status, total string
+		lines                       int
+		assigned                    bool
+	}{
+		{"order_completed.json", "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10", "completed", "1.85", 1, true},
+		{"order_data_wrapper.json", "0b7c1f3e-1111-4a2b-9c3d-5e6f7a8b9c0d", "completed", "1.85", 1, true},
+		{"order_nested.json", "9a8b7c6d-2222-4e5f-8a9b-0c1d2e3f4a5b", "completed", "12.5", 1, false},
+		{"order_result_wrapper.json", "d2b8e6f0-93a1-4c57-b0e4-6f2a8c1d5e97", "completed", "1.85", 1, true},
+		{"order_reference_number.json", "123456789012345678901234567890", "completed", "1.85", 0, true},
+	} {
+		o, err := decodeOrder(fixture(t, tc.fixture))
+		require.NoError(t, err, tc.fixture)
+		require.Equal(t, tc.ref, o.Reference, tc.fixture)
+		require.Equal(t, tc.status, o.Status, tc.fixture)
+		require.Equal(t, tc.total, o.Total.String(), tc.fixture)
+		require.Len(t, o.Lines, tc.lines, tc.fixture)
+		require.Equal(t, tc.assigned, o.Assigned, tc.fixture)
+		require.Equal(t, fixture(t, tc.fixture), o.Raw, tc.fixture)
+	}
+	for body, ref := range map[string]string{
+		`{"status": true, "assigned": "1", "orderReference": "r1"}`:               "r1",
+		`{"data": {"order": {"orderReference": " r2 ", "order": [null, {}]}}}`:    "r2",
+		`{"order": {"orderReference": 7}, "result": {"orderReference": "later"}}`: "7",
+		`{"orderReference": {}, "data": {"orderReference": "r3"}}`:                "r3",
+		`{"ORDERREFERENCE": "r4"}`:                                                "r4",
+		`{"data": "x", "order": 1, "result": {"data": {"orderReference": "r5"}}}`: "r5",
+	} {
+		o, err := decodeOrder([]byte(body))
+		require.NoError(t, err, body)
+		require.Equal(t, ref, o.Reference, body)
+	}
+}
+
+// TestProcessOrderOddAnswerIsASuccess: a 2xx answer with a reference and
+// odd fields is a success, with the body kept in Raw.
+func TestProcessOrderOddAnswerIsASuccess(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, processOrdersURL, fixtureResponder(t, 200, "order_odd_types.json"))
+	o, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_UL_7D_TR_V2"})
+	require.NoError(t, err)
+	require.Equal(t, "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10", o.Reference)
+	require.True(t, o.Unlimited)
+	require.Equal(t, fixture(t, "order_odd_types.json"), o.Raw)
+	require.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+// TestOrderLineWithEncodingJSON: order lines and their eSIMs decode
+// member by member through encoding/json too; only a value that is not
+// an object is an error.
+func TestOrderLineWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	var l OrderLine
+	require.NoError(t, json.Unmarshal([]byte(`{"item":"b","quantity":"one","iccids":"`+testICCID+`","esims":{"iccid":`+testICCID+`}}`), &l))
+	require.Equal(t, OrderLine{Item: "b", ICCIDs: []string{testICCID}, ESIMs: []OrderESIM{{ICCID: testICCID}}}, l)
+	var e OrderESIM
+	require.NoError(t, json.Unmarshal([]byte(`{"iccid":`+testICCID+`,"matchingId":true}`), &e))
+	require.Equal(t, OrderESIM{ICCID: testICCID}, e)
+	require.Error(t, json.Unmarshal([]byte(`[1]`), &e))
+}
+func FuzzDecodeOrder(f *testing.F) {
+	for _, name := range []string{"order_completed.json", "order_data_wrapper.json", "order_nested.json", "order_no_reference.json",
+		"order_odd_types.json", "order_result_wrapper.json", "order_reference_number.json"} {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte(`{"orderReference": 12345, "order": "x"}`))
+	f.Add([]byte(`{"data": {"order": {"orderReference": " r ", "order": [null, {}]}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		o, err := decodeOrder(b)
+		if (o == nil) == (err == nil) {
+			t.Fatalf("want an order or an error, got %v, %v", o, err)
+		}
+		// The one-pass path gives what the long way gives.
+		long, longErr := decodeOrderMemberwise(b)
+		if (err == nil) != (longErr == nil) || !reflect.DeepEqual(o, long) {
+			t.Fatalf("decodeOrder: %+v, %v; decodeOrderMemberwise: %+v, %v", o, err, long, longErr)
+		}
+		if err != nil {
+			return
+		}
+		if o.Reference == "" || o.Reference != strings.TrimSpace(o.Reference) {
+			t.Fatalf("reference %q", o.Reference)
+		}
+		if !bytes.Equal(o.Raw, b) {
+			t.Fatal("Raw is not the body")
+		}
+		ids := o.ICCIDs()
+		if slices.Contains(ids, "") || len(slices.Compact(slices.Sorted(slices.Values(ids)))) != len(ids) {
+			t.Fatalf("ICCIDs %q have empties or repeats", ids)
+		}
+		// The total prints and parses back exactly.
+		if back, err := ParseAmount(o.Total.String()); err != nil || back.Cmp(o.Total) != 0 {
+			t.Fatalf("total %v parses back as %v, %v", o.Total, back, err)
+		}
+		if s := fmt.Sprintf("%v %+v %#v", o, *o, o.Lines); strings.Contains(s, "Raw") {
+			t.Fatalf("printed Raw: %s", s)
+		}
+	})
+}
