@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -115,7 +116,7 @@ func (c *Client) Assignments(ctx context.Context, orderReference string) ([]Assi
 func (c *Client) assignments(ctx context.Context, ref string, call *observedCall) ([]Assignment, error) {
 	r := c.newRequest(OpAssignments, map[string]string{"orderReference": ref})
 	r.call = call
-	list, err := read(ctx, c, r, decodeAssignments)
+	list, err := readAnswer(ctx, c, r, decodeAssignmentsAnswer)
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) && (ae.StatusCode == http.StatusServiceUnavailable || ae.notFound()) {
@@ -132,6 +133,16 @@ func (c *Client) assignments(ctx context.Context, ref string, call *observedCall
 		}
 	}
 	return list, nil
+}
+
+// decodeAssignmentsAnswer decodes an answer of the assignments route: CSV
+// when its Content-Type says text/csv (eSIM Go's default format, when
+// Travel Roam does not pass our Accept on), else as decodeAssignments.
+func decodeAssignmentsAnswer(b []byte, h http.Header) ([]Assignment, error) {
+	if mt, _, _ := mime.ParseMediaType(h.Get("Content-Type")); mt == "text/csv" {
+		return decodeAssignmentsCSV(b)
+	}
+	return decodeAssignments(b)
 }
 
 // decodeAssignments accepts a bare object, an array, and the wrappers

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/roamkit/travelroam/travelroamtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -321,4 +322,37 @@ func TestSplitLPA(t *testing.T) {
 		require.Equal(t, tc.smdp, smdp, tc.code)
 		require.Equal(t, tc.wantID, id, tc.code)
 	}
+}
+
+// TestAssignmentsCSVFromTheFakeAndByContentType: eSIM Go's default format, as the fake sends it when
+// asked: CSV with a header row, the SM-DP+ address under "RSP URL". A CSV
+// body is recognised by its Content-Type as well as by its header row.
+func TestAssignmentsCSVFromTheFakeAndByContentType(t *testing.T) {
+	t.Parallel()
+	srv := travelroamtest.NewServer(travelroamtest.WithAssignmentsFormat(travelroamtest.AssignmentsCSV), travelroamtest.WithAssignmentDelay(0))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.APIKey, srv.ClientSecret, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithPurchaseInterval(0))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.NoError(t, err)
+	list, err := c.WaitForAssignments(t.Context(), order.Reference)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, srv.Orders()[0].ICCID, list[0].ICCID)
+	require.Equal(t, travelroamtest.SMDPAddress, list[0].SMDPAddress)
+	require.NotEmpty(t, list[0].MatchingID)
+	require.Equal(t, "esim_1GB_7D_TR_V2", list[0].Bundle)
+
+	// A CSV whose first column is not ICCID is CSV by its Content-Type.
+	c2, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodGet, testBaseURL+"/getesimassignments", func(*http.Request) (*http.Response, error) {
+		resp := httpmock.NewStringResponse(200, "\"Reference\",\"ICCID\",\"Matching ID\",\"RSP URL\"\n\"r\",\""+testICCID+"\",\""+testMatchingI+"\",\"rsp.example.com\"\n")
+		resp.Header.Set("Content-Type", "text/csv; charset=utf-8")
+		return resp, nil
+	})
+	list, err = c2.Assignments(t.Context(), testOrderRef)
+	require.NoError(t, err)
+	require.Equal(t, testICCID, list[0].ICCID)
+	require.Equal(t, "rsp.example.com", list[0].SMDPAddress)
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/roamkit/travelroam/travelroamtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -124,6 +125,7 @@ func TestProcessOrderAmbiguousAnswers(t *testing.T) {
 			require.NotContains(t, err.Error(), testICCID)
 			require.Contains(t, err.Error(), "…5678")
 			require.Equal(t, 1, mt.GetTotalCallCount())
+			require.Equal(t, tc.body, string(ou.Body), "the answer is kept for the caller to look for the order")
 			if tc.status != 200 {
 				var ae *APIError
 				require.ErrorAs(t, err, &ae, "the server's answer stays reachable")
@@ -131,6 +133,36 @@ func TestProcessOrderAmbiguousAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProcessOrderPaidAnswers: every 2xx that carries an order reference
+// is a paid order, whatever its other fields hold (the contract's odd but
+// plausible answers, as the fake sends them): never OutcomeUnknown.
+func TestProcessOrderPaidAnswers(t *testing.T) {
+	t.Parallel()
+	for _, answer := range []travelroamtest.OrderAnswer{travelroamtest.OrderAnswerStatusTrueData, travelroamtest.OrderAnswerStringScalars,
+		travelroamtest.OrderAnswerTotalObject, travelroamtest.OrderAnswerNumericReference, travelroamtest.OrderAnswerNumericICCID, travelroamtest.OrderAnswerResultWrapper} {
+		srv := travelroamtest.NewServer(travelroamtest.WithOrderAnswer(answer))
+		t.Cleanup(srv.Close)
+		c, err := NewClient(srv.APIKey, srv.ClientSecret, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithPurchaseInterval(0))
+		require.NoError(t, err)
+		t.Cleanup(c.CloseIdleConnections)
+		order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		require.NoError(t, err, "answer %v", answer)
+		require.Len(t, srv.Orders(), 1)
+		require.Equal(t, srv.Orders()[0].Reference, order.Reference, "answer %v", answer)
+		require.NotEmpty(t, order.Raw)
+	}
+	srv := travelroamtest.NewServer(travelroamtest.WithOrderAnswer(travelroamtest.OrderAnswerNoReference))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.APIKey, srv.ClientSecret, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithPurchaseInterval(0))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	var ou *OutcomeUnknownError
+	require.ErrorAs(t, err, &ou, "a 2xx without a reference")
+	require.NotEmpty(t, ou.Body)
+	require.Len(t, srv.Orders(), 1, "it was paid: the body is what the caller has to look for it")
 }
 
 func TestProcessOrderNotProcessed(t *testing.T) {

@@ -80,6 +80,12 @@ func (c *Client) newRetryableRequest(ctx context.Context, r request) (*retryable
 // A read reports its call to the Client's observer, unless r.call says
 // that its caller reports the call (the polls of a wait).
 func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) (T, error)) (T, error) {
+	return readAnswer(ctx, c, r, func(b []byte, _ http.Header) (T, error) { return decode(b) })
+}
+
+// readAnswer is read for a decoder that also looks at the answer's
+// headers (the assignments route answers CSV or JSON).
+func readAnswer[T any](ctx context.Context, c *Client, r request, decode func([]byte, http.Header) (T, error)) (T, error) {
 	own := r.call == nil
 	if own {
 		ctx, r.call = c.startCall(ctx, callName(r.op), r)
@@ -103,7 +109,7 @@ func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) 
 
 // readAttempts is read without the budget's settlement; ctx carries the
 // call's callInfo.
-func readAttempts[T any](ctx context.Context, c *Client, r request, decode func([]byte) (T, error)) (T, error) {
+func readAttempts[T any](ctx context.Context, c *Client, r request, decode func([]byte, http.Header) (T, error)) (T, error) {
 	var zero T
 	rreq, err := c.newRetryableRequest(ctx, r)
 	if err != nil {
@@ -136,7 +142,7 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 // a read.
 type readState[T any] struct {
 	r      request
-	decode func([]byte) (T, error)
+	decode func([]byte, http.Header) (T, error)
 	limit  int64
 
 	result  T
@@ -159,7 +165,7 @@ func (s *readState[T]) handle(resp *http.Response) error {
 	if resp.StatusCode/100 != 2 {
 		return nil
 	}
-	v, err := s.decode(b)
+	v, err := s.decode(b, resp.Header)
 	if err != nil {
 		return &DecodeError{Method: s.r.method, Route: s.r.route, Err: err}
 	}
