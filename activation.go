@@ -14,8 +14,9 @@ const appleInstallBase = "https://esimsetup.apple.com/esim_qrcode_provisioning?c
 // "LPA:1$rsp.truphone.com$K2-1Z8QAB-3XYV7P".
 //
 // An activation code is a secret, like a password: whoever has it can
-// install the eSIM. The SDK never puts one in an error or a log line; do
-// not log [ActivationCode.String] either.
+// install the eSIM. It prints redacted ([ActivationCode.String] and every
+// fmt verb, slog and JSON show the matching ID as "[redacted]");
+// [ActivationCode.LPA] gives the whole code, for a QR code.
 //
 // For manual entry on a phone, the SM-DP+ address is SMDPAddress and the
 // activation code is MatchingID.
@@ -32,11 +33,12 @@ type ActivationCode struct {
 	ConfirmationRequired bool
 }
 
-// String returns the activation code in SGP.22 form,
+// LPA returns the whole activation code in SGP.22 form,
 // "LPA:1$<SM-DP+ address>$<matching ID>", followed by "$<OID>" and
 // "$1" only when OID is set or a confirmation code is required. This is
-// the text to put in a QR code (see package qr).
-func (a ActivationCode) String() string {
+// the text to put in a QR code (see package qr). It is a secret: show it
+// only to the eSIM's buyer, never log it.
+func (a ActivationCode) LPA() string {
 	var b strings.Builder
 	b.WriteString("LPA:1$")
 	b.WriteString(smdpHost(a.SMDPAddress))
@@ -56,7 +58,7 @@ func (a ActivationCode) String() string {
 // activation code (iOS 17.4 and later): opened on the iPhone, it starts
 // the eSIM installation. Like the code itself, it is a secret.
 func (a ActivationCode) AppleInstallURL() string {
-	return appleInstallBase + url.QueryEscape(a.String())
+	return appleInstallBase + url.QueryEscape(a.LPA())
 }
 
 // ParseActivationCode parses an activation code in SGP.22 form:

@@ -32,7 +32,7 @@ func TestActivationCodeString(t *testing.T) {
 		{ActivationCode{SMDPAddress: "rsp.exemplo.com", MatchingID: "AB-123", ConfirmationRequired: true},
 			"LPA:1$rsp.exemplo.com$AB-123$$1", ""},
 	} {
-		require.Equal(t, tc.want, tc.ac.String())
+		require.Equal(t, tc.want, tc.ac.LPA())
 		if tc.apple != "" {
 			require.Equal(t, tc.apple, tc.ac.AppleInstallURL())
 		}
@@ -57,7 +57,7 @@ func TestParseActivationCode(t *testing.T) {
 		got, err := ParseActivationCode(tc.in)
 		require.NoError(t, err, tc.in)
 		require.Equal(t, tc.want, got, tc.in)
-		again, err := ParseActivationCode(got.String())
+		again, err := ParseActivationCode(got.LPA())
 		require.NoError(t, err)
 		require.Equal(t, got, again, "round trip of %q", tc.in)
 	}
@@ -163,9 +163,9 @@ func FuzzParseActivationCode(f *testing.F) {
 			}
 			return
 		}
-		text := ac.String()
+		text := ac.LPA()
 		back, err := ParseActivationCode(text)
-		if err != nil || back != ac || back.String() != text {
+		if err != nil || back != ac || back.LPA() != text {
 			t.Fatalf("%q: %q parses back as %+v, %v; want %+v", s, text, back, err, ac)
 		}
 		for _, field := range []string{ac.SMDPAddress, ac.MatchingID, ac.OID} {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"math"
 	"slices"
 	"strconv"
@@ -192,40 +191,6 @@ func (e *CallbackEvent) DedupeKey() string {
 		h.Write(e.Raw)
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// String describes the event with the ICCID masked and without Raw.
-func (e CallbackEvent) String() string {
-	return fmt.Sprintf("CallbackEvent{ICCID: %s, AlertType: %s, Bundle: %s, Remaining: %d/%d %s}",
-		RedactICCID(e.ICCID), safeLogText(string(e.AlertType)), safeLogText(e.Bundle.Name),
-		e.Bundle.RemainingQuantity, e.Bundle.InitialQuantity, e.unit())
-}
-
-func (e CallbackEvent) unit() string {
-	switch {
-	case e.Bundle.inMB():
-		return "MB"
-	case e.Bundle.IsData():
-		return "bytes"
-	}
-	return safeLogText(e.Bundle.Unit)
-}
-
-// GoString is String, so that %#v does not show the ICCID either.
-func (e CallbackEvent) GoString() string { return e.String() }
-
-// Format makes every fmt verb print [CallbackEvent.String].
-func (e CallbackEvent) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(e.String())) }
-
-// LogValue makes slog log the event with the ICCID masked and without Raw.
-func (e CallbackEvent) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("iccid", RedactICCID(e.ICCID)),
-		slog.String("alert_type", safeLogText(string(e.AlertType))),
-		slog.String("bundle", safeLogText(e.Bundle.Name)),
-		slog.Int64("remaining", e.Bundle.RemainingQuantity),
-		slog.Int64("initial", e.Bundle.InitialQuantity),
-	)
 }
 
 // maxCallbackICCID is the longest ICCID a callback may carry; real ones

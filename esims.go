@@ -3,8 +3,6 @@ package travelroam
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -141,42 +139,11 @@ func (w *wireESIM) assignment() Assignment {
 	}
 }
 
-// profileString and profileLogValue describe an eSIM or an assignment
-// without its secrets: the ICCID's last digits, the status, the SM-DP+.
-func profileString(kind, iccid string, status ProfileStatus, smdp string) string {
-	return fmt.Sprintf("travelroam.%s{ICCID: %s, ProfileStatus: %s, SMDPAddress: %s, MatchingID: [redacted]}",
-		kind, RedactICCID(iccid), status, smdp)
-}
-
-func profileLogValue(iccid string, status ProfileStatus, smdp string) slog.Value {
-	return slog.GroupValue(
-		slog.String("iccid", RedactICCID(iccid)),
-		slog.String("profileStatus", string(status)),
-		slog.String("smdpAddress", smdp),
-	)
-}
-
 // ActivationCode returns the eSIM's activation code (for a QR code or the
 // iPhone link). It fails when the SM-DP+ address or the matching ID is
 // missing or malformed.
 func (e ESIM) ActivationCode() (ActivationCode, error) {
 	return newActivationCode(e.SMDPAddress, e.MatchingID)
-}
-
-// String describes the eSIM without its secrets (see [ESIM]).
-func (e ESIM) String() string {
-	return profileString("ESIM", e.ICCID, e.ProfileStatus, e.SMDPAddress)
-}
-
-// GoString is String, so that %#v leaks nothing either.
-func (e ESIM) GoString() string { return e.String() }
-
-// Format makes every fmt verb print [ESIM.String].
-func (e ESIM) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String()) }
-
-// LogValue makes slog log the eSIM without its secrets.
-func (e ESIM) LogValue() slog.Value {
-	return profileLogValue(e.ICCID, e.ProfileStatus, e.SMDPAddress)
 }
 
 // ESIM returns the state of the eSIM with the given ICCID: its profile

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
@@ -68,22 +67,6 @@ func (a *Assignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 // matching ID is missing or malformed.
 func (a Assignment) ActivationCode() (ActivationCode, error) {
 	return newActivationCode(a.SMDPAddress, a.MatchingID)
-}
-
-// String describes the assignment without its secrets (see [Assignment]).
-func (a Assignment) String() string {
-	return profileString("Assignment", a.ICCID, a.ProfileStatus, a.SMDPAddress)
-}
-
-// GoString is String, so that %#v leaks nothing either.
-func (a Assignment) GoString() string { return a.String() }
-
-// Format makes every fmt verb print [Assignment.String].
-func (a Assignment) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
-
-// LogValue makes slog log the assignment without its secrets.
-func (a Assignment) LogValue() slog.Value {
-	return profileLogValue(a.ICCID, a.ProfileStatus, a.SMDPAddress)
 }
 
 func (a Assignment) ready() bool { return a.MatchingID != "" && a.SMDPAddress != "" }

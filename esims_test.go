@@ -63,7 +63,7 @@ func TestESIMDetails(t *testing.T) {
 			require.Equal(t, tc.appleURL, e.AppleInstallURL != "")
 			ac, err := e.ActivationCode()
 			require.NoError(t, err)
-			require.Equal(t, "LPA:1$rsp.truphone.com$"+testMatchingI, ac.String())
+			require.Equal(t, "LPA:1$rsp.truphone.com$"+testMatchingI, ac.LPA())
 			require.Equal(t, 1, mt.GetTotalCallCount())
 		})
 	}
@@ -420,9 +420,9 @@ func checkActivationCode(t *testing.T, build func() (ActivationCode, error)) {
 	if err != nil {
 		return
 	}
-	back, err := ParseActivationCode(ac.String())
+	back, err := ParseActivationCode(ac.LPA())
 	if err != nil || back != ac {
-		t.Fatalf("%q parses back as %+v, %v", ac.String(), back, err)
+		t.Fatalf("%q parses back as %+v, %v", ac.LPA(), back, err)
 	}
 }
 

@@ -48,9 +48,9 @@ func ExampleClient_ProcessOrder() {
 		log.Fatal(err)
 	}
 	// The code is a secret: hand it to the traveller, never log it.
-	fmt.Println(strings.HasPrefix(code.String(), "LPA:1$rsp.fake.local$"))
+	fmt.Println(strings.HasPrefix(code.LPA(), "LPA:1$rsp.fake.local$"))
 	fmt.Println(strings.HasPrefix(code.AppleInstallURL(), "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA%3A1%24"))
-	png, err := qr.PNG(code.String(), 256)
+	png, err := qr.PNG(code.LPA(), 256)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -6,7 +6,7 @@
 //
 //	ac, err := assignment.ActivationCode()
 //	if err != nil { … }
-//	png, err := qr.PNG(ac.String(), 0)
+//	png, err := qr.PNG(ac.LPA(), 0)
 //
 // An activation code is a secret like a password: whoever scans it can
 // install the eSIM. Serve the image only to its buyer, and do not log it.

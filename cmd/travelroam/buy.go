@@ -222,7 +222,7 @@ func (c *cli) waitAndShow(ctx context.Context, cl *travelroam.Client, t target, 
 		if err != nil {
 			return fmt.Errorf("wait: eSIM %s: %w", travelroam.RedactICCID(a.ICCID), err)
 		}
-		codes = append(codes, esimCode{ICCID: a.ICCID, ProfileStatus: string(a.ProfileStatus), ActivationCode: code.String(),
+		codes = append(codes, esimCode{ICCID: a.ICCID, ProfileStatus: string(a.ProfileStatus), ActivationCode: code.LPA(),
 			SMDPAddress: code.SMDPAddress, MatchingID: code.MatchingID, AppleInstallURL: code.AppleInstallURL()})
 	}
 	return c.showCodes(ref, codes, show, asJSON)

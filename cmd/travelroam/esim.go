@@ -102,7 +102,7 @@ func runESIM(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return fmt.Errorf("esim: no activation code: %w", err)
 		}
-		out.Installation = &esimCode{ICCID: out.ICCID, ProfileStatus: out.ProfileStatus, ActivationCode: ac.String(),
+		out.Installation = &esimCode{ICCID: out.ICCID, ProfileStatus: out.ProfileStatus, ActivationCode: ac.LPA(),
 			SMDPAddress: ac.SMDPAddress, MatchingID: ac.MatchingID, AppleInstallURL: ac.AppleInstallURL()}
 	}
 	if f.json {

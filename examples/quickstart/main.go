@@ -239,12 +239,12 @@ func (s *session) showActivation(a travelroam.Assignment) error {
 	if err != nil {
 		return fmt.Errorf("reading the activation code: %w", err)
 	}
-	picture, err := qr.Terminal(code.String())
+	picture, err := qr.Terminal(code.LPA())
 	if err != nil {
 		return err
 	}
 	s.printf("eSIM ready. ICCID %s (keep it: you need it to check, top up or revoke the eSIM)\n", a.ICCID)
-	s.printf("Activation code: %s\n", code)
+	s.printf("Activation code: %s\n", code.LPA())
 	s.printf("iPhone (iOS 17.4+) one-tap install: %s\n", code.AppleInstallURL())
 	s.printf("Manual entry: SM-DP+ address %s, activation code %s\n", code.SMDPAddress, code.MatchingID)
 	s.printf("Scan with the phone's camera (Settings > Mobile Service > Add eSIM):\n%s", picture)

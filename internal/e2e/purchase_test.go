@@ -83,8 +83,8 @@ func requireActivationCode(t *testing.T, a travelroam.Assignment) {
 	t.Helper()
 	code, err := a.ActivationCode()
 	require.NoError(t, err)
-	require.Equal(t, "LPA:1$"+travelroamtest.SMDPAddress+"$"+a.MatchingID, code.String())
-	back, err := travelroam.ParseActivationCode(code.String())
+	require.Equal(t, "LPA:1$"+travelroamtest.SMDPAddress+"$"+a.MatchingID, code.LPA())
+	back, err := travelroam.ParseActivationCode(code.LPA())
 	require.NoError(t, err)
 	require.Equal(t, code, back)
 
@@ -92,7 +92,7 @@ func requireActivationCode(t *testing.T, a travelroam.Assignment) {
 	require.True(t, strings.HasPrefix(code.AppleInstallURL(), apple), code.AppleInstallURL())
 	link, err := url.Parse(code.AppleInstallURL())
 	require.NoError(t, err)
-	require.Equal(t, code.String(), link.Query().Get("carddata"))
+	require.Equal(t, code.LPA(), link.Query().Get("carddata"))
 }
 
 // checkDetails reads the eSIM before and after the fake's InstallESIM hook.

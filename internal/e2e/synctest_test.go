@@ -100,7 +100,7 @@ func testWaitSchedule(t *testing.T, style travelroamtest.PendingStyle) {
 
 	code, err := list[0].ActivationCode()
 	require.NoError(t, err)
-	back, err := travelroam.ParseActivationCode(code.String())
+	back, err := travelroam.ParseActivationCode(code.LPA())
 	require.NoError(t, err)
 	require.Equal(t, code, back)
 
