@@ -2,6 +2,7 @@ package travelroam
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -181,4 +182,35 @@ func TestDecodersBoundWrapperNesting(t *testing.T) {
 	p, err := decodeCatalogue(nest(`{"bundles":[{"name":"x"}]}`, 2))
 	require.NoError(t, err)
 	require.Len(t, p.Bundles, 1)
+}
+
+// BenchmarkRoundTripBundle looks one bundle up.
+func BenchmarkRoundTripBundle(b *testing.B) {
+	var page baselinePage
+	if err := json.Unmarshal(catalogueBenchJSON(11), &page); err != nil {
+		b.Fatal(err)
+	}
+	one, err := json.Marshal(page.Bundles[10]) // a regional bundle of 20 countries
+	if err != nil {
+		b.Fatal(err)
+	}
+	name := page.Bundles[10].Name
+	roundTrip(b, "/api/whitelabel/bundle", one, false,
+		func(hc *http.Client, url string) error {
+			in := struct {
+				Name string `json:"bundlename"`
+			}{name}
+			var got baselineBundle
+			if err := baselineCall(hc, url, in, &got); err != nil || got.Name != name {
+				return fmt.Errorf("%q, %v", got.Name, err)
+			}
+			return nil
+		},
+		func(c *Client) error {
+			got, err := c.Bundle(b.Context(), name)
+			if err != nil || got.Name != name {
+				return fmt.Errorf("%v, %v", got, err)
+			}
+			return nil
+		})
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -129,69 +127,6 @@ func (c *callbackConfig) tokenOK(got string) bool {
 		ok = hmac.Equal(sum[:], want[:]) || ok
 	}
 	return ok && got != ""
-}
-
-// VerifyCallbackSignature reports whether header is an HMAC-SHA256 of body
-// made with one of keys (several keys let you rotate without downtime).
-// The header may be hex or base64 (standard or URL alphabet, padded or
-// not), optionally prefixed "sha256="; values longer than 256 bytes are
-// refused. body must be the raw bytes as received, never re-encoded JSON.
-// Every key is tried with [hmac.Equal], without early exit.
-func VerifyCallbackSignature(body []byte, header string, keys ...[]byte) bool {
-	return verifyHeaderValues(body, []string{header}, keys)
-}
-
-func verifyHeaderValues(body []byte, values []string, keys [][]byte) bool {
-	var cands [][]byte
-	for i, v := range values {
-		if i == maxSignatureValues {
-			break
-		}
-		cands = append(cands, signatureCandidates(v)...)
-	}
-	ok := false
-	for _, k := range keys {
-		if len(k) == 0 {
-			continue
-		}
-		m := hmac.New(sha256.New, k)
-		m.Write(body)
-		sum := m.Sum(nil)
-		for _, c := range cands {
-			ok = hmac.Equal(sum, c) || ok
-		}
-	}
-	return ok
-}
-
-// signatureCandidates returns every 32-byte decoding of v as hex or
-// base64; the header's encoding is not documented reliably.
-func signatureCandidates(v string) [][]byte {
-	if len(v) > maxSignatureHeader {
-		return nil
-	}
-	v = strings.TrimSpace(v)
-	if len(v) > 7 && strings.EqualFold(v[:7], "sha256=") {
-		v = v[7:]
-	}
-	var out [][]byte
-	if len(v) == hex.EncodedLen(sha256.Size) {
-		if b, err := hex.DecodeString(v); err == nil && len(b) == sha256.Size {
-			out = append(out, b)
-		}
-	}
-	// Only a value of the encoded length of 32 bytes can decode to them
-	// (base64 skips line breaks, so a value with one is always tried).
-	newline := strings.ContainsAny(v, "\r\n")
-	for _, enc := range [...]*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if !newline && len(v) != enc.EncodedLen(sha256.Size) {
-			continue
-		}
-		if b, err := enc.DecodeString(v); err == nil && len(b) == sha256.Size {
-			out = append(out, b)
-		}
-	}
-	return out
 }
 
 // NewCallbackHandler returns an http.Handler that receives Travel Roam

@@ -7,10 +7,16 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -255,88 +261,299 @@ func TestCallbackToken(t *testing.T) {
 	}
 }
 
-func TestCallbackSignature(t *testing.T) {
-	t.Parallel()
-	key, other := []byte(testAPIKey), []byte("another-key-0123456789")
-	body := fixture(t, "callback_v3.json")
-	flipped := bytes.Clone(body)
-	flipped[len(flipped)/2] ^= 0x01
-	rawURL := base64.RawURLEncoding.EncodeToString(mac(key, body))
-	tests := []struct {
-		name   string
-		body   []byte
-		header []string // values; nil: no header
-		status int
-	}{
-		{"hex", body, []string{signHex(key, body)}, 200},
-		{"hex upper case", body, []string{strings.ToUpper(signHex(key, body))}, 200},
-		{"base64", body, []string{signB64(key, body)}, 200},
-		{"base64 raw url", body, []string{rawURL}, 200},
-		{"sha256= prefix", body, []string{"sha256=" + signHex(key, body)}, 200},
-		{"spaces", body, []string{"  " + signB64(key, body) + " "}, 200},
-		{"second value", body, []string{"junk", signHex(key, body)}, 200},
-		{"one bit flipped in body", flipped, []string{signHex(key, body)}, 401},
-		{"wrong key", body, []string{signHex(other, body)}, 401},
-		{"missing", body, nil, 401},
-		{"empty", body, []string{""}, 401},
-		{"malformed", body, []string{"not a signature!"}, 401},
-		{"truncated", body, []string{signHex(key, body)[:62]}, 401},
-		{"64 bytes", body, []string{signHex(key, body) + signHex(key, body)}, 401},
-		{"oversized", body, []string{signHex(key, body) + strings.Repeat(" ", 300)}, 401},
-		{"oversized prefix", body, []string{strings.Repeat(" ", 300) + signHex(key, body)}, 401},
+// FuzzCallbackHandler posts arbitrary bodies, methods, signature headers
+// and tokens through handlers with and without authentication and
+// deduplication. Invariants: no panic escapes; the status is one of the
+// documented ones; the function runs only when the answer is 200 or 500
+// (its own failure), and every 200 of a handler without dedupe means it
+// ran and succeeded; a signed handler never calls it without a valid
+// signature and token.
+func FuzzCallbackHandler(f *testing.F) {
+	for _, name := range []string{"callback_v2.json", "callback_v3.json", "callback_firstuse.json"} {
+		b := fixture(f, name)
+		f.Add(b, "POST", "", testCallbackToken, true)
+		f.Add(b, "POST", signHex([]byte(testAPIKey), b), "", false)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			s := newSink()
-			d := NewMemoryDeduper(0, 0)
-			h := NewCallbackHandler(s.fn, WithCallbackSignature(key), WithCallbackDeduper(d))
-			req := httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(tt.body))
-			for _, v := range tt.header {
-				req.Header.Add(DefaultSignatureHeader, v)
-			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			require.Equal(t, tt.status, rec.Code)
-			require.Equal(t, tt.status == 200, s.total() == 1)
-			if tt.status != 200 {
-				require.Equal(t, "unauthorized\n", rec.Body.String())
-				require.Zero(t, d.Len())
-			}
-		})
-	}
-}
-
-func TestCallbackSignatureRotationAndHeader(t *testing.T) {
-	t.Parallel()
-	oldKey, newKey := []byte("old-api-key-0123456789"), []byte(testAPIKey)
-	body := fixture(t, "callback_v3.json")
-	sig := signB64(oldKey, body)
-
-	both := NewCallbackHandler(newSink().fn, WithCallbackSignature(newKey), WithCallbackSignature(oldKey))
-	require.Equal(t, 200, post(both, "/cb", body, DefaultSignatureHeader, sig).Code)
-	after := NewCallbackHandler(newSink().fn, WithCallbackSignature(newKey))
-	require.Equal(t, 401, post(after, "/cb", body, DefaultSignatureHeader, sig).Code)
-
-	custom := NewCallbackHandler(newSink().fn, WithCallbackSignature(newKey), WithCallbackSignatureHeader("X-TR-Sig"))
-	require.Equal(t, 401, post(custom, "/cb", body, DefaultSignatureHeader, signHex(newKey, body)).Code)
-	require.Equal(t, 200, post(custom, "/cb", body, "X-TR-Sig", signHex(newKey, body)).Code)
-
-	// Token and signature together: both must pass.
-	tokSig := NewCallbackHandler(newSink().fn, WithCallbackSignature(newKey), WithCallbackPathToken(testCallbackToken))
-	require.Equal(t, 401, post(tokSig, "/cb/"+testCallbackToken, body).Code)
-	require.Equal(t, 401, post(tokSig, "/cb/x", body, DefaultSignatureHeader, signHex(newKey, body)).Code)
-	require.Equal(t, 200, post(tokSig, "/cb/"+testCallbackToken, body, DefaultSignatureHeader, signHex(newKey, body)).Code)
-}
-
-func TestVerifyCallbackSignature(t *testing.T) {
-	t.Parallel()
+	f.Add([]byte(`{"iccid":"1","alertType":"panic"}`), "POST", "", testCallbackToken, true)
+	f.Add([]byte(`{"iccid":1,"alertType":"error","bundle":{"remainingQuantity":"1e3"}}`), "POST", "", "", true)
+	f.Add([]byte(`{"iccid":"8944538532012345678","alertType":"x","bundle":null}`), "GET", "zz", "x", false)
+	f.Add([]byte(strings.Repeat("[", 5000)), "POST", strings.Repeat("a", 300), "", true)
 	key := []byte(testAPIKey)
-	body := []byte(`{"a":1}`)
-	require.True(t, VerifyCallbackSignature(body, signHex(key, body), key))
-	require.True(t, VerifyCallbackSignature(body, signB64(key, body), []byte("x"), key))
-	require.False(t, VerifyCallbackSignature(body, signB64(key, body)))
-	require.False(t, VerifyCallbackSignature(body, signB64(key, body), nil, []byte{}))
-	require.False(t, VerifyCallbackSignature(append(body, ' '), signB64(key, body), key))
-	require.False(t, VerifyCallbackSignature(body, "", key))
+	f.Fuzz(func(t *testing.T, body []byte, method, sig, token string, signIt bool) {
+		if signIt {
+			sig = signB64(key, body)
+		}
+		validSig := VerifyCallbackSignature(body, sig, key)
+		for i, opts := range [][]CallbackOption{
+			{WithCallbackDeduper(nil), WithCallbackMaxBytes(4096)},
+			{WithCallbackDeduper(nil), WithCallbackSignature(key), WithCallbackQueryToken("t", testCallbackToken)},
+			{WithCallbackMaxBytes(1024)},
+		} {
+			ran, ok := 0, false
+			h := NewCallbackHandler(func(ctx context.Context, ev *CallbackEvent) error {
+				ran++
+				switch ev.AlertType {
+				case "panic":
+					panic("boom")
+				case "error":
+					return errors.New("failed")
+				}
+				ok = true
+				return nil
+			}, opts...)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, fuzzRequest(method, token, sig, body))
+			checkFuzzAnswer(t, i, rec, ran, ok)
+			if i == 1 && ran > 0 && (!validSig || token != testCallbackToken) {
+				t.Fatalf("signed handler called fn without valid credentials")
+			}
+		}
+	})
+}
+
+func fuzzRequest(method, token, sig string, body []byte) *http.Request {
+	r := &http.Request{
+		Method:        method,
+		URL:           &url.URL{Path: "/cb", RawQuery: url.Values{"t": {token}}.Encode()},
+		Header:        http.Header{DefaultSignatureHeader: {sig}},
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+	}
+	return r.WithContext(context.Background())
+}
+
+func checkFuzzAnswer(t *testing.T, handler int, rec *httptest.ResponseRecorder, ran int, ok bool) {
+	t.Helper()
+	switch rec.Code {
+	case 200, 400, 401, 405, 413, 500, 503:
+	default:
+		t.Fatalf("handler %d: unexpected status %d", handler, rec.Code)
+	}
+	if ran > 1 {
+		t.Fatalf("handler %d: fn ran %d times for one request", handler, ran)
+	}
+	if ran == 1 && rec.Code != 200 && rec.Code != 500 {
+		t.Fatalf("handler %d: fn ran but status is %d", handler, rec.Code)
+	}
+	if rec.Code == 200 && handler < 2 && !ok {
+		t.Fatalf("handler %d: 200 without a successful call", handler)
+	}
+	if rec.Code == 500 && ok {
+		t.Fatalf("handler %d: 500 after a successful call", handler)
+	}
+	if rec.Body.String() != callbackStatusText(rec.Code) {
+		t.Fatalf("handler %d: body %q is not the constant text", handler, rec.Body.String())
+	}
+}
+
+// TestCallbackEventLogRecords checks the records the handler writes about
+// an event: the masked ICCID and the alert type on each, the source line
+// in the handler (not in its logging helper), and nothing below the
+// logger's level.
+func TestCallbackEventLogRecords(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		level    slog.Level
+		fail     bool
+		messages []string
+	}{
+		{slog.LevelDebug, false, []string{"travelroam: callback delivered"}},
+		{slog.LevelInfo, false, nil},
+		{slog.LevelInfo, true, []string{"travelroam: callback function failed, asking for redelivery"}},
+	} {
+		var buf bytes.Buffer
+		logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: tc.level, AddSource: true}))
+		h := NewCallbackHandler(func(context.Context, *CallbackEvent) error {
+			if tc.fail {
+				return errors.New("disk full")
+			}
+			return nil
+		}, WithCallbackLogger(logger), WithCallbackDeduper(nil))
+		post(h, "/cb", fixture(t, "callback_v3.json"))
+
+		var got []string
+		for line := range strings.Lines(buf.String()) {
+			var rec struct {
+				Msg       string `json:"msg"`
+				ICCID     string `json:"iccid"`
+				AlertType string `json:"alert_type"`
+				Error     string `json:"error"`
+				Source    struct {
+					File     string `json:"file"`
+					Function string `json:"function"`
+				} `json:"source"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+			got = append(got, rec.Msg)
+			require.Equal(t, RedactICCID(testICCID), rec.ICCID, line)
+			require.Equal(t, "Utilisation", rec.AlertType, line)
+			require.Equal(t, "callback.go", filepath.Base(rec.Source.File), line)
+			require.True(t, strings.HasSuffix(rec.Source.Function, "(*callbackHandler).call"), line)
+			if tc.fail {
+				require.Equal(t, "disk full", rec.Error)
+			}
+		}
+		require.Equal(t, tc.messages, got, "level %v, fail %v", tc.level, tc.fail)
+	}
+}
+
+// baselineCallbackEvent is the plain struct a user would decode into.
+// The callback benchmarks serve one usage callback (testdata
+// callback_v3.json) per iteration, calling ServeHTTP directly with a
+// reused request and a discarding ResponseWriter, so that they measure the
+// handler and not the network. The baseline is a hand-written handler that
+// reads the body and json.Unmarshal's it into a plain struct. Both call a
+// function that does nothing.
+
+type baselineCallbackEvent struct {
+	ICCID     string `json:"iccid"`
+	AlertType string `json:"alertType"`
+	Bundle    *struct {
+		ID                string `json:"id"`
+		Reference         string `json:"reference"`
+		Name              string `json:"name"`
+		Description       string `json:"description"`
+		InitialQuantity   int64  `json:"initialQuantity"`
+		RemainingQuantity int64  `json:"remainingQuantity"`
+		StartTime         string `json:"startTime"`
+		EndTime           string `json:"endTime"`
+		Unlimited         bool   `json:"unlimited"`
+	} `json:"bundle"`
+}
+
+// baselineCallbackHandler is the hand-written handler; key, when set,
+// makes it check a hex HMAC-SHA256 signature too.
+func baselineCallbackHandler(key []byte, fn func(context.Context, *baselineCallbackEvent) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, DefaultCallbackMaxBytes))
+		if err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		if key != nil {
+			m := hmac.New(sha256.New, key)
+			m.Write(body)
+			got, err := hex.DecodeString(r.Header.Get(DefaultSignatureHeader))
+			if err != nil || !hmac.Equal(m.Sum(nil), got) {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+		}
+		var ev baselineCallbackEvent
+		if err := json.Unmarshal(body, &ev); err != nil || ev.ICCID == "" || ev.AlertType == "" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		if err := fn(r.Context(), &ev); err != nil {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "ok\n")
+	})
+}
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header { return w.header }
+
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+func (w *discardWriter) WriteHeader(status int) { w.status = status }
+
+// serveCallbacks sends the body to h b.N times and reports requests per
+// second.
+func serveCallbacks(b *testing.B, h http.Handler, body []byte, signature string) {
+	req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, "/travelroam/callback", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if signature != "" {
+		req.Header.Set(DefaultSignatureHeader, signature)
+	}
+	w := &discardWriter{header: make(http.Header)}
+	rd := bytes.NewReader(body)
+	req.ContentLength = int64(len(body))
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(body)
+		req.Body = io.NopCloser(rd)
+		clear(w.header)
+		w.status = 0
+		h.ServeHTTP(w, req)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+func BenchmarkCallbackHandler(b *testing.B) {
+	body := fixture(b, "callback_v3.json")
+	key := []byte(testAPIKey)
+	signature := hex.EncodeToString(mac(key, body))
+	noop := func(context.Context, *CallbackEvent) error { return nil }
+	baselineNoop := func(context.Context, *baselineCallbackEvent) error { return nil }
+
+	// Plain: no authentication, no deduplication.
+	b.Run("auth=none/impl=baseline", func(b *testing.B) {
+		serveCallbacks(b, baselineCallbackHandler(nil, baselineNoop), body, "")
+	})
+	b.Run("auth=none/impl=sdk", func(b *testing.B) {
+		serveCallbacks(b, NewCallbackHandler(noop, WithCallbackDeduper(nil)), body, "")
+	})
+	// With an HMAC-SHA256 signature checked.
+	b.Run("auth=signature/impl=baseline", func(b *testing.B) {
+		serveCallbacks(b, baselineCallbackHandler(key, baselineNoop), body, signature)
+	})
+	b.Run("auth=signature/impl=sdk", func(b *testing.B) {
+		serveCallbacks(b, NewCallbackHandler(noop, WithCallbackDeduper(nil), WithCallbackSignature(key)), body, signature)
+	})
+}
+
+// BenchmarkCallbackHandlerDedupe is the handler with the in-memory
+// deduper on, every event new (4,096 distinct events cycling through a
+// deduper that remembers 1,024): no baseline does this work.
+func BenchmarkCallbackHandlerDedupe(b *testing.B) {
+	template := string(fixture(b, "callback_v3.json"))
+	bodies := make([][]byte, 4096)
+	for i := range bodies {
+		bodies[i] = []byte(strings.Replace(template, `"remainingQuantity": 500000000`,
+			`"remainingQuantity": `+strconv.Itoa(500000000-i), 1))
+	}
+	calls := 0
+	h := NewCallbackHandler(func(context.Context, *CallbackEvent) error { calls++; return nil },
+		WithCallbackDeduper(NewMemoryDeduper(1024, 0)))
+	req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, "/travelroam/callback", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &discardWriter{header: make(http.Header)}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		body := bodies[i%len(bodies)]
+		i++
+		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		clear(w.header)
+		w.status = 0
+		h.ServeHTTP(w, req)
+		if w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	if calls != b.N {
+		b.Fatalf("fn called %d times for %d new events", calls, b.N)
+	}
 }

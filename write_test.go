@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"net/http"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -74,4 +76,53 @@ func TestWriteTraceNotSent(t *testing.T) {
 		w.started.Store(tc.started)
 		require.Equal(t, tc.want, w.notSent(tc.err), tc.name)
 	}
+}
+
+// baselineOrder is the plain struct a user would decode an order into.
+type baselineOrder struct {
+	Order []struct {
+		Type         string   `json:"type"`
+		Item         string   `json:"item"`
+		Quantity     int      `json:"quantity"`
+		SubTotal     float64  `json:"subTotal"`
+		PricePerUnit float64  `json:"pricePerUnit"`
+		ICCIDs       []string `json:"iccids"`
+		ESIMs        []struct {
+			ICCID       string `json:"iccid"`
+			MatchingID  string `json:"matchingId"`
+			SMDPAddress string `json:"smdpAddress"`
+		} `json:"esims"`
+		AllowReassign bool `json:"allowReassign"`
+	} `json:"order"`
+	Total          float64   `json:"total"`
+	Currency       string    `json:"currency"`
+	Status         string    `json:"status"`
+	StatusMessage  string    `json:"statusMessage"`
+	OrderReference string    `json:"orderReference"`
+	CreatedDate    time.Time `json:"createdDate"`
+	Assigned       bool      `json:"assigned"`
+}
+
+// BenchmarkRoundTripPurchase buys one bundle (pacing off).
+func BenchmarkRoundTripPurchase(b *testing.B) {
+	const ref = "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10"
+	roundTrip(b, "/api/whitelabel/processorders", fixture(b, "order_completed.json"), false,
+		func(hc *http.Client, url string) error {
+			in := struct {
+				BundleName string `json:"bundleName"`
+				OrderType  string `json:"orderType"`
+			}{"esim_1GB_7D_TR_V2", "COUNTRY"}
+			var got baselineOrder
+			if err := baselineCall(hc, url, in, &got); err != nil || got.OrderReference != ref || len(got.Order) != 1 {
+				return fmt.Errorf("%+v, %v", got, err)
+			}
+			return nil
+		},
+		func(c *Client) error {
+			got, err := c.ProcessOrder(b.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+			if err != nil || got.Reference != ref || len(got.Lines) != 1 {
+				return fmt.Errorf("%+v, %v", got, err)
+			}
+			return nil
+		})
 }
