@@ -121,7 +121,7 @@ func decodeBundle(b []byte) (*Bundle, error) { return decodeBundleAt(b, 0) }
 // bundleAnswer is a bare bundle, read in one pass with the wrappers that
 // may hold it instead.
 type bundleAnswer struct {
-	bundleWire
+	wireBundle
 	Wrapped jsontext.Value `json:"bundle"`
 	Data    jsontext.Value `json:"data"`
 	Bundles []Bundle       `json:"bundles"`

@@ -3,7 +3,7 @@ package travelroam
 // This file decodes bundles, in two ways that give the same result
 // (FuzzCatalogueEngines compares them on arbitrary input):
 //
-//   - with encoding/json, through bundleWire and allowanceWire, whose
+//   - with encoding/json, through wireBundle and wireAllowance, whose
 //     field types are the lenient rules (package lenient). Bundle's and
 //     Allowance's UnmarshalJSON use them, and so does the catalogue's
 //     fall-back when the JSON v2 engine fails;
@@ -29,10 +29,10 @@ import (
 	"github.com/roamkit/travelroam/internal/lenient"
 )
 
-// bundleWire is a bundle under the lenient rules (see package lenient):
+// wireBundle is a bundle under the lenient rules (see package lenient):
 // "dataAmount": 500.0, "duration": "7", "unlimited": "true" or "groups":
 // "Standard Fixed" decode, and an odd value fails with its field named.
-type bundleWire struct {
+type wireBundle struct {
 	Name           lenient.String          `json:"name"`
 	Description    lenient.String          `json:"description"`
 	Groups         lenient.Strings         `json:"groups"`
@@ -49,7 +49,7 @@ type bundleWire struct {
 	Allowances     lenient.List[Allowance] `json:"allowances"`
 }
 
-func (w *bundleWire) bundle() Bundle {
+func (w *wireBundle) bundle() Bundle {
 	return Bundle{
 		Name:           string(w.Name),
 		Description:    string(w.Description),
@@ -73,7 +73,7 @@ func (w *bundleWire) bundle() Bundle {
 // with the JSON v2 engine instead (see bundleOptions), to the same
 // result.
 func (b *Bundle) UnmarshalJSON(data []byte) error {
-	var w bundleWire
+	var w wireBundle
 	err := json.Unmarshal(data, &w)
 	*b = w.bundle()
 	return err
@@ -199,7 +199,7 @@ func bundleKey(key []byte) int {
 }
 
 // readBundleField reads the value of the member numbered field into b,
-// under the rules bundleWire gives the same member; an unknown member
+// under the rules wireBundle gives the same member; an unknown member
 // (-1) is skipped.
 func (d *bundleDecoder) readBundleField(dec *jsontext.Decoder, b *Bundle, field int) error {
 	switch field {
@@ -245,8 +245,8 @@ func (d *bundleDecoder) readBundleField(dec *jsontext.Decoder, b *Bundle, field 
 	return err
 }
 
-// allowanceWire is an allowance under the lenient rules.
-type allowanceWire struct {
+// wireAllowance is an allowance under the lenient rules.
+type wireAllowance struct {
 	Type        lenient.String  `json:"type"`
 	Service     lenient.String  `json:"service"`
 	Description lenient.String  `json:"description"`
@@ -255,7 +255,7 @@ type allowanceWire struct {
 	Unlimited   lenient.Bool    `json:"unlimited"`
 }
 
-func (w *allowanceWire) allowance() Allowance {
+func (w *wireAllowance) allowance() Allowance {
 	return Allowance{Type: string(w.Type), Service: string(w.Service), Description: string(w.Description),
 		Amount: w.Amount.Float64(), Unit: string(w.Unit), Unlimited: bool(w.Unlimited)}
 }
@@ -263,7 +263,7 @@ func (w *allowanceWire) allowance() Allowance {
 // UnmarshalJSON decodes an allowance under the SDK's lenient rules, with
 // encoding/json.
 func (a *Allowance) UnmarshalJSON(data []byte) error {
-	var w allowanceWire
+	var w wireAllowance
 	err := json.Unmarshal(data, &w)
 	*a = w.allowance()
 	return err

@@ -197,21 +197,21 @@ func (e *CallbackEvent) DedupeKey() string {
 // have 18 to 22 digits, the decoder is lenient.
 const maxCallbackICCID = 32
 
-// callbackWire is a callback under the SDK's lenient rules.
-type callbackWire struct {
+// wireCallback is a callback under the SDK's lenient rules.
+type wireCallback struct {
 	ICCID         lenient.String      `json:"iccid"`
 	AlertType     lenient.String      `json:"alertType"`
 	Event         lenient.String      `json:"event"`
 	Date          lenient.Time        `json:"date"`
 	ProfileStatus lenient.String      `json:"profileStatus"`
-	Country       callbackCountryWire `json:"country"`
-	Bundle        callbackBundleWire  `json:"bundle"`
+	Country       wireCallbackCountry `json:"country"`
+	Bundle        wireCallbackBundle  `json:"bundle"`
 }
 
-// softCallbackWire is callbackWire for decoding member by member
+// wireCallbackSoft is wireCallback for decoding member by member
 // (lenient.Fields), the nested objects kept to be decoded member by
 // member in turn: only the ICCID must be read.
-type softCallbackWire struct {
+type wireCallbackSoft struct {
 	ICCID         lenient.String `json:"iccid" lenient:"strict"`
 	AlertType     lenient.String `json:"alertType"`
 	Event         lenient.String `json:"event"`
@@ -221,12 +221,12 @@ type softCallbackWire struct {
 	Bundle        jsontext.Value `json:"bundle"`
 }
 
-type callbackCountryWire struct {
+type wireCallbackCountry struct {
 	Code lenient.String `json:"code"`
 	Name lenient.String `json:"name"`
 }
 
-type callbackBundleWire struct {
+type wireCallbackBundle struct {
 	ID                lenient.String  `json:"id"`
 	Reference         lenient.String  `json:"reference"`
 	Name              lenient.String  `json:"name"`
@@ -244,16 +244,16 @@ type callbackBundleWire struct {
 // follows the rules (the usual case), else member by member, leaving each
 // field outside the rules at zero. It fails only for a body that is not a
 // JSON object, or an ICCID outside the rules.
-func readCallbackWire(raw []byte) (callbackWire, error) {
-	var w callbackWire
+func readCallbackWire(raw []byte) (wireCallback, error) {
+	var w wireCallback
 	if lenient.UnmarshalV2(raw, &w) == nil {
 		return w, nil
 	}
-	var soft softCallbackWire
+	var soft wireCallbackSoft
 	if err := lenient.Fields(raw, &soft); err != nil {
-		return callbackWire{}, err
+		return wireCallback{}, err
 	}
-	w = callbackWire{ICCID: soft.ICCID, AlertType: soft.AlertType, Event: soft.Event, Date: soft.Date,
+	w = wireCallback{ICCID: soft.ICCID, AlertType: soft.AlertType, Event: soft.Event, Date: soft.Date,
 		ProfileStatus: soft.ProfileStatus}
 	if envelope.IsObject(soft.Country) {
 		_ = lenient.Fields(soft.Country, &w.Country) // an object: it fails on nothing
@@ -267,7 +267,7 @@ func readCallbackWire(raw []byte) (callbackWire, error) {
 // bundle converts the wire form. A payload shaped like the older (V2)
 // usage format, with decimal quantities but no unit and no assignment id
 // or reference, counts megabytes.
-func (w *callbackBundleWire) bundle() CallbackBundle {
+func (w *wireCallbackBundle) bundle() CallbackBundle {
 	b := CallbackBundle{
 		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: string(w.Name), Description: string(w.Description),
 		InitialQuantity: w.InitialQuantity.Trunc(), RemainingQuantity: w.RemainingQuantity.Trunc(),

@@ -379,9 +379,9 @@ func canonicalRegion(r Region) Region {
 	return ""
 }
 
-// catalogueWire is every shape of a catalogue page: {"bundles": […],
+// wireCatalogue is every shape of a catalogue page: {"bundles": […],
 // "pageCount": …}, or a {"data": …} wrapper around either shape.
-type catalogueWire struct {
+type wireCatalogue struct {
 	Bundles   []Bundle       `json:"bundles"`
 	PageCount lenient.Int    `json:"pageCount"`
 	Rows      lenient.Int    `json:"rows"`
@@ -417,7 +417,7 @@ func decodeCatalogueWith(unmarshal func([]byte, any) error, b []byte, depth int)
 		}
 		return &CataloguePage{Bundles: nonEmpty(bundles)}, nil
 	}
-	w := catalogueWire{Bundles: bundles}
+	w := wireCatalogue{Bundles: bundles}
 	if err := unmarshal(b, &w); err != nil {
 		return nil, err
 	}

@@ -199,7 +199,7 @@ func (o *Observer) orNil() *Observer {
 	return o
 }
 
-// callNames names the SDK method behind each operation's calls.
+// callName names the SDK method behind an operation's calls.
 func callName(op Operation) string {
 	switch op {
 	case OpCatalogue:

@@ -74,9 +74,9 @@ func readFlatOrder(b []byte) (w wireOrder, ref string) {
 
 var errNoOrderReference = errors.New("no orderReference in the answer")
 
-// orderReferenceWire is what the search for the reference reads of each
+// wireOrderReference is what the search for the reference reads of each
 // object: the reference, and the wrappers that may hold it.
-type orderReferenceWire struct {
+type wireOrderReference struct {
 	Reference jsontext.Value `json:"orderReference"`
 	Data      jsontext.Value `json:"data"`
 	Order     jsontext.Value `json:"order"`
@@ -91,7 +91,7 @@ func findOrderReference(b []byte) (holder []byte, ref string, err error) {
 	for depth := 0; depth <= maxWrapperDepth && len(level) > 0; depth++ {
 		var next [][]byte
 		for _, obj := range level {
-			var w orderReferenceWire
+			var w wireOrderReference
 			if err := lenient.Fields(obj, &w); err != nil {
 				return nil, "", err // only the body can fail: the wrappers were read from it
 			}
