@@ -11,12 +11,14 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/roamkit/travelroam/internal/envelope"
 )
 
 // maxDepth bounds how deeply nested lists and objects are flattened: each
 // level re-reads its part of the body, so unbounded nesting would cost
-// quadratic time.
-const maxDepth = 4
+// quadratic time. It is the decoders' wrapper limit.
+const maxDepth = envelope.MaxDepth
 
 // Extract finds the server's message in an error body: the
 // "message", "error", "msg" or "errors" field of a JSON object (a string,
