@@ -125,7 +125,7 @@ func TestR3_ReceiversShareOneDeduper(t *testing.T) {
 				t.Errorf("the callback function ran %d times (%v), want once", ran, where)
 			}
 			rec.server(deliveries, 0)
-			rec.note("the function ran %d time(s) (%v); %d deliveries for 64 events sent, %d of them redeliveries after a 503",
+			rec.note("the function ran %d time(s) (%v); %d deliveries in all for the 64 sent at once, %d of them redeliveries after a 503",
 				ran, where, deliveries, redeliveries)
 		})
 	}
