@@ -1,9 +1,12 @@
 package travelroam
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -306,4 +309,42 @@ func TestAccountKeyHidesTheAPIKey(t *testing.T) {
 	for i := 0; i+8 <= len(testAPIKey); i++ {
 		require.NotContains(t, a.AccountKey(), testAPIKey[i:i+8])
 	}
+}
+
+// oddGate returns a nil permit with no error, or a permit whose Release
+// fails.
+type oddGate struct{ nilPermit bool }
+
+func (g oddGate) Acquire(context.Context, string, time.Duration, time.Duration) (Permit, error) {
+	if g.nilPermit {
+		return nil, nil
+	}
+	return failingPermit{}, nil
+}
+
+type failingPermit struct{}
+
+func (failingPermit) Release(context.Context) error { return errors.New("gate store unreachable") }
+
+// TestProcessOrderOddGates: a gate that hands out no permit sends
+// nothing; a permit that cannot be released is logged (the account stays
+// held until the lease ends) and the purchase's result is kept.
+func TestProcessOrderOddGates(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t, WithPurchaseGate(oddGate{nilPermit: true}))
+	posts, _ := orderResponder(t, mt)
+	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle})
+	require.ErrorIs(t, err, ErrNotSent)
+	require.Zero(t, posts.Load())
+
+	var logs bytes.Buffer
+	c, mt = newMockClient(t, WithPurchaseGate(oddGate{}), WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	posts, _ = orderResponder(t, mt)
+	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle})
+	require.NoError(t, err)
+	require.NotEmpty(t, order.Reference)
+	require.Equal(t, int32(1), posts.Load())
+	require.Contains(t, logs.String(), `"level":"WARN"`)
+	require.Contains(t, logs.String(), "release failed")
+	require.NotContains(t, logs.String(), testAPIKey)
 }
