@@ -99,8 +99,12 @@ func writeReport(path string) error {
 	rs := slices.Clone(runs)
 	runsMu.Unlock()
 	slices.SortFunc(rs, func(a, b *record) int { return cmp.Or(cmp.Compare(a.id, b.id), cmp.Compare(a.store, b.store)) })
-	fmt.Fprintf(&b, "Last run: %s, %s %s/%s, %d CPUs; %d scenario runs.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"),
-		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), len(rs))
+	race := "off"
+	if raceDetector {
+		race = "on"
+	}
+	fmt.Fprintf(&b, "Last run: %s, %s %s/%s, %d CPUs, race detector %s (in every process); %d scenario runs.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), race, len(rs))
 	b.WriteString("| Scenario | Stores | Processes | Calls | Requests | Orders in the ledger | Outcomes (calls) | Wall time | Key figures |\n")
 	b.WriteString("|---|---|--:|--:|--:|--:|---|--:|---|\n")
 	for _, r := range rs {
