@@ -76,8 +76,15 @@ type Client struct {
 	budget    *retryBudget // retries of all reads draw on it
 
 	purchaseInterval time.Duration
-	purchaseGate     chan struct{} // one purchase at a time; holds lastPurchaseEnd
-	lastPurchaseEnd  time.Time     // guarded by purchaseGate
+	// The purchase gate and journal (replicas.go): the account key given
+	// to both, the environment recorded, the lease asked of the gate and
+	// the deadline of a purchase's send, which ends before the lease.
+	gate          PurchaseGate
+	journal       PurchaseJournal
+	account       string
+	environment   Environment
+	purchaseLease time.Duration
+	purchaseSend  time.Duration
 
 	// jitter returns a random duration in [0, d); tests replace it.
 	jitter func(d time.Duration) time.Duration
@@ -103,6 +110,8 @@ type config struct {
 	purchaseInterval time.Duration
 	routes           map[Operation]Route
 	observer         *Observer
+	gate             PurchaseGate
+	journal          PurchaseJournal
 }
 
 // WithEnvironment selects [Sandbox] (the default) or [Live].
@@ -204,6 +213,42 @@ func WithPurchaseInterval(d time.Duration) Option {
 	}
 }
 
+// WithPurchaseGate makes the Client pace its purchases through g instead
+// of its own [MemoryPurchaseGate], e.g. a gate in PostgreSQL or Redis
+// shared by every replica that buys with the same API key (packages
+// pgstore, redisstore, sqlitestore). The Client asks g for the account
+// named by [Client.AccountKey] (never the API key itself), with the
+// interval of [WithPurchaseInterval] (a gate cannot shorten it) and a
+// lease longer than any purchase can take. If g fails, the purchase is not
+// sent and ProcessOrder returns an error matching [ErrNotSent].
+func WithPurchaseGate(g PurchaseGate) Option {
+	return func(c *config) error {
+		if g == nil {
+			return errors.New("travelroam: purchase gate must not be nil")
+		}
+		c.gate = g
+		return nil
+	}
+}
+
+// WithPurchaseJournal makes the Client record its purchases in j instead
+// of its own [MemoryPurchaseJournal], e.g. a journal in PostgreSQL or
+// SQLite shared by every replica and kept across restarts (packages
+// pgstore, sqlitestore). [Client.ProcessOrder] records each attempt in j
+// before sending it and never sends a purchase whose [OrderRequest.Key] j
+// already holds with an outcome that may have bought something. If j
+// fails, the purchase is not sent and ProcessOrder returns an error
+// matching [ErrNotSent].
+func WithPurchaseJournal(j PurchaseJournal) Option {
+	return func(c *config) error {
+		if j == nil {
+			return errors.New("travelroam: purchase journal must not be nil")
+		}
+		c.journal = j
+		return nil
+	}
+}
+
 // NewClient returns a Client for the given credentials, by default for the
 // [Sandbox] environment. Both credentials are required; a bad option is an
 // error.
@@ -242,7 +287,6 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 		userAgent:        userAgent(cfg.userAgent),
 		logger:           cfg.logger,
 		purchaseInterval: cfg.purchaseInterval,
-		purchaseGate:     make(chan struct{}, 1),
 		jitter:           randomJitter,
 		budget:           newRetryBudget(),
 	}
@@ -257,6 +301,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	c.routes = resolveRoutes(base, cfg.routes)
 	c.readHTTP, c.writeHTTP = httpClients(cfg.httpClient, cfg.logger, c.reportAttempts)
 	c.reads = c.newReaders(cfg.maxRetries)
+	c.setPurchaseStores(cfg, apiKey)
 	return c, nil
 }
 

@@ -222,6 +222,11 @@ func invalid(op, field, format string, args ...any) error {
 type OutcomeUnknownError struct {
 	// Op is the operation, "process order" or "revoke eSIM".
 	Op string
+	// Key is the purchase's key in the purchase journal (the
+	// OrderRequest's Key, or the "auto-…" one the SDK chose): resolve the
+	// attempt with [Client.ResolvePurchase] once you know what happened.
+	// Empty for a revoke.
+	Key string
 	// BundleName is the bundle that was being bought (empty for revoke).
 	BundleName string
 	// ICCID is the eSIM being topped up or revoked (empty for a new

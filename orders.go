@@ -2,9 +2,6 @@ package travelroam
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"time"
 )
@@ -27,6 +24,19 @@ type OrderRequest struct {
 	ICCID string
 	// OrderType defaults to OrderTypeCountry.
 	OrderType OrderType
+	// Key is your own id for this purchase, e.g. the id of the order in
+	// your database; it is never sent to Travel Roam. The Client's
+	// [PurchaseJournal] records it before sending, and a purchase whose
+	// Key the journal already holds with an outcome that may have bought
+	// something is not sent again (see [ErrAlreadyAttempted]): set it, and
+	// a retry by your job queue after a timeout, a crash or a deploy
+	// cannot buy twice. Empty, the SDK records the attempt under a random
+	// Key ("auto-…"), which a recovery job still finds among
+	// [Client.UnfinishedPurchases], but a retry then gets a new one. At
+	// most 256 bytes of UTF-8 text, without control characters or
+	// surrounding spaces; it appears in errors and in the journal, so do
+	// not put secrets in it.
+	Key string
 }
 
 // Order is Travel Roam's answer to a purchase. Once the answer carries an
@@ -61,28 +71,6 @@ type Order struct {
 	// Raw is the answer's body exactly as received. It may hold
 	// activation data, so it is never printed: do not log it either.
 	Raw []byte `json:"-"`
-}
-
-// String describes the order without ICCIDs or activation data.
-func (o Order) String() string {
-	return fmt.Sprintf("travelroam.Order{Reference: %s, Status: %s, Total: %s %s, Lines: %d}",
-		o.Reference, o.Status, o.Total, o.Currency, len(o.Lines))
-}
-
-// GoString is String, so that %#v leaks nothing either.
-func (o Order) GoString() string { return o.String() }
-
-// Format makes every fmt verb print [Order.String].
-func (o Order) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, o.String()) }
-
-// LogValue makes slog log the order without ICCIDs or activation data.
-func (o Order) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("reference", o.Reference),
-		slog.String("status", o.Status),
-		slog.String("total", o.Total.String()),
-		slog.String("currency", o.Currency),
-	)
 }
 
 // ICCIDs returns the ICCIDs of the eSIMs the order went to, in order and
@@ -127,28 +115,6 @@ type OrderLine struct {
 	AllowReassign bool `json:"allowReassign"`
 }
 
-// String describes the line without ICCIDs.
-func (l OrderLine) String() string {
-	return fmt.Sprintf("travelroam.OrderLine{Item: %s, Quantity: %d, SubTotal: %s, eSIMs: %d}",
-		l.Item, l.Quantity, l.SubTotal, max(len(l.ICCIDs), len(l.ESIMs)))
-}
-
-// GoString is String, so that %#v leaks nothing either.
-func (l OrderLine) GoString() string { return l.String() }
-
-// Format makes every fmt verb print [OrderLine.String].
-func (l OrderLine) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, l.String()) }
-
-// LogValue makes slog log the line without ICCIDs or activation data.
-func (l OrderLine) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("item", l.Item),
-		slog.Int("quantity", l.Quantity),
-		slog.String("subTotal", l.SubTotal.String()),
-		slog.Int("esims", max(len(l.ICCIDs), len(l.ESIMs))),
-	)
-}
-
 // OrderESIM is an eSIM named in an [OrderLine], with whatever installation
 // data was ready. MatchingID is secret activation data: String, GoString
 // and LogValue leave it out and shorten the ICCID.
@@ -160,22 +126,6 @@ type OrderESIM struct {
 	MatchingID string `json:"matchingId"`
 	// SMDPAddress is the SM-DP+ server, often empty right after purchase.
 	SMDPAddress string `json:"smdpAddress"`
-}
-
-// String describes the eSIM without its activation data.
-func (e OrderESIM) String() string {
-	return "travelroam.OrderESIM{ICCID: " + RedactICCID(e.ICCID) + ", SMDPAddress: " + e.SMDPAddress + ", MatchingID: [redacted]}"
-}
-
-// GoString is String, so that %#v leaks nothing either.
-func (e OrderESIM) GoString() string { return e.String() }
-
-// Format makes every fmt verb print [OrderESIM.String].
-func (e OrderESIM) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String()) }
-
-// LogValue makes slog log the eSIM without its activation data.
-func (e OrderESIM) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("iccid", RedactICCID(e.ICCID)), slog.String("smdpAddress", e.SMDPAddress))
 }
 
 type processOrderBody struct {
@@ -190,15 +140,40 @@ const opProcessOrder = "process order"
 // (req.ICCID set) with req.BundleName. Real money moves: the price is
 // taken from the wallet of the Client's environment.
 //
-// Purchases through one Client run one at a time, and each starts at
-// least the purchase interval (5 s by default, see [WithPurchaseInterval])
-// after the previous one ended; the wait honours ctx. If several
-// processes share one API key, they need a lock of their own.
+// In order, it:
+//  1. checks req (nothing is recorded or sent for bad input);
+//  2. records the attempt in the Client's [PurchaseJournal] under
+//     req.Key; if the journal already holds that Key with an outcome that
+//     may have bought something (pending, unknown, succeeded), nothing is
+//     sent and the error is an [*AlreadyAttemptedError] carrying the
+//     earlier attempt;
+//  3. waits for the account's turn at the [PurchaseGate]: one purchase
+//     at a time per account, each starting at least the purchase interval
+//     (5 s by default, see [WithPurchaseInterval]) after the previous one
+//     ended, across every Client and process sharing the gate; the wait
+//     honours ctx;
+//  4. sends the purchase, frees the gate as soon as the answer is in
+//     (also if the transport panics), and records the outcome in the
+//     journal: succeeded with the order reference, refused, not sent or
+//     unknown.
+//
+// By default the gate and the journal are in memory, per Client: use
+// [WithPurchaseGate] and [WithPurchaseJournal] with a shared store when
+// several processes buy with one API key (see the README's "Running
+// several replicas"). If recording the outcome fails after a purchase
+// succeeded, the order is still returned (money moved) and the failure is
+// logged to the Client's logger at error level; the attempt stays pending
+// in the journal.
 //
 // The SDK never re-sends a purchase whose bytes may have reached the
 // server; it re-sends (at most twice) only when the connection provably
 // failed before anything was sent. The errors to expect:
 //   - [*ValidationError] (ErrInvalidInput): nothing was sent.
+//   - [*AlreadyAttemptedError] (ErrAlreadyAttempted): the Key was already
+//     attempted; nothing was sent. Its doc says what to do.
+//   - an error matching [ErrNotSent]: nothing was sent (the journal or
+//     the gate failed, ctx ended while waiting for the gate, or the
+//     connection failed before sending); the same Key may be bought again.
 //   - [*APIError] matching [ErrUnavailable] (503) or [ErrRateLimited]
 //     (429): the order was not processed; try again after RetryAfter.
 //   - other [*APIError] (4xx): refused, e.g. unknown bundle, insufficient
@@ -206,9 +181,8 @@ const opProcessOrder = "process order"
 //   - [*OutcomeUnknownError] (ErrOutcomeUnknown): the order may or may not
 //     exist (timeout or reset after sending, 500/502/504, an unreadable
 //     answer, ctx ending while the request was out). Read its doc before
-//     buying again.
-//   - a context error without ErrOutcomeUnknown: ctx ended before anything
-//     was sent.
+//     buying again; the journal refuses the same Key until the outcome is
+//     resolved ([Client.ResolvePurchase]).
 //
 // On success, pass Order.Reference to [Client.WaitForAssignments].
 func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, error) {
@@ -216,21 +190,46 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 	if err != nil {
 		return nil, err
 	}
+	key, err := req.purchaseKey()
+	if err != nil {
+		return nil, err
+	}
 	r := c.newRequest(OpProcessOrder, body)
 	ctx, r.call = c.startCall(ctx, "ProcessOrder", r)
-	order, err := c.processOrder(ctx, req, r)
+	order, err := c.processOrder(ctx, key, r, writeCall{op: opProcessOrder, key: key, bundleName: req.BundleName, iccid: req.ICCID, needBody: true})
 	r.call.end(err)
 	return order, err
 }
 
-// processOrder is ProcessOrder once the request is built and observed.
-func (c *Client) processOrder(ctx context.Context, req OrderRequest, r request) (*Order, error) {
-	call := writeCall{op: opProcessOrder, bundleName: req.BundleName, iccid: req.ICCID, needBody: true}
+// processOrder is ProcessOrder once the request is built and observed:
+// the journal around the gate and the send.
+func (c *Client) processOrder(ctx context.Context, key string, r request, call writeCall) (*Order, error) {
+	if err := c.beginPurchase(ctx, call, key); err != nil {
+		return nil, err
+	}
+	finished := false
+	defer func() {
+		if !finished { // the gate or the transport panicked: it may have been sent
+			c.finishPurchase(ctx, key, OutcomeUnknown, "")
+		}
+	}()
+	order, err := c.sendPurchase(ctx, r, call)
+	finished = true
+	outcome, ref := purchaseOutcome(order, err)
+	c.finishPurchase(ctx, key, outcome, ref)
+	return order, err
+}
+
+// sendPurchase waits for the gate, sends the purchase under the deadline
+// that keeps it inside its lease, frees the gate and decodes the answer.
+func (c *Client) sendPurchase(ctx context.Context, r request, call writeCall) (*Order, error) {
 	release, err := c.acquirePurchase(ctx)
 	if err != nil {
 		return nil, call.notSent(err)
 	}
-	out := c.writeReleasing(ctx, r, release)
+	sendCtx, cancel := context.WithTimeout(ctx, c.purchaseSend)
+	defer cancel()
+	out := c.writeReleasing(sendCtx, r, release)
 	resp, err := call.settle(r, out)
 	if err != nil {
 		return nil, err
@@ -260,25 +259,4 @@ func (req OrderRequest) body() (processOrderBody, error) {
 		t = OrderTypeCountry
 	}
 	return processOrderBody{BundleName: req.BundleName, OrderType: t, ICCID: req.ICCID}, nil
-}
-
-// acquirePurchase waits for this Client's purchase slot and for the
-// purchase interval since the previous purchase ended. release records the
-// end of this purchase and frees the slot.
-func (c *Client) acquirePurchase(ctx context.Context) (release func(), err error) {
-	select {
-	case c.purchaseGate <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if !c.lastPurchaseEnd.IsZero() {
-		if err := sleepCtx(ctx, time.Until(c.lastPurchaseEnd.Add(c.purchaseInterval))); err != nil {
-			<-c.purchaseGate
-			return nil, err
-		}
-	}
-	return func() {
-		c.lastPurchaseEnd = time.Now()
-		<-c.purchaseGate
-	}, nil
 }

@@ -524,3 +524,26 @@ func TestProcessOrderStatusWinsOverBrokenBody(t *testing.T) {
 		}
 	}
 }
+
+// TestOutcomeUnknownCarriesTheKey: an unknown outcome names the journal
+// key to resolve it with, the caller's or the one the SDK chose.
+func TestOutcomeUnknownCarriesTheKey(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	mt.RegisterNoResponder(httpmock.NewStringResponder(500, `{}`))
+	var ou *OutcomeUnknownError
+	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2", Key: "order-42"})
+	require.ErrorAs(t, err, &ou)
+	require.Equal(t, "order-42", ou.Key)
+	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.ErrorAs(t, err, &ou)
+	require.True(t, strings.HasPrefix(ou.Key, "auto-"), ou.Key)
+	unfinished, err := c.UnfinishedPurchases(t.Context())
+	require.NoError(t, err)
+	var keys []string
+	for _, a := range unfinished {
+		keys = append(keys, a.Key)
+	}
+	require.ElementsMatch(t, []string{"order-42", ou.Key}, keys)
+	require.NoError(t, c.ResolvePurchase(t.Context(), ou.Key, OutcomeRefused, ""))
+}

@@ -328,3 +328,63 @@ func (e *AssignmentsPendingError) Format(f fmt.State, _ rune) { _, _ = io.WriteS
 
 // Format makes every fmt verb print the error's text, not its fields.
 func (e *DecodeError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+
+// String describes the order without ICCIDs or activation data.
+func (o Order) String() string {
+	return fmt.Sprintf("travelroam.Order{Reference: %s, Status: %s, Total: %s %s, Lines: %d}",
+		o.Reference, o.Status, o.Total, o.Currency, len(o.Lines))
+}
+
+// GoString is String, so that %#v leaks nothing either.
+func (o Order) GoString() string { return o.String() }
+
+// Format makes every fmt verb print [Order.String].
+func (o Order) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, o.String()) }
+
+// LogValue makes slog log the order without ICCIDs or activation data.
+func (o Order) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("reference", o.Reference),
+		slog.String("status", o.Status),
+		slog.String("total", o.Total.String()),
+		slog.String("currency", o.Currency),
+	)
+}
+
+// String describes the line without ICCIDs.
+func (l OrderLine) String() string {
+	return fmt.Sprintf("travelroam.OrderLine{Item: %s, Quantity: %d, SubTotal: %s, eSIMs: %d}",
+		l.Item, l.Quantity, l.SubTotal, max(len(l.ICCIDs), len(l.ESIMs)))
+}
+
+// GoString is String, so that %#v leaks nothing either.
+func (l OrderLine) GoString() string { return l.String() }
+
+// Format makes every fmt verb print [OrderLine.String].
+func (l OrderLine) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, l.String()) }
+
+// LogValue makes slog log the line without ICCIDs or activation data.
+func (l OrderLine) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("item", l.Item),
+		slog.Int("quantity", l.Quantity),
+		slog.String("subTotal", l.SubTotal.String()),
+		slog.Int("esims", max(len(l.ICCIDs), len(l.ESIMs))),
+	)
+}
+
+// String describes the eSIM without its activation data.
+func (e OrderESIM) String() string {
+	return "travelroam.OrderESIM{ICCID: " + RedactICCID(e.ICCID) + ", SMDPAddress: " + e.SMDPAddress + ", MatchingID: [redacted]}"
+}
+
+// GoString is String, so that %#v leaks nothing either.
+func (e OrderESIM) GoString() string { return e.String() }
+
+// Format makes every fmt verb print [OrderESIM.String].
+func (e OrderESIM) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String()) }
+
+// LogValue makes slog log the eSIM without its activation data.
+func (e OrderESIM) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("iccid", RedactICCID(e.ICCID)), slog.String("smdpAddress", e.SMDPAddress))
+}

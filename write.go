@@ -181,6 +181,7 @@ func ambiguousStatus(status int) bool {
 // writeCall names a purchase or a revoke for the errors of its outcome.
 type writeCall struct {
 	op         string
+	key        string // the purchase's journal key, if any
 	bundleName string // the bundle bought, if any
 	iccid      string // the eSIM topped up or revoked, if any
 	// needBody makes a 2xx whose body broke off unknown: a purchase needs
@@ -227,7 +228,7 @@ func (w writeCall) notSent(cause error) error {
 // unknown is the error of a write that may or may not have been carried
 // out; it keeps whatever answer arrived.
 func (w writeCall) unknown(out writeOutcome, cause error) *OutcomeUnknownError {
-	e := &OutcomeUnknownError{Op: w.op, BundleName: w.bundleName, ICCID: w.iccid, SentAt: out.sentAt, Err: cause}
+	e := &OutcomeUnknownError{Op: w.op, Key: w.key, BundleName: w.bundleName, ICCID: w.iccid, SentAt: out.sentAt, Err: cause}
 	if out.resp != nil {
 		e.Body = out.resp.body
 	}

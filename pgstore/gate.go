@@ -30,8 +30,12 @@ WHERE key = $1 AND clock_timestamp() >= until_at + greatest(gap_us, $2::bigint) 
 RETURNING token`
 
 // waitSQL says whether the key is held and how long (µs) until it is free.
+// A row just inserted by another Acquire, not claimed yet, has until_at
+// '-infinity' (free at once, but PostgreSQL cannot subtract it): 0 then.
 const waitSQL = `
-SELECT held, floor(extract(epoch FROM until_at + greatest(gap_us, $2::bigint) * interval '1 microsecond' - clock_timestamp()) * 1e6)::bigint
+SELECT held, CASE WHEN isfinite(until_at)
+	THEN floor(extract(epoch FROM until_at + greatest(gap_us, $2::bigint) * interval '1 microsecond' - clock_timestamp()) * 1e6)::bigint
+	ELSE 0 END
 FROM travelroam_purchase_gate WHERE key = $1`
 
 // insertSQL creates the row of a key never seen, free at once.

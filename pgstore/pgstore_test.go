@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -161,4 +162,31 @@ func TestSimpleProtocol(t *testing.T) {
 	t.Run("Deduper", func(t *testing.T) {
 		storetest.TestDeduper(t, func(*testing.T) travelroam.Deduper { return s.Deduper() })
 	})
+}
+
+// TestGateFreshKeyRace: many Acquires of keys never seen, at once. One of
+// them inserts the key's row ('-infinity': free) between another's failed
+// claim and its look at the row, which must read as "free now" rather
+// than fail on the infinite timestamp.
+func TestGateFreshKeyRace(t *testing.T) {
+	g := testStore(t).Gate()
+	ctx := context.Background()
+	prefix := fmt.Sprintf("fresh-race-%d-", time.Now().UnixNano())
+	for k := range 30 {
+		key := prefix + strconv.Itoa(k)
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				p, err := g.Acquire(ctx, key, 0, time.Minute)
+				if err != nil {
+					t.Errorf("Acquire of a fresh key: %v", err)
+					return
+				}
+				if err := p.Release(ctx); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Checks the store modules (pgstore, redisstore, sqlitestore; each has its
-# own go.mod): go mod tidy leaves no diff, go vet and staticcheck are
-# clean, and the tests pass with the race detector, against the real
-# PostgreSQL and Redis of scripts/services.sh. Run it after
+# own go.mod), the multi-process proof internal/replicas and the example
+# examples/replicas (modules too): go mod tidy leaves no diff, go vet and
+# staticcheck are clean, and the tests pass with the race detector,
+# against the real PostgreSQL and Redis of scripts/services.sh. Run it
+# after
 #
 #   scripts/services.sh start && eval "$(scripts/services.sh env)"
 #
@@ -15,7 +17,7 @@ STATICCHECK=honnef.co/go/tools/cmd/staticcheck@v0.8.2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for m in pgstore redisstore sqlitestore; do
+for m in pgstore redisstore sqlitestore internal/replicas examples/replicas; do
 	echo "=== $m (own module)"
 	(
 		cd "$m"

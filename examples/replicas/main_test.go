@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/pgstore"
+	"github.com/roamkit/travelroam/travelroamtest"
+)
+
+// postgresURL is the PostgreSQL of scripts/services.sh. Without it the
+// test fails in CI (a missing server is a failure, never a skip) and is
+// skipped elsewhere.
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	url := os.Getenv("TRAVELROAM_TEST_POSTGRES_URL")
+	if url == "" {
+		msg := "TRAVELROAM_TEST_POSTGRES_URL is not set: run `scripts/services.sh start` and `eval \"$(scripts/services.sh env)\"` at the repository's root"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return url
+}
+
+// TestRun: two replicas buy 6 shop orders, 3 of them delivered to both:
+// 6 orders, 3 refusals without sending, 1 s apart; the usage callbacks
+// delivered twice are processed once each.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"-postgres", postgresURL(t), "-orders", "6"}, &out))
+	got := out.String()
+	require.Equal(t, 6, strings.Count(got, ": bought, order reference "), got)
+	require.Equal(t, 3, strings.Count(got, ": not sent again: already "), got)
+	require.Contains(t, got, "Fake Travel Roam ledger: 6 orders for 6 shop orders; 6 purchase requests, at least ")
+	gap := regexp.MustCompile(`at least ([0-9.]+m?s) apart`).FindStringSubmatch(got)
+	require.NotNil(t, gap, got)
+	d, err := time.ParseDuration(gap[1])
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, d, time.Second-time.Millisecond)
+	require.Contains(t, got, "Callbacks: 4 deliveries, 2 events processed.")
+}
+
+// TestRecoverPurchases: the recovery job resolves a top-up that is on its
+// eSIM, leaves a new eSIM for a person (showing only the ICCID's last
+// digits) and does not touch an attempt younger than minAge.
+func TestRecoverPurchases(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool, err := pgxpool.New(ctx, postgresURL(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	store, err := pgstore.New(ctx, pool)
+	require.NoError(t, err)
+	fake := travelroamtest.NewServer(travelroamtest.WithAssignmentDelay(0))
+	t.Cleanup(fake.Close)
+	c, err := newReplica(fake, store, 0)
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	bundle := pickBundle(fake)
+	prefix := "recovery-test-" + time.Now().Format("150405.000000") + "-"
+
+	order, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, Key: prefix + "esim"})
+	require.NoError(t, err)
+	iccid := fake.Orders()[0].ICCID
+	// A top-up attempt whose process died after Travel Roam applied it: the
+	// journal holds it as pending; the bundle is on the eSIM.
+	j := store.Journal()
+	started := time.Now().Add(-time.Hour)
+	for _, a := range []travelroam.PurchaseAttempt{
+		{Key: prefix + "topup", BundleName: bundle, ICCID: iccid, StartedAt: started},
+		{Key: prefix + "new", BundleName: bundle, StartedAt: started},
+		{Key: prefix + "young", BundleName: bundle},
+	} {
+		a.Account, a.Environment = c.AccountKey(), travelroam.Sandbox
+		_, ok, err := j.Begin(ctx, a)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	other, err := travelroam.NewClient(fake.APIKey, fake.ClientSecret, travelroam.WithBaseURL(fake.URL),
+		travelroam.WithHTTPClient(fake.Client()), travelroam.WithPurchaseInterval(0))
+	require.NoError(t, err)
+	t.Cleanup(other.CloseIdleConnections)
+	_, err = other.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, ICCID: iccid})
+	require.NoError(t, err)
+
+	var buf bytes.Buffer
+	resolved, left, err := recoverPurchases(context.Background(), c, 10*time.Minute, &printer{w: &buf})
+	require.NoError(t, err)
+	require.Equal(t, 1, resolved, buf.String())
+	require.Equal(t, 1, left, buf.String())
+	require.Contains(t, buf.String(), prefix+"new")
+	require.NotContains(t, buf.String(), iccid)
+	for key, want := range map[string]travelroam.PurchaseOutcome{
+		"topup": travelroam.OutcomeSucceeded, "new": travelroam.OutcomePending, "young": travelroam.OutcomePending, "esim": travelroam.OutcomeSucceeded,
+	} {
+		a, ok, err := j.Get(ctx, prefix+key)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, want, a.Outcome, key)
+	}
+	a, _, _ := j.Get(ctx, prefix+"esim")
+	require.Equal(t, order.Reference, a.Reference)
+}
+
+func TestOptions(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"-postgres", ""}, {"-postgres", "x", "-orders", "0"}, {"-postgres", "x", "extra"}} {
+		_, err := parseOptions(args, new(bytes.Buffer))
+		require.Error(t, err, "%q", args)
+	}
+}
