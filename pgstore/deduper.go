@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/storewait"
 )
 
 // Deduper is a [travelroam.Deduper] in PostgreSQL, shared by every
@@ -49,7 +50,7 @@ func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState
 			(SELECT key FROM travelroam_callback_dedupe WHERE expires_at < clock_timestamp() LIMIT 1000)`)
 	}
 	for range dedupeTries {
-		token := newToken()
+		token := storewait.NewToken()
 		var ok bool
 		err := d.s.pool.QueryRow(ctx, reserveSQL, key, token, micros(d.s.reservationTTL)).Scan(&ok)
 		if err == nil {

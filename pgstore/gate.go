@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/storewait"
 )
 
 // Gate is a [travelroam.PurchaseGate] in PostgreSQL, shared by every
@@ -61,12 +62,12 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 	if lease <= 0 || interval < 0 {
 		return nil, errors.New("pgstore: purchase gate: lease must be positive and interval not negative")
 	}
-	p := newPoller(interval)
+	p := storewait.NewPoller(interval)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		token := newToken()
+		token := storewait.NewToken()
 		claimed, err := g.claim(ctx, key, interval, lease, token)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -94,7 +95,7 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 		if err != nil {
 			return nil, ctxErr(ctx, "acquire purchase gate", err)
 		}
-		if err := sleep(ctx, p.delay(time.Duration(wait)*time.Microsecond, held)); err != nil {
+		if err := storewait.Sleep(ctx, p.Delay(time.Duration(wait)*time.Microsecond, held)); err != nil {
 			return nil, err
 		}
 	}

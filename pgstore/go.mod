@@ -1,6 +1,6 @@
 module github.com/roamkit/travelroam/pgstore
 
-go 1.25.0
+go 1.26
 
 require (
 	github.com/jackc/pgx/v5 v5.12.0
@@ -8,6 +8,7 @@ require (
 )
 
 require (
+	github.com/go-json-experiment/json v1.27.2 // indirect
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect

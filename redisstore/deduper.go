@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/storewait"
 )
 
 // Deduper is a [travelroam.Deduper] in Redis, shared by every callback
@@ -53,7 +54,7 @@ return 0
 // Begin reserves key unless a delivery of it is in flight or it was
 // processed; see [travelroam.Deduper]. It is one atomic script.
 func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, error) {
-	value := "r:" + newToken()
+	value := "r:" + storewait.NewToken()
 	st, err := reserveScript.Run(ctx, d.s.rdb, []string{d.s.prefix + "dedupe:" + key}, value, d.s.reservationTTL.Milliseconds()).Int()
 	if err != nil {
 		return 0, ctxErr(ctx, "dedupe callback", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/storewait"
 )
 
 // Gate is a [travelroam.PurchaseGate] in Redis, shared by every process
@@ -64,12 +65,12 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 		return nil, errors.New("redisstore: purchase gate: lease must be positive and interval not negative")
 	}
 	rkey := g.s.prefix + "gate:" + key
-	p := newPoller(interval)
+	p := storewait.NewPoller(interval)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		token := newToken()
+		token := storewait.NewToken()
 		res, err := acquireScript.Run(ctx, g.s.rdb, []string{rkey}, interval.Microseconds(), lease.Microseconds(), token).Int64Slice()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -86,7 +87,7 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 		if len(res) != 3 {
 			return nil, fmt.Errorf("redisstore: acquire purchase gate: unexpected answer %v", res)
 		}
-		if err := sleep(ctx, p.delay(time.Duration(res[1])*time.Microsecond, res[2] == 1)); err != nil {
+		if err := storewait.Sleep(ctx, p.Delay(time.Duration(res[1])*time.Microsecond, res[2] == 1)); err != nil {
 			return nil, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/storewait"
 )
 
 // Deduper is a [travelroam.Deduper] in SQLite, shared by every callback
@@ -28,7 +29,7 @@ var _ travelroam.Deduper = (*Deduper)(nil)
 // processed; see [travelroam.Deduper]. The check and the reservation are
 // one BEGIN IMMEDIATE transaction, atomic across processes.
 func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, error) {
-	token := newToken()
+	token := storewait.NewToken()
 	var state travelroam.DedupeState
 	housekeeping := d.begins.Add(1)%256 == 0
 	err := d.s.tx(ctx, func(tx *sql.Tx) error {

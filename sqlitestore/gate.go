@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/storewait"
 )
 
 // Gate is a [travelroam.PurchaseGate] in SQLite, shared by every process
@@ -31,12 +32,12 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 	if lease <= 0 || interval < 0 {
 		return nil, errors.New("sqlitestore: purchase gate: lease must be positive and interval not negative")
 	}
-	p := newPoller(interval)
+	p := storewait.NewPoller(interval)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		token := newToken()
+		token := storewait.NewToken()
 		var (
 			held bool
 			wait time.Duration
@@ -70,7 +71,7 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 		if wait <= 0 {
 			return &permit{g: g, key: key, token: token}, nil
 		}
-		if err := sleep(ctx, p.delay(wait, held)); err != nil {
+		if err := storewait.Sleep(ctx, p.Delay(wait, held)); err != nil {
 			return nil, err
 		}
 	}
