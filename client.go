@@ -144,9 +144,20 @@ func WithBaseURL(rawURL string) Option {
 
 // WithHTTPClient makes the Client send through a copy of hc (hc itself is
 // never modified). When hc has no Timeout, the SDK's per-attempt timeouts
-// apply (30 s for reads, 90 s for purchases); otherwise hc.Timeout does.
-// Whatever hc.CheckRedirect says, redirects are never followed: they
-// would carry the credentials to another host.
+// apply (30 s for reads, 90 s for purchases); otherwise hc.Timeout does,
+// per attempt. Whatever hc.CheckRedirect says, redirects are never
+// followed: they would carry the credentials to another host.
+//
+// A transport that retries by itself (go-retryablehttp's StandardClient,
+// a middleware that re-sends on a 5xx, one that adds an Idempotency-Key
+// header that Travel Roam does not honour) can buy twice: the SDK cannot
+// stop it from re-sending a purchase or a revoke, but it counts, through
+// net/http/httptrace, how many times the request was written, and a call
+// whose request went out more than once returns an error matching
+// [ErrOutcomeUnknown], even when the last answer was a success. Leave
+// retries to the SDK: reads are retried, purchases never once sent. A
+// transport that sends other requests under the call's context (to fetch
+// a token, say) is counted too, and makes every purchase unknown.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
