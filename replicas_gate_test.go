@@ -233,6 +233,9 @@ func TestProcessOrderSendEndsInsideLease(t *testing.T) {
 		require.NoError(t, err)
 		_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle})
 		require.Error(t, err)
+		synctest.Wait() // httpmock runs a cancelable request's responder on a goroutine of its own
+		mu.Lock()
+		defer mu.Unlock()
 		require.Len(t, attempts, 2, "9 s, 0.5 s of backoff, then cut at 15 s")
 		require.Equal(t, 15*time.Second, lastEnd.Sub(start))
 		require.Equal(t, 20*time.Second, g.args()[0].lease)
