@@ -1219,3 +1219,22 @@ func TestCatalogueAllPeakMemoryDoesNotGrowWithPages(t *testing.T) {
 	// the heap reach twice what is live.
 	require.Less(t, long.peakInuse, short.peakInuse+2*budget+8<<20, "peak heap grows with the number of pages")
 }
+
+// TestCatalogueEvidenceFixtures: the real v2.5 answer's shape, and one
+// bundle with odd scalars, decode (an odd field no longer fails the page).
+func TestCatalogueEvidenceFixtures(t *testing.T) {
+	t.Parallel()
+	page, err := decodeCatalogue(fixture(t, "catalogue_odd_scalars.json"))
+	require.NoError(t, err)
+	b := page.Bundles[0]
+	require.True(t, b.Unlimited)
+	require.Equal(t, int64(500), b.DataAmountMB)
+	require.Equal(t, 7, b.DurationDays)
+	require.Equal(t, []string{"Standard Fixed"}, b.Groups)
+	page, err = decodeCatalogue(fixture(t, "catalogue_v25.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, page.Bundles)
+	require.Positive(t, page.Rows)
+	require.Nil(t, page.Bundles[0].RoamingEnabled, "absent in the real answer")
+	require.Equal(t, "ROAMING", page.Bundles[0].Allowances[0].Service)
+}

@@ -352,3 +352,16 @@ func TestAssignmentsCSVFromTheFakeAndByContentType(t *testing.T) {
 	require.Equal(t, testICCID, list[0].ICCID)
 	require.Equal(t, "rsp.example.com", list[0].SMDPAddress)
 }
+
+// TestAssignmentsEvidenceCSV: eSIM Go's default CSV, as the contract
+// shows it, decodes to one assignment per row.
+func TestAssignmentsEvidenceCSV(t *testing.T) {
+	t.Parallel()
+	list, err := decodeAssignments(fixture(t, "assignments.csv"))
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	require.Equal(t, testICCID, list[0].ICCID)
+	require.Equal(t, testMatchingI, list[0].MatchingID)
+	require.Equal(t, "rsp.truphone.com", list[0].SMDPAddress)
+	require.Equal(t, "esim_1GB_7D_TR_V2", list[1].Bundle)
+}

@@ -468,3 +468,13 @@ func TestLocationWithEncodingJSON(t *testing.T) {
 	require.Equal(t, Location{MobileNetworkCode: "20801", Country: "FR", LastSeen: time.UnixMilli(1741283102000).UTC()}, l)
 	require.Error(t, json.Unmarshal([]byte(`{"lastSeen":"yesterday"}`), &l))
 }
+
+// TestLocationEvidenceFixture: a TADIG network code and an ISO country
+// are kept as sent.
+func TestLocationEvidenceFixture(t *testing.T) {
+	t.Parallel()
+	l, err := decodeLocation(fixture(t, "location_tadig.json"))
+	require.NoError(t, err)
+	require.Equal(t, "FRAF1", l.MobileNetworkCode)
+	require.Len(t, l.Country, 2)
+}

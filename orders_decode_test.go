@@ -149,3 +149,37 @@ func FuzzDecodeOrder(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeOrderEvidenceFixtures: every purchase answer of the contract's
+// evidence that carries a reference is a paid order, its reference kept
+// digit for digit.
+func TestDecodeOrderEvidenceFixtures(t *testing.T) {
+	t.Parallel()
+	for name, ref := range map[string]string{
+		"order_status_true_data.json":  "",
+		"order_string_scalars.json":    "5a0f7c3e-2b19-4d8e-a6f1-0e4c9b7d2a58",
+		"order_numeric_reference.json": "731904725180362941",
+		"order_result_wrapper.json":    "d2b8e6f0-93a1-4c57-b0e4-6f2a8c1d5e97",
+		"order_total_object.json":      "",
+		"order_iccid_number.json":      "",
+	} {
+		o, err := decodeOrder(fixture(t, name))
+		require.NoError(t, err, name)
+		require.NotEmpty(t, o.Reference, name)
+		if ref != "" {
+			require.Equal(t, ref, o.Reference, name)
+		}
+		require.Equal(t, string(fixture(t, name)), string(o.Raw), name)
+	}
+	o, err := decodeOrder(fixture(t, "order_string_scalars.json"))
+	require.NoError(t, err)
+	require.True(t, o.Assigned)
+	require.True(t, o.Unlimited)
+	require.Equal(t, "4.2", o.Total.String())
+	require.Equal(t, 1, o.Lines[0].Quantity)
+	o, err = decodeOrder(fixture(t, "order_iccid_number.json"))
+	require.NoError(t, err)
+	for _, id := range o.ICCIDs() {
+		require.Len(t, id, 19, "an ICCID sent as a number keeps its digits")
+	}
+}

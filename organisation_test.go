@@ -165,3 +165,13 @@ func TestOrganisationUserWithEncodingJSON(t *testing.T) {
 	require.Equal(t, OrganisationUser{FirstName: "Ada", PhoneNumber: "442079460000"}, u)
 	require.ErrorContains(t, json.Unmarshal([]byte(`{"role":["admin"]}`), &u), `"role": want a string`)
 }
+
+// TestOrganisationEvidenceFixture: taxLiable false and a numeric phone
+// number do not hide the balance.
+func TestOrganisationEvidenceFixture(t *testing.T) {
+	t.Parallel()
+	o, err := decodeOrganisation(fixture(t, "organisation_odd_fields.json"))
+	require.NoError(t, err)
+	require.Equal(t, "482.37", o.Balance.String())
+	require.Equal(t, "442079460000", o.Users[0].PhoneNumber)
+}
