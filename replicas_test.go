@@ -3,12 +3,15 @@ package travelroam
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -338,4 +341,335 @@ func TestProcessOrderKeyValidation(t *testing.T) {
 	orderResponder(t, mt)
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: strings.Repeat("k", maxPurchaseKey)})
 	require.NoError(t, err, "256 bytes is allowed")
+}
+
+// recordingGate is a MemoryPurchaseGate that records what it is asked
+// and counts the releases.
+type recordingGate struct {
+	*MemoryPurchaseGate
+	mu       sync.Mutex
+	asked    []gateArgs
+	released atomic.Int32
+}
+
+type gateArgs struct {
+	key             string
+	interval, lease time.Duration
+}
+
+func newRecordingGate() *recordingGate {
+	return &recordingGate{MemoryPurchaseGate: NewMemoryPurchaseGate()}
+}
+
+func (g *recordingGate) Acquire(ctx context.Context, key string, interval, lease time.Duration) (Permit, error) {
+	g.mu.Lock()
+	g.asked = append(g.asked, gateArgs{key, interval, lease})
+	g.mu.Unlock()
+	p, err := g.MemoryPurchaseGate.Acquire(ctx, key, interval, lease)
+	if err != nil {
+		return nil, err
+	}
+	return countingPermit{p, &g.released}, nil
+}
+
+func (g *recordingGate) args() []gateArgs {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.asked)
+}
+
+type countingPermit struct {
+	Permit
+	n *atomic.Int32
+}
+
+func (p countingPermit) Release(ctx context.Context) error {
+	p.n.Add(1)
+	return p.Permit.Release(ctx)
+}
+
+// TestPurchaseGateArguments: the gate gets the account key (environment
+// or base URL, and a hash of the API key, never the key), the validated
+// interval and a lease longer than the write timeout; the journal gets the
+// same account and the environment.
+func TestPurchaseGateArguments(t *testing.T) {
+	t.Parallel()
+	sum := sha256.Sum256([]byte(testAPIKey))
+	hash := hex.EncodeToString(sum[:])[:16]
+	for _, tc := range []struct {
+		name         string
+		opts         []Option
+		url          string
+		account      string
+		env          Environment
+		timeout      time.Duration // of the user's http.Client; 0 for none
+		wantLease    time.Duration
+		wantSend     time.Duration
+		wantInterval time.Duration
+	}{
+		{"sandbox", []Option{WithPurchaseInterval(7 * time.Second)}, Sandbox.BaseURL(), "sandbox:" + hash, Sandbox, 0,
+			2 * time.Minute, 105 * time.Second, 7 * time.Second},
+		{"live", []Option{WithEnvironment(Live)}, Live.BaseURL(), "live:" + hash, Live, 0,
+			2 * time.Minute, 105 * time.Second, 5 * time.Second},
+		{"live by URL", []Option{WithBaseURL(Live.BaseURL() + "/")}, Live.BaseURL(), "live:" + hash, Live, 0,
+			2 * time.Minute, 105 * time.Second, 5 * time.Second},
+		{"proxy, short timeout", []Option{WithBaseURL("http://127.0.0.1:9/tr"), WithPurchaseInterval(time.Second)}, "http://127.0.0.1:9/tr",
+			"http://127.0.0.1:9/tr:" + hash, Sandbox, 2 * time.Second, 4 * time.Second, 3 * time.Second, time.Second},
+		{"long timeout", []Option{WithEnvironment(Live)}, Live.BaseURL(), "live:" + hash, Live, 10 * time.Minute,
+			10*time.Minute + 30*time.Second, 10*time.Minute + 15*time.Second, 5 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mt := httpmock.NewMockTransport()
+			orderResponderAt(t, mt, tc.url+"/processorders")
+			g, j := newRecordingGate(), NewMemoryPurchaseJournal()
+			opts := append([]Option{WithHTTPClient(&http.Client{Transport: mt, Timeout: tc.timeout}), WithPurchaseGate(g), WithPurchaseJournal(j)}, tc.opts...)
+			c, err := NewClient(testAPIKey, testSecret, opts...)
+			require.NoError(t, err)
+			require.Equal(t, tc.account, c.AccountKey())
+			require.NotContains(t, c.AccountKey(), testAPIKey[:12])
+			_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "k"})
+			require.NoError(t, err)
+			require.Equal(t, []gateArgs{{tc.account, tc.wantInterval, tc.wantLease}}, g.args())
+			require.Equal(t, tc.wantSend, c.purchaseSend)
+			require.Greater(t, c.purchaseLease, c.purchaseSend)
+			a, _, _ := j.Get(t.Context(), "k")
+			require.Equal(t, tc.account, a.Account)
+			require.Equal(t, tc.env, a.Environment)
+			require.Equal(t, int32(1), g.released.Load())
+		})
+	}
+}
+
+// orderResponderAt answers purchases at url with the completed order.
+func orderResponderAt(t *testing.T, mt *httpmock.MockTransport, url string) {
+	mt.RegisterResponder(http.MethodPost, url, fixtureResponder(t, 200, "order_completed.json"))
+}
+
+func TestWithPurchaseStoresRefuseNil(t *testing.T) {
+	t.Parallel()
+	_, err := NewClient(testAPIKey, testSecret, WithPurchaseGate(nil))
+	require.ErrorContains(t, err, "purchase gate")
+	_, err = NewClient(testAPIKey, testSecret, WithPurchaseJournal(nil))
+	require.ErrorContains(t, err, "purchase journal")
+}
+
+// TestProcessOrderPacingSharedGate: two Clients sharing one gate are
+// paced as one: never two purchases in flight, each starting at least the
+// interval after the previous one ended, whichever Client made it. Virtual
+// time.
+func TestProcessOrderPacingSharedGate(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		g := NewMemoryPurchaseGate()
+		var (
+			mu          sync.Mutex
+			spans       [][2]time.Time
+			inFlight    int
+			maxInFlight int
+		)
+		responder := func(req *http.Request) (*http.Response, error) {
+			mu.Lock()
+			inFlight++
+			maxInFlight = max(maxInFlight, inFlight)
+			start := time.Now()
+			mu.Unlock()
+			time.Sleep(time.Second)
+			mu.Lock()
+			inFlight--
+			spans = append(spans, [2]time.Time{start, time.Now()})
+			mu.Unlock()
+			return httpmock.NewBytesResponse(200, fixture(t, "order_completed.json")), nil
+		}
+		var wg sync.WaitGroup
+		for range 2 {
+			c, mt := newMockClient(t, WithPurchaseInterval(5*time.Second), WithPurchaseGate(g))
+			mt.RegisterResponder(http.MethodPost, processOrdersURL, responder)
+			for range 3 {
+				wg.Go(func() {
+					_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle})
+					require.NoError(t, err)
+				})
+			}
+		}
+		start := time.Now()
+		wg.Wait()
+		require.Equal(t, 1, maxInFlight)
+		require.Len(t, spans, 6)
+		for i := 1; i < len(spans); i++ {
+			require.GreaterOrEqual(t, spans[i][0].Sub(spans[i-1][1]), 5*time.Second)
+		}
+		require.Equal(t, 6*time.Second+5*5*time.Second, time.Since(start))
+	})
+}
+
+// TestProcessOrderPanicRecordsUnknown: a transport that panics leaves
+// the gate released and the attempt unknown (it may have been sent).
+func TestProcessOrderPanicRecordsUnknown(t *testing.T) {
+	t.Parallel()
+	g, j := newRecordingGate(), NewMemoryPurchaseJournal()
+	hc := &http.Client{Transport: roundTripperFunc(func(*http.Request) (*http.Response, error) { panic("middleware bug") })}
+	c, err := NewClient(testAPIKey, testSecret, WithBaseURL(testBaseURL), WithHTTPClient(hc), WithPurchaseInterval(0),
+		WithPurchaseGate(g), WithPurchaseJournal(j))
+	require.NoError(t, err)
+	func() {
+		defer func() { require.Equal(t, "middleware bug", recover()) }()
+		_, _ = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "k"})
+	}()
+	require.Equal(t, int32(1), g.released.Load())
+	a, ok, err := j.Get(t.Context(), "k")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, OutcomeUnknown, a.Outcome)
+}
+
+// TestProcessOrderSendEndsInsideLease: re-sends after slow failed dials
+// are cut at the send deadline, so that no attempt of the purchase is out
+// when its lease ends. Write timeout 10 s: lease 20 s, send deadline 15 s.
+// Virtual time.
+func TestProcessOrderSendEndsInsideLease(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		mt := httpmock.NewMockTransport()
+		var (
+			mu       sync.Mutex
+			attempts []time.Time
+			lastEnd  time.Time
+		)
+		start := time.Now()
+		mt.RegisterResponder(http.MethodPost, processOrdersURL, func(req *http.Request) (*http.Response, error) {
+			mu.Lock()
+			attempts = append(attempts, time.Now())
+			mu.Unlock()
+			defer func() { mu.Lock(); lastEnd = time.Now(); mu.Unlock() }()
+			select {
+			case <-time.After(9 * time.Second): // a dial that takes 9 s to fail
+				return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ETIMEDOUT}
+			case <-req.Context().Done():
+				return nil, req.Context().Err()
+			}
+		})
+		g := newRecordingGate()
+		c, err := NewClient(testAPIKey, testSecret, WithBaseURL(testBaseURL), WithHTTPClient(&http.Client{Transport: mt, Timeout: 10 * time.Second}),
+			WithPurchaseInterval(0), WithPurchaseGate(g))
+		require.NoError(t, err)
+		_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle})
+		require.Error(t, err)
+		synctest.Wait() // httpmock runs a cancelable request's responder on a goroutine of its own
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, attempts, 2, "9 s, 0.5 s of backoff, then cut at 15 s")
+		require.Equal(t, 15*time.Second, lastEnd.Sub(start))
+		require.Equal(t, 20*time.Second, g.args()[0].lease)
+		require.Equal(t, int32(1), g.released.Load())
+	})
+}
+
+// TestResolvePurchase: the rules of ResolvePurchase.
+func TestResolvePurchase(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	j := NewMemoryPurchaseJournal()
+	c, mt := newMockClient(t, WithPurchaseJournal(j))
+	posts, _ := orderResponder(t, mt)
+	for _, k := range []string{"pending", "unknown", "done"} {
+		_, ok, err := j.Begin(ctx, PurchaseAttempt{Key: k, BundleName: testBundle})
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	require.NoError(t, j.Finish(ctx, "unknown", OutcomeUnknown, "", time.Time{}))
+	require.NoError(t, j.Finish(ctx, "done", OutcomeRefused, "", time.Time{}))
+
+	require.ErrorIs(t, c.ResolvePurchase(ctx, "pending", OutcomePending, ""), ErrInvalidInput)
+	require.ErrorIs(t, c.ResolvePurchase(ctx, "pending", "bought", ""), ErrInvalidInput)
+	require.ErrorIs(t, c.ResolvePurchase(ctx, "", OutcomeNotSent, ""), ErrInvalidInput)
+	require.ErrorIs(t, c.ResolvePurchase(ctx, "pending", OutcomeNotSent, "ref-1"), ErrInvalidInput)
+	require.ErrorIs(t, c.ResolvePurchase(ctx, "missing", OutcomeNotSent, ""), ErrNoAttempt)
+	err := c.ResolvePurchase(ctx, "done", OutcomeSucceeded, "ref-1")
+	require.ErrorContains(t, err, "already finished with outcome refused")
+	require.NoError(t, c.ResolvePurchase(ctx, "done", OutcomeRefused, ""), "the same outcome again is fine")
+
+	un, err := c.UnfinishedPurchases(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"pending", "unknown"}, keysOf(un))
+
+	require.NoError(t, c.ResolvePurchase(ctx, "pending", OutcomeSucceeded, "ref-found-by-support"))
+	require.NoError(t, c.ResolvePurchase(ctx, "unknown", OutcomeUnknown, ""))
+	un, err = c.UnfinishedPurchases(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"unknown"}, keysOf(un))
+
+	_, err = c.ProcessOrder(ctx, OrderRequest{BundleName: testBundle, Key: "pending"})
+	var ae *AlreadyAttemptedError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, "ref-found-by-support", ae.Attempt.Reference)
+	require.Zero(t, posts.Load())
+}
+
+func keysOf(as []PurchaseAttempt) []string {
+	var out []string
+	for _, a := range as {
+		out = append(out, a.Key)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestAccountKeyHidesTheAPIKey: the account key is the same for Clients
+// with one API key, differs between keys and environments, and shows
+// nothing of the key.
+func TestAccountKeyHidesTheAPIKey(t *testing.T) {
+	t.Parallel()
+	a, err := NewClient(testAPIKey, testSecret)
+	require.NoError(t, err)
+	b, err := NewClient(testAPIKey, "another secret")
+	require.NoError(t, err)
+	other, err := NewClient(testAPIKey+"x", testSecret)
+	require.NoError(t, err)
+	live, err := NewClient(testAPIKey, testSecret, WithEnvironment(Live))
+	require.NoError(t, err)
+	require.Equal(t, a.AccountKey(), b.AccountKey())
+	require.NotEqual(t, a.AccountKey(), other.AccountKey())
+	require.NotEqual(t, a.AccountKey(), live.AccountKey())
+	for i := 0; i+8 <= len(testAPIKey); i++ {
+		require.NotContains(t, a.AccountKey(), testAPIKey[i:i+8])
+	}
+}
+
+// oddGate returns a nil permit with no error, or a permit whose Release
+// fails.
+type oddGate struct{ nilPermit bool }
+
+func (g oddGate) Acquire(context.Context, string, time.Duration, time.Duration) (Permit, error) {
+	if g.nilPermit {
+		return nil, nil
+	}
+	return failingPermit{}, nil
+}
+
+type failingPermit struct{}
+
+func (failingPermit) Release(context.Context) error { return errors.New("gate store unreachable") }
+
+// TestProcessOrderOddGates: a gate that hands out no permit sends
+// nothing; a permit that cannot be released is logged (the account stays
+// held until the lease ends) and the purchase's result is kept.
+func TestProcessOrderOddGates(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t, WithPurchaseGate(oddGate{nilPermit: true}))
+	posts, _ := orderResponder(t, mt)
+	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle})
+	require.ErrorIs(t, err, ErrNotSent)
+	require.Zero(t, posts.Load())
+
+	var logs bytes.Buffer
+	c, mt = newMockClient(t, WithPurchaseGate(oddGate{}), WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	posts, _ = orderResponder(t, mt)
+	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle})
+	require.NoError(t, err)
+	require.NotEmpty(t, order.Reference)
+	require.Equal(t, int32(1), posts.Load())
+	require.Contains(t, logs.String(), `"level":"WARN"`)
+	require.Contains(t, logs.String(), "release failed")
+	require.NotContains(t, logs.String(), testAPIKey)
 }
