@@ -63,7 +63,11 @@ func TestS22_NoHTTP2Replay(t *testing.T) {
 				carried += s.Orders()
 				c.CloseIdleConnections()
 			}
-			rec.note("%s, revoke %v: 10 lied-about calls, 0 successes, %d requests carried out for 20 calls", name, revoke, carried)
+			op := "purchase"
+			if revoke {
+				op = "revoke"
+			}
+			rec.note("%s, %s: 10 lied-about calls, 0 successes, %d requests carried out for 20 calls", name, op, carried)
 		}
 	}
 }
@@ -361,7 +365,8 @@ func TestS27_ShuffledPages(t *testing.T) {
 			require.Len(t, names, 5)
 			n := r.Srv.RequestCount(travelroamtest.RouteCatalogue)
 			require.LessOrEqual(t, n, 3)
-			rec.note("paging style %v: %d requests, 5 bundles, then ErrPaginationIgnored", style, n)
+			rec.note("%s: %d requests, 5 bundles, then ErrPaginationIgnored", map[travelroamtest.PagingStyle]string{
+				travelroamtest.PagingIgnored: "page ignored", travelroamtest.PagingShuffled: "rows reshuffled"}[style], n)
 			rec.addVirtual(time.Since(start))
 		})
 	}

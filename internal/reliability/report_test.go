@@ -135,18 +135,26 @@ func classify(err error) string {
 		return "outcome unknown"
 	case errors.Is(err, travelroam.ErrAssignmentsPending):
 		return "assignments pending"
+	case errors.Is(err, travelroam.ErrAlreadyAttempted):
+		return "already attempted"
+	case errors.Is(err, travelroam.ErrPaginationIgnored):
+		return "pagination ignored"
 	case errors.As(err, &ae):
 		return "API " + strconv.Itoa(ae.StatusCode)
 	case errors.Is(err, travelroam.ErrResponseTooLarge):
 		return "response too large"
 	case errors.As(err, &de):
 		return "decode error"
+	case isDialRefused(err):
+		return "not sent (dial refused)"
+	case errors.Is(err, travelroam.ErrNotSent) && errors.Is(err, context.Canceled):
+		return "not sent (canceled)"
+	case errors.Is(err, travelroam.ErrNotSent):
+		return "not sent"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "deadline exceeded"
-	case isDialRefused(err):
-		return "not sent (dial refused)"
 	case errors.Is(err, travelroam.ErrCallbackUnauthorized), errors.Is(err, travelroam.ErrCallbackTooLarge),
 		errors.Is(err, travelroam.ErrCallbackMalformed), errors.Is(err, travelroam.ErrCallbackMethod):
 		return "callback refused (" + strconv.Itoa(travelroam.CallbackStatus(err)) + ")"
