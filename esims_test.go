@@ -172,6 +172,7 @@ func TestRevokeESIMStatuses(t *testing.T) {
 		{408, true, nil},
 		{501, true, nil},
 		{524, true, nil}, // a proxy's "origin timed out": it may have been done
+		{101, true, nil}, // a final 1xx is no refusal: the request reached the server
 		{400, false, ErrNotFound},
 		{403, false, ErrUnauthorized},
 		{404, false, ErrNotFound},

@@ -135,6 +135,25 @@ func TestProcessOrderAmbiguousAnswers(t *testing.T) {
 	}
 }
 
+// TestProcessOrderInformationalAnswerIsUnknown: a 1xx as the final answer
+// (a 101 from a broken proxy or server, any 1xx a custom transport
+// returns) is not a refusal: the request reached the server, so the
+// outcome is unknown and the journal keeps the Key from being bought
+// again.
+func TestProcessOrderInformationalAnswerIsUnknown(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusSwitchingProtocols, 199} {
+		c, mt := newMockClient(t)
+		mt.RegisterResponder(http.MethodPost, processOrdersURL, httpmock.NewStringResponder(status, ``))
+		req := OrderRequest{BundleName: "esim_1GB_7D_TR_V2", Key: "order-42"}
+		_, err := c.ProcessOrder(t.Context(), req)
+		require.ErrorIs(t, err, ErrOutcomeUnknown, "status %d", status)
+		_, err = c.ProcessOrder(t.Context(), req)
+		require.ErrorIs(t, err, ErrAlreadyAttempted, "status %d: the Key must not be bought again", status)
+		require.Equal(t, 1, mt.GetTotalCallCount())
+	}
+}
+
 // TestProcessOrderPaidAnswers: every 2xx that carries an order reference
 // is a paid order, whatever its other fields hold (the contract's odd but
 // plausible answers, as the fake sends them): never OutcomeUnknown.
