@@ -80,3 +80,35 @@ func TestAttemptTransportTimeout(t *testing.T) {
 		require.Equal(t, start.Add(time.Hour), deadline)
 	})
 }
+
+// TestNilResponseBody: a RoundTripper that answers without a Body (many
+// hand-written ones and test doubles do, and net/http's Client accepts it
+// when the length allows an empty body) gets an answer, not a panic, on
+// reads and on purchases.
+func TestNilResponseBody(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusNotFound, http.StatusOK} {
+		hc := &http.Client{Transport: roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: status, Header: http.Header{}, ContentLength: 0, Request: req}, nil
+		})}
+		c, err := NewClient(testAPIKey, testSecret, WithBaseURL(testBaseURL), WithHTTPClient(hc), WithPurchaseInterval(0))
+		require.NoError(t, err)
+		require.NotPanics(t, func() {
+			_, err = c.Organisation(t.Context())
+		}, "status %d", status)
+		require.Error(t, err)
+		if status != http.StatusOK {
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			require.Equal(t, status, ae.StatusCode)
+		}
+		require.NotPanics(t, func() {
+			_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		}, "status %d", status)
+		if status == http.StatusOK {
+			require.ErrorIs(t, err, ErrOutcomeUnknown, "a 2xx without a reference")
+		} else {
+			require.ErrorIs(t, err, ErrNotFound)
+		}
+	}
+}
