@@ -85,6 +85,13 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (resp *http.Response, er
 		}
 		return nil, err
 	}
+	if resp.Body == nil {
+		// A hand-written RoundTripper may answer without a body: net/http's
+		// Client gives such an answer an empty one (or an error when its
+		// length says otherwise); wrapping nil would panic on the first Read.
+		cancel()
+		return resp, nil
+	}
 	resp.Body = &attemptBody{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
 }
