@@ -169,13 +169,22 @@ func replayError(r request, out writeOutcome) error {
 	return fmt.Errorf("the transport sent the request %d times by itself (a retrying or replaying transport): last answer: %s", out.sends, last)
 }
 
-// ambiguousStatus reports whether a write answered with status may or may
-// not have been carried out: any 3xx (303 is the standard "processed, see
-// other", and PHP's redirect sends 302), 408 and every 5xx but 503 (which
-// Travel Roam documents as "not processed"). A 524 from a proxy, for one,
-// means the origin timed out while working on it.
+// ambiguousStatus reports whether a write answered with status, not a
+// 2xx, may or may not have been carried out: anything but a 4xx refusal
+// and 503 (which Travel Roam documents as "not processed"). That is any
+// 3xx (303 is the standard "processed, see other", and PHP's redirect
+// sends 302), 408, every 5xx but 503 (a 524 from a proxy, for one, means
+// the origin timed out while working on it), a final 1xx (a 101 from a
+// broken server or proxy: the request reached it) and any status outside
+// 100-599 a custom transport may return.
 func ambiguousStatus(status int) bool {
-	return status/100 == 3 || status == http.StatusRequestTimeout || (status >= 500 && status != http.StatusServiceUnavailable)
+	switch {
+	case status == http.StatusServiceUnavailable:
+		return false
+	case status == http.StatusRequestTimeout:
+		return true
+	}
+	return status < 400 || status >= 500
 }
 
 // writeCall names a purchase or a revoke for the errors of its outcome.
@@ -195,8 +204,9 @@ type writeCall struct {
 //   - a 2xx, sent once: the answer, for the caller to decode;
 //   - 503 or 429 (Travel Roam's "not processed") and other 4xx: the
 //     *APIError;
-//   - 3xx, 408 and other 5xx, a failure after sending, or a request the
-//     transport sent more than once: an *OutcomeUnknownError.
+//   - 1xx, 3xx, 408 and other 5xx (see ambiguousStatus), a failure after
+//     sending, or a request the transport sent more than once: an
+//     *OutcomeUnknownError.
 func (w writeCall) settle(r request, out writeOutcome) (*response, error) {
 	if out.resp == nil {
 		if out.notSent {
