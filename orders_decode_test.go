@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 )
 
@@ -95,6 +96,23 @@ func TestProcessOrderOddAnswerIsASuccess(t *testing.T) {
 	require.True(t, o.Unlimited)
 	require.Equal(t, fixture(t, "order_odd_types.json"), o.Raw)
 	require.Equal(t, 1, mt.GetTotalCallCount())
+}
+
+// TestProcessOrderAnswerWithByteOrderMark: a paid answer that starts with
+// a UTF-8 byte order mark (a PHP file saved with one prints it before the
+// JSON; RFC 8259 lets a parser ignore it) is a success, its body kept in
+// Raw as received.
+func TestProcessOrderAnswerWithByteOrderMark(t *testing.T) {
+	t.Parallel()
+	body := append([]byte("\ufeff"), fixture(t, "order_completed.json")...)
+	c, mt := newMockClient(t)
+	mt.RegisterResponder(http.MethodPost, processOrdersURL, httpmock.NewBytesResponder(200, body))
+	o, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.NoError(t, err)
+	want, err := decodeOrder(fixture(t, "order_completed.json"))
+	require.NoError(t, err)
+	require.Equal(t, want.Reference, o.Reference)
+	require.Equal(t, body, o.Raw)
 }
 
 // TestOrderLineWithEncodingJSON: order lines and their eSIMs decode

@@ -379,3 +379,17 @@ func TestReadUnsizedCapWhenDataComesWithEOF(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "1234567890", string(b))
 }
+
+// TestReadAnswerWithByteOrderMark: a 2xx JSON answer that starts with a
+// UTF-8 byte order mark (a PHP file saved with one prints it first; RFC
+// 8259 lets a parser ignore it) decodes like the same answer without it.
+func TestReadAnswerWithByteOrderMark(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	body := append([]byte("\ufeff"), fixture(t, "organisation_flat.json")...)
+	mt.RegisterResponder(http.MethodGet, testBaseURL+"/organisation", httpmock.NewBytesResponder(200, body))
+	org, err := c.Organisation(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, "Acme Travel Ltd", org.Name)
+	require.Equal(t, 1, mt.GetTotalCallCount())
+}
