@@ -1,6 +1,7 @@
 package travelroam
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"slices"
@@ -129,3 +130,11 @@ func readInto(b []byte, r io.Reader) ([]byte, error) {
 		}
 	}
 }
+
+// utf8BOM is the UTF-8 byte order mark.
+var utf8BOM = []byte("\ufeff")
+
+// trimBOM returns b without a leading UTF-8 byte order mark. PHP prints
+// one before the JSON when a file it runs was saved with it, and RFC 8259
+// lets a parser ignore it; the SDK's JSON decoders would refuse it.
+func trimBOM(b []byte) []byte { return bytes.TrimPrefix(b, utf8BOM) }

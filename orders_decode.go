@@ -21,8 +21,10 @@ import (
 // error: the object holding the reference is decoded member by member
 // under the lenient rules, any field outside them left at zero, and Raw
 // keeps b. Without a reference (or valid JSON), it returns an error.
+//
+// A leading UTF-8 byte order mark is ignored (Raw keeps it).
 func decodeOrder(b []byte) (*Order, error) {
-	if w, ref := readFlatOrder(b); ref != "" {
+	if w, ref := readFlatOrder(trimBOM(b)); ref != "" {
 		return w.order(ref, b), nil
 	}
 	return decodeOrderMemberwise(b)
@@ -30,7 +32,7 @@ func decodeOrder(b []byte) (*Order, error) {
 
 // decodeOrderMemberwise is decodeOrder the long way, for any answer.
 func decodeOrderMemberwise(b []byte) (*Order, error) {
-	holder, ref, err := findOrderReference(b)
+	holder, ref, err := findOrderReference(trimBOM(b))
 	if err != nil {
 		return nil, err
 	}

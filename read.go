@@ -165,7 +165,7 @@ func (s *readState[T]) handle(resp *http.Response) error {
 	if resp.StatusCode/100 != 2 {
 		return nil
 	}
-	v, err := s.decode(b, resp.Header)
+	v, err := s.decode(trimBOM(b), resp.Header)
 	if err != nil {
 		return &DecodeError{Method: s.r.method, Route: s.r.route, Err: err}
 	}
