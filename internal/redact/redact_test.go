@@ -38,6 +38,30 @@ func TestRedactsWhatServersEcho(t *testing.T) {
 	}
 }
 
+// TestRedactsQuotedAndEncodedSecrets: a labelled value in single quotes
+// (a Python or PHP repr, prose such as "PIN '1234'") and an activation code
+// percent-encoded in a URL (an iPhone install link's carddata) are masked
+// like their plain forms, whatever the matching ID looks like.
+func TestRedactsQuotedAndEncodedSecrets(t *testing.T) {
+	t.Parallel()
+	scrub := New(key, secret)
+	for _, tc := range []struct{ in, want string }{
+		{`{'matchingId': 'abcdef0123', 'pin': '1234'}`, `{'matchingId': '[redacted]', 'pin': '[redacted]'}`},
+		{"pin='1234' puk='12345678'", "pin='[redacted]' puk='[redacted]'"},
+		{"MatchingId='abcdef0123'", "MatchingId='[redacted]'"},
+		{"Invalid PIN '1234'", "Invalid PIN '[redacted]'"},
+		{"see https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA%3A1%24rsp.example.com%24abcdef0123456789 now",
+			"see https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=[redacted] now"},
+		{"code 1%24rsp.example.com%24abcdef0123456789", "code [redacted]"},
+		{"code lpa%3a1%24rsp.example.com%24abcdef0123456789&x=1", "code [redacted]&x=1"},
+	} {
+		got := scrub(tc.in)
+		require.Equal(t, tc.want, got, tc.in)
+		require.NotContains(t, got, "abcdef0123")
+		require.Equal(t, got, scrub(got), "idempotent")
+	}
+}
+
 // FuzzText: whatever the text, the result never holds a secret planted
 // in it, and redacting twice changes nothing more.
 func FuzzText(f *testing.F) {
