@@ -22,12 +22,14 @@ const Mask = "[redacted]"
 const minSecret = 8
 
 var (
-	// lpa is an activation code, with or without its "LPA:" prefix.
-	lpa = regexp.MustCompile(`(?i)\b(?:LPA:)?1\$[^\s$"'<>]+\$[^\s"'<>,;]+|\bLPA:[^\s"'<>,;]+`)
+	// lpa is an activation code, with or without its "LPA:" prefix, also
+	// percent-encoded as in an iPhone install link (LPA%3A1%24host%24id),
+	// up to the end of a URL parameter.
+	lpa = regexp.MustCompile(`(?i)\b(?:LPA(?::|%3A))?1(?:\$|%24)[^\s$%"'<>]+(?:\$|%24)[^\s"'<>,;&]+|\bLPA(?::|%3A)[^\s"'<>,;&]+`)
 	// labelled is a matching ID, activation code, PIN or PUK after its
-	// label, in JSON ("pin":"1234"), a query (pin=1234) or prose
-	// (PIN: 1234, matching ID K2-…).
-	labelled = regexp.MustCompile(`(?i)(\b(?:matching[ _-]?id|activation[ _-]?code|pin[12]?|puk[12]?)\b"?\s*[:=]?\s*"?)([^\s"',;}<>]+)`)
+	// label, in JSON ("pin":"1234"), a repr ({'pin': '1234'}), a query
+	// (pin=1234) or prose (PIN: 1234, PIN '1234', matching ID K2-…).
+	labelled = regexp.MustCompile(`(?i)(\b(?:matching[ _-]?id|activation[ _-]?code|pin[12]?|puk[12]?)\b["']?\s*[:=]?\s*["']?)([^\s"',;}<>]+)`)
 	// matchingID is a token shaped like a matching ID.
 	matchingID = regexp.MustCompile(`\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){2,}\b`)
 	uuid       = regexp.MustCompile(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
