@@ -274,6 +274,60 @@ func TestCatalogueAllWalksPages(t *testing.T) {
 	}
 }
 
+// TestCatalogueAllEmptyPageWhileCountsSayMore: an empty page while the
+// server's own page or row count says more bundles follow (a page it
+// failed to fill, or an answer whose list is under an unknown key) ends
+// the walk with an error after the bundles it had: a partial catalogue
+// must never look complete. Without counts, or past the last page the
+// counts name, an empty page is the end.
+func TestCatalogueAllEmptyPageWhileCountsSayMore(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		start   int
+		answers map[int]string // by page
+		want    []string
+		fails   bool
+	}{
+		{name: "page count says 3, page 2 empty", answers: map[int]string{
+			1: `{"bundles":[{"name":"a"},{"name":"b"}],"pageCount":3}`, 2: `{"bundles":[],"pageCount":3}`},
+			want: []string{"a", "b"}, fails: true},
+		{name: "rows say 4, page 2 empty", answers: map[int]string{
+			1: `{"bundles":[{"name":"a"},{"name":"b"}],"rows":4}`, 2: `{"bundles":[],"rows":4}`},
+			want: []string{"a", "b"}, fails: true},
+		{name: "list under an unknown key", answers: map[int]string{1: `{"items":[{"name":"a"}],"rows":1}`}, fails: true},
+		{name: "no counts: empty page ends", answers: map[int]string{
+			1: `{"bundles":[{"name":"a"},{"name":"b"}]}`, 2: `{"bundles":[]}`}, want: []string{"a", "b"}},
+		{name: "start past the last page", start: 5, answers: map[int]string{5: `{"bundles":[],"pageCount":3,"rows":6}`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t)
+			mt.RegisterResponder(http.MethodPost, testBaseURL+"/catalogue", func(req *http.Request) (*http.Response, error) {
+				body := readCatalogueRequest(t, req)
+				answer, ok := tc.answers[body.Page]
+				require.True(t, ok, "page %d", body.Page)
+				return httpmock.NewStringResponse(200, answer), nil
+			})
+			var got []string
+			var errs []error
+			for b, err := range c.CatalogueAll(t.Context(), CatalogueOptions{Region: RegionEurope, Page: tc.start, PerPage: 2}) {
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				got = append(got, b.Name)
+			}
+			require.Equal(t, tc.want, got)
+			if tc.fails {
+				require.Len(t, errs, 1, "a partial catalogue must end with an error")
+			} else {
+				require.Empty(t, errs)
+			}
+		})
+	}
+}
+
 func TestCatalogueAllStartPageAndRows(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)
