@@ -137,7 +137,8 @@ func (c *Client) cataloguePage(ctx context.Context, body catalogueRequest) (*Cat
 //
 // The walk stops at an empty or short page, at the server's page count or
 // row count, or when the loop body breaks. On failure it yields one error
-// and stops. A server that ignores page (a later page repeats or
+// and stops; an empty page while the server's counts say that more
+// follow is a failure. A server that ignores page (a later page repeats or
 // reshuffles the earlier ones while more are expected) ends the walk with
 // an error matching [ErrPaginationIgnored], after the bundles it had: a
 // partial catalogue must never look complete.
@@ -193,7 +194,11 @@ type catalogueWalk struct {
 // A page that adds no bundle this batch has not seen, while more pages
 // are expected, means that the server ignores page (it repeats or
 // reshuffles one page): the walk ends with ErrPaginationIgnored instead
-// of passing a partial catalogue off as complete.
+// of passing a partial catalogue off as complete. An empty page ends the
+// walk, with an error when the server's own counts say that more pages
+// or rows follow (a page it failed to fill, a list under a key the SDK
+// does not know). Only a page count above the page asked for counts:
+// Laravel's paginator reports one page for an empty result.
 func (w *catalogueWalk) walkBatch(ctx context.Context, req catalogueRequest) bool {
 	w.batch++
 	rowsBefore := 0 // rows up to this page, from the first page's size
@@ -208,6 +213,14 @@ func (w *catalogueWalk) walkBatch(ctx context.Context, req catalogueRequest) boo
 			return false
 		}
 		if len(page.Bundles) == 0 {
+			if n == 0 {
+				rowsBefore = (max(req.Page, 1) - 1) * cmp.Or(page.PageSize, req.PerPage)
+			}
+			if page.PageCount > req.Page || page.Rows > rowsBefore {
+				w.yield(Bundle{}, fmt.Errorf("travelroam: catalogue: page %d is empty, but the server counts %d pages and %d bundles: the catalogue is incomplete",
+					req.Page, page.PageCount, page.Rows))
+				return false
+			}
 			return true
 		}
 		fresh, ok := w.emit(page.Bundles)
