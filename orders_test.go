@@ -544,6 +544,35 @@ func TestProcessOrderStatusWinsOverBrokenBody(t *testing.T) {
 	}
 }
 
+// TestProcessOrderBrokenSuccessKeepsWhatArrived: a 2xx purchase answer
+// that breaks off after its order reference arrived is an unknown
+// outcome whose Body holds the bytes that arrived, so that the caller can
+// find the reference of the order it paid for (Travel Roam has no order
+// list), with or without a Content-Length.
+func TestProcessOrderBrokenSuccessKeepsWhatArrived(t *testing.T) {
+	t.Parallel()
+	const part = `{"orderReference":"6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10","status":"compl`
+	for _, withLength := range []bool{true, false} {
+		srv, posts := orderServer(t, func(w http.ResponseWriter, r *http.Request) {
+			if withLength {
+				w.Header().Set("Content-Length", "1000")
+			}
+			w.WriteHeader(http.StatusOK)
+			w.Write([]byte(part))
+			w.(http.Flusher).Flush()
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+		})
+		c := realClient(t, srv, nil)
+		_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		var ou *OutcomeUnknownError
+		require.ErrorAs(t, err, &ou, "with length %v", withLength)
+		require.Equal(t, part, string(ou.Body), "with length %v: the bytes that arrived", withLength)
+		require.Equal(t, int32(1), posts.Load())
+	}
+}
+
 // TestOutcomeUnknownCarriesTheKey: an unknown outcome names the journal
 // key to resolve it with, the caller's or the one the SDK chose.
 func TestOutcomeUnknownCarriesTheKey(t *testing.T) {
