@@ -32,7 +32,9 @@ func responseCap(op Operation) int64 {
 // without reading (closing the body then closes the connection), a length
 // within limit (and maxPresize) is read into one allocation of that size,
 // and a body of unknown length costs about the cap in memory when it is
-// over it.
+// over it. A 2xx body that breaks off comes with the bytes that arrived
+// and the error: the start of a purchase answer may hold its order
+// reference.
 func readResponse(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.StatusCode/100 != 2 {
 		// Whatever arrived of the body is kept: the status decides, even
@@ -49,15 +51,16 @@ func readResponse(resp *http.Response, limit int64) ([]byte, error) {
 		return readUnsized(resp.Body, limit)
 	}
 	b := make([]byte, size)
-	if _, err := io.ReadFull(resp.Body, b); err != nil {
-		return nil, err
+	if n, err := io.ReadFull(resp.Body, b); err != nil {
+		return b[:n], err
 	}
 	rest, err := readCapped(resp.Body, limit-size, 0) // nothing, unless the length lied
 	return append(b, rest...), err
 }
 
 // readUnsized reads r to its end, up to limit bytes; more is
-// ErrResponseTooLarge. On any error it returns no bytes. Like io.ReadAll
+// ErrResponseTooLarge, without bytes. A read error comes with the bytes
+// read before it. Like io.ReadAll
 // it reads into chunks that grow by half and joins them once, but only
 // when the body fits, so that a body over the cap costs the cap, not
 // twice as much.
@@ -79,7 +82,10 @@ func readUnsized(r io.Reader, limit int64) ([]byte, error) {
 				return slices.Concat(append(chunks, buf)...), nil
 			}
 			if err != nil {
-				return nil, err
+				if total > limit {
+					return nil, ErrResponseTooLarge
+				}
+				return slices.Concat(append(chunks, buf)...), err
 			}
 		}
 		if total > limit {
