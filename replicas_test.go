@@ -636,6 +636,28 @@ func TestAccountKeyHidesTheAPIKey(t *testing.T) {
 	}
 }
 
+// TestAccountKeyOfEquivalentBaseURLs: spellings of one base URL that
+// differ only in the case of the scheme or host, or in an explicit
+// default port, name one account (replicas configured either way share
+// the gate's 5 s spacing) and record the right environment.
+func TestAccountKeyOfEquivalentBaseURLs(t *testing.T) {
+	t.Parallel()
+	live, err := NewClient(testAPIKey, testSecret, WithEnvironment(Live))
+	require.NoError(t, err)
+	for _, u := range []string{"https://TravelRoam.com/api/whitelabel", "https://travelroam.com:443/api/whitelabel",
+		"HTTPS://TRAVELROAM.COM:443/api/whitelabel/"} {
+		c, err := NewClient(testAPIKey, testSecret, WithBaseURL(u))
+		require.NoError(t, err)
+		require.Equal(t, live.AccountKey(), c.AccountKey(), u)
+		require.Equal(t, Live, c.environment, u)
+	}
+	a, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://Proxy.example:80/tr"))
+	require.NoError(t, err)
+	b, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://proxy.example/tr"))
+	require.NoError(t, err)
+	require.Equal(t, a.AccountKey(), b.AccountKey())
+}
+
 // oddGate returns a nil permit with no error, or a permit whose Release
 // fails.
 type oddGate struct{ nilPermit bool }
