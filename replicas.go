@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -48,7 +50,7 @@ func (c *Client) setPurchaseStores(cfg config, apiKey string) {
 		c.journal = NewMemoryPurchaseJournal()
 	}
 	c.environment = cfg.env
-	scope := c.baseURL.String()
+	scope := accountScope(c.baseURL)
 	for _, env := range []Environment{Sandbox, Live} {
 		if scope == env.BaseURL() {
 			scope, c.environment = string(env), env
@@ -66,12 +68,34 @@ func (c *Client) setPurchaseStores(cfg config, apiKey string) {
 	c.purchaseSend = w + margin/2
 }
 
+// accountScope returns the base URL u as the account key names it: its
+// host in lower case and without the scheme's default port, so that every
+// spelling of one base URL (TravelRoam.com, travelroam.com:443) names one
+// account and matches its environment.
+func accountScope(u *url.URL) string {
+	v := *u
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if (v.Scheme == "https" && port == "443") || (v.Scheme == "http" && port == "80") {
+		port = ""
+	}
+	switch {
+	case port != "":
+		v.Host = net.JoinHostPort(host, port)
+	case strings.Contains(host, ":"): // IPv6
+		v.Host = "[" + host + "]"
+	default:
+		v.Host = host
+	}
+	return v.String()
+}
+
 // AccountKey returns the name of the Client's Travel Roam account in its
 // [PurchaseGate] and [PurchaseJournal]: the environment ("sandbox" or
-// "live"; the base URL for any other host), a colon and the first 16 hex
-// digits of the SHA-256 of the API key, e.g. "sandbox:3f1c0e9a7b2d4c5e".
-// Clients with the same API key and base URL share it, in every process;
-// a store never sees the API key itself.
+// "live"; the base URL for any other host, its host in lower case and
+// without a default port), a colon and the first 16 hex digits of the
+// SHA-256 of the API key, e.g. "sandbox:3f1c0e9a7b2d4c5e". Clients with
+// the same API key and base URL share it, in every process, however the
+// URL's host is spelled; a store never sees the API key itself.
 func (c *Client) AccountKey() string { return c.account }
 
 // UnfinishedPurchases lists the purchase attempts of the Client's
