@@ -48,7 +48,7 @@ func readResponse(resp *http.Response, limit int64) ([]byte, error) {
 	}
 	if size <= 0 || size > maxPresize {
 		// Unknown, or too large to trust before the bytes arrive.
-		return readUnsized(resp.Body, limit)
+		return readUnsized(resp.Body, limit, true)
 	}
 	b := make([]byte, size)
 	if n, err := io.ReadFull(resp.Body, b); err != nil {
@@ -60,11 +60,14 @@ func readResponse(resp *http.Response, limit int64) ([]byte, error) {
 
 // readUnsized reads r to its end, up to limit bytes; more is
 // ErrResponseTooLarge, without bytes. A read error comes with the bytes
-// read before it. Like io.ReadAll
+// read before it when partial is true (a response: its start may hold an
+// order reference), else with none (a callback body: MaxBytesReader's
+// refusal is a read error, and joining the chunks would double what an
+// oversized body costs). Like io.ReadAll
 // it reads into chunks that grow by half and joins them once, but only
 // when the body fits, so that a body over the cap costs the cap, not
 // twice as much.
-func readUnsized(r io.Reader, limit int64) ([]byte, error) {
+func readUnsized(r io.Reader, limit int64, partial bool) ([]byte, error) {
 	var (
 		chunks [][]byte
 		total  int64
@@ -84,6 +87,9 @@ func readUnsized(r io.Reader, limit int64) ([]byte, error) {
 			if err != nil {
 				if total > limit {
 					return nil, ErrResponseTooLarge
+				}
+				if !partial {
+					return nil, err
 				}
 				return slices.Concat(append(chunks, buf)...), err
 			}

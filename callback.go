@@ -105,7 +105,7 @@ func readCallbackBody(declared int64, body io.Reader, limit int64) ([]byte, erro
 		b = make([]byte, declared)
 		_, err = io.ReadFull(body, b)
 	} else {
-		b, err = readUnsized(body, limit)
+		b, err = readUnsized(body, limit, false)
 	}
 	var mbe *http.MaxBytesError
 	switch {

@@ -373,9 +373,9 @@ func TestReadBrokenErrorBodyKeepsStatus(t *testing.T) {
 // held to the cap too.
 func TestReadUnsizedCapWhenDataComesWithEOF(t *testing.T) {
 	t.Parallel()
-	_, err := readUnsized(iotest.DataErrReader(strings.NewReader("12345678901")), 10)
+	_, err := readUnsized(iotest.DataErrReader(strings.NewReader("12345678901")), 10, true)
 	require.ErrorIs(t, err, ErrResponseTooLarge)
-	b, err := readUnsized(iotest.DataErrReader(strings.NewReader("1234567890")), 10)
+	b, err := readUnsized(iotest.DataErrReader(strings.NewReader("1234567890")), 10, true)
 	require.NoError(t, err)
 	require.Equal(t, "1234567890", string(b))
 }
