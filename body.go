@@ -2,6 +2,7 @@ package travelroam
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -150,3 +151,24 @@ var utf8BOM = []byte("\ufeff")
 // one before the JSON when a file it runs was saved with it, and RFC 8259
 // lets a parser ignore it; the SDK's JSON decoders would refuse it.
 func trimBOM(b []byte) []byte { return bytes.TrimPrefix(b, utf8BOM) }
+
+// minObjectBytes is the fewest bytes per JSON object an answer may
+// average: a real one (a bundle, a country, a user) takes 40 bytes or
+// more, while `[{},{},…]` takes 3 and decodes into hundreds of bytes
+// each. Refusing such an answer keeps what one call allocates a small
+// multiple of its size cap.
+const minObjectBytes = 16
+
+// errTooManyObjects reports an answer whose objects are too small to be
+// real: decoding it would cost far more memory than its size.
+var errTooManyObjects = errors.New("the answer holds more objects than its size allows (at least 16 bytes each)")
+
+// checkObjectDensity refuses a 2xx body whose JSON objects average fewer
+// than minObjectBytes bytes. Braces inside strings count too, which only
+// makes a real answer look denser.
+func checkObjectDensity(b []byte) error {
+	if objects := bytes.Count(b, []byte("{")); objects > 16 && objects > len(b)/minObjectBytes {
+		return errTooManyObjects
+	}
+	return nil
+}

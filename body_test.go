@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -178,4 +179,35 @@ func (c *bodyCounter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += n
 	return n, err
+}
+
+// TestReadRefusesAnswersOfTinyObjects: a body within its size cap whose
+// objects are too small to be real ([{},{},…]) would decode into hundreds
+// of times its size; it is a DecodeError, decoded not at all, and what the
+// call allocates stays a small multiple of the body.
+func TestReadRefusesAnswersOfTinyObjects(t *testing.T) {
+	// Not parallel: it measures the allocations of the whole process.
+	for route, body := range map[string][]byte{
+		"/catalogue":    append(append([]byte("["), bytes.Repeat([]byte("{},"), 1<<20)...), "{}]"...),
+		"/organisation": append(append([]byte(`{"users":[`), bytes.Repeat([]byte("{},"), 300_000)...), "{}]}"...),
+	} {
+		c, mt := newMockClient(t)
+		mt.RegisterNoResponder(httpmock.NewBytesResponder(200, body))
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		var err error
+		if route == "/catalogue" {
+			_, err = c.Catalogue(t.Context(), CatalogueOptions{Region: RegionEurope})
+		} else {
+			_, err = c.Organisation(t.Context())
+		}
+		runtime.ReadMemStats(&m1)
+		var de *DecodeError
+		require.ErrorAs(t, err, &de, route)
+		require.ErrorIs(t, err, errTooManyObjects)
+		require.Equal(t, 1, mt.GetTotalCallCount(), "not asked for again")
+		require.Less(t, m1.TotalAlloc-m0.TotalAlloc, uint64(8*len(body)), route)
+	}
+	require.NoError(t, checkObjectDensity(fixture(t, "catalogue_v25.json")))
+	require.NoError(t, checkObjectDensity([]byte(`[{}]`)), "a small answer is never refused")
 }

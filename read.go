@@ -165,6 +165,9 @@ func (s *readState[T]) handle(resp *http.Response) error {
 	if resp.StatusCode/100 != 2 {
 		return nil
 	}
+	if err := checkObjectDensity(b); err != nil {
+		return &DecodeError{Method: s.r.method, Route: s.r.route, Err: err}
+	}
 	v, err := s.decode(trimBOM(b), resp.Header)
 	if err != nil {
 		return &DecodeError{Method: s.r.method, Route: s.r.route, Err: err}

@@ -32,7 +32,10 @@ var (
 	labelled = regexp.MustCompile(`(?i)(\b(?:matching[ _-]?id|activation[ _-]?code|pin[12]?|puk[12]?)\b["']?\s*[:=]?\s*["']?)([^\s"',;}<>]+)`)
 	// matchingID is a token shaped like a matching ID.
 	matchingID = regexp.MustCompile(`\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){2,}\b`)
-	uuid       = regexp.MustCompile(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	// grouped is a long number written in groups (8944 5385 3201 2345
+	// 678, or with dashes), as an ICCID is often shown to people.
+	grouped = regexp.MustCompile(`\b\d{2,}(?:[ -]\d{2,}){2,}\b`)
+	uuid    = regexp.MustCompile(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 )
 
 // New returns a func that redacts text, also masking each of the given
@@ -56,7 +59,8 @@ func New(credentials ...string) func(string) string {
 }
 
 // Text redacts activation codes, labelled matching IDs, PINs and PUKs,
-// tokens shaped like matching IDs, and ICCID-like digit runs.
+// tokens shaped like matching IDs, and ICCID-like digit runs (also
+// written in groups of digits, 18 digits or more in all).
 func Text(s string) string {
 	s = lpa.ReplaceAllString(s, Mask)
 	s = labelled.ReplaceAllStringFunc(s, func(m string) string {
@@ -71,6 +75,13 @@ func Text(s string) string {
 			return m // a UUID, a code of letters only, or a number with dashes
 		}
 		return Mask
+	})
+	s = grouped.ReplaceAllStringFunc(s, func(m string) string {
+		digits := strings.NewReplacer(" ", "", "-", "").Replace(m)
+		if len(digits) < 18 {
+			return m // a phone number or a date, not an ICCID
+		}
+		return "…" + digits[len(digits)-4:]
 	})
 	return Digits(s)
 }

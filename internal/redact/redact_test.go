@@ -87,3 +87,12 @@ func TestDigits(t *testing.T) {
 	require.Equal(t, "a …5678 b 12345678901", Digits("a "+iccid+" b 12345678901"))
 	require.Equal(t, "plain", Digits("plain"))
 }
+
+// TestGroupedICCIDs: an ICCID written in groups, as people read it, is
+// masked too; shorter grouped numbers (phones, dates) are not.
+func TestGroupedICCIDs(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "ICCID …5678 not found", Text("ICCID 8944 5385 3201 2345 678 not found"))
+	require.Equal(t, "ICCID …5678", Text("ICCID 8944-5385-3201-2345-678"))
+	require.Equal(t, "call +44 20 7946 0000 on 2026-11-29", Text("call +44 20 7946 0000 on 2026-11-29"))
+}
