@@ -143,6 +143,10 @@ func (c *Client) UnfinishedPurchases(ctx context.Context) ([]PurchaseAttempt, er
 // attempt with key, and an error without changing anything when the
 // attempt has already finished with another outcome (use the journal's
 // Finish directly to overwrite a final outcome).
+//
+// Resolve only an attempt whose process is known to be gone: the check
+// and the write are two journal calls, so a purchase still running that
+// finishes between them would be overwritten.
 func (c *Client) ResolvePurchase(ctx context.Context, key string, outcome PurchaseOutcome, reference string) error {
 	const op = "resolve purchase"
 	switch {
