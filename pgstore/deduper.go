@@ -46,13 +46,13 @@ const dedupeTries = 10
 func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, error) {
 	if d.begins.Add(1)%256 == 0 {
 		// House-keeping; its failure does not matter to this event.
-		_, _ = d.s.pool.Exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key IN
+		_, _ = d.s.exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key IN
 			(SELECT key FROM travelroam_callback_dedupe WHERE expires_at < clock_timestamp() LIMIT 1000)`)
 	}
 	for range dedupeTries {
 		token := storewait.NewToken()
 		var ok bool
-		err := d.s.pool.QueryRow(ctx, reserveSQL, key, token, micros(d.s.reservationTTL)).Scan(&ok)
+		err := d.s.queryRow(ctx, reserveSQL, []any{key, token, micros(d.s.reservationTTL)}, &ok)
 		if err == nil {
 			d.mu.Lock()
 			d.tokens[key] = token
@@ -63,8 +63,8 @@ func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState
 			return 0, ctxErr(ctx, "dedupe callback", err)
 		}
 		var seen bool
-		err = d.s.pool.QueryRow(ctx, `SELECT seen FROM travelroam_callback_dedupe
-			WHERE key = $1 AND expires_at > clock_timestamp()`, key).Scan(&seen)
+		err = d.s.queryRow(ctx, `SELECT seen FROM travelroam_callback_dedupe
+			WHERE key = $1 AND expires_at > clock_timestamp()`, []any{key}, &seen)
 		switch {
 		case err == nil && seen:
 			return travelroam.DedupeSeen, nil
@@ -89,15 +89,15 @@ func (d *Deduper) Done(ctx context.Context, key string, success bool) error {
 	var err error
 	switch {
 	case success:
-		_, err = d.s.pool.Exec(ctx, `
+		_, err = d.s.exec(ctx, `
 			INSERT INTO travelroam_callback_dedupe AS d (key, seen, token, expires_at)
 			VALUES ($1, true, '', clock_timestamp() + $2::bigint * interval '1 microsecond')
 			ON CONFLICT (key) DO UPDATE SET seen = true, token = '', expires_at = excluded.expires_at`,
 			key, micros(d.s.seenTTL))
 	case mine:
-		_, err = d.s.pool.Exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = $1 AND NOT seen AND token = $2`, key, token)
+		_, err = d.s.exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = $1 AND NOT seen AND token = $2`, key, token)
 	default:
-		_, err = d.s.pool.Exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = $1 AND NOT seen`, key)
+		_, err = d.s.exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = $1 AND NOT seen`, key)
 	}
 	if err != nil {
 		return ctxErr(ctx, "dedupe callback done", err)

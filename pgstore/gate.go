@@ -23,7 +23,8 @@ var _ travelroam.PurchaseGate = (*Gate)(nil)
 // last hold (its release, or its lease end if never released) plus the
 // larger of the last holder's interval and ours. Concurrent claims of one
 // row are serialised by its row lock; the loser re-checks the condition
-// on the winner's row and fails.
+// on the winner's row and fails (at READ COMMITTED: see
+// Store.readCommitted).
 const claimSQL = `
 UPDATE travelroam_purchase_gate
 SET token = $4, held = true, until_at = clock_timestamp() + $3::bigint * interval '1 microsecond', gap_us = $2
@@ -85,9 +86,9 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 			held bool
 			wait int64
 		)
-		err = g.s.pool.QueryRow(ctx, waitSQL, key, micros(interval)).Scan(&held, &wait)
+		err = g.s.queryRow(ctx, waitSQL, []any{key, micros(interval)}, &held, &wait)
 		if errors.Is(err, pgx.ErrNoRows) {
-			if _, err := g.s.pool.Exec(ctx, insertSQL, key); err != nil {
+			if _, err := g.s.exec(ctx, insertSQL, key); err != nil {
 				return nil, ctxErr(ctx, "acquire purchase gate", err)
 			}
 			continue
@@ -103,7 +104,7 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 
 func (g *Gate) claim(ctx context.Context, key string, interval, lease time.Duration, token string) (bool, error) {
 	var got string
-	err := g.s.pool.QueryRow(ctx, claimSQL, key, micros(interval), micros(lease), token).Scan(&got)
+	err := g.s.queryRow(ctx, claimSQL, []any{key, micros(interval), micros(lease), token}, &got)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
@@ -115,7 +116,7 @@ func (g *Gate) claim(ctx context.Context, key string, interval, lease time.Durat
 func (g *Gate) release(ctx context.Context, key, token string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()
-	_, err := g.s.pool.Exec(ctx, releaseSQL, key, token)
+	_, err := g.s.exec(ctx, releaseSQL, key, token)
 	return err
 }
 

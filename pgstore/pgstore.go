@@ -24,9 +24,12 @@
 //
 // # How it works
 //
-// Every operation is one or two short statements in autocommit: no
-// transaction and no session state is kept across the purchase's HTTP
-// call, so the store works behind PgBouncer in transaction mode (give
+// Every operation is one or two short statements, each in its own
+// transaction at READ COMMITTED whatever the database's default isolation
+// level (a statement that waited on a concurrent row lock re-checks the
+// row instead of failing with a serialization error): no transaction and
+// no session state is kept across the purchase's HTTP call, so the store
+// works behind PgBouncer in transaction mode (give
 // such a pool a query mode that prepares no statements, e.g.
 // pgx.QueryExecModeSimpleProtocol, unless PgBouncer tracks them). The
 // gate claims an account's row with one conditional UPDATE … RETURNING
@@ -49,6 +52,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -180,6 +184,39 @@ func (s *Store) Journal() *Journal { return &s.journal }
 
 // Deduper returns the store's callback deduper.
 func (s *Store) Deduper() *Deduper { return &s.deduper }
+
+// readCommitted runs fn in one short transaction at READ COMMITTED,
+// whatever the default isolation level of the database, the role or the
+// pool (default_transaction_isolation). The store's statements decide on a
+// row that a concurrent statement may hold locked (two claims of one
+// account, two Begins of one event): at READ COMMITTED the one that waited
+// re-checks its condition on the winner's row; at REPEATABLE READ or
+// SERIALIZABLE it would fail with a serialization error (40001) instead.
+// The transaction (BEGIN ISOLATION LEVEL READ COMMITTED, the statement,
+// COMMIT) ends before readCommitted returns, so the store keeps no session
+// state and still works behind PgBouncer in transaction mode.
+func (s *Store) readCommitted(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
+}
+
+// exec runs one statement at READ COMMITTED (see readCommitted).
+func (s *Store) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	var tag pgconn.CommandTag
+	err := s.readCommitted(ctx, func(tx pgx.Tx) error {
+		var err error
+		tag, err = tx.Exec(ctx, sql, args...)
+		return err
+	})
+	return tag, err
+}
+
+// queryRow runs one statement at READ COMMITTED (see readCommitted) and
+// scans its one row into dest; pgx.ErrNoRows when it returns none.
+func (s *Store) queryRow(ctx context.Context, sql string, args []any, dest ...any) error {
+	return s.readCommitted(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, sql, args...).Scan(dest...)
+	})
+}
 
 // micros returns d in whole microseconds, the unit of the database's
 // clock.

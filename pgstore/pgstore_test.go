@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/roamkit/travelroam"
@@ -168,8 +170,9 @@ func TestSimpleProtocol(t *testing.T) {
 // them inserts the key's row ('-infinity': free) between another's failed
 // claim and its look at the row, which must read as "free now" rather
 // than fail on the infinite timestamp.
-func TestGateFreshKeyRace(t *testing.T) {
-	g := testStore(t).Gate()
+func TestGateFreshKeyRace(t *testing.T) { testGateFreshKeyRace(t, testStore(t).Gate()) }
+
+func testGateFreshKeyRace(t *testing.T, g *pgstore.Gate) {
 	ctx := context.Background()
 	prefix := fmt.Sprintf("fresh-race-%d-", time.Now().UnixNano())
 	for k := range 30 {
@@ -188,5 +191,95 @@ func TestGateFreshKeyRace(t *testing.T) {
 			})
 		}
 		wg.Wait()
+	}
+}
+
+// isolationDB is the database that TestIsolationDefaults creates (once;
+// it is kept and shared by later runs) with
+// default_transaction_isolation = serializable.
+const isolationDB = "travelroam_test_serializable"
+
+// serializableDatabase returns a pool on a database whose default
+// transaction isolation is SERIALIZABLE (ALTER DATABASE … SET), creating
+// the database if it is missing. Creating it needs the CREATEDB
+// privilege, which the server of scripts/services.sh grants; without it
+// the test fails in CI and is skipped elsewhere.
+func serializableDatabase(t *testing.T, base *pgxpool.Pool) *pgxpool.Pool {
+	t.Helper()
+	ctx := context.Background()
+	var exists bool
+	if err := base.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, isolationDB).Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	if !exists {
+		_, err := base.Exec(ctx, "CREATE DATABASE "+isolationDB)
+		var pgErr *pgconn.PgError
+		switch {
+		case errors.As(err, &pgErr) && pgErr.Code == "42P04": // created meanwhile by another run
+		case errors.As(err, &pgErr) && pgErr.Code == "42501" && os.Getenv("CI") == "":
+			t.Skipf("cannot create the database %s: %v", isolationDB, err)
+		case err != nil:
+			t.Fatalf("create the database %s: %v", isolationDB, err)
+		}
+	}
+	if _, err := base.Exec(ctx, "ALTER DATABASE "+isolationDB+" SET default_transaction_isolation = 'serializable'"); err != nil {
+		t.Fatalf("set the default isolation of %s: %v", isolationDB, err)
+	}
+	cfg := base.Config().Copy()
+	cfg.ConnConfig.Database = isolationDB
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// TestIsolationDefaults runs the suites again where the default
+// transaction isolation is not READ COMMITTED: set on the pool
+// (RuntimeParams, as a role's or a PgBouncer's setting would) to
+// REPEATABLE READ and to SERIALIZABLE, and on a database (ALTER DATABASE
+// … SET). A statement that waits on a concurrent row lock (concurrent
+// claims of one account, concurrent Begins of one event) must re-check
+// the row, not fail with a serialization error (40001).
+func TestIsolationDefaults(t *testing.T) {
+	base := testPool(t)
+	pools := map[string]func(t *testing.T) *pgxpool.Pool{
+		"DatabaseSerializable": func(t *testing.T) *pgxpool.Pool { return serializableDatabase(t, base) },
+	}
+	for name, level := range map[string]string{"PoolRepeatableRead": "repeatable read", "PoolSerializable": "serializable"} {
+		pools[name] = func(t *testing.T) *pgxpool.Pool {
+			cfg := base.Config().Copy()
+			cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = level
+			pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(pool.Close)
+			return pool
+		}
+	}
+	for _, name := range []string{"PoolRepeatableRead", "PoolSerializable", "DatabaseSerializable"} {
+		t.Run(name, func(t *testing.T) {
+			pool := pools[name](t)
+			var level string
+			if err := pool.QueryRow(context.Background(), "SHOW default_transaction_isolation").Scan(&level); err != nil {
+				t.Fatal(err)
+			}
+			if level == "read committed" {
+				t.Fatalf("default_transaction_isolation is %q: the test proves nothing", level)
+			}
+			s, err := pgstore.New(context.Background(), pool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Run("Gate", func(t *testing.T) {
+				storetest.TestPurchaseGate(t, func(*testing.T) travelroam.PurchaseGate { return s.Gate() })
+			})
+			t.Run("GateFreshKeyRace", func(t *testing.T) { testGateFreshKeyRace(t, s.Gate()) })
+			t.Run("Deduper", func(t *testing.T) {
+				storetest.TestDeduper(t, func(*testing.T) travelroam.Deduper { return s.Deduper() })
+			})
+		})
 	}
 }
