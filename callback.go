@@ -243,7 +243,7 @@ func refusalReason(err error) string {
 // success or releases it on failure, before answering.
 func (h *callbackHandler) deliverOnce(w http.ResponseWriter, ctx context.Context, ev *CallbackEvent) CallbackDecision {
 	key := ev.DedupeKey()
-	state, err := h.cfg.deduper.Begin(ctx, key)
+	state, token, err := h.cfg.deduper.Begin(ctx, key)
 	log := &eventLog{base: h.cfg.logger, ev: ev}
 	switch {
 	case err != nil || (state != DedupeNew && state != DedupeInFlight && state != DedupeSeen):
@@ -260,7 +260,7 @@ func (h *callbackHandler) deliverOnce(w http.ResponseWriter, ctx context.Context
 		return CallbackDecision{Decision: CallbackDuplicate, Status: http.StatusOK}
 	}
 	fnErr := h.call(ctx, ev, log)
-	if err := h.cfg.deduper.Done(context.WithoutCancel(ctx), key, fnErr == nil); err != nil {
+	if err := h.cfg.deduper.Done(context.WithoutCancel(ctx), key, token, fnErr == nil); err != nil {
 		log.Error("travelroam: callback deduper could not record the outcome", "error", safeLogError(err))
 	}
 	return h.answer(w, fnErr)

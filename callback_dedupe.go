@@ -3,6 +3,7 @@ package travelroam
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -12,7 +13,8 @@ type DedupeState int
 
 const (
 	// DedupeNew: the key was free and is now reserved for the caller,
-	// which must call [Deduper.Done] after processing the event.
+	// which must call [Deduper.Done] with the reservation's token after
+	// processing the event.
 	DedupeNew DedupeState = iota + 1
 	// DedupeInFlight: another delivery holds the key and is still being
 	// processed. The handler answers 503 with Retry-After, so the
@@ -29,16 +31,25 @@ const (
 // [NewCallbackHandler] once. Keys come from [CallbackEvent.DedupeKey].
 //
 // Begin must be atomic: of concurrent calls with one key, at most one
-// returns [DedupeNew]. Done(key, true) commits the reservation (later
-// Begins return [DedupeSeen] for as long as the key is kept); Done(key,
-// false) releases it (the next delivery is processed). A Begin error
-// makes the handler answer 503. A durable implementation (SQL with a
-// unique key, Redis SET NX) should expire reservations that are never
-// Done, e.g. after a few minutes, in case the process dies. Both methods
-// must be safe for concurrent use.
+// returns [DedupeNew]. With DedupeNew it returns a token that names this
+// delivery's reservation: non-empty, never handed out twice. Done(key,
+// token, true) commits the reservation (later Begins return [DedupeSeen]
+// for as long as the key is kept); Done(key, token, false) releases it
+// (the next delivery is processed). A Begin error makes the handler
+// answer 503. A durable implementation (SQL with a unique key, Redis SET
+// NX) should expire reservations that are never Done, e.g. after a few
+// minutes, in case the process dies.
+//
+// Done is fenced by the token: when the key is no longer reserved under
+// it (the reservation expired and another delivery reserved the key, or
+// it was Done already), Done neither releases nor commits that other
+// reservation, so a slow delivery that fails late cannot let a third
+// delivery in while a second one is being processed. A late Done(…, true)
+// still commits a key that nobody holds (the event was processed). Both
+// methods must be safe for concurrent use.
 type Deduper interface {
-	Begin(ctx context.Context, key string) (DedupeState, error)
-	Done(ctx context.Context, key string, success bool) error
+	Begin(ctx context.Context, key string) (state DedupeState, token string, err error)
+	Done(ctx context.Context, key, token string, success bool) error
 }
 
 // Defaults of [NewMemoryDeduper].
@@ -63,7 +74,8 @@ type MemoryDeduper struct {
 	ttl     time.Duration
 
 	mu       sync.Mutex
-	inFlight map[string]struct{}
+	tokens   uint64               // reservations handed out
+	inFlight map[string]string    // key → token of its reservation
 	seen     map[string]time.Time // key → expiry
 	order    []seenKey            // seen keys, oldest first
 }
@@ -86,34 +98,44 @@ func NewMemoryDeduper(maxKeys int, ttl time.Duration) *MemoryDeduper {
 	return &MemoryDeduper{
 		maxKeys:  maxKeys,
 		ttl:      ttl,
-		inFlight: make(map[string]struct{}),
+		inFlight: make(map[string]string),
 		seen:     make(map[string]time.Time),
 	}
 }
 
 // Begin reserves key unless it is in flight or was seen; see [Deduper].
-func (d *MemoryDeduper) Begin(_ context.Context, key string) (DedupeState, error) {
+// A reservation lasts until its Done: the deduper lives and dies with the
+// deliveries it reserves for.
+func (d *MemoryDeduper) Begin(_ context.Context, key string) (DedupeState, string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.expire(time.Now())
 	if _, ok := d.inFlight[key]; ok {
-		return DedupeInFlight, nil
+		return DedupeInFlight, "", nil
 	}
 	if _, ok := d.seen[key]; ok {
-		return DedupeSeen, nil
+		return DedupeSeen, "", nil
 	}
 	if len(d.inFlight) >= d.maxKeys {
-		return 0, errDedupeFull
+		return 0, "", errDedupeFull
 	}
-	d.inFlight[key] = struct{}{}
-	return DedupeNew, nil
+	d.tokens++
+	token := "m" + strconv.FormatUint(d.tokens, 10)
+	d.inFlight[key] = token
+	return DedupeNew, token, nil
 }
 
-// Done commits (success) or releases the reservation of key.
-func (d *MemoryDeduper) Done(_ context.Context, key string, success bool) error {
+// Done commits (success) or releases the reservation of key named by
+// token; see [Deduper] for what it does when token no longer holds it.
+func (d *MemoryDeduper) Done(_ context.Context, key, token string, success bool) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	delete(d.inFlight, key)
+	if held, ok := d.inFlight[key]; ok {
+		if held != token {
+			return nil // another delivery's reservation
+		}
+		delete(d.inFlight, key)
+	}
 	if !success {
 		return nil
 	}

@@ -172,15 +172,15 @@ func TestCallbackDedupeOff(t *testing.T) {
 
 type failingDeduper struct{ beginErr, doneErr error }
 
-func (f failingDeduper) Begin(context.Context, string) (DedupeState, error) {
-	return DedupeNew, f.beginErr
+func (f failingDeduper) Begin(context.Context, string) (DedupeState, string, error) {
+	return DedupeNew, "t", f.beginErr
 }
-func (f failingDeduper) Done(context.Context, string, bool) error { return f.doneErr }
+func (f failingDeduper) Done(context.Context, string, string, bool) error { return f.doneErr }
 
 type bogusDeduper struct{}
 
-func (bogusDeduper) Begin(context.Context, string) (DedupeState, error) { return 42, nil }
-func (bogusDeduper) Done(context.Context, string, bool) error           { return nil }
+func (bogusDeduper) Begin(context.Context, string) (DedupeState, string, error) { return 42, "", nil }
+func (bogusDeduper) Done(context.Context, string, string, bool) error           { return nil }
 
 func TestCallbackDeduperFailures(t *testing.T) {
 	t.Parallel()
@@ -205,30 +205,30 @@ func TestMemoryDeduperBoundedInSize(t *testing.T) {
 	d := NewMemoryDeduper(3, time.Hour)
 	for i := range 5 {
 		k := fmt.Sprint(i)
-		st, err := d.Begin(ctx, k)
+		st, token, err := d.Begin(ctx, k)
 		require.NoError(t, err)
 		require.Equal(t, DedupeNew, st)
-		require.NoError(t, d.Done(ctx, k, true))
+		require.NoError(t, d.Done(ctx, k, token, true))
 	}
 	require.Equal(t, 3, d.Len())
 	for _, k := range []string{"2", "3", "4"} {
-		st, _ := d.Begin(ctx, k)
+		st, _, _ := d.Begin(ctx, k)
 		require.Equal(t, DedupeSeen, st, k)
 	}
-	st, _ := d.Begin(ctx, "0")
+	st, _, _ := d.Begin(ctx, "0")
 	require.Equal(t, DedupeNew, st, "the oldest key was forgotten")
 
 	// In flight is bounded too.
 	d = NewMemoryDeduper(1, time.Hour)
-	st, err := d.Begin(ctx, "a")
+	st, token, err := d.Begin(ctx, "a")
 	require.NoError(t, err)
 	require.Equal(t, DedupeNew, st)
-	st, _ = d.Begin(ctx, "a")
+	st, _, _ = d.Begin(ctx, "a")
 	require.Equal(t, DedupeInFlight, st)
-	_, err = d.Begin(ctx, "b")
+	_, _, err = d.Begin(ctx, "b")
 	require.Error(t, err)
-	require.NoError(t, d.Done(ctx, "a", false))
-	st, _ = d.Begin(ctx, "a")
+	require.NoError(t, d.Done(ctx, "a", token, false))
+	st, _, _ = d.Begin(ctx, "a")
 	require.Equal(t, DedupeNew, st, "a failure releases the key")
 }
 
@@ -238,8 +238,8 @@ func TestMemoryDeduperDefaultsBounded(t *testing.T) {
 	d := NewMemoryDeduper(0, 0)
 	for i := range DefaultDedupeKeys + 500 {
 		k := fmt.Sprint(i)
-		_, _ = d.Begin(ctx, k)
-		_ = d.Done(ctx, k, true)
+		_, token, _ := d.Begin(ctx, k)
+		_ = d.Done(ctx, k, token, true)
 	}
 	require.Equal(t, DefaultDedupeKeys, d.Len())
 	require.LessOrEqual(t, cap(d.order), 2*DefaultDedupeKeys+1024, "the queue does not grow without bound")
@@ -378,4 +378,40 @@ func TestCallbackEventPrintsRedacted(t *testing.T) {
 	require.Contains(t, buf.String(), "ev.iccid=…5678")
 	require.NotContains(t, buf.String(), testICCID)
 	require.NotContains(t, buf.String(), "6f1d2c9a")
+}
+
+// recordingDeduper reserves every key under a new numbered token and
+// records the tokens that Done is called with.
+type recordingDeduper struct {
+	mu     sync.Mutex
+	begins int
+	dones  []string
+}
+
+func (d *recordingDeduper) Begin(context.Context, string) (DedupeState, string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.begins++
+	return DedupeNew, fmt.Sprintf("token-%d", d.begins), nil
+}
+
+func (d *recordingDeduper) Done(_ context.Context, _, token string, _ bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.dones = append(d.dones, token)
+	return nil
+}
+
+// TestCallbackDoneCarriesItsToken: each delivery ends the reservation it
+// made, named by the token Begin gave it, so that a deduper can fence a
+// late Done (see storetest's StaleDone and LateDone).
+func TestCallbackDoneCarriesItsToken(t *testing.T) {
+	t.Parallel()
+	s := newSink()
+	d := &recordingDeduper{}
+	h := NewCallbackHandler(s.fn, WithCallbackDeduper(d))
+	body := fixture(t, "callback_v3.json")
+	require.Equal(t, 200, post(h, "/cb", body).Code)
+	require.Equal(t, 200, post(h, "/cb", body).Code)
+	require.Equal(t, []string{"token-1", "token-2"}, d.dones)
 }

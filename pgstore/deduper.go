@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -21,9 +20,6 @@ import (
 type Deduper struct {
 	s      *Store
 	begins atomic.Uint64
-
-	mu     sync.Mutex
-	tokens map[string]string // key → token of this process's reservation
 }
 
 var _ travelroam.Deduper = (*Deduper)(nil)
@@ -42,8 +38,9 @@ RETURNING true`
 const dedupeTries = 10
 
 // Begin reserves key unless a delivery of it is in flight or it was
-// processed; see [travelroam.Deduper]. It is atomic across processes.
-func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, error) {
+// processed; see [travelroam.Deduper]. It is atomic across processes. The
+// token of a new reservation is random and stored in its row.
+func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, string, error) {
 	if d.begins.Add(1)%256 == 0 {
 		// House-keeping; its failure does not matter to this event.
 		_, _ = d.s.exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key IN
@@ -54,50 +51,50 @@ func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState
 		var ok bool
 		err := d.s.queryRow(ctx, reserveSQL, []any{key, token, micros(d.s.reservationTTL)}, &ok)
 		if err == nil {
-			d.mu.Lock()
-			d.tokens[key] = token
-			d.mu.Unlock()
-			return travelroam.DedupeNew, nil
+			return travelroam.DedupeNew, token, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
-			return 0, ctxErr(ctx, "dedupe callback", err)
+			return 0, "", ctxErr(ctx, "dedupe callback", err)
 		}
 		var seen bool
 		err = d.s.queryRow(ctx, `SELECT seen FROM travelroam_callback_dedupe
 			WHERE key = $1 AND expires_at > clock_timestamp()`, []any{key}, &seen)
 		switch {
 		case err == nil && seen:
-			return travelroam.DedupeSeen, nil
+			return travelroam.DedupeSeen, "", nil
 		case err == nil:
-			return travelroam.DedupeInFlight, nil
+			return travelroam.DedupeInFlight, "", nil
 		case !errors.Is(err, pgx.ErrNoRows):
-			return 0, ctxErr(ctx, "dedupe callback", err)
+			return 0, "", ctxErr(ctx, "dedupe callback", err)
 		}
 	}
-	return 0, errors.New("pgstore: dedupe callback: the row kept expiring")
+	return 0, "", errors.New("pgstore: dedupe callback: the row kept expiring")
 }
 
-// Done commits the reservation of key (success: later Begins answer
-// DedupeSeen for the seen time to live) or releases it. A release is
-// fenced: it deletes only the reservation this process made, not one
-// another delivery made after it expired.
-func (d *Deduper) Done(ctx context.Context, key string, success bool) error {
-	d.mu.Lock()
-	token, mine := d.tokens[key]
-	delete(d.tokens, key)
-	d.mu.Unlock()
+// commitSQL marks the key seen if token still reserves it, or if nobody
+// holds it (its reservation expired and no delivery reserved it since):
+// a late success commits a free key, never another delivery's
+// reservation nor (seen rows have an empty token) refreshes a seen mark.
+const commitSQL = `
+INSERT INTO travelroam_callback_dedupe AS d (key, seen, token, expires_at)
+VALUES ($1, true, '', clock_timestamp() + $2::bigint * interval '1 microsecond')
+ON CONFLICT (key) DO UPDATE SET seen = true, token = '', expires_at = excluded.expires_at
+WHERE (NOT d.seen AND d.token = $3) OR d.expires_at <= clock_timestamp()`
+
+// Done commits the reservation that token names (success: later Begins
+// answer DedupeSeen for the seen time to live) or releases it. It is
+// fenced by the token: the reservation of another delivery (made after
+// this one expired) is neither released nor committed; see
+// [travelroam.Deduper].
+func (d *Deduper) Done(ctx context.Context, key, token string, success bool) error {
+	if token == "" {
+		return errors.New("pgstore: dedupe callback done: empty reservation token")
+	}
 	var err error
-	switch {
-	case success:
-		_, err = d.s.exec(ctx, `
-			INSERT INTO travelroam_callback_dedupe AS d (key, seen, token, expires_at)
-			VALUES ($1, true, '', clock_timestamp() + $2::bigint * interval '1 microsecond')
-			ON CONFLICT (key) DO UPDATE SET seen = true, token = '', expires_at = excluded.expires_at`,
-			key, micros(d.s.seenTTL))
-	case mine:
+	if success {
+		_, err = d.s.exec(ctx, commitSQL, key, micros(d.s.seenTTL), token)
+	} else {
 		_, err = d.s.exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = $1 AND NOT seen AND token = $2`, key, token)
-	default:
-		_, err = d.s.exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = $1 AND NOT seen`, key)
 	}
 	if err != nil {
 		return ctxErr(ctx, "dedupe callback done", err)

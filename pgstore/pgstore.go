@@ -145,7 +145,6 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 		o(s)
 	}
 	s.gate.s, s.journal.s, s.deduper.s = s, s, s
-	s.deduper.tokens = make(map[string]string)
 	if err := s.createTables(ctx); err != nil {
 		return nil, err
 	}

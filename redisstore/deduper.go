@@ -2,8 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -16,78 +16,89 @@ import (
 // reservation never Done expires after the reservation time to live, a
 // processed event after the seen time to live (see [WithDedupeTTL]);
 // Redis expires the keys itself.
-type Deduper struct {
-	s *Store
-
-	mu     sync.Mutex
-	tokens map[string]string // key → token of this process's reservation
-}
+type Deduper struct{ s *Store }
 
 var _ travelroam.Deduper = (*Deduper)(nil)
 
-// seenValue marks a processed event; a reservation's value is "r:" and
-// its token.
-const seenValue = "seen"
+// A processed event's key has the value "seen"; a reservation's value is
+// "r:" and its token (see reservationValue).
 
 // reserveScript reserves KEYS[1] with value ARGV[1] for ARGV[2] ms if it
-// is absent, and answers 1 (reserved), 2 (in flight) or 3 (seen).
+// is absent, and answers 1 (reserved), 2 (in flight) or 3 (seen). It is
+// safe to run twice (go-redis runs a command again when the connection
+// drops before the answer): finding its own value, it answers 1 again.
 var reserveScript = redis.NewScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 	return 1
 end
-if redis.call('GET', KEYS[1]) == 'seen' then
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then
+	return 1
+end
+if v == 'seen' then
 	return 3
 end
 return 2
 `)
 
-// releaseReservation deletes KEYS[1] if it is still the reservation
-// ARGV[1] (or, with ARGV[1] empty, any reservation).
-var releaseReservation = redis.NewScript(`
+// commitReservation marks KEYS[1] seen for ARGV[2] ms if it is still the
+// reservation ARGV[1], or if it is gone (expired, nobody reserved it
+// since): never another delivery's reservation.
+var commitReservation = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
-if v and v ~= 'seen' and (ARGV[1] == '' or v == ARGV[1]) then
+if v == false or v == ARGV[1] then
+	redis.call('SET', KEYS[1], 'seen', 'PX', ARGV[2])
+end
+return 0
+`)
+
+// releaseReservation deletes KEYS[1] if it is still the reservation
+// ARGV[1].
+var releaseReservation = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
 	redis.call('DEL', KEYS[1])
 end
 return 0
 `)
 
 // Begin reserves key unless a delivery of it is in flight or it was
-// processed; see [travelroam.Deduper]. It is one atomic script.
-func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, error) {
-	value := "r:" + storewait.NewToken()
-	st, err := reserveScript.Run(ctx, d.s.rdb, []string{d.s.prefix + "dedupe:" + key}, value, d.s.reservationTTL.Milliseconds()).Int()
+// processed; see [travelroam.Deduper]. It is one atomic script. The token
+// of a new reservation is random and stored as the key's value.
+func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, string, error) {
+	token := storewait.NewToken()
+	st, err := reserveScript.Run(ctx, d.s.rdb, []string{d.s.prefix + "dedupe:" + key}, reservationValue(token), d.s.reservationTTL.Milliseconds()).Int()
 	if err != nil {
-		return 0, ctxErr(ctx, "dedupe callback", err)
+		return 0, "", ctxErr(ctx, "dedupe callback", err)
 	}
 	switch st {
 	case 1:
-		d.mu.Lock()
-		d.tokens[key] = value
-		d.mu.Unlock()
-		return travelroam.DedupeNew, nil
+		return travelroam.DedupeNew, token, nil
 	case 2:
-		return travelroam.DedupeInFlight, nil
+		return travelroam.DedupeInFlight, "", nil
 	case 3:
-		return travelroam.DedupeSeen, nil
+		return travelroam.DedupeSeen, "", nil
 	}
-	return 0, fmt.Errorf("redisstore: dedupe callback: unexpected answer %d", st)
+	return 0, "", fmt.Errorf("redisstore: dedupe callback: unexpected answer %d", st)
 }
 
-// Done commits the reservation of key (success: later Begins answer
-// DedupeSeen for the seen time to live) or releases it. A release is
-// fenced: it deletes only the reservation this process made, not one
-// another delivery made after it expired.
-func (d *Deduper) Done(ctx context.Context, key string, success bool) error {
-	d.mu.Lock()
-	value := d.tokens[key]
-	delete(d.tokens, key)
-	d.mu.Unlock()
+// reservationValue is the value of a key reserved under token.
+func reservationValue(token string) string { return "r:" + token }
+
+// Done commits the reservation that token names (success: later Begins
+// answer DedupeSeen for the seen time to live) or releases it. It is
+// fenced by the token: the reservation of another delivery (made after
+// this one expired) is neither released nor committed; a late success
+// commits a key that nobody holds. See [travelroam.Deduper].
+func (d *Deduper) Done(ctx context.Context, key, token string, success bool) error {
+	if token == "" {
+		return errors.New("redisstore: dedupe callback done: empty reservation token")
+	}
 	rkey := d.s.prefix + "dedupe:" + key
 	var err error
 	if success {
-		err = d.s.rdb.Set(ctx, rkey, seenValue, d.s.seenTTL).Err()
+		err = commitReservation.Run(ctx, d.s.rdb, []string{rkey}, reservationValue(token), d.s.seenTTL.Milliseconds()).Err()
 	} else {
-		err = releaseReservation.Run(ctx, d.s.rdb, []string{rkey}, value).Err()
+		err = releaseReservation.Run(ctx, d.s.rdb, []string{rkey}, reservationValue(token)).Err()
 	}
 	if err != nil {
 		return ctxErr(ctx, "dedupe callback done", err)

@@ -96,7 +96,6 @@ func New(rdb redis.UniversalClient, opts ...Option) *Store {
 		o(s)
 	}
 	s.gate.s, s.deduper.s = s, s
-	s.deduper.tokens = make(map[string]string)
 	return s
 }
 

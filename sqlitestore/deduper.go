@@ -3,7 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"sync"
+	"errors"
 	"sync/atomic"
 
 	"github.com/roamkit/travelroam"
@@ -18,17 +18,15 @@ import (
 type Deduper struct {
 	s      *Store
 	begins atomic.Uint64
-
-	mu     sync.Mutex
-	tokens map[string]string // key → token of this process's reservation
 }
 
 var _ travelroam.Deduper = (*Deduper)(nil)
 
 // Begin reserves key unless a delivery of it is in flight or it was
 // processed; see [travelroam.Deduper]. The check and the reservation are
-// one BEGIN IMMEDIATE transaction, atomic across processes.
-func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, error) {
+// one BEGIN IMMEDIATE transaction, atomic across processes. The token of
+// a new reservation is random and stored in its row.
+func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, string, error) {
 	token := storewait.NewToken()
 	var state travelroam.DedupeState
 	housekeeping := d.begins.Add(1)%256 == 0
@@ -61,36 +59,43 @@ func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState
 		return err
 	})
 	if err != nil {
-		return 0, ctxErr(ctx, "dedupe callback", err)
+		return 0, "", ctxErr(ctx, "dedupe callback", err)
 	}
-	if state == travelroam.DedupeNew {
-		d.mu.Lock()
-		d.tokens[key] = token
-		d.mu.Unlock()
+	if state != travelroam.DedupeNew {
+		token = ""
 	}
-	return state, nil
+	return state, token, nil
 }
 
-// Done commits the reservation of key (success: later Begins answer
-// DedupeSeen for the seen time to live) or releases it. A release is
-// fenced: it deletes only the reservation this process made, not one
-// another delivery made after it expired.
-func (d *Deduper) Done(ctx context.Context, key string, success bool) error {
-	d.mu.Lock()
-	token, mine := d.tokens[key]
-	delete(d.tokens, key)
-	d.mu.Unlock()
+// Done commits the reservation that token names (success: later Begins
+// answer DedupeSeen for the seen time to live) or releases it. It is
+// fenced by the token: the reservation of another delivery (made after
+// this one expired) is neither released nor committed; a late success
+// commits a key that nobody holds. See [travelroam.Deduper].
+func (d *Deduper) Done(ctx context.Context, key, token string, success bool) error {
+	if token == "" {
+		return errors.New("sqlitestore: dedupe callback done: empty reservation token")
+	}
 	err := d.s.tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		switch {
-		case success:
-			_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO travelroam_callback_dedupe (key, seen, token, expires_us) VALUES (?, 1, '', ?)`,
-				key, nowMicros()+d.s.seenTTL.Microseconds())
-		case mine:
-			_, err = tx.ExecContext(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = ? AND seen = 0 AND token = ?`, key, token)
-		default:
-			_, err = tx.ExecContext(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = ? AND seen = 0`, key)
+		if !success {
+			_, err := tx.ExecContext(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = ? AND seen = 0 AND token = ?`, key, token)
+			return err
 		}
+		now := nowMicros()
+		var (
+			seen    bool
+			held    string
+			expires int64
+		)
+		err := tx.QueryRowContext(ctx, `SELECT seen, token, expires_us FROM travelroam_callback_dedupe WHERE key = ?`, key).Scan(&seen, &held, &expires)
+		switch {
+		case err != nil && !isNoRows(err):
+			return err
+		case err == nil && now < expires && (seen || held != token):
+			return nil // a seen mark, or another delivery's reservation
+		}
+		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO travelroam_callback_dedupe (key, seen, token, expires_us) VALUES (?, 1, '', ?)`,
+			key, now+d.s.seenTTL.Microseconds())
 		return err
 	})
 	if err != nil {

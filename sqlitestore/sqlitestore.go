@@ -131,7 +131,6 @@ func Open(path string, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	s.gate.s, s.journal.s, s.deduper.s = s, s, s
-	s.deduper.tokens = make(map[string]string)
 	if err := s.tx(context.Background(), func(tx *sql.Tx) error {
 		_, err := tx.Exec(schema)
 		return err

@@ -135,7 +135,7 @@ func TestSharedFileDeduper(t *testing.T) {
 	)
 	for i := range 16 {
 		wg.Go(func() {
-			st, err := ss[i%len(ss)].Deduper().Begin(ctx, "event-1")
+			st, _, err := ss[i%len(ss)].Deduper().Begin(ctx, "event-1")
 			if err != nil {
 				t.Error(err)
 			}

@@ -63,7 +63,7 @@ func newCountingDeduper() *countingDeduper {
 	return &countingDeduper{MemoryDeduper: travelroam.NewMemoryDeduper(0, 0)}
 }
 
-func (d *countingDeduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, error) {
+func (d *countingDeduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, string, error) {
 	d.begins.Add(1)
 	return d.MemoryDeduper.Begin(ctx, key)
 }

@@ -10,61 +10,102 @@ import (
 )
 
 // TestDeduper checks that the dedupers returned by newDeduper keep the
-// rules of [travelroam.Deduper]: Begin reserves a new key ([travelroam.DedupeNew]),
-// answers [travelroam.DedupeInFlight] while it is reserved and
-// [travelroam.DedupeSeen] once Done(key, true) committed it; Done(key,
-// false) releases it; keys are independent; of many concurrent Begins of
-// one key exactly one gets DedupeNew. newDeduper is called once per
-// subtest; it may return the same deduper each time. A durable deduper
-// should also pass [TestDeduperExpiry].
+// rules of [travelroam.Deduper]: Begin reserves a new key ([travelroam.DedupeNew],
+// with a token), answers [travelroam.DedupeInFlight] while it is reserved
+// and [travelroam.DedupeSeen] once Done(key, token, true) committed it;
+// Done(key, token, false) releases it; keys are independent; of many
+// concurrent Begins of one key exactly one gets DedupeNew; and a Done with
+// the token of a reservation that was already Done touches neither a newer
+// reservation nor, once the key is seen, its mark. newDeduper is called
+// once per subtest; it may return the same deduper each time. A durable
+// deduper should also pass [TestDeduperExpiry].
 func TestDeduper(t *testing.T, newDeduper func(t *testing.T) travelroam.Deduper) {
 	t.Run("NewInFlightSeen", func(t *testing.T) { testDeduperStates(t, newDeduper(t)) })
 	t.Run("DoneFalseReleases", func(t *testing.T) { testDeduperRelease(t, newDeduper(t)) })
 	t.Run("KeysIndependent", func(t *testing.T) { testDeduperKeys(t, newDeduper(t)) })
 	t.Run("ConcurrentBegin", func(t *testing.T) { testDeduperConcurrent(t, newDeduper(t)) })
+	t.Run("StaleDone", func(t *testing.T) { testDeduperStaleDone(t, newDeduper(t)) })
 }
 
 // TestDeduperExpiry checks that a deduper forgets a reservation that is
 // never Done after its reservation time to live, and a committed key after
-// its time to live, and neither earlier. newDeduper must return a deduper
-// configured with these times to live (the suite asks for well under a
-// second and about a second).
+// its time to live, and neither earlier; and that the late Done of a
+// reservation that expired, once another delivery reserved the key,
+// neither releases nor commits that newer reservation, while the late
+// success of a reservation that expired with nobody after it commits the
+// key. newDeduper must return a deduper configured with these times to
+// live (the suite asks for well under a second and about a second).
 func TestDeduperExpiry(t *testing.T, newDeduper func(t *testing.T, reservationTTL, seenTTL time.Duration) travelroam.Deduper) {
 	const reservationTTL, seenTTL = 400 * time.Millisecond, 800 * time.Millisecond
 	t.Run("ReservationExpires", func(t *testing.T) {
 		d := newDeduper(t, reservationTTL, seenTTL)
 		key := uniquePrefix(t) + "event"
 		started := time.Now()
-		mustDedupe(t, d, key, travelroam.DedupeNew)
-		waitUntilNew(t, d, key, travelroam.DedupeInFlight, started, reservationTTL)
-		mustDone(t, d, key, true)
-		mustDedupe(t, d, key, travelroam.DedupeSeen)
+		mustReserve(t, d, key, travelroam.DedupeNew)
+		token := waitUntilNew(t, d, key, travelroam.DedupeInFlight, started, reservationTTL)
+		mustDone(t, d, key, token, true)
+		mustReserve(t, d, key, travelroam.DedupeSeen)
+	})
+	t.Run("LateDone", func(t *testing.T) {
+		d := newDeduper(t, reservationTTL, seenTTL)
+		key := uniquePrefix(t) + "event"
+		started := time.Now()
+		a := mustReserve(t, d, key, travelroam.DedupeNew) // delivery A outlives its reservation…
+		b := waitUntilNew(t, d, key, travelroam.DedupeInFlight, started, reservationTTL)
+		// …and fails while the redelivery B is being processed: B keeps
+		// the key, and a third delivery finds it in flight.
+		mustDone(t, d, key, a, false)
+		mustReserve(t, d, key, travelroam.DedupeInFlight)
+		// A late success does not commit B's reservation either: B's own
+		// Done decides.
+		mustDone(t, d, key, a, true)
+		mustReserve(t, d, key, travelroam.DedupeInFlight)
+		mustDone(t, d, key, b, false)
+		c := mustReserve(t, d, key, travelroam.DedupeNew)
+		mustDone(t, d, key, c, true)
+		mustReserve(t, d, key, travelroam.DedupeSeen)
+	})
+	t.Run("LateSuccessCommitsFreeKey", func(t *testing.T) {
+		d := newDeduper(t, reservationTTL, seenTTL)
+		key := uniquePrefix(t) + "event"
+		started := time.Now()
+		a := mustReserve(t, d, key, travelroam.DedupeNew)
+		// Wait until the reservation expired without reserving the key
+		// again: a probe key reserved after A expires after it too.
+		probe := key + "-probe"
+		mustReserve(t, d, probe, travelroam.DedupeNew)
+		waitUntilNew(t, d, probe, travelroam.DedupeInFlight, started, reservationTTL)
+		mustDone(t, d, key, a, true) // the event was processed, late
+		mustReserve(t, d, key, travelroam.DedupeSeen)
 	})
 	t.Run("SeenExpires", func(t *testing.T) {
 		d := newDeduper(t, reservationTTL, seenTTL)
 		key := uniquePrefix(t) + "event"
-		mustDedupe(t, d, key, travelroam.DedupeNew)
+		token := mustReserve(t, d, key, travelroam.DedupeNew)
 		committed := time.Now()
-		mustDone(t, d, key, true)
-		waitUntilNew(t, d, key, travelroam.DedupeSeen, committed, seenTTL)
-		mustDone(t, d, key, false)
+		mustDone(t, d, key, token, true)
+		token = waitUntilNew(t, d, key, travelroam.DedupeSeen, committed, seenTTL)
+		mustDone(t, d, key, token, false)
 	})
 }
 
 // waitUntilNew calls Begin(key) every few tens of milliseconds until it
 // answers DedupeNew, which must come at least ttl after since; until then
-// every answer must be meanwhile.
-func waitUntilNew(t *testing.T, d travelroam.Deduper, key string, meanwhile travelroam.DedupeState, since time.Time, ttl time.Duration) {
+// every answer must be meanwhile. It returns the new reservation's token.
+func waitUntilNew(t *testing.T, d travelroam.Deduper, key string, meanwhile travelroam.DedupeState, since time.Time, ttl time.Duration) string {
 	t.Helper()
 	ctx := liveCtx(t)
 	for {
-		st, err := d.Begin(ctx, key)
+		st, token, err := d.Begin(ctx, key)
 		if err != nil {
 			t.Fatalf("Begin(%q): %v", key, err)
 		}
 		if st == travelroam.DedupeNew {
 			atLeast(t, "time before the key was forgotten", since, time.Now(), ttl)
-			return
+			if token == "" {
+				t.Fatalf("Begin(%q) = DedupeNew with an empty token", key)
+			}
+			return token
 		}
 		if st != meanwhile {
 			t.Fatalf("Begin(%q) = %s, want %s until the key is forgotten", key, stateName(st), stateName(meanwhile))
@@ -85,52 +126,79 @@ func stateName(s travelroam.DedupeState) string {
 	return fmt.Sprintf("DedupeState(%d)", int(s))
 }
 
-func mustDedupe(t *testing.T, d travelroam.Deduper, key string, want travelroam.DedupeState) {
+// mustReserve calls Begin(key), fails the test unless it answers want, and
+// returns the reservation's token (non-empty with DedupeNew).
+func mustReserve(t *testing.T, d travelroam.Deduper, key string, want travelroam.DedupeState) string {
 	t.Helper()
-	got, err := d.Begin(liveCtx(t), key)
+	got, token, err := d.Begin(liveCtx(t), key)
 	if err != nil {
 		t.Fatalf("Begin(%q): %v", key, err)
 	}
 	if got != want {
 		t.Fatalf("Begin(%q) = %s, want %s", key, stateName(got), stateName(want))
 	}
+	if got == travelroam.DedupeNew && token == "" {
+		t.Fatalf("Begin(%q) = DedupeNew with an empty token", key)
+	}
+	return token
 }
 
-func mustDone(t *testing.T, d travelroam.Deduper, key string, success bool) {
+func mustDone(t *testing.T, d travelroam.Deduper, key, token string, success bool) {
 	t.Helper()
-	if err := d.Done(liveCtx(t), key, success); err != nil {
+	if err := d.Done(liveCtx(t), key, token, success); err != nil {
 		t.Fatalf("Done(%q, %v): %v", key, success, err)
 	}
 }
 
 func testDeduperStates(t *testing.T, d travelroam.Deduper) {
 	key := uniquePrefix(t) + "event"
-	mustDedupe(t, d, key, travelroam.DedupeNew)
-	mustDedupe(t, d, key, travelroam.DedupeInFlight)
-	mustDone(t, d, key, true)
-	mustDedupe(t, d, key, travelroam.DedupeSeen)
-	mustDedupe(t, d, key, travelroam.DedupeSeen)
+	token := mustReserve(t, d, key, travelroam.DedupeNew)
+	mustReserve(t, d, key, travelroam.DedupeInFlight)
+	mustDone(t, d, key, token, true)
+	mustReserve(t, d, key, travelroam.DedupeSeen)
+	mustReserve(t, d, key, travelroam.DedupeSeen)
 }
 
 func testDeduperRelease(t *testing.T, d travelroam.Deduper) {
 	key := uniquePrefix(t) + "event"
-	mustDedupe(t, d, key, travelroam.DedupeNew)
-	mustDone(t, d, key, false)
-	mustDedupe(t, d, key, travelroam.DedupeNew)
-	mustDone(t, d, key, true)
-	mustDedupe(t, d, key, travelroam.DedupeSeen)
+	token := mustReserve(t, d, key, travelroam.DedupeNew)
+	mustDone(t, d, key, token, false)
+	token = mustReserve(t, d, key, travelroam.DedupeNew)
+	mustDone(t, d, key, token, true)
+	mustReserve(t, d, key, travelroam.DedupeSeen)
 }
 
 func testDeduperKeys(t *testing.T, d travelroam.Deduper) {
 	prefix := uniquePrefix(t)
-	mustDedupe(t, d, prefix+"a", travelroam.DedupeNew)
-	mustDedupe(t, d, prefix+"b", travelroam.DedupeNew)
-	mustDone(t, d, prefix+"a", true)
-	mustDedupe(t, d, prefix+"b", travelroam.DedupeInFlight)
-	mustDone(t, d, prefix+"b", false)
-	mustDedupe(t, d, prefix+"a", travelroam.DedupeSeen)
-	mustDedupe(t, d, prefix+"b", travelroam.DedupeNew)
-	mustDone(t, d, prefix+"b", true)
+	a := mustReserve(t, d, prefix+"a", travelroam.DedupeNew)
+	b := mustReserve(t, d, prefix+"b", travelroam.DedupeNew)
+	mustDone(t, d, prefix+"a", a, true)
+	mustReserve(t, d, prefix+"b", travelroam.DedupeInFlight)
+	mustDone(t, d, prefix+"b", b, false)
+	mustReserve(t, d, prefix+"a", travelroam.DedupeSeen)
+	b = mustReserve(t, d, prefix+"b", travelroam.DedupeNew)
+	mustDone(t, d, prefix+"b", b, true)
+}
+
+// testDeduperStaleDone: delivery A's Done comes again (a retry of the
+// call, or a bug) after A released the key and delivery B reserved it.
+func testDeduperStaleDone(t *testing.T, d travelroam.Deduper) {
+	key := uniquePrefix(t) + "event"
+	a := mustReserve(t, d, key, travelroam.DedupeNew)
+	mustDone(t, d, key, a, false)
+	b := mustReserve(t, d, key, travelroam.DedupeNew)
+	if a == b {
+		t.Fatalf("two reservations of %q got the same token", key)
+	}
+	mustDone(t, d, key, a, false) // must not release B's reservation
+	mustReserve(t, d, key, travelroam.DedupeInFlight)
+	mustDone(t, d, key, a, true) // must not commit it either
+	mustReserve(t, d, key, travelroam.DedupeInFlight)
+	mustDone(t, d, key, b, true)
+	mustReserve(t, d, key, travelroam.DedupeSeen)
+	mustDone(t, d, key, a, false) // nor release the seen mark
+	mustDone(t, d, key, b, false)
+	mustReserve(t, d, key, travelroam.DedupeSeen)
 }
 
 func testDeduperConcurrent(t *testing.T, d travelroam.Deduper) {
@@ -140,6 +208,7 @@ func testDeduperConcurrent(t *testing.T, d travelroam.Deduper) {
 		wg     sync.WaitGroup
 		mu     sync.Mutex
 		states = map[travelroam.DedupeState]int{}
+		token  string
 		start  = make(chan struct{})
 	)
 	ctx := liveCtx(t)
@@ -148,13 +217,16 @@ func testDeduperConcurrent(t *testing.T, d travelroam.Deduper) {
 		go func() {
 			defer wg.Done()
 			<-start
-			st, err := d.Begin(ctx, key)
+			st, tok, err := d.Begin(ctx, key)
 			if err != nil {
 				t.Errorf("Begin: %v", err)
 				return
 			}
 			mu.Lock()
 			states[st]++
+			if st == travelroam.DedupeNew {
+				token = tok
+			}
 			mu.Unlock()
 		}()
 	}
@@ -164,6 +236,6 @@ func testDeduperConcurrent(t *testing.T, d travelroam.Deduper) {
 		t.Fatalf("%d concurrent Begins of one key: %d DedupeNew, %d DedupeInFlight, %d DedupeSeen; want 1, %d, 0",
 			workers, states[travelroam.DedupeNew], states[travelroam.DedupeInFlight], states[travelroam.DedupeSeen], workers-1)
 	}
-	mustDone(t, d, key, true)
-	mustDedupe(t, d, key, travelroam.DedupeSeen)
+	mustDone(t, d, key, token, true)
+	mustReserve(t, d, key, travelroam.DedupeSeen)
 }
