@@ -40,6 +40,8 @@ const dedupeTries = 10
 // Begin reserves key unless a delivery of it is in flight or it was
 // processed; see [travelroam.Deduper]. It is atomic across processes. The
 // token of a new reservation is random and stored in its row.
+// An error means nothing is reserved: a reservation whose answer was lost
+// is given back by its token before Begin returns.
 func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, string, error) {
 	if d.begins.Add(1)%256 == 0 {
 		// House-keeping; its failure does not matter to this event.
@@ -54,6 +56,10 @@ func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState
 			return travelroam.DedupeNew, token, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
+			// The reservation may have been made although its answer
+			// was lost: give it back by its token, or the event would
+			// stay "in flight" for the reservation time to live.
+			d.release(ctx, key, token)
 			return 0, "", ctxErr(ctx, "dedupe callback", err)
 		}
 		var seen bool
@@ -94,10 +100,23 @@ func (d *Deduper) Done(ctx context.Context, key, token string, success bool) err
 	if success {
 		_, err = d.s.exec(ctx, commitSQL, key, micros(d.s.seenTTL), token)
 	} else {
-		_, err = d.s.exec(ctx, `DELETE FROM travelroam_callback_dedupe WHERE key = $1 AND NOT seen AND token = $2`, key, token)
+		_, err = d.s.exec(ctx, releaseReservationSQL, key, token)
 	}
 	if err != nil {
 		return ctxErr(ctx, "dedupe callback done", err)
 	}
 	return nil
+}
+
+// releaseReservationSQL deletes the reservation of key if token still
+// holds it.
+const releaseReservationSQL = `DELETE FROM travelroam_callback_dedupe WHERE key = $1 AND NOT seen AND token = $2`
+
+// release gives back the reservation that token may hold, as clean-up: it
+// runs even when ctx has ended, for at most releaseTimeout; its failure
+// leaves the reservation to expire.
+func (d *Deduper) release(ctx context.Context, key, token string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	_, _ = d.s.exec(ctx, releaseReservationSQL, key, token)
 }

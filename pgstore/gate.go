@@ -58,7 +58,9 @@ WHERE key = $1 AND token = $2 AND held`
 // the row (every 10 ms at first, backing off to half the interval, at most
 // 1 s); once it is released, it sleeps until the interval ends. Waiters
 // are not served in order of arrival. An error (the context's, or the
-// database's) means nothing is held.
+// database's) means nothing is held: when a claim fails in a way that
+// leaves its outcome unknown (its answer lost), Acquire releases it by its
+// token before returning, for at most 5 s.
 func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Duration) (travelroam.Permit, error) {
 	if lease <= 0 || interval < 0 {
 		return nil, errors.New("pgstore: purchase gate: lease must be positive and interval not negative")
@@ -71,12 +73,13 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 		token := storewait.NewToken()
 		claimed, err := g.claim(ctx, key, interval, lease, token)
 		if err != nil {
-			if ctx.Err() != nil {
-				// The claim may have been carried out just before the
-				// context ended: give it back rather than leave the
-				// account blocked for a lease.
-				_ = g.release(ctx, key, token)
-			}
+			// The claim may have been carried out although its answer
+			// was lost: the context ended, or the connection dropped
+			// after the COMMIT was sent (a network cut, a PgBouncer
+			// restart, a failover). Give it back by its token rather
+			// than leave the account blocked for a whole lease; a claim
+			// that was not carried out releases nothing.
+			_ = g.release(ctx, key, token)
 			return nil, ctxErr(ctx, "acquire purchase gate", err)
 		}
 		if claimed {
@@ -120,8 +123,8 @@ func (g *Gate) release(ctx context.Context, key, token string) error {
 	return err
 }
 
-// releaseTimeout bounds a Release, and the clean-up of a claim whose
-// context ended.
+// releaseTimeout bounds a Release, and the clean-up of a claim that
+// failed.
 const releaseTimeout = 5 * time.Second
 
 type permit struct {

@@ -1,9 +1,11 @@
 package pgstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/dropproxy"
 	"github.com/roamkit/travelroam/pgstore"
 	"github.com/roamkit/travelroam/travelroamtest/storetest"
 )
@@ -281,5 +284,104 @@ func TestIsolationDefaults(t *testing.T) {
 				storetest.TestDeduper(t, func(*testing.T) travelroam.Deduper { return s.Deduper() })
 			})
 		})
+	}
+}
+
+// lossyStore returns a store whose connections go through a proxy that
+// lets PostgreSQL answer the COMMIT right after the statement that
+// contains marker, then cuts that connection (as a network cut, a
+// PgBouncer restart or a failover would): the statement is carried out,
+// its answer lost.
+func lossyStore(t *testing.T, marker string) (*pgstore.Store, *dropproxy.Proxy) {
+	t.Helper()
+	base := testPool(t)
+	ctx := context.Background()
+	cc := base.Config().ConnConfig
+	proxy, err := dropproxy.Start(net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))),
+		func(b []byte) bool { return bytes.Contains(b, []byte(marker)) },
+		func(b []byte) bool { return bytes.Contains(b, []byte("commit\x00")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = proxy.Close() })
+	cfg := base.Config().Copy()
+	host, port, _ := net.SplitHostPort(proxy.Addr())
+	p, _ := strconv.Atoi(port)
+	cfg.ConnConfig.Host, cfg.ConnConfig.Port = host, uint16(p)
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol // the statements' text on every send
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, err := pgstore.New(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, proxy
+}
+
+// mustHaveDropped fails the test unless the proxy dropped its reply.
+func mustHaveDropped(t *testing.T, proxy *dropproxy.Proxy, err error) {
+	t.Helper()
+	select {
+	case <-proxy.Dropped():
+	default:
+		t.Fatalf("the proxy dropped no reply (the call returned %v)", err)
+	}
+}
+
+// TestGateLostReply: a claim is carried out but the answer to its COMMIT
+// is lost. The failed Acquire holds nothing: another process's Acquire of
+// the account succeeds once the interval has passed, with a deadline far
+// below the lost claim's lease (10 min), so it cannot have waited for the
+// lease to run out.
+func TestGateLostReply(t *testing.T) {
+	ctx := context.Background()
+	other := testStore(t).Gate()
+	s, proxy := lossyStore(t, "UPDATE travelroam_purchase_gate\nSET token =")
+
+	const interval, lease = 100 * time.Millisecond, 10 * time.Minute
+	key := fmt.Sprintf("lost-reply-%d", time.Now().UnixNano())
+	permit, err := s.Gate().Acquire(ctx, key, interval, lease)
+	mustHaveDropped(t, proxy, err)
+	if err == nil {
+		_ = permit.Release(ctx)
+		t.Fatal("Acquire succeeded although the answer to its claim was lost")
+	}
+	t.Logf("Acquire whose answer was lost: %v", err)
+
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	next, err := other.Acquire(waitCtx, key, interval, lease)
+	if err != nil {
+		t.Fatalf("the next Acquire, with a deadline well below the lost claim's lease of %v: %v (a ghost hold)", lease, err)
+	}
+	if err := next.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDeduperLostReply: a reservation is made but the answer to its
+// COMMIT is lost. The failed Begin reserves nothing: the next delivery is
+// processed at once, not answered "in flight" until the reservation's
+// time to live (5 min) runs out.
+func TestDeduperLostReply(t *testing.T) {
+	other := testStore(t).Deduper()
+	s, proxy := lossyStore(t, "INSERT INTO travelroam_callback_dedupe AS d")
+	ctx := context.Background()
+	key := fmt.Sprintf("lost-reply-%d", time.Now().UnixNano())
+	st, _, err := s.Deduper().Begin(ctx, key)
+	mustHaveDropped(t, proxy, err)
+	if err == nil {
+		t.Fatalf("Begin answered %v although the answer to its reservation was lost", st)
+	}
+	t.Logf("Begin whose answer was lost: %v", err)
+	st, token, err := other.Begin(ctx, key)
+	if err != nil || st != travelroam.DedupeNew {
+		t.Fatalf("the next delivery's Begin: %v, %v; want DedupeNew (the lost reservation given back)", st, err)
+	}
+	if err := other.Done(ctx, key, token, true); err != nil {
+		t.Fatal(err)
 	}
 }

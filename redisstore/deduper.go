@@ -64,10 +64,19 @@ return 0
 // Begin reserves key unless a delivery of it is in flight or it was
 // processed; see [travelroam.Deduper]. It is one atomic script. The token
 // of a new reservation is random and stored as the key's value.
+// An error means nothing is reserved: a reservation whose answer was lost
+// is given back by its token before Begin returns.
 func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, string, error) {
 	token := storewait.NewToken()
-	st, err := reserveScript.Run(ctx, d.s.rdb, []string{d.s.prefix + "dedupe:" + key}, reservationValue(token), d.s.reservationTTL.Milliseconds()).Int()
+	rkey := d.s.prefix + "dedupe:" + key
+	st, err := reserveScript.Run(ctx, d.s.rdb, []string{rkey}, reservationValue(token), d.s.reservationTTL.Milliseconds()).Int()
 	if err != nil {
+		// The reservation may have been made although its answer was
+		// lost: give it back by its token, or the event would stay "in
+		// flight" for the reservation time to live.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		_ = releaseReservation.Run(rctx, d.s.rdb, []string{rkey}, reservationValue(token)).Err()
+		cancel()
 		return 0, "", ctxErr(ctx, "dedupe callback", err)
 	}
 	switch st {

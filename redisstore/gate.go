@@ -24,12 +24,19 @@ var _ travelroam.PurchaseGate = (*Gate)(nil)
 // the end of the last hold (its release, or its lease end if never
 // released) plus the larger of the last holder's interval and ours
 // (ARGV[1], µs), for a lease of ARGV[2] µs, under token ARGV[3]. It
-// answers {1} when taken, else {0, µs until free, 1 if held}.
+// answers {1} when taken, else {0, µs until free, 1 if held}. It is safe
+// to run twice with one token: go-redis runs a command again by itself
+// when the connection drops before the answer (Options.MaxRetries), and
+// the second run finds the key held under its own token and answers {1}
+// again instead of waiting for its own lease to run out.
 var acquireScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
-local h = redis.call('HMGET', KEYS[1], 'held', 'until', 'gap')
+local h = redis.call('HMGET', KEYS[1], 'held', 'until', 'gap', 'token')
+if h[1] == '1' and h[4] == ARGV[3] then
+	return {1}
+end
 if h[2] then
 	local free = tonumber(h[2]) + math.max(tonumber(h[3]), interval)
 	if now < free then
@@ -59,7 +66,8 @@ return 1
 // (every 10 ms at first, backing off to half the interval, at most 1 s);
 // once it is released, it sleeps until the interval ends. Waiters are not
 // served in order of arrival. An error (the context's, or Redis's) means
-// nothing is held.
+// nothing is held: a claim whose answer was lost is released by its token
+// before Acquire returns, for at most 5 s.
 func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Duration) (travelroam.Permit, error) {
 	if lease <= 0 || interval < 0 {
 		return nil, errors.New("redisstore: purchase gate: lease must be positive and interval not negative")
@@ -73,12 +81,13 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 		token := storewait.NewToken()
 		res, err := acquireScript.Run(ctx, g.s.rdb, []string{rkey}, interval.Microseconds(), lease.Microseconds(), token).Int64Slice()
 		if err != nil {
-			if ctx.Err() != nil {
-				// The script may have run just before the context
-				// ended: give the key back rather than leave the
-				// account blocked for a lease.
-				_ = g.release(ctx, rkey, token)
-			}
+			// The script may have run although its answer was lost
+			// (the context ended, or the connection dropped after the
+			// command was sent and go-redis's own retries, if any,
+			// failed too): give the key back by its token rather than
+			// leave the account blocked for a whole lease; a claim
+			// that was not made releases nothing.
+			_ = g.release(ctx, rkey, token)
 			return nil, ctxErr(ctx, "acquire purchase gate", err)
 		}
 		if len(res) == 1 && res[0] == 1 {
@@ -101,8 +110,8 @@ func (g *Gate) release(ctx context.Context, rkey, token string) error {
 	return releaseScript.Run(ctx, g.s.rdb, []string{rkey}, token).Err()
 }
 
-// releaseTimeout bounds a Release, and the clean-up of a claim whose
-// context ended.
+// releaseTimeout bounds a Release, and the clean-up of a claim that
+// failed.
 const releaseTimeout = 5 * time.Second
 
 type permit struct {

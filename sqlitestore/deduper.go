@@ -26,6 +26,8 @@ var _ travelroam.Deduper = (*Deduper)(nil)
 // processed; see [travelroam.Deduper]. The check and the reservation are
 // one BEGIN IMMEDIATE transaction, atomic across processes. The token of
 // a new reservation is random and stored in its row.
+// An error means nothing is reserved: a reservation whose answer was lost
+// is given back by its token before Begin returns.
 func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, string, error) {
 	token := storewait.NewToken()
 	var state travelroam.DedupeState
@@ -59,6 +61,15 @@ func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState
 		return err
 	})
 	if err != nil {
+		// The reservation may have been committed although the call
+		// failed: give it back by its token, or the event would stay
+		// "in flight" for the reservation time to live.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		_ = d.s.tx(rctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(rctx, `DELETE FROM travelroam_callback_dedupe WHERE key = ? AND seen = 0 AND token = ?`, key, token)
+			return err
+		})
+		cancel()
 		return 0, "", ctxErr(ctx, "dedupe callback", err)
 	}
 	if state != travelroam.DedupeNew {

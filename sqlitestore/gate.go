@@ -27,7 +27,8 @@ var _ travelroam.PurchaseGate = (*Gate)(nil)
 // (every 10 ms at first, backing off to half the interval, at most 1 s);
 // once it is released, it sleeps until the interval ends. Waiters are not
 // served in order of arrival. An error (the context's, or the database's)
-// means nothing is held.
+// means nothing is held: a claim whose transaction failed is released by
+// its token before Acquire returns.
 func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Duration) (travelroam.Permit, error) {
 	if lease <= 0 || interval < 0 {
 		return nil, errors.New("sqlitestore: purchase gate: lease must be positive and interval not negative")
@@ -60,12 +61,13 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 			return err
 		})
 		if err != nil {
-			if ctx.Err() != nil {
-				// The claim may have been committed just before the
-				// context ended: give it back rather than leave the
-				// account blocked for a lease.
-				_ = g.release(ctx, key, token)
-			}
+			// The claim may have been committed although the call
+			// failed (the context ended, or the COMMIT returned an
+			// error after its write reached the file): give it back by
+			// its token rather than leave the account blocked for a
+			// whole lease; a claim that was not committed releases
+			// nothing.
+			_ = g.release(ctx, key, token)
 			return nil, ctxErr(ctx, "acquire purchase gate", err)
 		}
 		if wait <= 0 {
@@ -92,8 +94,8 @@ func (g *Gate) release(ctx context.Context, key, token string) error {
 	})
 }
 
-// releaseTimeout bounds a Release, and the clean-up of a claim whose
-// context ended.
+// releaseTimeout bounds a Release, and the clean-up of a claim that
+// failed.
 const releaseTimeout = 15 * time.Second
 
 type permit struct {
