@@ -204,19 +204,20 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 // processOrder is ProcessOrder once the request is built and observed:
 // the journal around the gate and the send.
 func (c *Client) processOrder(ctx context.Context, key string, r request, call writeCall) (*Order, error) {
-	if err := c.beginPurchase(ctx, call, key); err != nil {
+	attempt, err := c.beginPurchase(ctx, call, key)
+	if err != nil {
 		return nil, err
 	}
 	finished := false
 	defer func() {
 		if !finished { // the gate or the transport panicked: it may have been sent
-			c.finishPurchase(ctx, key, OutcomeUnknown, "")
+			c.finishPurchase(ctx, attempt, OutcomeUnknown, "")
 		}
 	}()
 	order, err := c.sendPurchase(ctx, r, call)
 	finished = true
 	outcome, ref := purchaseOutcome(order, err)
-	c.finishPurchase(ctx, key, outcome, ref)
+	c.finishPurchase(ctx, attempt, outcome, ref)
 	return order, err
 }
 
