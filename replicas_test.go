@@ -659,25 +659,50 @@ func TestAccountKeyHidesTheAPIKey(t *testing.T) {
 }
 
 // TestAccountKeyOfEquivalentBaseURLs: spellings of one base URL that
-// differ only in the case of the scheme or host, or in an explicit
-// default port, name one account (replicas configured either way share
-// the gate's 5 s spacing) and record the right environment.
+// differ only in the case of the scheme or host, a trailing dot in the
+// host, an explicit default port, a trailing slash, or an empty query or
+// fragment name one account (replicas configured either way share the
+// gate's 5 s spacing and the journal) and record the right environment.
 func TestAccountKeyOfEquivalentBaseURLs(t *testing.T) {
 	t.Parallel()
-	live, err := NewClient(testAPIKey, testSecret, WithEnvironment(Live))
-	require.NoError(t, err)
-	for _, u := range []string{"https://TravelRoam.com/api/whitelabel", "https://travelroam.com:443/api/whitelabel",
-		"HTTPS://TRAVELROAM.COM:443/api/whitelabel/"} {
-		c, err := NewClient(testAPIKey, testSecret, WithBaseURL(u))
+	for _, env := range []Environment{Live, Sandbox} {
+		want, err := NewClient(testAPIKey, testSecret, WithEnvironment(env))
 		require.NoError(t, err)
-		require.Equal(t, live.AccountKey(), c.AccountKey(), u)
-		require.Equal(t, Live, c.environment, u)
+		require.Equal(t, string(env)+":", want.AccountKey()[:len(env)+1])
+		host := strings.TrimPrefix(strings.TrimSuffix(env.BaseURL(), "/api/whitelabel"), "https://")
+		upper := strings.ToUpper(host)
+		for _, u := range []string{
+			"https://" + upper + "/api/whitelabel",
+			"https://" + host + ":443/api/whitelabel",
+			"HTTPS://" + upper + ":443/api/whitelabel/",
+			"https://" + host + "./api/whitelabel",
+			"https://" + upper + ".:443/api/whitelabel/",
+			"https://" + host + "/api/whitelabel?",
+			"https://" + host + "/api/whitelabel/?",
+			"https://" + host + "/api/whitelabel#",
+			"https://" + host + "/api/whitelabel?#",
+			"https://" + host + "/api/whitelabel//",
+			"https://" + host + "/api/./whitelabel",
+		} {
+			c, err := NewClient(testAPIKey, testSecret, WithBaseURL(u))
+			require.NoError(t, err, u)
+			require.Equal(t, want.AccountKey(), c.AccountKey(), u)
+			require.Equal(t, env, c.environment, u)
+		}
 	}
 	a, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://Proxy.example:80/tr"))
 	require.NoError(t, err)
-	b, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://proxy.example/tr"))
+	for _, u := range []string{"http://proxy.example/tr", "http://proxy.example./tr/", "http://proxy.example/tr?", "http://PROXY.example:80/tr#"} {
+		b, err := NewClient(testAPIKey, testSecret, WithBaseURL(u))
+		require.NoError(t, err, u)
+		require.Equal(t, a.AccountKey(), b.AccountKey(), u)
+	}
+	other, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://proxy.example:8080/tr"))
 	require.NoError(t, err)
-	require.Equal(t, a.AccountKey(), b.AccountKey())
+	require.NotEqual(t, a.AccountKey(), other.AccountKey(), "another port is another server")
+	other, err = NewClient(testAPIKey, testSecret, WithBaseURL("http://proxy.example/TR"))
+	require.NoError(t, err)
+	require.NotEqual(t, a.AccountKey(), other.AccountKey(), "paths are case-sensitive")
 }
 
 // oddGate returns a nil permit with no error, or a permit whose Release
