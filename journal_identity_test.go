@@ -171,3 +171,39 @@ func TestResolvePurchaseLease(t *testing.T) {
 		require.Empty(t, un)
 	})
 }
+
+// TestProcessOrderTopUpAnsweredWithApplyReference: against the fake
+// answering top-ups the eSIM Go way (applyReference, no orderReference),
+// a top-up is a paid success whose reference is the apply reference; the
+// journal records it as succeeded and its assignments are found under
+// it. Before, it was an *OutcomeUnknownError, journaled as unknown.
+func TestProcessOrderTopUpAnsweredWithApplyReference(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork(), travelroamtest.WithAssignmentDelay(0),
+			travelroamtest.WithOrderAnswer(travelroamtest.OrderAnswerApplyReference))
+		defer srv.Close()
+		bundle := srv.Bundles()[0].Name
+		j := travelroam.NewMemoryPurchaseJournal()
+		c := fakeClient(t, srv, j)
+		ctx := t.Context()
+		esim, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, Key: "new eSIM"})
+		require.NoError(t, err)
+		iccid := srv.Orders()[0].ICCID
+		topUp, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, ICCID: iccid, Key: "top-up"})
+		require.NoError(t, err)
+		require.Equal(t, srv.Orders()[1].Reference, topUp.Reference)
+		require.NotEqual(t, esim.Reference, topUp.Reference)
+		require.Contains(t, string(topUp.Raw), `"applyReference"`)
+		require.NotContains(t, string(topUp.Raw), `"orderReference"`)
+		a, ok, err := j.Get(ctx, c.AccountKey(), "top-up")
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, travelroam.OutcomeSucceeded, a.Outcome)
+		require.Equal(t, topUp.Reference, a.Reference)
+		as, err := c.Assignments(ctx, topUp.Reference)
+		require.NoError(t, err)
+		require.Len(t, as, 1)
+		require.Equal(t, iccid, as[0].ICCID)
+	})
+}
