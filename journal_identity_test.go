@@ -1,6 +1,7 @@
 package travelroam_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"testing/synctest"
@@ -206,4 +207,75 @@ func TestProcessOrderTopUpAnsweredWithApplyReference(t *testing.T) {
 		require.Len(t, as, 1)
 		require.Equal(t, iccid, as[0].ICCID)
 	})
+}
+
+// heldGate lets a purchase through only when open is closed.
+type heldGate struct{ open chan struct{} }
+
+type noPermit struct{}
+
+func (noPermit) Release(context.Context) error { return nil }
+
+func (g heldGate) Acquire(ctx context.Context, _ string, _, _ time.Duration) (travelroam.Permit, error) {
+	select {
+	case <-g.open:
+		return noPermit{}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestProcessOrderResolvedWhileWaitingForTheGate: a purchase waits at the
+// gate behind others for longer than the lease; meanwhile a resolver
+// marks its attempt as not sent and the Key is begun again by another
+// process. Once through the gate the purchase sends nothing: its attempt
+// is no longer its own. Virtual time.
+func TestProcessOrderResolvedWhileWaitingForTheGate(t *testing.T) {
+	t.Parallel()
+	for _, begunAgain := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork())
+			defer srv.Close()
+			bundle := srv.Bundles()[0].Name
+			j := travelroam.NewMemoryPurchaseJournal()
+			gate := heldGate{open: make(chan struct{})}
+			c := fakeClient(t, srv, j, travelroam.WithPurchaseGate(gate))
+			ctx := t.Context()
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, Key: "order 9"})
+				done <- err
+			}()
+			time.Sleep(10 * time.Minute) // waiting at the gate
+			un, err := c.UnfinishedPurchases(ctx)
+			require.NoError(t, err)
+			require.Len(t, un, 1)
+			require.NoError(t, c.ResolvePurchase(ctx, un[0], travelroam.OutcomeNotSent, ""))
+			newer := travelroam.PurchaseAttempt{Key: "order 9", Account: c.AccountKey(), ID: "another process", BundleName: bundle}
+			if begunAgain {
+				_, ok, err := j.Begin(ctx, newer)
+				require.NoError(t, err)
+				require.True(t, ok)
+			}
+			close(gate.open)
+			err = <-done
+			if begunAgain {
+				var ae *travelroam.AlreadyAttemptedError
+				require.ErrorAs(t, err, &ae)
+				require.Equal(t, "another process", ae.Attempt.ID)
+			} else {
+				require.ErrorIs(t, err, travelroam.ErrNotSent)
+			}
+			require.Empty(t, srv.Orders(), "nothing sent")
+			a, ok, err := j.Get(ctx, c.AccountKey(), "order 9")
+			require.NoError(t, err)
+			require.True(t, ok)
+			if begunAgain {
+				require.Equal(t, travelroam.OutcomePending, a.Outcome, "the newer attempt is left alone")
+				require.Equal(t, "another process", a.ID)
+			} else {
+				require.Equal(t, travelroam.OutcomeNotSent, a.Outcome)
+			}
+		})
+	}
 }

@@ -276,6 +276,41 @@ func (c *Client) beginPurchase(ctx context.Context, call writeCall, key string) 
 	return a, nil
 }
 
+// attemptTakenError is what stillPending returns when the attempt is no
+// longer this call's: err is the error for the caller; the journal is
+// left as it is.
+type attemptTakenError struct{ err error }
+
+func (e *attemptTakenError) Error() string { return e.err.Error() }
+func (e *attemptTakenError) Unwrap() error { return e.err }
+
+// stillPending checks, once the gate is the call's and before anything is
+// sent, that the journal still holds attempt a, pending. A purchase may
+// wait at the gate behind others for longer than the purchase lease; a
+// person or a recovery job may meanwhile have resolved it (as not sent:
+// nothing was) and the Key may have been begun again. Sending then would
+// buy twice. It returns an *attemptTakenError wrapping an
+// *AlreadyAttemptedError when a newer attempt holds the Key, or an error
+// matching ErrNotSent when the attempt was resolved, and an error
+// matching ErrNotSent (to be recorded as such) when the journal fails.
+func (c *Client) stillPending(ctx context.Context, call writeCall, a PurchaseAttempt) error {
+	cur, ok, err := c.journal.Get(ctx, a.Account, a.Key)
+	switch {
+	case err != nil:
+		return call.notSent(fmt.Errorf("checking the attempt in the purchase journal: %w", err))
+	case ok && cur.ID != a.ID:
+		if cur.Key == "" {
+			cur.Key = a.Key
+		}
+		return &attemptTakenError{&AlreadyAttemptedError{Attempt: cur}}
+	case !ok:
+		return &attemptTakenError{call.notSent(fmt.Errorf("the attempt left the purchase journal while waiting for the gate: %w", ErrNoAttempt))}
+	case cur.Outcome != OutcomePending:
+		return &attemptTakenError{call.notSent(fmt.Errorf("the attempt was resolved as %s while waiting for the gate: %w", cur.Outcome, ErrAttemptChanged))}
+	}
+	return nil
+}
+
 // acquirePurchase waits for the account's turn at the purchase gate. The
 // returned release frees it (on a context that outlives ctx's end); it is
 // safe to call more than once.
