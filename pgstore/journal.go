@@ -40,8 +40,10 @@ const beginTries = 10
 // Begin records a before it is sent, unless the journal holds a.Account
 // and a.Key with an outcome that may have bought; see
 // [travelroam.PurchaseJournal]. It is atomic across processes: the
-// insert-or-replace is one statement on the row's primary key. A zero
-// StartedAt becomes the database's clock.
+// insert-or-replace is one statement on the row's primary key, run at READ
+// COMMITTED whatever the database's default isolation level (one that
+// waited on a concurrent Begin re-checks the row instead of failing with
+// a serialization error). A zero StartedAt becomes the database's clock.
 func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (travelroam.PurchaseAttempt, bool, error) {
 	if err := checkIdentity(a); err != nil {
 		return travelroam.PurchaseAttempt{}, false, err
@@ -52,7 +54,7 @@ func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (trav
 	}
 	for range beginTries {
 		var inserted bool
-		err := j.s.pool.QueryRow(ctx, beginSQL, a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started).Scan(&inserted)
+		err := j.s.queryRow(ctx, beginSQL, []any{a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started}, &inserted)
 		if err == nil {
 			return travelroam.PurchaseAttempt{}, true, nil
 		}
@@ -84,7 +86,8 @@ func checkIdentity(a travelroam.PurchaseAttempt) error {
 // Finish records the outcome of the attempt a identifies (its account,
 // key and ID; and its outcome, when a.Outcome is set); see
 // [travelroam.PurchaseJournal]. The check and the write are one
-// conditional UPDATE. A zero at becomes the database's clock.
+// conditional UPDATE, run at READ COMMITTED whatever the database's default
+// isolation level. A zero at becomes the database's clock.
 func (j *Journal) Finish(ctx context.Context, a travelroam.PurchaseAttempt, outcome travelroam.PurchaseOutcome, reference string, at time.Time) error {
 	if err := checkIdentity(a); err != nil {
 		return err
@@ -99,7 +102,7 @@ func (j *Journal) Finish(ctx context.Context, a travelroam.PurchaseAttempt, outc
 	if !at.IsZero() {
 		finished = at
 	}
-	tag, err := j.s.pool.Exec(ctx, `
+	tag, err := j.s.exec(ctx, `
 		UPDATE travelroam_purchase_journal
 		SET outcome = $4, reference = $5, finished_at = coalesce($6, clock_timestamp())
 		WHERE account = $1 AND key = $2 AND attempt_id = $3 AND ($7 = '' OR outcome = $7)`,
@@ -161,7 +164,7 @@ func (j *Journal) Get(ctx context.Context, account, key string) (travelroam.Purc
 // and returns how many it deleted. Their Keys may then be bought again:
 // keep them longer than your application may retry a purchase.
 func (j *Journal) DeleteFinished(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := j.s.pool.Exec(ctx, `DELETE FROM travelroam_purchase_journal
+	tag, err := j.s.exec(ctx, `DELETE FROM travelroam_purchase_journal
 		WHERE outcome IN ('succeeded', 'refused', 'not_sent') AND finished_at < $1`, before)
 	if err != nil {
 		return 0, ctxErr(ctx, "delete finished purchases", err)

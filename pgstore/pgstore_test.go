@@ -283,6 +283,9 @@ func TestIsolationDefaults(t *testing.T) {
 			t.Run("Deduper", func(t *testing.T) {
 				storetest.TestDeduper(t, func(*testing.T) travelroam.Deduper { return s.Deduper() })
 			})
+			t.Run("Journal", func(t *testing.T) {
+				storetest.TestPurchaseJournal(t, func(*testing.T) travelroam.PurchaseJournal { return s.Journal() })
+			})
 		})
 	}
 }
