@@ -137,10 +137,12 @@ func TestGateLostReply(t *testing.T) {
 
 			waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
+			asked := time.Now()
 			next, err := redisstore.New(direct).Gate().Acquire(waitCtx, key, interval, lease)
 			if err != nil {
 				t.Fatalf("the next Acquire, with a deadline well below the lost claim's lease of %v: %v (a ghost hold)", lease, err)
 			}
+			t.Logf("the next Acquire (interval %v, lease %v) got the account after %v", interval, lease, time.Since(asked).Round(time.Millisecond))
 			if err := next.Release(ctx); err != nil {
 				t.Fatal(err)
 			}

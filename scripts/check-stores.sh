@@ -9,8 +9,15 @@
 #   scripts/services.sh start && eval "$(scripts/services.sh env)"
 #
 # In CI (CI set) a store test without its server fails instead of
-# skipping. Finally it checks that the root module requires none of the
-# stores' drivers.
+# skipping. pgstore's tests also run the conformance suites where the
+# default isolation is REPEATABLE READ or SERIALIZABLE: through pools so
+# configured, and on a database travelroam_test_serializable that
+# TestIsolationDefaults creates once (ALTER DATABASE … SET
+# default_transaction_isolation; the role needs CREATEDB, as the server of
+# scripts/services.sh grants) and keeps. The lost-reply tests of pgstore
+# and redisstore run through internal/dropproxy, a loopback proxy.
+# Finally it checks that the root module requires none of the stores'
+# drivers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATICCHECK=honnef.co/go/tools/cmd/staticcheck@v0.8.2
