@@ -138,11 +138,36 @@ func Open(path string, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	s.gate.s, s.journal.s, s.deduper.s = s, s, s
-	if err := s.tx(context.Background(), createTables); err != nil {
+	if err := openTables(s); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlitestore: open %q: create tables: %w", path, err)
 	}
 	return s, nil
+}
+
+// openTries bounds the attempts of Open to create the tables of a new
+// file that other processes open at the same moment: switching a new
+// file to WAL mode can fail with SQLITE_BUSY without waiting for the
+// busy timeout.
+const openTries = 20
+
+// openTables runs createTables, again after a short pause when the
+// database was busy (another process opening the same new file).
+func openTables(s *Store) error {
+	var err error
+	for i := range openTries {
+		if err = s.tx(context.Background(), createTables); err == nil || !isBusy(err) {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (5).
+func isBusy(err error) bool {
+	var se interface{ Code() int }
+	return errors.As(err, &se) && se.Code()&0xff == 5
 }
 
 // createTables creates the store's tables, migrating a journal created by
