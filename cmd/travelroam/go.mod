@@ -1,0 +1,28 @@
+module github.com/roamkit/travelroam/cmd/travelroam
+
+go 1.26.0
+
+require (
+	github.com/roamkit/travelroam v0.0.0-00010101000000-000000000000
+	github.com/rogpeppe/go-internal v1.16.0
+	github.com/stretchr/testify v1.12.1
+	go.uber.org/goleak v1.3.0
+)
+
+require (
+	github.com/go-json-experiment/json v1.27.2 // indirect
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+	github.com/mattn/go-isatty v0.0.24 // indirect
+	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
+	golang.org/x/tools v0.48.0 // indirect
+)
+
+replace (
+	github.com/roamkit/travelroam => ../..
+	github.com/roamkit/travelroam/pgstore => ../../pgstore
+	github.com/roamkit/travelroam/sqlitestore => ../../sqlitestore
+)
