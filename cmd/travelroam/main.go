@@ -11,7 +11,10 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
+
+	"github.com/roamkit/travelroam"
 )
 
 func main() {
@@ -66,8 +69,14 @@ type cli struct {
 	// rawOut is the unscrubbed stdout, for "fake", which prints the
 	// fake's own test credentials.
 	rawOut io.Writer
+	// rawErr is stderr scrubbed but not filtered by safeWriter: only the
+	// command line's own colour and progress line go there.
+	rawErr io.Writer
 	// inTTY, outTTY and errTTY say which streams are terminals.
 	inTTY, outTTY, errTTY bool
+	// firstStatus is the HTTP status of the first answer the command's
+	// Client received (0 before any), for exit code 4.
+	firstStatus atomic.Int32
 }
 
 // command is one subcommand.
@@ -100,8 +109,9 @@ func run(ctx context.Context, s *sys, args []string) int {
 	key, secret := s.getenv(envAPIKey), s.getenv(envClientSecret)
 	terminal := func(stream any) bool { return s.isTerminal != nil && s.isTerminal(stream) }
 	c := &cli{sys: *s, rawOut: s.out, inTTY: terminal(s.in), outTTY: terminal(s.out), errTTY: terminal(s.err)}
-	c.out = newScrubber(s.out, key, secret)
-	c.err = newScrubber(s.err, key, secret)
+	c.out = safeWriter{newScrubber(s.out, key, secret)}
+	c.rawErr = newScrubber(s.err, key, secret)
+	c.err = safeWriter{c.rawErr}
 	if len(args) == 0 {
 		c.usage(c.err)
 		return exitUsage
@@ -131,8 +141,28 @@ func (c *cli) runCommand(ctx context.Context, name string, args []string) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
+	err = c.classify(ctx, err)
 	c.printError(err)
 	return exitCode(err)
+}
+
+// classify marks err as an interruption (Ctrl+C: ctx is done) or as bad
+// credentials (a 401 or 403 answer to the command's first request), so
+// that exitCode gives 130 or 4. exitCode decides which wins (an order that
+// exists, 6, wins over both).
+func (c *cli) classify(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var apiErr *travelroam.APIError
+	switch first := c.firstStatus.Load(); {
+	case ctx.Err() != nil:
+		return &interruptedError{err: err}
+	case errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403) &&
+		(first == 401 || first == 403):
+		return &credentialsError{err: err}
+	}
+	return err
 }
 
 // printError prints err, and its hint if it has one, to stderr.
@@ -151,7 +181,11 @@ func (c *cli) printError(err error) {
 	fmt.Fprintln(c.err, msg)
 	var h *hintError
 	if errors.As(err, &h) {
-		fmt.Fprintln(c.err, c.emphasis(h.hint))
+		c.emphasize(h.hint)
+	}
+	var exists *orderExistsError
+	if errors.As(err, &exists) {
+		c.emphasize(exists.hint())
 	}
 }
 

@@ -41,7 +41,7 @@ func runRevoke(ctx context.Context, c *cli, args []string) error {
 	}
 	c.info("eSIM %s: profile %s, first installed %s (%s environment).", iccid, e.ProfileStatus, formatTime(e.FirstInstalledAt), t.env)
 	if !*yes {
-		c.info("%s", c.emphasis("Revoking is irreversible: the eSIM and all its bundles are gone at once."))
+		c.emphasize("Revoking is irreversible: the eSIM and all its bundles are gone at once.")
 		last4 := iccid[len(iccid)-4:]
 		answer, err := c.prompt(ctx, "Type the last 4 digits of the ICCID to revoke it: ")
 		if err != nil {

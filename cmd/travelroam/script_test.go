@@ -76,6 +76,11 @@ func setupScript(env *testscript.Env) error {
 		return err
 	}
 	env.Setenv("LISTEN_ADDR", addr)
+	// The purchase journal goes to $WORK/state/travelroam/journal.db, and
+	// purchases through one fake are not paced (the SDK allows it off
+	// Travel Roam's hosts).
+	env.Setenv(envStateHome, env.WorkDir+"/state")
+	env.Setenv(envPurchaseInterval, "0s")
 	env.Setenv("CALLBACK_TOKEN", callbackToken)
 	env.Setenv("API_KEY", testAPIKey)
 	env.Setenv("CLIENT_SECRET", testSecret)

@@ -21,6 +21,7 @@ type term struct {
 	stdout, stderr bytes.Buffer
 	srv            *travelroamtest.Server
 	code           int
+	state          string // XDG_STATE_HOME: the journal's directory
 }
 
 func (tm *term) run(t *testing.T, args ...string) int {
@@ -43,6 +44,7 @@ func (tm *term) run(t *testing.T, args ...string) int {
 	env := map[string]string{
 		envAPIKey: tm.srv.APIKey, envClientSecret: tm.srv.ClientSecret,
 		envBaseURL: tm.srv.EnvURL(travelroamtest.Sandbox), envLiveBaseURL: tm.srv.EnvURL(travelroamtest.Live),
+		envStateHome: tm.state, envPurchaseInterval: "0s",
 	}
 	for k, v := range tm.env {
 		env[k] = v
@@ -57,7 +59,7 @@ func (tm *term) run(t *testing.T, args ...string) int {
 func newTerm(t *testing.T, opts ...travelroamtest.Option) *term {
 	srv := travelroamtest.NewServer(append([]travelroamtest.Option{travelroamtest.WithAssignmentDelay(0)}, opts...)...)
 	t.Cleanup(srv.Close)
-	return &term{srv: srv, inTTY: true, errTTY: true, outTTY: true}
+	return &term{srv: srv, inTTY: true, errTTY: true, outTTY: true, state: t.TempDir()}
 }
 
 func TestBuyAtTerminalAsksForConfirmation(t *testing.T) {
@@ -175,7 +177,7 @@ func TestPendingProgressEndsWithNoTimeLeft(t *testing.T) {
 		ref := srv.Orders()[0].Reference
 		require.Equal(t, exitPending, tm.run(t, "wait", ref, "--max-wait", "10s"))
 		require.Contains(t, tm.stderr.String(), "\r  attempt 3, 6s elapsed, no time left")
-		require.Contains(t, tm.stderr.String(), "\x1b[1;31mThe order exists and is paid for: run `travelroam wait "+ref+"` again later. Do not buy again.\x1b[0m\n")
+		require.Contains(t, tm.stderr.String(), "\x1b[1;31mthe order exists and is paid: do not buy again; travelroam wait "+ref+"\x1b[0m\n")
 	})
 }
 
