@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -242,10 +243,10 @@ func (c *cli) printOrder(t target, order *travelroam.Order, o buyOptions, asJSON
 		return c.writeJSON(orderJSON{Kind: "order", Environment: string(t.env), OrderReference: order.Reference,
 			Bundle: o.name, TopUpICCID: o.iccid, Status: order.Status, Total: order.Total, Currency: order.Currency, ICCIDs: iccids})
 	}
-	fmt.Fprintf(c.out, "Order reference: %s\n", safe(order.Reference))
-	fmt.Fprintf(c.out, "Paid:            %s %s (%s)\n", order.Total, safe(order.Currency), safe(order.Status))
+	c.printf("Order reference: %s\n", safe(order.Reference))
+	c.printf("Paid:            %s %s (%s)\n", order.Total, safe(order.Currency), safe(order.Status))
 	for _, id := range order.ICCIDs() {
-		fmt.Fprintf(c.out, "eSIM:            %s\n", safe(id))
+		c.printf("eSIM:            %s\n", safe(id))
 	}
 	return nil
 }
@@ -343,18 +344,18 @@ func (c *cli) showCodes(ref string, codes []esimCode, show showOptions, asJSON b
 	}
 	for i, e := range codes {
 		if len(codes) > 1 {
-			fmt.Fprintf(c.out, "eSIM %d of %d\n", i+1, len(codes))
+			c.printf("eSIM %d of %d\n", i+1, len(codes))
 		}
-		fmt.Fprintf(c.out, "ICCID:           %s\n", e.ICCID)
+		c.printf("ICCID:           %s\n", e.ICCID)
 		if e.ProfileStatus != "" {
-			fmt.Fprintf(c.out, "Profile status:  %s\n", e.ProfileStatus)
+			c.printf("Profile status:  %s\n", e.ProfileStatus)
 		}
-		fmt.Fprintf(c.out, "Activation code: %s\n", e.ActivationCode)
-		fmt.Fprintf(c.out, "SM-DP+ address:  %s\n", e.SMDPAddress)
-		fmt.Fprintf(c.out, "Matching ID:     %s\n", e.MatchingID)
-		fmt.Fprintf(c.out, "iPhone link:     %s\n", e.AppleInstallURL)
+		c.printf("Activation code: %s\n", e.ActivationCode)
+		c.printf("SM-DP+ address:  %s\n", e.SMDPAddress)
+		c.printf("Matching ID:     %s\n", e.MatchingID)
+		c.printf("iPhone link:     %s\n", e.AppleInstallURL)
 		if e.QRPNG != "" {
-			fmt.Fprintf(c.out, "QR code PNG:     %s\n", e.QRPNG)
+			c.printf("QR code PNG:     %s\n", e.QRPNG)
 		}
 		if show.qr {
 			text, err := qr.Terminal(e.ActivationCode)
@@ -378,8 +379,7 @@ func (c *cli) writeQRFiles(codes []esimCode, show showOptions) error {
 		if err != nil {
 			return err
 		}
-		// 0600: whoever reads the file can install the eSIM.
-		if err := os.WriteFile(path, png, 0o600); err != nil {
+		if err := writePrivateFile(path, png); err != nil {
 			return err
 		}
 		codes[i].QRPNG = path
@@ -398,4 +398,39 @@ func pngPath(path string, i int) string {
 		path, ext = path[:dot], path[dot:]
 	}
 	return fmt.Sprintf("%s-%d%s", path, i+1, ext)
+}
+
+// writePrivateFile writes data to path with mode 0600 (whoever reads a QR
+// code can install the eSIM): into a new temporary file in the same
+// directory (created with O_EXCL and mode 0600, so no existing file or
+// planted symlink is opened), then renamed over path. An existing file or
+// a symbolic link at path is replaced, never written through, and the
+// result is 0600 whatever the umask or the old file's mode.
+func writePrivateFile(path string, data []byte) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+	}
+	return err
 }

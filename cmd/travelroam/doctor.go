@@ -281,7 +281,7 @@ func contractShaped(s string) bool {
 
 // printDoctor writes the report for a person.
 func (c *cli) printDoctor(r doctorJSON) {
-	fmt.Fprintf(c.out, "Environment:  %s (%s)\n", r.Environment, r.BaseURL)
+	c.printf("Environment:  %s (%s)\n", r.Environment, r.BaseURL)
 	cred := "not checked"
 	if r.Credentials.Accepted != nil {
 		cred = map[bool]string{true: "accepted", false: "REFUSED (401/403)"}[*r.Credentials.Accepted]
@@ -290,20 +290,20 @@ func (c *cli) printDoctor(r doctorJSON) {
 	if !r.Credentials.LooksLikeContract {
 		shape = "; not the 60 letters and digits seen at Travel Roam"
 	}
-	fmt.Fprintf(c.out, "Credentials:  %s (%d characters) and %s (%d characters): %s%s\n\n",
+	c.printf("Credentials:  %s (%d characters) and %s (%d characters): %s%s\n\n",
 		envAPIKey, r.Credentials.APIKeyLength, envClientSecret, r.Credentials.ClientSecretLength, cred, shape)
 	for _, chk := range r.Checks {
 		name := chk.Method + " " + chk.Route
 		if chk.Guessed {
 			name += " (guessed route)"
 		}
-		fmt.Fprintf(c.out, "%-42s ", name)
+		c.printf("%-42s ", name)
 		switch {
 		case !chk.Called:
-			fmt.Fprintf(c.out, "skipped: %s\n", chk.Skipped)
+			c.printf("skipped: %s\n", chk.Skipped)
 			continue
 		case chk.Status == 0:
-			fmt.Fprintf(c.out, "FAILED: no answer: %s\n", chk.Error)
+			c.printf("FAILED: no answer: %s\n", chk.Error)
 			continue
 		}
 		verdict := "ok"
@@ -317,35 +317,35 @@ func (c *cli) printDoctor(r doctorJSON) {
 		if chk.Note != "" {
 			decoded = chk.Note
 		}
-		fmt.Fprintf(c.out, "%s: %d, %s", verdict, chk.Status, decoded)
+		c.printf("%s: %d, %s", verdict, chk.Status, decoded)
 		switch {
 		case chk.Note != "":
 		case chk.Status >= 200 && chk.Status < 300 && len(chk.Unexpected)+len(chk.Missing)+len(chk.Mismatched) == 0 && chk.Shape == "":
-			fmt.Fprint(c.out, ", fields as the contract says")
+			c.printf(", fields as the contract says")
 		}
-		fmt.Fprintln(c.out)
+		c.println()
 		if !chk.Decoded && chk.Error != "" && chk.Note == "" {
-			fmt.Fprintf(c.out, "    error:             %s\n", chk.Error)
+			c.printf("    error:             %s\n", chk.Error)
 		}
 		if chk.Shape != "" {
-			fmt.Fprintf(c.out, "    shape:             %s\n", chk.Shape)
+			c.printf("    shape:             %s\n", chk.Shape)
 		}
 		if len(chk.Unexpected) > 0 {
-			fmt.Fprintf(c.out, "    unexpected fields: %s\n", strings.Join(chk.Unexpected, ", "))
+			c.printf("    unexpected fields: %s\n", strings.Join(chk.Unexpected, ", "))
 		}
 		if len(chk.Missing) > 0 {
-			fmt.Fprintf(c.out, "    missing fields:    %s\n", strings.Join(chk.Missing, ", "))
+			c.printf("    missing fields:    %s\n", strings.Join(chk.Missing, ", "))
 		}
 		if len(chk.Mismatched) > 0 {
-			fmt.Fprintf(c.out, "    other shapes:      %s\n", strings.Join(chk.Mismatched, ", "))
+			c.printf("    other shapes:      %s\n", strings.Join(chk.Mismatched, ", "))
 		}
 		if chk.Fixture != "" {
-			fmt.Fprintf(c.out, "    fixture:           %s\n", chk.Fixture)
+			c.printf("    fixture:           %s\n", chk.Fixture)
 		}
 	}
-	fmt.Fprintln(c.out)
+	c.println()
 	if r.OK {
-		fmt.Fprintln(c.out, "Every route called answered as the SDK needs.")
+		c.println("Every route called answered as the SDK needs.")
 	}
 }
 

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
+	"time"
 
 	"github.com/roamkit/travelroam"
 )
@@ -52,7 +52,7 @@ func (c *cli) dryRunBuy(ctx context.Context, f *flags, o buyOptions) error {
 	if err != nil {
 		return err
 	}
-	req := requestJSON{Method: "POST", URL: strings.TrimSuffix(t.baseURL, "/") + "/processorders", Body: body}
+	req := routeRequest(t, travelroam.OpProcessOrder, body)
 	c.info("Dry run: nothing was sent, nothing bought.")
 	if f.json {
 		out := dryRunBuyJSON{Kind: "dryRun", Environment: string(t.env), Bundle: q.bundle.Name, TopUpICCID: o.iccid,
@@ -63,9 +63,9 @@ func (c *cli) dryRunBuy(ctx context.Context, f *flags, o buyOptions) error {
 	if q.after != nil {
 		after = q.after.String() + " " + safe(q.currency)
 	}
-	fmt.Fprintf(c.out, "Balance after: %s\n", after)
-	fmt.Fprintf(c.out, "Would send:    %s %s\n", req.Method, safe(req.URL))
-	fmt.Fprintf(c.out, "Body:          %s\n", safe(string(body)))
+	c.printf("Balance after: %s\n", after)
+	c.printf("Would send:    %s %s\n", req.Method, safe(req.URL))
+	c.printf("Body:          %s\n", safe(string(body)))
 	return nil
 }
 
@@ -77,4 +77,46 @@ type revokeDryRunJSON struct {
 	Profile     string           `json:"profileStatus"`
 	Bundles     []esimBundleJSON `json:"bundles"`
 	Request     requestJSON      `json:"request"`
+}
+
+// dryRunRevoke shows the eSIM's state and bundles and the revoke request,
+// and sends nothing.
+func (c *cli) dryRunRevoke(ctx context.Context, f *flags, iccid string) error {
+	cl, t, err := c.client(f.live)
+	if err != nil {
+		return err
+	}
+	e, err := cl.ESIM(ctx, iccid)
+	if err != nil {
+		return canceled(ctx, err)
+	}
+	applied, err := cl.AppliedBundles(ctx, iccid)
+	if err != nil {
+		return canceled(ctx, err)
+	}
+	bundles := bundleRows(applied, time.Now())
+	body, err := json.Marshal(map[string]string{"iccid": iccid})
+	if err != nil {
+		return err
+	}
+	req := routeRequest(t, travelroam.OpRevokeESIM, body)
+	c.info("Dry run: nothing was sent, nothing revoked.")
+	if f.json {
+		return c.writeJSON(revokeDryRunJSON{Kind: "dryRun", Environment: string(t.env), ICCID: iccid,
+			Profile: string(e.ProfileStatus), Bundles: bundles, Request: req})
+	}
+	c.printf("eSIM:          %s (%s environment)\n", safe(iccid), t.env)
+	c.printf("Profile:       %s\n", safe(string(e.ProfileStatus)))
+	if err := c.printBundles(bundles); err != nil {
+		return err
+	}
+	c.printf("Would send:    %s %s\n", req.Method, safe(req.URL))
+	c.printf("Body:          %s\n", safe(string(body)))
+	return nil
+}
+
+// routeRequest is the request of op with body, at the SDK's default route.
+func routeRequest(t target, op travelroam.Operation, body []byte) requestJSON {
+	r, _ := travelroam.DefaultRoute(op)
+	return requestJSON{Method: r.Method, URL: strings.TrimSuffix(t.baseURL, "/") + r.Path, Body: body}
 }

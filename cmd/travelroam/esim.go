@@ -82,16 +82,7 @@ func runESIM(ctx context.Context, c *cli, args []string) error {
 	if out.ICCID == "" {
 		out.ICCID = iccid
 	}
-	for _, b := range applied {
-		for _, a := range b.Assignments {
-			out.Bundles = append(out.Bundles, esimBundleJSON{
-				Name: b.Name, Description: b.Description, State: string(a.BundleState), Ended: a.Ended(now), Data: a.IsData(),
-				InitialBytes: a.InitialQuantity, RemainingBytes: a.RemainingQuantity, Unlimited: a.Unlimited,
-				StartTime: timeOrNil(a.StartTime), EndTime: timeOrNil(a.EndTime), AssignedAt: timeOrNil(a.AssignedAt),
-				AssignmentReference: a.AssignmentReference,
-			})
-		}
-	}
+	out.Bundles = bundleRows(applied, now)
 	out.DataLeftBytes, out.UnlimitedData = travelroam.RemainingDataBytes(applied, now)
 	if loc != nil {
 		out.Location = &locationJSON{NetworkBrandName: loc.NetworkBrandName, NetworkName: loc.NetworkName,
@@ -115,42 +106,63 @@ func runESIM(ctx context.Context, c *cli, args []string) error {
 		}
 		return c.writeJSON(out)
 	}
-	fmt.Fprintf(c.out, "ICCID:           %s\n", out.ICCID)
-	fmt.Fprintf(c.out, "Profile status:  %s\n", out.ProfileStatus)
-	fmt.Fprintf(c.out, "First installed: %s\n", formatTime(e.FirstInstalledAt))
+	c.printf("ICCID:           %s\n", out.ICCID)
+	c.printf("Profile status:  %s\n", out.ProfileStatus)
+	c.printf("First installed: %s\n", formatTime(e.FirstInstalledAt))
 	switch {
 	case out.UnlimitedData:
-		fmt.Fprintf(c.out, "Data left:       unlimited (+ %s on limited bundles)\n", formatBytes(out.DataLeftBytes))
+		c.printf("Data left:       unlimited (+ %s on limited bundles)\n", formatBytes(out.DataLeftBytes))
 	default:
-		fmt.Fprintf(c.out, "Data left:       %s\n", formatBytes(out.DataLeftBytes))
+		c.printf("Data left:       %s\n", formatBytes(out.DataLeftBytes))
 	}
-	if len(out.Bundles) == 0 {
-		fmt.Fprintln(c.out, "Bundles:         none active (ended ones are not listed by Travel Roam)")
-	} else {
-		fmt.Fprintln(c.out, "Bundles:")
-		rows := make([][]string, 0, len(out.Bundles))
-		for _, b := range out.Bundles {
-			left := formatBytes(b.RemainingBytes) + " of " + formatBytes(b.InitialBytes)
-			if b.Unlimited {
-				left = "unlimited"
-			}
-			ends := "-"
-			if b.EndTime != nil {
-				ends = formatTime(*b.EndTime)
-			}
-			rows = append(rows, []string{"  " + b.Name, b.State, left, ends})
-		}
-		if err := c.aligned([]string{"  NAME", "STATE", "LEFT", "ENDS"}, rows); err != nil {
-			return err
-		}
+	if err := c.printBundles(out.Bundles); err != nil {
+		return err
 	}
 	if loc == nil {
-		fmt.Fprintln(c.out, "Last location:   none (never seen on a network)")
+		c.println("Last location:   none (never seen on a network)")
 	} else {
-		fmt.Fprintf(c.out, "Last location:   %s (%s, %s), %s\n", loc.NetworkBrandName, loc.MobileNetworkCode, loc.Country, formatTime(loc.LastSeen))
+		c.printf("Last location:   %s (%s, %s), %s\n", loc.NetworkBrandName, loc.MobileNetworkCode, loc.Country, formatTime(loc.LastSeen))
 	}
 	if out.Installation != nil {
 		return c.showCodes("", []esimCode{*out.Installation}, show, false)
 	}
 	return nil
+}
+
+// bundleRows lists every assignment of the applied bundles.
+func bundleRows(applied []travelroam.AppliedBundle, now time.Time) []esimBundleJSON {
+	out := []esimBundleJSON{}
+	for _, b := range applied {
+		for _, a := range b.Assignments {
+			out = append(out, esimBundleJSON{
+				Name: b.Name, Description: b.Description, State: string(a.BundleState), Ended: a.Ended(now), Data: a.IsData(),
+				InitialBytes: a.InitialQuantity, RemainingBytes: a.RemainingQuantity, Unlimited: a.Unlimited,
+				StartTime: timeOrNil(a.StartTime), EndTime: timeOrNil(a.EndTime), AssignedAt: timeOrNil(a.AssignedAt),
+				AssignmentReference: a.AssignmentReference,
+			})
+		}
+	}
+	return out
+}
+
+// printBundles prints an eSIM's bundles as a table (cells through safe).
+func (c *cli) printBundles(bundles []esimBundleJSON) error {
+	if len(bundles) == 0 {
+		c.println("Bundles:         none active (ended ones are not listed by Travel Roam)")
+		return nil
+	}
+	c.println("Bundles:")
+	rows := make([][]string, 0, len(bundles))
+	for _, b := range bundles {
+		left := formatBytes(b.RemainingBytes) + " of " + formatBytes(b.InitialBytes)
+		if b.Unlimited {
+			left = "unlimited"
+		}
+		ends := "-"
+		if b.EndTime != nil {
+			ends = formatTime(*b.EndTime)
+		}
+		rows = append(rows, []string{"  " + b.Name, b.State, left, ends})
+	}
+	return c.aligned([]string{"  NAME", "STATE", "LEFT", "ENDS"}, rows)
 }

@@ -127,6 +127,5 @@ func (c *cli) printEvent(at time.Time, ev *travelroam.CallbackEvent, asJSON bool
 		usage = fmt.Sprintf("%d %s left of %d", b.RemainingQuantity, b.Unit, b.InitialQuantity)
 	}
 	fields := []string{at.UTC().Format(time.RFC3339), string(ev.AlertType), ev.ICCID, b.Name, usage}
-	_, err := fmt.Fprintln(c.out, strings.Join(fields, "  "))
-	return err
+	return c.println(strings.Join(safeAll(fields), "  "))
 }

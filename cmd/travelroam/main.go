@@ -93,10 +93,11 @@ func commands() []command {
 		{"balance", "", "show the wallet balance and currency", runBalance},
 		{"catalogue", "(--countries GB,FR | --region Europe) [--all] [--sort price]", "list the bundles you can buy", runCatalogue},
 		{"bundle", "NAME", "show one bundle", runBundle},
-		{"buy", "BUNDLE [--iccid ICCID]", "buy a new eSIM (or top one up), then wait for its installation data", runBuy},
+		{"buy", "BUNDLE [--iccid ICCID] [--key KEY] [--dry-run]", "buy a new eSIM (or top one up), then wait for its installation data", runBuy},
 		{"wait", "REFERENCE", "wait for an order's installation data: activation code, iPhone link, QR code", runWait},
 		{"esim", "ICCID", "show an eSIM: status, first installation, bundles with data left, last location", runESIM},
-		{"revoke", "ICCID", "revoke an eSIM (irreversible)", runRevoke},
+		{"revoke", "ICCID [--dry-run]", "revoke an eSIM (irreversible)", runRevoke},
+		{"purchases", "[--recent] | resolve KEY (--bought REFERENCE | --not-bought)", "list unfinished purchases from the journal, or record what became of one", runPurchases},
 		{"listen", "[--addr 127.0.0.1:8090] [--token T | --signing-key-env VAR]", "receive usage callbacks locally and print each event", runListen},
 		{"fake", "[--addr 127.0.0.1:8080]", "serve a fake Travel Roam API and print the variables that point travelroam at it", runFake},
 		{"doctor", "[--record DIR] [--iccid ICCID] [--order REFERENCE]", "check the credentials and every read route against what the SDK expects", runDoctor},
@@ -134,7 +135,7 @@ func run(ctx context.Context, s *sys, args []string) int {
 func (c *cli) runCommand(ctx context.Context, name string, args []string) int {
 	i := slices.IndexFunc(commands(), func(cmd command) bool { return cmd.name == name })
 	if i < 0 {
-		fmt.Fprintf(c.err, "travelroam: unknown command %q: see travelroam help\n", name)
+		c.info("travelroam: unknown command %q: see travelroam help", name)
 		return exitUsage
 	}
 	err := commands()[i].run(ctx, c, args)
@@ -178,7 +179,7 @@ func (c *cli) printError(err error) {
 	if !strings.HasPrefix(msg, "travelroam") {
 		msg = "travelroam: " + msg
 	}
-	fmt.Fprintln(c.err, msg)
+	fmt.Fprintln(c.err, safe(msg))
 	var h *hintError
 	if errors.As(err, &h) {
 		c.emphasize(h.hint)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,9 +165,46 @@ func safeAll(cells []string) []string {
 }
 
 // info writes a line for the person at the terminal (quotes, hints) on
-// stderr, so that stdout keeps only results.
+// stderr, so that stdout keeps only results. Its arguments go through
+// safe (see safeArgs); the format is the command line's own.
 func (c *cli) info(format string, args ...any) {
-	fmt.Fprintf(c.err, format+"\n", args...)
+	fmt.Fprintf(c.err, format+"\n", safeArgs(args)...)
+}
+
+// printf writes a result on stdout, its arguments through safe.
+func (c *cli) printf(format string, args ...any) {
+	fmt.Fprintf(c.out, format, safeArgs(args)...)
+}
+
+// println writes a result line on stdout, its arguments through safe.
+func (c *cli) println(args ...any) error {
+	_, err := fmt.Fprintln(c.out, safeArgs(args)...)
+	return err
+}
+
+// safeArgs returns args with every string, error, fmt.Stringer and value
+// of a string type replaced by its text through safe: the print paths of
+// the command line (info, printf, println, table) go through it, so that
+// a server's or a caller's text cannot drive the terminal.
+func safeArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			out[i] = safe(v)
+		case error:
+			out[i] = safe(v.Error())
+		case fmt.Stringer:
+			out[i] = safe(v.String())
+		default:
+			if rv := reflect.ValueOf(a); rv.Kind() == reflect.String {
+				out[i] = safe(rv.String())
+			} else {
+				out[i] = a
+			}
+		}
+	}
+	return out
 }
 
 // prompt asks question on stderr and reads one line from stdin. It returns

@@ -35,13 +35,13 @@ func runBalance(ctx context.Context, c *cli, args []string) error {
 	if f.json {
 		return c.writeJSON(balanceJSON{Environment: string(t.env), Balance: org.Balance, Currency: org.Currency, TestCredit: org.TestCredit})
 	}
-	fmt.Fprintf(c.out, "%s %s (%s wallet)\n", org.Balance, org.Currency, t.env)
+	c.printf("%s %s (%s wallet)\n", org.Balance, org.Currency, t.env)
 	if !org.TestCredit.IsZero() {
-		fmt.Fprintf(c.out, "including test credit %s %s", org.TestCredit, org.Currency)
+		c.printf("including test credit %s %s", org.TestCredit, org.Currency)
 		if org.TestCreditExpiry != "" {
-			fmt.Fprintf(c.out, " (expires %s)", org.TestCreditExpiry)
+			c.printf(" (expires %s)", org.TestCreditExpiry)
 		}
-		fmt.Fprintln(c.out)
+		c.println()
 	}
 	return nil
 }
@@ -225,7 +225,7 @@ func runBundle(ctx context.Context, c *cli, args []string) error {
 		lines = append(lines, [2]string{"Groups", strings.Join(b.Groups, ", ")})
 	}
 	for _, l := range lines {
-		fmt.Fprintf(c.out, "%-14s %s\n", l[0]+":", l[1])
+		c.printf("%-14s %s\n", l[0]+":", l[1])
 	}
 	return nil
 }

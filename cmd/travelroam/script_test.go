@@ -142,7 +142,26 @@ func fake(ts *testscript.TestScript) *travelroamtest.Server {
 //	                          use data; the callbacks go to LISTEN_ADDR and, with
 //	                          -delivered, must be received
 //	wait-listening ADDR       wait until something accepts connections at ADDR
+//	perm MODE PATH            PATH (not followed if a link) is a regular file or
+//	                          directory with permission bits MODE (octal)
+//	journal-pending KEY BUNDLE  record in the default journal a pending attempt of
+//	                          the fake's sandbox account (a buy killed mid-way)
+//	fake-requests ROUTE N     the fake received N requests on ROUTE
+//	tr-signal [-code N] INT|KILL ROUTE ARGS...
+//	                          run travelroam ARGS, send it the signal once the fake
+//	                          has its request on ROUTE (hold it with a Latency
+//	                          fault: fake-hang), expect exit status N (KILL: -1);
+//	                          its output goes to $WORK/signal.stdout and .stderr
+//	fake-hang ROUTE           the next request on ROUTE waits an hour for its answer
 func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	cmds := journalCommands()
+	for k, v := range baseCommands() {
+		cmds[k] = v
+	}
+	return cmds
+}
+
+func baseCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"tr": func(ts *testscript.TestScript, neg bool, args []string) {
 			if neg {
