@@ -36,6 +36,11 @@ func journalCommands() map[string]func(ts *testscript.TestScript, neg bool, args
 			fake(ts).InjectFault(travelroamtest.Route(args[0]), travelroamtest.Latency(time.Hour))
 		},
 		"tr-signal": cmdSignal,
+		"fake-callback": func(ts *testscript.TestScript, neg bool, args []string) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			ts.Check(fake(ts).SendRawCallback(ctx, []byte(args[0])))
+		},
 	}
 }
 

@@ -135,7 +135,7 @@ func run(ctx context.Context, s *sys, args []string) int {
 func (c *cli) runCommand(ctx context.Context, name string, args []string) int {
 	i := slices.IndexFunc(commands(), func(cmd command) bool { return cmd.name == name })
 	if i < 0 {
-		c.info("travelroam: unknown command %q: see travelroam help", name)
+		c.info("travelroam: unknown command \"%s\": see travelroam help", name)
 		return exitUsage
 	}
 	err := commands()[i].run(ctx, c, args)

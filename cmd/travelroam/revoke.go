@@ -25,7 +25,7 @@ func runRevoke(ctx context.Context, c *cli, args []string) error {
 	}
 	iccid := pos[0]
 	if len(iccid) < 4 {
-		return usagef("revoke: %q is not an ICCID", safe(iccid))
+		return usagef("revoke: \"%s\" is not an ICCID", safe(iccid))
 	}
 	if *dryRun {
 		return c.dryRunRevoke(ctx, f, iccid)

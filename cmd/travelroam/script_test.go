@@ -153,6 +153,7 @@ func fake(ts *testscript.TestScript) *travelroamtest.Server {
 //	                          fault: fake-hang), expect exit status N (KILL: -1);
 //	                          its output goes to $WORK/signal.stdout and .stderr
 //	fake-hang ROUTE           the next request on ROUTE waits an hour for its answer
+//	fake-callback BODY        the fake posts BODY to the callback URL (LISTEN_ADDR)
 func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	cmds := journalCommands()
 	for k, v := range baseCommands() {
