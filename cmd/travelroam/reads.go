@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -17,12 +18,23 @@ type balanceJSON struct {
 	Balance     travelroam.Amount `json:"balance"`
 	Currency    string            `json:"currency"`
 	TestCredit  travelroam.Amount `json:"testCredit"`
+	// Below is set with --below: whether the balance is under it.
+	Below *bool `json:"below,omitempty"`
 }
 
 func runBalance(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("balance", true)
+	belowFlag := f.String("below", "", "exit 8 when the balance is under `AMOUNT` (for monitoring: cron, Nagios-style checks)")
 	if _, err := f.parse(c, args, 0, 0); err != nil {
 		return err
+	}
+	var threshold *travelroam.Amount
+	if *belowFlag != "" {
+		a, err := travelroam.ParseAmount(*belowFlag)
+		if err != nil {
+			return usagef("balance: --below %s is not an amount (e.g. 50 or 12.50)", safe(*belowFlag))
+		}
+		threshold = &a
 	}
 	cl, t, err := c.client(f.live)
 	if err != nil {
@@ -32,9 +44,23 @@ func runBalance(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return canceled(ctx, err)
 	}
-	if f.json {
-		return c.writeJSON(balanceJSON{Environment: string(t.env), Balance: org.Balance, Currency: org.Currency, TestCredit: org.TestCredit})
+	var below error
+	out := balanceJSON{Environment: string(t.env), Balance: org.Balance, Currency: org.Currency, TestCredit: org.TestCredit}
+	if threshold != nil {
+		under := org.Balance.Cmp(*threshold) < 0
+		out.Below = &under
+		if under {
+			below = &belowError{msg: fmt.Sprintf("balance: %s %s is below %s", org.Balance, safe(org.Currency), threshold)}
+		}
 	}
+	if f.json {
+		return errors.Join(c.writeJSON(out), below)
+	}
+	return errors.Join(c.printBalance(t, org), below)
+}
+
+// printBalance prints the balance as text.
+func (c *cli) printBalance(t target, org *travelroam.Organisation) error {
 	c.printf("%s %s (%s wallet)\n", org.Balance, org.Currency, t.env)
 	if !org.TestCredit.IsZero() {
 		c.printf("including test credit %s %s", org.TestCredit, org.Currency)
