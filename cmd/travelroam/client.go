@@ -112,6 +112,7 @@ type target struct {
 // client returns a Client for the environment chosen by live and the
 // environment variables, with extra options (e.g. doctor's recorder).
 func (c *cli) client(live bool, extra ...travelroam.Option) (*travelroam.Client, target, error) {
+	live = live || c.profileLive
 	key, secret := c.getenv(envAPIKey), c.getenv(envClientSecret)
 	if key == "" || secret == "" {
 		return nil, target{}, &credentialsError{err: fmt.Errorf("set %s and %s (for a local fake, run: travelroam fake)", envAPIKey, envClientSecret)}

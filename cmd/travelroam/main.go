@@ -74,6 +74,9 @@ type cli struct {
 	rawErr io.Writer
 	// inTTY, outTTY and errTTY say which streams are terminals.
 	inTTY, outTTY, errTTY bool
+	// profileLive is set by a profile whose environment is live: as
+	// if every command had --live.
+	profileLive bool
 	// firstStatus is the HTTP status of the first answer the command's
 	// Client received (0 before any), for exit code 4.
 	firstStatus atomic.Int32
@@ -107,9 +110,17 @@ func commands() []command {
 // run runs the command line with args (without the program name) and
 // returns the exit status.
 func run(ctx context.Context, s *sys, args []string) int {
-	key, secret := s.getenv(envAPIKey), s.getenv(envClientSecret)
 	terminal := func(stream any) bool { return s.isTerminal != nil && s.isTerminal(stream) }
 	c := &cli{sys: *s, rawOut: s.out, inTTY: terminal(s.in), outTTY: terminal(s.out), errTTY: terminal(s.err)}
+	name, args, err := takeProfileFlag(args)
+	if err == nil {
+		err = c.useProfile(name)
+	}
+	if err != nil {
+		fmt.Fprintln(safeWriter{s.err}, "travelroam:", safe(err.Error()))
+		return exitUsage
+	}
+	key, secret := c.getenv(envAPIKey), c.getenv(envClientSecret)
 	c.out = safeWriter{newScrubber(s.out, key, secret)}
 	c.rawErr = newScrubber(s.err, key, secret)
 	c.err = safeWriter{c.rawErr}
@@ -117,7 +128,7 @@ func run(ctx context.Context, s *sys, args []string) int {
 		c.usage(c.err)
 		return exitUsage
 	}
-	name := args[0]
+	name = args[0]
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && name == "help" {
