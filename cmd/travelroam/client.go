@@ -61,6 +61,10 @@ func (c *cli) newFlags(name string, api bool) *flags {
 // ("buy NAME --yes"), and checks that there are between min and max
 // positional arguments. -h prints the usage on stdout.
 func (f *flags) parse(c *cli, args []string, minArgs, maxArgs int) ([]string, error) {
+	if c.collect != nil { // completion: report the flags, run nothing
+		c.collect(f.FlagSet)
+		return nil, errCollected
+	}
 	for _, a := range args {
 		if a == "--" {
 			break

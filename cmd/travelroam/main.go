@@ -74,6 +74,9 @@ type cli struct {
 	rawErr io.Writer
 	// inTTY, outTTY and errTTY say which streams are terminals.
 	inTTY, outTTY, errTTY bool
+	// collect, when set, receives each command's flag set from parse,
+	// which then returns errCollected: completion lists the flags so.
+	collect func(*flag.FlagSet)
 	// profileLive is set by a profile whose environment is live: as
 	// if every command had --live.
 	profileLive bool
@@ -103,6 +106,7 @@ func commands() []command {
 		{"purchases", "[--recent] | resolve KEY (--bought REFERENCE | --not-bought)", "list unfinished purchases from the journal, or record what became of one", runPurchases},
 		{"listen", "[--addr 127.0.0.1:8090] [--token T | --signing-key-env VAR]", "receive usage callbacks locally and print each event", runListen},
 		{"fake", "[--addr 127.0.0.1:8080]", "serve a fake Travel Roam API and print the variables that point travelroam at it", runFake},
+		{"completion", "bash|zsh|fish", "print a shell completion script (commands, flags, profile names)", runCompletion},
 		{"doctor", "[--record DIR] [--iccid ICCID] [--order REFERENCE]", "check the credentials and every read route against what the SDK expects", runDoctor},
 	}
 }
