@@ -97,11 +97,32 @@ func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 	if sig == nil {
 		ts.Fatalf("unknown signal %s", args[0])
 	}
-	route := travelroamtest.Route(args[1])
+	stdout, stderr, err := signalled(ts, sig, travelroamtest.Route(args[1]), args[2:])
+	got := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		got = exitErr.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("travelroam: %v", err)
+	}
+	for _, s := range []string{testAPIKey, testSecret} {
+		if strings.Contains(stdout+stderr, s) {
+			ts.Fatalf("the output holds a credential")
+		}
+	}
+	if got != want {
+		ts.Fatalf("travelroam %s after SIG%s: exit status %d, want %d\n%s", strings.Join(args[2:], " "), args[0], got, want, stderr)
+	}
+}
+
+// signalled runs travelroam args and sends it sig once the fake has its
+// request on route; it returns its output (also written to
+// $WORK/signal.stdout and .stderr) and its Wait error.
+func signalled(ts *testscript.TestScript, sig os.Signal, route travelroamtest.Route, args []string) (string, string, error) {
 	before := fake(ts).RequestCount(route)
 	bin, err := exec.LookPath("travelroam")
 	ts.Check(err)
-	cmd := exec.Command(bin, args[2:]...)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = ts.Getenv("WORK")
 	cmd.Env = scriptEnv(ts)
 	var stdout, stderr strings.Builder
@@ -119,21 +140,7 @@ func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 	err = cmd.Wait()
 	ts.Check(os.WriteFile(ts.MkAbs("signal.stdout"), []byte(stdout.String()), 0o600))
 	ts.Check(os.WriteFile(ts.MkAbs("signal.stderr"), []byte(stderr.String()), 0o600))
-	got := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		got = exitErr.ExitCode()
-	} else if err != nil {
-		ts.Fatalf("travelroam: %v", err)
-	}
-	for _, s := range []string{testAPIKey, testSecret} {
-		if strings.Contains(stdout.String()+stderr.String(), s) {
-			ts.Fatalf("the output holds a credential")
-		}
-	}
-	if got != want {
-		ts.Fatalf("travelroam %s after SIG%s: exit status %d, want %d\n%s", strings.Join(args[2:], " "), args[0], got, want, stderr.String())
-	}
+	return stdout.String(), stderr.String(), err
 }
 
 // scriptEnv is the script's environment, for a command started by hand.

@@ -129,23 +129,9 @@ func runResolve(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, ok, err := earlierAttempt(ctx, st, cl, pos[0])
+	a, outcome, err := c.examine(ctx, st, cl, pos[0], *bought, *yes)
 	if err != nil {
 		return err
-	}
-	if !ok || a.Account != cl.AccountKey() {
-		return fmt.Errorf("purchases resolve: %w (key %s, this account)", travelroam.ErrNoAttempt, safe(pos[0]))
-	}
-	outcome, verb := travelroam.OutcomeSucceeded, "bought, order reference "+safe(*bought)
-	if *notBought {
-		outcome, verb = travelroam.OutcomeNotSent, "not bought (the key may then be bought again)"
-	}
-	c.info("Attempt:  %s", safe(a.String()))
-	c.info("Record:   %s", verb)
-	if !*yes {
-		if err := c.confirm(ctx, "Record it? [y/N] "); err != nil {
-			return fmt.Errorf("purchases resolve: nothing recorded: %w", err)
-		}
 	}
 	if err := resolveAttempt(ctx, cl, a, outcome, *bought); err != nil {
 		return canceled(ctx, err)
@@ -155,6 +141,30 @@ func runResolve(ctx context.Context, c *cli, args []string) error {
 	}
 	c.printf("Recorded: %s %s\n", safe(a.Key), outcome)
 	return nil
+}
+
+// examine finds the attempt of key, shows it and what will be recorded
+// (bought: the order reference; "": not bought), and asks unless yes.
+func (c *cli) examine(ctx context.Context, st *journalStore, cl *travelroam.Client, key, bought string, yes bool) (travelroam.PurchaseAttempt, travelroam.PurchaseOutcome, error) {
+	a, ok, err := earlierAttempt(ctx, st, cl, key)
+	if err != nil {
+		return a, "", err
+	}
+	if !ok || a.Account != cl.AccountKey() {
+		return a, "", fmt.Errorf("purchases resolve: %w (key %s, this account)", travelroam.ErrNoAttempt, safe(key))
+	}
+	outcome, verb := travelroam.OutcomeSucceeded, "bought, order reference "+bought
+	if bought == "" {
+		outcome, verb = travelroam.OutcomeNotSent, "not bought (the key may then be bought again)"
+	}
+	c.info("Attempt:  %s", a.String())
+	c.info("Record:   %s", verb)
+	if !yes {
+		if err := c.confirm(ctx, "Record it? [y/N] "); err != nil {
+			return a, "", fmt.Errorf("purchases resolve: nothing recorded: %w", err)
+		}
+	}
+	return a, outcome, nil
 }
 
 // confirm asks a yes/no question at the terminal; nil when answered yes.

@@ -135,36 +135,60 @@ func runCatalogue(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	var bundles []travelroam.Bundle
-	var footer string
-	if *all {
-		for b, err := range cl.CatalogueAll(ctx, opts) {
-			if err != nil {
-				return canceled(ctx, err)
-			}
-			bundles = append(bundles, b)
-		}
-	} else {
-		opts.Page = *page
-		p, err := cl.Catalogue(ctx, opts)
-		if err != nil {
-			return canceled(ctx, err)
-		}
-		bundles = p.Bundles
-		if p.PageCount > *page {
-			footer = fmt.Sprintf("Page %d of %d (%d bundles): --page %d for the next, --all for every page.", *page, p.PageCount, p.Rows, *page+1)
-		}
+	bundles, footer, err := readCatalogue(ctx, cl, opts, *all, *page)
+	if err != nil {
+		return err
 	}
 	if less != nil {
 		slices.SortStableFunc(bundles, less)
 	}
 	if f.json {
-		out := make([]bundleJSON, 0, len(bundles))
-		for _, b := range bundles {
-			out = append(out, toBundleJSON(b))
-		}
-		return c.writeJSON(out)
+		return c.writeJSON(toBundlesJSON(bundles))
 	}
+	if err := c.printCatalogue(bundles); err != nil {
+		return err
+	}
+	if footer != "" {
+		c.info("%s", footer)
+	}
+	return nil
+}
+
+// toBundlesJSON is the --json output of catalogue.
+func toBundlesJSON(bundles []travelroam.Bundle) []bundleJSON {
+	out := make([]bundleJSON, 0, len(bundles))
+	for _, b := range bundles {
+		out = append(out, toBundleJSON(b))
+	}
+	return out
+}
+
+// readCatalogue reads one page of the catalogue, or every page with all;
+// footer says how to see more.
+func readCatalogue(ctx context.Context, cl *travelroam.Client, opts travelroam.CatalogueOptions, all bool, page int) (bundles []travelroam.Bundle, footer string, err error) {
+	if all {
+		for b, err := range cl.CatalogueAll(ctx, opts) {
+			if err != nil {
+				return nil, "", canceled(ctx, err)
+			}
+			bundles = append(bundles, b)
+		}
+		return bundles, "", nil
+	}
+	opts.Page = page
+	p, err := cl.Catalogue(ctx, opts)
+	if err != nil {
+		return nil, "", canceled(ctx, err)
+	}
+	if p.PageCount > page {
+		footer = fmt.Sprintf("Page %d of %d (%d bundles): --page %d for the next, --all for every page.", page, p.PageCount, p.Rows, page+1)
+	}
+	return p.Bundles, footer, nil
+}
+
+// printCatalogue writes the bundles as a table: aligned, with data in
+// MB/GB, at a terminal; tab-separated, data in MB, otherwise.
+func (c *cli) printCatalogue(bundles []travelroam.Bundle) error {
 	rows := make([][]string, 0, len(bundles))
 	for _, b := range bundles {
 		data := strconv.FormatInt(b.DataAmountMB, 10)
@@ -179,13 +203,7 @@ func runCatalogue(ctx context.Context, c *cli, args []string) error {
 	if !c.outTTY {
 		header = []string{"name", "data_mb", "days", "price", "unlimited"}
 	}
-	if err := c.table(header, rows); err != nil {
-		return err
-	}
-	if footer != "" {
-		c.info("%s", footer)
-	}
-	return nil
+	return c.table(header, rows)
 }
 
 // bundleOrder returns the comparison of --sort, nil for the server's order.

@@ -45,14 +45,8 @@ func runRevoke(ctx context.Context, c *cli, args []string) error {
 	}
 	c.info("eSIM %s: profile %s, first installed %s (%s environment).", safe(iccid), safe(string(e.ProfileStatus)), formatTime(e.FirstInstalledAt), t.env)
 	if !*yes {
-		c.emphasize("Revoking is irreversible: the eSIM and all its bundles are gone at once.")
-		last4 := iccid[len(iccid)-4:]
-		answer, err := c.prompt(ctx, "Type the last 4 digits of the ICCID to revoke it: ")
-		if err != nil {
-			return fmt.Errorf("revoke: nothing revoked: %w", err)
-		}
-		if answer != last4 {
-			return errors.New("revoke: the digits typed do not match: nothing revoked")
+		if err := c.confirmRevoke(ctx, iccid); err != nil {
+			return err
 		}
 	}
 	if err := cl.RevokeESIM(ctx, iccid); err != nil {
@@ -65,5 +59,18 @@ func runRevoke(ctx context.Context, c *cli, args []string) error {
 		return c.writeJSON(revokeJSON{Environment: string(t.env), ICCID: iccid, Revoked: true})
 	}
 	c.printf("Revoked eSIM %s.\n", safe(iccid))
+	return nil
+}
+
+// confirmRevoke asks for the ICCID's last four digits; nil when typed.
+func (c *cli) confirmRevoke(ctx context.Context, iccid string) error {
+	c.emphasize("Revoking is irreversible: the eSIM and all its bundles are gone at once.")
+	answer, err := c.prompt(ctx, "Type the last 4 digits of the ICCID to revoke it: ")
+	if err != nil {
+		return fmt.Errorf("revoke: nothing revoked: %w", err)
+	}
+	if answer != iccid[len(iccid)-4:] {
+		return errors.New("revoke: the digits typed do not match: nothing revoked")
+	}
 	return nil
 }
