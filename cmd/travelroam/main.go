@@ -217,18 +217,23 @@ Commands:
 	}
 	fmt.Fprint(w, `  help       show this help, or a command's with "help COMMAND"
 
-Every command takes -h (its flags) and --json (machine-readable output, one JSON
-value per line). Commands that call the API use the sandbox unless --live is given.
+Every command takes -h (its flags), --json (machine-readable output, one JSON
+value per line) and --profile NAME (an account of the config file). Commands
+that call the API use the sandbox unless --live is given.
 
 Environment:
   TRAVELROAM_API_KEY, TRAVELROAM_CLIENT_SECRET  the credentials (required; never printed)
   TRAVELROAM_BASE_URL       replaces the sandbox base URL (a fake or a proxy)
   TRAVELROAM_LIVE_BASE_URL  replaces the live base URL (used with --live)
-  NO_COLOR                  no colour and no progress line
+  TRAVELROAM_JOURNAL        the purchase journal (default: journal.db in the state directory)
+  TRAVELROAM_PROFILE        the profile of $XDG_CONFIG_HOME/travelroam/config.toml
+  NO_COLOR, TERM=dumb       no colour and no progress line
 
-Exit codes: 0 success, 1 error, 2 usage, 3 refused by the API (4xx), 5 outcome
-unknown (do not retry: check first, as the message says), 6 installation data
-still pending, 7 unavailable or rate-limited (try later).
+Exit codes: 0 success, 1 error, 2 usage, 3 refused by the API (4xx), 4 bad or
+missing credentials, 5 outcome unknown or purchase key already attempted (do
+not retry: check first, as the message says), 6 the order exists and is paid
+(do not buy again: travelroam wait REF), 7 unavailable or rate-limited (try
+later), 8 balance --below: under the amount, 130 interrupted.
 
 Try it without credentials: run "travelroam fake" in one terminal and copy the
 export lines it prints into another.
