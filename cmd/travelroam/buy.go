@@ -134,7 +134,10 @@ func runBuy(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	order, err := cl.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: q.bundle.Name, ICCID: o.iccid, Key: o.key})
-	if err != nil {
+	switch {
+	case err != nil && order != nil && order.Reference != "":
+		return orderExists(err, order.Reference, t) // never today; if ever, the order exists
+	case err != nil:
 		return buyHint(err, o, q)
 	}
 	return orderExists(c.afterOrder(ctx, cl, t, order, o, f.json), order.Reference, t)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/roamkit/travelroam"
 	"github.com/roamkit/travelroam/sqlitestore"
 	"github.com/roamkit/travelroam/travelroamtest"
@@ -36,6 +37,7 @@ func journalCommands() map[string]func(ts *testscript.TestScript, neg bool, args
 			fake(ts).InjectFault(travelroamtest.Route(args[0]), travelroamtest.Latency(time.Hour))
 		},
 		"tr-signal": cmdSignal,
+		"pg-journal": cmdPGJournal,
 		"fake-callback": func(ts *testscript.TestScript, neg bool, args []string) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -160,4 +162,38 @@ func scriptEnv(ts *testscript.TestScript) []string {
 		}
 	}
 	return env
+}
+
+// cmdPGJournal (after [postgres], which needs TRAVELROAM_TEST_POSTGRES_URL)
+// creates a schema of its own (dropped at the end) and sets
+// PG_JOURNAL to a connection string that uses it.
+func cmdPGJournal(ts *testscript.TestScript, neg bool, args []string) {
+	dsn := os.Getenv("TRAVELROAM_TEST_POSTGRES_URL")
+	if dsn == "" {
+		ts.Fatalf("TRAVELROAM_TEST_POSTGRES_URL is not set: guard the script with [!postgres] skip")
+	}
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dsn)
+	ts.Check(err)
+	schema := fmt.Sprintf("travelroam_cli_test_%d", time.Now().UnixNano())
+	_, err = pool.Exec(ctx, "CREATE SCHEMA "+schema)
+	ts.Check(err)
+	ts.Defer(func() {
+		_, _ = pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		pool.Close()
+	})
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	ts.Setenv("PG_JOURNAL", dsn+sep+"search_path="+schema)
+}
+
+// scriptCondition is [postgres]: TRAVELROAM_TEST_POSTGRES_URL is set
+// (eval "$(bash scripts/services.sh env)").
+func scriptCondition(cond string) (bool, error) {
+	if cond == "postgres" {
+		return os.Getenv("TRAVELROAM_TEST_POSTGRES_URL") != "", nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
 }

@@ -56,6 +56,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		Setup:               setupScript,
 		Cmds:                scriptCommands(),
+		Condition:           scriptCondition,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 	})
@@ -154,6 +155,8 @@ func fake(ts *testscript.TestScript) *travelroamtest.Server {
 //	                          its output goes to $WORK/signal.stdout and .stderr
 //	fake-hang ROUTE           the next request on ROUTE waits an hour for its answer
 //	fake-callback BODY        the fake posts BODY to the callback URL (LISTEN_ADDR)
+//	pg-journal                PG_JOURNAL: a postgres:// journal in a schema of its own
+//	                          (skips the script without TRAVELROAM_TEST_POSTGRES_URL)
 func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	cmds := journalCommands()
 	for k, v := range baseCommands() {
