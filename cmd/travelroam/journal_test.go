@@ -36,7 +36,7 @@ func journalCommands() map[string]func(ts *testscript.TestScript, neg bool, args
 		"fake-hang": func(ts *testscript.TestScript, neg bool, args []string) {
 			fake(ts).InjectFault(travelroamtest.Route(args[0]), travelroamtest.Latency(time.Hour))
 		},
-		"tr-signal": cmdSignal,
+		"tr-signal":  cmdSignal,
 		"pg-journal": cmdPGJournal,
 		"fake-callback": func(ts *testscript.TestScript, neg bool, args []string) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -161,7 +161,7 @@ func TestSafe(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain text, é and ✓":            "plain text, é and ✓",
 		"USD\x1b[2K\rPrice:    2.78 USD": `USD\x1b[2K\x0dPrice:    2.78 USD`,
-		"a\nb\tc\x00d\x7fe":               `a\x0ab\x09c\x00d\x7fe`,
+		"a\nb\tc\x00d\x7fe":              `a\x0ab\x09c\x00d\x7fe`,
 		"csi\u009b2J nel\u0085":          `csi\u009b2J nel\u0085`,
 		"bad \xff\xfe utf-8":             `bad \xff\xfe utf-8`,
 		"osc52 \x1b]52;c;ZXZpbA==\x07":   `osc52 \x1b]52;c;ZXZpbA==\x07`,
