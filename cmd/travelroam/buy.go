@@ -133,6 +133,12 @@ func runBuy(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 	}
+	return c.placeOrder(ctx, cl, t, q, o, f.json)
+}
+
+// placeOrder buys, then prints the order and waits for its installation
+// data. Once the order exists, every failure is an orderExistsError.
+func (c *cli) placeOrder(ctx context.Context, cl *travelroam.Client, t target, q quote, o buyOptions, asJSON bool) error {
 	order, err := cl.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: q.bundle.Name, ICCID: o.iccid, Key: o.key})
 	switch {
 	case err != nil && order != nil && order.Reference != "":
@@ -140,7 +146,7 @@ func runBuy(ctx context.Context, c *cli, args []string) error {
 	case err != nil:
 		return buyHint(err, o, q)
 	}
-	return orderExists(c.afterOrder(ctx, cl, t, order, o, f.json), order.Reference, t)
+	return orderExists(c.afterOrder(ctx, cl, t, order, o, asJSON), order.Reference, t)
 }
 
 // refuseAttempted refuses to buy under a key the journal already holds
