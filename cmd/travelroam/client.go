@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/roamkit/travelroam"
 )
@@ -18,6 +19,9 @@ const (
 	envBaseURL      = "TRAVELROAM_BASE_URL"
 	envLiveBaseURL  = "TRAVELROAM_LIVE_BASE_URL"
 	envNoColor      = "NO_COLOR"
+	// envPurchaseInterval sets the SDK's purchase interval (default 5s;
+	// the SDK refuses less against Travel Roam): for a fake in tests.
+	envPurchaseInterval = "TRAVELROAM_PURCHASE_INTERVAL"
 )
 
 const sdkVersion = travelroam.Version
@@ -57,6 +61,10 @@ func (c *cli) newFlags(name string, api bool) *flags {
 // ("buy NAME --yes"), and checks that there are between min and max
 // positional arguments. -h prints the usage on stdout.
 func (f *flags) parse(c *cli, args []string, minArgs, maxArgs int) ([]string, error) {
+	if c.collect != nil { // completion: report the flags, run nothing
+		c.collect(f.FlagSet)
+		return nil, errCollected
+	}
 	for _, a := range args {
 		if a == "--" {
 			break
@@ -108,9 +116,10 @@ type target struct {
 // client returns a Client for the environment chosen by live and the
 // environment variables, with extra options (e.g. doctor's recorder).
 func (c *cli) client(live bool, extra ...travelroam.Option) (*travelroam.Client, target, error) {
+	live = live || c.profileLive
 	key, secret := c.getenv(envAPIKey), c.getenv(envClientSecret)
 	if key == "" || secret == "" {
-		return nil, target{}, usagef("set %s and %s (for a local fake, run: travelroam fake)", envAPIKey, envClientSecret)
+		return nil, target{}, &credentialsError{err: fmt.Errorf("set %s and %s (for a local fake, run: travelroam fake)", envAPIKey, envClientSecret)}
 	}
 	t, err := c.target(live)
 	if err != nil {
@@ -119,12 +128,24 @@ func (c *cli) client(live bool, extra ...travelroam.Option) (*travelroam.Client,
 	opts := []travelroam.Option{
 		travelroam.WithEnvironment(t.env),
 		travelroam.WithUserAgent("travelroam-cli/" + sdkVersion),
+		travelroam.WithObserver(&travelroam.Observer{AttemptEnd: func(_ context.Context, e travelroam.AttemptEnd) {
+			if e.Status != 0 {
+				c.firstStatus.CompareAndSwap(0, int32(e.Status))
+			}
+		}}),
 	}
 	if t.custom {
 		opts = append(opts, travelroam.WithBaseURL(t.baseURL))
 	}
 	if c.httpClient != nil {
 		opts = append(opts, travelroam.WithHTTPClient(c.httpClient))
+	}
+	if v := c.getenv(envPurchaseInterval); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, target{}, usagef("%s: %v", envPurchaseInterval, err)
+		}
+		opts = append(opts, travelroam.WithPurchaseInterval(d))
 	}
 	cl, err := travelroam.NewClient(key, secret, append(opts, extra...)...)
 	if err != nil {
@@ -198,15 +219,17 @@ func canceled(ctx context.Context, err error) error {
 func (c *cli) interactive() bool { return c.inTTY }
 
 // fancy reports whether colour and the progress line may be written to
-// stderr: it is a terminal and NO_COLOR is not set.
+// stderr: it is a terminal, NO_COLOR is not set and TERM is not "dumb".
 func (c *cli) fancy() bool {
-	return c.errTTY && c.getenv(envNoColor) == ""
+	return c.errTTY && c.getenv(envNoColor) == "" && c.getenv("TERM") != "dumb"
 }
 
-// emphasis colours text red when fancy.
-func (c *cli) emphasis(text string) string {
+// emphasize writes a line on stderr, in bold red when fancy. The text
+// goes through safe: only the colour codes are the command line's own.
+func (c *cli) emphasize(text string) {
 	if !c.fancy() {
-		return text
+		fmt.Fprintln(c.err, safe(text))
+		return
 	}
-	return "\x1b[1;31m" + text + "\x1b[0m"
+	fmt.Fprintln(c.rawErr, "\x1b[1;31m"+safe(text)+"\x1b[0m")
 }

@@ -65,14 +65,119 @@ type routeCheck struct {
 	raw    *exchange
 }
 
+// doctorOptions are doctor's flags, and what one check leaves for the
+// next (the catalogue's first bundle for /bundle).
+type doctorOptions struct {
+	record, iccid, order, countries, bundle string
+	strict                                  bool
+}
+
+// doctorCheck is one row of doctor's table of checks: a route, the SDK
+// call that exercises it, and when it is skipped. One loop (runChecks)
+// runs them in order.
+type doctorCheck struct {
+	name    string
+	op      travelroam.Operation
+	guessed bool
+	schema  routeSchema
+	// skip says why the check is not run ("": run it).
+	skip func(o *doctorOptions) string
+	// call makes the SDK call.
+	call func(ctx context.Context, cl *travelroam.Client, o *doctorOptions) error
+	// benign names an error that is not a failure ("" when it is one).
+	benign func(error) string
+}
+
+// doctorChecks is the table of doctor's checks, in the order they run.
+func doctorChecks() []doctorCheck {
+	needICCID := func(o *doctorOptions) string { return when(o.iccid == "", "give --iccid ICCID to check it") }
+	return []doctorCheck{
+		{name: "organisation", op: travelroam.OpOrganisation, guessed: true,
+			schema: routeSchema{body: organisationSchema, wrappers: []string{"organisations", "data"}},
+			call: func(ctx context.Context, cl *travelroam.Client, _ *doctorOptions) error {
+				_, err := cl.Organisation(ctx)
+				return err
+			}},
+		{name: "catalogue", op: travelroam.OpCatalogue, schema: routeSchema{body: catalogueSchema, wrappers: []string{"data"}},
+			call: callCatalogue},
+		{name: "bundle", op: travelroam.OpBundle, schema: routeSchema{body: bundleSchema, wrappers: []string{"data", "bundle"}},
+			skip: func(o *doctorOptions) string {
+				return when(o.bundle == "", "no bundle name: the catalogue page gave none; give --bundle NAME")
+			},
+			call: func(ctx context.Context, cl *travelroam.Client, o *doctorOptions) error {
+				_, err := cl.Bundle(ctx, o.bundle)
+				return err
+			}},
+		{name: "esims_details", op: travelroam.OpESIMDetails, schema: routeSchema{body: esimDetailsSchema, wrappers: []string{"data", "esim"}},
+			skip: needICCID, call: func(ctx context.Context, cl *travelroam.Client, o *doctorOptions) error {
+				_, err := cl.ESIM(ctx, o.iccid)
+				return err
+			}},
+		{name: "esims_applied_bundles", op: travelroam.OpAppliedBundles, schema: routeSchema{body: appliedBundlesSchema, wrappers: []string{"data"}},
+			skip: needICCID, call: func(ctx context.Context, cl *travelroam.Client, o *doctorOptions) error {
+				_, err := cl.AppliedBundles(ctx, o.iccid)
+				return err
+			}},
+		{name: "esims_location", op: travelroam.OpLocation, schema: routeSchema{body: locationSchema, wrappers: []string{"data"}},
+			skip: needICCID, call: func(ctx context.Context, cl *travelroam.Client, o *doctorOptions) error {
+				_, err := cl.Location(ctx, o.iccid)
+				return err
+			}, benign: noLocationYet},
+		{name: "getesimassignments", op: travelroam.OpAssignments,
+			schema: routeSchema{body: assignmentsSchema, wrappers: []string{"esims", "data"}, list: true},
+			skip:   func(o *doctorOptions) string { return when(o.order == "", "give --order REFERENCE to check it") },
+			call: func(ctx context.Context, cl *travelroam.Client, o *doctorOptions) error {
+				_, err := cl.Assignments(ctx, o.order)
+				return err
+			}, benign: func(err error) string {
+				return when(errors.Is(err, travelroam.ErrAssignmentsNotReady), "installation data not ready yet")
+			}},
+		{name: "processorders", op: travelroam.OpProcessOrder, skip: never("not called: doctor never buys")},
+		{name: "esims_revoke", op: travelroam.OpRevokeESIM, guessed: true,
+			skip: never("not called: doctor never revokes (a real revoke is the only test of this guessed route)")},
+	}
+}
+
+// never is the skip of a route doctor never calls.
+func never(why string) func(*doctorOptions) string {
+	return func(*doctorOptions) string { return why }
+}
+
+// when is msg if cond, else "".
+func when(cond bool, msg string) string {
+	if cond {
+		return msg
+	}
+	return ""
+}
+
+// callCatalogue reads a catalogue page and keeps its first bundle for
+// the /bundle check (unless --bundle named one).
+func callCatalogue(ctx context.Context, cl *travelroam.Client, o *doctorOptions) error {
+	p, err := cl.Catalogue(ctx, travelroam.CatalogueOptions{Countries: strings.Split(o.countries, ","), PerPage: 5})
+	if err == nil && len(p.Bundles) > 0 && o.bundle == "" {
+		o.bundle = p.Bundles[0].Name
+	}
+	return err
+}
+
+// noLocationYet: a 4xx (but 401/403) location is an eSIM never seen on a
+// network, not a failure.
+func noLocationYet(err error) string {
+	var apiErr *travelroam.APIError
+	ok := errors.As(err, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500 && apiErr.StatusCode != 401 && apiErr.StatusCode != 403
+	return when(ok, "no location: the eSIM was probably never seen on a network")
+}
+
 func runDoctor(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("doctor", true)
-	record := f.String("record", "", "write each answer, redacted, as a fixture in `DIR`")
-	iccid := f.String("iccid", "", "also check the eSIM routes (details, applied bundles, location) with this eSIM")
-	order := f.String("order", "", "also check the assignments route with this order `REFERENCE`")
-	countries := f.String("countries", "TR", "countries of the catalogue page checked")
-	bundleName := f.String("bundle", "", "bundle checked on /bundle (default: the first of the catalogue page)")
-	strict := f.Bool("strict", false, "also fail when fields differ from the contract")
+	var o doctorOptions
+	f.StringVar(&o.record, "record", "", "write each answer, redacted, as a fixture in `DIR`")
+	f.StringVar(&o.iccid, "iccid", "", "also check the eSIM routes (details, applied bundles, location) with this eSIM")
+	f.StringVar(&o.order, "order", "", "also check the assignments route with this order `REFERENCE`")
+	f.StringVar(&o.countries, "countries", "TR", "countries of the catalogue page checked")
+	f.StringVar(&o.bundle, "bundle", "", "bundle checked on /bundle (default: the first of the catalogue page)")
+	f.BoolVar(&o.strict, "strict", false, "also fail when fields differ from the contract")
 	if _, err := f.parse(c, args, 0, 0); err != nil {
 		return err
 	}
@@ -87,114 +192,16 @@ func runDoctor(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, secret := c.getenv(envAPIKey), c.getenv(envClientSecret)
-	report := doctorJSON{Environment: string(t.env), BaseURL: t.baseURL, Credentials: credentialsJSON{
-		APIKeyLength: len(key), ClientSecretLength: len(secret), LooksLikeContract: contractShaped(key) && contractShaped(secret)}}
-
-	do := func(chk *routeCheck, call func() error, benign func(error) string) {
-		n := rec.len()
-		err := call()
-		chk.Called = true
-		if ex := rec.since(n); len(ex) > 0 {
-			chk.raw = &ex[len(ex)-1]
-		}
-		c.judge(chk, err, benign)
-		if ctx.Err() != nil {
-			chk.Error = "interrupted"
-			chk.OK = false
-		}
-	}
-	add := func(chk *routeCheck) *routeCheck {
-		report.Checks = append(report.Checks, chk)
-		return chk
-	}
-
-	add(&routeCheck{Name: "organisation", Method: routeMethod(travelroam.OpOrganisation), Route: routePath(travelroam.OpOrganisation), Guessed: true,
-		schema: routeSchema{body: organisationSchema, wrappers: []string{"organisations", "data"}}})
-	do(report.Checks[0], func() error { _, err := cl.Organisation(ctx); return err }, nil)
-
-	var first string
-	cat := add(&routeCheck{Name: "catalogue", Method: routeMethod(travelroam.OpCatalogue), Route: routePath(travelroam.OpCatalogue),
-		schema: routeSchema{body: catalogueSchema, wrappers: []string{"data"}}})
-	do(cat, func() error {
-		p, err := cl.Catalogue(ctx, travelroam.CatalogueOptions{Countries: strings.Split(*countries, ","), PerPage: 5})
-		if err == nil && len(p.Bundles) > 0 {
-			first = p.Bundles[0].Name
-		}
-		return err
-	}, nil)
-
-	bun := add(&routeCheck{Name: "bundle", Method: routeMethod(travelroam.OpBundle), Route: routePath(travelroam.OpBundle), schema: routeSchema{body: bundleSchema, wrappers: []string{"data", "bundle"}}})
-	if *bundleName == "" {
-		*bundleName = first
-	}
-	if *bundleName == "" {
-		bun.Skipped = "no bundle name: the catalogue page gave none; give --bundle NAME"
-	} else if ctx.Err() == nil {
-		do(bun, func() error { _, err := cl.Bundle(ctx, *bundleName); return err }, nil)
-	}
-
-	esimChecks := []*routeCheck{
-		add(&routeCheck{Name: "esims_details", Method: routeMethod(travelroam.OpESIMDetails), Route: routePath(travelroam.OpESIMDetails), schema: routeSchema{body: esimDetailsSchema, wrappers: []string{"data", "esim"}}}),
-		add(&routeCheck{Name: "esims_applied_bundles", Method: routeMethod(travelroam.OpAppliedBundles), Route: routePath(travelroam.OpAppliedBundles), schema: routeSchema{body: appliedBundlesSchema, wrappers: []string{"data"}}}),
-		add(&routeCheck{Name: "esims_location", Method: routeMethod(travelroam.OpLocation), Route: routePath(travelroam.OpLocation), schema: routeSchema{body: locationSchema, wrappers: []string{"data"}}}),
-	}
-	if *iccid == "" {
-		for _, chk := range esimChecks {
-			chk.Skipped = "give --iccid ICCID to check it"
-		}
-	} else if ctx.Err() == nil {
-		do(esimChecks[0], func() error { _, err := cl.ESIM(ctx, *iccid); return err }, nil)
-		do(esimChecks[1], func() error { _, err := cl.AppliedBundles(ctx, *iccid); return err }, nil)
-		do(esimChecks[2], func() error { _, err := cl.Location(ctx, *iccid); return err }, func(err error) string {
-			var apiErr *travelroam.APIError
-			if errors.As(err, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500 && apiErr.StatusCode != 401 && apiErr.StatusCode != 403 {
-				return "no location: the eSIM was probably never seen on a network"
-			}
-			return ""
-		})
-	}
-
-	asg := add(&routeCheck{Name: "getesimassignments", Method: routeMethod(travelroam.OpAssignments), Route: routePath(travelroam.OpAssignments),
-		schema: routeSchema{body: assignmentsSchema, wrappers: []string{"esims", "data"}, list: true}})
-	if *order == "" {
-		asg.Skipped = "give --order REFERENCE to check it"
-	} else if ctx.Err() == nil {
-		do(asg, func() error { _, err := cl.Assignments(ctx, *order); return err }, func(err error) string {
-			if errors.Is(err, travelroam.ErrAssignmentsNotReady) {
-				return "installation data not ready yet"
-			}
-			return ""
-		})
-	}
-	add(&routeCheck{Name: "processorders", Method: routeMethod(travelroam.OpProcessOrder), Route: routePath(travelroam.OpProcessOrder), Skipped: "not called: doctor never buys"})
-	add(&routeCheck{Name: "esims_revoke", Method: routeMethod(travelroam.OpRevokeESIM), Route: routePath(travelroam.OpRevokeESIM), Guessed: true,
-		Skipped: "not called: doctor never revokes (a real revoke is the only test of this guessed route)"})
-
-	for _, chk := range report.Checks {
-		if chk.Status == 401 || chk.Status == 403 {
-			v := false
-			report.Credentials.Accepted = &v
-			break
-		}
-		if chk.Called && chk.Status >= 200 && chk.Status < 300 && report.Credentials.Accepted == nil {
-			v := true
-			report.Credentials.Accepted = &v
-		}
-	}
-	if *record != "" {
-		report.RecordDir = *record
-		if err := c.writeFixtures(*record, report.Checks, t); err != nil {
+	report := doctorJSON{Environment: string(t.env), BaseURL: t.baseURL, Credentials: c.credentialsShape()}
+	report.Checks = c.runChecks(ctx, cl, rec, &o)
+	report.Credentials.Accepted = credentialsAccepted(report.Checks)
+	if o.record != "" {
+		report.RecordDir = o.record
+		if err := c.writeFixtures(o.record, report.Checks, t); err != nil {
 			return err
 		}
 	}
-	report.OK = true
-	problems := 0
-	for _, chk := range report.Checks {
-		if chk.Called && (!chk.OK || (*strict && (len(chk.Unexpected)+len(chk.Missing)+len(chk.Mismatched) > 0))) {
-			problems++
-		}
-	}
+	problems := countProblems(report.Checks, o.strict)
 	report.OK = problems == 0
 	if f.json {
 		if err := c.writeJSON(report); err != nil {
@@ -210,6 +217,69 @@ func runDoctor(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("doctor: %d route(s) did not answer as the SDK needs", problems)
 	}
 	return nil
+}
+
+// credentialsShape describes the credentials without showing them.
+func (c *cli) credentialsShape() credentialsJSON {
+	key, secret := c.getenv(envAPIKey), c.getenv(envClientSecret)
+	return credentialsJSON{APIKeyLength: len(key), ClientSecretLength: len(secret),
+		LooksLikeContract: contractShaped(key) && contractShaped(secret)}
+}
+
+// runChecks runs doctor's table of checks, in order, and judges each
+// from the SDK's error and the raw answer the recorder kept.
+func (c *cli) runChecks(ctx context.Context, cl *travelroam.Client, rec *recorder, o *doctorOptions) []*routeCheck {
+	var checks []*routeCheck
+	for _, d := range doctorChecks() {
+		chk := &routeCheck{Name: d.name, Method: routeMethod(d.op), Route: routePath(d.op), Guessed: d.guessed, schema: d.schema}
+		checks = append(checks, chk)
+		if d.skip != nil {
+			chk.Skipped = d.skip(o)
+		}
+		if chk.Skipped != "" || d.call == nil || ctx.Err() != nil {
+			continue
+		}
+		n := rec.len()
+		err := d.call(ctx, cl, o)
+		chk.Called = true
+		if ex := rec.since(n); len(ex) > 0 {
+			chk.raw = &ex[len(ex)-1]
+		}
+		c.judge(chk, err, d.benign)
+		if ctx.Err() != nil {
+			chk.Error, chk.OK = "interrupted", false
+		}
+	}
+	return checks
+}
+
+// credentialsAccepted is false when a route answered 401 or 403, true
+// when one answered 2xx (and none 401/403), nil when none said.
+func credentialsAccepted(checks []*routeCheck) *bool {
+	var accepted *bool
+	for _, chk := range checks {
+		if chk.Status == 401 || chk.Status == 403 {
+			v := false
+			return &v
+		}
+		if chk.Called && chk.Status >= 200 && chk.Status < 300 && accepted == nil {
+			v := true
+			accepted = &v
+		}
+	}
+	return accepted
+}
+
+// countProblems counts the checks called that failed (or, strict, whose
+// fields differ from the contract).
+func countProblems(checks []*routeCheck, strict bool) int {
+	problems := 0
+	for _, chk := range checks {
+		if chk.Called && (!chk.OK || (strict && (len(chk.Unexpected)+len(chk.Missing)+len(chk.Mismatched) > 0))) {
+			problems++
+		}
+	}
+	return problems
 }
 
 // judge fills a check from the SDK's error and the raw answer.
@@ -231,6 +301,11 @@ func (c *cli) judge(chk *routeCheck, err error, benign func(error) string) {
 	default:
 		chk.Error = err.Error()
 	}
+	judgeShape(chk)
+}
+
+// judgeShape compares the fields of a 2xx JSON answer with the contract.
+func judgeShape(chk *routeCheck) {
 	ex := chk.raw
 	if ex == nil || ex.err != nil || ex.status < 200 || ex.status >= 300 {
 		return
@@ -281,7 +356,7 @@ func contractShaped(s string) bool {
 
 // printDoctor writes the report for a person.
 func (c *cli) printDoctor(r doctorJSON) {
-	fmt.Fprintf(c.out, "Environment:  %s (%s)\n", r.Environment, r.BaseURL)
+	c.printf("Environment:  %s (%s)\n", r.Environment, r.BaseURL)
 	cred := "not checked"
 	if r.Credentials.Accepted != nil {
 		cred = map[bool]string{true: "accepted", false: "REFUSED (401/403)"}[*r.Credentials.Accepted]
@@ -290,62 +365,51 @@ func (c *cli) printDoctor(r doctorJSON) {
 	if !r.Credentials.LooksLikeContract {
 		shape = "; not the 60 letters and digits seen at Travel Roam"
 	}
-	fmt.Fprintf(c.out, "Credentials:  %s (%d characters) and %s (%d characters): %s%s\n\n",
+	c.printf("Credentials:  %s (%d characters) and %s (%d characters): %s%s\n\n",
 		envAPIKey, r.Credentials.APIKeyLength, envClientSecret, r.Credentials.ClientSecretLength, cred, shape)
 	for _, chk := range r.Checks {
-		name := chk.Method + " " + chk.Route
-		if chk.Guessed {
-			name += " (guessed route)"
-		}
-		fmt.Fprintf(c.out, "%-42s ", name)
-		switch {
-		case !chk.Called:
-			fmt.Fprintf(c.out, "skipped: %s\n", chk.Skipped)
-			continue
-		case chk.Status == 0:
-			fmt.Fprintf(c.out, "FAILED: no answer: %s\n", chk.Error)
-			continue
-		}
-		verdict := "ok"
-		if !chk.OK {
-			verdict = "FAILED"
-		}
-		decoded := "decoded"
-		if !chk.Decoded {
-			decoded = "not decoded"
-		}
-		if chk.Note != "" {
-			decoded = chk.Note
-		}
-		fmt.Fprintf(c.out, "%s: %d, %s", verdict, chk.Status, decoded)
-		switch {
-		case chk.Note != "":
-		case chk.Status >= 200 && chk.Status < 300 && len(chk.Unexpected)+len(chk.Missing)+len(chk.Mismatched) == 0 && chk.Shape == "":
-			fmt.Fprint(c.out, ", fields as the contract says")
-		}
-		fmt.Fprintln(c.out)
-		if !chk.Decoded && chk.Error != "" && chk.Note == "" {
-			fmt.Fprintf(c.out, "    error:             %s\n", chk.Error)
-		}
-		if chk.Shape != "" {
-			fmt.Fprintf(c.out, "    shape:             %s\n", chk.Shape)
-		}
-		if len(chk.Unexpected) > 0 {
-			fmt.Fprintf(c.out, "    unexpected fields: %s\n", strings.Join(chk.Unexpected, ", "))
-		}
-		if len(chk.Missing) > 0 {
-			fmt.Fprintf(c.out, "    missing fields:    %s\n", strings.Join(chk.Missing, ", "))
-		}
-		if len(chk.Mismatched) > 0 {
-			fmt.Fprintf(c.out, "    other shapes:      %s\n", strings.Join(chk.Mismatched, ", "))
-		}
-		if chk.Fixture != "" {
-			fmt.Fprintf(c.out, "    fixture:           %s\n", chk.Fixture)
-		}
+		c.printCheck(chk)
 	}
-	fmt.Fprintln(c.out)
+	c.println()
 	if r.OK {
-		fmt.Fprintln(c.out, "Every route called answered as the SDK needs.")
+		c.println("Every route called answered as the SDK needs.")
+	}
+}
+
+// printCheck writes one check's line, then its details.
+func (c *cli) printCheck(chk *routeCheck) {
+	name := chk.Method + " " + chk.Route
+	if chk.Guessed {
+		name += " (guessed route)"
+	}
+	c.printf("%-42s ", name)
+	switch {
+	case !chk.Called:
+		c.printf("skipped: %s\n", chk.Skipped)
+		return
+	case chk.Status == 0:
+		c.printf("FAILED: no answer: %s\n", chk.Error)
+		return
+	}
+	verdict := map[bool]string{true: "ok", false: "FAILED"}[chk.OK]
+	decoded := map[bool]string{true: "decoded", false: "not decoded"}[chk.Decoded]
+	if chk.Note != "" {
+		decoded = chk.Note
+	}
+	c.printf("%s: %d, %s", verdict, chk.Status, decoded)
+	if chk.Note == "" && chk.Status >= 200 && chk.Status < 300 && len(chk.Unexpected)+len(chk.Missing)+len(chk.Mismatched) == 0 && chk.Shape == "" {
+		c.printf(", fields as the contract says")
+	}
+	c.println()
+	details := [][2]string{{"shape", chk.Shape}, {"unexpected fields", strings.Join(chk.Unexpected, ", ")},
+		{"missing fields", strings.Join(chk.Missing, ", ")}, {"other shapes", strings.Join(chk.Mismatched, ", ")}, {"fixture", chk.Fixture}}
+	if !chk.Decoded && chk.Error != "" && chk.Note == "" {
+		details = append([][2]string{{"error", chk.Error}}, details...)
+	}
+	for _, d := range details {
+		if d[1] != "" {
+			c.printf("    %-18s %s\n", d[0]+":", d[1])
+		}
 	}
 }
 

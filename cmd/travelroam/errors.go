@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/roamkit/travelroam"
 )
@@ -14,9 +15,12 @@ const (
 	exitError          = 1
 	exitUsage          = 2
 	exitRefused        = 3
+	exitCredentials    = 4
 	exitOutcomeUnknown = 5
-	exitPending        = 6
+	exitPending        = 6 // also "the order exists": it wins over every other code
 	exitUnavailable    = 7
+	exitBelow          = 8
+	exitInterrupted    = 130
 )
 
 // exitCode maps the error of a command to its exit status. It is the only
@@ -25,18 +29,30 @@ func exitCode(err error) int {
 	var (
 		usage  *usageError
 		apiErr *travelroam.APIError
+		exists *orderExistsError
+		creds  *credentialsError
+		below  *belowError
+		intr   *interruptedError
 	)
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &usage), errors.Is(err, travelroam.ErrInvalidInput):
-		return exitUsage
-	// Checked before the statuses below: an unknown outcome may wrap a 500,
-	// and a pending wait wraps its last "not ready" answer (often a 503).
+	// An order exists: whatever failed afterwards (a Ctrl+C, a 403), a
+	// script must not read "nothing bought".
+	case errors.As(err, &exists), errors.Is(err, travelroam.ErrAssignmentsPending):
+		return exitPending
+	// Checked before the statuses below: an unknown outcome may wrap a 500.
+	// It wins over an interruption: the purchase may have been sent.
 	case errors.Is(err, travelroam.ErrOutcomeUnknown), errors.Is(err, travelroam.ErrAlreadyAttempted):
 		return exitOutcomeUnknown
-	case errors.Is(err, travelroam.ErrAssignmentsPending):
-		return exitPending
+	case errors.As(err, &intr):
+		return exitInterrupted
+	case errors.As(err, &creds):
+		return exitCredentials
+	case errors.As(err, &below):
+		return exitBelow
+	case errors.As(err, &usage), errors.Is(err, travelroam.ErrInvalidInput):
+		return exitUsage
 	case errors.Is(err, travelroam.ErrUnavailable), errors.Is(err, travelroam.ErrRateLimited):
 		return exitUnavailable
 	// Nothing reached Travel Roam (a network failure): try later.
@@ -78,3 +94,56 @@ func withHint(err error, format string, args ...any) error {
 	}
 	return &hintError{err: err, hint: fmt.Sprintf(format, args...)}
 }
+
+// orderExistsError is any failure after an order was made (paid): exit 6
+// and the hint "the order exists and is paid: do not buy again; travelroam
+// wait REF".
+type orderExistsError struct {
+	err  error
+	ref  string
+	live bool
+}
+
+func (e *orderExistsError) Error() string { return e.err.Error() }
+func (e *orderExistsError) Unwrap() error { return e.err }
+
+// hint is the line printed after the error.
+func (e *orderExistsError) hint() string {
+	live := ""
+	if e.live {
+		live = " --live"
+	}
+	return "the order exists and is paid: do not buy again; travelroam wait " + e.ref + live
+}
+
+// orderExists wraps err (nil stays nil) as a failure after order ref.
+func orderExists(err error, ref string, t target) error {
+	if err == nil {
+		return nil
+	}
+	return &orderExistsError{err: err, ref: ref, live: t.env == travelroam.Live}
+}
+
+// credentialsError is a missing credential, or a 401/403 answer to a
+// command's first request: exit 4.
+type credentialsError struct{ err error }
+
+func (e *credentialsError) Error() string { return e.err.Error() }
+func (e *credentialsError) Unwrap() error { return e.err }
+
+// belowError is balance --below's finding: exit 8.
+type belowError struct{ msg string }
+
+func (e *belowError) Error() string { return e.msg }
+
+// interruptedError is a command stopped by Ctrl+C (SIGINT) or SIGTERM:
+// exit 130.
+type interruptedError struct{ err error }
+
+func (e *interruptedError) Error() string {
+	if strings.Contains(e.err.Error(), "interrupted") {
+		return e.err.Error()
+	}
+	return "interrupted: " + e.err.Error()
+}
+func (e *interruptedError) Unwrap() error { return e.err }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,55 +56,13 @@ func runESIM(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	iccid := pos[0]
 	cl, _, err := c.client(f.live)
 	if err != nil {
 		return err
 	}
-	e, err := cl.ESIM(ctx, iccid)
+	out, err := readESIM(ctx, cl, pos[0], *code || show.qr || show.qrPNG != "")
 	if err != nil {
-		return canceled(ctx, err)
-	}
-	applied, err := cl.AppliedBundles(ctx, iccid)
-	if err != nil {
-		return canceled(ctx, err)
-	}
-	loc, err := cl.Location(ctx, iccid)
-	var apiErr *travelroam.APIError
-	if err != nil {
-		// An eSIM never seen on a network has no location: a 4xx, not a failure.
-		if ctx.Err() != nil || !errors.As(err, &apiErr) || apiErr.StatusCode < 400 || apiErr.StatusCode >= 500 {
-			return canceled(ctx, err)
-		}
-		loc = nil
-	}
-	now := time.Now()
-	out := esimJSON{ICCID: e.ICCID, ProfileStatus: string(e.ProfileStatus), FirstInstalledAt: timeOrNil(e.FirstInstalledAt), Bundles: []esimBundleJSON{}}
-	if out.ICCID == "" {
-		out.ICCID = iccid
-	}
-	for _, b := range applied {
-		for _, a := range b.Assignments {
-			out.Bundles = append(out.Bundles, esimBundleJSON{
-				Name: b.Name, Description: b.Description, State: string(a.BundleState), Ended: a.Ended(now), Data: a.IsData(),
-				InitialBytes: a.InitialQuantity, RemainingBytes: a.RemainingQuantity, Unlimited: a.Unlimited,
-				StartTime: timeOrNil(a.StartTime), EndTime: timeOrNil(a.EndTime), AssignedAt: timeOrNil(a.AssignedAt),
-				AssignmentReference: a.AssignmentReference,
-			})
-		}
-	}
-	out.DataLeftBytes, out.UnlimitedData = travelroam.RemainingDataBytes(applied, now)
-	if loc != nil {
-		out.Location = &locationJSON{NetworkBrandName: loc.NetworkBrandName, NetworkName: loc.NetworkName,
-			MobileNetworkCode: loc.MobileNetworkCode, Country: loc.Country, LastSeen: timeOrNil(loc.LastSeen)}
-	}
-	if *code || show.qr || show.qrPNG != "" {
-		ac, err := e.ActivationCode()
-		if err != nil {
-			return fmt.Errorf("esim: no activation code: %w", err)
-		}
-		out.Installation = &esimCode{ICCID: out.ICCID, ProfileStatus: out.ProfileStatus, ActivationCode: ac.LPA(),
-			SMDPAddress: ac.SMDPAddress, MatchingID: ac.MatchingID, AppleInstallURL: ac.AppleInstallURL()}
+		return err
 	}
 	if f.json {
 		if out.Installation != nil {
@@ -115,42 +74,109 @@ func runESIM(ctx context.Context, c *cli, args []string) error {
 		}
 		return c.writeJSON(out)
 	}
-	fmt.Fprintf(c.out, "ICCID:           %s\n", out.ICCID)
-	fmt.Fprintf(c.out, "Profile status:  %s\n", out.ProfileStatus)
-	fmt.Fprintf(c.out, "First installed: %s\n", formatTime(e.FirstInstalledAt))
-	switch {
-	case out.UnlimitedData:
-		fmt.Fprintf(c.out, "Data left:       unlimited (+ %s on limited bundles)\n", formatBytes(out.DataLeftBytes))
-	default:
-		fmt.Fprintf(c.out, "Data left:       %s\n", formatBytes(out.DataLeftBytes))
-	}
-	if len(out.Bundles) == 0 {
-		fmt.Fprintln(c.out, "Bundles:         none active (ended ones are not listed by Travel Roam)")
-	} else {
-		fmt.Fprintln(c.out, "Bundles:")
-		rows := make([][]string, 0, len(out.Bundles))
-		for _, b := range out.Bundles {
-			left := formatBytes(b.RemainingBytes) + " of " + formatBytes(b.InitialBytes)
-			if b.Unlimited {
-				left = "unlimited"
-			}
-			ends := "-"
-			if b.EndTime != nil {
-				ends = formatTime(*b.EndTime)
-			}
-			rows = append(rows, []string{"  " + b.Name, b.State, left, ends})
-		}
-		if err := c.aligned([]string{"  NAME", "STATE", "LEFT", "ENDS"}, rows); err != nil {
-			return err
-		}
-	}
-	if loc == nil {
-		fmt.Fprintln(c.out, "Last location:   none (never seen on a network)")
-	} else {
-		fmt.Fprintf(c.out, "Last location:   %s (%s, %s), %s\n", loc.NetworkBrandName, loc.MobileNetworkCode, loc.Country, formatTime(loc.LastSeen))
-	}
+	c.printESIM(out)
 	if out.Installation != nil {
 		return c.showCodes("", []esimCode{*out.Installation}, show, false)
 	}
 	return nil
+}
+
+// readESIM reads an eSIM's details, bundles and location (and, with
+// withCode, its installation data).
+func readESIM(ctx context.Context, cl *travelroam.Client, iccid string, withCode bool) (esimJSON, error) {
+	e, err := cl.ESIM(ctx, iccid)
+	if err != nil {
+		return esimJSON{}, canceled(ctx, err)
+	}
+	applied, err := cl.AppliedBundles(ctx, iccid)
+	if err != nil {
+		return esimJSON{}, canceled(ctx, err)
+	}
+	loc, err := cl.Location(ctx, iccid)
+	var apiErr *travelroam.APIError
+	// An eSIM never seen on a network has no location: a 4xx, not a failure.
+	if err != nil && (ctx.Err() != nil || !errors.As(err, &apiErr) || apiErr.StatusCode < 400 || apiErr.StatusCode >= 500) {
+		return esimJSON{}, canceled(ctx, err)
+	}
+	now := time.Now()
+	out := esimJSON{ICCID: cmp.Or(e.ICCID, iccid), ProfileStatus: string(e.ProfileStatus), FirstInstalledAt: timeOrNil(e.FirstInstalledAt),
+		Bundles: bundleRows(applied, now)}
+	out.DataLeftBytes, out.UnlimitedData = travelroam.RemainingDataBytes(applied, now)
+	if err == nil && loc != nil {
+		out.Location = &locationJSON{NetworkBrandName: loc.NetworkBrandName, NetworkName: loc.NetworkName,
+			MobileNetworkCode: loc.MobileNetworkCode, Country: loc.Country, LastSeen: timeOrNil(loc.LastSeen)}
+	}
+	if withCode {
+		ac, err := e.ActivationCode()
+		if err != nil {
+			return esimJSON{}, fmt.Errorf("esim: no activation code: %w", err)
+		}
+		out.Installation = &esimCode{ICCID: out.ICCID, ProfileStatus: out.ProfileStatus, ActivationCode: ac.LPA(),
+			SMDPAddress: ac.SMDPAddress, MatchingID: ac.MatchingID, AppleInstallURL: ac.AppleInstallURL()}
+	}
+	return out, nil
+}
+
+// printESIM writes an eSIM as text, one field a line.
+func (c *cli) printESIM(out esimJSON) {
+	c.printf("ICCID:           %s\n", out.ICCID)
+	c.printf("Profile status:  %s\n", out.ProfileStatus)
+	first := time.Time{}
+	if out.FirstInstalledAt != nil {
+		first = *out.FirstInstalledAt
+	}
+	c.printf("First installed: %s\n", formatTime(first))
+	if out.UnlimitedData {
+		c.printf("Data left:       unlimited (+ %s on limited bundles)\n", formatBytes(out.DataLeftBytes))
+	} else {
+		c.printf("Data left:       %s\n", formatBytes(out.DataLeftBytes))
+	}
+	_ = c.printBundles(out.Bundles)
+	if loc := out.Location; loc == nil {
+		c.println("Last location:   none (never seen on a network)")
+	} else {
+		last := time.Time{}
+		if loc.LastSeen != nil {
+			last = *loc.LastSeen
+		}
+		c.printf("Last location:   %s (%s, %s), %s\n", loc.NetworkBrandName, loc.MobileNetworkCode, loc.Country, formatTime(last))
+	}
+}
+
+// bundleRows lists every assignment of the applied bundles.
+func bundleRows(applied []travelroam.AppliedBundle, now time.Time) []esimBundleJSON {
+	out := []esimBundleJSON{}
+	for _, b := range applied {
+		for _, a := range b.Assignments {
+			out = append(out, esimBundleJSON{
+				Name: b.Name, Description: b.Description, State: string(a.BundleState), Ended: a.Ended(now), Data: a.IsData(),
+				InitialBytes: a.InitialQuantity, RemainingBytes: a.RemainingQuantity, Unlimited: a.Unlimited,
+				StartTime: timeOrNil(a.StartTime), EndTime: timeOrNil(a.EndTime), AssignedAt: timeOrNil(a.AssignedAt),
+				AssignmentReference: a.AssignmentReference,
+			})
+		}
+	}
+	return out
+}
+
+// printBundles prints an eSIM's bundles as a table (cells through safe).
+func (c *cli) printBundles(bundles []esimBundleJSON) error {
+	if len(bundles) == 0 {
+		c.println("Bundles:         none active (ended ones are not listed by Travel Roam)")
+		return nil
+	}
+	c.println("Bundles:")
+	rows := make([][]string, 0, len(bundles))
+	for _, b := range bundles {
+		left := formatBytes(b.RemainingBytes) + " of " + formatBytes(b.InitialBytes)
+		if b.Unlimited {
+			left = "unlimited"
+		}
+		ends := "-"
+		if b.EndTime != nil {
+			ends = formatTime(*b.EndTime)
+		}
+		rows = append(rows, []string{"  " + b.Name, b.State, left, ends})
+	}
+	return c.aligned([]string{"  NAME", "STATE", "LEFT", "ENDS"}, rows)
 }

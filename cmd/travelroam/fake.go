@@ -45,9 +45,7 @@ func runFake(ctx context.Context, c *cli, args []string) error {
 			out.Env[kv[0]] = kv[1]
 		}
 		out.SandboxBaseURL, out.LiveBaseURL = out.Env[envBaseURL], out.Env[envLiveBaseURL]
-		raw := *c
-		raw.out = c.rawOut
-		if err := raw.writeJSON(out); err != nil {
+		if err := writeJSONTo(c.rawOut, out); err != nil {
 			return err
 		}
 	} else {

@@ -47,31 +47,9 @@ func runListen(ctx context.Context, c *cli, args []string) error {
 	if _, err := f.parse(c, args, 0, 0); err != nil {
 		return err
 	}
-	var opts []travelroam.CallbackOption
-	auth := "none: anyone who can reach it can post events"
-	if *token != "" {
-		if len(*token) < minTokenLen {
-			return usagef("listen: --token must have at least %d characters", minTokenLen)
-		}
-		opts = append(opts, travelroam.WithCallbackQueryToken("token", *token))
-		auth = "?token=<your token>"
-		c.out = newScrubber(c.out, *token)
-		c.err = newScrubber(c.err, *token)
-	}
-	if *keyEnv != "" {
-		key := c.getenv(*keyEnv)
-		if key == "" {
-			return usagef("listen: environment variable %s (--signing-key-env) is empty", *keyEnv)
-		}
-		opts = append(opts, travelroam.WithCallbackSignature([]byte(key)))
-		if *token != "" {
-			auth += " and "
-		} else {
-			auth = ""
-		}
-		auth += travelroam.DefaultSignatureHeader + " signature"
-		c.out = newScrubber(c.out, key)
-		c.err = newScrubber(c.err, key)
+	opts, auth, err := c.listenAuth(*token, *keyEnv)
+	if err != nil {
+		return err
 	}
 	var mu sync.Mutex
 	h := travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error {
@@ -79,7 +57,47 @@ func runListen(ctx context.Context, c *cli, args []string) error {
 		defer mu.Unlock()
 		return c.printEvent(time.Now(), ev, f.json)
 	}, opts...)
-	l, err := net.Listen("tcp", *addr)
+	return c.serve(ctx, *addr, auth, h)
+}
+
+// listenAuth returns the handler's options for --token and
+// --signing-key-env, and how it authenticates (for the person); the
+// token and the key are scrubbed from every output from then on.
+func (c *cli) listenAuth(token, keyEnv string) ([]travelroam.CallbackOption, string, error) {
+	var opts []travelroam.CallbackOption
+	auth := "none: anyone who can reach it can post events"
+	if token != "" {
+		if len(token) < minTokenLen {
+			return nil, "", usagef("listen: --token must have at least %d characters", minTokenLen)
+		}
+		opts = append(opts, travelroam.WithCallbackQueryToken("token", token))
+		auth = "?token=<your token>"
+		c.out = newScrubber(c.out, token)
+		c.err = newScrubber(c.err, token)
+	}
+	if keyEnv == "" {
+		return opts, auth, nil
+	}
+	key := c.getenv(keyEnv)
+	if key == "" {
+		return nil, "", usagef("listen: environment variable %s (--signing-key-env) is empty", keyEnv)
+	}
+	opts = append(opts, travelroam.WithCallbackSignature([]byte(key)))
+	if token != "" {
+		auth += " and "
+	} else {
+		auth = ""
+	}
+	auth += travelroam.DefaultSignatureHeader + " signature"
+	c.out = newScrubber(c.out, key)
+	c.err = newScrubber(c.err, key)
+	return opts, auth, nil
+}
+
+// serve serves h on addr until ctx is done (Ctrl+C); auth says how it
+// authenticates.
+func (c *cli) serve(ctx context.Context, addr, auth string, h http.Handler) error {
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -127,6 +145,5 @@ func (c *cli) printEvent(at time.Time, ev *travelroam.CallbackEvent, asJSON bool
 		usage = fmt.Sprintf("%d %s left of %d", b.RemainingQuantity, b.Unit, b.InitialQuantity)
 	}
 	fields := []string{at.UTC().Format(time.RFC3339), string(ev.AlertType), ev.ICCID, b.Name, usage}
-	_, err := fmt.Fprintln(c.out, strings.Join(fields, "  "))
-	return err
+	return c.println(strings.Join(safeAll(fields), "  "))
 }

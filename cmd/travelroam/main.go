@@ -11,7 +11,10 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
+
+	"github.com/roamkit/travelroam"
 )
 
 func main() {
@@ -66,8 +69,20 @@ type cli struct {
 	// rawOut is the unscrubbed stdout, for "fake", which prints the
 	// fake's own test credentials.
 	rawOut io.Writer
+	// rawErr is stderr scrubbed but not filtered by safeWriter: only the
+	// command line's own colour and progress line go there.
+	rawErr io.Writer
 	// inTTY, outTTY and errTTY say which streams are terminals.
 	inTTY, outTTY, errTTY bool
+	// collect, when set, receives each command's flag set from parse,
+	// which then returns errCollected: completion lists the flags so.
+	collect func(*flag.FlagSet)
+	// profileLive is set by a profile whose environment is live: as
+	// if every command had --live.
+	profileLive bool
+	// firstStatus is the HTTP status of the first answer the command's
+	// Client received (0 before any), for exit code 4.
+	firstStatus atomic.Int32
 }
 
 // command is one subcommand.
@@ -84,12 +99,14 @@ func commands() []command {
 		{"balance", "", "show the wallet balance and currency", runBalance},
 		{"catalogue", "(--countries GB,FR | --region Europe) [--all] [--sort price]", "list the bundles you can buy", runCatalogue},
 		{"bundle", "NAME", "show one bundle", runBundle},
-		{"buy", "BUNDLE [--iccid ICCID]", "buy a new eSIM (or top one up), then wait for its installation data", runBuy},
+		{"buy", "BUNDLE [--iccid ICCID] [--key KEY] [--dry-run]", "buy a new eSIM (or top one up), then wait for its installation data", runBuy},
 		{"wait", "REFERENCE", "wait for an order's installation data: activation code, iPhone link, QR code", runWait},
 		{"esim", "ICCID", "show an eSIM: status, first installation, bundles with data left, last location", runESIM},
-		{"revoke", "ICCID", "revoke an eSIM (irreversible)", runRevoke},
+		{"revoke", "ICCID [--dry-run]", "revoke an eSIM (irreversible)", runRevoke},
+		{"purchases", "[--recent] | resolve KEY (--bought REFERENCE | --not-bought)", "list unfinished purchases from the journal, or record what became of one", runPurchases},
 		{"listen", "[--addr 127.0.0.1:8090] [--token T | --signing-key-env VAR]", "receive usage callbacks locally and print each event", runListen},
 		{"fake", "[--addr 127.0.0.1:8080]", "serve a fake Travel Roam API and print the variables that point travelroam at it", runFake},
+		{"completion", "bash|zsh|fish", "print a shell completion script (commands, flags, profile names)", runCompletion},
 		{"doctor", "[--record DIR] [--iccid ICCID] [--order REFERENCE]", "check the credentials and every read route against what the SDK expects", runDoctor},
 	}
 }
@@ -97,16 +114,25 @@ func commands() []command {
 // run runs the command line with args (without the program name) and
 // returns the exit status.
 func run(ctx context.Context, s *sys, args []string) int {
-	key, secret := s.getenv(envAPIKey), s.getenv(envClientSecret)
 	terminal := func(stream any) bool { return s.isTerminal != nil && s.isTerminal(stream) }
 	c := &cli{sys: *s, rawOut: s.out, inTTY: terminal(s.in), outTTY: terminal(s.out), errTTY: terminal(s.err)}
-	c.out = newScrubber(s.out, key, secret)
-	c.err = newScrubber(s.err, key, secret)
+	name, args, err := takeProfileFlag(args)
+	if err == nil {
+		err = c.useProfile(name)
+	}
+	if err != nil {
+		fmt.Fprintln(safeWriter{s.err}, "travelroam:", safe(err.Error()))
+		return exitUsage
+	}
+	key, secret := c.getenv(envAPIKey), c.getenv(envClientSecret)
+	c.out = safeWriter{newScrubber(s.out, key, secret)}
+	c.rawErr = newScrubber(s.err, key, secret)
+	c.err = safeWriter{c.rawErr}
 	if len(args) == 0 {
 		c.usage(c.err)
 		return exitUsage
 	}
-	name := args[0]
+	name = args[0]
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 && name == "help" {
@@ -124,15 +150,35 @@ func run(ctx context.Context, s *sys, args []string) int {
 func (c *cli) runCommand(ctx context.Context, name string, args []string) int {
 	i := slices.IndexFunc(commands(), func(cmd command) bool { return cmd.name == name })
 	if i < 0 {
-		fmt.Fprintf(c.err, "travelroam: unknown command %q: see travelroam help\n", name)
+		c.info("travelroam: unknown command \"%s\": see travelroam help", name)
 		return exitUsage
 	}
 	err := commands()[i].run(ctx, c, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
+	err = c.classify(ctx, err)
 	c.printError(err)
 	return exitCode(err)
+}
+
+// classify marks err as an interruption (Ctrl+C: ctx is done) or as bad
+// credentials (a 401 or 403 answer to the command's first request), so
+// that exitCode gives 130 or 4. exitCode decides which wins (an order that
+// exists, 6, wins over both).
+func (c *cli) classify(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var apiErr *travelroam.APIError
+	switch first := c.firstStatus.Load(); {
+	case ctx.Err() != nil:
+		return &interruptedError{err: err}
+	case errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403) &&
+		(first == 401 || first == 403):
+		return &credentialsError{err: err}
+	}
+	return err
 }
 
 // printError prints err, and its hint if it has one, to stderr.
@@ -148,10 +194,14 @@ func (c *cli) printError(err error) {
 	if !strings.HasPrefix(msg, "travelroam") {
 		msg = "travelroam: " + msg
 	}
-	fmt.Fprintln(c.err, msg)
+	fmt.Fprintln(c.err, safe(msg))
 	var h *hintError
 	if errors.As(err, &h) {
-		fmt.Fprintln(c.err, c.emphasis(h.hint))
+		c.emphasize(h.hint)
+	}
+	var exists *orderExistsError
+	if errors.As(err, &exists) {
+		c.emphasize(exists.hint())
 	}
 }
 
@@ -167,18 +217,23 @@ Commands:
 	}
 	fmt.Fprint(w, `  help       show this help, or a command's with "help COMMAND"
 
-Every command takes -h (its flags) and --json (machine-readable output, one JSON
-value per line). Commands that call the API use the sandbox unless --live is given.
+Every command takes -h (its flags), --json (machine-readable output, one JSON
+value per line) and --profile NAME (an account of the config file). Commands
+that call the API use the sandbox unless --live is given.
 
 Environment:
   TRAVELROAM_API_KEY, TRAVELROAM_CLIENT_SECRET  the credentials (required; never printed)
   TRAVELROAM_BASE_URL       replaces the sandbox base URL (a fake or a proxy)
   TRAVELROAM_LIVE_BASE_URL  replaces the live base URL (used with --live)
-  NO_COLOR                  no colour and no progress line
+  TRAVELROAM_JOURNAL        the purchase journal (default: journal.db in the state directory)
+  TRAVELROAM_PROFILE        the profile of $XDG_CONFIG_HOME/travelroam/config.toml
+  NO_COLOR, TERM=dumb       no colour and no progress line
 
-Exit codes: 0 success, 1 error, 2 usage, 3 refused by the API (4xx), 5 outcome
-unknown (do not retry: check first, as the message says), 6 installation data
-still pending, 7 unavailable or rate-limited (try later).
+Exit codes: 0 success, 1 error, 2 usage, 3 refused by the API (4xx), 4 bad or
+missing credentials, 5 outcome unknown or purchase key already attempted (do
+not retry: check first, as the message says), 6 the order exists and is paid
+(do not buy again: travelroam wait REF), 7 unavailable or rate-limited (try
+later), 8 balance --below: under the amount, 130 interrupted.
 
 Try it without credentials: run "travelroam fake" in one terminal and copy the
 export lines it prints into another.

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -17,12 +18,23 @@ type balanceJSON struct {
 	Balance     travelroam.Amount `json:"balance"`
 	Currency    string            `json:"currency"`
 	TestCredit  travelroam.Amount `json:"testCredit"`
+	// Below is set with --below: whether the balance is under it.
+	Below *bool `json:"below,omitempty"`
 }
 
 func runBalance(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("balance", true)
+	belowFlag := f.String("below", "", "exit 8 when the balance is under `AMOUNT` (for monitoring: cron, Nagios-style checks)")
 	if _, err := f.parse(c, args, 0, 0); err != nil {
 		return err
+	}
+	var threshold *travelroam.Amount
+	if *belowFlag != "" {
+		a, err := travelroam.ParseAmount(*belowFlag)
+		if err != nil {
+			return usagef("balance: --below %s is not an amount (e.g. 50 or 12.50)", safe(*belowFlag))
+		}
+		threshold = &a
 	}
 	cl, t, err := c.client(f.live)
 	if err != nil {
@@ -32,16 +44,30 @@ func runBalance(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return canceled(ctx, err)
 	}
-	if f.json {
-		return c.writeJSON(balanceJSON{Environment: string(t.env), Balance: org.Balance, Currency: org.Currency, TestCredit: org.TestCredit})
-	}
-	fmt.Fprintf(c.out, "%s %s (%s wallet)\n", org.Balance, org.Currency, t.env)
-	if !org.TestCredit.IsZero() {
-		fmt.Fprintf(c.out, "including test credit %s %s", org.TestCredit, org.Currency)
-		if org.TestCreditExpiry != "" {
-			fmt.Fprintf(c.out, " (expires %s)", org.TestCreditExpiry)
+	var below error
+	out := balanceJSON{Environment: string(t.env), Balance: org.Balance, Currency: org.Currency, TestCredit: org.TestCredit}
+	if threshold != nil {
+		under := org.Balance.Cmp(*threshold) < 0
+		out.Below = &under
+		if under {
+			below = &belowError{msg: fmt.Sprintf("balance: %s %s is below %s", org.Balance, safe(org.Currency), threshold)}
 		}
-		fmt.Fprintln(c.out)
+	}
+	if f.json {
+		return errors.Join(c.writeJSON(out), below)
+	}
+	return errors.Join(c.printBalance(t, org), below)
+}
+
+// printBalance prints the balance as text.
+func (c *cli) printBalance(t target, org *travelroam.Organisation) error {
+	c.printf("%s %s (%s wallet)\n", org.Balance, org.Currency, t.env)
+	if !org.TestCredit.IsZero() {
+		c.printf("including test credit %s %s", org.TestCredit, org.Currency)
+		if org.TestCreditExpiry != "" {
+			c.printf(" (expires %s)", org.TestCreditExpiry)
+		}
+		c.println()
 	}
 	return nil
 }
@@ -109,36 +135,60 @@ func runCatalogue(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	var bundles []travelroam.Bundle
-	var footer string
-	if *all {
-		for b, err := range cl.CatalogueAll(ctx, opts) {
-			if err != nil {
-				return canceled(ctx, err)
-			}
-			bundles = append(bundles, b)
-		}
-	} else {
-		opts.Page = *page
-		p, err := cl.Catalogue(ctx, opts)
-		if err != nil {
-			return canceled(ctx, err)
-		}
-		bundles = p.Bundles
-		if p.PageCount > *page {
-			footer = fmt.Sprintf("Page %d of %d (%d bundles): --page %d for the next, --all for every page.", *page, p.PageCount, p.Rows, *page+1)
-		}
+	bundles, footer, err := readCatalogue(ctx, cl, opts, *all, *page)
+	if err != nil {
+		return err
 	}
 	if less != nil {
 		slices.SortStableFunc(bundles, less)
 	}
 	if f.json {
-		out := make([]bundleJSON, 0, len(bundles))
-		for _, b := range bundles {
-			out = append(out, toBundleJSON(b))
-		}
-		return c.writeJSON(out)
+		return c.writeJSON(toBundlesJSON(bundles))
 	}
+	if err := c.printCatalogue(bundles); err != nil {
+		return err
+	}
+	if footer != "" {
+		c.info("%s", footer)
+	}
+	return nil
+}
+
+// toBundlesJSON is the --json output of catalogue.
+func toBundlesJSON(bundles []travelroam.Bundle) []bundleJSON {
+	out := make([]bundleJSON, 0, len(bundles))
+	for _, b := range bundles {
+		out = append(out, toBundleJSON(b))
+	}
+	return out
+}
+
+// readCatalogue reads one page of the catalogue, or every page with all;
+// footer says how to see more.
+func readCatalogue(ctx context.Context, cl *travelroam.Client, opts travelroam.CatalogueOptions, all bool, page int) (bundles []travelroam.Bundle, footer string, err error) {
+	if all {
+		for b, err := range cl.CatalogueAll(ctx, opts) {
+			if err != nil {
+				return nil, "", canceled(ctx, err)
+			}
+			bundles = append(bundles, b)
+		}
+		return bundles, "", nil
+	}
+	opts.Page = page
+	p, err := cl.Catalogue(ctx, opts)
+	if err != nil {
+		return nil, "", canceled(ctx, err)
+	}
+	if p.PageCount > page {
+		footer = fmt.Sprintf("Page %d of %d (%d bundles): --page %d for the next, --all for every page.", page, p.PageCount, p.Rows, page+1)
+	}
+	return p.Bundles, footer, nil
+}
+
+// printCatalogue writes the bundles as a table: aligned, with data in
+// MB/GB, at a terminal; tab-separated, data in MB, otherwise.
+func (c *cli) printCatalogue(bundles []travelroam.Bundle) error {
 	rows := make([][]string, 0, len(bundles))
 	for _, b := range bundles {
 		data := strconv.FormatInt(b.DataAmountMB, 10)
@@ -153,13 +203,7 @@ func runCatalogue(ctx context.Context, c *cli, args []string) error {
 	if !c.outTTY {
 		header = []string{"name", "data_mb", "days", "price", "unlimited"}
 	}
-	if err := c.table(header, rows); err != nil {
-		return err
-	}
-	if footer != "" {
-		c.info("%s", footer)
-	}
-	return nil
+	return c.table(header, rows)
 }
 
 // bundleOrder returns the comparison of --sort, nil for the server's order.
@@ -225,7 +269,7 @@ func runBundle(ctx context.Context, c *cli, args []string) error {
 		lines = append(lines, [2]string{"Groups", strings.Join(b.Groups, ", ")})
 	}
 	for _, l := range lines {
-		fmt.Fprintf(c.out, "%-14s %s\n", l[0]+":", l[1])
+		c.printf("%-14s %s\n", l[0]+":", l[1])
 	}
 	return nil
 }

@@ -18,13 +18,17 @@ type revokeJSON struct {
 func runRevoke(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("revoke", true)
 	yes := f.Bool("yes", false, "do not ask for confirmation (required when stdin is not a terminal)")
+	dryRun := f.Bool("dry-run", false, "show the eSIM's state and bundles and the request that would be sent; send nothing")
 	pos, err := f.parse(c, args, 1, 1)
 	if err != nil {
 		return err
 	}
 	iccid := pos[0]
 	if len(iccid) < 4 {
-		return usagef("revoke: %q is not an ICCID", iccid)
+		return usagef("revoke: \"%s\" is not an ICCID", safe(iccid))
+	}
+	if *dryRun {
+		return c.dryRunRevoke(ctx, f, iccid)
 	}
 	if !*yes && !c.interactive() {
 		return usagef("revoke: stdin is not a terminal, so nobody can confirm: add --yes to revoke eSIM %s", iccid)
@@ -39,27 +43,34 @@ func runRevoke(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return canceled(ctx, err)
 	}
-	c.info("eSIM %s: profile %s, first installed %s (%s environment).", iccid, e.ProfileStatus, formatTime(e.FirstInstalledAt), t.env)
+	c.info("eSIM %s: profile %s, first installed %s (%s environment).", safe(iccid), safe(string(e.ProfileStatus)), formatTime(e.FirstInstalledAt), t.env)
 	if !*yes {
-		c.info("%s", c.emphasis("Revoking is irreversible: the eSIM and all its bundles are gone at once."))
-		last4 := iccid[len(iccid)-4:]
-		answer, err := c.prompt(ctx, "Type the last 4 digits of the ICCID to revoke it: ")
-		if err != nil {
-			return fmt.Errorf("revoke: nothing revoked: %w", err)
-		}
-		if answer != last4 {
-			return errors.New("revoke: the digits typed do not match: nothing revoked")
+		if err := c.confirmRevoke(ctx, iccid); err != nil {
+			return err
 		}
 	}
 	if err := cl.RevokeESIM(ctx, iccid); err != nil {
 		if errors.Is(err, travelroam.ErrOutcomeUnknown) {
-			return withHint(err, "The eSIM may or may not be revoked. Check with `travelroam esim %s%s` (a revoked eSIM is no longer found) before revoking again.", iccid, liveFlag(t))
+			return withHint(err, "The eSIM may or may not be revoked. Check with `travelroam esim %s%s` (a revoked eSIM is no longer found) before revoking again.", safe(iccid), liveFlag(t))
 		}
 		return canceled(ctx, err)
 	}
 	if f.json {
 		return c.writeJSON(revokeJSON{Environment: string(t.env), ICCID: iccid, Revoked: true})
 	}
-	fmt.Fprintf(c.out, "Revoked eSIM %s.\n", iccid)
+	c.printf("Revoked eSIM %s.\n", safe(iccid))
+	return nil
+}
+
+// confirmRevoke asks for the ICCID's last four digits; nil when typed.
+func (c *cli) confirmRevoke(ctx context.Context, iccid string) error {
+	c.emphasize("Revoking is irreversible: the eSIM and all its bundles are gone at once.")
+	answer, err := c.prompt(ctx, "Type the last 4 digits of the ICCID to revoke it: ")
+	if err != nil {
+		return fmt.Errorf("revoke: nothing revoked: %w", err)
+	}
+	if answer != iccid[len(iccid)-4:] {
+		return errors.New("revoke: the digits typed do not match: nothing revoked")
+	}
 	return nil
 }

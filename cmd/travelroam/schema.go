@@ -91,105 +91,122 @@ func (r *fieldReport) differs() bool {
 
 // checkFields parses body strictly and compares its keys with rs.
 func checkFields(rs routeSchema, body []byte) (fieldReport, error) {
-	var r fieldReport
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return r, fmt.Errorf("not JSON: %w", err)
+		return fieldReport{}, fmt.Errorf("not JSON: %w", err)
 	}
 	if dec.More() {
-		return r, fmt.Errorf("not JSON: data after the first value")
+		return fieldReport{}, fmt.Errorf("not JSON: data after the first value")
 	}
-	seen := map[string]bool{}
-	add := func(list *[]string, path string) {
-		if !seen[path] {
-			seen[path] = true
-			*list = append(*list, path)
-		}
-	}
-	var walk func(s *schema, v any, path string)
-	walk = func(s *schema, v any, path string) {
-		obj, ok := v.(map[string]any)
-		if !ok {
-			if v != nil {
-				add(&r.Mismatched, strings.TrimSuffix(path, ".")+" (not an object)")
-			}
-			return
-		}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			if !s.known(k) {
-				add(&r.Unexpected, path+k)
-				continue
-			}
-			child := s.nested[k]
-			if child == nil {
-				continue
-			}
-			switch x := obj[k].(type) {
-			case []any:
-				for _, e := range x {
-					walk(child, e, path+k+"[].")
-				}
-			case map[string]any:
-				walk(child, x, path+k+".")
-			case nil:
-			default:
-				add(&r.Mismatched, path+k+" (not a list or an object)")
-			}
-		}
-		for _, k := range s.required {
-			if _, ok := obj[k]; !ok {
-				add(&r.Missing, path+k)
-			}
-		}
-	}
-	each := func(v any, path string) {
-		if arr, ok := v.([]any); ok {
-			for _, e := range arr {
-				walk(rs.body, e, path)
-			}
-			return
-		}
-		walk(rs.body, v, "")
-	}
+	w := &fieldWalker{rs: rs, seen: map[string]bool{}}
 	switch x := v.(type) {
 	case []any:
+		w.r.Shape = "a bare array"
 		if !rs.list {
-			r.Shape = "a bare array, where an object was expected"
-		} else {
-			r.Shape = "a bare array"
+			w.r.Shape = "a bare array, where an object was expected"
 		}
-		each(x, "[].")
+		w.each(x, "[].")
 	case map[string]any:
-		if w := wrapper(rs, x); w != "" {
-			inner := x[w]
-			if _, isArr := inner.([]any); isArr {
-				r.Shape = fmt.Sprintf("wrapped in {%q: […]}", w)
-				each(inner, w+"[].")
-			} else {
-				r.Shape = fmt.Sprintf("wrapped in {%q: {…}}", w)
-				walk(rs.body, inner, w+".")
-			}
-			for k := range x {
-				if k != w {
-					add(&r.Unexpected, k)
-				}
-			}
-			slices.Sort(r.Unexpected)
-			return r, nil
+		if k := wrapper(rs, x); k != "" {
+			w.wrapped(x, k)
+			return w.r, nil
 		}
-		walk(rs.body, x, "")
+		w.walk(rs.body, x, "")
 	default:
-		r.Shape = "a JSON scalar, where an object was expected"
-		add(&r.Mismatched, "(top level)")
+		w.r.Shape = "a JSON scalar, where an object was expected"
+		w.add(&w.r.Mismatched, "(top level)")
 	}
-	return r, nil
+	return w.r, nil
+}
+
+// fieldWalker compares a decoded JSON value with a route's schema.
+type fieldWalker struct {
+	rs   routeSchema
+	r    fieldReport
+	seen map[string]bool
+}
+
+// add records path in list once.
+func (w *fieldWalker) add(list *[]string, path string) {
+	if !w.seen[path] {
+		w.seen[path] = true
+		*list = append(*list, path)
+	}
+}
+
+// wrapped walks the body inside the envelope {k: …}; the envelope's other
+// keys are unexpected.
+func (w *fieldWalker) wrapped(x map[string]any, k string) {
+	inner := x[k]
+	if _, isArr := inner.([]any); isArr {
+		w.r.Shape = fmt.Sprintf("wrapped in {%q: […]}", k)
+		w.each(inner, k+"[].")
+	} else {
+		w.r.Shape = fmt.Sprintf("wrapped in {%q: {…}}", k)
+		w.walk(w.rs.body, inner, k+".")
+	}
+	for key := range x {
+		if key != k {
+			w.add(&w.r.Unexpected, key)
+		}
+	}
+	slices.Sort(w.r.Unexpected)
+}
+
+// each walks each element of an array (or v itself when it is none).
+func (w *fieldWalker) each(v any, path string) {
+	if arr, ok := v.([]any); ok {
+		for _, e := range arr {
+			w.walk(w.rs.body, e, path)
+		}
+		return
+	}
+	w.walk(w.rs.body, v, "")
+}
+
+// walk compares the object v at path with s.
+func (w *fieldWalker) walk(s *schema, v any, path string) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		if v != nil {
+			w.add(&w.r.Mismatched, strings.TrimSuffix(path, ".")+" (not an object)")
+		}
+		return
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !s.known(k) {
+			w.add(&w.r.Unexpected, path+k)
+		} else if child := s.nested[k]; child != nil {
+			w.child(child, obj[k], path+k)
+		}
+	}
+	for _, k := range s.required {
+		if _, ok := obj[k]; !ok {
+			w.add(&w.r.Missing, path+k)
+		}
+	}
+}
+
+// child walks a nested list or object.
+func (w *fieldWalker) child(s *schema, v any, path string) {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			w.walk(s, e, path+"[].")
+		}
+	case map[string]any:
+		w.walk(s, x, path+".")
+	case nil:
+	default:
+		w.add(&w.r.Mismatched, path+" (not a list or an object)")
+	}
 }
 
 // wrapper returns the envelope key of obj when obj has none of the body's

@@ -56,6 +56,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		Setup:               setupScript,
 		Cmds:                scriptCommands(),
+		Condition:           scriptCondition,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 	})
@@ -76,6 +77,11 @@ func setupScript(env *testscript.Env) error {
 		return err
 	}
 	env.Setenv("LISTEN_ADDR", addr)
+	// The purchase journal goes to $WORK/state/travelroam/journal.db, and
+	// purchases through one fake are not paced (the SDK allows it off
+	// Travel Roam's hosts).
+	env.Setenv(envStateHome, env.WorkDir+"/state")
+	env.Setenv(envPurchaseInterval, "0s")
 	env.Setenv("CALLBACK_TOKEN", callbackToken)
 	env.Setenv("API_KEY", testAPIKey)
 	env.Setenv("CLIENT_SECRET", testSecret)
@@ -137,83 +143,36 @@ func fake(ts *testscript.TestScript) *travelroamtest.Server {
 //	                          use data; the callbacks go to LISTEN_ADDR and, with
 //	                          -delivered, must be received
 //	wait-listening ADDR       wait until something accepts connections at ADDR
+//	perm MODE PATH            PATH (not followed if a link) is a regular file or
+//	                          directory with permission bits MODE (octal)
+//	journal-pending KEY BUNDLE  record in the default journal a pending attempt of
+//	                          the fake's sandbox account (a buy killed mid-way)
+//	fake-requests ROUTE N     the fake received N requests on ROUTE
+//	tr-signal [-code N] INT|KILL ROUTE ARGS...
+//	                          run travelroam ARGS, send it the signal once the fake
+//	                          has its request on ROUTE (hold it with a Latency
+//	                          fault: fake-hang), expect exit status N (KILL: -1);
+//	                          its output goes to $WORK/signal.stdout and .stderr
+//	fake-hang ROUTE           the next request on ROUTE waits an hour for its answer
+//	fake-callback BODY        the fake posts BODY to the callback URL (LISTEN_ADDR)
+//	pg-journal                PG_JOURNAL: a postgres:// journal in a schema of its own
+//	                          (skips the script without TRAVELROAM_TEST_POSTGRES_URL)
 func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	cmds := journalCommands()
+	for k, v := range baseCommands() {
+		cmds[k] = v
+	}
+	return cmds
+}
+
+func baseCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"tr": func(ts *testscript.TestScript, neg bool, args []string) {
-			if neg {
-				ts.Fatalf("use tr -code N instead of ! tr")
-			}
-			want := 0
-			if len(args) >= 2 && args[0] == "-code" {
-				n, err := strconv.Atoi(args[1])
-				ts.Check(err)
-				want, args = n, args[2:]
-			}
-			err := ts.Exec("travelroam", args...)
-			got := 0
-			var exitErr *exec.ExitError
-			if errors.As(err, &exitErr) {
-				got = exitErr.ExitCode()
-			} else if err != nil {
-				ts.Fatalf("travelroam: %v", err)
-			}
-			checkNoSecrets(ts)
-			if got != want {
-				ts.Fatalf("travelroam %s: exit status %d, want %d", strings.Join(args, " "), got, want)
-			}
-		},
-		"capture": func(ts *testscript.TestScript, neg bool, args []string) {
-			if len(args) != 2 {
-				ts.Fatalf("usage: capture NAME REGEXP")
-			}
-			m := regexp.MustCompile(args[1]).FindStringSubmatch(ts.ReadFile("stdout"))
-			if len(m) < 2 {
-				ts.Fatalf("capture: %q does not match stdout", args[1])
-			}
-			ts.Setenv(args[0], m[1])
-		},
-		"no-secrets": func(ts *testscript.TestScript, neg bool, args []string) { checkNoSecrets(ts) },
-		"fake-new": func(ts *testscript.TestScript, neg bool, args []string) {
-			fs := flag.NewFlagSet("fake-new", flag.ContinueOnError)
-			delay := fs.Duration("assignment-delay", 0, "")
-			pending := fs.String("pending", "503", "")
-			ts.Check(fs.Parse(args))
-			opts := []travelroamtest.Option{travelroamtest.WithAssignmentDelay(*delay)}
-			switch *pending {
-			case "404":
-				opts = append(opts, travelroamtest.WithPendingStyle(travelroamtest.Pending404))
-			case "empty":
-				opts = append(opts, travelroamtest.WithPendingStyle(travelroamtest.PendingEmpty200))
-			}
-			h := ts.Value(fakeKey{}).(*scriptFake)
-			h.srv.Close()
-			h.srv = newScriptFake(ts.Getenv("LISTEN_ADDR"), opts)
-			for k, v := range fakeEnviron(h.srv) {
-				ts.Setenv(k, v)
-			}
-		},
-		"fake-fault": func(ts *testscript.TestScript, neg bool, args []string) {
-			if len(args) != 2 && len(args) != 4 {
-				ts.Fatalf("usage: fake-fault ROUTE STATUS [CONTENT-TYPE BODY]")
-			}
-			status, err := strconv.Atoi(args[1])
-			ts.Check(err)
-			f := travelroamtest.Status(status, "injected")
-			if len(args) == 4 {
-				f = f.WithBody(args[2], args[3])
-			}
-			fake(ts).InjectFault(travelroamtest.Route(args[0]), f)
-		},
-		"fake-last-order": func(ts *testscript.TestScript, neg bool, args []string) {
-			orders := fake(ts).Orders()
-			if len(orders) == 0 {
-				ts.Fatalf("the fake has no order")
-			}
-			o := orders[len(orders)-1]
-			ts.Setenv("ORDER", o.Reference)
-			ts.Setenv("ICCID", o.ICCID)
-			ts.Setenv("ICCID_LAST4", o.ICCID[len(o.ICCID)-4:])
-		},
+		"tr":              cmdTr,
+		"capture":         cmdCapture,
+		"no-secrets":      func(ts *testscript.TestScript, neg bool, args []string) { checkNoSecrets(ts) },
+		"fake-new":        cmdFakeNew,
+		"fake-fault":      cmdFakeFault,
+		"fake-last-order": cmdFakeLastOrder,
 		"fake-orders": func(ts *testscript.TestScript, neg bool, args []string) {
 			n, err := strconv.Atoi(args[0])
 			ts.Check(err)
@@ -230,33 +189,8 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 			ts.Check(fake(ts).SetLocation(args[0], travelroamtest.Location{MobileNetworkCode: "TURTS",
 				NetworkName: "Turkcell Iletisim Hizmetleri A.S.", NetworkBrandName: "Turkcell", Country: "TR"}))
 		},
-		"fake-consume": func(ts *testscript.TestScript, neg bool, args []string) {
-			delivered := len(args) == 3 && args[0] == "-delivered"
-			if delivered {
-				args = args[1:]
-			}
-			n, err := strconv.ParseInt(args[1], 10, 64)
-			ts.Check(err)
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			err = fake(ts).ConsumeData(ctx, args[0], n)
-			if delivered || errors.Is(err, travelroamtest.ErrUnknownICCID) || errors.Is(err, travelroamtest.ErrNoData) {
-				ts.Check(err)
-			}
-		},
-		"wait-listening": func(ts *testscript.TestScript, neg bool, args []string) {
-			for i := 0; ; i++ {
-				c, err := net.DialTimeout("tcp", args[0], time.Second)
-				if err == nil {
-					c.Close()
-					return
-				}
-				if i == 200 {
-					ts.Fatalf("nothing listens at %s: %v", args[0], err)
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-		},
+		"fake-consume":   cmdFakeConsume,
+		"wait-listening": cmdWaitListening,
 	}
 }
 
@@ -270,5 +204,113 @@ func checkNoSecrets(ts *testscript.TestScript) {
 				ts.Fatalf("%s holds a credential", f)
 			}
 		}
+	}
+}
+
+func cmdTr(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("use tr -code N instead of ! tr")
+	}
+	want := 0
+	if len(args) >= 2 && args[0] == "-code" {
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		want, args = n, args[2:]
+	}
+	err := ts.Exec("travelroam", args...)
+	got := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		got = exitErr.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("travelroam: %v", err)
+	}
+	checkNoSecrets(ts)
+	if got != want {
+		ts.Fatalf("travelroam %s: exit status %d, want %d", strings.Join(args, " "), got, want)
+	}
+}
+
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: capture NAME REGEXP")
+	}
+	m := regexp.MustCompile(args[1]).FindStringSubmatch(ts.ReadFile("stdout"))
+	if len(m) < 2 {
+		ts.Fatalf("capture: %q does not match stdout", args[1])
+	}
+	ts.Setenv(args[0], m[1])
+}
+
+func cmdFakeNew(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("fake-new", flag.ContinueOnError)
+	delay := fs.Duration("assignment-delay", 0, "")
+	pending := fs.String("pending", "503", "")
+	ts.Check(fs.Parse(args))
+	opts := []travelroamtest.Option{travelroamtest.WithAssignmentDelay(*delay)}
+	switch *pending {
+	case "404":
+		opts = append(opts, travelroamtest.WithPendingStyle(travelroamtest.Pending404))
+	case "empty":
+		opts = append(opts, travelroamtest.WithPendingStyle(travelroamtest.PendingEmpty200))
+	}
+	h := ts.Value(fakeKey{}).(*scriptFake)
+	h.srv.Close()
+	h.srv = newScriptFake(ts.Getenv("LISTEN_ADDR"), opts)
+	for k, v := range fakeEnviron(h.srv) {
+		ts.Setenv(k, v)
+	}
+}
+
+func cmdFakeFault(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 && len(args) != 4 {
+		ts.Fatalf("usage: fake-fault ROUTE STATUS [CONTENT-TYPE BODY]")
+	}
+	status, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	f := travelroamtest.Status(status, "injected")
+	if len(args) == 4 {
+		f = f.WithBody(args[2], args[3])
+	}
+	fake(ts).InjectFault(travelroamtest.Route(args[0]), f)
+}
+
+func cmdFakeLastOrder(ts *testscript.TestScript, neg bool, args []string) {
+	orders := fake(ts).Orders()
+	if len(orders) == 0 {
+		ts.Fatalf("the fake has no order")
+	}
+	o := orders[len(orders)-1]
+	ts.Setenv("ORDER", o.Reference)
+	ts.Setenv("ICCID", o.ICCID)
+	ts.Setenv("ICCID_LAST4", o.ICCID[len(o.ICCID)-4:])
+}
+
+func cmdFakeConsume(ts *testscript.TestScript, neg bool, args []string) {
+	delivered := len(args) == 3 && args[0] == "-delivered"
+	if delivered {
+		args = args[1:]
+	}
+	n, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = fake(ts).ConsumeData(ctx, args[0], n)
+	if delivered || errors.Is(err, travelroamtest.ErrUnknownICCID) || errors.Is(err, travelroamtest.ErrNoData) {
+		ts.Check(err)
+	}
+}
+
+func cmdWaitListening(ts *testscript.TestScript, neg bool, args []string) {
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", args[0], time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if i == 200 {
+			ts.Fatalf("nothing listens at %s: %v", args[0], err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

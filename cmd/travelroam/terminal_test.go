@@ -21,12 +21,21 @@ type term struct {
 	stdout, stderr bytes.Buffer
 	srv            *travelroamtest.Server
 	code           int
+	state          string // XDG_STATE_HOME: the journal's directory
 }
 
 func (tm *term) run(t *testing.T, args ...string) int {
 	t.Helper()
+	return tm.runCtx(t.Context(), t, args...)
+}
+
+func (tm *term) runCtx(ctx context.Context, t *testing.T, args ...string) int {
+	t.Helper()
 	tm.stdout.Reset()
 	tm.stderr.Reset()
+	if tm.state == "" {
+		tm.state = t.TempDir() // never the real state directory
+	}
 	in := strings.NewReader(tm.in)
 	s := &sys{in: in, out: &tm.stdout, err: &tm.stderr, httpClient: tm.srv.Client()}
 	s.isTerminal = func(stream any) bool {
@@ -43,12 +52,13 @@ func (tm *term) run(t *testing.T, args ...string) int {
 	env := map[string]string{
 		envAPIKey: tm.srv.APIKey, envClientSecret: tm.srv.ClientSecret,
 		envBaseURL: tm.srv.EnvURL(travelroamtest.Sandbox), envLiveBaseURL: tm.srv.EnvURL(travelroamtest.Live),
+		envStateHome: tm.state, envPurchaseInterval: "0s",
 	}
 	for k, v := range tm.env {
 		env[k] = v
 	}
 	s.getenv = func(k string) string { return env[k] }
-	tm.code = run(t.Context(), s, args)
+	tm.code = run(ctx, s, args)
 	require.NotContains(t, tm.stdout.String()+tm.stderr.String(), tm.srv.APIKey)
 	require.NotContains(t, tm.stdout.String()+tm.stderr.String(), tm.srv.ClientSecret)
 	return tm.code
@@ -57,7 +67,7 @@ func (tm *term) run(t *testing.T, args ...string) int {
 func newTerm(t *testing.T, opts ...travelroamtest.Option) *term {
 	srv := travelroamtest.NewServer(append([]travelroamtest.Option{travelroamtest.WithAssignmentDelay(0)}, opts...)...)
 	t.Cleanup(srv.Close)
-	return &term{srv: srv, inTTY: true, errTTY: true, outTTY: true}
+	return &term{srv: srv, inTTY: true, errTTY: true, outTTY: true, state: t.TempDir()}
 }
 
 func TestBuyAtTerminalAsksForConfirmation(t *testing.T) {
@@ -134,6 +144,7 @@ func TestWaitProgressLine(t *testing.T) {
 	}{
 		{"terminal", true, "", true},
 		{"NO_COLOR", true, "1", false},
+		{"TERM=dumb", true, "", false},
 		{"not a terminal", false, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,6 +152,9 @@ func TestWaitProgressLine(t *testing.T) {
 				srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork(), travelroamtest.WithAssignmentDelay(15*time.Second))
 				defer srv.Close()
 				tm := &term{srv: srv, errTTY: tc.errTTY, env: map[string]string{envNoColor: tc.noColor}}
+				if tc.name == "TERM=dumb" {
+					tm.env["TERM"] = "dumb"
+				}
 				require.Equal(t, exitOK, tm.run(t, "buy", "esim_1GB_7D_TR_V2", "--yes"), tm.stderr.String())
 				stderr := tm.stderr.String()
 				if !tc.progress {
@@ -175,7 +189,7 @@ func TestPendingProgressEndsWithNoTimeLeft(t *testing.T) {
 		ref := srv.Orders()[0].Reference
 		require.Equal(t, exitPending, tm.run(t, "wait", ref, "--max-wait", "10s"))
 		require.Contains(t, tm.stderr.String(), "\r  attempt 3, 6s elapsed, no time left")
-		require.Contains(t, tm.stderr.String(), "\x1b[1;31mThe order exists and is paid for: run `travelroam wait "+ref+"` again later. Do not buy again.\x1b[0m\n")
+		require.Contains(t, tm.stderr.String(), "\x1b[1;31mthe order exists and is paid: do not buy again; travelroam wait "+ref+"\x1b[0m\n")
 	})
 }
 
@@ -190,6 +204,27 @@ func TestColourOnlyAtATerminalWithoutNoColor(t *testing.T) {
 	require.Equal(t, exitOutcomeUnknown, tm.run(t, "buy", "esim_1GB_7D_TR_V2", "--yes"))
 	require.NotContains(t, tm.stderr.String(), "\x1b")
 	require.Contains(t, tm.stderr.String(), "The order may or may not exist.")
+
+	tm.env = map[string]string{"TERM": "dumb"}
+	tm.srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Status(500, "lost"))
+	require.Equal(t, exitOutcomeUnknown, tm.run(t, "buy", "esim_1GB_7D_TR_V2", "--yes"))
+	require.NotContains(t, tm.stderr.String(), "\x1b")
+}
+
+// TestInterruptedExits130 cancels the command's context (what Ctrl+C
+// does) while a read hangs: 130, and 6 once the order exists.
+func TestInterruptedExits130(t *testing.T) {
+	tm := newTerm(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	tm.srv.InjectFault(travelroamtest.RouteBundle, travelroamtest.Latency(time.Hour))
+	go func() {
+		for tm.srv.RequestCount(travelroamtest.RouteBundle) == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
+	require.Equal(t, exitInterrupted, tm.runCtx(ctx, t, "buy", "esim_1GB_7D_TR_V2", "--yes"), tm.stderr.String())
+	require.Empty(t, tm.srv.Orders())
 }
 
 func TestCatalogueTableAtATerminal(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,4 +155,27 @@ func TestContractShaped(t *testing.T) {
 	require.True(t, contractShaped("abcdefghij0123456789ABCDEFGHIJabcdefghij0123456789ABCDEFGHIJ"))
 	require.False(t, contractShaped("abcdefghij0123456789ABCDEFGHIJabcdefghij0123456789ABCDEFGHI-"))
 	require.False(t, contractShaped("short"))
+}
+
+func TestSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text, é and ✓":            "plain text, é and ✓",
+		"USD\x1b[2K\rPrice:    2.78 USD": `USD\x1b[2K\x0dPrice:    2.78 USD`,
+		"a\nb\tc\x00d\x7fe":              `a\x0ab\x09c\x00d\x7fe`,
+		"csi\u009b2J nel\u0085":          `csi\u009b2J nel\u0085`,
+		"bad \xff\xfe utf-8":             `bad \xff\xfe utf-8`,
+		"osc52 \x1b]52;c;ZXZpbA==\x07":   `osc52 \x1b]52;c;ZXZpbA==\x07`,
+	} {
+		require.Equal(t, want, safe(in), "%q", in)
+		require.Equal(t, want, safe(safe(in)), "safe is idempotent")
+	}
+}
+
+func TestSafeWriterAndJSON(t *testing.T) {
+	var b strings.Builder
+	_, err := safeWriter{&b}.Write([]byte("ok\tline\n\x1b[31mred\u009b\r\n"))
+	require.NoError(t, err)
+	require.Equal(t, "ok\tline\n\\x1b[31mred\\u009b\\x0d\n", b.String())
+	// JSON keeps the value exact, with DEL and C1 escaped.
+	require.Equal(t, `{"a":"x\u001b\u007f\u009b"}`+"\n", escapeJSONControls("{\"a\":\"x\\u001b\x7f\u009b\"}\n"))
 }

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/pgstore"
+	"github.com/roamkit/travelroam/sqlitestore"
+)
+
+// Environment variables of the purchase journal.
+const (
+	envJournal       = "TRAVELROAM_JOURNAL"
+	envStateHome     = "XDG_STATE_HOME"
+	journalFileName  = "journal.db"
+	journalDirMode   = 0o700
+	journalFileMode  = 0o600
+	postgresPrefix   = "postgres://"
+	postgresqlPrefix = "postgresql://"
+)
+
+// journalStore is the purchase journal and gate the command line uses:
+// one SQLite file (sqlitestore) or a PostgreSQL database (pgstore).
+type journalStore struct {
+	where   string // the file's path, or "PostgreSQL" (a DSN may hold a password)
+	journal travelroam.PurchaseJournal
+	gate    travelroam.PurchaseGate
+	// path (SQLite) or pool (PostgreSQL) is where purchases --recent
+	// reads the attempts; one of them is set.
+	path  string
+	pool  *pgxpool.Pool
+	close func() error
+}
+
+// Close closes the store.
+func (s *journalStore) Close() error { return s.close() }
+
+// options are the Client options that record purchases in s and pace
+// them through its gate.
+func (s *journalStore) options() []travelroam.Option {
+	return []travelroam.Option{travelroam.WithPurchaseJournal(s.journal), travelroam.WithPurchaseGate(s.gate)}
+}
+
+// journalLocation is where the journal is: --journal, else
+// TRAVELROAM_JOURNAL, else journal.db in the user's state directory.
+// defaultDir is true for the last (its directory is the command line's
+// own, made 0700).
+func (c *cli) journalLocation(flagValue string) (loc string, defaultDir bool, err error) {
+	if flagValue != "" {
+		return flagValue, false, nil
+	}
+	if v := c.getenv(envJournal); v != "" {
+		return v, false, nil
+	}
+	dir, err := c.stateDir()
+	if err != nil {
+		return "", false, err
+	}
+	return filepath.Join(dir, journalFileName), true, nil
+}
+
+// stateDir is the command line's state directory: $XDG_STATE_HOME/travelroam,
+// else ~/.local/state/travelroam (Linux and other Unix systems),
+// ~/Library/Application Support/travelroam (macOS) or
+// %LocalAppData%\travelroam (Windows).
+func (c *cli) stateDir() (string, error) {
+	if v := c.getenv(envStateHome); v != "" && filepath.IsAbs(v) {
+		return filepath.Join(v, "travelroam"), nil
+	}
+	if runtime.GOOS == "windows" {
+		if v := c.getenv("LocalAppData"); v != "" {
+			return filepath.Join(v, "travelroam"), nil
+		}
+	}
+	home := c.getenv("HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no state directory for the purchase journal (set %s or pass --journal): %w", envStateHome, err)
+		}
+		home = h
+	}
+	if runtime.GOOS == "darwin" {
+		return filepath.Join(home, "Library", "Application Support", "travelroam"), nil
+	}
+	return filepath.Join(home, ".local", "state", "travelroam"), nil
+}
+
+// openJournal opens the purchase journal named by flagValue (see
+// journalLocation).
+func (c *cli) openJournal(ctx context.Context, flagValue string) (*journalStore, error) {
+	loc, defaultDir, err := c.journalLocation(flagValue)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(loc, postgresPrefix) || strings.HasPrefix(loc, postgresqlPrefix) {
+		return openPostgresJournal(ctx, loc)
+	}
+	return openSQLiteJournal(loc, defaultDir)
+}
+
+func openPostgresJournal(ctx context.Context, dsn string) (*journalStore, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		// pgx's parse errors may quote the DSN (and its password).
+		return nil, usagef("--journal: not a PostgreSQL connection string pgx accepts")
+	}
+	st, err := pgstore.New(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("purchase journal in PostgreSQL: %w", err)
+	}
+	return &journalStore{where: "PostgreSQL", journal: st.Journal(), gate: st.Gate(), pool: pool,
+		close: func() error { pool.Close(); return nil }}, nil
+}
+
+// openSQLiteJournal opens (creating it) the SQLite journal at path: its
+// directory 0700 when it is the command line's own (created 0700 when
+// missing in any case), the file and its companions (-wal, -shm,
+// -journal) 0600 whatever the umask or an earlier mode said.
+func openSQLiteJournal(path string, defaultDir bool) (*journalStore, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, journalDirMode); err != nil {
+		return nil, fmt.Errorf("purchase journal: %w", err)
+	}
+	if defaultDir {
+		if err := os.Chmod(dir, journalDirMode); err != nil {
+			return nil, fmt.Errorf("purchase journal: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, journalFileMode)
+	if err != nil {
+		return nil, fmt.Errorf("purchase journal: %w", err)
+	}
+	if err := errors.Join(f.Chmod(journalFileMode), f.Close()); err != nil {
+		return nil, fmt.Errorf("purchase journal: %w", err)
+	}
+	st, err := sqlitestore.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("purchase journal: %w", err)
+	}
+	if err := chmodCompanions(path); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return &journalStore{where: path, journal: st.Journal(), gate: st.Gate(), path: path,
+		close: func() error { return errors.Join(st.Close(), chmodCompanions(path)) }}, nil
+}
+
+// chmodCompanions makes the journal's companion files that exist 0600
+// (SQLite creates them with the file's mode; this holds whatever it did).
+func chmodCompanions(path string) error {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		err := os.Chmod(path+suffix, journalFileMode)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("purchase journal: %w", err)
+		}
+	}
+	return nil
+}
