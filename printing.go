@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 )
 
 // How values that hold secrets print. Every value the SDK returns that
@@ -42,7 +43,11 @@ func profileLogValue(iccid string, status ProfileStatus, smdp string) slog.Value
 
 // String describes the eSIM without its secrets (see [ESIM]).
 func (e ESIM) String() string {
-	return profileString("ESIM", e.ICCID, e.ProfileStatus, e.SMDPAddress)
+	s := profileString("ESIM", e.ICCID, e.ProfileStatus, e.SMDPAddress)
+	if e.State == "" && e.PhoneNumber == "" {
+		return s
+	}
+	return strings.TrimSuffix(s, "}") + fmt.Sprintf(", State: %s, PhoneNumber: %s}", safeLogText(string(e.State)), RedactICCID(e.PhoneNumber))
 }
 
 // GoString is String, so that %#v leaks nothing either.
@@ -53,7 +58,12 @@ func (e ESIM) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String())
 
 // LogValue makes slog log the eSIM without its secrets.
 func (e ESIM) LogValue() slog.Value {
-	return profileLogValue(e.ICCID, e.ProfileStatus, e.SMDPAddress)
+	v := profileLogValue(e.ICCID, e.ProfileStatus, e.SMDPAddress)
+	if e.State == "" && e.PhoneNumber == "" {
+		return v
+	}
+	return slog.GroupValue(append(v.Group(), slog.String("state", safeLogText(string(e.State))),
+		slog.String("phoneNumber", RedactICCID(e.PhoneNumber)))...)
 }
 
 // String describes the assignment without its secrets (see [Assignment]).
@@ -121,7 +131,14 @@ func (e CallbackEvent) LogValue() slog.Value {
 
 // MarshalJSON writes the eSIM without its secrets (see [ESIM]).
 func (e ESIM) MarshalJSON() ([]byte, error) {
-	return redactedJSON(profileView(e.ICCID, e.ProfileStatus, e.SMDPAddress))
+	return redactedJSON(struct {
+		ICCID         string        `json:"iccid"`
+		ProfileStatus ProfileStatus `json:"profileStatus"`
+		SMDPAddress   string        `json:"smdpAddress"`
+		MatchingID    string        `json:"matchingId"`
+		State         ESIMState     `json:"state,omitempty"`
+		PhoneNumber   string        `json:"phoneNumber,omitempty"`
+	}{RedactICCID(e.ICCID), e.ProfileStatus, e.SMDPAddress, redactedMark, e.State, RedactICCID(e.PhoneNumber)})
 }
 
 // MarshalJSON writes the assignment without its secrets (see

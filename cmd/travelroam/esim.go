@@ -13,6 +13,7 @@ import (
 type esimJSON struct {
 	ICCID            string           `json:"iccid"`
 	ProfileStatus    string           `json:"profileStatus"`
+	State            string           `json:"state,omitempty"`
 	FirstInstalledAt *time.Time       `json:"firstInstalledAt"`
 	Bundles          []esimBundleJSON `json:"bundles"`
 	DataLeftBytes    int64            `json:"dataLeftBytes"`
@@ -78,7 +79,7 @@ func runESIM(ctx context.Context, c *cli, args []string) error {
 		loc = nil
 	}
 	now := time.Now()
-	out := esimJSON{ICCID: e.ICCID, ProfileStatus: string(e.ProfileStatus), FirstInstalledAt: timeOrNil(e.FirstInstalledAt), Bundles: []esimBundleJSON{}}
+	out := esimJSON{ICCID: e.ICCID, ProfileStatus: string(e.ProfileStatus), State: string(e.State), FirstInstalledAt: timeOrNil(e.FirstInstalledAt), Bundles: []esimBundleJSON{}}
 	if out.ICCID == "" {
 		out.ICCID = iccid
 	}
@@ -115,6 +116,7 @@ func runESIM(ctx context.Context, c *cli, args []string) error {
 		}
 		return c.writeJSON(out)
 	}
+	c.printESIMState(e.State)
 	fmt.Fprintf(c.out, "ICCID:           %s\n", out.ICCID)
 	fmt.Fprintf(c.out, "Profile status:  %s\n", out.ProfileStatus)
 	fmt.Fprintf(c.out, "First installed: %s\n", formatTime(e.FirstInstalledAt))
@@ -125,7 +127,7 @@ func runESIM(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(c.out, "Data left:       %s\n", formatBytes(out.DataLeftBytes))
 	}
 	if len(out.Bundles) == 0 {
-		fmt.Fprintln(c.out, "Bundles:         none active (ended ones are not listed by Travel Roam)")
+		fmt.Fprintln(c.out, "Bundles:         none")
 	} else {
 		fmt.Fprintln(c.out, "Bundles:")
 		rows := make([][]string, 0, len(out.Bundles))
