@@ -26,7 +26,8 @@
 // reference is 400 and a revoked eSIM's order 410. Switches make the
 // server misbehave the ways the real one might: [WithCataloguePaging],
 // [WithOrderAnswer], [WithOrderValidationFailure],
-// [WithAssignmentsFormat], [WithPendingStyle], [WithCallbackFormat],
+// [WithOrderInstallationData], [WithAssignmentsFormat],
+// [WithPendingStyle], [WithCallbackFormat],
 // [WithRateLimit] (and the [RateLimited] fault).
 //
 // # Usage

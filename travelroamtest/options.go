@@ -88,6 +88,7 @@ type config struct {
 	assignmentsFormat    AssignmentsFormat
 	callbackFormat       CallbackFormat
 	rateLimit            int // requests per second; 0 for no limit
+	orderInstallData     bool
 }
 
 func defaultConfig() config {

@@ -84,7 +84,7 @@ func (s *Server) handleProcessOrders(c *call) reply {
 	s.orders[o.Reference] = o
 	s.orderLog = append(s.orderLog, o.Order)
 	s.assign(e, p.bundle, o)
-	return ok(shapeOrder(orderReply(o, p.bundle.Unlimited), s.cfg.orderAnswer))
+	return ok(shapeOrder(s.withInstallationData(orderReply(o, p.bundle.Unlimited), e, o), s.cfg.orderAnswer))
 }
 
 // validationFailure is a Laravel validation refusal: 422 {"message": "The

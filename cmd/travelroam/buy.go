@@ -146,7 +146,7 @@ func runBuy(ctx context.Context, c *cli, args []string) error {
 		c.info("Get the installation data with: travelroam wait %s%s", order.Reference, liveFlag(t))
 		return nil
 	}
-	return c.waitAndShow(ctx, cl, t, order.Reference, *maxWait, show, f.json)
+	return c.waitAndShow(ctx, cl, t, order.Reference, *maxWait, show, f.json, orderWaitOptions(order)...)
 }
 
 // buyHint says what to do after a failed purchase.
@@ -188,14 +188,14 @@ func runWait(ctx context.Context, c *cli, args []string) error {
 }
 
 // waitAndShow waits for the installation data of an order and prints it.
-func (c *cli) waitAndShow(ctx context.Context, cl *travelroam.Client, t target, ref string, maxWait time.Duration, show showOptions, asJSON bool) error {
+func (c *cli) waitAndShow(ctx context.Context, cl *travelroam.Client, t target, ref string, maxWait time.Duration, show showOptions, asJSON bool, extra ...travelroam.WaitOption) error {
 	again := fmt.Sprintf("The order exists and is paid for: run `travelroam wait %s%s` again later. Do not buy again.", ref, liveFlag(t))
 	c.info("Waiting for the installation data of order %s…", ref)
 	c.info("(polls at once, then 2s, 4s and 6s later, then every 8s, for up to %s)", formatDuration(maxWait))
 	start := time.Now()
 	progress := c.fancy()
 	shown := false
-	opts := []travelroam.WaitOption{travelroam.WithMaxWait(maxWait)}
+	opts := append([]travelroam.WaitOption{travelroam.WithMaxWait(maxWait)}, extra...)
 	if progress {
 		opts = append(opts, travelroam.WithProgress(func(attempt int, next time.Duration) {
 			line := fmt.Sprintf("  attempt %d, %s elapsed, next poll in %s", attempt, formatDuration(time.Since(start)), formatDuration(next))
