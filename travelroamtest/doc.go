@@ -21,8 +21,9 @@
 // Answers follow the shapes of the contract's evidence: most bundles have
 // no "roamingEnabled" and allowances have service "ROAMING"; locations
 // carry TADIG-style network codes ("FRAF1") and ISO alpha-2 countries;
-// applied bundles leave out ended assignments unless includeUsed is true
-// and list at most 15 (or limit), most recent first; an unknown order
+// applied bundles list ended (expired, depleted, lapsed) assignments too,
+// as Travel Roam's real output shows, unless includeUsed is false, and
+// list at most 15 (or limit), most recent first; an unknown order
 // reference is 400 and a revoked eSIM's order 410. Switches make the
 // server misbehave the ways the real one might: [WithCataloguePaging],
 // [WithOrderAnswer], [WithOrderValidationFailure],

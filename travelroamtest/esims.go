@@ -162,16 +162,18 @@ const (
 )
 
 // handleAppliedBundles serves POST /esims/applied/bundles {"iccid": …}:
-// the eSIM's bundles, each with its assignments, most recent first. As at
-// eSIM Go, ended assignments (expired, depleted, lapsed) are left out
-// unless "includeUsed" is true, and at most "limit" (1–200, default 15)
-// assignments are listed; both may come in the body or the query string.
+// the eSIM's bundles, each with its assignments, most recent first. Ended
+// assignments (expired, depleted, lapsed) are listed, as Travel Roam's
+// real output shows for a request with the ICCID alone; "includeUsed":
+// false leaves them out (eSIM Go's filter). At most "limit" (1–200,
+// default 15) assignments are listed; both may come in the body or the
+// query string.
 func (s *Server) handleAppliedBundles(c *call) reply {
 	e, bad := s.esimFromBody(c)
 	if bad != nil {
 		return *bad
 	}
-	includeUsed, bad := c.boolParam("includeUsed")
+	includeUsed, bad := c.boolParamOr("includeUsed", true)
 	if bad != nil {
 		return *bad
 	}
