@@ -13,13 +13,13 @@ import (
 type esimJSON struct {
 	ICCID            string           `json:"iccid"`
 	ProfileStatus    string           `json:"profileStatus"`
-	State            string           `json:"state,omitempty"`
 	FirstInstalledAt *time.Time       `json:"firstInstalledAt"`
 	Bundles          []esimBundleJSON `json:"bundles"`
 	DataLeftBytes    int64            `json:"dataLeftBytes"`
 	UnlimitedData    bool             `json:"unlimitedData"`
 	Location         *locationJSON    `json:"location"`
 	Installation     *esimCode        `json:"installation,omitempty"`
+	State            string           `json:"state,omitempty"` // eSIM Go v2.5: Suspended, Deactivated…; absent when Active or not sent
 }
 
 // esimBundleJSON is one bundle assignment of an eSIM.
@@ -79,7 +79,7 @@ func runESIM(ctx context.Context, c *cli, args []string) error {
 		loc = nil
 	}
 	now := time.Now()
-	out := esimJSON{ICCID: e.ICCID, ProfileStatus: string(e.ProfileStatus), State: string(e.State), FirstInstalledAt: timeOrNil(e.FirstInstalledAt), Bundles: []esimBundleJSON{}}
+	out := esimJSON{ICCID: e.ICCID, ProfileStatus: string(e.ProfileStatus), State: notActive(e.State), FirstInstalledAt: timeOrNil(e.FirstInstalledAt), Bundles: []esimBundleJSON{}}
 	if out.ICCID == "" {
 		out.ICCID = iccid
 	}

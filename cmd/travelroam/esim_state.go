@@ -24,3 +24,12 @@ func (c *cli) printESIMState(state travelroam.ESIMState) {
 	}
 	fmt.Fprintf(c.out, "STATE:           %s (%s)\n", strings.ToUpper(string(state)), what)
 }
+
+// notActive is the state for esim --json: empty when Active (or not
+// sent), so that only a state that needs attention shows.
+func notActive(state travelroam.ESIMState) string {
+	if state == travelroam.ESIMActive {
+		return ""
+	}
+	return string(state)
+}
