@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/roamkit/travelroam/travelroamtest"
 )
 
 // TestESIMv25Fields: eSIM Go v2.5's state, Deactivated profile status,
@@ -43,4 +45,32 @@ func TestESIMv25Fields(t *testing.T) {
 	require.False(t, ESIMState("PendingDeletion").Known())
 	require.True(t, ESIMDeactivated.Known())
 	require.True(t, normaliseProfileStatus("deactivated") == ProfileDeactivated)
+}
+
+// TestESIMStateFromTheFake: the fake's v2.5 state reaches ESIM.State.
+func TestESIMStateFromTheFake(t *testing.T) {
+	t.Parallel()
+	srv := travelroamtest.NewServer(travelroamtest.WithAssignmentDelay(0))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.APIKey, srv.ClientSecret, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithPurchaseInterval(0))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.NoError(t, err)
+	iccid := order.ICCIDs()[0]
+	for _, st := range []struct {
+		set  string
+		want ESIMState
+		prof ProfileStatus
+	}{
+		{travelroamtest.ESIMActive, ESIMActive, ProfileReleased},
+		{travelroamtest.ESIMSuspended, ESIMSuspended, ProfileReleased},
+		{travelroamtest.ESIMDeactivated, ESIMDeactivated, ProfileDeactivated},
+	} {
+		require.NoError(t, srv.SetESIMState(iccid, st.set))
+		e, err := c.ESIM(t.Context(), iccid)
+		require.NoError(t, err)
+		require.Equal(t, st.want, e.State)
+		require.Equal(t, st.prof, e.ProfileStatus)
+	}
 }
