@@ -7,11 +7,6 @@ import "strings"
 // captured eSIM Go order answer shows), so that WaitForAssignments need
 // not poll for it.
 
-// orderLineBundleAssignment is the type of an order line that refers to
-// an existing bundle assignment: its item is an assignment reference, not
-// a bundle name.
-const orderLineBundleAssignment = "bundleAssignment"
-
 // ReadyAssignments returns the installation data the purchase answer
 // already carries: one [Assignment] per eSIM of the order's lines whose
 // matching ID and SM-DP+ address are both set, in order, each ICCID once.

@@ -122,9 +122,10 @@ func TestWaitForAssignmentsWithOrder(t *testing.T) {
 	require.Equal(t, 1, srv.RequestCount(travelroamtest.RouteAssignments), "polled")
 
 	// A top-up's answer never carries installation data.
-	srv, c = newFake(travelroamtest.WithOrderInstallationData(), travelroamtest.WithAssignmentDelay(0))
+	_, c = newFake(travelroamtest.WithOrderInstallationData(), travelroamtest.WithAssignmentDelay(0))
 	order, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 	require.NoError(t, err)
+	require.NotEmpty(t, order.ReadyAssignments(), "a new eSIM's answer carries it")
 	top, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: order.ICCIDs()[0]})
 	require.NoError(t, err)
 	require.Empty(t, top.ReadyAssignments())
