@@ -57,3 +57,33 @@ func TestBadCredentialsForbidden(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, resp.status)
 	require.JSONEq(t, `{"message":"Forbidden"}`, string(resp.body))
 }
+
+// TestFixturesMatchTheFakesNewShapes: the fixtures of the 2026-12-07
+// evidence and the fake agree on keys and value types: the balance
+// notification, the order's ready eSIM, the ended applied bundle (but for
+// the bundleState the real output does not show) and the 403 body.
+func TestFixturesMatchTheFakesNewShapes(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t)
+	srv := newTestServer(t, WithCallbackURL(rc.URL), WithOrderInstallationData(), WithAssignmentDelay(0))
+	require.NoError(t, srv.SendBalanceCallback(t.Context(), AlertLowBalance))
+	require.Equal(t, shape(t, readFixture(t, "callback_low_balance.json")), shape(t, rc.take()[0].body))
+
+	resp := post(t, srv, RouteProcessOrders, purchaseBody("esim_1GB_7D_TR_V2", ""))
+	require.Equal(t, http.StatusOK, resp.status)
+	esimOf := func(body []byte) any {
+		return shape(t, body).(map[string]any)["order"].([]any)[0].(map[string]any)["esims"]
+	}
+	require.Equal(t, esimOf(readFixture(t, "order_esims_ready.json")), esimOf(resp.body))
+
+	iccid := srv.Orders()[0].ICCID
+	require.NoError(t, srv.ConsumeData(t.Context(), iccid, 1_000_000_000))
+	require.NoError(t, srv.ExpireBundles(iccid))
+	got := shape(t, post(t, srv, RouteAppliedBundles, iccidBody(iccid)).body)
+	want := shape(t, readFixture(t, "applied_bundles_ended.json"))
+	want.(map[string]any)["bundles"].([]any)[0].(map[string]any)["assignments"].([]any)[0].(map[string]any)["bundleState"] = "string"
+	require.Equal(t, want, got)
+
+	bad := send(t, srv, http.MethodGet, srv.URL+"/organisation", "", http.Header{"X-Api-Key": {"nope"}})
+	require.JSONEq(t, string(readFixture(t, "error_403_forbidden.json")), string(bad.body))
+}
