@@ -3,6 +3,8 @@ package travelroam
 import (
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // appleInstallBase is Apple's universal link for installing an eSIM on an
@@ -67,7 +69,9 @@ func (a ActivationCode) AppleInstallURL() string {
 // the address must not be empty (a scheme and path are dropped); the
 // matching ID may be empty, as SGP.22 allows; the OID, when present, is
 // digits and dots; the last field, when present, must be "1". No field may
-// contain "$", spaces or control characters.
+// contain "$", white space (Unicode's included), control or invisible
+// formatting characters, or bytes that are not UTF-8; the code after
+// "LPA:" is at most 1024 bytes.
 //
 // Errors match [ErrInvalidInput] and never quote the input.
 func ParseActivationCode(s string) (ActivationCode, error) {
@@ -76,8 +80,8 @@ func ParseActivationCode(s string) (ActivationCode, error) {
 	if len(s) >= 4 && strings.EqualFold(s[:4], "LPA:") {
 		s = s[4:]
 	}
-	if len(s) > 1024 {
-		return ActivationCode{}, invalid(op, field, "longer than 1024 characters")
+	if len(s) > maxActivationCode {
+		return ActivationCode{}, invalid(op, field, "longer than %d bytes", maxActivationCode)
 	}
 	fields := strings.Split(s, "$")
 	switch {
@@ -113,28 +117,51 @@ func newActivationCode(smdpAddress, matchingID string) (ActivationCode, error) {
 	return ac, nil
 }
 
-// check validates the fields without quoting them.
+// maxActivationCode is the longest activation code accepted, in bytes,
+// without its "LPA:" prefix.
+const maxActivationCode = 1024
+
+// check validates the fields without quoting them. A code that passes
+// prints (LPA) in a form that parses back to itself.
 func (a ActivationCode) check(op string, needMatchingID bool) error {
 	switch {
+	case len(a.LPA())-len("LPA:") > maxActivationCode:
+		return invalid(op, "activation code", "longer than %d bytes", maxActivationCode)
 	case a.SMDPAddress == "":
 		return invalid(op, "SM-DP+ address", "empty")
 	case !plainField(a.SMDPAddress):
-		return invalid(op, "SM-DP+ address", `contains "$", a space or a control character`)
+		return invalid(op, "SM-DP+ address", `contains "$", a space, a control character or bytes that are not UTF-8`)
 	case needMatchingID && a.MatchingID == "":
 		return invalid(op, "matching ID", "empty")
 	case !plainField(a.MatchingID):
-		return invalid(op, "matching ID", `contains "$", a space or a control character`)
+		return invalid(op, "matching ID", `contains "$", a space, a control character or bytes that are not UTF-8`)
 	case strings.Trim(a.OID, "0123456789.") != "":
 		return invalid(op, "OID", "must be digits and dots")
 	}
 	return nil
 }
 
+// plainField reports whether s can stand as one field of an activation
+// code: UTF-8 without "$", white space, control characters or invisible
+// formatting characters. Unicode white space matters as much as ASCII's:
+// ParseActivationCode trims the code it is given, so a field ending in
+// U+00A0 or U+0085 would not parse back to itself, and none of them
+// belongs in a host name or a token a person may have to type.
 func plainField(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c == 0x7f || c == '$' {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c <= ' ' || c == 0x7f || c == '$' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return false
 		}
+		i += size
 	}
 	return true
 }

@@ -188,3 +188,48 @@ func withoutDigits(s string) string {
 		return r
 	}, s)
 }
+
+// awkwardValues are the kinds of value a fuzzer favours: empty parts,
+// non-ASCII text, Unicode spaces and controls (which strings.TrimSpace
+// removes but a byte-wise check lets through), "$", schemes and paths,
+// invalid UTF-8 and very long values.
+var awkwardValues = []string{
+	"", " ", "$", "a$b", "rsp.fake.local", "RSP.Fake.Local", "https://rsp.fake.local/x?y#z", "HTTP://x",
+	"http://https://x", "x/", "?", "#frag", "ü", "日本", "K2-1Z8QAB-3XYV7P", "a\u00a0", "\u00a0a", "a\u0085",
+	"a\u2028b", "a\u3000", "a\u200b", "\u0085", "a\x7f", "a\tb", "\xff", "\xc2", "a\xc2", "LPA:1$x$y",
+	strings.Repeat("m", 1100), strings.Repeat("é", 600), strings.Repeat("9", 30),
+}
+
+// TestActivationCodeRoundTrip: every activation code the SDK builds from a
+// server's data prints (LPA) in a form that parses back to itself, and
+// every code that parses prints back to a code that parses to the same.
+func TestActivationCodeRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, smdp := range awkwardValues {
+		for _, mid := range awkwardValues {
+			ac, err := newActivationCode(smdp, mid)
+			if err != nil {
+				continue
+			}
+			back, err := ParseActivationCode(ac.LPA())
+			if err != nil || back != ac {
+				t.Errorf("newActivationCode(%.40q, %.40q).LPA() = %.80q parses back as %+v, %v", smdp, mid, ac.LPA(), back, err)
+			}
+		}
+	}
+	for _, a := range awkwardValues {
+		for _, b := range awkwardValues {
+			for _, tail := range []string{"", "$", "$1.2", "$$1", "$1.2$1"} {
+				in := "LPA:1$" + a + "$" + b + tail
+				ac, err := ParseActivationCode(in)
+				if err != nil {
+					continue
+				}
+				back, err := ParseActivationCode(ac.LPA())
+				if err != nil || back != ac {
+					t.Errorf("ParseActivationCode(%.80q).LPA() = %.80q parses back as %+v, %v", in, ac.LPA(), back, err)
+				}
+			}
+		}
+	}
+}

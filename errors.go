@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -138,10 +139,24 @@ type APIError struct {
 	Body []byte
 	// Method and Route name the request, e.g. "POST" and "/catalogue".
 	Method, Route string
+	// Header is the answer's header without credentials or cookies
+	// (Set-Cookie, Authorization, the API key and client secret headers,
+	// and any header whose name speaks of a key, secret, token or
+	// session), for support tickets: [APIError.RequestID] reads the
+	// request id from it.
+	Header http.Header
 }
 
-// Error returns "travelroam: <method> <route>: <status>[: <message>]". Any
-// ICCID-like number in the message is masked.
+// RequestID returns the id the server or a proxy in front of it gave the
+// request, from the first of X-Request-Id, Request-Id, X-Correlation-Id,
+// X-Amz-Request-Id, X-Amzn-RequestId, X-Amzn-Trace-Id and CF-Ray that the
+// answer carried, or "" when it carried none. Quote it to Travel Roam's
+// support.
+func (e *APIError) RequestID() string { return requestID(e.Header) }
+
+// Error returns "travelroam: <method> <route>: <status>[: <message>]
+// [(retry after …)] [(request id …)]". Any ICCID-like number in the
+// message is masked.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("travelroam: ")
@@ -156,6 +171,7 @@ func (e *APIError) Error() string {
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
+	writeRequestID(&b, e.Header)
 	return b.String()
 }
 
@@ -251,7 +267,15 @@ type OutcomeUnknownError struct {
 	// again. It may hold activation data and ICCIDs, so Error never
 	// prints it; do not log it.
 	Body []byte
+	// Header is the answer's header when one arrived, without credentials
+	// or cookies (as [APIError.Header]).
+	Header http.Header
 }
+
+// RequestID returns the id the server or a proxy gave the request when an
+// answer arrived (as [APIError.RequestID]), or "": quote it to Travel
+// Roam's support with the time the purchase was sent.
+func (e *OutcomeUnknownError) RequestID() string { return requestID(e.Header) }
 
 // Error names the operation, the bundle, the last four digits of the
 // ICCID, the send time and the cause, and says to check before retrying.
@@ -273,6 +297,9 @@ func (e *OutcomeUnknownError) Error() string {
 		b.WriteString(e.SentAt.UTC().Format(time.RFC3339Nano))
 	}
 	b.WriteString(" (check before retrying; it may have been carried out)")
+	if ae := (*APIError)(nil); !errors.As(e.Err, &ae) {
+		writeRequestID(&b, e.Header) // an APIError cause shows its own
+	}
 	if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
@@ -367,9 +394,68 @@ func newAPIError(r request, resp *response) *APIError {
 		Body:       bytes.Clone(body),
 		Method:     r.method,
 		Route:      r.route,
+		Header:     responseHeader(resp.header),
 	}
 	if d, ok := parseRetryAfter(resp.header.Get("Retry-After"), time.Now()); ok {
 		e.RetryAfter = d
 	}
 	return e
+}
+
+// requestID returns the first request id in h, or "". It reads the
+// headers that carry a request's id, most specific first: the API's own,
+// then those of the load balancers and CDNs commonly put in front of an
+// API. A value that is not a short token of printable ASCII is ignored:
+// it is printed in errors.
+func requestID(h http.Header) string {
+	for _, name := range [...]string{"X-Request-Id", "Request-Id", "X-Correlation-Id",
+		"X-Amz-Request-Id", "X-Amzn-Requestid", "X-Amzn-Trace-Id", "Cf-Ray"} {
+		v := strings.TrimSpace(h.Get(name))
+		if v != "" && len(v) <= 200 && strings.IndexFunc(v, func(r rune) bool { return r < ' ' || r > '~' }) < 0 {
+			return v
+		}
+	}
+	return ""
+}
+
+// writeRequestID appends " (request id …)" when h carries one.
+func writeRequestID(b *strings.Builder, h http.Header) {
+	if id := requestID(h); id != "" {
+		b.WriteString(" (request id ")
+		b.WriteString(id)
+		b.WriteByte(')')
+	}
+}
+
+// responseHeader returns a copy of an answer's header without the ones
+// that may carry credentials: cookies, authorization, the API's own
+// credential headers echoed back, and any whose name speaks of a key, a
+// secret, a token, a session or a password. nil for an empty header.
+func responseHeader(h http.Header) http.Header {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for name, values := range h {
+		if sensitiveHeader(name) {
+			continue
+		}
+		out[name] = slices.Clone(values)
+	}
+	return out
+}
+
+func sensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "set-cookie", "cookie", "set-cookie2", "authorization", "proxy-authorization",
+		"www-authenticate", "proxy-authenticate", "x-api-key", "clientsecret":
+		return true
+	}
+	for _, word := range [...]string{"key", "secret", "token", "session", "password", "auth", "credential", "cookie"} {
+		if strings.Contains(n, word) {
+			return true
+		}
+	}
+	return false
 }

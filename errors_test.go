@@ -97,6 +97,53 @@ func TestAPIErrorEndToEnd(t *testing.T) {
 	}
 }
 
+// TestErrorsCarryResponseMetadata: an APIError and an OutcomeUnknownError
+// keep the answer's header without credentials or cookies, and name the
+// request id in Error() for a support ticket.
+func TestErrorsCarryResponseMetadata(t *testing.T) {
+	t.Parallel()
+	header := http.Header{
+		"X-Request-Id":    {"req-7f3a"},
+		"Cf-Ray":          {"8c1e2f3a4b5c6d7e-AMS"},
+		"Set-Cookie":      {"session=s3cr3t-cookie"},
+		"X-Api-Key":       {testAPIKey},
+		"Clientsecret":    {testSecret},
+		"X-Session-Token": {"tok-123456"},
+		"Content-Type":    {"application/json"},
+	}
+	c, mt := newMockClient(t, WithMaxRetries(0))
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/bundle",
+		httpmock.NewStringResponder(404, `{"message":"Bundle not found"}`).HeaderSet(header))
+	mt.RegisterResponder(http.MethodPost, testBaseURL+"/processorders",
+		httpmock.NewStringResponder(502, `<html>bad gateway</html>`).HeaderSet(http.Header{"X-Amzn-Trace-Id": {"Root=1-67891233-abcdef012345678912345678"}}))
+	_, err := c.Bundle(t.Context(), "esim_1GB_7D_TR_V2")
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, "req-7f3a", ae.RequestID(), "X-Request-Id comes before CF-Ray")
+	require.Contains(t, err.Error(), "(request id req-7f3a)")
+	require.Equal(t, "application/json", ae.Header.Get("Content-Type"))
+	require.Equal(t, "8c1e2f3a4b5c6d7e-AMS", ae.Header.Get("Cf-Ray"))
+	for _, name := range []string{"Set-Cookie", "X-Api-Key", "Clientsecret", "X-Session-Token"} {
+		require.Empty(t, ae.Header.Values(name), name)
+	}
+	printed := fmt.Sprintf("%v %+v %#v %s", err, ae, ae.Header, err.Error())
+	for _, secret := range []string{"s3cr3t-cookie", testAPIKey, testSecret, "tok-123456"} {
+		require.NotContains(t, printed, secret)
+	}
+
+	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	var ue *OutcomeUnknownError
+	require.ErrorAs(t, err, &ue)
+	require.Equal(t, "Root=1-67891233-abcdef012345678912345678", ue.RequestID())
+	require.Equal(t, 1, strings.Count(err.Error(), "(request id Root=1-67891233-abcdef012345678912345678)"),
+		"shown once, though the cause is an APIError with the same header")
+
+	// A header value that is not a short printable token is no request id.
+	require.Empty(t, requestID(http.Header{"X-Request-Id": {"a\x1b[2Jb"}}))
+	require.Empty(t, requestID(http.Header{"X-Request-Id": {strings.Repeat("a", 201)}}))
+	require.Nil(t, responseHeader(nil))
+}
+
 func TestAPIErrorBodyIsCapped(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)

@@ -479,3 +479,22 @@ func TestLocationEvidenceFixture(t *testing.T) {
 	require.Equal(t, "FRAF1", l.MobileNetworkCode)
 	require.Len(t, l.Country, 2)
 }
+
+// TestESIMPrintsAlikeWhateverTheSecrets: an eSIM prints the same (every
+// fmt verb, slog) when only its secrets or the hidden digits of its ICCID
+// change, for awkward values of every field.
+func TestESIMPrintsAlikeWhateverTheSecrets(t *testing.T) {
+	t.Parallel()
+	for _, iccid := range append(awkwardValues, "8944538532012345678", "89445385320123456789012", "1234", "12345") {
+		for _, v := range awkwardValues {
+			e := ESIM{ICCID: iccid, SMDPAddress: v, ProfileStatus: ProfileStatus(v), MatchingID: v, PIN: v, PUK: v}
+			other := e
+			other.MatchingID, other.PIN, other.PUK = "other-matching-id", "9999", "88888888"
+			other.ICCID = maskedLike(iccid)
+			requireSamePrint(t, e, other)
+			if strings.Contains(iccid, "1234567") && strings.Contains(e.String(), "1234567") {
+				t.Fatalf("%q prints its ICCID", iccid)
+			}
+		}
+	}
+}

@@ -296,15 +296,21 @@ func TestProcessOrderTimeoutAfterSending(t *testing.T) {
 	require.Equal(t, int32(1), posts.Load())
 }
 
+// TestProcessOrderContextEndsWhileOut: the context ends once the server
+// has the whole request (not after a fixed time, which a busy machine may
+// spend before sending): the outcome is unknown.
 func TestProcessOrderContextEndsWhileOut(t *testing.T) {
 	t.Parallel()
-	srv, posts := orderServer(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
-	c := realClient(t, srv, nil)
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
+	srv, posts := orderServer(t, func(w http.ResponseWriter, r *http.Request) {
+		cancel()
+		<-r.Context().Done()
+	})
+	c := realClient(t, srv, nil)
 	_, err := c.ProcessOrder(ctx, OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 	require.ErrorIs(t, err, ErrOutcomeUnknown)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, context.Canceled)
 	require.Equal(t, int32(1), posts.Load())
 }
 

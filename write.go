@@ -241,6 +241,7 @@ func (w writeCall) unknown(out writeOutcome, cause error) *OutcomeUnknownError {
 	e := &OutcomeUnknownError{Op: w.op, Key: w.key, BundleName: w.bundleName, ICCID: w.iccid, SentAt: out.sentAt, Err: cause}
 	if out.resp != nil {
 		e.Body = out.resp.body
+		e.Header = responseHeader(out.resp.header)
 	}
 	return e
 }

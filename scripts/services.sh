@@ -70,7 +70,7 @@ start_postgres() {
 	if pg_running; then
 		echo "services: PostgreSQL already running on 127.0.0.1:$PG_PORT"
 	else
-		as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
+		as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 300 \
 			-o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR/sock" start >/dev/null ||
 			{ tail -n 20 "$PG_DIR/postgres.log"; exit 1; }
 		echo "services: PostgreSQL started on 127.0.0.1:$PG_PORT"
@@ -91,7 +91,10 @@ start_redis() {
 	fi
 	redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" \
 		--pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" --save '' --appendonly no
-	for _ in $(seq 100); do
+	# Readiness, not a fixed sleep: ask until it answers PING, for up to two
+	# minutes (a busy machine can be slow to start it; it usually answers
+	# within 0.1 s).
+	for _ in $(seq 1200); do
 		if redis_running; then
 			echo "services: Redis started on 127.0.0.1:$REDIS_PORT"
 			return

@@ -31,48 +31,89 @@ func ParseDecimal(s string) (Decimal, bool) {
 	if s == "" || len(s) > 64 {
 		return Decimal{}, false
 	}
-	exp := 0
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.Atoi(s[i+1:])
-		if err != nil || e > MaxScale || e < -MaxScale {
-			return Decimal{}, false
-		}
-		exp, s = e, s[:i]
+	s, exp, ok := cutExponent(s)
+	if !ok {
+		return Decimal{}, false
 	}
-	neg := false
-	switch {
-	case strings.HasPrefix(s, "-"):
-		neg, s = true, s[1:]
-	case strings.HasPrefix(s, "+"):
-		s = s[1:]
-	}
+	neg, s := cutSign(s)
 	intPart, frac, _ := strings.Cut(s, ".")
 	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) {
 		return Decimal{}, false
 	}
-	// Trailing zeros of the fraction are added back below while they
+	// Trailing zeros of the fraction are added back at the end while they
 	// fit, so that "1.850" keeps its precision and "1.000…0" with many
 	// zeros is still 1.
 	core := strings.TrimRight(frac, "0")
-	zeros := len(frac) - len(core)
+	u, ok := significand(intPart, core)
+	if !ok {
+		return Decimal{}, false
+	}
+	u, scale, ok := rescale(u, len(core)-exp, neg)
+	if !ok {
+		return Decimal{}, false
+	}
+	u, scale = keepZeros(u, scale, len(frac)-len(core))
+	v := int64(u) // -2^63 when u is 2^63
+	if neg {
+		v = -v
+	}
+	return Decimal{Units: v, Scale: int32(scale)}, true
+}
+
+// cutExponent splits "1.5e2" into "1.5" and 2; an exponent beyond
+// ±MaxScale or not an integer fails.
+func cutExponent(s string) (string, int, bool) {
+	i := strings.IndexAny(s, "eE")
+	if i < 0 {
+		return s, 0, true
+	}
+	e, err := strconv.Atoi(s[i+1:])
+	if err != nil || e > MaxScale || e < -MaxScale {
+		return "", 0, false
+	}
+	return s[:i], e, true
+}
+
+// cutSign drops a leading "-" or "+" and reports the "-".
+func cutSign(s string) (neg bool, rest string) {
+	switch {
+	case strings.HasPrefix(s, "-"):
+		return true, s[1:]
+	case strings.HasPrefix(s, "+"):
+		return false, s[1:]
+	}
+	return false, s
+}
+
+// significand reads the digits of intPart then core as one integer.
+// Leading zeros do not count against precision; more than 19 significant
+// digits (what a uint64 surely holds; the int64 range is checked later)
+// fail.
+func significand(intPart, core string) (uint64, bool) {
 	var u uint64
 	digits := 0
 	for _, part := range [2]string{intPart, core} {
 		for i := 0; i < len(part); i++ {
 			if u == 0 && part[i] == '0' {
-				continue // leading zeros do not count against precision
+				continue
 			}
 			digits++
-			if digits > 19 { // 19 digits fit in a uint64; the int64 range is checked below
-				return Decimal{}, false
+			if digits > 19 {
+				return 0, false
 			}
 			u = u*10 + uint64(part[i]-'0')
 		}
 	}
-	scale := len(core) - exp
+	return u, true
+}
+
+// rescale brings u × 10^-scale to a scale from 0 to MaxScale without
+// losing a digit, and checks that it fits an int64 (-2^63 included when
+// neg).
+func rescale(u uint64, scale int, neg bool) (uint64, int, bool) {
 	for scale < 0 {
 		if u > math.MaxInt64/10 {
-			return Decimal{}, false
+			return 0, 0, false
 		}
 		u *= 10
 		scale++
@@ -85,17 +126,19 @@ func ParseDecimal(s string) (Decimal, bool) {
 		scale = min(scale, MaxScale)
 	}
 	if scale > MaxScale || u > math.MaxInt64 && !(neg && u == 1<<63) {
-		return Decimal{}, false
+		return 0, 0, false
 	}
+	return u, scale, true
+}
+
+// keepZeros adds back up to zeros trailing zeros of the fraction while
+// the scale and the int64 range allow.
+func keepZeros(u uint64, scale, zeros int) (uint64, int) {
 	for ; zeros > 0 && scale < MaxScale && u <= math.MaxInt64/10; zeros-- {
 		u *= 10
 		scale++
 	}
-	v := int64(u) // -2^63 when u is 2^63
-	if neg {
-		v = -v
-	}
-	return Decimal{Units: v, Scale: int32(scale)}, true
+	return u, scale
 }
 
 func allDigits(s string) bool {
