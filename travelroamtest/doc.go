@@ -75,7 +75,12 @@
 // Revoking does not refund. Usage alerts are per bundle: FirstUse at its
 // first use (it replaces the 1 % alert), then one Utilisation alert for
 // each of 50, 80 and 100 % crossed, in order, even within one
-// consumption.
+// consumption. New eSIMs' ICCIDs start 8944, 8943 and 8932 in turn (the
+// prefixes of the evidence). Every eSIM's details carry eSIM Go v2.5's
+// "state" (Active unless [Server.SetESIMState] says otherwise); a
+// suspended or deactivated eSIM still answers on every route. Balance
+// notifications ([Server.SendBalanceCallback]) use a threshold of 100.00
+// and are never sent on their own.
 //
 // Where a parameter may come in the JSON body or the query string (page,
 // perPage, includeUsed, limit), the body wins when both have it, as
