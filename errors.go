@@ -245,8 +245,9 @@ type OutcomeUnknownError struct {
 	// Op is the operation, "process order" or "revoke eSIM".
 	Op string
 	// Key is the purchase's key in the purchase journal (the
-	// OrderRequest's Key, or the "auto-…" one the SDK chose): resolve the
-	// attempt with [Client.ResolvePurchase] once you know what happened.
+	// OrderRequest's Key, or the "auto-…" one the SDK chose): once you
+	// know what happened, find the attempt with this Key among
+	// [Client.UnfinishedPurchases] and pass it to [Client.ResolvePurchase].
 	// Empty for a revoke.
 	Key string
 	// BundleName is the bundle that was being bought (empty for revoke).

@@ -2,6 +2,7 @@ package travelroam
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -27,8 +28,9 @@ type OrderRequest struct {
 	// Key is your own id for this purchase, e.g. the id of the order in
 	// your database; it is never sent to Travel Roam. The Client's
 	// [PurchaseJournal] records it before sending, and a purchase whose
-	// Key the journal already holds with an outcome that may have bought
-	// something is not sent again (see [ErrAlreadyAttempted]): set it, and
+	// Key the journal already holds for the Client's account
+	// ([Client.AccountKey]) with an outcome that may have bought something
+	// is not sent again (see [ErrAlreadyAttempted]): set it, and
 	// a retry by your job queue after a timeout, a crash or a deploy
 	// cannot buy twice. Empty, the SDK records the attempt under a random
 	// Key ("auto-…"), which a recovery job still finds among
@@ -151,8 +153,9 @@ const opProcessOrder = "process order"
 //
 // In order, it:
 //  1. checks req (nothing is recorded or sent for bad input);
-//  2. records the attempt in the Client's [PurchaseJournal] under
-//     req.Key; if the journal already holds that Key with an outcome that
+//  2. records the attempt in the Client's [PurchaseJournal] under its
+//     account and req.Key, with a new random attempt ID; if the journal
+//     already holds that account and Key with an outcome that
 //     may have bought something (pending, unknown, succeeded), nothing is
 //     sent and the error is an [*AlreadyAttemptedError] carrying the
 //     earlier attempt;
@@ -213,28 +216,38 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 // processOrder is ProcessOrder once the request is built and observed:
 // the journal around the gate and the send.
 func (c *Client) processOrder(ctx context.Context, key string, r request, call writeCall) (*Order, error) {
-	if err := c.beginPurchase(ctx, call, key); err != nil {
+	attempt, err := c.beginPurchase(ctx, call, key)
+	if err != nil {
 		return nil, err
 	}
 	finished := false
 	defer func() {
 		if !finished { // the gate or the transport panicked: it may have been sent
-			c.finishPurchase(ctx, key, OutcomeUnknown, "")
+			c.finishPurchase(ctx, attempt, OutcomeUnknown, "")
 		}
 	}()
-	order, err := c.sendPurchase(ctx, r, call)
+	order, err := c.sendPurchase(ctx, r, call, attempt)
 	finished = true
+	var taken *attemptTakenError
+	if errors.As(err, &taken) { // nothing sent, and the journal's attempt is no longer this call's to finish
+		return nil, taken.err
+	}
 	outcome, ref := purchaseOutcome(order, err)
-	c.finishPurchase(ctx, key, outcome, ref)
+	c.finishPurchase(ctx, attempt, outcome, ref)
 	return order, err
 }
 
-// sendPurchase waits for the gate, sends the purchase under the deadline
-// that keeps it inside its lease, frees the gate and decodes the answer.
-func (c *Client) sendPurchase(ctx context.Context, r request, call writeCall) (*Order, error) {
+// sendPurchase waits for the gate, checks that the journal still holds
+// attempt a as pending, sends the purchase under the deadline that keeps
+// it inside its lease, frees the gate and decodes the answer.
+func (c *Client) sendPurchase(ctx context.Context, r request, call writeCall, a PurchaseAttempt) (*Order, error) {
 	release, err := c.acquirePurchase(ctx)
 	if err != nil {
 		return nil, call.notSent(err)
+	}
+	if err := c.stillPending(ctx, call, a); err != nil {
+		release()
+		return nil, err
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, c.purchaseSend)
 	defer cancel()

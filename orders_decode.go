@@ -17,10 +17,15 @@ import (
 // decodeOrder reads a purchase answer. It first looks for the
 // orderReference: at the top level, then inside "data", "order" (when an
 // object) and "result", a few levels down; a string or a number (its
-// digits kept exactly) counts. Once found, it returns an Order, never an
-// error: the object holding the reference is decoded member by member
-// under the lenient rules, any field outside them left at zero, and Raw
-// keeps b. Without a reference (or valid JSON), it returns an error.
+// digits kept exactly) counts. Without one, it looks for an
+// applyReference the same way: eSIM Go answers a top-up ("apply a
+// bundle") with {"esims":[{"iccid":…,"status":"Bundle applied"}],
+// "applyReference":…} and no orderReference, a paid success whose
+// reference is the apply reference. Once found, it returns an Order,
+// never an error: the object holding the reference is decoded member by
+// member under the lenient rules, any field outside them left at zero,
+// and Raw keeps b. Without a reference (or valid JSON), it returns an
+// error.
 //
 // A leading UTF-8 byte order mark is ignored (Raw keeps it).
 func decodeOrder(b []byte) (*Order, error) {
@@ -32,7 +37,10 @@ func decodeOrder(b []byte) (*Order, error) {
 
 // decodeOrderMemberwise is decodeOrder the long way, for any answer.
 func decodeOrderMemberwise(b []byte) (*Order, error) {
-	holder, ref, err := findOrderReference(trimBOM(b))
+	holder, ref, err := findOrderReference(trimBOM(b), orderRef)
+	if errors.Is(err, errNoOrderReference) {
+		holder, ref, err = findOrderReference(trimBOM(b), applyRef)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -74,21 +82,27 @@ func readFlatOrder(b []byte) (w wireOrder, ref string) {
 	return flat.wireOrder, strings.TrimSpace(string(flat.Reference))
 }
 
-var errNoOrderReference = errors.New("no orderReference in the answer")
+var errNoOrderReference = errors.New("no orderReference or applyReference in the answer")
 
 // wireOrderReference is what the search for the reference reads of each
-// object: the reference, and the wrappers that may hold it.
+// object: the references, and the wrappers that may hold them.
 type wireOrderReference struct {
-	Reference jsontext.Value `json:"orderReference"`
-	Data      jsontext.Value `json:"data"`
-	Order     jsontext.Value `json:"order"`
-	Result    jsontext.Value `json:"result"`
+	Reference      jsontext.Value `json:"orderReference"`
+	ApplyReference jsontext.Value `json:"applyReference"`
+	Data           jsontext.Value `json:"data"`
+	Order          jsontext.Value `json:"order"`
+	Result         jsontext.Value `json:"result"`
 }
 
-// findOrderReference returns the object holding the order reference and
-// the reference, searching the top level, then "data", "order" and
-// "result", breadth first, at most maxWrapperDepth levels down.
-func findOrderReference(b []byte) (holder []byte, ref string, err error) {
+// The references findOrderReference looks for.
+func orderRef(w *wireOrderReference) jsontext.Value { return w.Reference }
+func applyRef(w *wireOrderReference) jsontext.Value { return w.ApplyReference }
+
+// findOrderReference returns the object holding the reference that field
+// selects (orderRef or applyRef) and the reference, searching the top
+// level, then "data", "order" and "result", breadth first, at most
+// maxWrapperDepth levels down.
+func findOrderReference(b []byte, field func(*wireOrderReference) jsontext.Value) (holder []byte, ref string, err error) {
 	level := [][]byte{b}
 	for depth := 0; depth <= maxWrapperDepth && len(level) > 0; depth++ {
 		var next [][]byte
@@ -97,8 +111,10 @@ func findOrderReference(b []byte) (holder []byte, ref string, err error) {
 			if err := lenient.Fields(obj, &w); err != nil {
 				return nil, "", err // only the body can fail: the wrappers were read from it
 			}
-			if ref, _ := lenient.ReadString(w.Reference); isScalar(w.Reference) && strings.TrimSpace(ref) != "" {
-				return obj, strings.TrimSpace(ref), nil
+			if v := field(&w); isScalar(v) {
+				if ref, _ := lenient.ReadString(v); strings.TrimSpace(ref) != "" {
+					return obj, strings.TrimSpace(ref), nil
+				}
 			}
 			for _, inner := range [...]jsontext.Value{w.Data, w.Order, w.Result} {
 				if envelope.IsObject(inner) {

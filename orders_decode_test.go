@@ -84,6 +84,55 @@ func TestDecodeOrderFindsTheReferenceFirst(t *testing.T) {
 	}
 }
 
+// TestDecodeOrderApplyReference: eSIM Go's answer to a top-up carries an
+// applyReference and no orderReference; a string or a number, at the top
+// level or in the wrappers of orderReference, it is the order's
+// reference. An orderReference anywhere still wins.
+func TestDecodeOrderApplyReference(t *testing.T) {
+	t.Parallel()
+	o, err := decodeOrder(fixture(t, "order_apply_reference.json"))
+	require.NoError(t, err)
+	require.Equal(t, "4b1f7e2a-8c3d-4e5f-9a0b-1c2d3e4f5a6b", o.Reference)
+	require.Equal(t, fixture(t, "order_apply_reference.json"), o.Raw)
+	for body, ref := range map[string]string{
+		`{"applyReference": 123456789012345678901}`:                                        "123456789012345678901",
+		`{"data": {"esims": [], "applyReference": " a2 "}}`:                                "a2",
+		`{"status": true, "result": {"applyReference": "a3"}}`:                             "a3",
+		`{"order": {"data": {"applyReference": "a4"}}}`:                                    "a4",
+		`{"applyReference": "apply", "data": {"orderReference": "order-wins"}}`:            "order-wins",
+		`{"applyReference": "", "orderReference": null, "data": {"applyReference": "a5"}}`: "a5",
+	} {
+		o, err := decodeOrder([]byte(body))
+		require.NoError(t, err, body)
+		require.Equal(t, ref, o.Reference, body)
+	}
+	for _, body := range []string{`{"applyReference": null}`, `{"applyReference": " "}`, `{"applyReference": ["x"]}`, `{"esims": [{"status": "Bundle applied"}]}`} {
+		_, err := decodeOrder([]byte(body))
+		require.Error(t, err, body)
+	}
+}
+
+// TestProcessOrderApplyReference: a top-up answered the eSIM Go way is a
+// paid success; the journal records it as succeeded with the apply
+// reference, and the Key is not bought again.
+func TestProcessOrderApplyReference(t *testing.T) {
+	t.Parallel()
+	j := NewMemoryPurchaseJournal()
+	c, mt := newMockClient(t, WithPurchaseJournal(j))
+	mt.RegisterResponder(http.MethodPost, processOrdersURL, fixtureResponder(t, 200, "order_apply_reference.json"))
+	o, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID, Key: "top-up 1"})
+	require.NoError(t, err)
+	require.Equal(t, "4b1f7e2a-8c3d-4e5f-9a0b-1c2d3e4f5a6b", o.Reference)
+	a, ok, err := j.Get(t.Context(), c.AccountKey(), "top-up 1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, OutcomeSucceeded, a.Outcome)
+	require.Equal(t, o.Reference, a.Reference)
+	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID, Key: "top-up 1"})
+	require.ErrorIs(t, err, ErrAlreadyAttempted)
+	require.Equal(t, 1, mt.GetTotalCallCount())
+}
+
 // TestProcessOrderOddAnswerIsASuccess: a 2xx answer with a reference and
 // odd fields is a success, with the body kept in Raw.
 func TestProcessOrderOddAnswerIsASuccess(t *testing.T) {

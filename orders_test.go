@@ -599,5 +599,12 @@ func TestOutcomeUnknownCarriesTheKey(t *testing.T) {
 		keys = append(keys, a.Key)
 	}
 	require.ElementsMatch(t, []string{"order-42", ou.Key}, keys)
-	require.NoError(t, c.ResolvePurchase(t.Context(), ou.Key, OutcomeRefused, ""))
+	for _, a := range unfinished {
+		if a.Key == ou.Key {
+			require.NoError(t, c.ResolvePurchase(t.Context(), a, OutcomeRefused, ""))
+		}
+	}
+	unfinished, err = c.UnfinishedPurchases(t.Context())
+	require.NoError(t, err)
+	require.Len(t, unfinished, 1)
 }

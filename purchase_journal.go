@@ -16,20 +16,31 @@ import (
 // outcome after, so that a purchase whose Key was already attempted is not
 // sent again, in this process or another, before or after a restart.
 //
+// An attempt is identified by its account and its Key
+// (PurchaseAttempt.Account and Key): two accounts (two API keys, or the
+// sandbox and live sides of one service) may use the same Key in one
+// journal without seeing each other's attempts. Each attempt also has an
+// ID, unique to it, that the SDK draws at random before Begin: a later
+// attempt of the same account and Key (after one that bought nothing) has
+// another ID, and Finish changes an attempt only while the journal still
+// holds that ID, so that a stale process or a stale listing never
+// overwrites a newer attempt.
+//
 // Implementations must be safe for concurrent use. The conformance suite
 // in travelroamtest/storetest checks the rules of each method.
 type PurchaseJournal interface {
 	// Begin records an attempt before it is sent. If the journal already
-	// holds a.Key with an outcome that may have bought something
+	// holds a.Account and a.Key with an outcome that may have bought
 	// (pending, unknown, succeeded), Begin records nothing and returns
 	// that earlier attempt with ok=false. An earlier attempt that provably
 	// bought nothing (not sent, refused) is replaced and ok is true. Begin
-	// must be atomic across processes for one key: of concurrent Begins
-	// with one key, at most one returns ok=true.
+	// must be atomic across processes for one account and key: of
+	// concurrent Begins with one account and key, at most one returns
+	// ok=true.
 	//
 	// Begin records a with Outcome [OutcomePending], no Reference and no
 	// FinishedAt, whatever a holds there; a zero StartedAt becomes the
-	// current time.
+	// current time. a.Key and a.ID must not be empty (a.Account may be).
 	//
 	// Why a refused or unsent attempt may be made again under the same Key:
 	// the journal exists to stop double purchases, and those attempts
@@ -37,20 +48,29 @@ type PurchaseJournal interface {
 	// application to invent a new Key for the same purchase.
 	Begin(ctx context.Context, a PurchaseAttempt) (earlier PurchaseAttempt, ok bool, err error)
 
-	// Finish records the outcome of the attempt with this key (and its
-	// order reference on success). The outcome must not be
-	// [OutcomePending]; at is the time of the outcome (zero: now). Finish
-	// may change an outcome already recorded: that is how a person
-	// resolves an unknown attempt. It returns an error matching
-	// [ErrNoAttempt] when the journal holds no attempt with this key.
-	Finish(ctx context.Context, key string, outcome PurchaseOutcome, reference string, at time.Time) error
+	// Finish records the outcome of the attempt a identifies: the one held
+	// under a.Account and a.Key, if its ID is a.ID. The outcome must not
+	// be [OutcomePending]; reference is the order reference on success;
+	// at is the time of the outcome (zero: now). When a.Outcome is not
+	// empty, Finish is a compare-and-set: it changes the attempt only if
+	// its outcome is still a.Outcome (the outcome the caller examined).
+	// The check and the write must be atomic.
+	//
+	// It returns an error matching [ErrNoAttempt] when the journal holds
+	// no attempt under a.Account and a.Key, [ErrAttemptSuperseded] when
+	// the attempt held there has another ID (a newer attempt, left
+	// alone), and [ErrAttemptChanged] when its outcome is no longer
+	// a.Outcome; in each case nothing is changed.
+	Finish(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string, at time.Time) error
 
-	// Unfinished lists the attempts whose outcome is pending or unknown,
-	// oldest first (for a recovery job after a crash).
+	// Unfinished lists the attempts of every account whose outcome is
+	// pending or unknown, oldest first (for a recovery job after a
+	// crash).
 	Unfinished(ctx context.Context) ([]PurchaseAttempt, error)
 
-	// Get returns the attempt with this key; ok false when there is none.
-	Get(ctx context.Context, key string) (a PurchaseAttempt, ok bool, err error)
+	// Get returns the attempt held under account and key; ok false when
+	// there is none.
+	Get(ctx context.Context, account, key string) (a PurchaseAttempt, ok bool, err error)
 }
 
 // PurchaseOutcome is what became of a [PurchaseAttempt].
@@ -89,7 +109,8 @@ func (o PurchaseOutcome) MayHaveBought() bool {
 // the stored form.
 type PurchaseAttempt struct {
 	Key         string          // the application's id for the purchase (OrderRequest.Key); never sent to Travel Roam
-	Account     string          // the account key (environment + hash of the API key), as given to the gate
+	Account     string          // the account key (Client.AccountKey: environment + hash of the API key); with Key, what identifies the attempt
+	ID          string          // random id of this attempt, drawn by the SDK before Begin; a later attempt of the same Key has another
 	BundleName  string          // the bundle bought
 	ICCID       string          // the eSIM topped up; empty for a new eSIM
 	Environment Environment     // Sandbox or Live
@@ -104,6 +125,10 @@ func (a PurchaseAttempt) String() string {
 	var b strings.Builder
 	b.WriteString("purchase ")
 	b.WriteString(fmt.Sprintf("%q", a.Key))
+	if a.ID != "" {
+		b.WriteString(" attempt ")
+		b.WriteString(a.ID)
+	}
 	if a.Account != "" {
 		b.WriteString(" account ")
 		b.WriteString(a.Account)
@@ -159,6 +184,9 @@ func (a PurchaseAttempt) Format(f fmt.State, verb rune) {
 // four digits.
 func (a PurchaseAttempt) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("key", a.Key)}
+	if a.ID != "" {
+		attrs = append(attrs, slog.String("id", a.ID))
+	}
 	if a.Account != "" {
 		attrs = append(attrs, slog.String("account", a.Account))
 	}
@@ -189,9 +217,25 @@ func (a PurchaseAttempt) LogValue() slog.Value {
 // so nothing was sent.
 var ErrAlreadyAttempted = errors.New("travelroam: purchase already attempted")
 
-// ErrNoAttempt is returned by [PurchaseJournal.Finish] when the journal
-// holds no attempt with the key.
+// ErrNoAttempt is returned by [PurchaseJournal.Finish] and
+// [Client.ResolvePurchase] when the journal holds no attempt under the
+// account and key.
 var ErrNoAttempt = errors.New("travelroam: purchase journal: no attempt with this key")
+
+// ErrAttemptSuperseded is returned by [PurchaseJournal.Finish] and
+// [Client.ResolvePurchase] when the attempt held under the account and
+// key is not the one given (its ID differs): a newer attempt of the same
+// Key was begun since (the one given bought nothing, or was resolved so).
+// Nothing was changed; list the unfinished purchases again to see the
+// newer attempt.
+var ErrAttemptSuperseded = errors.New("travelroam: purchase journal: a newer attempt holds this key")
+
+// ErrAttemptChanged is returned by [PurchaseJournal.Finish] and
+// [Client.ResolvePurchase] when the attempt given is still the one held,
+// but its outcome is no longer the one the caller examined (its process
+// finished it, or someone else resolved it meanwhile). Nothing was
+// changed; look at it again.
+var ErrAttemptChanged = errors.New("travelroam: purchase journal: the attempt's outcome changed since it was examined")
 
 // AlreadyAttemptedError reports a purchase that was not sent because the
 // [PurchaseJournal] already holds an attempt with the same Key that may
@@ -203,9 +247,12 @@ var ErrNoAttempt = errors.New("travelroam: purchase journal: no attempt with thi
 //   - [OutcomePending] or [OutcomeUnknown]: an earlier attempt may have
 //     bought (pending means it never finished, e.g. its process died).
 //     Check before buying, as [OutcomeUnknownError] describes, then record
-//     what you found with the journal's Finish: [OutcomeSucceeded] with
-//     the reference, or [OutcomeNotSent] / [OutcomeRefused] when nothing
-//     was bought, after which the same Key may be bought again.
+//     what you found with [Client.ResolvePurchase], passing Attempt (the
+//     attempt you examined): [OutcomeSucceeded] with the reference, or
+//     [OutcomeNotSent] / [OutcomeRefused] when nothing was bought, after
+//     which the same Key may be bought again. A pending attempt younger
+//     than the Client's purchase lease may still be under way and cannot
+//     be resolved yet.
 type AlreadyAttemptedError struct {
 	// Attempt is the earlier attempt, as the journal holds it.
 	Attempt PurchaseAttempt
@@ -270,9 +317,12 @@ type MemoryPurchaseJournal struct {
 	retention time.Duration
 
 	mu       sync.Mutex
-	attempts map[string]memoryAttempt
+	attempts map[journalKey]memoryAttempt
 	finished []finishedKey // finished attempts, oldest expiry first
 }
+
+// journalKey is what identifies an attempt: its account and its Key.
+type journalKey struct{ account, key string }
 
 // memoryAttempt is an attempt and, once it finished with an outcome that
 // is final (not unknown), when it is forgotten.
@@ -282,7 +332,7 @@ type memoryAttempt struct {
 }
 
 type finishedKey struct {
-	key     string
+	key     journalKey
 	expires time.Time
 }
 
@@ -290,24 +340,28 @@ type finishedKey struct {
 func NewMemoryPurchaseJournal() *MemoryPurchaseJournal {
 	return &MemoryPurchaseJournal{
 		retention: DefaultJournalRetention,
-		attempts:  make(map[string]memoryAttempt),
+		attempts:  make(map[journalKey]memoryAttempt),
 	}
 }
 
-// errJournalKey is returned for an attempt without a key.
-var errJournalKey = errors.New("travelroam: purchase journal: empty key")
+// Errors of a journal call whose attempt is incomplete.
+var (
+	errJournalKey = errors.New("travelroam: purchase journal: empty key")
+	errJournalID  = errors.New("travelroam: purchase journal: empty attempt ID")
+)
 
-// Begin records a unless an attempt with its Key may have bought; see
-// [PurchaseJournal].
+// Begin records a unless an attempt with its account and Key may have
+// bought; see [PurchaseJournal].
 func (j *MemoryPurchaseJournal) Begin(_ context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
-	if a.Key == "" {
-		return PurchaseAttempt{}, false, errJournalKey
+	if err := checkAttemptIdentity(a); err != nil {
+		return PurchaseAttempt{}, false, err
 	}
 	now := time.Now()
+	k := journalKey{a.Account, a.Key}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.expire(now)
-	if old, ok := j.attempts[a.Key]; ok && old.Outcome.MayHaveBought() {
+	if old, ok := j.attempts[k]; ok && old.Outcome.MayHaveBought() {
 		return old.PurchaseAttempt, false, nil
 	}
 	if a.StartedAt.IsZero() {
@@ -316,40 +370,48 @@ func (j *MemoryPurchaseJournal) Begin(_ context.Context, a PurchaseAttempt) (Pur
 	a.Outcome = OutcomePending
 	a.Reference = ""
 	a.FinishedAt = time.Time{}
-	j.attempts[a.Key] = memoryAttempt{PurchaseAttempt: a}
+	j.attempts[k] = memoryAttempt{PurchaseAttempt: a}
 	return PurchaseAttempt{}, true, nil
 }
 
-// Finish records the outcome of the attempt with key; see
-// [PurchaseJournal].
-func (j *MemoryPurchaseJournal) Finish(_ context.Context, key string, outcome PurchaseOutcome, reference string, at time.Time) error {
-	if err := checkFinish(key, outcome); err != nil {
+// Finish records the outcome of the attempt a identifies, if the journal
+// still holds it (and its outcome is still a.Outcome when that is set);
+// see [PurchaseJournal].
+func (j *MemoryPurchaseJournal) Finish(_ context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string, at time.Time) error {
+	if err := checkFinish(a, outcome); err != nil {
 		return err
 	}
 	now := time.Now()
 	if at.IsZero() {
 		at = now
 	}
+	k := journalKey{a.Account, a.Key}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	a, ok := j.attempts[key]
-	if !ok {
+	j.expire(now)
+	cur, ok := j.attempts[k]
+	switch {
+	case !ok:
 		return ErrNoAttempt
+	case cur.ID != a.ID:
+		return ErrAttemptSuperseded
+	case a.Outcome != "" && cur.Outcome != a.Outcome:
+		return ErrAttemptChanged
 	}
-	a.Outcome = outcome
-	a.Reference = reference
-	a.FinishedAt = at
-	a.expires = time.Time{}
+	cur.Outcome = outcome
+	cur.Reference = reference
+	cur.FinishedAt = at
+	cur.expires = time.Time{}
 	if outcome != OutcomeUnknown {
-		a.expires = now.Add(j.retention)
-		j.finished = append(j.finished, finishedKey{key, a.expires})
+		cur.expires = now.Add(j.retention)
+		j.finished = append(j.finished, finishedKey{k, cur.expires})
 	}
-	j.attempts[key] = a
+	j.attempts[k] = cur
 	return nil
 }
 
-// Unfinished lists the pending and unknown attempts, oldest first; see
-// [PurchaseJournal].
+// Unfinished lists the pending and unknown attempts of every account,
+// oldest first; see [PurchaseJournal].
 func (j *MemoryPurchaseJournal) Unfinished(context.Context) ([]PurchaseAttempt, error) {
 	j.mu.Lock()
 	var out []PurchaseAttempt
@@ -363,17 +425,21 @@ func (j *MemoryPurchaseJournal) Unfinished(context.Context) ([]PurchaseAttempt, 
 		if c := a.StartedAt.Compare(b.StartedAt); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Key, b.Key)
+		if c := cmp.Compare(a.Key, b.Key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Account, b.Account)
 	})
 	return out, nil
 }
 
-// Get returns the attempt with key; see [PurchaseJournal].
-func (j *MemoryPurchaseJournal) Get(_ context.Context, key string) (PurchaseAttempt, bool, error) {
+// Get returns the attempt held under account and key; see
+// [PurchaseJournal].
+func (j *MemoryPurchaseJournal) Get(_ context.Context, account, key string) (PurchaseAttempt, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.expire(time.Now())
-	a, ok := j.attempts[key]
+	a, ok := j.attempts[journalKey{account, key}]
 	return a.PurchaseAttempt, ok, nil
 }
 
@@ -402,14 +468,32 @@ func (j *MemoryPurchaseJournal) expire(now time.Time) {
 	}
 }
 
-// checkFinish returns an error unless key is not empty and outcome is a
-// final outcome (any valid outcome but [OutcomePending]).
-func checkFinish(key string, outcome PurchaseOutcome) error {
-	if key == "" {
+// checkAttemptIdentity returns an error unless a has what identifies an
+// attempt in a [PurchaseJournal]: a Key and an ID (the Account may be
+// empty).
+func checkAttemptIdentity(a PurchaseAttempt) error {
+	switch {
+	case a.Key == "":
 		return errJournalKey
+	case a.ID == "":
+		return errJournalID
+	}
+	return nil
+}
+
+// checkFinish returns an error unless a identifies an attempt (see
+// checkAttemptIdentity), outcome is a final outcome (any valid outcome
+// but [OutcomePending]) and a.Outcome, the outcome expected, is empty or
+// valid.
+func checkFinish(a PurchaseAttempt, outcome PurchaseOutcome) error {
+	if err := checkAttemptIdentity(a); err != nil {
+		return err
 	}
 	if !outcome.Valid() || outcome == OutcomePending {
 		return fmt.Errorf("travelroam: purchase journal: cannot finish with outcome %q", outcome)
+	}
+	if a.Outcome != "" && !a.Outcome.Valid() {
+		return fmt.Errorf("travelroam: purchase journal: cannot expect outcome %q", a.Outcome)
 	}
 	return nil
 }

@@ -106,7 +106,10 @@ func TestMemoryPurchaseJournalEmptyKey(t *testing.T) {
 	_, ok, err := j.Begin(context.Background(), travelroam.PurchaseAttempt{BundleName: "b"})
 	require.Error(t, err)
 	require.False(t, ok)
-	require.Error(t, j.Finish(context.Background(), "", travelroam.OutcomeSucceeded, "r", time.Time{}))
+	_, ok, err = j.Begin(context.Background(), travelroam.PurchaseAttempt{Key: "k", BundleName: "b"})
+	require.Error(t, err, "no attempt ID")
+	require.False(t, ok)
+	require.Error(t, j.Finish(context.Background(), travelroam.PurchaseAttempt{ID: "i"}, travelroam.OutcomeSucceeded, "r", time.Time{}))
 	require.Zero(t, j.Len())
 }
 
@@ -118,33 +121,33 @@ func TestMemoryPurchaseJournalRetention(t *testing.T) {
 		ctx := t.Context()
 		j := travelroam.NewMemoryPurchaseJournal()
 		begin := func(key string) {
-			_, ok, err := j.Begin(ctx, travelroam.PurchaseAttempt{Key: key, BundleName: "b"})
+			_, ok, err := j.Begin(ctx, travelroam.PurchaseAttempt{Key: key, ID: key, BundleName: "b"})
 			require.NoError(t, err)
 			require.True(t, ok, key)
 		}
 		for _, k := range []string{"succeeded", "refused", "unknown", "pending", "refinished", "rebegun"} {
 			begin(k)
 		}
-		require.NoError(t, j.Finish(ctx, "succeeded", travelroam.OutcomeSucceeded, "r1", time.Time{}))
-		require.NoError(t, j.Finish(ctx, "refused", travelroam.OutcomeRefused, "", time.Time{}))
-		require.NoError(t, j.Finish(ctx, "unknown", travelroam.OutcomeUnknown, "", time.Time{}))
-		require.NoError(t, j.Finish(ctx, "refinished", travelroam.OutcomeUnknown, "", time.Time{}))
-		require.NoError(t, j.Finish(ctx, "rebegun", travelroam.OutcomeNotSent, "", time.Time{}))
+		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "succeeded", ID: "succeeded"}, travelroam.OutcomeSucceeded, "r1", time.Time{}))
+		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "refused", ID: "refused"}, travelroam.OutcomeRefused, "", time.Time{}))
+		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "unknown", ID: "unknown"}, travelroam.OutcomeUnknown, "", time.Time{}))
+		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "refinished", ID: "refinished"}, travelroam.OutcomeUnknown, "", time.Time{}))
+		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "rebegun", ID: "rebegun"}, travelroam.OutcomeNotSent, "", time.Time{}))
 
 		time.Sleep(travelroam.DefaultJournalRetention / 2)
-		require.NoError(t, j.Finish(ctx, "refinished", travelroam.OutcomeSucceeded, "r2", time.Time{}))
+		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "refinished", ID: "refinished"}, travelroam.OutcomeSucceeded, "r2", time.Time{}))
 		begin("rebegun")
 		time.Sleep(travelroam.DefaultJournalRetention/2 - time.Nanosecond)
 		require.Equal(t, 6, j.Len(), "nothing is forgotten before its retention")
 		time.Sleep(time.Nanosecond)
 		require.Equal(t, 4, j.Len())
 		for key, kept := range map[string]bool{"succeeded": false, "refused": false, "unknown": true, "pending": true, "refinished": true, "rebegun": true} {
-			_, ok, err := j.Get(ctx, key)
+			_, ok, err := j.Get(ctx, "", key)
 			require.NoError(t, err)
 			require.Equal(t, kept, ok, key)
 		}
 		time.Sleep(travelroam.DefaultJournalRetention / 2)
-		_, ok, _ := j.Get(ctx, "refinished")
+		_, ok, _ := j.Get(ctx, "", "refinished")
 		require.False(t, ok, "forgotten a retention after its last outcome")
 		un, err := j.Unfinished(ctx)
 		require.NoError(t, err)
@@ -166,10 +169,11 @@ func BenchmarkMemoryPurchaseJournal(b *testing.B) {
 	for b.Loop() {
 		i++
 		key := "order-" + strconv.Itoa(i)
-		if _, ok, err := j.Begin(ctx, travelroam.PurchaseAttempt{Key: key, BundleName: "b", Environment: travelroam.Sandbox}); err != nil || !ok {
+		a := travelroam.PurchaseAttempt{Key: key, ID: key, Account: "sandbox:0123456789abcdef", BundleName: "b", Environment: travelroam.Sandbox}
+		if _, ok, err := j.Begin(ctx, a); err != nil || !ok {
 			b.Fatal(ok, err)
 		}
-		if err := j.Finish(ctx, key, travelroam.OutcomeSucceeded, "ref", time.Time{}); err != nil {
+		if err := j.Finish(ctx, a, travelroam.OutcomeSucceeded, "ref", time.Time{}); err != nil {
 			b.Fatal(err)
 		}
 	}

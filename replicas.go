@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 	"unicode"
@@ -68,13 +69,15 @@ func (c *Client) setPurchaseStores(cfg config, apiKey string) {
 	c.purchaseSend = w + margin/2
 }
 
-// accountScope returns the base URL u as the account key names it: its
-// host in lower case and without the scheme's default port, so that every
-// spelling of one base URL (TravelRoam.com, travelroam.com:443) names one
-// account and matches its environment.
+// accountScope returns the base URL u as the account key names it, so
+// that every spelling of one base URL names one account and matches its
+// environment: the host in lower case without a trailing dot
+// (travelroam.com.) or the scheme's default port (:443), the path cleaned
+// and without a trailing slash, and no query or fragment (WithBaseURL
+// refuses a non-empty one; an empty "?" or "#" is dropped).
 func accountScope(u *url.URL) string {
-	v := *u
-	host, port := strings.ToLower(u.Hostname()), u.Port()
+	v := url.URL{Scheme: strings.ToLower(u.Scheme)}
+	host, port := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), u.Port()
 	if (v.Scheme == "https" && port == "443") || (v.Scheme == "http" && port == "80") {
 		port = ""
 	}
@@ -86,34 +89,41 @@ func accountScope(u *url.URL) string {
 	default:
 		v.Host = host
 	}
+	if u.Path != "" {
+		v.Path = strings.TrimRight(path.Clean("/"+u.Path), "/")
+	}
 	return v.String()
 }
 
 // AccountKey returns the name of the Client's Travel Roam account in its
 // [PurchaseGate] and [PurchaseJournal]: the environment ("sandbox" or
 // "live"; the base URL for any other host, its host in lower case and
-// without a default port), a colon and the first 16 hex digits of the
-// SHA-256 of the API key, e.g. "sandbox:3f1c0e9a7b2d4c5e". Clients with
-// the same API key and base URL share it, in every process, however the
-// URL's host is spelled; a store never sees the API key itself.
+// without a trailing dot or a default port, the path without a trailing
+// slash, no empty query or fragment), a colon and the first 16 hex digits
+// of the SHA-256 of the API key, e.g. "sandbox:3f1c0e9a7b2d4c5e". Clients
+// with the same API key and base URL share it, in every process, however
+// the URL is spelled; a store never sees the API key itself. With the
+// Key, it identifies a purchase attempt in the [PurchaseJournal].
 func (c *Client) AccountKey() string { return c.account }
 
-// UnfinishedPurchases lists the purchase attempts of the Client's
-// [PurchaseJournal] whose outcome is not known, oldest first, for a
-// recovery job after a crash or a deploy: [OutcomePending] (recorded
-// before sending and never finished: the process died, or the purchase is
-// still under way) and [OutcomeUnknown] (the SDK returned an
-// [*OutcomeUnknownError]). Each of them may have bought something, and
-// [Client.ProcessOrder] refuses to send its Key again until a person (or
-// your recovery job) has decided with [Client.ResolvePurchase].
+// UnfinishedPurchases lists the Client's own purchase attempts (those of
+// its [Client.AccountKey]) in its [PurchaseJournal] whose outcome is not
+// known, oldest first, for a recovery job after a crash or a deploy:
+// [OutcomePending] (recorded before sending and never finished: the
+// process died, or the purchase is still under way) and [OutcomeUnknown]
+// (the SDK returned an [*OutcomeUnknownError]). Each of them may have
+// bought something, and [Client.ProcessOrder] refuses to send its Key
+// again until a person (or your recovery job) has decided with
+// [Client.ResolvePurchase], passing the attempt as listed here. Attempts
+// of other accounts sharing the journal are not listed (the journal's
+// own Unfinished lists them all).
 //
-// The list holds every account's attempts when several share the journal:
-// compare PurchaseAttempt.Account with [Client.AccountKey]. A pending
-// attempt may be a purchase still running in another process, or still
-// waiting for the purchase gate behind others: leave alone attempts that
-// started less than the longest a ProcessOrder call of yours may take (its
-// context's deadline; with the default write timeout, allow at least 2
-// minutes beyond the wait for the gate).
+// A pending attempt may be a purchase still running in another process,
+// or still waiting for the purchase gate behind others: ResolvePurchase
+// refuses one younger than the purchase lease, and you should leave alone
+// attempts that started less than the longest a ProcessOrder call of
+// yours may take (its context's deadline; with the default write timeout,
+// allow at least 2 minutes beyond the wait for the gate).
 //
 // To decide, check as [OutcomeUnknownError] describes: for a top-up, look
 // for an assignment of BundleName made after StartedAt in
@@ -121,17 +131,30 @@ func (c *Client) AccountKey() string { return c.account }
 // balance ([Client.Organisation]) with your records, or ask Travel Roam
 // support with the bundle name and StartedAt.
 func (c *Client) UnfinishedPurchases(ctx context.Context) ([]PurchaseAttempt, error) {
-	out, err := c.journal.Unfinished(ctx)
+	all, err := c.journal.Unfinished(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("travelroam: purchase journal: %w", err)
+	}
+	out := all[:0:0]
+	for _, a := range all {
+		if a.Account == c.account {
+			out = append(out, a)
+		}
 	}
 	return out, nil
 }
 
+// ErrAttemptInFlight is returned by [Client.ResolvePurchase] for a pending
+// attempt that started less than the Client's purchase lease ago: its
+// purchase may still be under way, and nothing was changed. Try again
+// later, after checking again.
+var ErrAttemptInFlight = errors.New("travelroam: purchase attempt may still be under way")
+
 // ResolvePurchase records in the Client's [PurchaseJournal] the outcome of
-// a purchase attempt that a person (or a recovery job) decided, for an
-// attempt whose outcome is pending or unknown (see
-// [Client.UnfinishedPurchases]):
+// a purchase attempt that a person (or a recovery job) decided. a is the
+// attempt as examined, taken from [Client.UnfinishedPurchases] or from an
+// [*AlreadyAttemptedError]'s Attempt; its outcome must be pending or
+// unknown. outcome is:
 //   - [OutcomeSucceeded] with the order reference if you found it: the
 //     purchase was made; ProcessOrder with this Key keeps returning an
 //     [*AlreadyAttemptedError] carrying the reference.
@@ -139,39 +162,66 @@ func (c *Client) UnfinishedPurchases(ctx context.Context) ([]PurchaseAttempt, er
 //     ProcessOrder with this Key is sent.
 //   - [OutcomeUnknown]: still undecided (it stays unfinished).
 //
-// It returns an error matching [ErrNoAttempt] when the journal holds no
-// attempt with key, and an error without changing anything when the
-// attempt has already finished with another outcome (use the journal's
-// Finish directly to overwrite a final outcome).
+// It resolves only the attempt examined, by a compare-and-set in the
+// journal on its account, Key, ID and outcome, and changes nothing when:
+//   - the journal holds no attempt with the Key for the Client's account
+//     (an error matching [ErrNoAttempt]);
+//   - a newer attempt of the same Key holds it ([ErrAttemptSuperseded]):
+//     someone resolved the one examined and the Key was bought again;
+//     that newer attempt is left alone;
+//   - the attempt's outcome is no longer the one examined
+//     ([ErrAttemptChanged]): its process finished it, or someone else
+//     resolved it (asking again for the outcome it now has is not an
+//     error);
+//   - the attempt is pending and started less than the Client's purchase
+//     lease ago ([ErrAttemptInFlight]): it may still be under way.
 //
-// Resolve only an attempt whose process is known to be gone: the check
-// and the write are two journal calls, so a purchase still running that
-// finishes between them would be overwritten.
-func (c *Client) ResolvePurchase(ctx context.Context, key string, outcome PurchaseOutcome, reference string) error {
+// An attempt of another account, or without an ID, is a
+// [*ValidationError].
+func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) error {
 	const op = "resolve purchase"
 	switch {
-	case key == "":
-		return invalid(op, "key", "empty")
+	case a.Key == "":
+		return invalid(op, "Key", "empty: pass the attempt as UnfinishedPurchases listed it")
+	case a.ID == "":
+		return invalid(op, "ID", "empty: pass the attempt as UnfinishedPurchases listed it")
+	case a.Account != c.account:
+		return invalid(op, "Account", "the attempt belongs to another account than the Client's")
+	case a.Outcome != "" && a.Outcome != OutcomePending && a.Outcome != OutcomeUnknown:
+		return invalid(op, "Outcome", "%q: only a pending or unknown attempt is resolved", string(a.Outcome))
 	case !outcome.Valid() || outcome == OutcomePending:
 		return invalid(op, "outcome", "%q: want succeeded, refused, not_sent or unknown", string(outcome))
 	case reference != "" && outcome != OutcomeSucceeded:
 		return invalid(op, "reference", "only a succeeded purchase has an order reference")
 	}
-	a, ok, err := c.journal.Get(ctx, key)
-	if err != nil {
-		return fmt.Errorf("travelroam: %s %q: purchase journal: %w", op, key, err)
+	fail := func(err error) error { return fmt.Errorf("travelroam: %s %q: %w", op, a.Key, err) }
+	cur, ok, err := c.journal.Get(ctx, c.account, a.Key)
+	switch {
+	case err != nil:
+		return fail(fmt.Errorf("purchase journal: %w", err))
+	case !ok:
+		return fail(ErrNoAttempt)
+	case cur.ID != a.ID:
+		return fail(ErrAttemptSuperseded)
+	case cur.Outcome == outcome && cur.Reference == reference:
+		return nil // already so
+	case cur.Outcome != OutcomePending && cur.Outcome != OutcomeUnknown:
+		return fail(fmt.Errorf("%w: it finished with outcome %s", ErrAttemptChanged, cur.Outcome))
+	case a.Outcome != "" && cur.Outcome != a.Outcome:
+		return fail(fmt.Errorf("%w: it is %s now", ErrAttemptChanged, cur.Outcome))
 	}
-	if !ok {
-		return fmt.Errorf("travelroam: %s %q: %w", op, key, ErrNoAttempt)
+	if age := time.Since(cur.StartedAt); cur.Outcome == OutcomePending && age < c.purchaseLease {
+		return fail(fmt.Errorf("%w: pending for %s, less than the purchase lease (%s)", ErrAttemptInFlight, age.Round(time.Second), c.purchaseLease))
 	}
-	if a.Outcome != OutcomePending && a.Outcome != OutcomeUnknown {
-		if a.Outcome == outcome && a.Reference == reference {
+	examined := PurchaseAttempt{Account: c.account, Key: a.Key, ID: a.ID, Outcome: cur.Outcome}
+	err = c.journal.Finish(ctx, examined, outcome, reference, time.Time{})
+	if errors.Is(err, ErrAttemptChanged) { // a concurrent resolver may have decided the same
+		if now, ok, gerr := c.journal.Get(ctx, c.account, a.Key); gerr == nil && ok && now.ID == a.ID && now.Outcome == outcome && now.Reference == reference {
 			return nil
 		}
-		return fmt.Errorf("travelroam: %s %q: the attempt already finished with outcome %s; nothing changed", op, key, a.Outcome)
 	}
-	if err := c.journal.Finish(ctx, key, outcome, reference, time.Time{}); err != nil {
-		return fmt.Errorf("travelroam: %s %q: purchase journal: %w", op, key, err)
+	if err != nil {
+		return fail(fmt.Errorf("purchase journal: %w", err))
 	}
 	return nil
 }
@@ -201,22 +251,62 @@ func (req OrderRequest) purchaseKey() (string, error) {
 	return k, nil
 }
 
-// beginPurchase records the attempt in the journal before anything is
-// sent. It returns an *AlreadyAttemptedError when the journal holds the
-// key with an outcome that may have bought, and an error matching
-// ErrNotSent when the journal fails.
-func (c *Client) beginPurchase(ctx context.Context, call writeCall, key string) error {
-	earlier, ok, err := c.journal.Begin(ctx, PurchaseAttempt{
-		Key: key, Account: c.account, BundleName: call.bundleName, ICCID: call.iccid, Environment: c.environment,
-	})
+// beginPurchase records the attempt, under a new random ID, in the
+// journal before anything is sent, and returns it. It returns an
+// *AlreadyAttemptedError when the journal holds the account and key with
+// an outcome that may have bought, and an error matching ErrNotSent when
+// the journal fails.
+func (c *Client) beginPurchase(ctx context.Context, call writeCall, key string) (PurchaseAttempt, error) {
+	a := PurchaseAttempt{
+		Key: key, Account: c.account, ID: rand.Text(), BundleName: call.bundleName, ICCID: call.iccid, Environment: c.environment,
+	}
+	earlier, ok, err := c.journal.Begin(ctx, a)
 	if err != nil {
-		return call.notSent(fmt.Errorf("recording the attempt in the purchase journal: %w", err))
+		return a, call.notSent(fmt.Errorf("recording the attempt in the purchase journal: %w", err))
 	}
 	if !ok {
 		if earlier.Key == "" {
 			earlier.Key = key
 		}
-		return &AlreadyAttemptedError{Attempt: earlier}
+		if earlier.Account == "" {
+			earlier.Account = c.account
+		}
+		return a, &AlreadyAttemptedError{Attempt: earlier}
+	}
+	return a, nil
+}
+
+// attemptTakenError is what stillPending returns when the attempt is no
+// longer this call's: err is the error for the caller; the journal is
+// left as it is.
+type attemptTakenError struct{ err error }
+
+func (e *attemptTakenError) Error() string { return e.err.Error() }
+func (e *attemptTakenError) Unwrap() error { return e.err }
+
+// stillPending checks, once the gate is the call's and before anything is
+// sent, that the journal still holds attempt a, pending. A purchase may
+// wait at the gate behind others for longer than the purchase lease; a
+// person or a recovery job may meanwhile have resolved it (as not sent:
+// nothing was) and the Key may have been begun again. Sending then would
+// buy twice. It returns an *attemptTakenError wrapping an
+// *AlreadyAttemptedError when a newer attempt holds the Key, or an error
+// matching ErrNotSent when the attempt was resolved, and an error
+// matching ErrNotSent (to be recorded as such) when the journal fails.
+func (c *Client) stillPending(ctx context.Context, call writeCall, a PurchaseAttempt) error {
+	cur, ok, err := c.journal.Get(ctx, a.Account, a.Key)
+	switch {
+	case err != nil:
+		return call.notSent(fmt.Errorf("checking the attempt in the purchase journal: %w", err))
+	case ok && cur.ID != a.ID:
+		if cur.Key == "" {
+			cur.Key = a.Key
+		}
+		return &attemptTakenError{&AlreadyAttemptedError{Attempt: cur}}
+	case !ok:
+		return &attemptTakenError{call.notSent(fmt.Errorf("the attempt left the purchase journal while waiting for the gate: %w", ErrNoAttempt))}
+	case cur.Outcome != OutcomePending:
+		return &attemptTakenError{call.notSent(fmt.Errorf("the attempt was resolved as %s while waiting for the gate: %w", cur.Outcome, ErrAttemptChanged))}
 	}
 	return nil
 }
@@ -242,16 +332,25 @@ func (c *Client) acquirePurchase(ctx context.Context) (release func(), err error
 	}, nil
 }
 
-// finishPurchase records the outcome of the attempt key. A failure is
-// logged and otherwise ignored: the outcome stays pending in the journal
-// (a recovery job will see it), and the caller still gets what Travel Roam
-// answered, above all an order: money moved.
-func (c *Client) finishPurchase(ctx context.Context, key string, outcome PurchaseOutcome, reference string) {
+// finishPurchase records the outcome of attempt a, the one this call
+// began: fenced by its ID, so that it never overwrites a newer attempt of
+// the same Key (one begun after a person resolved a as buying nothing). A
+// failure is logged and otherwise ignored: the outcome stays pending in
+// the journal (a recovery job will see it), and the caller still gets
+// what Travel Roam answered, above all an order: money moved.
+func (c *Client) finishPurchase(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeCleanupTimeout)
 	defer cancel()
-	if err := c.journal.Finish(fctx, key, outcome, reference, time.Time{}); err != nil {
+	a.Outcome = "" // whatever it is now: what Travel Roam answered wins over a guess
+	err := c.journal.Finish(fctx, a, outcome, reference, time.Time{})
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrAttemptSuperseded):
+		c.logger.LogAttrs(ctx, slog.LevelError, "travelroam: purchase journal: the attempt was resolved and its Key begun again while it was under way; its outcome is not recorded",
+			slog.String("key", a.Key), slog.String("id", a.ID), slog.String("outcome", string(outcome)), slog.String("reference", reference))
+	default:
 		c.logger.LogAttrs(ctx, slog.LevelError, "travelroam: purchase journal: recording the outcome failed; the attempt stays pending",
-			slog.String("key", key), slog.String("outcome", string(outcome)), slog.String("reference", reference),
+			slog.String("key", a.Key), slog.String("id", a.ID), slog.String("outcome", string(outcome)), slog.String("reference", reference),
 			slog.String("error", err.Error()))
 	}
 }

@@ -70,7 +70,7 @@ func TestProcessOrderKeyIsNeverSent(t *testing.T) {
 	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID, Key: key})
 	require.NoError(t, err)
 	require.Equal(t, 1, mt.GetTotalCallCount())
-	a, ok, err := j.Get(t.Context(), key)
+	a, ok, err := j.Get(t.Context(), c.AccountKey(), key)
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, OutcomeSucceeded, a.Outcome)
@@ -110,11 +110,11 @@ func TestProcessOrderSameKeyTwice(t *testing.T) {
 func TestProcessOrderAfterCrash(t *testing.T) {
 	t.Parallel()
 	j := NewMemoryPurchaseJournal()
-	started := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
-	_, ok, err := j.Begin(t.Context(), PurchaseAttempt{Key: "order-7", BundleName: testBundle, ICCID: testICCID, StartedAt: started})
+	c, mt := newMockClient(t, WithPurchaseJournal(j))
+	started := time.Now().Add(-time.Hour).Round(0)
+	_, ok, err := j.Begin(t.Context(), PurchaseAttempt{Key: "order-7", Account: c.AccountKey(), ID: "crashed", BundleName: testBundle, ICCID: testICCID, StartedAt: started})
 	require.NoError(t, err)
 	require.True(t, ok)
-	c, mt := newMockClient(t, WithPurchaseJournal(j))
 	posts, _ := orderResponder(t, mt)
 
 	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "order-7"})
@@ -130,7 +130,8 @@ func TestProcessOrderAfterCrash(t *testing.T) {
 	require.Len(t, un, 1)
 	require.Equal(t, "order-7", un[0].Key)
 
-	require.NoError(t, c.ResolvePurchase(t.Context(), "order-7", OutcomeNotSent, ""))
+	require.Equal(t, "crashed", un[0].ID)
+	require.NoError(t, c.ResolvePurchase(t.Context(), un[0], OutcomeNotSent, ""))
 	un, err = c.UnfinishedPurchases(t.Context())
 	require.NoError(t, err)
 	require.Empty(t, un)
@@ -164,7 +165,7 @@ func TestProcessOrderGateFailure(t *testing.T) {
 	require.Contains(t, err.Error(), "gate store unreachable")
 	require.Zero(t, posts.Load())
 	require.Equal(t, []CallOutcome{CallNotSent}, outcomes)
-	a, ok, err := j.Get(t.Context(), "order-9")
+	a, ok, err := j.Get(t.Context(), c.AccountKey(), "order-9")
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, OutcomeNotSent, a.Outcome)
@@ -190,11 +191,11 @@ func (j *brokenJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseA
 	return j.MemoryPurchaseJournal.Begin(ctx, a)
 }
 
-func (j *brokenJournal) Finish(ctx context.Context, key string, o PurchaseOutcome, ref string, at time.Time) error {
+func (j *brokenJournal) Finish(ctx context.Context, a PurchaseAttempt, o PurchaseOutcome, ref string, at time.Time) error {
 	if j.failFinish {
 		return errors.New("journal store unreachable")
 	}
-	return j.MemoryPurchaseJournal.Finish(ctx, key, o, ref, at)
+	return j.MemoryPurchaseJournal.Finish(ctx, a, o, ref, at)
 }
 
 // TestProcessOrderJournalBeginFailure: when the attempt cannot be
@@ -264,7 +265,7 @@ func TestProcessOrderJournalOutcomes(t *testing.T) {
 				c, mt := newMockClient(t, WithPurchaseJournal(j))
 				mt.RegisterResponder(http.MethodPost, processOrdersURL, tc.respond)
 				order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "k"})
-				a, ok, jerr := j.Get(t.Context(), "k")
+				a, ok, jerr := j.Get(t.Context(), c.AccountKey(), "k")
 				require.NoError(t, jerr)
 				require.True(t, ok)
 				require.Equal(t, tc.want, a.Outcome, "%v", err)
@@ -433,7 +434,7 @@ func TestPurchaseGateArguments(t *testing.T) {
 			require.Equal(t, []gateArgs{{tc.account, tc.wantInterval, tc.wantLease}}, g.args())
 			require.Equal(t, tc.wantSend, c.purchaseSend)
 			require.Greater(t, c.purchaseLease, c.purchaseSend)
-			a, _, _ := j.Get(t.Context(), "k")
+			a, _, _ := j.Get(t.Context(), c.AccountKey(), "k")
 			require.Equal(t, tc.account, a.Account)
 			require.Equal(t, tc.env, a.Environment)
 			require.Equal(t, int32(1), g.released.Load())
@@ -517,7 +518,7 @@ func TestProcessOrderPanicRecordsUnknown(t *testing.T) {
 		_, _ = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "k"})
 	}()
 	require.Equal(t, int32(1), g.released.Load())
-	a, ok, err := j.Get(t.Context(), "k")
+	a, ok, err := j.Get(t.Context(), c.AccountKey(), "k")
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, OutcomeUnknown, a.Outcome)
@@ -572,29 +573,50 @@ func TestResolvePurchase(t *testing.T) {
 	j := NewMemoryPurchaseJournal()
 	c, mt := newMockClient(t, WithPurchaseJournal(j))
 	posts, _ := orderResponder(t, mt)
+	old := time.Now().Add(-time.Hour) // older than the purchase lease
+	at := map[string]PurchaseAttempt{}
 	for _, k := range []string{"pending", "unknown", "done"} {
-		_, ok, err := j.Begin(ctx, PurchaseAttempt{Key: k, BundleName: testBundle})
+		a := PurchaseAttempt{Key: k, Account: c.AccountKey(), ID: "id-" + k, BundleName: testBundle, StartedAt: old}
+		_, ok, err := j.Begin(ctx, a)
 		require.NoError(t, err)
 		require.True(t, ok)
+		at[k] = a
 	}
-	require.NoError(t, j.Finish(ctx, "unknown", OutcomeUnknown, "", time.Time{}))
-	require.NoError(t, j.Finish(ctx, "done", OutcomeRefused, "", time.Time{}))
-
-	require.ErrorIs(t, c.ResolvePurchase(ctx, "pending", OutcomePending, ""), ErrInvalidInput)
-	require.ErrorIs(t, c.ResolvePurchase(ctx, "pending", "bought", ""), ErrInvalidInput)
-	require.ErrorIs(t, c.ResolvePurchase(ctx, "", OutcomeNotSent, ""), ErrInvalidInput)
-	require.ErrorIs(t, c.ResolvePurchase(ctx, "pending", OutcomeNotSent, "ref-1"), ErrInvalidInput)
-	require.ErrorIs(t, c.ResolvePurchase(ctx, "missing", OutcomeNotSent, ""), ErrNoAttempt)
-	err := c.ResolvePurchase(ctx, "done", OutcomeSucceeded, "ref-1")
-	require.ErrorContains(t, err, "already finished with outcome refused")
-	require.NoError(t, c.ResolvePurchase(ctx, "done", OutcomeRefused, ""), "the same outcome again is fine")
-
+	require.NoError(t, j.Finish(ctx, at["unknown"], OutcomeUnknown, "", time.Time{}))
+	require.NoError(t, j.Finish(ctx, at["done"], OutcomeRefused, "", time.Time{}))
 	un, err := c.UnfinishedPurchases(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []string{"pending", "unknown"}, keysOf(un))
+	pending, unknown := un[0], un[1]
+	require.Equal(t, OutcomePending, pending.Outcome)
 
-	require.NoError(t, c.ResolvePurchase(ctx, "pending", OutcomeSucceeded, "ref-found-by-support"))
-	require.NoError(t, c.ResolvePurchase(ctx, "unknown", OutcomeUnknown, ""))
+	require.ErrorIs(t, c.ResolvePurchase(ctx, pending, OutcomePending, ""), ErrInvalidInput)
+	require.ErrorIs(t, c.ResolvePurchase(ctx, pending, "bought", ""), ErrInvalidInput)
+	require.ErrorIs(t, c.ResolvePurchase(ctx, PurchaseAttempt{}, OutcomeNotSent, ""), ErrInvalidInput)
+	require.ErrorIs(t, c.ResolvePurchase(ctx, pending, OutcomeNotSent, "ref-1"), ErrInvalidInput)
+	noID := pending
+	noID.ID = ""
+	require.ErrorIs(t, c.ResolvePurchase(ctx, noID, OutcomeNotSent, ""), ErrInvalidInput)
+	otherAccount := pending
+	otherAccount.Account = "live:0000000000000000"
+	require.ErrorIs(t, c.ResolvePurchase(ctx, otherAccount, OutcomeNotSent, ""), ErrInvalidInput)
+	missing := pending
+	missing.Key = "missing"
+	require.ErrorIs(t, c.ResolvePurchase(ctx, missing, OutcomeNotSent, ""), ErrNoAttempt)
+	done := at["done"]
+	err = c.ResolvePurchase(ctx, done, OutcomeSucceeded, "ref-1")
+	require.ErrorIs(t, err, ErrAttemptChanged)
+	require.ErrorContains(t, err, "finished with outcome refused")
+	require.NoError(t, c.ResolvePurchase(ctx, done, OutcomeRefused, ""), "the same outcome again is fine")
+	stale := pending
+	stale.ID = "an-older-attempt"
+	require.ErrorIs(t, c.ResolvePurchase(ctx, stale, OutcomeNotSent, ""), ErrAttemptSuperseded)
+	examinedPending := unknown
+	examinedPending.Outcome = OutcomePending
+	require.ErrorIs(t, c.ResolvePurchase(ctx, examinedPending, OutcomeNotSent, ""), ErrAttemptChanged, "examined while pending, unknown now")
+
+	require.NoError(t, c.ResolvePurchase(ctx, pending, OutcomeSucceeded, "ref-found-by-support"))
+	require.NoError(t, c.ResolvePurchase(ctx, unknown, OutcomeUnknown, ""))
 	un, err = c.UnfinishedPurchases(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []string{"unknown"}, keysOf(un))
@@ -637,25 +659,50 @@ func TestAccountKeyHidesTheAPIKey(t *testing.T) {
 }
 
 // TestAccountKeyOfEquivalentBaseURLs: spellings of one base URL that
-// differ only in the case of the scheme or host, or in an explicit
-// default port, name one account (replicas configured either way share
-// the gate's 5 s spacing) and record the right environment.
+// differ only in the case of the scheme or host, a trailing dot in the
+// host, an explicit default port, a trailing slash, or an empty query or
+// fragment name one account (replicas configured either way share the
+// gate's 5 s spacing and the journal) and record the right environment.
 func TestAccountKeyOfEquivalentBaseURLs(t *testing.T) {
 	t.Parallel()
-	live, err := NewClient(testAPIKey, testSecret, WithEnvironment(Live))
-	require.NoError(t, err)
-	for _, u := range []string{"https://TravelRoam.com/api/whitelabel", "https://travelroam.com:443/api/whitelabel",
-		"HTTPS://TRAVELROAM.COM:443/api/whitelabel/"} {
-		c, err := NewClient(testAPIKey, testSecret, WithBaseURL(u))
+	for _, env := range []Environment{Live, Sandbox} {
+		want, err := NewClient(testAPIKey, testSecret, WithEnvironment(env))
 		require.NoError(t, err)
-		require.Equal(t, live.AccountKey(), c.AccountKey(), u)
-		require.Equal(t, Live, c.environment, u)
+		require.Equal(t, string(env)+":", want.AccountKey()[:len(env)+1])
+		host := strings.TrimPrefix(strings.TrimSuffix(env.BaseURL(), "/api/whitelabel"), "https://")
+		upper := strings.ToUpper(host)
+		for _, u := range []string{
+			"https://" + upper + "/api/whitelabel",
+			"https://" + host + ":443/api/whitelabel",
+			"HTTPS://" + upper + ":443/api/whitelabel/",
+			"https://" + host + "./api/whitelabel",
+			"https://" + upper + ".:443/api/whitelabel/",
+			"https://" + host + "/api/whitelabel?",
+			"https://" + host + "/api/whitelabel/?",
+			"https://" + host + "/api/whitelabel#",
+			"https://" + host + "/api/whitelabel?#",
+			"https://" + host + "/api/whitelabel//",
+			"https://" + host + "/api/./whitelabel",
+		} {
+			c, err := NewClient(testAPIKey, testSecret, WithBaseURL(u))
+			require.NoError(t, err, u)
+			require.Equal(t, want.AccountKey(), c.AccountKey(), u)
+			require.Equal(t, env, c.environment, u)
+		}
 	}
 	a, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://Proxy.example:80/tr"))
 	require.NoError(t, err)
-	b, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://proxy.example/tr"))
+	for _, u := range []string{"http://proxy.example/tr", "http://proxy.example./tr/", "http://proxy.example/tr?", "http://PROXY.example:80/tr#"} {
+		b, err := NewClient(testAPIKey, testSecret, WithBaseURL(u))
+		require.NoError(t, err, u)
+		require.Equal(t, a.AccountKey(), b.AccountKey(), u)
+	}
+	other, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://proxy.example:8080/tr"))
 	require.NoError(t, err)
-	require.Equal(t, a.AccountKey(), b.AccountKey())
+	require.NotEqual(t, a.AccountKey(), other.AccountKey(), "another port is another server")
+	other, err = NewClient(testAPIKey, testSecret, WithBaseURL("http://proxy.example/TR"))
+	require.NoError(t, err)
+	require.NotEqual(t, a.AccountKey(), other.AccountKey(), "paths are case-sensitive")
 }
 
 // oddGate returns a nil permit with no error, or a permit whose Release

@@ -12,20 +12,22 @@ import (
 )
 
 // Journal is a [travelroam.PurchaseJournal] in PostgreSQL: one row per
-// purchase Key, kept until deleted. Get it from [Store.Journal].
+// account and purchase Key, kept until deleted. Get it from
+// [Store.Journal].
 type Journal struct{ s *Store }
 
 var _ travelroam.PurchaseJournal = (*Journal)(nil)
 
-const journalColumns = `key, account, bundle_name, iccid, environment, started_at, outcome, reference, finished_at`
+const journalColumns = `account, key, attempt_id, bundle_name, iccid, environment, started_at, outcome, reference, finished_at`
 
-// beginSQL inserts the attempt, or replaces one that bought nothing; it
-// returns no row when the key holds an attempt that may have bought.
+// beginSQL inserts the attempt, or replaces one of the same account and
+// key that bought nothing; it returns no row when the account and key
+// hold an attempt that may have bought.
 const beginSQL = `
 INSERT INTO travelroam_purchase_journal AS j (` + journalColumns + `)
-VALUES ($1, $2, $3, $4, $5, coalesce($6, clock_timestamp()), 'pending', '', NULL)
-ON CONFLICT (key) DO UPDATE SET
-	account = excluded.account, bundle_name = excluded.bundle_name, iccid = excluded.iccid,
+VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, clock_timestamp()), 'pending', '', NULL)
+ON CONFLICT (account, key) DO UPDATE SET
+	attempt_id = excluded.attempt_id, bundle_name = excluded.bundle_name, iccid = excluded.iccid,
 	environment = excluded.environment, started_at = excluded.started_at,
 	outcome = 'pending', reference = '', finished_at = NULL
 WHERE j.outcome IN ('refused', 'not_sent')
@@ -35,13 +37,14 @@ RETURNING true`
 // two statements (another process finishing or deleting it meanwhile).
 const beginTries = 10
 
-// Begin records a before it is sent, unless the journal holds a.Key with
-// an outcome that may have bought; see [travelroam.PurchaseJournal]. It is
-// atomic across processes: the insert-or-replace is one statement on the
-// row's unique key. A zero StartedAt becomes the database's clock.
+// Begin records a before it is sent, unless the journal holds a.Account
+// and a.Key with an outcome that may have bought; see
+// [travelroam.PurchaseJournal]. It is atomic across processes: the
+// insert-or-replace is one statement on the row's primary key. A zero
+// StartedAt becomes the database's clock.
 func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (travelroam.PurchaseAttempt, bool, error) {
-	if a.Key == "" {
-		return travelroam.PurchaseAttempt{}, false, errors.New("pgstore: purchase journal: empty key")
+	if err := checkIdentity(a); err != nil {
+		return travelroam.PurchaseAttempt{}, false, err
 	}
 	var started any
 	if !a.StartedAt.IsZero() {
@@ -49,14 +52,14 @@ func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (trav
 	}
 	for range beginTries {
 		var inserted bool
-		err := j.s.pool.QueryRow(ctx, beginSQL, a.Key, a.Account, a.BundleName, a.ICCID, string(a.Environment), started).Scan(&inserted)
+		err := j.s.pool.QueryRow(ctx, beginSQL, a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started).Scan(&inserted)
 		if err == nil {
 			return travelroam.PurchaseAttempt{}, true, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return travelroam.PurchaseAttempt{}, false, ctxErr(ctx, "begin purchase", err)
 		}
-		earlier, ok, err := j.Get(ctx, a.Key)
+		earlier, ok, err := j.Get(ctx, a.Account, a.Key)
 		if err != nil {
 			return travelroam.PurchaseAttempt{}, false, err
 		}
@@ -67,14 +70,30 @@ func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (trav
 	return travelroam.PurchaseAttempt{}, false, fmt.Errorf("pgstore: begin purchase %q: the journal row kept changing", a.Key)
 }
 
-// Finish records the outcome of the attempt with key; see
-// [travelroam.PurchaseJournal]. A zero at becomes the database's clock.
-func (j *Journal) Finish(ctx context.Context, key string, outcome travelroam.PurchaseOutcome, reference string, at time.Time) error {
-	if key == "" {
+// checkIdentity returns an error unless a has a Key and an ID.
+func checkIdentity(a travelroam.PurchaseAttempt) error {
+	switch {
+	case a.Key == "":
 		return errors.New("pgstore: purchase journal: empty key")
+	case a.ID == "":
+		return errors.New("pgstore: purchase journal: empty attempt ID")
+	}
+	return nil
+}
+
+// Finish records the outcome of the attempt a identifies (its account,
+// key and ID; and its outcome, when a.Outcome is set); see
+// [travelroam.PurchaseJournal]. The check and the write are one
+// conditional UPDATE. A zero at becomes the database's clock.
+func (j *Journal) Finish(ctx context.Context, a travelroam.PurchaseAttempt, outcome travelroam.PurchaseOutcome, reference string, at time.Time) error {
+	if err := checkIdentity(a); err != nil {
+		return err
 	}
 	if !outcome.Valid() || outcome == travelroam.OutcomePending {
 		return fmt.Errorf("pgstore: purchase journal: cannot finish with outcome %q", outcome)
+	}
+	if a.Outcome != "" && !a.Outcome.Valid() {
+		return fmt.Errorf("pgstore: purchase journal: cannot expect outcome %q", a.Outcome)
 	}
 	var finished any
 	if !at.IsZero() {
@@ -82,22 +101,34 @@ func (j *Journal) Finish(ctx context.Context, key string, outcome travelroam.Pur
 	}
 	tag, err := j.s.pool.Exec(ctx, `
 		UPDATE travelroam_purchase_journal
-		SET outcome = $2, reference = $3, finished_at = coalesce($4, clock_timestamp())
-		WHERE key = $1`, key, string(outcome), reference, finished)
+		SET outcome = $4, reference = $5, finished_at = coalesce($6, clock_timestamp())
+		WHERE account = $1 AND key = $2 AND attempt_id = $3 AND ($7 = '' OR outcome = $7)`,
+		a.Account, a.Key, a.ID, string(outcome), reference, finished, string(a.Outcome))
 	if err != nil {
 		return ctxErr(ctx, "finish purchase", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("pgstore: finish purchase %q: %w", key, travelroam.ErrNoAttempt)
+	if tag.RowsAffected() == 1 {
+		return nil
 	}
-	return nil
+	// Nothing changed: say why (the write was already decided).
+	cur, ok, err := j.Get(ctx, a.Account, a.Key)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return fmt.Errorf("pgstore: finish purchase %q: %w", a.Key, travelroam.ErrNoAttempt)
+	case cur.ID != a.ID:
+		return fmt.Errorf("pgstore: finish purchase %q: %w", a.Key, travelroam.ErrAttemptSuperseded)
+	}
+	return fmt.Errorf("pgstore: finish purchase %q: %w", a.Key, travelroam.ErrAttemptChanged)
 }
 
-// Unfinished lists the pending and unknown attempts, oldest first; see
+// Unfinished lists the pending and unknown attempts of every account,
+// oldest first; see
 // [travelroam.PurchaseJournal].
 func (j *Journal) Unfinished(ctx context.Context) ([]travelroam.PurchaseAttempt, error) {
 	rows, err := j.s.pool.Query(ctx, `SELECT `+journalColumns+` FROM travelroam_purchase_journal
-		WHERE outcome IN ('pending', 'unknown') ORDER BY started_at, key`)
+		WHERE outcome IN ('pending', 'unknown') ORDER BY started_at, key, account`)
 	if err != nil {
 		return nil, ctxErr(ctx, "list unfinished purchases", err)
 	}
@@ -108,9 +139,10 @@ func (j *Journal) Unfinished(ctx context.Context) ([]travelroam.PurchaseAttempt,
 	return out, nil
 }
 
-// Get returns the attempt with key; see [travelroam.PurchaseJournal].
-func (j *Journal) Get(ctx context.Context, key string) (travelroam.PurchaseAttempt, bool, error) {
-	rows, err := j.s.pool.Query(ctx, `SELECT `+journalColumns+` FROM travelroam_purchase_journal WHERE key = $1`, key)
+// Get returns the attempt held under account and key; see
+// [travelroam.PurchaseJournal].
+func (j *Journal) Get(ctx context.Context, account, key string) (travelroam.PurchaseAttempt, bool, error) {
+	rows, err := j.s.pool.Query(ctx, `SELECT `+journalColumns+` FROM travelroam_purchase_journal WHERE account = $1 AND key = $2`, account, key)
 	if err != nil {
 		return travelroam.PurchaseAttempt{}, false, ctxErr(ctx, "get purchase", err)
 	}
@@ -143,7 +175,7 @@ func scanAttempt(row pgx.CollectableRow) (travelroam.PurchaseAttempt, error) {
 		env, out   string
 		finishedAt *time.Time
 	)
-	err := row.Scan(&a.Key, &a.Account, &a.BundleName, &a.ICCID, &env, &a.StartedAt, &out, &a.Reference, &finishedAt)
+	err := row.Scan(&a.Account, &a.Key, &a.ID, &a.BundleName, &a.ICCID, &env, &a.StartedAt, &out, &a.Reference, &finishedAt)
 	a.Environment, a.Outcome = travelroam.Environment(env), travelroam.PurchaseOutcome(out)
 	if finishedAt != nil {
 		a.FinishedAt = *finishedAt

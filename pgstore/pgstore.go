@@ -16,11 +16,14 @@
 // New creates three tables in the schema that the pool's search_path
 // selects, when they are missing (several processes may start at once):
 // travelroam_purchase_gate (one row per account), travelroam_purchase_journal
-// (one row per purchase Key, kept until you delete it, e.g. with
-// [Journal.DeleteFinished]) and travelroam_callback_dedupe (one row per
-// recent callback event; expired rows are deleted as the deduper goes).
-// To create them yourself in a migration, take the statements from
-// [Schema]; New then only checks that they exist.
+// (one row per account and purchase Key, kept until you delete it, e.g.
+// with [Journal.DeleteFinished]) and travelroam_callback_dedupe (one row
+// per recent callback event; expired rows are deleted as the deduper
+// goes). To create them yourself in a migration, take the statements from
+// [Schema]; New then only checks that they exist in their current shape.
+// A journal table created by an earlier version (keyed by the Key alone)
+// is migrated in place by the same statements: an attempt_id column is
+// added and the primary key becomes (account, key).
 //
 // # How it works
 //
@@ -53,8 +56,9 @@ import (
 )
 
 // Schema is the SQL that [New] runs (in one transaction, serialised
-// between processes) when one of the store's tables is missing. Every
-// statement is idempotent.
+// between processes) when one of the store's tables is missing or the
+// journal has the shape of an earlier version. Every statement is
+// idempotent.
 const Schema = `
 CREATE TABLE IF NOT EXISTS travelroam_purchase_gate (
 	key      text PRIMARY KEY,
@@ -64,18 +68,35 @@ CREATE TABLE IF NOT EXISTS travelroam_purchase_gate (
 	gap_us   bigint NOT NULL       -- interval of the last holder, microseconds
 );
 CREATE TABLE IF NOT EXISTS travelroam_purchase_journal (
-	key         text PRIMARY KEY,
-	account     text NOT NULL,
+	account     text NOT NULL,     -- Client.AccountKey: environment and hash of the API key
+	key         text NOT NULL,     -- the purchase Key, as the application gave it
+	attempt_id  text NOT NULL,     -- fences the outcome of one attempt
 	bundle_name text NOT NULL,
 	iccid       text NOT NULL,
 	environment text NOT NULL,
 	started_at  timestamptz NOT NULL,
 	outcome     text NOT NULL CHECK (outcome IN ('pending', 'succeeded', 'refused', 'not_sent', 'unknown')),
 	reference   text NOT NULL,
-	finished_at timestamptz
+	finished_at timestamptz,
+	PRIMARY KEY (account, key)
 );
+-- A journal created by an earlier version (primary key: the Key alone, no
+-- attempt id) is migrated in place: its rows keep their Key and account.
+ALTER TABLE travelroam_purchase_journal ADD COLUMN IF NOT EXISTS attempt_id text NOT NULL DEFAULT 'migrated';
+ALTER TABLE travelroam_purchase_journal ALTER COLUMN attempt_id DROP DEFAULT;
+DO $$
+DECLARE pk name;
+BEGIN
+	SELECT conname INTO pk FROM pg_constraint
+	WHERE conrelid = 'travelroam_purchase_journal'::regclass AND contype = 'p' AND cardinality(conkey) = 1;
+	IF pk IS NOT NULL THEN
+		EXECUTE format('ALTER TABLE travelroam_purchase_journal DROP CONSTRAINT %I', pk);
+		ALTER TABLE travelroam_purchase_journal ADD PRIMARY KEY (account, key);
+	END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS travelroam_purchase_journal_unfinished
 	ON travelroam_purchase_journal (started_at, key) WHERE outcome IN ('pending', 'unknown');
+CREATE INDEX IF NOT EXISTS travelroam_purchase_journal_key ON travelroam_purchase_journal (key);
 CREATE TABLE IF NOT EXISTS travelroam_callback_dedupe (
 	key        text PRIMARY KEY,
 	seen       boolean NOT NULL,   -- processed (else reserved by a delivery in flight)
@@ -152,7 +173,9 @@ func (s *Store) createTables(ctx context.Context) error {
 	var present bool
 	err := s.pool.QueryRow(ctx, `SELECT to_regclass('travelroam_purchase_gate') IS NOT NULL
 		AND to_regclass('travelroam_purchase_journal') IS NOT NULL
-		AND to_regclass('travelroam_callback_dedupe') IS NOT NULL`).Scan(&present)
+		AND to_regclass('travelroam_callback_dedupe') IS NOT NULL
+		AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('travelroam_purchase_journal')
+			AND attname = 'attempt_id' AND NOT attisdropped)`).Scan(&present)
 	if err != nil {
 		return fmt.Errorf("pgstore: look for tables: %w", err)
 	}

@@ -99,7 +99,7 @@ func TestNewConcurrently(t *testing.T) {
 				t.Errorf("New: %v", err)
 				return
 			}
-			if _, _, err := s.Journal().Get(ctx, "k"); err != nil {
+			if _, _, err := s.Journal().Get(ctx, "sandbox:0123456789abcdef", "k"); err != nil {
 				t.Errorf("Get after New: %v", err)
 			}
 		})
@@ -120,11 +120,11 @@ func TestJournalDeleteFinished(t *testing.T) {
 	prefix := fmt.Sprintf("delete-finished-%d-", time.Now().UnixNano())
 	old := time.Now().Add(-100 * 24 * time.Hour)
 	for _, o := range []travelroam.PurchaseOutcome{travelroam.OutcomeSucceeded, travelroam.OutcomeUnknown, travelroam.OutcomeRefused} {
-		key := prefix + string(o)
-		if _, ok, err := j.Begin(ctx, travelroam.PurchaseAttempt{Key: key, BundleName: "b", StartedAt: old}); err != nil || !ok {
+		a := travelroam.PurchaseAttempt{Key: prefix + string(o), ID: "id", BundleName: "b", StartedAt: old}
+		if _, ok, err := j.Begin(ctx, a); err != nil || !ok {
 			t.Fatal(ok, err)
 		}
-		if err := j.Finish(ctx, key, o, "", old); err != nil {
+		if err := j.Finish(ctx, a, o, "", old); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +132,7 @@ func TestJournalDeleteFinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	for o, kept := range map[travelroam.PurchaseOutcome]bool{travelroam.OutcomeSucceeded: false, travelroam.OutcomeUnknown: true, travelroam.OutcomeRefused: false} {
-		if _, ok, err := j.Get(ctx, prefix+string(o)); err != nil || ok != kept {
+		if _, ok, err := j.Get(ctx, "", prefix+string(o)); err != nil || ok != kept {
 			t.Errorf("%s attempt after DeleteFinished: present %v (err %v), want %v", o, ok, err, kept)
 		}
 	}

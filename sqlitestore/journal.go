@@ -11,27 +11,31 @@ import (
 )
 
 // Journal is a [travelroam.PurchaseJournal] in SQLite: one row per
-// purchase Key, kept until deleted. Get it from [Store.Journal].
+// account and purchase Key, kept until deleted. Get it from
+// [Store.Journal].
 type Journal struct{ s *Store }
 
 var _ travelroam.PurchaseJournal = (*Journal)(nil)
 
-const journalColumns = `key, account, bundle_name, iccid, environment, started_us, outcome, reference, finished_us`
+const journalColumns = `account, key, attempt_id, bundle_name, iccid, environment, started_us, outcome, reference, finished_us`
 
-// Begin records a before it is sent, unless the journal holds a.Key with
-// an outcome that may have bought; see [travelroam.PurchaseJournal]. The
-// check and the write are one BEGIN IMMEDIATE transaction, atomic across
-// processes.
+// getSQL reads the attempt held under an account and a key.
+const getSQL = `SELECT ` + journalColumns + ` FROM travelroam_purchase_journal WHERE account = ? AND key = ?`
+
+// Begin records a before it is sent, unless the journal holds a.Account
+// and a.Key with an outcome that may have bought; see
+// [travelroam.PurchaseJournal]. The check and the write are one BEGIN
+// IMMEDIATE transaction, atomic across processes.
 func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (travelroam.PurchaseAttempt, bool, error) {
-	if a.Key == "" {
-		return travelroam.PurchaseAttempt{}, false, errors.New("sqlitestore: purchase journal: empty key")
+	if err := checkIdentity(a); err != nil {
+		return travelroam.PurchaseAttempt{}, false, err
 	}
 	var (
 		earlier travelroam.PurchaseAttempt
 		refused bool
 	)
 	err := j.s.tx(ctx, func(tx *sql.Tx) error {
-		old, err := scanAttempt(tx.QueryRowContext(ctx, `SELECT `+journalColumns+` FROM travelroam_purchase_journal WHERE key = ?`, a.Key))
+		old, err := scanAttempt(tx.QueryRowContext(ctx, getSQL, a.Account, a.Key))
 		if err == nil && old.Outcome.MayHaveBought() {
 			earlier, refused = old, true
 			return nil
@@ -44,8 +48,8 @@ func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (trav
 			started = time.Now()
 		}
 		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO travelroam_purchase_journal (`+journalColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, 'pending', '', NULL)`,
-			a.Key, a.Account, a.BundleName, a.ICCID, string(a.Environment), started.UnixMicro())
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', '', NULL)`,
+			a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started.UnixMicro())
 		return err
 	})
 	if err != nil {
@@ -57,41 +61,69 @@ func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (trav
 	return travelroam.PurchaseAttempt{}, true, nil
 }
 
-// Finish records the outcome of the attempt with key; see
-// [travelroam.PurchaseJournal]. A zero at becomes the current time.
-func (j *Journal) Finish(ctx context.Context, key string, outcome travelroam.PurchaseOutcome, reference string, at time.Time) error {
-	if key == "" {
+// checkIdentity returns an error unless a has a Key and an ID.
+func checkIdentity(a travelroam.PurchaseAttempt) error {
+	switch {
+	case a.Key == "":
 		return errors.New("sqlitestore: purchase journal: empty key")
+	case a.ID == "":
+		return errors.New("sqlitestore: purchase journal: empty attempt ID")
+	}
+	return nil
+}
+
+// Finish records the outcome of the attempt a identifies (its account,
+// key and ID; and its outcome, when a.Outcome is set); see
+// [travelroam.PurchaseJournal]. The check and the write are one BEGIN
+// IMMEDIATE transaction. A zero at becomes the current time.
+func (j *Journal) Finish(ctx context.Context, a travelroam.PurchaseAttempt, outcome travelroam.PurchaseOutcome, reference string, at time.Time) error {
+	if err := checkIdentity(a); err != nil {
+		return err
 	}
 	if !outcome.Valid() || outcome == travelroam.OutcomePending {
 		return fmt.Errorf("sqlitestore: purchase journal: cannot finish with outcome %q", outcome)
 	}
+	if a.Outcome != "" && !a.Outcome.Valid() {
+		return fmt.Errorf("sqlitestore: purchase journal: cannot expect outcome %q", a.Outcome)
+	}
 	if at.IsZero() {
 		at = time.Now()
 	}
-	var n int64
+	var refusal error
 	err := j.s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE travelroam_purchase_journal SET outcome = ?, reference = ?, finished_us = ? WHERE key = ?`,
-			string(outcome), reference, at.UnixMicro(), key)
-		if err == nil {
-			n, err = res.RowsAffected()
+		cur, err := scanAttempt(tx.QueryRowContext(ctx, getSQL, a.Account, a.Key))
+		switch {
+		case isNoRows(err):
+			refusal = travelroam.ErrNoAttempt
+			return nil
+		case err != nil:
+			return err
+		case cur.ID != a.ID:
+			refusal = travelroam.ErrAttemptSuperseded
+			return nil
+		case a.Outcome != "" && cur.Outcome != a.Outcome:
+			refusal = travelroam.ErrAttemptChanged
+			return nil
 		}
+		_, err = tx.ExecContext(ctx, `UPDATE travelroam_purchase_journal SET outcome = ?, reference = ?, finished_us = ?
+			WHERE account = ? AND key = ?`, string(outcome), reference, at.UnixMicro(), a.Account, a.Key)
 		return err
 	})
 	if err != nil {
 		return ctxErr(ctx, "finish purchase", err)
 	}
-	if n == 0 {
-		return fmt.Errorf("sqlitestore: finish purchase %q: %w", key, travelroam.ErrNoAttempt)
+	if refusal != nil {
+		return fmt.Errorf("sqlitestore: finish purchase %q: %w", a.Key, refusal)
 	}
 	return nil
 }
 
-// Unfinished lists the pending and unknown attempts, oldest first; see
+// Unfinished lists the pending and unknown attempts of every account,
+// oldest first; see
 // [travelroam.PurchaseJournal].
 func (j *Journal) Unfinished(ctx context.Context) ([]travelroam.PurchaseAttempt, error) {
 	rows, err := j.s.db.QueryContext(ctx, `SELECT `+journalColumns+` FROM travelroam_purchase_journal
-		WHERE outcome IN ('pending', 'unknown') ORDER BY started_us, key`)
+		WHERE outcome IN ('pending', 'unknown') ORDER BY started_us, key, account`)
 	if err != nil {
 		return nil, ctxErr(ctx, "list unfinished purchases", err)
 	}
@@ -110,9 +142,10 @@ func (j *Journal) Unfinished(ctx context.Context) ([]travelroam.PurchaseAttempt,
 	return out, nil
 }
 
-// Get returns the attempt with key; see [travelroam.PurchaseJournal].
-func (j *Journal) Get(ctx context.Context, key string) (travelroam.PurchaseAttempt, bool, error) {
-	a, err := scanAttempt(j.s.db.QueryRowContext(ctx, `SELECT `+journalColumns+` FROM travelroam_purchase_journal WHERE key = ?`, key))
+// Get returns the attempt held under account and key; see
+// [travelroam.PurchaseJournal].
+func (j *Journal) Get(ctx context.Context, account, key string) (travelroam.PurchaseAttempt, bool, error) {
+	a, err := scanAttempt(j.s.db.QueryRowContext(ctx, getSQL, account, key))
 	if isNoRows(err) {
 		return travelroam.PurchaseAttempt{}, false, nil
 	}
@@ -149,7 +182,7 @@ func scanAttempt(row interface{ Scan(...any) error }) (travelroam.PurchaseAttemp
 		started      int64
 		finished     sql.NullInt64
 	)
-	if err := row.Scan(&a.Key, &a.Account, &a.BundleName, &a.ICCID, &env, &started, &outcome, &a.Reference, &finished); err != nil {
+	if err := row.Scan(&a.Account, &a.Key, &a.ID, &a.BundleName, &a.ICCID, &env, &started, &outcome, &a.Reference, &finished); err != nil {
 		return travelroam.PurchaseAttempt{}, err
 	}
 	a.Environment, a.Outcome = travelroam.Environment(env), travelroam.PurchaseOutcome(outcome)

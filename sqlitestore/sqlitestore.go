@@ -18,6 +18,10 @@
 // all processes must share the machine's clock: the gate's times are the
 // processes' wall clock.
 //
+// The journal has one row per account and purchase Key. A file whose
+// journal was created by an earlier version (one row per Key) is
+// migrated in place when opened.
+//
 // What is stored: the journal keeps each purchase's Key, account key (an
 // environment and a hash of the API key, never the key), bundle, ICCID of
 // a top-up, environment, times, outcome and order reference. The ICCID is
@@ -48,18 +52,21 @@ CREATE TABLE IF NOT EXISTS travelroam_purchase_gate (
 	gap_us   INTEGER NOT NULL  -- interval of the last holder
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS travelroam_purchase_journal (
-	key         TEXT PRIMARY KEY,
-	account     TEXT NOT NULL,
+	account     TEXT NOT NULL,    -- Client.AccountKey: environment and hash of the API key
+	key         TEXT NOT NULL,    -- the purchase Key, as the application gave it
+	attempt_id  TEXT NOT NULL,    -- fences the outcome of one attempt
 	bundle_name TEXT NOT NULL,
 	iccid       TEXT NOT NULL,
 	environment TEXT NOT NULL,
 	started_us  INTEGER NOT NULL,
 	outcome     TEXT NOT NULL,
 	reference   TEXT NOT NULL,
-	finished_us INTEGER           -- NULL while pending
+	finished_us INTEGER,          -- NULL while pending
+	PRIMARY KEY (account, key)
 );
 CREATE INDEX IF NOT EXISTS travelroam_purchase_journal_unfinished
 	ON travelroam_purchase_journal (started_us, key) WHERE outcome IN ('pending', 'unknown');
+CREATE INDEX IF NOT EXISTS travelroam_purchase_journal_key ON travelroam_purchase_journal (key);
 CREATE TABLE IF NOT EXISTS travelroam_callback_dedupe (
 	key        TEXT PRIMARY KEY,
 	seen       INTEGER NOT NULL, -- processed (else reserved by a delivery in flight)
@@ -132,14 +139,70 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	s.gate.s, s.journal.s, s.deduper.s = s, s, s
 	s.deduper.tokens = make(map[string]string)
-	if err := s.tx(context.Background(), func(tx *sql.Tx) error {
-		_, err := tx.Exec(schema)
-		return err
-	}); err != nil {
+	if err := openTables(s); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlitestore: open %q: create tables: %w", path, err)
 	}
 	return s, nil
+}
+
+// openTries bounds the attempts of Open to create the tables of a new
+// file that other processes open at the same moment: switching a new
+// file to WAL mode can fail with SQLITE_BUSY without waiting for the
+// busy timeout.
+const openTries = 20
+
+// openTables runs createTables, again after a short pause when the
+// database was busy (another process opening the same new file).
+func openTables(s *Store) error {
+	var err error
+	for i := range openTries {
+		if err = s.tx(context.Background(), createTables); err == nil || !isBusy(err) {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (5).
+func isBusy(err error) bool {
+	var se interface{ Code() int }
+	return errors.As(err, &se) && se.Code()&0xff == 5
+}
+
+// createTables creates the store's tables, migrating a journal created by
+// an earlier version (one row per Key, no attempt id) in place: SQLite
+// cannot change a primary key, so the old table is renamed, its rows are
+// copied into the new one (attempt id "migrated") and it is dropped, all
+// in the caller's transaction.
+func createTables(tx *sql.Tx) error {
+	var tables, idColumns int
+	err := tx.QueryRow(`SELECT
+		(SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'travelroam_purchase_journal'),
+		(SELECT count(*) FROM pragma_table_info('travelroam_purchase_journal') WHERE name = 'attempt_id')`).Scan(&tables, &idColumns)
+	if err != nil {
+		return err
+	}
+	migrate := tables == 1 && idColumns == 0
+	if migrate {
+		if _, err := tx.Exec(`ALTER TABLE travelroam_purchase_journal RENAME TO travelroam_purchase_journal_v1;
+			DROP INDEX IF EXISTS travelroam_purchase_journal_unfinished;`); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(schema); err != nil {
+		return err
+	}
+	if migrate {
+		_, err := tx.Exec(`INSERT INTO travelroam_purchase_journal
+			(account, key, attempt_id, bundle_name, iccid, environment, started_us, outcome, reference, finished_us)
+			SELECT account, key, 'migrated', bundle_name, iccid, environment, started_us, outcome, reference, finished_us
+			FROM travelroam_purchase_journal_v1;
+			DROP TABLE travelroam_purchase_journal_v1;`)
+		return err
+	}
+	return nil
 }
 
 // Close closes the database.

@@ -102,16 +102,16 @@ func (j rrJournal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (tra
 	return j.pick().Journal().Begin(ctx, a)
 }
 
-func (j rrJournal) Finish(ctx context.Context, key string, o travelroam.PurchaseOutcome, ref string, at time.Time) error {
-	return j.pick().Journal().Finish(ctx, key, o, ref, at)
+func (j rrJournal) Finish(ctx context.Context, a travelroam.PurchaseAttempt, o travelroam.PurchaseOutcome, ref string, at time.Time) error {
+	return j.pick().Journal().Finish(ctx, a, o, ref, at)
 }
 
 func (j rrJournal) Unfinished(ctx context.Context) ([]travelroam.PurchaseAttempt, error) {
 	return j.pick().Journal().Unfinished(ctx)
 }
 
-func (j rrJournal) Get(ctx context.Context, key string) (travelroam.PurchaseAttempt, bool, error) {
-	return j.pick().Journal().Get(ctx, key)
+func (j rrJournal) Get(ctx context.Context, account, key string) (travelroam.PurchaseAttempt, bool, error) {
+	return j.pick().Journal().Get(ctx, account, key)
 }
 
 func TestSharedFileGate(t *testing.T) {
@@ -158,7 +158,7 @@ func TestReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := s.Journal().Begin(ctx, travelroam.PurchaseAttempt{Key: "order-1", BundleName: "b"}); err != nil || !ok {
+	if _, ok, err := s.Journal().Begin(ctx, travelroam.PurchaseAttempt{Key: "order-1", ID: "a1", BundleName: "b"}); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	if _, err := s.Gate().Acquire(ctx, "acct", time.Hour, time.Hour); err != nil { // never released: the process "dies"
@@ -193,10 +193,11 @@ func TestJournalDeleteFinished(t *testing.T) {
 	j := open(t, filepath.Join(t.TempDir(), "travelroam.db")).Journal()
 	old := time.Now().Add(-100 * 24 * time.Hour)
 	for _, o := range []travelroam.PurchaseOutcome{travelroam.OutcomeSucceeded, travelroam.OutcomeUnknown, travelroam.OutcomeRefused} {
-		if _, ok, err := j.Begin(ctx, travelroam.PurchaseAttempt{Key: string(o), BundleName: "b", StartedAt: old}); err != nil || !ok {
+		a := travelroam.PurchaseAttempt{Key: string(o), ID: "id", BundleName: "b", StartedAt: old}
+		if _, ok, err := j.Begin(ctx, a); err != nil || !ok {
 			t.Fatal(ok, err)
 		}
-		if err := j.Finish(ctx, string(o), o, "", old); err != nil {
+		if err := j.Finish(ctx, a, o, "", old); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -204,7 +205,7 @@ func TestJournalDeleteFinished(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("DeleteFinished = %d, %v; want 2", n, err)
 	}
-	if _, ok, _ := j.Get(ctx, string(travelroam.OutcomeUnknown)); !ok {
+	if _, ok, _ := j.Get(ctx, "", string(travelroam.OutcomeUnknown)); !ok {
 		t.Error("DeleteFinished deleted an unknown attempt")
 	}
 }

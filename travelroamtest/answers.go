@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 )
 
-// shapeOrder renders an order answer in the shape a; every shape but
+// shapeOrder renders an order answer in the shape a (a top-up answered
+// with [OrderAnswerApplyReference] never comes here); every shape but
 // [OrderAnswerCompleted] goes through a generic map (whose keys encode in
 // sorted order).
 func shapeOrder(o orderJSON, a OrderAnswer) any {
-	if a == OrderAnswerCompleted {
+	if a == OrderAnswerCompleted || a == OrderAnswerApplyReference { // a new eSIM: the usual answer
 		return o
 	}
 	m := genericObject(o)

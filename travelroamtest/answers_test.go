@@ -108,7 +108,34 @@ func TestOddButPaidOrderAnswers(t *testing.T) {
 			require.Equal(t, orders[0].ICCID, ready.json(t)["iccid"])
 		})
 	}
-	require.Panics(t, func() { WithOrderAnswer(OrderAnswerNoReference + 1)(&config{}) })
+	require.Panics(t, func() { WithOrderAnswer(OrderAnswerApplyReference + 1)(&config{}) })
+}
+
+// TestOrderAnswerApplyReference: with OrderAnswerApplyReference a top-up
+// is answered as eSIM Go answers "apply a bundle", its applyReference
+// being the order's reference in the ledger and for its assignments; a
+// new eSIM is answered as usual.
+func TestOrderAnswerApplyReference(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, WithOrderAnswer(OrderAnswerApplyReference), WithAssignmentDelay(0))
+	bundle := srv.Bundles()[0].Name
+	resp := post(t, srv, RouteProcessOrders, purchaseBody(bundle, ""))
+	require.Equal(t, http.StatusOK, resp.status, "body: %s", resp.body)
+	first := srv.Orders()[0]
+	require.Equal(t, first.Reference, decodeExact(t, resp.body)["orderReference"], "a new eSIM: the usual answer")
+
+	resp = post(t, srv, RouteProcessOrders, purchaseBody(bundle, first.ICCID))
+	require.Equal(t, http.StatusOK, resp.status, "body: %s", resp.body)
+	orders := srv.Orders()
+	require.Len(t, orders, 2, "the top-up is created")
+	require.True(t, orders[1].TopUp)
+	require.Equal(t, map[string]any{
+		"esims":          []any{map[string]any{"iccid": first.ICCID, "status": "Bundle applied"}},
+		"applyReference": orders[1].Reference,
+	}, decodeExact(t, resp.body))
+	ready := get(t, srv, "/getesimassignments?orderReference="+orders[1].Reference)
+	require.Equal(t, http.StatusOK, ready.status)
+	require.Equal(t, first.ICCID, ready.json(t)["iccid"])
 }
 
 func TestOrderValidationFailure(t *testing.T) {

@@ -316,6 +316,13 @@ const (
 	// OrderAnswerNoReference leaves "orderReference" out (a 2xx without any
 	// reference); the order is still created, charged and in the ledger.
 	OrderAnswerNoReference
+	// OrderAnswerApplyReference answers a top-up the way eSIM Go answers
+	// "apply a bundle": {"esims":[{"iccid":"…","status":"Bundle applied"}],
+	// "applyReference":"<uuid>"}, without "orderReference"; the apply
+	// reference is the order's reference in the ledger and for
+	// /getesimassignments. A new eSIM is answered as with
+	// [OrderAnswerCompleted].
+	OrderAnswerApplyReference
 )
 
 // WithOrderAnswer selects the shape of successful purchase answers
@@ -323,7 +330,7 @@ const (
 // for testing a client's money path.
 func WithOrderAnswer(a OrderAnswer) Option {
 	return func(c *config) {
-		mustf(a >= OrderAnswerCompleted && a <= OrderAnswerNoReference, "unknown order answer %d", a)
+		mustf(a >= OrderAnswerCompleted && a <= OrderAnswerApplyReference, "unknown order answer %d", a)
 		c.orderAnswer = a
 	}
 }

@@ -42,6 +42,18 @@ type orderESIMJSON struct {
 	SMDPAddress string `json:"smdpAddress"`
 }
 
+// applyReply is eSIM Go's answer to a top-up ("apply a bundle"), for
+// [OrderAnswerApplyReference].
+type applyReply struct {
+	ESIMs          []appliedESIMJSON `json:"esims"`
+	ApplyReference string            `json:"applyReference"`
+}
+
+type appliedESIMJSON struct {
+	ICCID  string `json:"iccid"`
+	Status string `json:"status"`
+}
+
 // purchase is a parsed, checked purchase request.
 type purchase struct {
 	bundle    *Bundle
@@ -84,6 +96,9 @@ func (s *Server) handleProcessOrders(c *call) reply {
 	s.orders[o.Reference] = o
 	s.orderLog = append(s.orderLog, o.Order)
 	s.assign(e, p.bundle, o)
+	if s.cfg.orderAnswer == OrderAnswerApplyReference && o.TopUp {
+		return ok(applyReply{ESIMs: []appliedESIMJSON{{ICCID: o.ICCID, Status: "Bundle applied"}}, ApplyReference: o.Reference})
+	}
 	return ok(shapeOrder(s.withInstallationData(orderReply(o, p.bundle.Unlimited), e, o), s.cfg.orderAnswer))
 }
 

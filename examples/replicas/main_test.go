@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,9 +53,13 @@ func TestRun(t *testing.T) {
 	require.Contains(t, got, "Callbacks: 4 deliveries, 2 events processed.")
 }
 
-// TestRecoverPurchases: the recovery job resolves a top-up that is on its
-// eSIM, leaves a new eSIM for a person (showing only the ICCID's last
-// digits) and does not touch an attempt younger than minAge.
+// TestRecoverPurchases: the recovery job resolves a top-up attempt whose
+// order is on its eSIM, in its time window, with that order's reference;
+// leaves for a person a top-up attempt that bought nothing although
+// another purchase put the same bundle on the same eSIM later (crediting
+// it would mark that attempt's customer fulfilled by someone else's
+// order), and a new eSIM (showing only the ICCID's last digits); and
+// does not touch an attempt younger than minAge.
 func TestRecoverPurchases(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -63,55 +68,75 @@ func TestRecoverPurchases(t *testing.T) {
 	t.Cleanup(pool.Close)
 	store, err := pgstore.New(ctx, pool)
 	require.NoError(t, err)
-	fake := travelroamtest.NewServer(travelroamtest.WithAssignmentDelay(0))
+	var (
+		mu       sync.Mutex
+		fakeTime time.Time
+	)
+	setFakeTime := func(t time.Time) { mu.Lock(); fakeTime = t; mu.Unlock() }
+	now := time.Now()
+	setFakeTime(now.Add(-2 * time.Hour))
+	fake := travelroamtest.NewServer(travelroamtest.WithAssignmentDelay(0),
+		travelroamtest.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return fakeTime }))
 	t.Cleanup(fake.Close)
 	c, err := newReplica(fake, store, 0)
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
 	bundle := pickBundle(fake)
-	prefix := "recovery-test-" + time.Now().Format("150405.000000") + "-"
+	prefix := "recovery-test-" + now.Format("150405.000000") + "-"
 
 	order, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, Key: prefix + "esim"})
 	require.NoError(t, err)
 	iccid := fake.Orders()[0].ICCID
-	// A top-up attempt whose process died after Travel Roam applied it: the
-	// journal holds it as pending; the bundle is on the eSIM.
-	j := store.Journal()
-	started := time.Now().Add(-time.Hour)
-	for _, a := range []travelroam.PurchaseAttempt{
-		{Key: prefix + "topup", BundleName: bundle, ICCID: iccid, StartedAt: started},
-		{Key: prefix + "new", BundleName: bundle, StartedAt: started},
-		{Key: prefix + "young", BundleName: bundle},
-	} {
-		a.Account, a.Environment = c.AccountKey(), travelroam.Sandbox
-		_, ok, err := j.Begin(ctx, a)
-		require.NoError(t, err)
-		require.True(t, ok)
-	}
+	// Another system buying with the same API key, outside the journal.
 	other, err := travelroam.NewClient(fake.APIKey, fake.ClientSecret, travelroam.WithBaseURL(fake.URL),
 		travelroam.WithHTTPClient(fake.Client()), travelroam.WithPurchaseInterval(0))
 	require.NoError(t, err)
 	t.Cleanup(other.CloseIdleConnections)
+
+	j := store.Journal()
+	begin := func(a travelroam.PurchaseAttempt) {
+		a.Account, a.Environment, a.ID = c.AccountKey(), travelroam.Sandbox, a.Key
+		_, ok, err := j.Begin(ctx, a)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	// A top-up whose process died after Travel Roam applied it: pending in
+	// the journal, its order on the eSIM a second after it started.
+	boughtAt := now.Add(-90 * time.Minute)
+	begin(travelroam.PurchaseAttempt{Key: prefix + "bought", BundleName: bundle, ICCID: iccid, StartedAt: boughtAt})
+	setFakeTime(boughtAt.Add(time.Second))
+	topUp, err := other.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, ICCID: iccid})
+	require.NoError(t, err)
+	// A top-up of the same bundle on the same eSIM that bought nothing;
+	// half an hour later, another purchase applies that bundle again.
+	begin(travelroam.PurchaseAttempt{Key: prefix + "nothing", BundleName: bundle, ICCID: iccid, StartedAt: now.Add(-60 * time.Minute)})
+	setFakeTime(now.Add(-30 * time.Minute))
 	_, err = other.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, ICCID: iccid})
 	require.NoError(t, err)
+	begin(travelroam.PurchaseAttempt{Key: prefix + "new", BundleName: bundle, StartedAt: now.Add(-time.Hour)})
+	begin(travelroam.PurchaseAttempt{Key: prefix + "young", BundleName: bundle, ICCID: iccid})
 
 	var buf bytes.Buffer
 	resolved, left, err := recoverPurchases(context.Background(), c, 10*time.Minute, &printer{w: &buf})
 	require.NoError(t, err)
 	require.Equal(t, 1, resolved, buf.String())
-	require.Equal(t, 1, left, buf.String())
+	require.Equal(t, 2, left, buf.String())
 	require.Contains(t, buf.String(), prefix+"new")
+	require.Contains(t, buf.String(), prefix+"nothing")
 	require.NotContains(t, buf.String(), iccid)
 	for key, want := range map[string]travelroam.PurchaseOutcome{
-		"topup": travelroam.OutcomeSucceeded, "new": travelroam.OutcomePending, "young": travelroam.OutcomePending, "esim": travelroam.OutcomeSucceeded,
+		"bought": travelroam.OutcomeSucceeded, "nothing": travelroam.OutcomePending, "new": travelroam.OutcomePending,
+		"young": travelroam.OutcomePending, "esim": travelroam.OutcomeSucceeded,
 	} {
-		a, ok, err := j.Get(ctx, prefix+key)
+		a, ok, err := j.Get(ctx, c.AccountKey(), prefix+key)
 		require.NoError(t, err)
 		require.True(t, ok)
 		require.Equal(t, want, a.Outcome, key)
 	}
-	a, _, _ := j.Get(ctx, prefix+"esim")
+	a, _, _ := j.Get(ctx, c.AccountKey(), prefix+"esim")
 	require.Equal(t, order.Reference, a.Reference)
+	a, _, _ = j.Get(ctx, c.AccountKey(), prefix+"bought")
+	require.Equal(t, topUp.Reference, a.Reference, "the order's reference, not an assignment's")
 }
 
 func TestOptions(t *testing.T) {

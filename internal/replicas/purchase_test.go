@@ -168,7 +168,7 @@ func TestR1_ThreeProcessesOneAccount(t *testing.T) {
 			if contest {
 				j := parentStores(t, cfg).journal
 				for ref, key := range refs {
-					a, ok, err := j.Get(context.Background(), key)
+					a, ok, err := j.Get(context.Background(), accountOf(t, cfg), key)
 					if err != nil || !ok || a.Outcome != travelroam.OutcomeSucceeded || a.Reference != ref {
 						t.Errorf("journal holds %s as %v (present %v, err %v), want succeeded with %s", key, a, ok, err, ref)
 					}
@@ -297,7 +297,7 @@ func TestR2_KilledWhileBuying(t *testing.T) {
 			}
 			if sc.journal != "memory" {
 				j := parentStores(t, cfg).journal
-				if a, ok, err := j.Get(context.Background(), crashed); err != nil || !ok || a.Outcome != travelroam.OutcomePending {
+				if a, ok, err := j.Get(context.Background(), accountOf(t, cfg), crashed); err != nil || !ok || a.Outcome != travelroam.OutcomePending {
 					t.Errorf("journal holds the crashed Key as %v (present %v, err %v), want pending", a, ok, err)
 				}
 			}
@@ -320,4 +320,15 @@ func waitFor(t *testing.T, cond func() bool) time.Time {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return time.Now()
+}
+
+// accountOf returns the account key under which the buyers of cfg
+// journal their purchases.
+func accountOf(t *testing.T, cfg childConfig) string {
+	t.Helper()
+	c, err := newBuyer(cfg, &stores{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.AccountKey()
 }

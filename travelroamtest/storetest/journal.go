@@ -12,15 +12,21 @@ import (
 )
 
 // TestPurchaseJournal checks that the journals returned by newJournal keep
-// the rules of [travelroam.PurchaseJournal]: Begin records a pending
-// attempt, refuses a key whose attempt may have bought (pending, unknown,
-// succeeded) and returns that attempt, replaces one that bought nothing
-// (refused, not sent), and lets exactly one of many concurrent Begins of a
-// key through; Finish records outcomes (also those decided by a person)
-// and fails with [travelroam.ErrNoAttempt] for an unknown key; Unfinished
-// lists pending and unknown attempts oldest first; Get returns what was
-// recorded, to the millisecond. newJournal is called once per subtest; it
-// may return the same journal each time.
+// the rules of [travelroam.PurchaseJournal]: an attempt is identified by
+// its account and key, so two accounts using one key never see each
+// other's attempts; Begin records a pending attempt, refuses a key whose
+// attempt may have bought (pending, unknown, succeeded) and returns that
+// attempt, replaces one that bought nothing (refused, not sent), and lets
+// exactly one of many concurrent Begins of a key through; Finish records
+// outcomes (also those decided by a person), fails with
+// [travelroam.ErrNoAttempt] for an unknown key, with
+// [travelroam.ErrAttemptSuperseded] for an attempt whose ID is no longer
+// held (and changes nothing), and with [travelroam.ErrAttemptChanged] when
+// the outcome expected is not the one held, atomically (of concurrent
+// resolutions of one attempt, exactly one wins); Unfinished lists pending
+// and unknown attempts of every account oldest first; Get returns what
+// was recorded, to the millisecond. newJournal is called once per
+// subtest; it may return the same journal each time.
 func TestPurchaseJournal(t *testing.T, newJournal func(t *testing.T) travelroam.PurchaseJournal) {
 	t.Run("BeginGetFinish", func(t *testing.T) { testJournalBeginGetFinish(t, newJournal(t)) })
 	t.Run("GetMissing", func(t *testing.T) { testJournalGetMissing(t, newJournal(t)) })
@@ -31,6 +37,10 @@ func TestPurchaseJournal(t *testing.T, newJournal func(t *testing.T) travelroam.
 	t.Run("ResolvedByPerson", func(t *testing.T) { testJournalResolved(t, newJournal(t)) })
 	t.Run("Unfinished", func(t *testing.T) { testJournalUnfinished(t, newJournal(t)) })
 	t.Run("ConcurrentBegin", func(t *testing.T) { testJournalConcurrent(t, newJournal(t)) })
+	t.Run("TwoTenants", func(t *testing.T) { testJournalTwoTenants(t, newJournal(t)) })
+	t.Run("FinishFencedByID", func(t *testing.T) { testJournalFenced(t, newJournal(t)) })
+	t.Run("FinishCompareAndSet", func(t *testing.T) { testJournalCompareAndSet(t, newJournal(t)) })
+	t.Run("ConcurrentResolve", func(t *testing.T) { testJournalConcurrentResolve(t, newJournal(t)) })
 }
 
 // now returns the current time to the millisecond, as stores keep it.
@@ -47,23 +57,27 @@ func mustBegin(t *testing.T, j travelroam.PurchaseJournal, a travelroam.Purchase
 	}
 }
 
-func mustFinish(t *testing.T, j travelroam.PurchaseJournal, key string, o travelroam.PurchaseOutcome, ref string, at time.Time) {
+// mustFinish finishes the attempt a identifies (whatever its outcome:
+// the Outcome of a is not compared).
+func mustFinish(t *testing.T, j travelroam.PurchaseJournal, a travelroam.PurchaseAttempt, o travelroam.PurchaseOutcome, ref string, at time.Time) {
 	t.Helper()
-	if err := j.Finish(liveCtx(t), key, o, ref, at); err != nil {
-		t.Fatalf("Finish(%q, %s): %v", key, o, err)
+	a.Outcome = ""
+	if err := j.Finish(liveCtx(t), a, o, ref, at); err != nil {
+		t.Fatalf("Finish(%q, %s): %v", a.Key, o, err)
 	}
 }
 
-func mustGet(t *testing.T, j travelroam.PurchaseJournal, key string) travelroam.PurchaseAttempt {
+// mustGet returns the attempt held under the account and key of a.
+func mustGet(t *testing.T, j travelroam.PurchaseJournal, a travelroam.PurchaseAttempt) travelroam.PurchaseAttempt {
 	t.Helper()
-	a, ok, err := j.Get(liveCtx(t), key)
+	got, ok, err := j.Get(liveCtx(t), a.Account, a.Key)
 	if err != nil {
-		t.Fatalf("Get(%q): %v", key, err)
+		t.Fatalf("Get(%q, %q): %v", a.Account, a.Key, err)
 	}
 	if !ok {
-		t.Fatalf("Get(%q): no attempt", key)
+		t.Fatalf("Get(%q, %q): no attempt", a.Account, a.Key)
 	}
-	return a
+	return got
 }
 
 // sameAttempt fails the test unless got and want are equal field by field
@@ -77,6 +91,7 @@ func sameAttempt(t *testing.T, what string, got, want travelroam.PurchaseAttempt
 		}
 	}
 	field("Key", got.Key, want.Key)
+	field("ID", got.ID, want.ID)
 	field("Account", got.Account, want.Account)
 	field("BundleName", got.BundleName, want.BundleName)
 	// Both are the test's own sample ICCIDs, safe to print in full.
@@ -111,21 +126,21 @@ func testJournalBeginGetFinish(t *testing.T, j travelroam.PurchaseJournal) {
 	a := sampleAttempt(uniquePrefix(t)+"order", now().Add(-time.Second))
 	a.Environment = travelroam.Live
 	mustBegin(t, j, a)
-	sameAttempt(t, "after Begin", mustGet(t, j, a.Key), pending(a))
+	sameAttempt(t, "after Begin", mustGet(t, j, a), pending(a))
 
 	at := now()
-	mustFinish(t, j, a.Key, travelroam.OutcomeSucceeded, "ref-1", at)
-	sameAttempt(t, "after Finish", mustGet(t, j, a.Key), finished(a, travelroam.OutcomeSucceeded, "ref-1", at))
+	mustFinish(t, j, a, travelroam.OutcomeSucceeded, "ref-1", at)
+	sameAttempt(t, "after Finish", mustGet(t, j, a), finished(a, travelroam.OutcomeSucceeded, "ref-1", at))
 
 	// A new eSIM (no ICCID) round-trips too.
 	b := sampleAttempt(uniquePrefix(t)+"new-esim", now())
 	b.ICCID = ""
 	mustBegin(t, j, b)
-	sameAttempt(t, "new eSIM after Begin", mustGet(t, j, b.Key), pending(b))
+	sameAttempt(t, "new eSIM after Begin", mustGet(t, j, b), pending(b))
 }
 
 func testJournalGetMissing(t *testing.T, j travelroam.PurchaseJournal) {
-	a, ok, err := j.Get(liveCtx(t), uniquePrefix(t)+"never")
+	a, ok, err := j.Get(liveCtx(t), sampleAccount, uniquePrefix(t)+"never")
 	if err != nil || ok {
 		t.Errorf("Get of a key never begun = %v, %v, %v; want ok false and no error", a, ok, err)
 	}
@@ -137,11 +152,11 @@ func testJournalBeginRecordsPending(t *testing.T, j travelroam.PurchaseJournal) 
 	a.Reference = "not-yet"
 	a.FinishedAt = now()
 	mustBegin(t, j, a)
-	sameAttempt(t, "Begin with outcome fields set", mustGet(t, j, a.Key), pending(a))
+	sameAttempt(t, "Begin with outcome fields set", mustGet(t, j, a), pending(a))
 
 	b := sampleAttempt(uniquePrefix(t)+"no-start", time.Time{})
 	mustBegin(t, j, b)
-	if got := mustGet(t, j, b.Key); got.StartedAt.IsZero() {
+	if got := mustGet(t, j, b); got.StartedAt.IsZero() {
 		t.Error("Begin with a zero StartedAt recorded a zero StartedAt, want the current time")
 	}
 }
@@ -159,7 +174,7 @@ func testJournalBeginRefuses(t *testing.T, newJournal func(t *testing.T) travelr
 					ref = "ref-first"
 				}
 				at := now()
-				mustFinish(t, j, first.Key, o, ref, at)
+				mustFinish(t, j, first, o, ref, at)
 				want = finished(first, o, ref, at)
 			}
 			again := sampleAttempt(first.Key, now())
@@ -172,7 +187,7 @@ func testJournalBeginRefuses(t *testing.T, newJournal func(t *testing.T) travelr
 				t.Fatalf("Begin again over an attempt that is %s: ok, want refused", o)
 			}
 			sameAttempt(t, "earlier attempt returned by Begin", earlier, want)
-			sameAttempt(t, "attempt kept", mustGet(t, j, first.Key), want)
+			sameAttempt(t, "attempt kept", mustGet(t, j, first), want)
 		})
 	}
 }
@@ -183,33 +198,46 @@ func testJournalBeginReplaces(t *testing.T, newJournal func(t *testing.T) travel
 			j := newJournal(t)
 			first := sampleAttempt(uniquePrefix(t)+"order", now().Add(-time.Minute))
 			mustBegin(t, j, first)
-			mustFinish(t, j, first.Key, o, "", now())
+			mustFinish(t, j, first, o, "", now())
 			again := sampleAttempt(first.Key, now())
 			again.BundleName = "esim_3GB_30D_FR_V2"
 			again.ICCID = "8944500102198309999"
 			mustBegin(t, j, again)
-			sameAttempt(t, "attempt after Begin replaced one that bought nothing", mustGet(t, j, first.Key), pending(again))
+			sameAttempt(t, "attempt after Begin replaced one that bought nothing", mustGet(t, j, first), pending(again))
 		})
 	}
 }
 
 func testJournalFinishErrors(t *testing.T, j travelroam.PurchaseJournal) {
 	ctx := liveCtx(t)
-	missing := uniquePrefix(t) + "never"
+	missing := sampleAttempt(uniquePrefix(t)+"never", now())
 	if err := j.Finish(ctx, missing, travelroam.OutcomeSucceeded, "ref", now()); !errors.Is(err, travelroam.ErrNoAttempt) {
 		t.Errorf("Finish of a key never begun: got %v, want an error matching ErrNoAttempt", err)
 	}
-	if _, ok, _ := j.Get(ctx, missing); ok {
+	if _, ok, _ := j.Get(ctx, missing.Account, missing.Key); ok {
 		t.Error("Finish of a key never begun created an attempt")
 	}
 	a := sampleAttempt(uniquePrefix(t)+"order", now())
 	mustBegin(t, j, a)
 	for _, o := range []travelroam.PurchaseOutcome{travelroam.OutcomePending, "", "bought"} {
-		if err := j.Finish(ctx, a.Key, o, "", now()); err == nil {
+		if err := j.Finish(ctx, a, o, "", now()); err == nil {
 			t.Errorf("Finish with outcome %q: no error", o)
 		}
 	}
-	sameAttempt(t, "attempt after refused Finishes", mustGet(t, j, a.Key), pending(a))
+	noID := a
+	noID.ID = ""
+	if err := j.Finish(ctx, noID, travelroam.OutcomeSucceeded, "ref", now()); err == nil {
+		t.Error("Finish without an attempt ID: no error")
+	}
+	if _, ok, err := j.Begin(ctx, sampleAttempt(a.Key+"-no-id", now())); err != nil || !ok {
+		t.Errorf("Begin of a new key = %v, %v", ok, err)
+	}
+	beginNoID := sampleAttempt(uniquePrefix(t)+"no-id", now())
+	beginNoID.ID = ""
+	if _, ok, err := j.Begin(ctx, beginNoID); err == nil || ok {
+		t.Errorf("Begin without an attempt ID = %v, %v; want an error", ok, err)
+	}
+	sameAttempt(t, "attempt after refused Finishes", mustGet(t, j, a), pending(a))
 }
 
 func testJournalResolved(t *testing.T, j travelroam.PurchaseJournal) {
@@ -219,9 +247,9 @@ func testJournalResolved(t *testing.T, j travelroam.PurchaseJournal) {
 	// Unknown, then a person finds the order: the key stays bought.
 	a := sampleAttempt(prefix+"found", now().Add(-time.Hour))
 	mustBegin(t, j, a)
-	mustFinish(t, j, a.Key, travelroam.OutcomeUnknown, "", now())
+	mustFinish(t, j, a, travelroam.OutcomeUnknown, "", now())
 	at := now()
-	mustFinish(t, j, a.Key, travelroam.OutcomeSucceeded, "ref-found", at)
+	mustFinish(t, j, a, travelroam.OutcomeSucceeded, "ref-found", at)
 	earlier, ok, err := j.Begin(ctx, sampleAttempt(a.Key, now()))
 	if err != nil || ok {
 		t.Fatalf("Begin after a person recorded success = %v, %v; want refused", ok, err)
@@ -231,8 +259,8 @@ func testJournalResolved(t *testing.T, j travelroam.PurchaseJournal) {
 	// Unknown, then a person finds nothing was bought: it may be bought again.
 	b := sampleAttempt(prefix+"nothing", now().Add(-time.Hour))
 	mustBegin(t, j, b)
-	mustFinish(t, j, b.Key, travelroam.OutcomeUnknown, "", now())
-	mustFinish(t, j, b.Key, travelroam.OutcomeNotSent, "", now())
+	mustFinish(t, j, b, travelroam.OutcomeUnknown, "", now())
+	mustFinish(t, j, b, travelroam.OutcomeNotSent, "", now())
 	for _, u := range unfinishedWith(t, j, prefix) {
 		t.Errorf("resolved attempt still listed as unfinished: %v", u)
 	}
@@ -281,7 +309,7 @@ func testJournalUnfinished(t *testing.T, j travelroam.PurchaseJournal) {
 		a = pending(a)
 		if s.outcome != travelroam.OutcomePending {
 			at := now()
-			mustFinish(t, j, a.Key, s.outcome, "", at)
+			mustFinish(t, j, a, s.outcome, "", at)
 			a = finished(a, s.outcome, "", at)
 		}
 		want[a.Key] = a
@@ -341,10 +369,168 @@ func testJournalConcurrent(t *testing.T, j travelroam.PurchaseJournal) {
 		for _, e := range losers {
 			sameAttempt(t, round+": earlier attempt returned to a loser", e, pending(wins[0]))
 		}
-		sameAttempt(t, round+": attempt kept", mustGet(t, j, key), pending(wins[0]))
+		sameAttempt(t, round+": attempt kept", mustGet(t, j, wins[0]), pending(wins[0]))
 		return wins[0]
 	}
-	race("first")
-	mustFinish(t, j, key, travelroam.OutcomeRefused, "", now())
+	first := race("first")
+	mustFinish(t, j, first, travelroam.OutcomeRefused, "", now())
 	race("after-refused")
+}
+
+// testJournalTwoTenants: two accounts use one key in one journal. Each
+// sees only its own attempt: Begin of one is not refused by the other's
+// attempt (even a succeeded one), Get and Finish touch only their own,
+// and Unfinished lists both.
+func testJournalTwoTenants(t *testing.T, j travelroam.PurchaseJournal) {
+	ctx := liveCtx(t)
+	key := uniquePrefix(t) + "order 1001"
+	a := sampleAttempt(key, now().Add(-time.Minute))
+	a.Account = "live:aaaaaaaaaaaaaaaa"
+	a.Environment = travelroam.Live
+	b := sampleAttempt(key, now())
+	b.Account = "sandbox:bbbbbbbbbbbbbbbb"
+	b.BundleName = "esim_3GB_30D_FR_V2"
+
+	mustBegin(t, j, a)
+	at := now()
+	mustFinish(t, j, a, travelroam.OutcomeSucceeded, "ref-of-a", at)
+	mustBegin(t, j, b) // a's success is not b's
+	sameAttempt(t, "account A's attempt", mustGet(t, j, a), finished(a, travelroam.OutcomeSucceeded, "ref-of-a", at))
+	sameAttempt(t, "account B's attempt", mustGet(t, j, b), pending(b))
+
+	// B's Begin again is refused by B's own pending attempt, and returns it.
+	earlier, ok, err := j.Begin(ctx, sampleAttempt(key, now()))
+	if err != nil {
+		t.Fatalf("Begin of a third account: %v", err)
+	}
+	if !ok {
+		t.Errorf("Begin of a third account refused by another account's attempt %v", earlier)
+	}
+	again := b
+	again.ID = sampleAttempt(key, now()).ID
+	earlier, ok, err = j.Begin(ctx, again)
+	if err != nil || ok {
+		t.Fatalf("Begin again of account B = %v, %v; want refused", ok, err)
+	}
+	sameAttempt(t, "earlier attempt returned to account B", earlier, pending(b))
+
+	// Finishing B's attempt leaves A's alone, and an attempt named with
+	// A's account and B's ID is not B's.
+	cross := b
+	cross.Account = a.Account
+	if err := j.Finish(ctx, cross, travelroam.OutcomeNotSent, "", now()); !errors.Is(err, travelroam.ErrAttemptSuperseded) {
+		t.Errorf("Finish of B's attempt ID under A's account: got %v, want ErrAttemptSuperseded", err)
+	}
+	bAt := now()
+	mustFinish(t, j, b, travelroam.OutcomeUnknown, "", bAt)
+	sameAttempt(t, "account A's attempt after B's Finish", mustGet(t, j, a), finished(a, travelroam.OutcomeSucceeded, "ref-of-a", at))
+
+	var accounts []string
+	for _, u := range unfinishedWith(t, j, key) {
+		accounts = append(accounts, u.Account)
+	}
+	if want := []string{sampleAccount, b.Account}; strings.Join(accounts, " ") != strings.Join(want, " ") && strings.Join(accounts, " ") != want[1]+" "+want[0] {
+		t.Errorf("Unfinished listed the key for accounts %v, want %v (every account's)", accounts, want)
+	}
+	if _, ok, err := j.Get(ctx, "live:cccccccccccccccc", key); err != nil || ok {
+		t.Errorf("Get of the key for an account that never used it = %v, %v; want none", ok, err)
+	}
+}
+
+// testJournalFenced: after an attempt bought nothing and its key was
+// begun again, a Finish naming the first attempt (a stale process, a
+// stale listing) changes nothing and says so.
+func testJournalFenced(t *testing.T, j travelroam.PurchaseJournal) {
+	ctx := liveCtx(t)
+	first := sampleAttempt(uniquePrefix(t)+"order", now().Add(-time.Hour))
+	mustBegin(t, j, first)
+	mustFinish(t, j, first, travelroam.OutcomeNotSent, "", now())
+	second := sampleAttempt(first.Key, now())
+	mustBegin(t, j, second)
+	for _, o := range []travelroam.PurchaseOutcome{travelroam.OutcomeSucceeded, travelroam.OutcomeNotSent, travelroam.OutcomeUnknown} {
+		ref := ""
+		if o == travelroam.OutcomeSucceeded {
+			ref = "ref-stale"
+		}
+		if err := j.Finish(ctx, first, o, ref, now()); !errors.Is(err, travelroam.ErrAttemptSuperseded) {
+			t.Errorf("Finish(%s) of the superseded attempt: got %v, want ErrAttemptSuperseded", o, err)
+		}
+	}
+	sameAttempt(t, "newer attempt after stale Finishes", mustGet(t, j, second), pending(second))
+	at := now()
+	mustFinish(t, j, second, travelroam.OutcomeSucceeded, "ref-2", at)
+	sameAttempt(t, "newer attempt after its own Finish", mustGet(t, j, second), finished(second, travelroam.OutcomeSucceeded, "ref-2", at))
+}
+
+// testJournalCompareAndSet: a Finish that names the outcome it examined
+// changes the attempt only while it still has that outcome.
+func testJournalCompareAndSet(t *testing.T, j travelroam.PurchaseJournal) {
+	ctx := liveCtx(t)
+	a := sampleAttempt(uniquePrefix(t)+"order", now().Add(-time.Hour))
+	mustBegin(t, j, a)
+	unknownAt := now()
+	mustFinish(t, j, a, travelroam.OutcomeUnknown, "", unknownAt)
+
+	examinedPending := a
+	examinedPending.Outcome = travelroam.OutcomePending
+	if err := j.Finish(ctx, examinedPending, travelroam.OutcomeNotSent, "", now()); !errors.Is(err, travelroam.ErrAttemptChanged) {
+		t.Errorf("Finish expecting pending of an unknown attempt: got %v, want ErrAttemptChanged", err)
+	}
+	sameAttempt(t, "attempt after a refused compare-and-set", mustGet(t, j, a), finished(a, travelroam.OutcomeUnknown, "", unknownAt))
+
+	examinedUnknown := a
+	examinedUnknown.Outcome = travelroam.OutcomeUnknown
+	at := now()
+	if err := j.Finish(ctx, examinedUnknown, travelroam.OutcomeSucceeded, "ref-found", at); err != nil {
+		t.Fatalf("Finish expecting unknown of an unknown attempt: %v", err)
+	}
+	sameAttempt(t, "attempt after a compare-and-set", mustGet(t, j, a), finished(a, travelroam.OutcomeSucceeded, "ref-found", at))
+	if err := j.Finish(ctx, examinedUnknown, travelroam.OutcomeNotSent, "", now()); !errors.Is(err, travelroam.ErrAttemptChanged) {
+		t.Errorf("second Finish expecting unknown: got %v, want ErrAttemptChanged", err)
+	}
+	sameAttempt(t, "attempt kept", mustGet(t, j, a), finished(a, travelroam.OutcomeSucceeded, "ref-found", at))
+}
+
+// testJournalConcurrentResolve: of many concurrent compare-and-set
+// Finishes of one unknown attempt, exactly one is applied; the others
+// fail with ErrAttemptChanged.
+func testJournalConcurrentResolve(t *testing.T, j travelroam.PurchaseJournal) {
+	const workers = 16
+	a := sampleAttempt(uniquePrefix(t)+"order", now().Add(-time.Hour))
+	mustBegin(t, j, a)
+	mustFinish(t, j, a, travelroam.OutcomeUnknown, "", now())
+	examined := a
+	examined.Outcome = travelroam.OutcomeUnknown
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		wins  []string
+		start = make(chan struct{})
+	)
+	ctx := liveCtx(t)
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ref := fmt.Sprintf("ref-%d", i)
+			<-start
+			err := j.Finish(ctx, examined, travelroam.OutcomeSucceeded, ref, time.Time{})
+			switch {
+			case err == nil:
+				mu.Lock()
+				wins = append(wins, ref)
+				mu.Unlock()
+			case !errors.Is(err, travelroam.ErrAttemptChanged):
+				t.Errorf("Finish: %v, want nil or ErrAttemptChanged", err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if len(wins) != 1 {
+		t.Fatalf("%d of %d concurrent compare-and-set Finishes applied (%v), want exactly 1", len(wins), workers, wins)
+	}
+	if got := mustGet(t, j, a); got.Outcome != travelroam.OutcomeSucceeded || got.Reference != wins[0] {
+		t.Errorf("attempt after the race: %s %q, want succeeded %q (the winner's)", got.Outcome, got.Reference, wins[0])
+	}
 }

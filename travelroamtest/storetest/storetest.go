@@ -88,11 +88,16 @@ func isCtxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// sampleAttempt returns an attempt with every field set.
+// sampleAccount is the account of the sample attempts.
+const sampleAccount = "sandbox:0123456789abcdef"
+
+// sampleAttempt returns an attempt with every field set, under a new
+// attempt ID.
 func sampleAttempt(key string, started time.Time) travelroam.PurchaseAttempt {
 	return travelroam.PurchaseAttempt{
 		Key:         key,
-		Account:     "sandbox:0123456789abcdef",
+		ID:          rand.Text(),
+		Account:     sampleAccount,
 		BundleName:  "esim_1GB_7D_GB_V2",
 		ICCID:       "8944500102198304826",
 		Environment: travelroam.Sandbox,
