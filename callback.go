@@ -138,8 +138,9 @@ func (c *callbackConfig) tokenOK(got string) bool {
 //     not called);
 //   - 413 for a body over the limit ([WithCallbackMaxBytes], 64 KiB by
 //     default), without reading it all;
-//   - 400 for a body that is not JSON or lacks the ICCID or alert type
-//     (unknown alert types are delivered, not rejected);
+//   - 400 for a body that is not a JSON object, whose ICCID is not 1 to
+//     32 digits, or that has neither an ICCID nor a type (alertType or
+//     event); unknown alert types are delivered, not rejected;
 //   - 200 once fn returned nil, or for a duplicate of an event fn already
 //     accepted (fn is not called again);
 //   - 503 with "Retry-After: 5" while a duplicate of the event is still
@@ -147,6 +148,10 @@ func (c *callbackConfig) tokenOK(got string) bool {
 //     later;
 //   - 500 when fn returns an error or panics (the panic is recovered and
 //     logged without the body), so the provider delivers again.
+//
+// An event's ICCID may be empty: account notifications such as
+// [AlertLowBalance] and [AlertInsufficientBalance] name no eSIM (see
+// [CallbackEvent.IsAccountEvent]); they are delivered like the others.
 //
 // fn receives r.Context(); it should hand the event to durable storage
 // quickly and return, as providers give up on slow endpoints. A 200 is
@@ -289,7 +294,11 @@ func (e *eventLog) log(level slog.Level, msg string, args []any) {
 		return
 	}
 	if e.l == nil {
-		e.l = e.base.With("iccid", RedactICCID(e.ev.ICCID), "alert_type", safeLogText(string(e.ev.AlertType)))
+		if e.ev.IsAccountEvent() {
+			e.l = e.base.With("alert_type", safeLogText(string(e.ev.AlertType)))
+		} else {
+			e.l = e.base.With("iccid", RedactICCID(e.ev.ICCID), "alert_type", safeLogText(string(e.ev.AlertType)))
+		}
 	}
 	var pcs [1]uintptr
 	runtime.Callers(3, pcs[:]) // the caller of Error, Info or Debug

@@ -19,7 +19,9 @@ import (
 // AlertType says why a callback was sent: the payload's alertType, or,
 // for the event-style notifications, its event. A payload that names
 // neither (a profile status change) has the empty type. Types other than
-// the constants below are delivered as sent.
+// the constants below are delivered as sent. [AlertLowBalance] and
+// [AlertInsufficientBalance] are about the account, not an eSIM (see
+// [CallbackEvent.IsAccountEvent]).
 type AlertType string
 
 const (
@@ -45,10 +47,20 @@ const (
 	// AlertESIMDeleted (event "esim.deleted") says the eSIM was
 	// permanently deactivated.
 	AlertESIMDeleted AlertType = "esim.deleted"
+	// AlertLowBalance is an account notification, without ICCID: the
+	// wallet's balance reached the organisation's low-balance threshold,
+	// or passed 75 %, 50 % or 10 % of it. The event's Balance says by how
+	// much.
+	AlertLowBalance AlertType = "LowBalance"
+	// AlertInsufficientBalance is an account notification, without
+	// ICCID: a purchase was refused for lack of credit. The provider
+	// re-sends it up to 10 times; identical re-sends share one
+	// [CallbackEvent.DedupeKey], so the handler's function runs once.
+	AlertInsufficientBalance AlertType = "InsufficientBalance"
 )
 
 var knownAlertTypes = [...]AlertType{AlertUtilisation, AlertFirstUse, AlertUsage, AlertFirstAttachment,
-	AlertCountryChange, AlertESIMDeletionScheduled, AlertESIMDeleted}
+	AlertCountryChange, AlertESIMDeletionScheduled, AlertESIMDeleted, AlertLowBalance, AlertInsufficientBalance}
 
 // Known reports whether t is one of the constants above.
 func (t AlertType) Known() bool { return slices.Contains(knownAlertTypes[:], t) }
@@ -71,15 +83,19 @@ func normaliseAlertType(s string) AlertType {
 // country change, an event such as "esim.deleted", a profile status
 // change).
 //
-// Every JSON object with a valid ICCID is delivered. A field sent in a
-// form outside the SDK's lenient rules is left at zero; Raw keeps what
-// was sent.
+// Every JSON object with a valid ICCID is delivered, and so is every
+// JSON object without ICCID that names a type (alertType or event): an
+// account event such as [AlertLowBalance], whose ICCID is empty (see
+// [CallbackEvent.IsAccountEvent]). A field sent in a form outside the
+// SDK's lenient rules is left at zero; Raw keeps what was sent.
 //
 // Printing a CallbackEvent with fmt or slog shows only the last four
 // digits of the ICCID and never Raw.
 type CallbackEvent struct {
 	// ICCID is the eSIM the event is about: 1 to 32 digits, exactly as
-	// sent (a JSON number is kept digit for digit, never rounded).
+	// sent (a JSON number is kept digit for digit, never rounded). It is
+	// empty for an account event ([CallbackEvent.IsAccountEvent]), such
+	// as [AlertLowBalance]: never assume an event names an eSIM.
 	ICCID string
 	// AlertType says why the event was sent: the payload's alertType,
 	// else its event; empty when it names neither.
@@ -95,9 +111,31 @@ type CallbackEvent struct {
 	// Bundle is the bundle assignment the event is about. Its fields are
 	// zero when the callback did not carry them.
 	Bundle CallbackBundle
+	// Balance is the wallet's state in a balance notification
+	// ([AlertLowBalance], [AlertInsufficientBalance]); zero otherwise.
+	Balance CallbackBalance
 	// Raw is the body exactly as received. It contains personal data (the
 	// ICCID and the traveller's usage): do not log it.
 	Raw []byte
+}
+
+// IsAccountEvent reports whether the event is about the account rather
+// than an eSIM: it carries no ICCID (a balance notification, or another
+// type the SDK does not know yet).
+func (e *CallbackEvent) IsAccountEvent() bool { return e.ICCID == "" }
+
+// CallbackBalance is the wallet's state in a balance notification, as
+// sent in its balanceInfo, with exact amounts.
+type CallbackBalance struct {
+	// Balance is the balance left, in the account's currency (eSIM Go
+	// says dollars), e.g. 1299.3.
+	Balance Amount `json:"balance"`
+	// Threshold is the organisation's low-balance threshold, set in the
+	// provider's portal, e.g. 2600.
+	Threshold Amount `json:"threshold"`
+	// ThresholdPercentRemaining is the balance as a percentage of the
+	// threshold, e.g. 49.973.
+	ThresholdPercentRemaining Amount `json:"thresholdPercentRemaining"`
 }
 
 // CallbackCountry is the country of a country change notification.
@@ -178,8 +216,22 @@ func (b CallbackBundle) UsedFraction() float64 {
 // bundle id, reference and remaining quantity when the bundle has an id
 // or a reference, so that successive usage levels of one assignment are
 // distinct events; otherwise of the raw body.
+//
+// For an account event with balance information, it is a hash of the
+// alert type and the amounts (compared by value, so 1299.3 and 1299.30
+// are one): the re-sends of one notification share the key however they
+// are formatted. Two notifications with the same type and amounts cannot
+// be told apart and share it too.
 func (e *CallbackEvent) DedupeKey() string {
 	h := sha256.New()
+	if e.IsAccountEvent() && e.Balance != (CallbackBalance{}) {
+		for _, part := range [...]string{"account", string(e.AlertType), canonicalAmount(e.Balance.Balance),
+			canonicalAmount(e.Balance.Threshold), canonicalAmount(e.Balance.ThresholdPercentRemaining)} {
+			h.Write([]byte(part))
+			h.Write([]byte{0})
+		}
+		return hex.EncodeToString(h.Sum(nil))
+	}
 	if e.Bundle.ID != "" || e.Bundle.Reference != "" {
 		for _, part := range [...]string{"event", e.ICCID, string(e.AlertType), e.Bundle.ID, e.Bundle.Reference,
 			strconv.FormatInt(e.Bundle.RemainingQuantity, 10)} {
@@ -191,6 +243,21 @@ func (e *CallbackEvent) DedupeKey() string {
 		h.Write(e.Raw)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// canonicalAmount writes a as decimal text without trailing zeros in its
+// fraction, so that equal amounts of different precision give one text.
+func canonicalAmount(a Amount) string {
+	s := a.String()
+	if strings.ContainsAny(s, "eE") || !strings.Contains(s, ".") {
+		return s
+	}
+	s = strings.TrimRight(s, "0")
+	s = strings.TrimSuffix(s, ".")
+	if s == "-0" {
+		s = "0"
+	}
+	return s
 }
 
 // maxCallbackICCID is the longest ICCID a callback may carry; real ones
@@ -206,6 +273,7 @@ type wireCallback struct {
 	ProfileStatus lenient.String      `json:"profileStatus"`
 	Country       wireCallbackCountry `json:"country"`
 	Bundle        wireCallbackBundle  `json:"bundle"`
+	BalanceInfo   wireBalanceInfo     `json:"balanceInfo"`
 }
 
 // wireCallbackSoft is wireCallback for decoding member by member
@@ -219,6 +287,14 @@ type wireCallbackSoft struct {
 	ProfileStatus lenient.String `json:"profileStatus"`
 	Country       jsontext.Value `json:"country"`
 	Bundle        jsontext.Value `json:"bundle"`
+	BalanceInfo   jsontext.Value `json:"balanceInfo"`
+}
+
+// wireBalanceInfo is the balanceInfo of a balance notification.
+type wireBalanceInfo struct {
+	Balance                   Amount `json:"balance"`
+	Threshold                 Amount `json:"threshold"`
+	ThresholdPercentRemaining Amount `json:"thresholdPercentRemaining"`
 }
 
 type wireCallbackCountry struct {
@@ -261,6 +337,9 @@ func readCallbackWire(raw []byte) (wireCallback, error) {
 	if envelope.IsObject(soft.Bundle) {
 		_ = lenient.Fields(soft.Bundle, &w.Bundle)
 	}
+	if envelope.IsObject(soft.BalanceInfo) {
+		_ = lenient.Fields(soft.BalanceInfo, &w.BalanceInfo)
+	}
 	return w, nil
 }
 
@@ -283,7 +362,8 @@ func (w *wireCallbackBundle) bundle() CallbackBundle {
 func trimmed(s lenient.String) string { return strings.TrimSpace(string(s)) }
 
 // decodeCallback decodes a callback body; raw is kept in the event. Any
-// JSON object with a valid ICCID is an event.
+// JSON object with a valid ICCID is an event, and so is one without ICCID
+// that names a type (an account event).
 func decodeCallback(raw []byte) (*CallbackEvent, error) {
 	w, err := readCallbackWire(raw)
 	if err != nil {
@@ -295,7 +375,9 @@ func decodeCallback(raw []byte) (*CallbackEvent, error) {
 		Date:      time.Time(w.Date),
 		Country:   CallbackCountry{Code: trimmed(w.Country.Code), Name: trimmed(w.Country.Name)},
 		Bundle:    w.Bundle.bundle(),
-		Raw:       raw,
+		Balance: CallbackBalance{Balance: w.BalanceInfo.Balance, Threshold: w.BalanceInfo.Threshold,
+			ThresholdPercentRemaining: w.BalanceInfo.ThresholdPercentRemaining},
+		Raw: raw,
 	}
 	if ev.AlertType == "" {
 		ev.AlertType = normaliseAlertType(trimmed(w.Event))
@@ -304,8 +386,10 @@ func decodeCallback(raw []byte) (*CallbackEvent, error) {
 		ev.ProfileStatus = normaliseProfileStatus(ps)
 	}
 	switch {
-	case ev.ICCID == "":
-		return nil, fmt.Errorf("%w: no iccid", ErrCallbackMalformed)
+	case ev.ICCID == "" && ev.AlertType == "":
+		return nil, fmt.Errorf("%w: neither an iccid nor a type (alertType or event)", ErrCallbackMalformed)
+	case ev.ICCID == "": // an account event, e.g. LowBalance
+		return ev, nil
 	case len(ev.ICCID) > maxCallbackICCID || !allDigits(ev.ICCID):
 		return nil, fmt.Errorf("%w: iccid is not 1 to %d digits", ErrCallbackMalformed, maxCallbackICCID)
 	}

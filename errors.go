@@ -34,12 +34,18 @@ var (
 	ErrGone = errors.New("travelroam: gone")
 
 	// ErrRateLimited matches an API answer of 429. The [*APIError] carries
-	// the server's Retry-After in RetryAfter.
+	// the server's Retry-After in RetryAfter. The limit is shared: eSIM
+	// Go, whose API Travel Roam resells, allows 10 requests per second per
+	// IP address, so a 429 may come from load outside your account (other
+	// resellers behind Travel Roam), not only from your own calls.
 	ErrRateLimited = errors.New("travelroam: rate limited")
 
 	// ErrUnavailable matches an API answer of 503, which Travel Roam
 	// documents as "unavailable, try again later". For a purchase it means
-	// the order was not processed.
+	// the order was not processed. Like [ErrRateLimited], it may come from
+	// load outside your account: the upstream limit (10 requests per
+	// second per IP address at eSIM Go) is shared by everyone behind
+	// Travel Roam.
 	ErrUnavailable = errors.New("travelroam: service unavailable")
 
 	// ErrInvalidInput matches a [*ValidationError]: the SDK refused the

@@ -41,11 +41,55 @@ const (
 	ProfileUnavailable ProfileStatus = "Unavailable"
 	// ProfileError: installation failed repeatedly.
 	ProfileError ProfileStatus = "Error"
+	// ProfileDeactivated: the eSIM was deactivated (eSIM Go v2.5); see
+	// also [ESIM.State].
+	ProfileDeactivated ProfileStatus = "Deactivated"
 )
 
 var knownProfileStatuses = [...]ProfileStatus{
 	ProfileReleased, ProfileDownloaded, ProfileInstalled, ProfileEnabled, ProfileDisabled,
-	ProfileDeleted, ProfileConfirmed, ProfileUnavailable, ProfileError,
+	ProfileDeleted, ProfileConfirmed, ProfileUnavailable, ProfileError, ProfileDeactivated,
+}
+
+// ESIMState is the service state of an eSIM as eSIM Go v2.5 reports it
+// ([ESIM.State]): whether it may use the network, apart from its
+// profile's installation ([ProfileStatus]). Known values are normalised
+// to the constants below whatever their case; a value the SDK does not
+// know is kept as sent. It is empty when the answer does not say (API
+// versions before v2.5).
+type ESIMState string
+
+// eSIM states (eSIM Go v2.5).
+const (
+	// ESIMActive: the eSIM is in service.
+	ESIMActive ESIMState = "Active"
+	// ESIMSuspended: network service is disabled for now (by the
+	// reseller, or by the provider for a breach of its fair use policy);
+	// the eSIM and its bundles are kept and it can be unsuspended.
+	ESIMSuspended ESIMState = "Suspended"
+	// ESIMDeactivated: the eSIM is out of service for good.
+	ESIMDeactivated ESIMState = "Deactivated"
+)
+
+var knownESIMStates = [...]ESIMState{ESIMActive, ESIMSuspended, ESIMDeactivated}
+
+// Known reports whether s is one of the constants above.
+func (s ESIMState) Known() bool {
+	for _, k := range knownESIMStates {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+func normaliseESIMState(s string) ESIMState {
+	for _, k := range knownESIMStates {
+		if strings.EqualFold(s, string(k)) {
+			return k
+		}
+	}
+	return ESIMState(s)
 }
 
 func normaliseProfileStatus(s string) ProfileStatus {
@@ -59,9 +103,10 @@ func normaliseProfileStatus(s string) ProfileStatus {
 
 // ESIM is the state of one eSIM ([Client.ESIM]).
 //
-// MatchingID, PIN and PUK are secrets: String, GoString and LogValue leave
-// them out and show only the last four digits of the ICCID, so that
-// printing or logging an ESIM by mistake leaks nothing.
+// MatchingID, PIN and PUK are secrets, and PhoneNumber a personal datum:
+// String, GoString, LogValue and MarshalJSON leave the secrets out and
+// show only the last four digits of the ICCID and of the phone number,
+// so that printing or logging an ESIM by mistake leaks nothing.
 type ESIM struct {
 	// ICCID identifies the eSIM (18 to 22 digits).
 	ICCID string `json:"iccid"`
@@ -82,6 +127,17 @@ type ESIM struct {
 	// AppleInstallURL is the server's iPhone installation link, when it
 	// sends one. [ESIM.ActivationCode] builds one locally in any case.
 	AppleInstallURL string `json:"appleInstallUrl"`
+	// State is the eSIM's service state (eSIM Go v2.5), e.g.
+	// [ESIMSuspended]; empty when the answer does not say.
+	State ESIMState `json:"state"`
+	// AndroidInstallURL is the server's Android quick-install link, when
+	// it sends one (eSIM Go v2.5). It embeds the activation code: treat it
+	// as a secret, like the Apple link.
+	AndroidInstallURL string `json:"androidInstallUrl"`
+	// PhoneNumber is the eSIM's phone number, for eSIMs with SMS or voice
+	// (eSIM Go v2.5), as sent; empty otherwise. It is a personal datum:
+	// printing the ESIM shows only its last four characters.
+	PhoneNumber string `json:"phoneNumber"`
 }
 
 // wireESIM is the wire form shared by eSIM details and assignments, under
@@ -100,6 +156,13 @@ type wireESIM struct {
 	AppleInstallURL lenient.String `json:"appleInstallUrl"`
 	RSPURL          lenient.String `json:"rspUrl"`
 	Bundle          lenient.String `json:"bundle"`
+	// v2.5 fields of eSIM details; the key names of the Android link and
+	// the phone number are guesses (eSIM Go's changelog names the data,
+	// not the keys), so two spellings of the number are read.
+	State             lenient.String `json:"state"`
+	AndroidInstallURL lenient.String `json:"androidInstallUrl"`
+	PhoneNumber       lenient.String `json:"phoneNumber"`
+	MSISDN            lenient.String `json:"msisdn"`
 }
 
 // UnmarshalJSON decodes an eSIM under the SDK's lenient rules: the ICCID
@@ -118,7 +181,18 @@ func (e *ESIM) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		PIN: a.PIN, PUK: a.PUK, FirstInstalledAt: a.FirstInstalledAt, AppleInstallURL: a.AppleInstallURL,
 		CustomerRef: strings.TrimSpace(string(w.CustomerRef)),
 	}
+	e.setV25(&w)
 	return err
+}
+
+// setV25 sets the fields eSIM Go v2.5 added to eSIM details.
+func (e *ESIM) setV25(w *wireESIM) {
+	e.State = normaliseESIMState(strings.TrimSpace(string(w.State)))
+	e.AndroidInstallURL = strings.TrimSpace(string(w.AndroidInstallURL))
+	e.PhoneNumber = strings.TrimSpace(string(w.PhoneNumber))
+	if e.PhoneNumber == "" {
+		e.PhoneNumber = strings.TrimSpace(string(w.MSISDN))
+	}
 }
 
 // assignment returns the fields an eSIM and an assignment share, with

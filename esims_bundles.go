@@ -195,6 +195,14 @@ func RemainingDataBytes(bundles []AppliedBundle, now time.Time) (remaining int64
 // the data each has left: what a "data left" screen needs (see
 // [RemainingDataBytes]). Call it when the traveller asks; Travel Roam asks
 // not to poll it or store the result.
+//
+// Ended assignments may be listed: Travel Roam's real output shows an
+// expired, used-up assignment for a request with the ICCID alone (eSIM
+// Go's documentation says it hides them; do not rely on either). Tell
+// them apart with [BundleAssignment.Ended] (by bundle state, or EndTime
+// passed); [RemainingDataBytes] skips them, so an eSIM whose only bundle
+// ended has 0 bytes left, not an error. At most 15 assignments, the most
+// recent, are listed.
 func (c *Client) AppliedBundles(ctx context.Context, iccid string) ([]AppliedBundle, error) {
 	if err := checkICCID("applied bundles", iccid); err != nil {
 		return nil, err

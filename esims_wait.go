@@ -19,6 +19,7 @@ type WaitOption func(*waitConfig) error
 type waitConfig struct {
 	maxWait  time.Duration
 	progress func(attempt int, next time.Duration)
+	order    *Order // WithOrder; nil for none
 }
 
 // WithProgress makes [Client.WaitForAssignments] call f after each answer
@@ -68,6 +69,10 @@ func WithMaxWait(d time.Duration) WaitOption {
 // deadline cuts a request short, the wait ends the same way. When ctx is
 // cancelled, the call returns at once with an error matching
 // context.Canceled and sends nothing more.
+//
+// With [WithOrder], installation data already in the purchase answer is
+// returned at once, without a request (and without Observer events);
+// polling stays the default.
 func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, opts ...WaitOption) ([]Assignment, error) {
 	const op = "wait for assignments"
 	if err := checkOrderReference(op, orderReference); err != nil {
@@ -82,7 +87,16 @@ func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, 
 			return nil, err
 		}
 	}
-	p := poller{c: c, ref: strings.TrimSpace(orderReference), cfg: cfg}
+	ref := strings.TrimSpace(orderReference)
+	if cfg.order != nil {
+		if strings.TrimSpace(cfg.order.Reference) != ref {
+			return nil, invalid(op, "WithOrder", "the order's reference is not the one waited for")
+		}
+		if ready, ok := readyFromOrder(cfg.order); ok {
+			return ready, nil
+		}
+	}
+	p := poller{c: c, ref: ref, cfg: cfg}
 	ctx, p.call = c.startCall(ctx, "WaitForAssignments", c.newRequest(OpAssignments, nil))
 	list, err := p.run(ctx)
 	p.call.end(err)

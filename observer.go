@@ -155,7 +155,9 @@ type CallbackDecision struct {
 	Reason string
 	// Status is the HTTP status answered.
 	Status int
-	// AlertType is the event's type, when the body was decoded.
+	// AlertType is the event's type, when the body was decoded; an
+	// account event (no ICCID, e.g. [AlertLowBalance]) carries its type
+	// too. No hook ever receives the ICCID.
 	AlertType AlertType
 	// Duration is how long the handler took.
 	Duration time.Duration

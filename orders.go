@@ -77,7 +77,8 @@ type Order struct {
 
 // ICCIDs returns the ICCIDs of the eSIMs the order went to, in order and
 // without repeats. It may be empty right after purchase: the installation
-// data comes from [Client.WaitForAssignments].
+// data comes from [Client.WaitForAssignments] (or, when the answer
+// carried it, [Order.ReadyAssignments]).
 func (o Order) ICCIDs() []string {
 	var out []string
 	seen := map[string]bool{}
@@ -100,18 +101,26 @@ func (o Order) ICCIDs() []string {
 
 // OrderLine is one line of an [Order].
 type OrderLine struct {
-	// Type is the kind of item, e.g. "bundle".
+	// Type is the kind of item: "bundle" for a bundle bought, or
+	// "bundleAssignment" for a line about an existing bundle assignment
+	// (eSIM Go sends those with an assignment reference as Item and
+	// Quantity 0).
 	Type string `json:"type"`
-	// Item is the bundle name.
+	// Item is the bundle name for a "bundle" line. For a
+	// "bundleAssignment" line it is an assignment reference, not a bundle
+	// name: never take it for one.
 	Item string `json:"item"`
-	// Quantity is how many were bought, normally 1.
+	// Quantity is how many were bought, normally 1; 0 on a
+	// "bundleAssignment" line.
 	Quantity int `json:"quantity"`
 	// SubTotal and PricePerUnit are exact amounts in the order's currency.
 	SubTotal     Amount `json:"subTotal"`
 	PricePerUnit Amount `json:"pricePerUnit"`
 	// ICCIDs are the eSIMs the bundle went to.
 	ICCIDs []string `json:"iccids"`
-	// ESIMs are the eSIMs with whatever installation data was ready.
+	// ESIMs are the eSIMs with whatever installation data was ready; an
+	// answer may already carry the matching ID and SM-DP+ address (see
+	// [Order.ReadyAssignments]).
 	ESIMs []OrderESIM `json:"esims"`
 	// AllowReassign is sent by some API versions.
 	AllowReassign bool `json:"allowReassign"`

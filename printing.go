@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 )
 
 // How values that hold secrets print. Every value the SDK returns that
@@ -42,7 +43,11 @@ func profileLogValue(iccid string, status ProfileStatus, smdp string) slog.Value
 
 // String describes the eSIM without its secrets (see [ESIM]).
 func (e ESIM) String() string {
-	return profileString("ESIM", e.ICCID, e.ProfileStatus, e.SMDPAddress)
+	s := profileString("ESIM", e.ICCID, e.ProfileStatus, e.SMDPAddress)
+	if e.State == "" && e.PhoneNumber == "" {
+		return s
+	}
+	return strings.TrimSuffix(s, "}") + fmt.Sprintf(", State: %s, PhoneNumber: %s}", safeLogText(string(e.State)), RedactICCID(e.PhoneNumber))
 }
 
 // GoString is String, so that %#v leaks nothing either.
@@ -53,7 +58,12 @@ func (e ESIM) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.String())
 
 // LogValue makes slog log the eSIM without its secrets.
 func (e ESIM) LogValue() slog.Value {
-	return profileLogValue(e.ICCID, e.ProfileStatus, e.SMDPAddress)
+	v := profileLogValue(e.ICCID, e.ProfileStatus, e.SMDPAddress)
+	if e.State == "" && e.PhoneNumber == "" {
+		return v
+	}
+	return slog.GroupValue(append(v.Group(), slog.String("state", safeLogText(string(e.State))),
+		slog.String("phoneNumber", RedactICCID(e.PhoneNumber)))...)
 }
 
 // String describes the assignment without its secrets (see [Assignment]).
@@ -72,8 +82,13 @@ func (a Assignment) LogValue() slog.Value {
 	return profileLogValue(a.ICCID, a.ProfileStatus, a.SMDPAddress)
 }
 
-// String describes the event with the ICCID masked and without Raw.
+// String describes the event with the ICCID masked and without Raw; an
+// account event shows its balance instead.
 func (e CallbackEvent) String() string {
+	if e.IsAccountEvent() {
+		return fmt.Sprintf("CallbackEvent{Account, AlertType: %s, Balance: %s, Threshold: %s}",
+			safeLogText(string(e.AlertType)), e.Balance.Balance, e.Balance.Threshold)
+	}
 	return fmt.Sprintf("CallbackEvent{ICCID: %s, AlertType: %s, Bundle: %s, Remaining: %d/%d %s}",
 		RedactICCID(e.ICCID), safeLogText(string(e.AlertType)), safeLogText(e.Bundle.Name),
 		e.Bundle.RemainingQuantity, e.Bundle.InitialQuantity, e.unit())
@@ -95,8 +110,16 @@ func (e CallbackEvent) GoString() string { return e.String() }
 // Format makes every fmt verb print [CallbackEvent.String].
 func (e CallbackEvent) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(e.String())) }
 
-// LogValue makes slog log the event with the ICCID masked and without Raw.
+// LogValue makes slog log the event with the ICCID masked and without
+// Raw; an account event logs its balance and no ICCID.
 func (e CallbackEvent) LogValue() slog.Value {
+	if e.IsAccountEvent() {
+		return slog.GroupValue(
+			slog.String("alert_type", safeLogText(string(e.AlertType))),
+			slog.String("balance", e.Balance.Balance.String()),
+			slog.String("threshold", e.Balance.Threshold.String()),
+		)
+	}
 	return slog.GroupValue(
 		slog.String("iccid", RedactICCID(e.ICCID)),
 		slog.String("alert_type", safeLogText(string(e.AlertType))),
@@ -108,7 +131,14 @@ func (e CallbackEvent) LogValue() slog.Value {
 
 // MarshalJSON writes the eSIM without its secrets (see [ESIM]).
 func (e ESIM) MarshalJSON() ([]byte, error) {
-	return redactedJSON(profileView(e.ICCID, e.ProfileStatus, e.SMDPAddress))
+	return redactedJSON(struct {
+		ICCID         string        `json:"iccid"`
+		ProfileStatus ProfileStatus `json:"profileStatus"`
+		SMDPAddress   string        `json:"smdpAddress"`
+		MatchingID    string        `json:"matchingId"`
+		State         ESIMState     `json:"state,omitempty"`
+		PhoneNumber   string        `json:"phoneNumber,omitempty"`
+	}{RedactICCID(e.ICCID), e.ProfileStatus, e.SMDPAddress, redactedMark, e.State, RedactICCID(e.PhoneNumber)})
 }
 
 // MarshalJSON writes the assignment without its secrets (see
@@ -131,16 +161,26 @@ func profileView(iccid string, status ProfileStatus, smdp string) any {
 // Raw (see [CallbackEvent]).
 func (e CallbackEvent) MarshalJSON() ([]byte, error) {
 	return redactedJSON(struct {
-		ICCID         string          `json:"iccid"`
-		AlertType     AlertType       `json:"alertType"`
-		ProfileStatus ProfileStatus   `json:"profileStatus,omitempty"`
-		Country       CallbackCountry `json:"country"`
-		Bundle        string          `json:"bundle"`
-		Remaining     int64           `json:"remaining"`
-		Initial       int64           `json:"initial"`
-		Unit          string          `json:"unit"`
+		ICCID         string           `json:"iccid"`
+		AlertType     AlertType        `json:"alertType"`
+		ProfileStatus ProfileStatus    `json:"profileStatus,omitempty"`
+		Country       CallbackCountry  `json:"country"`
+		Bundle        string           `json:"bundle"`
+		Remaining     int64            `json:"remaining"`
+		Initial       int64            `json:"initial"`
+		Unit          string           `json:"unit"`
+		Balance       *CallbackBalance `json:"balance,omitempty"`
 	}{RedactICCID(e.ICCID), e.AlertType, e.ProfileStatus, e.Country, e.Bundle.Name, e.Bundle.RemainingQuantity,
-		e.Bundle.InitialQuantity, e.unit()})
+		e.Bundle.InitialQuantity, e.unit(), e.balanceView()})
+}
+
+// balanceView is the event's balance for its JSON: nil when it has none.
+func (e CallbackEvent) balanceView() *CallbackBalance {
+	if e.Balance == (CallbackBalance{}) {
+		return nil
+	}
+	b := e.Balance
+	return &b
 }
 
 // String returns the activation code with its matching ID left out, e.g.

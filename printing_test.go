@@ -31,7 +31,8 @@ func TestPrintingLeaksNothing(t *testing.T) {
 	apple := "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA%3A1%24rsp.truphone.com%24" + testMatchingI
 	secrets := []string{testICCID, testMatchingI, pin, puk, token, email, phone, person, "carddata=LPA"}
 	esim := ESIM{ICCID: testICCID, MatchingID: testMatchingI, SMDPAddress: "rsp.truphone.com", PIN: pin, PUK: puk,
-		ProfileStatus: ProfileInstalled, AppleInstallURL: apple, FirstInstalledAt: time.Unix(1, 0)}
+		ProfileStatus: ProfileInstalled, AppleInstallURL: apple, FirstInstalledAt: time.Unix(1, 0),
+		State: ESIMSuspended, PhoneNumber: phone, AndroidInstallURL: "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=" + lpa}
 	assignment := Assignment{ICCID: testICCID, MatchingID: testMatchingI, SMDPAddress: "rsp.truphone.com", PIN: pin, PUK: puk,
 		AppleInstallURL: apple, RSPURL: lpa}
 	line := OrderLine{Item: "esim_1GB_7D_TR_V2", Quantity: 1, ICCIDs: []string{testICCID},
@@ -49,8 +50,10 @@ func TestPrintingLeaksNothing(t *testing.T) {
 		"Organisation":     Organisation{Name: "Shop", CallbackURL: "https://shop.example/cb?token=" + token, Users: []OrganisationUser{user}},
 		"OrganisationUser": user,
 		"CallbackEvent":    CallbackEvent{ICCID: testICCID, AlertType: AlertUtilisation, Raw: []byte(`{"iccid":"` + testICCID + `"}`)},
-		"PurchaseAttempt":  PurchaseAttempt{Key: "k", BundleName: "b", ICCID: testICCID, Outcome: OutcomeUnknown},
-		"APIError":         apiErr,
+		"AccountEvent": CallbackEvent{AlertType: AlertLowBalance, Balance: CallbackBalance{Balance: AmountFromCents(129930)},
+			Raw: []byte(`{"alertType":"LowBalance","token":"` + token + `"}`)},
+		"PurchaseAttempt": PurchaseAttempt{Key: "k", BundleName: "b", ICCID: testICCID, Outcome: OutcomeUnknown},
+		"APIError":        apiErr,
 		"OutcomeUnknownError": &OutcomeUnknownError{Op: "process order", ICCID: testICCID, Body: []byte(lpa),
 			Err: apiErr},
 		"AlreadyAttemptedError": &AlreadyAttemptedError{Attempt: PurchaseAttempt{Key: "k", ICCID: testICCID}},

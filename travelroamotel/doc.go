@@ -93,9 +93,12 @@
 // requests a callback handler answered, by decision (delivered,
 // duplicate, in_flight, refused, failed) and reason (method,
 // unauthorized, too_large, malformed, handler_error, handler_panic,
-// deduper; absent otherwise); an alert type other than Utilisation,
-// FirstUse and usage is reported as "_OTHER", since the request's body
-// chooses it. http.client.request.duration is the semantic conventions'
+// deduper; absent otherwise); an alert type the SDK does not know (a
+// constant of travelroam.AlertType: Utilisation, FirstUse, usage, the
+// other eSIM notifications and the account ones, LowBalance and
+// InsufficientBalance) is reported as "_OTHER", since the request's body
+// chooses it. An account notification carries its alert type like any
+// other; no attribute ever names an ICCID. http.client.request.duration is the semantic conventions'
 // instrument, one data point per attempt.
 //
 // # Secrets

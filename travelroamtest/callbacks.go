@@ -3,9 +3,6 @@ package travelroamtest
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,8 +30,8 @@ const (
 	EventDeleted = "esim.deleted"
 )
 
-// SignatureHeader carries base64(HMAC-SHA256(key, body)) on signed
-// callbacks.
+// SignatureHeader carries HMAC-SHA256(key, body) on signed callbacks, in
+// hex ([Sign], the default) or base64 ([SignBase64]).
 const SignatureHeader = "X-Signature-SHA256"
 
 // alert is a callback to send, rendered while the state was locked.
@@ -207,7 +204,7 @@ func (s *Server) deliver(ctx context.Context, alerts []alert) error {
 	for _, a := range alerts {
 		cb := Callback{Time: s.now(), ICCID: a.iccid, AlertType: a.alertType, Event: a.event, Body: a.body}
 		if len(s.cfg.callbackKey) > 0 {
-			cb.Signature = Sign(s.cfg.callbackKey, a.body)
+			cb.Signature = s.sign(a.body)
 		}
 		var err error
 		cb.Status, err = s.post(ctx, a.body, cb.Signature)
@@ -241,12 +238,4 @@ func (s *Server) post(ctx context.Context, body []byte, signature string) (int, 
 		return resp.StatusCode, fmt.Errorf("travelroamtest: callback receiver answered %d", resp.StatusCode)
 	}
 	return resp.StatusCode, nil
-}
-
-// Sign returns base64(HMAC-SHA256(key, body)), the X-Signature-SHA256 value
-// of a callback body.
-func Sign(key, body []byte) string {
-	m := hmac.New(sha256.New, key)
-	m.Write(body)
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }

@@ -3,7 +3,7 @@ package travelroamtest
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -92,7 +92,7 @@ func TestCallbacksAtFirstUseAndThresholds(t *testing.T) {
 		for _, d := range got {
 			mac := hmac.New(sha256.New, []byte(key))
 			mac.Write(d.body)
-			require.Equal(t, base64.StdEncoding.EncodeToString(mac.Sum(nil)), d.signature)
+			require.Equal(t, hex.EncodeToString(mac.Sum(nil)), d.signature, "hex, as eSIM Go's webhooks guide signs")
 			p := d.payload
 			require.Equal(t, iccid, p.ICCID)
 			require.Equal(t, "esim_1GB_7D_TR_V2", p.Bundle.Name)

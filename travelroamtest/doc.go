@@ -21,12 +21,14 @@
 // Answers follow the shapes of the contract's evidence: most bundles have
 // no "roamingEnabled" and allowances have service "ROAMING"; locations
 // carry TADIG-style network codes ("FRAF1") and ISO alpha-2 countries;
-// applied bundles leave out ended assignments unless includeUsed is true
-// and list at most 15 (or limit), most recent first; an unknown order
+// applied bundles list ended (expired, depleted, lapsed) assignments too,
+// as Travel Roam's real output shows, unless includeUsed is false, and
+// list at most 15 (or limit), most recent first; an unknown order
 // reference is 400 and a revoked eSIM's order 410. Switches make the
 // server misbehave the ways the real one might: [WithCataloguePaging],
 // [WithOrderAnswer], [WithOrderValidationFailure],
-// [WithAssignmentsFormat], [WithPendingStyle], [WithCallbackFormat],
+// [WithOrderInstallationData], [WithAssignmentsFormat],
+// [WithPendingStyle], [WithCallbackFormat],
 // [WithRateLimit] (and the [RateLimited] fault).
 //
 // # Usage
@@ -73,7 +75,12 @@
 // Revoking does not refund. Usage alerts are per bundle: FirstUse at its
 // first use (it replaces the 1 % alert), then one Utilisation alert for
 // each of 50, 80 and 100 % crossed, in order, even within one
-// consumption.
+// consumption. New eSIMs' ICCIDs start 8944, 8943 and 8932 in turn (the
+// prefixes of the evidence). Every eSIM's details carry eSIM Go v2.5's
+// "state" (Active unless [Server.SetESIMState] says otherwise); a
+// suspended or deactivated eSIM still answers on every route. Balance
+// notifications ([Server.SendBalanceCallback]) use a threshold of 100.00
+// and are never sent on their own.
 //
 // Where a parameter may come in the JSON body or the query string (page,
 // perPage, includeUsed, limit), the body wins when both have it, as

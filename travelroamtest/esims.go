@@ -13,6 +13,9 @@ const (
 	ProfileEnabled   = "Enabled"
 	ProfileDisabled  = "Disabled"
 	ProfileDeleted   = "Deleted"
+	// ProfileDeactivated is the profile status of a deactivated eSIM
+	// (eSIM Go v2.5).
+	ProfileDeactivated = "Deactivated"
 )
 
 // Bundle states of an assignment (contract §3.6), lower case as in eSIM
@@ -41,6 +44,7 @@ type esim struct {
 	location             *Location
 	lastSeen             time.Time
 	device               *deviceJSON // the phone it was installed on, made up at the first profile status callback
+	state                string      // eSIM Go v2.5 "state"; "" is Active
 }
 
 // assignment is one bundle applied to an eSIM.
@@ -106,6 +110,7 @@ type detailsJSON struct {
 	ProfileStatus          string `json:"profileStatus"`
 	FirstInstalledDateTime int64  `json:"firstInstalledDateTime"`
 	CustomerRef            string `json:"customerRef"`
+	State                  string `json:"state"`
 }
 
 // handleDetails serves POST /esims/details {"iccid": …}.
@@ -120,7 +125,7 @@ func (s *Server) handleDetails(c *call) reply {
 	}
 	return ok(detailsJSON{
 		ICCID: e.iccid, PIN: e.pin, PUK: e.puk, MatchingID: e.matchingID, SMDPAddress: SMDPAddress,
-		ProfileStatus: e.profileStatus, FirstInstalledDateTime: installed,
+		ProfileStatus: e.profileStatus, FirstInstalledDateTime: installed, State: e.stateOrActive(),
 	})
 }
 
@@ -157,16 +162,18 @@ const (
 )
 
 // handleAppliedBundles serves POST /esims/applied/bundles {"iccid": …}:
-// the eSIM's bundles, each with its assignments, most recent first. As at
-// eSIM Go, ended assignments (expired, depleted, lapsed) are left out
-// unless "includeUsed" is true, and at most "limit" (1–200, default 15)
-// assignments are listed; both may come in the body or the query string.
+// the eSIM's bundles, each with its assignments, most recent first. Ended
+// assignments (expired, depleted, lapsed) are listed, as Travel Roam's
+// real output shows for a request with the ICCID alone; "includeUsed":
+// false leaves them out (eSIM Go's filter). At most "limit" (1–200,
+// default 15) assignments are listed; both may come in the body or the
+// query string.
 func (s *Server) handleAppliedBundles(c *call) reply {
 	e, bad := s.esimFromBody(c)
 	if bad != nil {
 		return *bad
 	}
-	includeUsed, bad := c.boolParam("includeUsed")
+	includeUsed, bad := c.boolParamOr("includeUsed", true)
 	if bad != nil {
 		return *bad
 	}

@@ -23,6 +23,13 @@ func applied(t *testing.T, srv *Server, iccid string) appliedResp {
 	return appliedWith(t, srv, "", `{"iccid":"`+iccid+`"}`)
 }
 
+// appliedActive asks with "includeUsed": false, which leaves out ended
+// assignments.
+func appliedActive(t *testing.T, srv *Server, iccid string) appliedResp {
+	t.Helper()
+	return appliedWith(t, srv, "", `{"iccid":"`+iccid+`","includeUsed":false}`)
+}
+
 // appliedUsed lists every assignment, ended ones included.
 func appliedUsed(t *testing.T, srv *Server, iccid string) appliedResp {
 	t.Helper()
@@ -133,7 +140,8 @@ func TestAppliedBundlesLifecycle(t *testing.T) {
 	err := srv.ConsumeData(t.Context(), iccid, 800_000_000)
 	require.ErrorIs(t, err, ErrNoData)
 	require.ErrorContains(t, err, "50000000 of 800000000 bytes not consumed")
-	require.Empty(t, applied(t, srv, iccid).Bundles, "a depleted assignment is hidden by default")
+	require.Equal(t, []string{"esim_1GB_7D_TR_V2 depleted"}, applied(t, srv, iccid).states(), "a depleted assignment is listed by default")
+	require.Empty(t, appliedActive(t, srv, iccid).Bundles, "includeUsed false hides it")
 	a = appliedUsed(t, srv, iccid).Bundles[0].Assignments[0]
 	require.Equal(t, StateDepleted, a.BundleState)
 	require.Zero(t, a.RemainingQuantity)
@@ -154,15 +162,18 @@ func TestTopUpQueuesBehindActiveBundle(t *testing.T) {
 
 	// 1 GB - 100 B left on the first; the rest spills into the second.
 	require.NoError(t, srv.ConsumeData(t.Context(), iccid, 1_000_000_000))
-	out = applied(t, srv, iccid)
-	require.Equal(t, []string{"esim_2GB_15D_TR_V2 active"}, out.states(), "the depleted one is hidden")
+	require.Equal(t, []string{"esim_2GB_15D_TR_V2 active", "esim_1GB_7D_TR_V2 depleted"}, applied(t, srv, iccid).states(),
+		"the depleted one is listed by default")
+	out = appliedActive(t, srv, iccid)
+	require.Equal(t, []string{"esim_2GB_15D_TR_V2 active"}, out.states(), "includeUsed false hides the depleted one")
 	require.Equal(t, int64(2_000_000_000-100), out.Bundles[0].Assignments[0].RemainingQuantity)
 	require.Equal(t, []string{"esim_2GB_15D_TR_V2 active", "esim_1GB_7D_TR_V2 depleted"}, appliedUsed(t, srv, iccid).states())
 
 	require.NoError(t, srv.ExpireBundles(iccid))
-	require.Empty(t, applied(t, srv, iccid).Bundles)
-	require.NotNil(t, applied(t, srv, iccid).Bundles, "an empty list, not null")
-	require.Contains(t, string(post(t, srv, RouteAppliedBundles, iccidBody(iccid)).body), `"bundles":[]`)
+	require.Empty(t, appliedActive(t, srv, iccid).Bundles)
+	require.NotNil(t, appliedActive(t, srv, iccid).Bundles, "an empty list, not null")
+	require.Contains(t, string(post(t, srv, RouteAppliedBundles, `{"iccid":"`+iccid+`","includeUsed":false}`).body), `"bundles":[]`)
+	require.Equal(t, []string{"esim_2GB_15D_TR_V2 expired", "esim_1GB_7D_TR_V2 expired"}, applied(t, srv, iccid).states(), "listed by default")
 	require.Equal(t, []string{"esim_2GB_15D_TR_V2 expired", "esim_1GB_7D_TR_V2 expired"}, appliedUsed(t, srv, iccid).states())
 	require.ErrorIs(t, srv.ConsumeData(t.Context(), iccid, 1), ErrNoData)
 }
@@ -172,7 +183,8 @@ func TestExpireUnusedBundleLapses(t *testing.T) {
 	srv := newTestServer(t)
 	iccid := buy(t, srv, "esim_1GB_7D_TR_V2", "").Order[0].ICCIDs[0]
 	require.NoError(t, srv.ExpireBundles(iccid))
-	require.Empty(t, applied(t, srv, iccid).Bundles, "a lapsed assignment has ended: hidden by default")
+	require.Equal(t, []string{"esim_1GB_7D_TR_V2 lapsed"}, applied(t, srv, iccid).states(), "a lapsed assignment is listed by default")
+	require.Empty(t, appliedActive(t, srv, iccid).Bundles, "includeUsed false hides it")
 	require.Equal(t, StateLapsed, appliedUsed(t, srv, iccid).Bundles[0].Assignments[0].BundleState)
 }
 
@@ -204,13 +216,14 @@ func TestAppliedBundlesIncludeUsedAndLimit(t *testing.T) {
 	require.Equal(t, order(19), def.Bundles[0].Assignments[0].AssignmentReference)
 	require.Equal(t, order(17), def.Bundles[0].Assignments[1].AssignmentReference, "most recent first within a bundle")
 	require.Equal(t, order(18), def.Bundles[1].Assignments[0].AssignmentReference)
-	require.NotContains(t, refs(def), order(0))
+	require.NotContains(t, refs(def), order(0), "the cap of 15 keeps the most recent")
 
 	all := appliedUsed(t, srv, iccid)
 	require.Len(t, refs(all), 20)
 	require.Equal(t, "esim_1GB_7D_TR_V2", all.Bundles[2].Name)
 	require.Equal(t, StateDepleted, all.Bundles[2].Assignments[0].BundleState)
-	require.Len(t, refs(appliedWith(t, srv, "", `{"iccid":"`+iccid+`","limit":200}`)), 19, "without includeUsed the depleted one stays hidden")
+	require.Len(t, refs(appliedWith(t, srv, "", `{"iccid":"`+iccid+`","limit":200}`)), 20, "without includeUsed the depleted one is listed")
+	require.Len(t, refs(appliedWith(t, srv, "", `{"iccid":"`+iccid+`","includeUsed":false,"limit":200}`)), 19, "includeUsed false hides it")
 
 	// The same parameters in the query string, and every accepted spelling.
 	for _, q := range []string{"?includeUsed=true&limit=200", "?includeUsed=1&limit=200", "?includeUsed=TRUE&limit=200"} {

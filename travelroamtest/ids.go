@@ -33,17 +33,20 @@ func formatCents(c int64) string {
 type ids struct {
 	rng        *rand.Rand
 	assignment int64
+	iccids     int // ICCIDs generated so far, for the prefix
 }
 
 func newIDs(seed uint64) *ids {
 	return &ids{rng: rand.New(rand.NewPCG(seed, 0x69647321)), assignment: 215009000}
 }
 
-// iccid returns a 19-digit ICCID: "8944" (telecom, UK), 14 digits, and a
-// Luhn check digit.
+// iccid returns a 19-digit ICCID: one of iccidPrefixes in turn ("8944…"
+// first, then "8943…" and "8932…", the real prefixes of the evidence), 10
+// random digits, and a Luhn check digit.
 func (g *ids) iccid() string {
 	var b strings.Builder
-	b.WriteString("89445385")
+	b.WriteString(iccidPrefixes[g.iccids%len(iccidPrefixes)])
+	g.iccids++
 	for range 10 {
 		b.WriteByte(byte('0' + g.rng.IntN(10)))
 	}

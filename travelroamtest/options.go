@@ -88,6 +88,8 @@ type config struct {
 	assignmentsFormat    AssignmentsFormat
 	callbackFormat       CallbackFormat
 	rateLimit            int // requests per second; 0 for no limit
+	orderInstallData     bool
+	signatureEncoding    SignatureEncoding
 }
 
 func defaultConfig() config {
@@ -200,8 +202,9 @@ func WithCallbackURL(url string) Option {
 }
 
 // WithCallbackSigningKey makes every callback carry X-Signature-SHA256:
-// base64(HMAC-SHA256(key, body)), as eSIM Go's V3 callbacks do (they use
-// the account's API key). Without it callbacks are unsigned.
+// HMAC-SHA256(key, body) in hex, as eSIM Go's webhooks guide signs V3
+// callbacks (with the account's API key), or base64 with
+// [WithCallbackSignatureEncoding]. Without it callbacks are unsigned.
 func WithCallbackSigningKey(key string) Option {
 	return func(c *config) { c.callbackKey = []byte(key) }
 }

@@ -99,7 +99,7 @@ func (s *Server) handleProcessOrders(c *call) reply {
 	if s.cfg.orderAnswer == OrderAnswerApplyReference && o.TopUp {
 		return ok(applyReply{ESIMs: []appliedESIMJSON{{ICCID: o.ICCID, Status: "Bundle applied"}}, ApplyReference: o.Reference})
 	}
-	return ok(shapeOrder(orderReply(o, p.bundle.Unlimited), s.cfg.orderAnswer))
+	return ok(shapeOrder(s.withInstallationData(orderReply(o, p.bundle.Unlimited), e, o), s.cfg.orderAnswer))
 }
 
 // validationFailure is a Laravel validation refusal: 422 {"message": "The

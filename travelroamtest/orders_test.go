@@ -14,7 +14,7 @@ import (
 
 var (
 	uuidRE     = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	iccidRE    = regexp.MustCompile(`^8944\d{15}$`)
+	iccidRE    = regexp.MustCompile(`^89(44|43|32)\d{15}$`)
 	matchingRE = regexp.MustCompile(`^[A-Z0-9]{2}-[A-Z0-9]{6}-[A-Z0-9]{6}$`)
 )
 

@@ -225,12 +225,13 @@ func (c *call) param(key string) (value string, present bool) {
 	return "", false
 }
 
-// boolParam reads an optional boolean parameter (body or query):
+// boolParamOr reads an optional boolean parameter (body or query):
 // true/false, "true"/"false" in any case, 1/0 or "1"/"0".
-func (c *call) boolParam(key string) (bool, *reply) {
+// It is def when the parameter is absent.
+func (c *call) boolParamOr(key string, def bool) (bool, *reply) {
 	v, present := c.param(key)
 	if !present {
-		return false, nil
+		return def, nil
 	}
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "true", "1":

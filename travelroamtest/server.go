@@ -221,7 +221,7 @@ func (s *Server) handle(r *http.Request, ex exchange, body []byte) reply {
 	}
 	key, authorised := s.authorise(r)
 	if !authorised {
-		return errorReply(s.cfg.authStatus, "Unauthorised")
+		return s.authFailure()
 	}
 	c := &call{r: r, env: ex.env, account: key, body: jsonBody{}}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -21,7 +21,7 @@ func TestAuthRequiresBothCredentials(t *testing.T) {
 	for name, h := range cases {
 		resp := send(t, srv, http.MethodGet, srv.URL+"/organisation", "", h)
 		require.Equal(t, http.StatusForbidden, resp.status, name)
-		require.Equal(t, "Unauthorised", resp.message(t), name)
+		require.Equal(t, "Forbidden", resp.message(t), name)
 		require.Equal(t, "application/json", resp.header.Get("Content-Type"))
 	}
 	require.Equal(t, len(cases), srv.RequestCount(RouteOrganisation))

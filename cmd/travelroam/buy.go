@@ -239,7 +239,7 @@ func (c *cli) afterOrder(ctx context.Context, cl *travelroam.Client, t target, o
 		c.info("Get the installation data with: travelroam wait %s%s", safe(order.Reference), liveFlag(t))
 		return nil
 	}
-	return c.waitAndShow(ctx, cl, t, order.Reference, o.maxWait, o.show, asJSON)
+	return c.waitAndShow(ctx, cl, t, order.Reference, o.maxWait, o.show, asJSON, orderWaitOptions(order)...)
 }
 
 // printOrder prints the order just made: reference, price paid, eSIMs.
@@ -307,13 +307,13 @@ func runWait(ctx context.Context, c *cli, args []string) error {
 }
 
 // waitAndShow waits for the installation data of an order and prints it.
-func (c *cli) waitAndShow(ctx context.Context, cl *travelroam.Client, t target, ref string, maxWait time.Duration, show showOptions, asJSON bool) error {
+func (c *cli) waitAndShow(ctx context.Context, cl *travelroam.Client, t target, ref string, maxWait time.Duration, show showOptions, asJSON bool, extra ...travelroam.WaitOption) error {
 	c.info("Waiting for the installation data of order %s…", safe(ref))
 	c.info("(polls at once, then 2s, 4s and 6s later, then every 8s, for up to %s)", formatDuration(maxWait))
 	start := time.Now()
 	progress := c.fancy()
 	shown := false
-	opts := []travelroam.WaitOption{travelroam.WithMaxWait(maxWait)}
+	opts := append([]travelroam.WaitOption{travelroam.WithMaxWait(maxWait)}, extra...)
 	if progress {
 		opts = append(opts, travelroam.WithProgress(func(attempt int, next time.Duration) {
 			line := fmt.Sprintf("  attempt %d, %s elapsed, next poll in %s", attempt, formatDuration(time.Since(start)), formatDuration(next))

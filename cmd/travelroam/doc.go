@@ -184,14 +184,17 @@
 //	            "roamingCountries"?,"speed"?,"autostart","groups"?,"billingType"?}
 //	buy        {"kind":"order","environment","orderReference","bundle","topUpIccid"?,"status",
 //	            "total","currency","iccids":[…]}  at once, then (unless --no-wait)
-//	           the installation line of wait
+//	           the installation line of wait (taken from the purchase answer, without
+//	           polling, when it already carries the installation data)
 //	wait       {"kind":"installation","orderReference","esims":[{"iccid","profileStatus"?,
 //	            "activationCode","smdpAddress","matchingId","appleInstallUrl","qrPng"?}]}
 //	esim       {"iccid","profileStatus","firstInstalledAt","bundles":[{"name","description","state",
 //	            "ended","data","initialBytes","remainingBytes","unlimited","startTime","endTime",
 //	            "assignedAt","assignmentReference"}],"dataLeftBytes","unlimitedData",
 //	            "location":{"networkBrandName","networkName","mobileNetworkCode","country","lastSeen"}|null,
-//	            "installation"?: (an element of wait's "esims", with --code, --qr or --qr-png)}
+//	            "installation"?: (an element of wait's "esims", with --code, --qr or --qr-png),
+//	            "state"?: (eSIM Go v2.5's state when not Active, e.g. "Suspended"; the text
+//	            output puts it first, in capitals)}
 //	revoke     {"environment","iccid","revoked":true}
 //	buy --dry-run     {"kind":"dryRun","environment","bundle","topUpIccid"?,"price","currency",
 //	                   "balance"|null,"balanceAfter"|null,"request":{"method","url","body"}}
@@ -202,7 +205,9 @@
 //	purchases resolve  {"key","outcome","reference"?}
 //	listen     one line per event: {"receivedAt","iccid","alertType","bundle":{"name","description",
 //	            "id","reference","initialQuantity","remainingQuantity","unit","unlimited",
-//	            "startTime","endTime"},"remainingBytes"|null,"usedFraction"}
+//	            "startTime","endTime"},"remainingBytes"|null,"usedFraction"}; an account event
+//	            (no ICCID: LowBalance, InsufficientBalance): {"receivedAt","account":true,
+//	            "alertType","balanceInfo"?:{"balance","threshold","thresholdPercentRemaining"}}
 //	fake       {"environment","baseURL","sandboxBaseURL","liveBaseURL","adminURL","env":{VAR: value}}
 //	doctor     {"environment","baseURL","credentials":{"apiKeyLength","clientSecretLength",
 //	            "looksLikeContract","accepted":true|false|null},"checks":[{"name","method","route",

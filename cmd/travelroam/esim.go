@@ -20,6 +20,7 @@ type esimJSON struct {
 	UnlimitedData    bool             `json:"unlimitedData"`
 	Location         *locationJSON    `json:"location"`
 	Installation     *esimCode        `json:"installation,omitempty"`
+	State            string           `json:"state,omitempty"` // eSIM Go v2.5: Suspended, Deactivated…; absent when Active or not sent
 }
 
 // esimBundleJSON is one bundle assignment of an eSIM.
@@ -99,7 +100,7 @@ func readESIM(ctx context.Context, cl *travelroam.Client, iccid string, withCode
 		return esimJSON{}, canceled(ctx, err)
 	}
 	now := time.Now()
-	out := esimJSON{ICCID: cmp.Or(e.ICCID, iccid), ProfileStatus: string(e.ProfileStatus), FirstInstalledAt: timeOrNil(e.FirstInstalledAt),
+	out := esimJSON{ICCID: cmp.Or(e.ICCID, iccid), ProfileStatus: string(e.ProfileStatus), State: notActive(e.State), FirstInstalledAt: timeOrNil(e.FirstInstalledAt),
 		Bundles: bundleRows(applied, now)}
 	out.DataLeftBytes, out.UnlimitedData = travelroam.RemainingDataBytes(applied, now)
 	if err == nil && loc != nil {
@@ -119,6 +120,7 @@ func readESIM(ctx context.Context, cl *travelroam.Client, iccid string, withCode
 
 // printESIM writes an eSIM as text, one field a line.
 func (c *cli) printESIM(out esimJSON) {
+	c.printESIMState(travelroam.ESIMState(out.State))
 	c.printf("ICCID:           %s\n", out.ICCID)
 	c.printf("Profile status:  %s\n", out.ProfileStatus)
 	first := time.Time{}

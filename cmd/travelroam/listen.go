@@ -124,6 +124,9 @@ func (c *cli) serve(ctx context.Context, addr, auth string, h http.Handler) erro
 
 // printEvent writes one callback event as a line of text or JSON.
 func (c *cli) printEvent(at time.Time, ev *travelroam.CallbackEvent, asJSON bool) error {
+	if ev.IsAccountEvent() {
+		return c.printAccountEvent(at, ev, asJSON)
+	}
 	b := ev.Bundle
 	if asJSON {
 		out := callbackJSON{ReceivedAt: at.UTC(), ICCID: ev.ICCID, AlertType: string(ev.AlertType), UsedFraction: b.UsedFraction(),

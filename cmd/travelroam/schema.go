@@ -53,7 +53,8 @@ var (
 	}
 	esimDetailsSchema = &schema{
 		required: []string{"iccid", "matchingId", "smdpAddress", "profileStatus", "firstInstalledDateTime"},
-		optional: []string{"pin", "puk", "customerRef", "appleInstallUrl"},
+		optional: []string{"pin", "puk", "customerRef", "appleInstallUrl",
+			"state", "androidInstallUrl", "phoneNumber", "msisdn"}, // eSIM Go v2.5
 	}
 	appliedBundlesSchema = &schema{
 		required: []string{"bundles"},

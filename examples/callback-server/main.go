@@ -98,6 +98,10 @@ func run(addr, path string, logger *slog.Logger) error {
 // A real receiver would enqueue it durably and re-read the eSIM's state
 // through the API before acting.
 func printEvent(_ context.Context, ev *travelroam.CallbackEvent) error {
+	if ev.IsAccountEvent() { // LowBalance, InsufficientBalance: no eSIM, no ICCID
+		fmt.Printf("%s %v\n", time.Now().UTC().Format(time.RFC3339), ev)
+		return nil
+	}
 	fmt.Printf("%s %v used=%.0f%%\n", time.Now().UTC().Format(time.RFC3339), ev, 100*ev.Bundle.UsedFraction())
 	return nil
 }

@@ -218,7 +218,13 @@ func (s *session) buy(ctx context.Context, b travelroam.Bundle, currency string)
 			s.printf("  installation data not ready yet (request %d); asking again in %s\n", attempt, next)
 		}
 	})
-	assignments, err := s.client.WaitForAssignments(ctx, order.Reference, progress, travelroam.WithMaxWait(s.opts.maxWait))
+	if len(order.ReadyAssignments()) > 0 {
+		s.printf("The order's answer already carries the installation data: no need to poll.\n")
+	}
+	// WithOrder: installation data already in the order's answer is used
+	// at once; the wait polls only when some is missing.
+	assignments, err := s.client.WaitForAssignments(ctx, order.Reference, travelroam.WithOrder(order), progress,
+		travelroam.WithMaxWait(s.opts.maxWait))
 	if err != nil {
 		return "", fmt.Errorf("waiting for the installation data of order %s: %w", order.Reference, err)
 	}

@@ -108,7 +108,8 @@ func TestE2ECallbacks(t *testing.T) {
 	require.NoError(t, e.Err(err))
 	left, _ := travelroam.RemainingDataBytes(bundles, e.srv.Callbacks()[3].Time)
 	require.Zero(t, left)
-	require.Empty(t, bundles, "a depleted bundle is hidden, as eSIM Go hides it unless includeUsed is sent")
+	require.Len(t, bundles, 1, "a depleted bundle is listed, as Travel Roam's real output lists ended ones")
+	require.True(t, bundles[0].Assignments[0].Ended(e.srv.Callbacks()[3].Time))
 }
 
 // requireUsageEvents checks FirstUse, then 50, 80 and 100 % for a 1 GB

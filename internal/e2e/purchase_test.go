@@ -160,7 +160,9 @@ func (e *e2e) checkUsage(t *testing.T, iccid string) {
 	require.NoError(t, e.Err(err))
 	left, _ = travelroam.RemainingDataBytes(bundles, time.Now())
 	require.Equal(t, int64(1_749_999_999), left)
-	require.Len(t, bundles, 1, "the depleted 1 GB bundle is hidden, as eSIM Go hides it unless includeUsed is sent")
+	require.Len(t, bundles, 2, "the depleted 1 GB bundle is listed too, as Travel Roam's real output lists ended ones")
+	require.Equal(t, travelroam.BundleDepleted, bundles[1].Assignments[0].BundleState)
+	require.True(t, bundles[1].Assignments[0].Ended(time.Now()))
 	second := bundles[0].Assignments[0]
 	require.Equal(t, travelroam.BundleActive, second.BundleState)
 	require.Equal(t, int64(1_749_999_999), second.RemainingQuantity)

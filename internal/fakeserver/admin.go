@@ -24,6 +24,8 @@ type adminRequest struct {
 	NetworkName       string `json:"networkName"`
 	NetworkBrandName  string `json:"networkBrandName"`
 	Country           string `json:"country"`
+	AlertType         string `json:"alertType"`
+	State             string `json:"state"`
 }
 
 // AdminHandler returns the admin API that drives srv's test hooks over
@@ -85,6 +87,8 @@ func AdminHandler(srv *travelroamtest.Server, listenAddr string) http.Handler {
 		srv.SetBalance(env, a.Cents)
 		return nil
 	})
+	hook("/esim-state", func(_ *http.Request, a adminRequest) error { return srv.SetESIMState(a.ICCID, a.State) })
+	hook("/balance-alert", func(r *http.Request, a adminRequest) error { return srv.SendBalanceCallback(r.Context(), a.AlertType) })
 	mux.HandleFunc("GET /orders", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, ordersView(srv.Orders()))
 	})

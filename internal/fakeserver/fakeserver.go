@@ -56,6 +56,8 @@ const AdminUsage = `The admin API (-admin-addr) drives the test hooks:
   POST /expire   {"iccid"}           end the eSIM's bundles
   POST /ready    {"orderReference"?} make installation data ready (all orders without one)
   POST /balance  {"env","cents"}     set a wallet balance
+  POST /balance-alert {"alertType"}  send a LowBalance or InsufficientBalance account notification
+  POST /esim-state {"iccid","state"} set the eSIM's state: Active, Suspended or Deactivated
   GET  /orders                       the orders created so far
 It only answers local clients that name it by its own address: a request whose
 Host is not the listening address (or localhost/127.0.0.1/[::1] with its port)
