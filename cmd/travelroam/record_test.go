@@ -179,8 +179,9 @@ func oddShapes() []oddShape {
 			srv.InjectFault(travelroamtest.RouteAssignments, answer(csv, fmt.Sprintf(
 				"iccid,matching_id,Activation Code,Pin,PUK,Note\r\n%s,%s,%s,%s,%s,\"code %s, pin: %s\"\r\n",
 				h.iccid, h.matchingID, h.lpa, h.pin, h.puk, h.matchingID, h.pin)))
+			// No header: the first row is data, found by its shape.
 			srv.InjectFault(travelroamtest.RouteESIMDetails, answer(csv, fmt.Sprintf(
-				"%q,%q,%q\n%q,%q,%q\n", h.iccid, h.matchingID, "x", "ICCID", "Matching ID", h.pin)))
+				"%q,%q,%q\n%q,%q,%q\n", h.iccid, h.matchingID, "x", h.lpa, h.matchingID+" ", h.iccid)))
 		}},
 		{name: "csv without a csv content type", faults: func(srv *travelroamtest.Server, h handedOut) {
 			srv.InjectFault(travelroamtest.RouteAssignments, answer("text/plain", fmt.Sprintf(

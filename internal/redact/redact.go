@@ -26,69 +26,147 @@ var (
 	// percent-encoded as in an iPhone install link (LPA%3A1%24host%24id),
 	// up to the end of a URL parameter.
 	lpa = regexp.MustCompile(`(?i)\b(?:LPA(?::|%3A))?1(?:\$|%24)[^\s$%"'<>]+(?:\$|%24)[^\s"'<>,;&]+|\bLPA(?::|%3A)[^\s"'<>,;&]+`)
-	// labelled is a matching ID, activation code, PIN or PUK after its
-	// label, in JSON ("pin":"1234"), a repr ({'pin': '1234'}), a query
-	// (pin=1234) or prose (PIN: 1234, PIN '1234', matching ID K2-…).
-	labelled = regexp.MustCompile(`(?i)(\b(?:matching[ _-]?id|activation[ _-]?code|pin[12]?|puk[12]?)\b["']?\s*[:=]?\s*["']?)([^\s"',;}<>]+)`)
+	// labelled is a matching ID, activation or confirmation code, PIN or
+	// PUK after its label, in JSON ("pin":"1234"), a repr ({'pin':
+	// '1234'}), a query (pin=1234) or prose (PIN: 1234, PIN '1234',
+	// matching ID K2-…, activation_code=…).
+	labelled = regexp.MustCompile(`(?i)(\b(?:matching[ _-]?id|activation[ _-]?code|confirmation[ _-]?code|pin[12]?(?:[ _-]?code)?|puk[12]?(?:[ _-]?code)?)\b["']?\s*[:=]?\s*["']?)([^\s"',;}<>&]+)`)
+	// credential is an API key, secret, password or token after its
+	// label and a ":" or "=" (not in prose: "invalid API key" stays).
+	credential = regexp.MustCompile(`(?i)(\b(?:x-api-key|api[ _-]?key|client[ _-]?secret|secret|password|passwd|access[ _-]?token|token)\b["']?\s*[:=]\s*["']?)([^\s"',;}<>&]+)`)
 	// matchingID is a token shaped like a matching ID.
 	matchingID = regexp.MustCompile(`\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){2,}\b`)
+	// wholeMatchingID is a whole value shaped like a matching ID, digits
+	// or not (in structured data, where prose is not expected).
+	wholeMatchingID = regexp.MustCompile(`^[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){2,}$`)
 	// grouped is a long number written in groups (8944 5385 3201 2345
 	// 678, or with dashes), as an ICCID is often shown to people.
 	grouped = regexp.MustCompile(`\b\d{2,}(?:[ -]\d{2,}){2,}\b`)
 	uuid    = regexp.MustCompile(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	// date is the start of an ISO 8601 time (2026-12-07T11), which
+	// matchingID would take for a code.
+	date  = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d`)
+	email = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+)
+
+// style is how a found secret is written back.
+type style int
+
+const (
+	// messageStyle is for error strings and logs: Mask in place of a
+	// code, "…5678" for an ICCID.
+	messageStyle style = iota
+	// fixtureStyle is for recorded answers: the value keeps its shape
+	// (maskCode, maskICCID) so that decoders still read it, and e-mail
+	// addresses are replaced too.
+	fixtureStyle
 )
 
 // New returns a func that redacts text, also masking each of the given
 // credentials (those shorter than 8 bytes are ignored). A func, so that
 // printing a value that holds it cannot show the credentials.
 func New(credentials ...string) func(string) string {
-	var creds []string
-	for _, c := range credentials {
-		if len(c) >= minSecret {
-			creds = append(creds, c)
-		}
-	}
+	creds := longEnough(credentials)
 	return func(s string) string {
-		for _, c := range creds {
-			if strings.Contains(s, c) {
-				s = strings.ReplaceAll(s, c, Mask)
-			}
-		}
-		return Text(s)
+		return scan(replaceAll(s, creds, Mask), messageStyle)
 	}
 }
 
-// Text redacts activation codes, labelled matching IDs, PINs and PUKs,
-// tokens shaped like matching IDs, and ICCID-like digit runs (also
-// written in groups of digits, 18 digits or more in all).
-func Text(s string) string {
-	s = lpa.ReplaceAllString(s, Mask)
-	s = labelled.ReplaceAllStringFunc(s, func(m string) string {
-		sub := labelled.FindStringSubmatch(m)
-		if sub[2] == Mask {
-			return m
+// longEnough keeps the credentials of at least minSecret bytes.
+func longEnough(credentials []string) []string {
+	var out []string
+	for _, c := range credentials {
+		if len(c) >= minSecret {
+			out = append(out, c)
 		}
-		return sub[1] + Mask
+	}
+	return out
+}
+
+// replaceAll replaces every occurrence of each secret in s by mask.
+func replaceAll(s string, secrets []string, mask string) string {
+	for _, c := range secrets {
+		if strings.Contains(s, c) {
+			s = strings.ReplaceAll(s, c, mask)
+		}
+	}
+	return s
+}
+
+// Text redacts activation codes, labelled matching IDs, PINs, PUKs and
+// credentials (after "key:" or "key="), tokens shaped like matching IDs,
+// and ICCID-like digit runs (also written in groups of digits, 18 digits
+// or more in all).
+func Text(s string) string { return scan(s, messageStyle) }
+
+// scan finds what looks secret in free text and writes it back in style
+// st. It is idempotent: scanning its result changes nothing.
+func scan(s string, st style) string {
+	if st == fixtureStyle {
+		s = email.ReplaceAllString(s, redactedEmail)
+	}
+	s = lpa.ReplaceAllStringFunc(s, func(m string) string {
+		if st == fixtureStyle {
+			if masked, ok := maskLPA(m); ok {
+				return masked
+			}
+			return maskCode(m)
+		}
+		return Mask
 	})
+	s = replaceLabelled(s, labelled, st, KindCode)
+	s = replaceLabelled(s, credential, st, KindCredential)
 	s = matchingID.ReplaceAllStringFunc(s, func(m string) string {
-		if uuid.MatchString(m) || !strings.ContainsAny(m, "0123456789") || strings.Trim(m, "0123456789-") == "" {
-			return m // a UUID, a code of letters only, or a number with dashes
+		if uuid.MatchString(m) || date.MatchString(m) || !strings.ContainsAny(m, "0123456789") || strings.Trim(m, "0123456789-") == "" {
+			return m // a UUID, a time, a code of letters only, or a number with dashes
+		}
+		if st == fixtureStyle {
+			return maskCode(m)
 		}
 		return Mask
 	})
 	s = grouped.ReplaceAllStringFunc(s, func(m string) string {
 		digits := strings.NewReplacer(" ", "", "-", "").Replace(m)
-		if len(digits) < 18 {
+		switch {
+		case len(digits) < 18:
 			return m // a phone number or a date, not an ICCID
+		case st == fixtureStyle:
+			return maskICCID(m)
 		}
 		return "…" + digits[len(digits)-4:]
 	})
+	if st == fixtureStyle {
+		return digitRuns(s, maskDigitRun)
+	}
 	return Digits(s)
+}
+
+// replaceLabelled masks the value (second group) after each label (first
+// group) that re matches, as a value of kind k.
+func replaceLabelled(s string, re *regexp.Regexp, st style, k Kind) string {
+	return re.ReplaceAllStringFunc(s, func(m string) string {
+		sub := re.FindStringSubmatch(m)
+		switch {
+		case sub[2] == Mask:
+			return m
+		case !strings.ContainsAny(sub[1], `:="'`) && !strings.ContainsAny(sub[2], "0123456789"):
+			return m // prose: "PIN Code", "matching ID missing"
+		case st == messageStyle:
+			return sub[1] + Mask
+		}
+		return sub[1] + maskKind(k, sub[2])
+	})
 }
 
 // Digits masks every run of 12 or more digits in s (ICCIDs and similar
 // identifiers a server may echo in a message), keeping the last four.
 func Digits(s string) string {
+	return digitRuns(s, func(run string) string { return "…" + run[len(run)-4:] })
+}
+
+// digitRuns replaces every run of 12 or more ASCII digits in s by
+// mask(run).
+func digitRuns(s string, mask func(run string) string) string {
 	var b strings.Builder
 	changed := false
 	for i := 0; i < len(s); {
@@ -102,7 +180,7 @@ func Digits(s string) string {
 				b.WriteString(s[:i])
 				changed = true
 			}
-			b.WriteString("…" + s[j-4:j])
+			b.WriteString(mask(s[i:j]))
 			i = j
 			continue
 		}
