@@ -1,12 +1,20 @@
-// Package redact removes secrets from text a server sent, before the SDK
-// puts it in an error string or a log line: the client's own credentials,
-// eSIM activation codes (LPA:1$host$matchingId), matching IDs, PIN and
-// PUK values, and ICCID-like digit runs (all but the last four digits).
+// Package redact is the one redactor of the SDK and the command line.
 //
-// It works on free text, so it errs on the side of masking: a token that
-// looks like a matching ID (three or more groups of upper-case letters and
-// digits joined by dashes, such as K2-1Z8QAB-3XYV7P) is masked even where
-// it was something else; UUIDs (order references) are kept.
+// For text a server sent, before the SDK puts it in an error string or a
+// log line ([New], [Text], [Digits]), it removes the client's own
+// credentials, eSIM activation codes (LPA:1$host$matchingId), matching
+// IDs, PIN and PUK values and credentials after their labels, and
+// ICCID-like digit runs (all but the last four digits). It works on free
+// text, so it errs on the side of masking: a token that looks like a
+// matching ID (three or more groups of upper-case letters and digits
+// joined by dashes, such as K2-1Z8QAB-3XYV7P) is masked even where it was
+// something else; UUIDs (order references) and times are kept.
+//
+// For recorded answers (travelroam doctor --record), a [Redactor] masks
+// JSON, CSV and text by what each value is: by its key or column name in
+// any spelling ([KeyKind]) and by its shape whatever the key, member
+// names included, keeping the shape a decoder needs. [NewWriter] keeps
+// the credentials out of a stream.
 package redact
 
 import (
