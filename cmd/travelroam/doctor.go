@@ -216,7 +216,7 @@ func (c *cli) judge(chk *routeCheck, err error, benign func(error) string) {
 	chk.Unexpected, chk.Missing = []string{}, []string{}
 	if ex := chk.raw; ex != nil {
 		chk.Status = ex.status
-		chk.ContentType = ex.contentType
+		chk.ContentType = redact.Text(ex.contentType)
 		if ex.err != nil && err == nil {
 			err = ex.err
 		}
@@ -385,7 +385,7 @@ func (c *cli) writeFixtures(dir string, checks []*routeCheck, t target) error {
 		}
 		chk.Fixture = path
 		idx.Fixtures = append(idx.Fixtures, fixtureEntry{Name: chk.Name, Method: ex.method, Route: chk.Route, Status: ex.status,
-			ContentType: ex.contentType, File: file, Complete: ex.complete})
+			ContentType: r.Text(ex.contentType), File: file, Complete: ex.complete})
 	}
 	var b strings.Builder
 	enc := jsonEncoder(&b)

@@ -175,6 +175,10 @@ func oddShapes() []oddShape {
 				`{"balance":1,"currency":"USD","apiKey":%q,"X-API-KEY":%q,"client_secret":%q,"message":"bad key %s","link":"https://x.example/?iccid=%s&matching_id=%s&carddata=%s"}`,
 				srv.APIKey, srv.APIKey, srv.ClientSecret, srv.APIKey, h.iccid, h.matchingID, url.QueryEscape(h.lpa))))
 		}},
+		{name: "json cut short", faults: func(srv *travelroamtest.Server, h handedOut) {
+			srv.InjectFault(travelroamtest.RouteESIMDetails, answer(js, fmt.Sprintf(
+				`{"esim":{"esimPin":"%s","simPUK":%s,"Iccid":%s,"matching_id":"%s","activation_code":"%s`, h.pin, h.puk, h.iccid, h.matchingID, h.lpa)))
+		}},
 		{name: "odd csv", faults: func(srv *travelroamtest.Server, h handedOut) {
 			srv.InjectFault(travelroamtest.RouteAssignments, answer(csv, fmt.Sprintf(
 				"iccid,matching_id,Activation Code,Pin,PUK,Note\r\n%s,%s,%s,%s,%s,\"code %s, pin: %s\"\r\n",

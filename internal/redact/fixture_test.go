@@ -229,3 +229,17 @@ func checkRedacted(t *testing.T, r *Redactor, contentType string, body []byte, p
 	require.Equal(t, want, format)
 	require.Equal(t, string(out), string(again), "redacting twice: %s", body)
 }
+
+// TestRedactorTextFindsJSONMembers: an answer cut short is not JSON, but
+// its members still say what their values are: a PIN under esimPin, a QR
+// code, a matching ID cut in the middle.
+func TestRedactorTextFindsJSONMembers(t *testing.T) {
+	t.Parallel()
+	r := NewRedactor()
+	in := `{"esimPin":"` + pin + `","qr_code":"data:image/png;base64,iVBORw0KGgo","Iccid":` + iccid + `,"Smdp_Address":"rsp.example.com","matching_id":"abcdefgh`
+	out, format := r.Body("application/json", []byte(in))
+	require.Equal(t, FormatText, format)
+	require.Equal(t, `{"esimPin":"0000","qr_code":"XXXX:XXXXX/XXX;XXXX00,XXXXXX0XXXX","Iccid":8900000000000005678,"Smdp_Address":"XXX.XXXXXXX.XXX","matching_id":"XXXXXXXX`, string(out))
+	require.Equal(t, string(out), r.Text(string(out)))
+	require.Equal(t, `{"esimPin":"[redacted]","Iccid":[redacted],"name":"x"}`, Text(`{"esimPin":"`+pin+`","Iccid":`+iccid+`,"name":"x"}`))
+}

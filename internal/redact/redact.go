@@ -42,6 +42,10 @@ var (
 	// credential is an API key, secret, password or token after its
 	// label and a ":" or "=" (not in prose: "invalid API key" stays).
 	credential = regexp.MustCompile(`(?i)(\b(?:x-api-key|api[ _-]?key|client[ _-]?secret|secret|password|passwd|access[ _-]?token|token)\b["']?\s*[:=]\s*["']?)([^\s"',;}<>&]+)`)
+	// member is a JSON member in text that is not (or no longer) a whole
+	// JSON document, such as an answer cut short: "key": "value" (the
+	// closing quote may be missing) or "key": number.
+	member = regexp.MustCompile(`("((?:[^"\\\n]|\\.){1,64})"\s*:\s*)(?:"((?:[^"\\\n]|\\.)*)("?)|(-?[0-9][0-9.eE+-]*))`)
 	// matchingID is a token shaped like a matching ID.
 	matchingID = regexp.MustCompile(`\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){2,}\b`)
 	// wholeMatchingID is a whole value shaped like a matching ID, digits
@@ -122,6 +126,7 @@ func scan(s string, st style) string {
 		}
 		return Mask
 	})
+	s = replaceMembers(s, st)
 	s = replaceLabelled(s, labelled, st, KindCode)
 	s = replaceLabelled(s, credential, st, KindCredential)
 	s = matchingID.ReplaceAllStringFunc(s, func(m string) string {
@@ -147,6 +152,30 @@ func scan(s string, st style) string {
 		return digitRuns(s, maskDigitRun)
 	}
 	return Digits(s)
+}
+
+// replaceMembers masks the values of JSON members found in text whose
+// key says they are sensitive ([KeyKind]).
+func replaceMembers(s string, st style) string {
+	if !strings.Contains(s, `"`) {
+		return s
+	}
+	return member.ReplaceAllStringFunc(s, func(m string) string {
+		sub := member.FindStringSubmatch(m)
+		k := KeyKind(sub[2])
+		inner, closing, number := sub[3], sub[4], sub[5]
+		switch {
+		case k == KindNone || inner == Mask || number == "" && inner == "":
+			return m
+		case number != "" && st == messageStyle:
+			return sub[1] + Mask
+		case number != "":
+			return sub[1] + maskNumber(k, number)
+		case st == messageStyle:
+			return sub[1] + `"` + Mask + closing
+		}
+		return sub[1] + `"` + maskKind(k, inner) + closing
+	})
 }
 
 // replaceLabelled masks the value (second group) after each label (first
