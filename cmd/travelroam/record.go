@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -150,6 +152,16 @@ func writeFixture(dir, name string, data []byte) (string, error) {
 	if err != nil {
 		_ = os.Remove(f.Name())
 		return "", fmt.Errorf("doctor: --record: %w", err)
+	}
+	// The same answer recorded in another format by an earlier run (an
+	// older version may have left it unredacted) does not stay beside it.
+	base := strings.TrimSuffix(name, filepath.Ext(name))
+	for _, ext := range [...]string{".json", ".csv", ".txt"} {
+		if other := base + ext; other != name {
+			if err := os.Remove(filepath.Join(dir, other)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return "", fmt.Errorf("doctor: --record: %w", err)
+			}
+		}
 	}
 	return path, nil
 }

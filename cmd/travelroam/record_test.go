@@ -220,6 +220,12 @@ func TestRecordHoldsNoSecret(t *testing.T) {
 			secrets := srv.Secrets()
 			requireNoSecret(t, "stdout", []byte(stdout), secrets)
 			requireNoSecret(t, "stderr", []byte(stderr), secrets)
+			if shape.faults != nil {
+				shape.faults(srv, h)
+			}
+			_, jsonOut, jsonErr := runCLI(t, srv, "doctor", "--iccid", h.iccid, "--order", h.ref, "--json")
+			requireNoSecret(t, "stdout of --json", []byte(jsonOut), secrets)
+			requireNoSecret(t, "stderr of --json", []byte(jsonErr), secrets)
 			entries, err := os.ReadDir(dir)
 			require.NoError(t, err, stderr)
 			require.Greater(t, len(entries), 5, "a fixture per route called and index.json")
@@ -240,7 +246,8 @@ func TestRecordHoldsNoSecret(t *testing.T) {
 
 // TestRecordReplacesFiles: recording again over an existing directory
 // leaves every fixture 0600, whatever the mode of the file it replaces,
-// and replaces a planted symbolic link instead of writing through it.
+// replaces a planted symbolic link instead of writing through it, and
+// removes the same answer recorded in another format.
 func TestRecordReplacesFiles(t *testing.T) {
 	srv := travelroamtest.NewServer(travelroamtest.WithAssignmentDelay(0))
 	t.Cleanup(srv.Close)
@@ -249,6 +256,7 @@ func TestRecordReplacesFiles(t *testing.T) {
 	target := filepath.Join(t.TempDir(), "elsewhere")
 	require.NoError(t, os.WriteFile(target, []byte("untouched"), 0o644))
 	require.NoError(t, os.Symlink(target, filepath.Join(dir, "organisation.json")))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bundle.txt"), []byte("an earlier run's"), 0o644))
 	code, _, stderr := runCLI(t, srv, "doctor", "--record", dir)
 	require.Equal(t, exitOK, code, stderr)
 	for _, name := range []string{"catalogue.json", "organisation.json", "index.json"} {
@@ -257,6 +265,7 @@ func TestRecordReplacesFiles(t *testing.T) {
 		require.True(t, info.Mode().IsRegular(), name)
 		require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), name)
 	}
+	require.NoFileExists(t, filepath.Join(dir, "bundle.txt"), "the bundle's answer is bundle.json now")
 	got, err := os.ReadFile(target)
 	require.NoError(t, err)
 	require.Equal(t, "untouched", string(got), "the link's target is not written")

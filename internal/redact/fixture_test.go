@@ -242,4 +242,9 @@ func TestRedactorTextFindsJSONMembers(t *testing.T) {
 	require.Equal(t, `{"esimPin":"0000","qr_code":"XXXX:XXXXX/XXX;XXXX00,XXXXXX0XXXX","Iccid":8900000000000005678,"Smdp_Address":"XXX.XXXXXXX.XXX","matching_id":"XXXXXXXX`, string(out))
 	require.Equal(t, string(out), r.Text(string(out)))
 	require.Equal(t, `{"esimPin":"[redacted]","Iccid":[redacted],"name":"x"}`, Text(`{"esimPin":"`+pin+`","Iccid":`+iccid+`,"name":"x"}`))
+
+	// XML and HTML elements, URL queries and forms.
+	in = `<esim><matchingId>abcdefgh</matchingId><PIN>` + pin + `</PIN><name>x</name></esim> <a href="https://x/?qr=abcdefgh&esim_pin=` + pin + `&page=2">`
+	require.Equal(t, `<esim><matchingId>XXXXXXXX</matchingId><PIN>0000</PIN><name>x</name></esim> <a href="https://x/?qr=XXXXXXXX&esim_pin=0000&page=2">`, r.Text(in))
+	require.Equal(t, `<esim><matchingId>[redacted]</matchingId><PIN>[redacted]</PIN><name>x</name></esim> <a href="https://x/?qr=[redacted]&esim_pin=[redacted]&page=2">`, Text(in))
 }

@@ -46,6 +46,11 @@ var (
 	// JSON document, such as an answer cut short: "key": "value" (the
 	// closing quote may be missing) or "key": number.
 	member = regexp.MustCompile(`("((?:[^"\\\n]|\\.){1,64})"\s*:\s*)(?:"((?:[^"\\\n]|\\.)*)("?)|(-?[0-9][0-9.eE+-]*))`)
+	// element is an XML or HTML element's text: <matchingId>…</…> (the
+	// tag name says what it is).
+	element = regexp.MustCompile(`(<([A-Za-z][A-Za-z0-9_:.-]{0,63})(?:\s[^<>]*)?>)([^<]+)`)
+	// param is a parameter of a URL query or a form: ?matching_id=…&
+	param = regexp.MustCompile(`([?&;]([A-Za-z][A-Za-z0-9_.-]{0,63})=)([^&;#\s"'<>]+)`)
 	// matchingID is a token shaped like a matching ID.
 	matchingID = regexp.MustCompile(`\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){2,}\b`)
 	// wholeMatchingID is a whole value shaped like a matching ID, digits
@@ -127,6 +132,8 @@ func scan(s string, st style) string {
 		return Mask
 	})
 	s = replaceMembers(s, st)
+	s = replaceNamed(s, element, st)
+	s = replaceNamed(s, param, st)
 	s = replaceLabelled(s, labelled, st, KindCode)
 	s = replaceLabelled(s, credential, st, KindCredential)
 	s = matchingID.ReplaceAllStringFunc(s, func(m string) string {
@@ -175,6 +182,23 @@ func replaceMembers(s string, st style) string {
 			return sub[1] + `"` + Mask + closing
 		}
 		return sub[1] + `"` + maskKind(k, inner) + closing
+	})
+}
+
+// replaceNamed masks the value (third group) of each match of re whose
+// name (second group) says it is sensitive ([KeyKind]); the first group
+// is kept.
+func replaceNamed(s string, re *regexp.Regexp, st style) string {
+	return re.ReplaceAllStringFunc(s, func(m string) string {
+		sub := re.FindStringSubmatch(m)
+		k := KeyKind(sub[2])
+		switch {
+		case k == KindNone || sub[3] == Mask || strings.TrimSpace(sub[3]) == "":
+			return m
+		case st == messageStyle:
+			return sub[1] + Mask
+		}
+		return sub[1] + maskKind(k, sub[3])
 	})
 }
 
