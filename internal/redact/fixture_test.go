@@ -174,7 +174,8 @@ var plantedSecrets = []string{iccid, code, lpaCode, key, secret}
 
 // FuzzRedactor: whatever the keys, column names and other values around
 // them, a secret planted in a JSON document (as a value under any key, a
-// value under a sensitive key in any spelling, a member name) or in a
+// value under a sensitive key in any spelling, a member name, a word of
+// free text) or in a
 // CSV table (a cell under any column, a cell under a sensitive column, a
 // column name) never survives redaction, in any form; a PIN under a PIN
 // key or column neither; and redacting twice changes nothing.
@@ -195,6 +196,7 @@ func FuzzRedactor(f *testing.F) {
 			sensitiveKey: v3,
 			"pin":        pin,
 			"n":          json.Number(iccid),
+			"text":       v1 + " " + planted + " " + v2,
 		}
 		body, err := json.Marshal(doc)
 		require.NoError(t, err)
