@@ -17,10 +17,11 @@ import (
 //   - any other string (a value, a CSV cell, an object's member name) is
 //     searched like free text: activation codes, labelled codes, PINs and
 //     credentials, tokens shaped like matching IDs (a whole value with or
-//     without digits), ICCID-like digit runs (12 digits or more, also in
-//     groups), e-mail addresses, and the credentials given to
+//     without digits), ICCID-like digit runs (18 digits or more, also in
+//     groups: shorter numbers such as times in milliseconds are kept),
+//     e-mail addresses, and the credentials given to
 //     [NewRedactor] (also URL- and JSON-escaped);
-//   - a JSON number of 12 digits or more is masked like an ICCID.
+//   - a JSON number of 18 digits or more is masked like an ICCID.
 //
 // Masks keep the value's shape where a decoder cares: an ICCID keeps its
 // length, first two and last four digits; a matching ID its separators
@@ -168,7 +169,7 @@ func (r *Redactor) node(n *jnode, k Kind) {
 		if k != KindNone {
 			n.text = maskNumber(k, n.text)
 		} else {
-			n.text = digitRuns(n.text, maskDigitRun)
+			n.text = digitRuns(n.text, minICCID, maskDigitRun)
 		}
 	}
 }

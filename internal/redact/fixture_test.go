@@ -25,7 +25,7 @@ func TestRedactorJSONKeepsOrderAndNumbers(t *testing.T) {
 	"phoneNumber":"+44 20 7946 0000","callbackUrl":"https://shop.example/cb?token=abc","apiKey":"x","name":"Acme",
 	"msg":"ICCID 8944538591614631810 of ada@example.org: LPA:1$rsp.x$AB-CDEF and key KEYKEYKEYKEY",
 	"appleInstallUrl":"https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA%3A1%24rsp.x%24AB-CDEF",
-	"created":"2026-12-07T11:03:19Z","ms":1733569399000,
+	"created":"2026-12-07T11:03:19Z","ms":1733569399000,"smdpAddress":"https://rsp.example.com/x",
 	"empty":"","list":[],"obj":{},"t":true,"nul":null}`
 	out, err := r.JSON([]byte(in))
 	require.NoError(t, err)
@@ -48,7 +48,8 @@ func TestRedactorJSONKeepsOrderAndNumbers(t *testing.T) {
   "msg": "ICCID 8900000000000001810 of redacted@example.com: LPA:1$rsp.x$XX-XXXX and key REDACTED",
   "appleInstallUrl": "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA%3A1%24rsp.x%24XX-XXXX",
   "created": "2026-12-07T11:03:19Z",
-  "ms": 1700000009000,
+  "ms": 1733569399000,
+  "smdpAddress": "https://XXX.XXXXXXX.XXX/X",
   "empty": "",
   "list": [],
   "obj": {},

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -70,50 +71,47 @@ func NormalKey(name string) string {
 // says nothing.
 func KeyKind(name string) Kind {
 	k := NormalKey(name)
-	switch {
-	case k == "":
+	if k == "" {
 		return KindNone
-	case strings.Contains(k, "iccid"):
-		return KindICCID
-	case codeKey(k):
-		return KindCode
-	case pinKey(k):
-		return KindPIN
-	case k == "imei" || k == "eid" || k == "imsi" || strings.HasSuffix(k, "imei") || strings.HasSuffix(k, "imsi"):
-		return KindDevice
-	case containsAny(k, "apikey", "secret", "password", "passwd", "token", "authorization", "signingkey",
-		"privatekey", "accesskey", "signature", "cookie", "credential"):
-		return KindCredential
-	case strings.Contains(k, "email"):
-		return KindEmail
-	case strings.Contains(k, "phone") || k == "mobile" || k == "msisdn" || k == "tel":
-		return KindPhone
-	case strings.HasSuffix(k, "callbackurl") || strings.HasSuffix(k, "webhookurl") || k == "callback" || k == "webhook":
-		return KindURL
-	case containsAny(k, "firstname", "lastname", "fullname", "surname", "username", "contactname", "customername", "customerref"):
-		return KindName
+	}
+	for _, r := range keyRules {
+		if r.matches(k) {
+			return r.kind
+		}
 	}
 	return KindNone
 }
 
-// codeKey: matching IDs, activation and confirmation codes, SM-DP+
-// addresses (the CSV's "RSP URL"), LPA strings, QR codes, carddata.
-func codeKey(k string) bool {
-	return containsAny(k, "matchingid", "activationcode", "confirmationcode", "carddata", "qrcode", "smdp", "rspurl") ||
-		strings.HasPrefix(k, "lpa") || strings.HasPrefix(k, "qr") || strings.HasSuffix(k, "qr")
+// keyRule says which normalised names hold values of a kind: equal to,
+// containing, starting or ending with one of its words.
+type keyRule struct {
+	kind                              Kind
+	exact, contains, prefix, suffixes []string
 }
 
-// pinKey: pin, puk, pin1, puk2, pincode, esimPin, simPuk…
-func pinKey(k string) bool {
-	for _, p := range [...]string{"pin", "puk"} {
-		for _, s := range [...]string{"", "1", "2"} {
-			w := p + s
-			if k == w || k == w+"code" || strings.HasSuffix(k, w) && len(k) <= len(w)+6 {
-				return true
-			}
-		}
-	}
-	return false
+func (r keyRule) matches(k string) bool {
+	return slices.Contains(r.exact, k) || containsAny(k, r.contains...) ||
+		slices.ContainsFunc(r.prefix, func(p string) bool { return strings.HasPrefix(k, p) }) ||
+		slices.ContainsFunc(r.suffixes, func(p string) bool { return strings.HasSuffix(k, p) })
+}
+
+// keyRules, first match wins: "iccid" anywhere is an ICCID, the matching
+// ID, activation and confirmation codes, SM-DP+ address (the CSV's "RSP
+// URL"), LPA strings, QR codes and carddata are activation data; pin,
+// puk, pin1, pukCode, esimPin… are PINs.
+var keyRules = [...]keyRule{
+	{kind: KindICCID, contains: []string{"iccid"}},
+	{kind: KindCode, contains: []string{"matchingid", "activationcode", "confirmationcode", "carddata", "qrcode", "smdp", "rspurl"},
+		prefix: []string{"lpa", "qr"}, suffixes: []string{"qr"}},
+	{kind: KindPIN, exact: []string{"pincode", "pukcode", "pin1code", "pin2code", "puk1code", "puk2code"},
+		suffixes: []string{"pin", "puk", "pin1", "pin2", "puk1", "puk2"}},
+	{kind: KindDevice, exact: []string{"eid"}, suffixes: []string{"imei", "imsi"}},
+	{kind: KindCredential, contains: []string{"apikey", "secret", "password", "passwd", "token", "authorization", "signingkey",
+		"privatekey", "accesskey", "signature", "cookie", "credential"}},
+	{kind: KindEmail, contains: []string{"email"}},
+	{kind: KindPhone, exact: []string{"mobile", "msisdn", "tel"}, contains: []string{"phone"}},
+	{kind: KindURL, exact: []string{"callback", "webhook"}, suffixes: []string{"callbackurl", "webhookurl"}},
+	{kind: KindName, contains: []string{"firstname", "lastname", "fullname", "surname", "username", "contactname", "customername", "customerref"}},
 }
 
 func containsAny(s string, subs ...string) bool {
@@ -137,6 +135,9 @@ func maskKind(k Kind, s string) string {
 	case KindCode:
 		if m, ok := maskLPA(s); ok {
 			return m
+		}
+		if i := strings.Index(s, "://"); i > 0 && i <= len("https") {
+			return s[:i+3] + maskCode(s[i+3:]) // an SM-DP+ URL keeps its scheme
 		}
 		return maskCode(s)
 	case KindPIN, KindDevice:
@@ -235,7 +236,7 @@ func sepAt(s string) string {
 	return ""
 }
 
-// maskDigitRun masks one run of 12 or more digits found in a value: the
+// maskDigitRun masks one run of digits as long as an ICCID's: the
 // first two and the last four are kept, the others zeroed, so that the
 // length and the digits' meaning for a decoder stay.
 func maskDigitRun(run string) string {

@@ -156,7 +156,7 @@ func scan(s string, st style) string {
 		return "…" + digits[len(digits)-4:]
 	})
 	if st == fixtureStyle {
-		return digitRuns(s, maskDigitRun)
+		return digitRuns(s, minICCID, maskDigitRun)
 	}
 	return Digits(s)
 }
@@ -222,12 +222,18 @@ func replaceLabelled(s string, re *regexp.Regexp, st style, k Kind) string {
 // Digits masks every run of 12 or more digits in s (ICCIDs and similar
 // identifiers a server may echo in a message), keeping the last four.
 func Digits(s string) string {
-	return digitRuns(s, func(run string) string { return "…" + run[len(run)-4:] })
+	return digitRuns(s, 12, func(run string) string { return "…" + run[len(run)-4:] })
 }
 
-// digitRuns replaces every run of 12 or more ASCII digits in s by
+// minICCID is the fewest digits of an ICCID (ITU-T E.118: 18 to 22 with
+// the check digit). Fixtures mask digit runs from this length: shorter
+// ones are times in milliseconds (13 digits), amounts and order numbers
+// that a fixture should keep. Messages mask from 12 digits (Digits).
+const minICCID = 18
+
+// digitRuns replaces every run of minLen or more ASCII digits in s by
 // mask(run).
-func digitRuns(s string, mask func(run string) string) string {
+func digitRuns(s string, minLen int, mask func(run string) string) string {
 	var b strings.Builder
 	changed := false
 	for i := 0; i < len(s); {
@@ -235,7 +241,7 @@ func digitRuns(s string, mask func(run string) string) string {
 		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 			j++
 		}
-		if j-i >= 12 {
+		if j-i >= minLen {
 			if !changed {
 				b.Grow(len(s))
 				b.WriteString(s[:i])
