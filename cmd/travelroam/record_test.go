@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -174,6 +176,23 @@ func oddShapes() []oddShape {
 			srv.InjectFault(travelroamtest.RouteOrganisation, answer(js, fmt.Sprintf(
 				`{"balance":1,"currency":"USD","apiKey":%q,"X-API-KEY":%q,"client_secret":%q,"message":"bad key %s","link":"https://x.example/?iccid=%s&matching_id=%s&carddata=%s"}`,
 				srv.APIKey, srv.APIKey, srv.ClientSecret, srv.APIKey, h.iccid, h.matchingID, url.QueryEscape(h.lpa))))
+		}},
+		{name: "error answers", opts: []travelroamtest.Option{travelroamtest.WithICCIDNotFoundStatus(404)},
+			faults: func(srv *travelroamtest.Server, h handedOut) {
+				srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.HTMLBadGateway())
+				srv.InjectFault(travelroamtest.RouteCatalogue, travelroamtest.RateLimited())
+				srv.InjectFault(travelroamtest.RouteBundle, travelroamtest.Status(400, "Bundle for "+h.iccid+" ("+h.lpa+") not found"))
+				srv.InjectFault(travelroamtest.RouteLocation, travelroamtest.GzipBomb(1<<20))
+			}},
+		{name: "revoked eSIM", faults: func(srv *travelroamtest.Server, h handedOut) {
+			// Called before each run: the second revoke is refused.
+			cl, err := travelroam.NewClient(srv.APIKey, srv.ClientSecret, travelroam.WithBaseURL(srv.URL), travelroam.WithHTTPClient(srv.Client()))
+			if err == nil {
+				_ = cl.RevokeESIM(context.Background(), h.iccid)
+			}
+			if !errors.Is(srv.InstallESIM(h.iccid), travelroamtest.ErrUnknownICCID) {
+				panic("the eSIM is still there")
+			}
 		}},
 		{name: "json cut short", faults: func(srv *travelroamtest.Server, h handedOut) {
 			srv.InjectFault(travelroamtest.RouteESIMDetails, answer(js, fmt.Sprintf(
