@@ -1,9 +1,13 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -48,20 +52,37 @@ func (p *printer) print(values ...any) {
 // TestE2ENoSecretInAnyOutput is the SDK's side of the fake's property
 // test: the main flows run against the fake with a logger capturing
 // everything at debug level, every value and error they return is
-// printed every way (printer), and none of the secrets the fake handed
+// printed every way (printer), so is every callback event the SDK's
+// handler delivers or refuses, and none of the secrets the fake handed
 // out (travelroamtest.Server.Secrets: credentials, ICCIDs, matching IDs,
 // activation codes, PINs, PUKs) appears in any of it, in any form. Some
 // answers are faults whose bodies echo those secrets.
 func TestE2ENoSecretInAnyOutput(t *testing.T) {
-	srv := travelroamtest.NewServer(travelroamtest.WithAssignmentDelay(0), travelroamtest.WithCallbackSigningKey("SIGNINGKEY-0123456789abcdef"))
-	t.Cleanup(srv.Close)
+	const signingKey = "SIGNINGKEY-0123456789abcdef"
 	var logs testrig.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p := newPrinter()
+	// Callbacks: the fake needs the receiver's URL, the receiver the
+	// logger; listen first.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	callbackURL := "http://" + l.Addr().String() + "/travelroam/callback"
+	recv := httptest.NewUnstartedServer(travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error {
+		p.print(ev, *ev)
+		return nil
+	}, travelroam.WithCallbackSignature([]byte(signingKey)), travelroam.WithCallbackLogger(logger)))
+	require.NoError(t, recv.Listener.Close())
+	recv.Listener = l
+	recv.Start()
+	t.Cleanup(recv.Close)
+	srv := travelroamtest.NewServer(travelroamtest.WithAssignmentDelay(0), travelroamtest.WithCallbackSigningKey(signingKey),
+		travelroamtest.WithCallbackURL(callbackURL))
+	t.Cleanup(srv.Close)
 	c, err := travelroam.NewClient(srv.APIKey, srv.ClientSecret, travelroam.WithBaseURL(srv.URL), travelroam.WithHTTPClient(srv.Client()),
 		travelroam.WithPurchaseInterval(0), travelroam.WithMaxRetries(0),
-		travelroam.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		travelroam.WithLogger(logger))
 	require.NoError(t, err)
 	t.Cleanup(c.CloseIdleConnections)
-	p := newPrinter()
 	ctx := t.Context()
 	p.print(c)
 
@@ -113,6 +134,19 @@ func TestE2ENoSecretInAnyOutput(t *testing.T) {
 	attempts, err := c.UnfinishedPurchases(ctx)
 	p.print(attempts, err)
 
+	// Callbacks, delivered and refused.
+	for _, n := range []int64{100_000_000, 500_000_000} {
+		require.NoError(t, srv.ConsumeData(ctx, iccid, n))
+	}
+	for _, kind := range []travelroamtest.CallbackKind{travelroamtest.CallbackFirstAttachment, travelroamtest.CallbackCountryChange,
+		travelroamtest.CallbackProfileStatusChange, travelroamtest.CallbackDeletionScheduled} {
+		require.NoError(t, srv.SendCallback(ctx, iccid, kind))
+	}
+	for _, cb := range srv.Callbacks() {
+		require.Equal(t, http.StatusOK, cb.Status, "%s", cb.Body)
+		p.print(cb.Status)
+	}
+
 	// Answers that echo what the fake handed out.
 	secrets := srv.Secrets()
 	var mid, pin, puk string
@@ -146,6 +180,17 @@ func TestE2ENoSecretInAnyOutput(t *testing.T) {
 	attempts, err = c.UnfinishedPurchases(ctx)
 	p.print(attempts, err)
 
+	for _, body := range []string{`{"alertType":"Utilisation","iccid":"` + iccid + `","note":"` + echo + `"`, `{"iccid":` + iccid + `,"matchingId":"` + mid + `"}`} {
+		resp, err := recv.Client().Post(callbackURL, "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "unsigned")
+		req := httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(body))
+		req.Header.Set(travelroam.DefaultSignatureHeader, travelroamtest.Sign([]byte(signingKey), []byte(body)))
+		ev, err := travelroam.ParseCallback(req, travelroam.WithCallbackSignature([]byte(signingKey)))
+		p.print(ev, err)
+	}
+
 	require.NoError(t, c.RevokeESIM(ctx, iccid))
 	_, err = c.ESIM(ctx, iccid)
 	p.print(err)
@@ -157,6 +202,8 @@ func TestE2ENoSecretInAnyOutput(t *testing.T) {
 	secrets = srv.Secrets()
 	require.GreaterOrEqual(t, len(secrets), 2+2*5, "two eSIMs' secrets and the credentials")
 	require.Contains(t, logs.String(), "travelroam: request", "the SDK logged: the check proves something")
+	require.Contains(t, logs.String(), "travelroam: callback rejected", "so did the callback handler")
+	require.Contains(t, p.out.String(), "FirstAttachment", "events were printed")
 	requireNoSecretIn(t, "the SDK's logs", logs.String(), secrets)
 	requireNoSecretIn(t, "printed values and errors", p.out.String(), secrets)
 }
