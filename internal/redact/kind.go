@@ -85,13 +85,13 @@ func KeyKind(name string) Kind {
 // keyRule says which normalised names hold values of a kind: equal to,
 // containing, starting or ending with one of its words.
 type keyRule struct {
-	kind                              Kind
-	exact, contains, prefix, suffixes []string
+	kind                                Kind
+	exact, contains, prefixes, suffixes []string
 }
 
 func (r keyRule) matches(k string) bool {
 	return slices.Contains(r.exact, k) || containsAny(k, r.contains...) ||
-		slices.ContainsFunc(r.prefix, func(p string) bool { return strings.HasPrefix(k, p) }) ||
+		slices.ContainsFunc(r.prefixes, func(p string) bool { return strings.HasPrefix(k, p) }) ||
 		slices.ContainsFunc(r.suffixes, func(p string) bool { return strings.HasSuffix(k, p) })
 }
 
@@ -102,7 +102,7 @@ func (r keyRule) matches(k string) bool {
 var keyRules = [...]keyRule{
 	{kind: KindICCID, contains: []string{"iccid"}},
 	{kind: KindCode, contains: []string{"matchingid", "activationcode", "confirmationcode", "carddata", "qrcode", "smdp", "rspurl"},
-		prefix: []string{"lpa", "qr"}, suffixes: []string{"qr"}},
+		prefixes: []string{"lpa", "qr"}, suffixes: []string{"qr"}},
 	{kind: KindPIN, exact: []string{"pincode", "pukcode", "pin1code", "pin2code", "puk1code", "puk2code"},
 		suffixes: []string{"pin", "puk", "pin1", "pin2", "puk1", "puk2"}},
 	{kind: KindDevice, exact: []string{"eid"}, suffixes: []string{"imei", "imsi"}},
