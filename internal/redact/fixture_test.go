@@ -213,6 +213,15 @@ func FuzzRedactor(f *testing.F) {
 		_ = w.Write([]string{v1, v2, v3, " " + planted, planted})
 		w.Flush()
 		checkRedacted(t, r, "text/csv", b.Bytes(), planted, pinToo, FormatCSV)
+
+		// Any bytes at all, the format guessed: redacting twice changes
+		// nothing, the format included.
+		for _, raw := range []string{v1, v1 + "\n" + v2 + "\n" + v3, k1 + "," + k2 + "\n" + v1 + "," + v2} {
+			out, format := r.Body("", []byte(raw))
+			again, format2 := r.Body("", out)
+			require.Equal(t, format, format2, "%q → %q", raw, out)
+			require.Equal(t, string(out), string(again), "%q", raw)
+		}
 	})
 }
 
