@@ -155,6 +155,7 @@ func (s *Server) newESIM(c *call, b *Bundle) *esim {
 		coverage: b.Coverage, provider: b.Provider,
 	}
 	s.esims[iccid] = e
+	s.handOut(e)
 	return e
 }
 

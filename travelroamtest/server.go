@@ -47,6 +47,7 @@ type Server struct {
 	accounts     map[string]*account // by API key
 	esims        map[string]*esim    // by ICCID
 	issued       map[string]bool     // every ICCID ever issued, revoked ones too
+	handedOut    []string            // every eSIM's secrets, in order of issue (Secrets)
 	orders       map[string]*order   // by reference
 	faults       map[Route][]Fault
 	requests     []Request

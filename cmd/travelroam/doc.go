@@ -236,12 +236,17 @@
 // answer 2xx or did not decode (a 4xx location of an eSIM never seen on a
 // network and "not ready" assignments excepted); with --strict, also when
 // fields differ. With --record DIR it writes each answer as DIR/<route>.json
-// (or .txt when it is not JSON) with an index.json, redacted: ICCIDs keep
-// only their first two and last four digits, matching IDs, activation
-// codes, PIN and PUK are masked in shape, people's names, e-mails and
-// phone numbers, the organisation's name and address, callback URLs and
-// any occurrence of the credentials are replaced. Attach the directory to
-// a bug report, or copy a file to testdata/.
+// (.csv for a CSV answer, .txt for anything else) with an index.json,
+// every file mode 0600 (DIR is made 0700), redacted by the SDK's redactor
+// (internal/redact) by what each value is: under a sensitive key or CSV
+// column in any spelling (matching_id, "Matching ID", PIN1…), or shaped
+// like a secret whatever its key, object member names included. ICCIDs
+// keep only their first two and last four digits, matching IDs,
+// activation codes, SM-DP+ addresses, PIN and PUK are masked in shape,
+// people's names, e-mails and phone numbers, the organisation's name and
+// address, callback URLs and any occurrence of the credentials are
+// replaced. Attach the directory to a bug report, or copy a file to
+// testdata/.
 //
 // # fake
 //

@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/internal/redact"
 )
 
 // doctorJSON is the --json output of doctor.
@@ -287,7 +286,7 @@ func (c *cli) judge(chk *routeCheck, err error, benign func(error) string) {
 	chk.Unexpected, chk.Missing = []string{}, []string{}
 	if ex := chk.raw; ex != nil {
 		chk.Status = ex.status
-		chk.ContentType = ex.contentType
+		chk.ContentType = redact.Text(ex.contentType)
 		if ex.err != nil && err == nil {
 			err = ex.err
 		}
@@ -325,7 +324,7 @@ func judgeShape(chk *routeCheck) {
 		return
 	}
 	chk.Shape = fr.Shape
-	chk.Unexpected, chk.Missing, chk.Mismatched = nonNil(fr.Unexpected), nonNil(fr.Missing), fr.Mismatched
+	chk.Unexpected, chk.Missing, chk.Mismatched = redactPaths(nonNil(fr.Unexpected)), nonNil(fr.Missing), redactPaths(fr.Mismatched)
 }
 
 func isCSV(b []byte) bool {
@@ -433,40 +432,32 @@ type fixtureEntry struct {
 // writeFixtures writes each recorded answer, redacted, into dir, with an
 // index.json describing them.
 func (c *cli) writeFixtures(dir string, checks []*routeCheck, t target) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("doctor: --record: %w", err)
+	if err := makeRecordDir(dir); err != nil {
+		return err
 	}
-	r := &redactor{secrets: []string{c.getenv(envAPIKey), c.getenv(envClientSecret)}}
+	r := redact.NewRedactor(c.getenv(envAPIKey), c.getenv(envClientSecret))
 	idx := fixtureIndex{Environment: string(t.env), SDKVersion: sdkVersion, Fixtures: []fixtureEntry{}}
 	for _, chk := range checks {
 		ex := chk.raw
 		if ex == nil || ex.err != nil {
 			continue
 		}
-		r.extraKeys = nil
-		if chk.Name == "organisation" {
-			r.extraKeys = map[string]bool{"name": true, "addr1": true, "addr2": true, "postcode": true, "notes": true}
-		}
-		file := chk.Name + ".json"
-		data, err := r.redactJSON(ex.body)
+		data, file := fixture(r, chk)
+		path, err := writeFixture(dir, file, data)
 		if err != nil {
-			file = chk.Name + ".txt"
-			data = r.redactText(ex.body)
-		}
-		path := filepath.Join(dir, file)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			return fmt.Errorf("doctor: --record: %w", err)
+			return err
 		}
 		chk.Fixture = path
 		idx.Fixtures = append(idx.Fixtures, fixtureEntry{Name: chk.Name, Method: ex.method, Route: chk.Route, Status: ex.status,
-			ContentType: ex.contentType, File: file, Complete: ex.complete})
+			ContentType: r.Text(ex.contentType), File: file, Complete: ex.complete})
 	}
 	var b strings.Builder
 	enc := jsonEncoder(&b)
 	if err := enc.Encode(idx); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "index.json"), []byte(b.String()), 0o644)
+	_, err := writeFixture(dir, "index.json", []byte(b.String()))
+	return err
 }
 
 // routeMethod and routePath are the SDK's route of op (its default: the

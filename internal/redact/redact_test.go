@@ -96,3 +96,24 @@ func TestGroupedICCIDs(t *testing.T) {
 	require.Equal(t, "ICCID …5678", Text("ICCID 8944-5385-3201-2345-678"))
 	require.Equal(t, "call +44 20 7946 0000 on 2026-11-29", Text("call +44 20 7946 0000 on 2026-11-29"))
 }
+
+// TestTextKeepsTimesAndProse: an ISO time is not a matching ID, a label
+// followed by a word in prose masks nothing, and a credential after its
+// label and ":" or "=" is masked (not in prose).
+func TestTextKeepsTimesAndProse(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"retry at 2026-12-07T11:03:19Z": "retry at 2026-12-07T11:03:19Z",
+		"PIN Code missing":              "PIN Code missing",
+		"matching ID missing":           "matching ID missing",
+		"invalid API key":               "invalid API key",
+		"api_key=abcdef&x=1":            "api_key=[redacted]&x=1",
+		`{"client_secret":"abcdef"}`:    `{"client_secret":"[redacted]"}`,
+		"activation_code: " + code:      "activation_code: [redacted]",
+		"Confirmation-Code=1234":        "Confirmation-Code=[redacted]",
+		"PIN Code: 1234":                "PIN Code: [redacted]",
+	} {
+		require.Equal(t, want, Text(in), in)
+		require.Equal(t, want, Text(want), "idempotent: %s", in)
+	}
+}
