@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks the OpenTelemetry modules: travelroamotel (the adapter) and
 # examples/tracing (its example), each with its own go.mod. For each, go
-# mod tidy leaves no diff, go vet and staticcheck are clean, and the tests
-# pass with the race detector; then the example runs once against the
+# mod tidy leaves no diff (scripts/tidy-check.sh), go vet and staticcheck
+# are clean, and the tests pass with the race detector; then the example runs once against the
 # in-process fake and must print the call spans and the metrics. Finally
 # it checks that the root module requires no OpenTelemetry package.
 set -euo pipefail
@@ -14,14 +14,8 @@ trap 'rm -rf "$tmp"' EXIT
 for m in travelroamotel examples/tracing; do
 	echo "=== $m (own module)"
 	(
+		bash scripts/tidy-check.sh "$m"
 		cd "$m"
-		cp go.mod "$tmp/go.mod" && cp go.sum "$tmp/go.sum"
-		go mod tidy
-		if ! cmp -s go.mod "$tmp/go.mod" || ! cmp -s go.sum "$tmp/go.sum"; then
-			echo "go mod tidy changed $m/go.mod or go.sum"
-			diff -u "$tmp/go.mod" go.mod || true
-			exit 1
-		fi
 		go vet ./...
 		go run "$STATICCHECK" ./...
 		go test -race -count=1 ./...

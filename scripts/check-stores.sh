@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks the store modules (pgstore, redisstore, sqlitestore; each has its
 # own go.mod), the multi-process proof internal/replicas and the example
-# examples/replicas (modules too): go mod tidy leaves no diff, go vet and
-# staticcheck are clean, and the tests pass with the race detector,
+# examples/replicas (modules too): go mod tidy leaves no diff
+# (scripts/tidy-check.sh), go vet and staticcheck are clean, and the tests pass with the race detector,
 # against the real PostgreSQL and Redis of scripts/services.sh. Run it
 # after
 #
@@ -27,14 +27,8 @@ trap 'rm -rf "$tmp"' EXIT
 for m in pgstore redisstore sqlitestore internal/replicas examples/replicas; do
 	echo "=== $m (own module)"
 	(
+		bash scripts/tidy-check.sh "$m"
 		cd "$m"
-		cp go.mod "$tmp/go.mod" && cp go.sum "$tmp/go.sum"
-		go mod tidy
-		if ! cmp -s go.mod "$tmp/go.mod" || ! cmp -s go.sum "$tmp/go.sum"; then
-			echo "go mod tidy changed $m/go.mod or go.sum"
-			diff -u "$tmp/go.mod" go.mod || true
-			exit 1
-		fi
 		go vet ./...
 		go run "$STATICCHECK" ./...
 		go test -race -count=1 ./...

@@ -3,7 +3,7 @@ module github.com/roamkit/travelroam/sqlitestore
 go 1.26.0
 
 require (
-	github.com/roamkit/travelroam v0.0.0-00010101000000-000000000000
+	github.com/roamkit/travelroam v0.1.0
 	modernc.org/sqlite v1.62.0
 )
 

@@ -4,9 +4,9 @@ go 1.26.0
 
 require (
 	github.com/jackc/pgx/v5 v5.12.0
-	github.com/roamkit/travelroam v0.0.0-00010101000000-000000000000
-	github.com/roamkit/travelroam/pgstore v0.0.0-00010101000000-000000000000
-	github.com/roamkit/travelroam/sqlitestore v0.0.0-00010101000000-000000000000
+	github.com/roamkit/travelroam v0.1.0
+	github.com/roamkit/travelroam/pgstore v0.1.0
+	github.com/roamkit/travelroam/sqlitestore v0.1.0
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
@@ -34,10 +34,4 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.62.0 // indirect
-)
-
-replace (
-	github.com/roamkit/travelroam => ../..
-	github.com/roamkit/travelroam/pgstore => ../../pgstore
-	github.com/roamkit/travelroam/sqlitestore => ../../sqlitestore
 )

@@ -3,7 +3,7 @@ module github.com/roamkit/travelroam/examples/catalogue-sync
 go 1.26
 
 require (
-	github.com/roamkit/travelroam v0.0.0-00010101000000-000000000000
+	github.com/roamkit/travelroam v0.1.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	modernc.org/sqlite v1.59.0

@@ -8,8 +8,8 @@ replace (
 )
 
 require (
-	github.com/roamkit/travelroam v0.0.0-00010101000000-000000000000
-	github.com/roamkit/travelroam/travelroamotel v0.0.0-00010101000000-000000000000
+	github.com/roamkit/travelroam v0.1.0
+	github.com/roamkit/travelroam/travelroamotel v0.1.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/exporters/stdout/stdoutmetric v1.47.0

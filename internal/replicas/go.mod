@@ -5,10 +5,10 @@ go 1.26.0
 require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/redis/go-redis/v9 v9.23.0
-	github.com/roamkit/travelroam v0.0.0-00010101000000-000000000000
-	github.com/roamkit/travelroam/pgstore v0.0.0-00010101000000-000000000000
-	github.com/roamkit/travelroam/redisstore v0.0.0-00010101000000-000000000000
-	github.com/roamkit/travelroam/sqlitestore v0.0.0-00010101000000-000000000000
+	github.com/roamkit/travelroam v0.1.0
+	github.com/roamkit/travelroam/pgstore v0.1.0
+	github.com/roamkit/travelroam/redisstore v0.1.0
+	github.com/roamkit/travelroam/sqlitestore v0.1.0
 )
 
 require (
