@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Compares each published module's exported API with its latest earlier
 # release tag (vX.Y.Z for the SDK, DIR/vX.Y.Z for a nested module) using
-# gorelease (golang.org/x/exp/cmd/gorelease), offline, and prints the
-# version number the change requires. Usage:
+# gorelease (golang.org/x/exp/cmd/gorelease), and prints the version number
+# the change requires (or fails with what breaks). Usage:
 #
 #   bash scripts/api-compat.sh [VERSION]    (VERSION: the one about to be tagged, e.g. v0.2.0)
 #
@@ -11,6 +11,11 @@
 # proxy built from its tag (internal/tools/modproxy over a detached
 # worktree of the tag), the sibling modules at VERSION from one built from
 # the working tree, third-party modules from the module cache. gorelease
+# resolves the whole module graph, so it also reads the go.mod of older
+# versions of dependencies that the module cache may lack: where one is
+# missing, set API_COMPAT_PROXY=https://proxy.golang.org to let it fetch
+# those (the only network use; tried on a local tag: about a minute per
+# module). gorelease
 # itself is not a dependency of any module here: install it once online
 # (`go install golang.org/x/exp/cmd/gorelease@latest`), or set GORELEASE to
 # its path; without it the script prints the manual command and fails when
@@ -33,6 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 due=0
+failed=()
 for m in "${modules[@]}"; do
 	prefix=""
 	[ "$m" = . ] || prefix="$m/"
@@ -66,11 +72,17 @@ for m in "${modules[@]}"; do
 	done
 	(
 		cd "$tmp/mod"
-		git init -q . && git add -A && git -c user.name=api-compat -c user.email=api-compat@localhost commit -qm current
+		export GOPROXY="file://$tmp/previous,file://$tmp/current,file://$cache/cache/download${API_COMPAT_PROXY:+,$API_COMPAT_PROXY}"
+		export GOSUMDB=off GOWORK=off GOFLAGS=-mod=mod GOMODCACHE="$tmp/modcache" GOTOOLCHAIN=local
 		for r in $(go mod edit -json | jq -r '.Replace[]?.Old.Path'); do go mod edit -dropreplace="$r"; done
-		GOPROXY="file://$tmp/previous,file://$tmp/current,file://$cache/cache/download" GOSUMDB=off GOWORK=off GOFLAGS=-mod=mod \
-			GOMODCACHE="$tmp/modcache" GOTOOLCHAIN=local "$gorelease" -base="$base" -version="$version"
-	)
+		go mod tidy
+		git init -q . && git add -A && git -c user.name=api-compat -c user.email=api-compat@localhost commit -qm current
+		"$gorelease" -base="$base" -version="$version"
+	) || failed+=("$m")
 done
+if [ "${#failed[@]}" -gt 0 ]; then
+	echo "api-compat: gorelease found problems in: ${failed[*]} (see above: the version it suggests, or what breaks)"
+	exit 1
+fi
 [ "$due" -eq 0 ] && echo "api-compat: no module has an earlier release; from the first tag on, this compares each with it"
 exit 0
