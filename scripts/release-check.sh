@@ -48,8 +48,10 @@ missing() {
 	cat "$log"
 	local mods
 	mods=$(grep -oE "cache/download/[^ :]+/@v/[^ :/]+\.(info|mod|zip)" "$log" | sed -E 's#cache/download/(.*)/@v/(.*)\.(info|mod|zip)#\1@\2#' | sort -u || true)
-	mods+=$(grep -oE "[^ :]+@v[0-9][^ :]*: module lookup disabled by GOPROXY=off" "$log" | sed 's/: module lookup.*//' | sort -u || true)
-	if [ -n "$mods" ]; then
+	if grep -q "module lookup disabled by GOPROXY=off" "$log"; then
+		mods+=" $(grep -E '^go: downloading [^ ]+ v' "$log" | awk '{print $3 "@" $4}' | sort -u || true)"
+	fi
+	if [ -n "${mods// /}" ]; then
 		echo "release check: not in the local module cache ($cache), and the check runs offline:"
 		printf '  %s\n' $mods
 		echo "fill the cache once online (run the repository's tests, or go mod download in the module that needs it)"
