@@ -437,3 +437,19 @@ func TestNilCallOptionIgnored(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, errors.Is(err, travelroam.ErrInvalidInput))
 }
+
+// TestWithTimeoutEndsPurchase: a purchase cut by the call's timeout while
+// out has an unknown outcome, recorded in the journal although the
+// call's context has ended.
+func TestWithTimeoutEndsPurchase(t *testing.T) {
+	srv, c := optsClient(t)
+	srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Latency(time.Hour))
+	_, err := c.ProcessOrder(t.Context(), travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2", Key: "order-1"},
+		travelroam.WithTimeout(20*time.Millisecond))
+	require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	unfinished, err := c.UnfinishedPurchases(t.Context())
+	require.NoError(t, err)
+	require.Len(t, unfinished, 1)
+	assert.Equal(t, travelroam.OutcomeUnknown, unfinished[0].Outcome)
+}
