@@ -92,7 +92,8 @@ func (r Response) RequestID() string { return requestID(r.Header) }
 // second WithHeader of the same name replaces the first). The headers the
 // SDK owns cannot be set: the credentials (X-API-KEY, Clientsecret),
 // Content-Type, the ones net/http controls (Host, Content-Length,
-// Transfer-Encoding, Connection) and Idempotency-Key (net/http would
+// Transfer-Encoding, Connection, Accept-Encoding: the SDK would get
+// compressed bytes) and Idempotency-Key (net/http would
 // replay a request carrying it by itself; Travel Roam has none). The value
 // is sent, never logged or put in an error.
 func WithHeader(name, value string) CallOption {
@@ -107,7 +108,7 @@ func WithHeader(name, value string) CallOption {
 		name = http.CanonicalHeaderKey(name)
 		switch strings.ToLower(name) {
 		case "x-api-key", "clientsecret", "content-type", "content-length", "host",
-			"transfer-encoding", "connection", "idempotency-key":
+			"transfer-encoding", "connection", "accept-encoding", "idempotency-key":
 			return invalid(c.op, "WithHeader", "%s is set by the SDK and cannot be replaced", name)
 		}
 		if c.header == nil {

@@ -141,8 +141,7 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 	}
 	resp, err := loop.Do(rreq)
 	final := s.final(resp)
-	info, _ := ctx.Value(callInfoKey{}).(*callInfo)
-	if info != nil {
+	if info, _ := ctx.Value(callInfoKey{}).(*callInfo); r.meta != nil && info != nil {
 		answer := final
 		if answer == nil {
 			answer = info.last
