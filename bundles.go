@@ -94,7 +94,7 @@ func (b Bundle) CountryCodes() []string {
 // Bundle returns the bundle with the given name (case-sensitive, e.g.
 // "esim_1GB_7D_TR_V2"). An unknown name gives an [*APIError] that
 // matches [ErrNotFound]; an empty name matches [ErrInvalidInput].
-func (c *Client) Bundle(ctx context.Context, name string) (*Bundle, error) {
+func (c *Client) Bundle(ctx context.Context, name string, opts ...CallOption) (*Bundle, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, invalid("bundle", "Name", "empty: pass the bundle's name, e.g. \"esim_1GB_7D_TR_V2\"")
 	}
@@ -105,7 +105,13 @@ func (c *Client) Bundle(ctx context.Context, name string) (*Bundle, error) {
 		Lower string `json:"bundlename"`
 		Camel string `json:"bundleName"`
 	}{name, name}
-	return read(ctx, c, c.newRequest(OpBundle, fields), decodeBundle)
+	r := c.newRequest(OpBundle, fields)
+	ctx, cancel, err := prepareCall(ctx, &r, "bundle", kindsRead, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	return read(ctx, c, r, decodeBundle)
 }
 
 // maxWrapperDepth bounds how many {"data": …}-style wrappers a decoder

@@ -96,7 +96,7 @@ type catalogueRequest struct {
 // Invalid options (neither or both of Countries and Region, a bad code,
 // more than 58 countries, an unknown region) match [ErrInvalidInput] and
 // send nothing.
-func (c *Client) Catalogue(ctx context.Context, opts CatalogueOptions) (*CataloguePage, error) {
+func (c *Client) Catalogue(ctx context.Context, opts CatalogueOptions, callOpts ...CallOption) (*CataloguePage, error) {
 	countries, err := checkCatalogueOptions(opts)
 	if err != nil {
 		return nil, err
@@ -105,16 +105,23 @@ func (c *Client) Catalogue(ctx context.Context, opts CatalogueOptions) (*Catalog
 		return nil, invalid("catalogue", "Countries",
 			"%d countries, at most %d per request: use CatalogueAll, which splits the list", len(countries), MaxCatalogueCountries)
 	}
+	cfg, err := callOptions("catalogue", kindsRead, callOpts)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := cfg.context(ctx)
+	defer cancel()
 	return c.cataloguePage(ctx, catalogueRequest{
 		Countries:   strings.Join(countries, ","),
 		Region:      regionToSend(opts.Region),
 		Description: strings.TrimSpace(opts.Description),
 		Page:        opts.Page,
 		PerPage:     opts.PerPage,
-	})
+	}, &cfg)
 }
 
-func (c *Client) cataloguePage(ctx context.Context, body catalogueRequest) (*CataloguePage, error) {
+// cataloguePage reads one page with the call's options.
+func (c *Client) cataloguePage(ctx context.Context, body catalogueRequest, cfg *callConfig) (*CataloguePage, error) {
 	r := c.newRequest(OpCatalogue, body)
 	// page and perPage go in the body and in the query string: where the
 	// server reads them is unknown (Laravel-style servers merge both).
@@ -126,6 +133,9 @@ func (c *Client) cataloguePage(ctx context.Context, body catalogueRequest) (*Cat
 		if body.PerPage > 0 {
 			r.query.Set("perPage", strconv.Itoa(body.PerPage))
 		}
+	}
+	if err := cfg.apply(&r); err != nil {
+		return nil, err
 	}
 	return read(ctx, c, r, decodeCatalogue)
 }
@@ -149,14 +159,21 @@ func (c *Client) cataloguePage(ctx context.Context, body catalogueRequest) (*Cat
 //		}
 //		fmt.Println(b.Name, b.Price)
 //	}
-func (c *Client) CatalogueAll(ctx context.Context, opts CatalogueOptions) iter.Seq2[Bundle, error] {
+func (c *Client) CatalogueAll(ctx context.Context, opts CatalogueOptions, callOpts ...CallOption) iter.Seq2[Bundle, error] {
 	return func(yield func(Bundle, error) bool) {
 		countries, err := checkCatalogueOptions(opts)
 		if err != nil {
 			yield(Bundle{}, err)
 			return
 		}
-		w := catalogueWalk{c: c, yield: yield, seen: make(map[string]int)}
+		cfg, err := callOptions("catalogue", kindsRead, callOpts)
+		if err != nil {
+			yield(Bundle{}, err)
+			return
+		}
+		ctx, cancel := cfg.context(ctx)
+		defer cancel()
+		w := catalogueWalk{c: c, yield: yield, seen: make(map[string]int), cfg: &cfg}
 		base := catalogueRequest{
 			Region:      regionToSend(opts.Region),
 			Description: strings.TrimSpace(opts.Description),
@@ -187,7 +204,8 @@ type catalogueWalk struct {
 	c     *Client
 	yield func(Bundle, error) bool
 	seen  map[string]int
-	batch int // the country batch being walked, from 1
+	batch int         // the country batch being walked, from 1
+	cfg   *callConfig // the walk's call options
 }
 
 // walkBatch walks the pages of one request; false means stop everything.
@@ -207,7 +225,7 @@ func (w *catalogueWalk) walkBatch(ctx context.Context, req catalogueRequest) boo
 			w.yield(Bundle{}, fmt.Errorf("travelroam: catalogue: %w", err))
 			return false
 		}
-		page, err := w.c.cataloguePage(ctx, req)
+		page, err := w.c.cataloguePage(ctx, req, w.cfg)
 		if err != nil {
 			w.yield(Bundle{}, err)
 			return false

@@ -227,11 +227,16 @@ func (e ESIM) ActivationCode() (ActivationCode, error) {
 // An unknown ICCID, or one that is not yours, gives an error matching
 // [ErrNotFound] (a 404, a 400 saying "not found", or a 200 without an
 // eSIM) or [ErrUnauthorized] (a 403).
-func (c *Client) ESIM(ctx context.Context, iccid string) (*ESIM, error) {
+func (c *Client) ESIM(ctx context.Context, iccid string, opts ...CallOption) (*ESIM, error) {
 	if err := checkICCID("eSIM details", iccid); err != nil {
 		return nil, err
 	}
 	r := c.newRequest(OpESIMDetails, iccidBody(iccid))
+	ctx, cancel, err := prepareCall(ctx, &r, "eSIM details", kindsRead, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
 	e, err := read(ctx, c, r, decodeESIM)
 	if err != nil {
 		return nil, err
@@ -305,11 +310,16 @@ func (l *Location) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 // on. Call it on demand; Travel Roam asks not to poll it or store the
 // result. An eSIM that never attached to a network usually gives a 4xx
 // [*APIError].
-func (c *Client) Location(ctx context.Context, iccid string) (*Location, error) {
+func (c *Client) Location(ctx context.Context, iccid string, opts ...CallOption) (*Location, error) {
 	if err := checkICCID("eSIM location", iccid); err != nil {
 		return nil, err
 	}
 	r := c.newRequest(OpLocation, iccidBody(iccid))
+	ctx, cancel, err := prepareCall(ctx, &r, "eSIM location", kindsRead, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
 	return read(ctx, c, r, decodeLocation)
 }
 
@@ -348,14 +358,19 @@ func decodeLocation(b []byte) (*Location, error) {
 //
 // The route is the contract's best guess, POST /esims/revoke; change it
 // with [WithRoute] and [OpRevokeESIM].
-func (c *Client) RevokeESIM(ctx context.Context, iccid string) error {
+func (c *Client) RevokeESIM(ctx context.Context, iccid string, opts ...CallOption) error {
 	const op = "revoke eSIM"
 	if err := checkICCID(op, iccid); err != nil {
 		return err
 	}
 	r := c.newRequest(OpRevokeESIM, iccidBody(iccid))
+	ctx, cancel, err := prepareCall(ctx, &r, op, kindsRevoke, opts)
+	if err != nil {
+		return err
+	}
+	defer cancel()
 	ctx, r.call = c.startCall(ctx, "RevokeESIM", r)
-	_, err := writeCall{op: op, iccid: iccid}.settle(r, c.write(ctx, r))
+	_, err = writeCall{op: op, iccid: iccid}.settle(r, c.write(ctx, r))
 	r.call.end(err)
 	return err
 }

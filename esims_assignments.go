@@ -86,19 +86,29 @@ func (a Assignment) ready() bool { return a.MatchingID != "" && a.SMDPAddress !=
 // [Client.WaitForAssignments] instead: it polls on the schedule Travel
 // Roam asks for, and takes "not found" for "not ready" during its first
 // minute only.
-func (c *Client) Assignments(ctx context.Context, orderReference string) ([]Assignment, error) {
+func (c *Client) Assignments(ctx context.Context, orderReference string, opts ...CallOption) ([]Assignment, error) {
 	if err := checkOrderReference("assignments", orderReference); err != nil {
 		return nil, err
 	}
-	return c.assignments(ctx, strings.TrimSpace(orderReference), nil)
+	cfg, err := callOptions("assignments", kindsPoll, opts)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := cfg.context(ctx)
+	defer cancel()
+	return c.assignments(ctx, strings.TrimSpace(orderReference), nil, &cfg)
 }
 
 // assignments makes one read, a single attempt (see request.single), as
 // part of the observed call (nil: the read reports its own call). With
-// the default GET, the reference goes in the query string.
-func (c *Client) assignments(ctx context.Context, ref string, call *observedCall) ([]Assignment, error) {
+// the default GET, the reference goes in the query string. cfg holds the
+// call's options.
+func (c *Client) assignments(ctx context.Context, ref string, call *observedCall, cfg *callConfig) ([]Assignment, error) {
 	r := c.newRequest(OpAssignments, map[string]string{"orderReference": ref})
 	r.call = call
+	if err := cfg.apply(&r); err != nil {
+		return nil, err
+	}
 	list, err := readAnswer(ctx, c, r, decodeAssignmentsAnswer)
 	if err != nil {
 		var ae *APIError

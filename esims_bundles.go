@@ -203,11 +203,16 @@ func RemainingDataBytes(bundles []AppliedBundle, now time.Time) (remaining int64
 // passed); [RemainingDataBytes] skips them, so an eSIM whose only bundle
 // ended has 0 bytes left, not an error. At most 15 assignments, the most
 // recent, are listed.
-func (c *Client) AppliedBundles(ctx context.Context, iccid string) ([]AppliedBundle, error) {
+func (c *Client) AppliedBundles(ctx context.Context, iccid string, opts ...CallOption) ([]AppliedBundle, error) {
 	if err := checkICCID("applied bundles", iccid); err != nil {
 		return nil, err
 	}
 	r := c.newRequest(OpAppliedBundles, iccidBody(iccid))
+	ctx, cancel, err := prepareCall(ctx, &r, "applied bundles", kindsRead, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
 	return read(ctx, c, r, decodeAppliedBundles)
 }
 

@@ -197,7 +197,7 @@ const opProcessOrder = "process order"
 //     resolved ([Client.ResolvePurchase]).
 //
 // On success, pass Order.Reference to [Client.WaitForAssignments].
-func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, error) {
+func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest, opts ...CallOption) (*Order, error) {
 	body, err := req.body()
 	if err != nil {
 		return nil, err
@@ -207,6 +207,11 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 		return nil, err
 	}
 	r := c.newRequest(OpProcessOrder, body)
+	ctx, cancel, err := prepareCall(ctx, &r, opProcessOrder, kindsPurchase, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
 	ctx, r.call = c.startCall(ctx, "ProcessOrder", r)
 	order, err := c.processOrder(ctx, key, r, writeCall{op: opProcessOrder, key: key, bundleName: req.BundleName, iccid: req.ICCID, needBody: true})
 	r.call.end(err)

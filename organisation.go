@@ -71,8 +71,14 @@ type OrganisationUser struct {
 // the contract's best guess, GET /organisation; change it with
 // [WithRoute] and [OpOrganisation] (GET /organization, the changelog's
 // spelling, is as plausible).
-func (c *Client) Organisation(ctx context.Context) (*Organisation, error) {
-	return read(ctx, c, c.newRequest(OpOrganisation, nil), decodeOrganisation)
+func (c *Client) Organisation(ctx context.Context, opts ...CallOption) (*Organisation, error) {
+	r := c.newRequest(OpOrganisation, nil)
+	ctx, cancel, err := prepareCall(ctx, &r, "organisation", kindsRead, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	return read(ctx, c, r, decodeOrganisation)
 }
 
 // decodeOrganisation accepts {"organisations": [{…}]}, {"organisation":

@@ -32,6 +32,8 @@ type writeOutcome struct {
 	// transport, an HTTP/2 replay), and whatever the answer, the outcome
 	// is unknown.
 	sends int
+	// attempts is how many requests the write handed to the transport.
+	attempts int
 }
 
 // replayed reports whether the transport sent the request more than once.
@@ -85,27 +87,34 @@ func (w *writeTrace) notSent(err error) bool {
 // the transport wrote the request: a transport that re-sends by itself
 // makes the outcome unknown, even when its last answer is a success.
 func (c *Client) write(ctx context.Context, r request) writeOutcome {
+	out := c.writeAttempts(ctx, r)
+	r.capture(out.resp, out.attempts)
+	return out
+}
+
+// writeAttempts is write without the response capture.
+func (c *Client) writeAttempts(ctx context.Context, r request) writeOutcome {
 	ctx = c.withCallInfo(ctx, r)
 	trace := new(writeTrace)
 	tctx := httptrace.WithClientTrace(ctx, trace.clientTrace())
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return writeOutcome{notSent: true, err: err}
+			return writeOutcome{notSent: true, err: err, attempts: attempt}
 		}
 		req, err := c.newHTTPRequest(tctx, r)
 		if err != nil {
-			return writeOutcome{notSent: true, err: err}
+			return writeOutcome{notSent: true, err: err, attempts: attempt}
 		}
 		sentAt := time.Now()
 		resp, err := c.writeHTTP.Do(req)
 		if err != nil {
-			out := writeOutcome{sentAt: sentAt, err: unwrapURLError(err), sends: int(trace.sends.Load())}
+			out := writeOutcome{sentAt: sentAt, err: unwrapURLError(err), sends: int(trace.sends.Load()), attempts: attempt + 1}
 			if !trace.notSent(err) {
 				return out
 			}
 			if provablyNotSent(err) && attempt < maxPreSendResend {
 				if err := sleepCtx(ctx, backoffBase<<attempt); err != nil {
-					return writeOutcome{notSent: true, err: err}
+					return writeOutcome{notSent: true, err: err, attempts: attempt + 1}
 				}
 				continue
 			}
@@ -115,7 +124,7 @@ func (c *Client) write(ctx context.Context, r request) writeOutcome {
 		b, rerr := readResponse(resp, responseCap(r.op))
 		resp.Body.Close()
 		return writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}, err: rerr,
-			sends: int(trace.sends.Load())}
+			sends: int(trace.sends.Load()), attempts: attempt + 1}
 	}
 }
 
