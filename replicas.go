@@ -31,6 +31,11 @@ const (
 	// storeCleanupTimeout bounds the release of a permit and the record of
 	// an outcome, which run even when the call's context has ended.
 	storeCleanupTimeout = 30 * time.Second
+	// lostReplyTimeout bounds the record, as not sent, of an attempt
+	// whose Begin failed (its answer may have been lost after the
+	// commit): short, as the stores' own release of a lost reply, since
+	// the journal may be down and the caller waits for it.
+	lostReplyTimeout = 5 * time.Second
 	// maxPurchaseKey is the longest OrderRequest.Key accepted, in bytes.
 	maxPurchaseKey = 256
 	// autoKeyPrefix starts the Key the SDK generates for a purchase made
@@ -262,6 +267,7 @@ func (c *Client) beginPurchase(ctx context.Context, call writeCall, key string) 
 	}
 	earlier, ok, err := c.journal.Begin(ctx, a)
 	if err != nil {
+		c.forgetBegin(ctx, a)
 		return a, call.notSent(fmt.Errorf("recording the attempt in the purchase journal: %w", err))
 	}
 	if !ok {
@@ -274,6 +280,21 @@ func (c *Client) beginPurchase(ctx context.Context, call writeCall, key string) 
 		return a, &AlreadyAttemptedError{Attempt: earlier}
 	}
 	return a, nil
+}
+
+// forgetBegin records attempt a as not sent after its Begin failed: the
+// store may have committed it and lost its answer (a dropped connection,
+// ctx ending after the commit), and the caller is told that nothing was
+// sent and the Key may be bought again, which a pending attempt would
+// refuse. Fenced by a's ID and by its outcome still being pending, it
+// changes nothing when Begin recorded nothing (ErrNoAttempt, or another
+// attempt's ID), and nothing was sent: the gate was not even asked.
+// Errors are ignored: the journal may well be down.
+func (c *Client) forgetBegin(ctx context.Context, a PurchaseAttempt) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lostReplyTimeout)
+	defer cancel()
+	a.Outcome = OutcomePending
+	_ = c.journal.Finish(fctx, a, OutcomeNotSent, "", time.Time{})
 }
 
 // attemptTakenError is what stillPending returns when the attempt is no
