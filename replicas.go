@@ -31,6 +31,11 @@ const (
 	// storeCleanupTimeout bounds the release of a permit and the record of
 	// an outcome, which run even when the call's context has ended.
 	storeCleanupTimeout = 30 * time.Second
+	// lostReplyTimeout bounds the record, as not sent, of an attempt
+	// whose Begin failed (its answer may have been lost after the
+	// commit): short, as the stores' own release of a lost reply, since
+	// the journal may be down and the caller waits for it.
+	lostReplyTimeout = 5 * time.Second
 	// maxPurchaseKey is the longest OrderRequest.Key accepted, in bytes.
 	maxPurchaseKey = 256
 	// autoKeyPrefix starts the Key the SDK generates for a purchase made
@@ -176,6 +181,12 @@ var ErrAttemptInFlight = errors.New("travelroam: purchase attempt may still be u
 //   - the attempt is pending and started less than the Client's purchase
 //     lease ago ([ErrAttemptInFlight]): it may still be under way.
 //
+// A pending attempt older than the lease may still have its request out
+// (it may have waited at the purchase gate behind others before
+// sending): ResolvePurchase first waits for the account's turn at the
+// [PurchaseGate], as a purchase does (honouring ctx), so that a purchase
+// in flight has its answer, then looks at the attempt again.
+//
 // An attempt of another account, or without an ID, is a
 // [*ValidationError].
 func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) error {
@@ -195,23 +206,26 @@ func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome
 		return invalid(op, "reference", "only a succeeded purchase has an order reference")
 	}
 	fail := func(err error) error { return fmt.Errorf("travelroam: %s %q: %w", op, a.Key, err) }
-	cur, ok, err := c.journal.Get(ctx, c.account, a.Key)
-	switch {
-	case err != nil:
-		return fail(fmt.Errorf("purchase journal: %w", err))
-	case !ok:
-		return fail(ErrNoAttempt)
-	case cur.ID != a.ID:
-		return fail(ErrAttemptSuperseded)
-	case cur.Outcome == outcome && cur.Reference == reference:
-		return nil // already so
-	case cur.Outcome != OutcomePending && cur.Outcome != OutcomeUnknown:
-		return fail(fmt.Errorf("%w: it finished with outcome %s", ErrAttemptChanged, cur.Outcome))
-	case a.Outcome != "" && cur.Outcome != a.Outcome:
-		return fail(fmt.Errorf("%w: it is %s now", ErrAttemptChanged, cur.Outcome))
+	cur, done, err := c.examineAttempt(ctx, a, outcome, reference)
+	if done || err != nil {
+		return err
 	}
 	if age := time.Since(cur.StartedAt); cur.Outcome == OutcomePending && age < c.purchaseLease {
 		return fail(fmt.Errorf("%w: pending for %s, less than the purchase lease (%s)", ErrAttemptInFlight, age.Round(time.Second), c.purchaseLease))
+	}
+	if cur.Outcome == OutcomePending {
+		// Its request may be out although it is older than the lease:
+		// it may have waited at the gate behind others first. Take the
+		// account's turn, so that a purchase in flight has its answer
+		// before this decides, then look again.
+		release, err := c.acquirePurchase(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		defer release()
+		if cur, done, err = c.examineAttempt(ctx, a, outcome, reference); done || err != nil {
+			return err
+		}
 	}
 	examined := PurchaseAttempt{Account: c.account, Key: a.Key, ID: a.ID, Outcome: cur.Outcome}
 	err = c.journal.Finish(ctx, examined, outcome, reference, time.Time{})
@@ -224,6 +238,30 @@ func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome
 		return fail(fmt.Errorf("purchase journal: %w", err))
 	}
 	return nil
+}
+
+// examineAttempt reads the attempt a names for ResolvePurchase and
+// checks that it may be resolved with outcome and reference: done is true
+// (and err nil) when it already is so; err is the error ResolvePurchase
+// returns when it may not.
+func (c *Client) examineAttempt(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) (cur PurchaseAttempt, done bool, err error) {
+	fail := func(err error) error { return fmt.Errorf("travelroam: resolve purchase %q: %w", a.Key, err) }
+	cur, ok, err := c.journal.Get(ctx, c.account, a.Key)
+	switch {
+	case err != nil:
+		return cur, false, fail(fmt.Errorf("purchase journal: %w", err))
+	case !ok:
+		return cur, false, fail(ErrNoAttempt)
+	case cur.ID != a.ID:
+		return cur, false, fail(ErrAttemptSuperseded)
+	case cur.Outcome == outcome && cur.Reference == reference:
+		return cur, true, nil // already so
+	case cur.Outcome != OutcomePending && cur.Outcome != OutcomeUnknown:
+		return cur, false, fail(fmt.Errorf("%w: it finished with outcome %s", ErrAttemptChanged, cur.Outcome))
+	case a.Outcome != "" && cur.Outcome != a.Outcome:
+		return cur, false, fail(fmt.Errorf("%w: it is %s now", ErrAttemptChanged, cur.Outcome))
+	}
+	return cur, false, nil
 }
 
 // purchaseKey returns the Key of the purchase: req.Key, checked, or a new
@@ -262,6 +300,7 @@ func (c *Client) beginPurchase(ctx context.Context, call writeCall, key string) 
 	}
 	earlier, ok, err := c.journal.Begin(ctx, a)
 	if err != nil {
+		c.forgetBegin(ctx, a)
 		return a, call.notSent(fmt.Errorf("recording the attempt in the purchase journal: %w", err))
 	}
 	if !ok {
@@ -274,6 +313,21 @@ func (c *Client) beginPurchase(ctx context.Context, call writeCall, key string) 
 		return a, &AlreadyAttemptedError{Attempt: earlier}
 	}
 	return a, nil
+}
+
+// forgetBegin records attempt a as not sent after its Begin failed: the
+// store may have committed it and lost its answer (a dropped connection,
+// ctx ending after the commit), and the caller is told that nothing was
+// sent and the Key may be bought again, which a pending attempt would
+// refuse. Fenced by a's ID and by its outcome still being pending, it
+// changes nothing when Begin recorded nothing (ErrNoAttempt, or another
+// attempt's ID), and nothing was sent: the gate was not even asked.
+// Errors are ignored: the journal may well be down.
+func (c *Client) forgetBegin(ctx context.Context, a PurchaseAttempt) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lostReplyTimeout)
+	defer cancel()
+	a.Outcome = OutcomePending
+	_ = c.journal.Finish(fctx, a, OutcomeNotSent, "", time.Time{})
 }
 
 // attemptTakenError is what stillPending returns when the attempt is no
