@@ -39,12 +39,22 @@ func TestDeduperExpiry(t *testing.T, newDeduper func(t *testing.T, reservationTT
 	const reservationTTL, seenTTL = 400 * time.Millisecond, 800 * time.Millisecond
 	t.Run("ReservationExpires", func(t *testing.T) {
 		d := newDeduper(t, reservationTTL, seenTTL)
-		key := uniquePrefix(t) + "event"
-		started := time.Now()
-		mustReserve(t, d, key, travelroam.DedupeNew)
-		token := waitUntilNew(t, d, key, travelroam.DedupeInFlight, started, reservationTTL)
-		mustDone(t, d, key, token, true)
-		mustReserve(t, d, key, travelroam.DedupeSeen)
+		conclusive(t, func(run int) bool {
+			key := fmt.Sprintf("%sevent-%d", uniquePrefix(t), run)
+			started := time.Now()
+			mustReserve(t, d, key, travelroam.DedupeNew)
+			token := waitUntilNew(t, d, key, travelroam.DedupeInFlight, started, reservationTTL)
+			committed := time.Now() // at or before the mark's own time
+			mustDone(t, d, key, token, true)
+			st := begin(t, d, key)
+			if time.Since(committed) >= seenTTL {
+				return false // the mark may have expired before it was read
+			}
+			if st != travelroam.DedupeSeen {
+				t.Fatalf("Begin(%q) after Done(true) = %s, want DedupeSeen", key, stateName(st))
+			}
+			return true
+		})
 	})
 	t.Run("LateDone", func(t *testing.T) {
 		d := newDeduper(t, reservationTTL, seenTTL)
@@ -63,8 +73,8 @@ func TestDeduperExpiry(t *testing.T, newDeduper func(t *testing.T, reservationTT
 			probe := key + "-probe"
 			mustReserve(t, d, probe, travelroam.DedupeNew)
 			waitUntilNew(t, d, probe, travelroam.DedupeInFlight, started, reservationTTL)
+			committed := time.Now()      // at or before the mark's own time
 			mustDone(t, d, key, a, true) // the event was processed, late
-			committed := time.Now()
 			st := begin(t, d, key)
 			if time.Since(committed) >= seenTTL {
 				return false // the mark may have expired before it was read
@@ -306,8 +316,8 @@ func lateDone(t *testing.T, d travelroam.Deduper, key string, reservationTTL, se
 	}
 	mustDone(t, d, key, b, false)
 	c := mustReserve(t, d, key, travelroam.DedupeNew)
+	committed := time.Now() // at or before the mark's own time
 	mustDone(t, d, key, c, true)
-	committed := time.Now()
 	st := begin(t, d, key)
 	if time.Since(committed) >= seenTTL {
 		return false
