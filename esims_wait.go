@@ -40,7 +40,7 @@ func WithProgress(f func(attempt int, next time.Duration)) WaitOption {
 func WithMaxWait(d time.Duration) WaitOption {
 	return func(c *waitConfig) error {
 		if d <= 0 || d > maxAssignmentsWait {
-			return invalid("wait for assignments", "max wait", "%s is not in (0s, %s]", d, maxAssignmentsWait)
+			return invalid(labelWaitForAssignments, "max wait", "%s is not in (0s, %s]", d, maxAssignmentsWait)
 		}
 		c.maxWait = d
 		return nil
@@ -74,7 +74,7 @@ func WithMaxWait(d time.Duration) WaitOption {
 // returned at once, without a request (and without Observer events);
 // polling stays the default.
 func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, opts ...WaitOption) ([]Assignment, error) {
-	const op = "wait for assignments"
+	const op = labelWaitForAssignments
 	if err := checkOrderReference(op, orderReference); err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, 
 		}
 	}
 	p := poller{c: c, ref: ref, cfg: cfg}
-	ctx, p.call = c.startCall(ctx, "WaitForAssignments", c.newRequest(OpAssignments, nil))
+	ctx, p.call = c.startCall(ctx, callWaitForAssignments, c.newRequest(OpAssignments, nil))
 	list, err := p.run(ctx)
 	p.call.end(err)
 	return list, err

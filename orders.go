@@ -145,8 +145,6 @@ type processOrderBody struct {
 	ICCID      string    `json:"iccid,omitempty"`
 }
 
-const opProcessOrder = "process order"
-
 // ProcessOrder buys a new eSIM (req.ICCID empty) or tops up an eSIM
 // (req.ICCID set) with req.BundleName. Real money moves: the price is
 // taken from the wallet of the Client's environment.
@@ -207,8 +205,8 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest) (*Order, er
 		return nil, err
 	}
 	r := c.newRequest(OpProcessOrder, body)
-	ctx, r.call = c.startCall(ctx, "ProcessOrder", r)
-	order, err := c.processOrder(ctx, key, r, writeCall{op: opProcessOrder, key: key, bundleName: req.BundleName, iccid: req.ICCID, needBody: true})
+	ctx, r.call = c.startCall(ctx, c.routes[OpProcessOrder].call, r)
+	order, err := c.processOrder(ctx, key, r, writeCall{op: OpProcessOrder.label(), key: key, bundleName: req.BundleName, iccid: req.ICCID, needBody: true})
 	r.call.end(err)
 	return order, err
 }
@@ -266,13 +264,13 @@ func (c *Client) sendPurchase(ctx context.Context, r request, call writeCall, a 
 func (req OrderRequest) body() (processOrderBody, error) {
 	name := strings.TrimSpace(req.BundleName)
 	if name == "" {
-		return processOrderBody{}, invalid(opProcessOrder, "BundleName", "empty: pass a bundle Name from the catalogue")
+		return processOrderBody{}, invalid(OpProcessOrder.label(), "BundleName", "empty: pass a bundle Name from the catalogue")
 	}
 	if name != req.BundleName {
-		return processOrderBody{}, invalid(opProcessOrder, "BundleName", "has leading or trailing spaces; bundle names are exact")
+		return processOrderBody{}, invalid(OpProcessOrder.label(), "BundleName", "has leading or trailing spaces; bundle names are exact")
 	}
 	if req.ICCID != "" {
-		if err := checkICCID(opProcessOrder, req.ICCID); err != nil {
+		if err := checkICCID(OpProcessOrder.label(), req.ICCID); err != nil {
 			return processOrderBody{}, err
 		}
 	}

@@ -179,7 +179,7 @@ var ErrAttemptInFlight = errors.New("travelroam: purchase attempt may still be u
 // An attempt of another account, or without an ID, is a
 // [*ValidationError].
 func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) error {
-	const op = "resolve purchase"
+	const op = labelResolvePurchase
 	switch {
 	case a.Key == "":
 		return invalid(op, "Key", "empty: pass the attempt as UnfinishedPurchases listed it")
@@ -242,11 +242,11 @@ func (req OrderRequest) purchaseKey() (string, error) {
 	}
 	switch {
 	case len(k) > maxPurchaseKey:
-		return "", invalid(opProcessOrder, "Key", "longer than %d bytes", maxPurchaseKey)
+		return "", invalid(OpProcessOrder.label(), "Key", "longer than %d bytes", maxPurchaseKey)
 	case strings.TrimSpace(k) != k:
-		return "", invalid(opProcessOrder, "Key", "has leading or trailing spaces; keys are exact")
+		return "", invalid(OpProcessOrder.label(), "Key", "has leading or trailing spaces; keys are exact")
 	case !utf8.ValidString(k) || strings.IndexFunc(k, unicode.IsControl) >= 0:
-		return "", invalid(opProcessOrder, "Key", "must be UTF-8 text without control characters")
+		return "", invalid(OpProcessOrder.label(), "Key", "must be UTF-8 text without control characters")
 	}
 	return k, nil
 }
