@@ -222,7 +222,7 @@ func (c *Client) acquirePurchase(ctx context.Context) (release func(), err error
 		return nil, fmt.Errorf("waiting for the purchase gate: %w", err)
 	}
 	return func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeCleanupTimeout)
+		rctx, cancel := cleanupContext(ctx, p)
 		defer cancel()
 		if err := p.Release(rctx); err != nil {
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "travelroam: purchase gate: release failed; the account stays held until the lease ends",
@@ -279,9 +279,7 @@ func (c *Client) sendPurchase(ctx context.Context, r request, call writeCall, a 
 		release()
 		return nil, err
 	}
-	sendCtx, cancel := context.WithTimeout(ctx, c.purchaseSend)
-	defer cancel()
-	out := c.writeReleasing(sendCtx, r, release)
+	out := c.writeReleasing(ctx, r, time.Now().Add(c.purchaseSend), release)
 	resp, err := call.settle(r, out)
 	if err != nil {
 		return nil, err
@@ -300,7 +298,7 @@ func (c *Client) sendPurchase(ctx context.Context, r request, call writeCall, a 
 // the journal (a recovery job will see it), and the caller still gets
 // what Travel Roam answered, above all an order: money moved.
 func (c *Client) finishPurchase(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) {
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeCleanupTimeout)
+	fctx, cancel := cleanupContext(ctx, c.journal)
 	defer cancel()
 	a.Outcome = "" // whatever it is now: what Travel Roam answered wins over a guess
 	err := c.journal.Finish(fctx, a, outcome, reference, time.Time{})
@@ -316,10 +314,24 @@ func (c *Client) finishPurchase(ctx context.Context, a PurchaseAttempt, outcome 
 	}
 }
 
+// inProcessStore is implemented by the in-memory journal and permit:
+// they never wait on I/O and ignore their context.
+type inProcessStore interface{ inProcess() }
+
+// cleanupContext returns the context of a release or a finish by store s:
+// one that outlives ctx's end, bounded by storeCleanupTimeout. An
+// in-process store gets ctx itself, sparing the purchase a timer and two
+// contexts it would never look at.
+func cleanupContext(ctx context.Context, s any) (context.Context, context.CancelFunc) {
+	if _, ok := s.(inProcessStore); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), storeCleanupTimeout)
+}
+
 // purchaseOutcome classifies the result of a purchase for the journal.
 // Anything not provably refused or unsent is unknown.
 func purchaseOutcome(order *Order, err error) (PurchaseOutcome, string) {
-	var ae *APIError
 	switch {
 	case err == nil && order != nil:
 		return OutcomeSucceeded, order.Reference
@@ -327,7 +339,8 @@ func purchaseOutcome(order *Order, err error) (PurchaseOutcome, string) {
 		return OutcomeUnknown, ""
 	case errors.Is(err, ErrNotSent):
 		return OutcomeNotSent, ""
-	case errors.As(err, &ae):
+	}
+	if _, ok := errors.AsType[*APIError](err); ok { // AsType: no pointer escapes on the success path
 		return OutcomeRefused, ""
 	}
 	return OutcomeUnknown, ""

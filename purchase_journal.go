@@ -321,6 +321,10 @@ type MemoryPurchaseJournal struct {
 	finished []finishedKey // finished attempts, oldest expiry first
 }
 
+// inProcess marks the journal as needing no cleanup deadline (see
+// cleanupContext): its Finish ignores the context.
+func (j *MemoryPurchaseJournal) inProcess() {}
+
 // journalKey is what identifies an attempt: its account and its Key.
 type journalKey struct{ account, key string }
 
