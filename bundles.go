@@ -96,7 +96,7 @@ func (b Bundle) CountryCodes() []string {
 // matches [ErrNotFound]; an empty name matches [ErrInvalidInput].
 func (c *Client) Bundle(ctx context.Context, name string, opts ...CallOption) (*Bundle, error) {
 	if strings.TrimSpace(name) == "" {
-		return nil, invalid("bundle", "Name", "empty: pass the bundle's name, e.g. \"esim_1GB_7D_TR_V2\"")
+		return nil, invalid(OpBundle.label(), "Name", "empty: pass the bundle's name, e.g. \"esim_1GB_7D_TR_V2\"")
 	}
 	// The key is unproven (it comes from client code nothing calls):
 	// both spellings, the same value; a server ignores the one it does
@@ -106,7 +106,7 @@ func (c *Client) Bundle(ctx context.Context, name string, opts ...CallOption) (*
 		Camel string `json:"bundleName"`
 	}{name, name}
 	r := c.newRequest(OpBundle, fields)
-	ctx, cancel, err := prepareCall(ctx, &r, "bundle", kindsRead, opts)
+	ctx, cancel, err := prepareCall(ctx, &r, OpBundle.label(), kindsRead, opts)
 	if err != nil {
 		return nil, err
 	}

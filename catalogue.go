@@ -102,7 +102,7 @@ func (c *Client) Catalogue(ctx context.Context, opts CatalogueOptions, callOpts 
 		return nil, err
 	}
 	if len(countries) > MaxCatalogueCountries {
-		return nil, invalid("catalogue", "Countries",
+		return nil, invalid(OpCatalogue.label(), "Countries",
 			"%d countries, at most %d per request: use CatalogueAll, which splits the list", len(countries), MaxCatalogueCountries)
 	}
 	cfg, err := callOptions("catalogue", kindsRead, callOpts)
@@ -313,7 +313,7 @@ func lastPage(page *CataloguePage, req catalogueRequest, rowsSoFar int) bool {
 // checkCatalogueOptions validates opts and returns the normalised
 // country codes.
 func checkCatalogueOptions(opts CatalogueOptions) ([]string, error) {
-	const op = "catalogue"
+	op := OpCatalogue.label()
 	switch {
 	case opts.Page < 0:
 		return nil, invalid(op, "Page", "%d is negative: pages start at 1 (0 leaves it to the server)", opts.Page)
@@ -338,11 +338,11 @@ func normaliseCountries(in []string) ([]string, error) {
 	for _, raw := range in {
 		code := strings.ToUpper(strings.TrimSpace(raw))
 		if len(code) != 2 || !isASCIILetter(code[0]) || !isASCIILetter(code[1]) {
-			return nil, invalid("catalogue", "Countries",
+			return nil, invalid(OpCatalogue.label(), "Countries",
 				"%s is not a two-letter ISO 3166-1 code: pass one code per element, e.g. []string{\"TR\", \"US\"}", quoteInput(raw))
 		}
 		if code == "PR" {
-			return nil, invalid("catalogue", "Countries", "Puerto Rico (PR) is not supported by Travel Roam: remove it")
+			return nil, invalid(OpCatalogue.label(), "Countries", "Puerto Rico (PR) is not supported by Travel Roam: remove it")
 		}
 		if _, dup := seen[code]; !dup {
 			seen[code] = struct{}{}
@@ -368,13 +368,13 @@ func checkRegion(r Region) error {
 	case canonicalRegion(r) != "":
 		return nil
 	case strings.EqualFold(s, "LATAM"):
-		return invalid("catalogue", "Region", "LATAM is discontinued: use RegionSouthAmerica")
+		return invalid(OpCatalogue.label(), "Region", "LATAM is discontinued: use RegionSouthAmerica")
 	case strings.EqualFold(s, "Antarctica"):
-		return invalid("catalogue", "Region", "Antarctica is not supported by Travel Roam")
+		return invalid(OpCatalogue.label(), "Region", "Antarctica is not supported by Travel Roam")
 	case strings.Contains(s, ","):
-		return invalid("catalogue", "Region", "%s: one region per request, comma lists are not allowed (or use Countries)", quoteInput(s))
+		return invalid(OpCatalogue.label(), "Region", "%s: one region per request, comma lists are not allowed (or use Countries)", quoteInput(s))
 	case s == "" || len(s) > maxRegionLen || !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return invalid("catalogue", "Region", "%s is not a region name: use one of the Region constants, e.g. RegionEurope", quoteInput(s))
+		return invalid(OpCatalogue.label(), "Region", "%s is not a region name: use one of the Region constants, e.g. RegionEurope", quoteInput(s))
 	}
 	return nil
 }

@@ -228,11 +228,11 @@ func (e ESIM) ActivationCode() (ActivationCode, error) {
 // [ErrNotFound] (a 404, a 400 saying "not found", or a 200 without an
 // eSIM) or [ErrUnauthorized] (a 403).
 func (c *Client) ESIM(ctx context.Context, iccid string, opts ...CallOption) (*ESIM, error) {
-	if err := checkICCID("eSIM details", iccid); err != nil {
+	if err := checkICCID(OpESIMDetails.label(), iccid); err != nil {
 		return nil, err
 	}
 	r := c.newRequest(OpESIMDetails, iccidBody(iccid))
-	ctx, cancel, err := prepareCall(ctx, &r, "eSIM details", kindsRead, opts)
+	ctx, cancel, err := prepareCall(ctx, &r, OpESIMDetails.label(), kindsRead, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -311,11 +311,11 @@ func (l *Location) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 // result. An eSIM that never attached to a network usually gives a 4xx
 // [*APIError].
 func (c *Client) Location(ctx context.Context, iccid string, opts ...CallOption) (*Location, error) {
-	if err := checkICCID("eSIM location", iccid); err != nil {
+	if err := checkICCID(OpLocation.label(), iccid); err != nil {
 		return nil, err
 	}
 	r := c.newRequest(OpLocation, iccidBody(iccid))
-	ctx, cancel, err := prepareCall(ctx, &r, "eSIM location", kindsRead, opts)
+	ctx, cancel, err := prepareCall(ctx, &r, OpLocation.label(), kindsRead, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +359,7 @@ func decodeLocation(b []byte) (*Location, error) {
 // The route is the contract's best guess, POST /esims/revoke; change it
 // with [WithRoute] and [OpRevokeESIM].
 func (c *Client) RevokeESIM(ctx context.Context, iccid string, opts ...CallOption) error {
-	const op = "revoke eSIM"
+	op := OpRevokeESIM.label()
 	if err := checkICCID(op, iccid); err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (c *Client) RevokeESIM(ctx context.Context, iccid string, opts ...CallOptio
 		return err
 	}
 	defer cancel()
-	ctx, r.call = c.startCall(ctx, "RevokeESIM", r)
+	ctx, r.call = c.startCall(ctx, c.routes[OpRevokeESIM].call, r)
 	_, err = writeCall{op: op, iccid: iccid}.settle(r, c.write(ctx, r))
 	r.call.end(err)
 	return err

@@ -87,7 +87,7 @@ func (a Assignment) ready() bool { return a.MatchingID != "" && a.SMDPAddress !=
 // Roam asks for, and takes "not found" for "not ready" during its first
 // minute only.
 func (c *Client) Assignments(ctx context.Context, orderReference string, opts ...CallOption) ([]Assignment, error) {
-	if err := checkOrderReference("assignments", orderReference); err != nil {
+	if err := checkOrderReference(OpAssignments.label(), orderReference); err != nil {
 		return nil, err
 	}
 	cfg, err := callOptions("assignments", kindsPoll, opts)

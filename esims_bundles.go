@@ -204,11 +204,11 @@ func RemainingDataBytes(bundles []AppliedBundle, now time.Time) (remaining int64
 // ended has 0 bytes left, not an error. At most 15 assignments, the most
 // recent, are listed.
 func (c *Client) AppliedBundles(ctx context.Context, iccid string, opts ...CallOption) ([]AppliedBundle, error) {
-	if err := checkICCID("applied bundles", iccid); err != nil {
+	if err := checkICCID(OpAppliedBundles.label(), iccid); err != nil {
 		return nil, err
 	}
 	r := c.newRequest(OpAppliedBundles, iccidBody(iccid))
-	ctx, cancel, err := prepareCall(ctx, &r, "applied bundles", kindsRead, opts)
+	ctx, cancel, err := prepareCall(ctx, &r, OpAppliedBundles.label(), kindsRead, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func WithMaxWait(d time.Duration) CallOption {
 // poll's answer and the requests of all polls) and [WithTimeout] (which
 // acts as a deadline on ctx).
 func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, opts ...CallOption) ([]Assignment, error) {
-	const op = "wait for assignments"
+	const op = labelWaitForAssignments
 	if err := checkOrderReference(op, orderReference); err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, 
 	ctx, cancel := cfg.context(ctx)
 	defer cancel()
 	p := poller{c: c, ref: ref, cfg: cfg.wait, opts: &cfg}
-	ctx, p.call = c.startCall(ctx, "WaitForAssignments", c.newRequest(OpAssignments, nil))
+	ctx, p.call = c.startCall(ctx, callWaitForAssignments, c.newRequest(OpAssignments, nil))
 	list, err := p.run(ctx)
 	p.call.end(err)
 	return list, err

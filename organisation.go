@@ -73,7 +73,7 @@ type OrganisationUser struct {
 // spelling, is as plausible).
 func (c *Client) Organisation(ctx context.Context, opts ...CallOption) (*Organisation, error) {
 	r := c.newRequest(OpOrganisation, nil)
-	ctx, cancel, err := prepareCall(ctx, &r, "organisation", kindsRead, opts)
+	ctx, cancel, err := prepareCall(ctx, &r, OpOrganisation.label(), kindsRead, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -100,7 +100,7 @@ func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) 
 func readAnswer[T any](ctx context.Context, c *Client, r request, decode func([]byte, http.Header) (T, error)) (T, error) {
 	own := r.call == nil
 	if own {
-		ctx, r.call = c.startCall(ctx, callName(r.op), r)
+		ctx, r.call = c.startCall(ctx, c.routes[r.op].call, r)
 	}
 	info := &callInfo{route: r.route, call: r.call, maxRetries: c.reads.normal.RetryMax}
 	if r.ownRetries {

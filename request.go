@@ -57,7 +57,7 @@ func (r request) redact(s string) string {
 // client's route for op.
 func (c *Client) newRequest(op Operation, fields any) request {
 	rt := c.routes[op]
-	return request{op: op, method: rt.Method, route: rt.Path, url: rt.url, fields: fields, single: op == OpAssignments, scrub: c.scrub}
+	return request{op: op, method: rt.Method, route: rt.Path, url: rt.url, fields: fields, single: rt.single, scrub: c.scrub}
 }
 
 // fieldsInQuery reports whether r's fields go in the query string: they
