@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/roamkit/travelroam/internal/envelope"
 	"github.com/roamkit/travelroam/internal/lenient"
@@ -151,25 +150,15 @@ func (w *wireOrganisation) organisation() *Organisation {
 	}
 }
 
-// wireOrganisationUser is an organisation's user under the SDK's lenient
-// rules (a phone number may be sent as a number).
-type wireOrganisationUser struct {
-	FirstName    lenient.String `json:"firstName"`
-	LastName     lenient.String `json:"lastName"`
-	Role         lenient.String `json:"role"`
-	EmailAddress lenient.String `json:"emailAddress"`
-	PhoneNumber  lenient.String `json:"phoneNumber"`
-	TimeZone     lenient.String `json:"timeZone"`
-}
+// organisationUserFields is OrganisationUser without its methods, for
+// the JSON v2 engine to decode field by field.
+type organisationUserFields OrganisationUser
 
 // UnmarshalJSON decodes a user under the SDK's lenient rules.
 func (u *OrganisationUser) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, u) }
 
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (u *OrganisationUser) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	var w wireOrganisationUser
-	err := jsonv2.UnmarshalDecode(dec, &w)
-	*u = OrganisationUser{FirstName: string(w.FirstName), LastName: string(w.LastName), Role: string(w.Role),
-		EmailAddress: string(w.EmailAddress), PhoneNumber: string(w.PhoneNumber), TimeZone: string(w.TimeZone)}
-	return err
+	*u = OrganisationUser{}
+	return lenient.Decode(dec, (*organisationUserFields)(u))
 }
