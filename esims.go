@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/roamkit/travelroam/internal/envelope"
@@ -157,7 +158,7 @@ func (e *ESIM) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		Bundle string `json:"bundle"`
 		MSISDN string `json:"msisdn"`
 	}
-	err := lenient.Decode(dec, &v)
+	err := jsonv2.UnmarshalDecode(dec, &v, esimRules)
 	*e = ESIM(v.esimFields)
 	e.tidy(v.MSISDN)
 	return err
@@ -249,7 +250,7 @@ func (l *Location) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (l *Location) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*l = Location{}
-	return lenient.Decode(dec, (*locationFields)(l))
+	return jsonv2.UnmarshalDecode(dec, (*locationFields)(l), plainRules)
 }
 
 // Location returns the network the eSIM with the given ICCID was last seen

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/roamkit/travelroam/internal/envelope"
 	"github.com/roamkit/travelroam/internal/lenient"
@@ -69,7 +70,7 @@ func (a *Assignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		PhoneNumber       string `json:"phoneNumber"`
 		MSISDN            string `json:"msisdn"`
 	}
-	err := lenient.Decode(dec, &v)
+	err := jsonv2.UnmarshalDecode(dec, &v, esimRules)
 	*a = Assignment(v.assignmentFields)
 	for _, s := range []*string{&a.ICCID, &a.MatchingID, &a.SMDPAddress, &a.PIN, &a.PUK, &a.AppleInstallURL, &a.RSPURL, &a.Bundle} {
 		*s = strings.TrimSpace(*s)

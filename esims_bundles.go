@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/roamkit/travelroam/internal/envelope"
@@ -91,7 +92,7 @@ func (a *BundleAssignment) UnmarshalJSON(b []byte) error { return lenient.Unmars
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (a *BundleAssignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*a = BundleAssignment{}
-	err := lenient.Decode(dec, (*bundleAssignmentFields)(a))
+	err := jsonv2.UnmarshalDecode(dec, (*bundleAssignmentFields)(a), appliedBundleRules)
 	a.BundleState = BundleState(strings.ToLower(string(a.BundleState)))
 	return err
 }
@@ -107,7 +108,7 @@ func (b *AppliedBundle) UnmarshalJSON(data []byte) error { return lenient.Unmars
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (b *AppliedBundle) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*b = AppliedBundle{}
-	return lenient.Decode(dec, (*appliedBundleFields)(b), lenient.ListFunc[BundleAssignment]())
+	return jsonv2.UnmarshalDecode(dec, (*appliedBundleFields)(b), appliedBundleRules)
 }
 
 // IsData reports whether the assignment counts data: its call type group

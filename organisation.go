@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/roamkit/travelroam/internal/envelope"
 	"github.com/roamkit/travelroam/internal/lenient"
@@ -160,5 +161,5 @@ func (u *OrganisationUser) UnmarshalJSON(b []byte) error { return lenient.Unmars
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (u *OrganisationUser) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*u = OrganisationUser{}
-	return lenient.Decode(dec, (*organisationUserFields)(u))
+	return jsonv2.UnmarshalDecode(dec, (*organisationUserFields)(u), plainRules)
 }

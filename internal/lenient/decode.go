@@ -214,10 +214,12 @@ func setField(rv reflect.Value, i int, name string, raw jsontext.Value, opts []j
 // OnePassOrFields decodes the JSON value b into *v, a zero struct, in one
 // pass when every member follows the rules (the usual case), else member
 // by member ([Fields]), leaving each member outside them at zero. opts
-// are added to [Options] in both cases. It fails only for a value that
-// is not a JSON object, or a strict member outside the rules.
+// are the v2 engine's options of the one pass (e.g. a decoder's, holding
+// [Options]) and are added to [Options] for each member. It fails only
+// for a value that is not a JSON object, or a strict member outside the
+// rules.
 func OnePassOrFields(b []byte, v any, opts ...json.Options) error {
-	if UnmarshalV2(b, v, opts...) == nil {
+	if json.Unmarshal(b, v, opts...) == nil {
 		return nil
 	}
 	reflect.ValueOf(v).Elem().SetZero()

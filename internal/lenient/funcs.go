@@ -1,10 +1,6 @@
 package lenient
 
 import (
-	"encoding"
-	"errors"
-	"reflect"
-
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -12,9 +8,8 @@ import (
 // Unmarshalers returns the rules as type-specific unmarshalers for the
 // v2 engine: decoded with json.WithUnmarshalers(Unmarshalers(in)), every
 // string, bool, int, int64, float64 (the decimal rule), time.Time and
-// []string (the list rule) follows the rules, and so does every defined
-// string type without an unmarshal method of its own (a status, a
-// secret), so that a struct of plain Go types
+// []string (the list rule) follows the rules (a defined string type
+// through [StringFunc]), so that a struct of plain Go types
 // decodes leniently in place, without a wire copy. Named types keep their
 // own methods. Strings are shared through in (which may be nil).
 func Unmarshalers(in *Interner) *json.Unmarshalers {
@@ -39,7 +34,6 @@ func Unmarshalers(in *Interner) *json.Unmarshalers {
 			*v, err = ReadStrings(dec, in)
 			return err
 		}),
-		definedStringFunc(in),
 	)
 }
 
@@ -51,28 +45,14 @@ func ListFunc[T any]() *json.Unmarshalers {
 	})
 }
 
-// definedStringFunc applies the string rule to a defined string type (a
-// status, a state, a secret) that has no unmarshal method of its own.
-func definedStringFunc(in *Interner) *json.Unmarshalers {
-	return json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v any) error {
-		rv := reflect.ValueOf(v)
-		if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.String || hasUnmarshalMethod(rv.Type()) {
-			return errors.ErrUnsupported // the engine decodes it its usual way
-		}
-		raw, err := dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		s, err := in.ReadString(raw)
-		rv.Elem().SetString(s)
-		return At(dec, err)
+// StringFunc returns the string rule for the defined string type T (a
+// status, a state, a secret) as a type-specific unmarshaler for the v2
+// engine.
+func StringFunc[T ~string]() *json.Unmarshalers {
+	return scalarFunc(func(raw []byte) (T, error) {
+		s, err := ReadString(raw)
+		return T(s), err
 	})
-}
-
-// hasUnmarshalMethod reports whether the pointer type t decodes itself.
-func hasUnmarshalMethod(t reflect.Type) bool {
-	return t.Implements(reflect.TypeFor[json.UnmarshalerFrom]()) || t.Implements(reflect.TypeFor[json.Unmarshaler]()) ||
-		t.Implements(reflect.TypeFor[encoding.TextUnmarshaler]())
 }
 
 // Rules returns the v2 engine's option that applies the rules to every
@@ -81,13 +61,6 @@ func hasUnmarshalMethod(t reflect.Type) bool {
 // public struct decodes in place under it, without a wire copy.
 func Rules(extra ...*json.Unmarshalers) json.Options {
 	return json.WithUnmarshalers(json.JoinUnmarshalers(append([]*json.Unmarshalers{Unmarshalers(nil)}, extra...)...))
-}
-
-// Decode decodes the next value of dec into v under [Rules](extra...).
-// v is a struct's pointer converted to a type without the struct's
-// methods, so that the engine reads its fields.
-func Decode(dec *jsontext.Decoder, v any, extra ...*json.Unmarshalers) error {
-	return json.UnmarshalDecode(dec, v, Rules(extra...))
 }
 
 func scalarFunc[T any](read func([]byte) (T, error)) *json.Unmarshalers {
