@@ -26,4 +26,6 @@ var (
 	// OrderESIM, with lenient.Options (a line is read on its own).
 	orderRules     = lenient.Rules(lenient.ListFunc[OrderLine]())
 	orderLineRules = jsonv2.JoinOptions(lenient.Options(), lenient.Rules(lenient.ListFunc[OrderESIM]()))
+	// callbackRules decode a callback's body, with lenient.Options.
+	callbackRules = jsonv2.JoinOptions(lenient.Options(), plainRules)
 )
