@@ -78,30 +78,33 @@ func applyRef(w *wireOrderReference) jsontext.Value { return w.ApplyReference }
 // findOrderReference returns the object holding the reference that field
 // selects (orderRef or applyRef) and the reference, searching the top
 // level, then "data", "order" and "result", breadth first, at most
-// maxWrapperDepth levels down.
+// envelope.MaxDepth levels down (envelope.Walk).
 func findOrderReference(b []byte, field func(*wireOrderReference) jsontext.Value) (holder []byte, ref string, err error) {
-	level := [][]byte{b}
-	for depth := 0; depth <= maxWrapperDepth && len(level) > 0; depth++ {
-		var next [][]byte
-		for _, obj := range level {
-			var w wireOrderReference
-			if err := lenient.Fields(obj, &w); err != nil {
-				return nil, "", err // only the body can fail: the wrappers were read from it
-			}
-			if v := field(&w); isScalar(v) {
-				if ref, _ := lenient.ReadString(v); strings.TrimSpace(ref) != "" {
-					return obj, strings.TrimSpace(ref), nil
-				}
-			}
-			for _, inner := range [...]jsontext.Value{w.Data, w.Order, w.Result} {
-				if envelope.IsObject(inner) {
-					next = append(next, inner)
-				}
+	err = envelope.Walk(b, func(obj []byte) (next [][]byte, found bool, err error) {
+		var w wireOrderReference
+		if err := lenient.Fields(obj, &w); err != nil {
+			return nil, false, err // only the body can fail: the wrappers were read from it
+		}
+		if v := field(&w); isScalar(v) {
+			if s, _ := lenient.ReadString(v); strings.TrimSpace(s) != "" {
+				holder, ref = obj, strings.TrimSpace(s)
+				return nil, true, nil
 			}
 		}
-		level = next
+		for _, inner := range [...]jsontext.Value{w.Data, w.Order, w.Result} {
+			if envelope.IsObject(inner) {
+				next = append(next, inner)
+			}
+		}
+		return next, false, nil
+	})
+	switch {
+	case err != nil && !errors.Is(err, envelope.ErrTooDeep):
+		return nil, "", err
+	case holder == nil:
+		return nil, "", errNoOrderReference
 	}
-	return nil, "", errNoOrderReference
+	return holder, ref, nil
 }
 
 // isScalar reports whether v is a JSON string or number.
