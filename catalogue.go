@@ -431,45 +431,54 @@ type wireCatalogue struct {
 // same values and errors (FuzzCatalogueEngines compares the two).
 func decodeCatalogue(b []byte) (*CataloguePage, error) {
 	opts := bundleOptions()
-	return decodeCatalogueWith(func(b []byte, v any) error { return lenient.Unmarshal(b, v, opts) }, b, 0)
+	return decodeCatalogueWith(func(b []byte, v any) error { return lenient.Unmarshal(b, v, opts) }, b)
 }
 
 // decodeCatalogueWith is decodeCatalogue with the given engine (tests
-// compare the JSON v2 engine with encoding/json).
-func decodeCatalogueWith(unmarshal func([]byte, any) error, b []byte, depth int) (*CataloguePage, error) {
-	if depth > maxWrapperDepth {
-		return nil, errWrappersTooDeep
+// compare the JSON v2 engine with encoding/json). It reads the
+// {"data": …} wrappers of pages without bundles of their own down to the
+// page that has them (envelope.Descend); each wrapper's counts fill in
+// those the pages inside it lack.
+func decodeCatalogueWith(unmarshal func([]byte, any) error, b []byte) (*CataloguePage, error) {
+	var pages []*CataloguePage // outermost first
+	err := envelope.Descend(b, func(v []byte) ([]byte, error) {
+		page, data, err := decodeCataloguePage(unmarshal, v)
+		pages = append(pages, page)
+		return data, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	page := pages[len(pages)-1]
+	for _, outer := range slices.Backward(pages[:len(pages)-1]) {
+		page.PageCount = cmp.Or(page.PageCount, outer.PageCount)
+		page.Rows = cmp.Or(page.Rows, outer.Rows)
+		page.PageSize = cmp.Or(page.PageSize, outer.PageSize)
+	}
+	return page, nil
+}
+
+// decodeCataloguePage decodes one level of a catalogue answer: the page,
+// and the value of its "data" member when the page has no bundles of its
+// own and that value is an object or an array (a wrapped page), else nil.
+func decodeCataloguePage(unmarshal func([]byte, any) error, b []byte) (page *CataloguePage, data []byte, err error) {
 	b = bytes.TrimSpace(b)
 	bundles := make([]Bundle, 0, estimateBundles(b))
 	if envelope.IsArray(b) {
 		if err := unmarshal(b, &bundles); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return &CataloguePage{Bundles: nonEmpty(bundles)}, nil
+		return &CataloguePage{Bundles: nonEmpty(bundles)}, nil, nil
 	}
 	w := wireCatalogue{Bundles: bundles}
 	if err := unmarshal(b, &w); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	page := &CataloguePage{Bundles: nonEmpty(w.Bundles), PageCount: int(w.PageCount), Rows: int(w.Rows), PageSize: int(w.PageSize)}
-	return withData(unmarshal, page, w.Data, depth)
-}
-
-// withData decodes the {"data": …} wrapper of a page that has no bundles
-// of its own; the page's counts fill in those the inner one lacks.
-func withData(unmarshal func([]byte, any) error, page *CataloguePage, data []byte, depth int) (*CataloguePage, error) {
-	if page.Bundles != nil || !(envelope.IsObject(data) || envelope.IsArray(data)) {
-		return page, nil
+	page = &CataloguePage{Bundles: nonEmpty(w.Bundles), PageCount: int(w.PageCount), Rows: int(w.Rows), PageSize: int(w.PageSize)}
+	if page.Bundles != nil || !(envelope.IsObject(w.Data) || envelope.IsArray(w.Data)) {
+		return page, nil, nil
 	}
-	inner, err := decodeCatalogueWith(unmarshal, data, depth+1)
-	if err != nil {
-		return nil, err
-	}
-	inner.PageCount = cmp.Or(inner.PageCount, page.PageCount)
-	inner.Rows = cmp.Or(inner.Rows, page.Rows)
-	inner.PageSize = cmp.Or(inner.PageSize, page.PageSize)
-	return inner, nil
+	return page, w.Data, nil
 }
 
 func nonEmpty(b []Bundle) []Bundle {

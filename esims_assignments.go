@@ -54,11 +54,28 @@ type Assignment struct {
 // UnmarshalJSON decodes an assignment leniently (see [ESIM.UnmarshalJSON]).
 func (a *Assignment) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, a) }
 
-// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+// assignmentFields is Assignment without its methods, for the JSON v2
+// engine to decode field by field.
+type assignmentFields Assignment
+
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine. The members
+// only eSIM details carry are read under the same rules, so that an
+// assignment and an eSIM accept the same answers.
 func (a *Assignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	var w wireESIM
-	err := jsonv2.UnmarshalDecode(dec, &w)
-	*a = w.assignment()
+	var v struct {
+		assignmentFields
+		CustomerRef       string `json:"customerRef"`
+		State             string `json:"state"`
+		AndroidInstallURL string `json:"androidInstallUrl"`
+		PhoneNumber       string `json:"phoneNumber"`
+		MSISDN            string `json:"msisdn"`
+	}
+	err := jsonv2.UnmarshalDecode(dec, &v, esimRules)
+	*a = Assignment(v.assignmentFields)
+	for _, s := range []*string{&a.ICCID, &a.MatchingID, &a.SMDPAddress, &a.PIN, &a.PUK, &a.AppleInstallURL, &a.RSPURL, &a.Bundle} {
+		*s = strings.TrimSpace(*s)
+	}
+	a.ProfileStatus = normaliseProfileStatus(strings.TrimSpace(string(a.ProfileStatus)))
 	return err
 }
 
