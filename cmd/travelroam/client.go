@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -24,7 +25,24 @@ const (
 	envPurchaseInterval = "TRAVELROAM_PURCHASE_INTERVAL"
 )
 
+// sdkVersion is the SDK's version, the one its User-Agent sends: the
+// command line prints it and never keeps a copy of its own.
 const sdkVersion = travelroam.Version
+
+// cliVersion is the command line's own version: its module's version as
+// the go command recorded it in the binary (v0.1.0 after
+// `go install github.com/roamkit/travelroam/cmd/travelroam@v0.1.0`), or
+// "(devel)" for a build from a checkout.
+func cliVersion() string {
+	return moduleVersion(debug.ReadBuildInfo())
+}
+
+func moduleVersion(info *debug.BuildInfo, ok bool) string {
+	if !ok || info == nil || info.Main.Version == "" {
+		return "(devel)"
+	}
+	return info.Main.Version
+}
 
 // flags is a command's flag set with the flags most commands share.
 type flags struct {

@@ -141,7 +141,7 @@ func run(ctx context.Context, s *sys, args []string) int {
 		c.usage(c.out)
 		return exitOK
 	case "version", "-version", "--version":
-		fmt.Fprintf(c.out, "travelroam (travelroam-go %s)\n", sdkVersion)
+		fmt.Fprintf(c.out, "travelroam %s (travelroam-go %s)\n", cliVersion(), sdkVersion)
 		return exitOK
 	}
 	return c.runCommand(ctx, name, args[1:])
