@@ -75,7 +75,7 @@ func (a ActivationCode) AppleInstallURL() string {
 //
 // Errors match [ErrInvalidInput] and never quote the input.
 func ParseActivationCode(s string) (ActivationCode, error) {
-	const op, field = "parse activation code", "activation code"
+	const op, field = labelActivationCode, "activation code"
 	s = strings.TrimSpace(s)
 	if len(s) >= 4 && strings.EqualFold(s[:4], "LPA:") {
 		s = s[4:]

@@ -151,33 +151,47 @@ func FuzzParseActivationCode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		ac, err := ParseActivationCode(s)
 		if err != nil {
-			if ac != (ActivationCode{}) {
-				t.Fatalf("%q: a value with the error: %+v", s, ac)
-			}
-			var ve *ValidationError
-			if !errors.Is(err, ErrInvalidInput) || !errors.As(err, &ve) {
-				t.Fatalf("%q: %T %v does not match ErrInvalidInput", s, err, err)
-			}
-			if !messages[withoutDigits(err.Error())] {
-				t.Fatalf("%q: unexpected message %q (does it quote the input?)", s, err.Error())
-			}
+			checkActivationError(t, s, ac, err, messages)
 			return
 		}
-		text := ac.LPA()
-		back, err := ParseActivationCode(text)
-		if err != nil || back != ac || back.LPA() != text {
-			t.Fatalf("%q: %q parses back as %+v, %v; want %+v", s, text, back, err, ac)
-		}
-		for _, field := range []string{ac.SMDPAddress, ac.MatchingID, ac.OID} {
-			if strings.ContainsAny(field, "$ \t\r\n") {
-				t.Fatalf("%q: field %q has a separator or a space", s, field)
-			}
-		}
-		link, err := url.Parse(ac.AppleInstallURL())
-		if err != nil || link.Query().Get("carddata") != text {
-			t.Fatalf("%q: link %q does not carry %q: %v", s, ac.AppleInstallURL(), text, err)
-		}
+		checkActivationRoundTrip(t, s, ac)
 	})
+}
+
+// checkActivationError checks the failure to parse s: no value, an error
+// matching ErrInvalidInput, and one of the known messages.
+func checkActivationError(t *testing.T, s string, ac ActivationCode, err error, messages map[string]bool) {
+	t.Helper()
+	if ac != (ActivationCode{}) {
+		t.Fatalf("%q: a value with the error: %+v", s, ac)
+	}
+	var ve *ValidationError
+	if !errors.Is(err, ErrInvalidInput) || !errors.As(err, &ve) {
+		t.Fatalf("%q: %T %v does not match ErrInvalidInput", s, err, err)
+	}
+	if !messages[withoutDigits(err.Error())] {
+		t.Fatalf("%q: unexpected message %q (does it quote the input?)", s, err.Error())
+	}
+}
+
+// checkActivationRoundTrip checks the code ac parsed from s: it prints
+// back to itself, its fields hold no separator, its link carries it.
+func checkActivationRoundTrip(t *testing.T, s string, ac ActivationCode) {
+	t.Helper()
+	text := ac.LPA()
+	back, err := ParseActivationCode(text)
+	if err != nil || back != ac || back.LPA() != text {
+		t.Fatalf("%q: %q parses back as %+v, %v; want %+v", s, text, back, err, ac)
+	}
+	for _, field := range []string{ac.SMDPAddress, ac.MatchingID, ac.OID} {
+		if strings.ContainsAny(field, "$ \t\r\n") {
+			t.Fatalf("%q: field %q has a separator or a space", s, field)
+		}
+	}
+	link, err := url.Parse(ac.AppleInstallURL())
+	if err != nil || link.Query().Get("carddata") != text {
+		t.Fatalf("%q: link %q does not carry %q: %v", s, ac.AppleInstallURL(), text, err)
+	}
 }
 
 func withoutDigits(s string) string {

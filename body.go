@@ -20,7 +20,7 @@ const (
 // bounds what a hostile or broken server (a gzip bomb on the balance
 // route) can make one call cost.
 func responseCap(op Operation) int64 {
-	if op == OpCatalogue {
+	if o, _ := op.row(); o.large {
 		return maxResponseBytes
 	}
 	return maxSmallResponse

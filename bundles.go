@@ -94,9 +94,9 @@ func (b Bundle) CountryCodes() []string {
 // Bundle returns the bundle with the given name (case-sensitive, e.g.
 // "esim_1GB_7D_TR_V2"). An unknown name gives an [*APIError] that
 // matches [ErrNotFound]; an empty name matches [ErrInvalidInput].
-func (c *Client) Bundle(ctx context.Context, name string) (*Bundle, error) {
+func (c *Client) Bundle(ctx context.Context, name string, opts ...CallOption) (*Bundle, error) {
 	if strings.TrimSpace(name) == "" {
-		return nil, invalid("bundle", "Name", "empty: pass the bundle's name, e.g. \"esim_1GB_7D_TR_V2\"")
+		return nil, invalid(OpBundle.label(), "Name", "empty: pass the bundle's name, e.g. \"esim_1GB_7D_TR_V2\"")
 	}
 	// The key is unproven (it comes from client code nothing calls):
 	// both spellings, the same value; a server ignores the one it does
@@ -105,18 +105,29 @@ func (c *Client) Bundle(ctx context.Context, name string) (*Bundle, error) {
 		Lower string `json:"bundlename"`
 		Camel string `json:"bundleName"`
 	}{name, name}
-	return read(ctx, c, c.newRequest(OpBundle, fields), decodeBundle)
+	r := c.newRequest(OpBundle, fields)
+	ctx, cancel, err := prepareCall(ctx, &r, OpBundle.label(), kindsRead, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	return read(ctx, c, r, decodeBundle)
 }
 
-// maxWrapperDepth bounds how many {"data": …}-style wrappers a decoder
-// unwraps (envelope.MaxDepth).
-const maxWrapperDepth = envelope.MaxDepth
-
-var errWrappersTooDeep = envelope.ErrTooDeep
-
 // decodeBundle accepts a bare bundle object, {"bundle": …}, {"data": …}
-// and a one-element list or {"bundles": […]}.
-func decodeBundle(b []byte) (*Bundle, error) { return decodeBundleAt(b, 0) }
+// and a one-element list or {"bundles": […]}, the wrappers read by
+// envelope.Descend.
+func decodeBundle(b []byte) (*Bundle, error) {
+	var bundle *Bundle
+	err := envelope.Descend(b, func(v []byte) (inner []byte, err error) {
+		bundle, inner, err = decodeBundleLevel(v)
+		return inner, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return bundle, nil
+}
 
 // bundleAnswer is a bare bundle, read in one pass with the wrappers that
 // may hold it instead.
@@ -127,35 +138,37 @@ type bundleAnswer struct {
 	Bundles []Bundle       `json:"bundles"`
 }
 
-func decodeBundleAt(b []byte, depth int) (*Bundle, error) {
-	if depth > maxWrapperDepth {
-		return nil, errWrappersTooDeep
-	}
+// decodeBundleLevel decodes one level of a bundle answer: the bundle, or
+// the value of its "bundle" (else "data") member when that is an object
+// or an array (a wrapped answer).
+func decodeBundleLevel(b []byte) (*Bundle, []byte, error) {
 	b = bytes.TrimSpace(b)
 	if envelope.IsArray(b) {
 		var list []Bundle
 		if err := lenient.Unmarshal(b, &list, bundleOptions()); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return firstBundle(list)
+		bundle, err := firstBundle(list)
+		return bundle, nil, err
 	}
 	var w bundleAnswer
 	if err := lenient.Unmarshal(b, &w); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, inner := range []jsontext.Value{w.Wrapped, w.Data} {
 		if envelope.IsObject(inner) || envelope.IsArray(inner) {
-			return decodeBundleAt(inner, depth+1)
+			return nil, inner, nil
 		}
 	}
 	if w.Bundles != nil {
-		return firstBundle(w.Bundles)
+		bundle, err := firstBundle(w.Bundles)
+		return bundle, nil, err
 	}
 	if w.Name == "" {
-		return nil, errors.New("response has no bundle name")
+		return nil, nil, errors.New("response has no bundle name")
 	}
 	bundle := w.bundle()
-	return &bundle, nil
+	return &bundle, nil, nil
 }
 
 func firstBundle(list []Bundle) (*Bundle, error) {

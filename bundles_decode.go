@@ -222,6 +222,12 @@ func (d *bundleDecoder) readBundleField(dec *jsontext.Decoder, b *Bundle, field 
 	if err != nil {
 		return err
 	}
+	return d.setBundleScalar(b, field, raw)
+}
+
+// setBundleScalar sets the scalar member numbered field of b from its
+// value raw; an unknown member (-1) is skipped.
+func (d *bundleDecoder) setBundleScalar(b *Bundle, field int, raw jsontext.Value) (err error) {
 	switch field {
 	case memberName:
 		b.Name, err = lenient.ReadString(raw)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
+
+	"github.com/roamkit/travelroam/internal/envelope"
 )
 
 func TestBundleRequest(t *testing.T) {
@@ -170,11 +172,11 @@ func TestDecodersBoundWrapperNesting(t *testing.T) {
 	}
 	deep := 9000
 	_, err := decodeOrganisation(nest(`{"name":"x"}`, deep))
-	require.ErrorIs(t, err, errWrappersTooDeep)
+	require.ErrorIs(t, err, envelope.ErrTooDeep)
 	_, err = decodeBundle(nest(`{"name":"x"}`, deep))
-	require.ErrorIs(t, err, errWrappersTooDeep)
+	require.ErrorIs(t, err, envelope.ErrTooDeep)
 	_, err = decodeCatalogue(nest(`{"bundles":[{"name":"x"}]}`, deep))
-	require.ErrorIs(t, err, errWrappersTooDeep)
+	require.ErrorIs(t, err, envelope.ErrTooDeep)
 	// A few levels are still fine.
 	o, err := decodeOrganisation(nest(`{"name":"x"}`, 2))
 	require.NoError(t, err)

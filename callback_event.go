@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-json-experiment/json/jsontext"
-	"github.com/roamkit/travelroam/internal/envelope"
 	"github.com/roamkit/travelroam/internal/lenient"
 	"github.com/roamkit/travelroam/internal/redact"
 )
@@ -264,83 +262,46 @@ func canonicalAmount(a Amount) string {
 // have 18 to 22 digits, the decoder is lenient.
 const maxCallbackICCID = 32
 
-// wireCallback is a callback under the SDK's lenient rules.
+// wireCallback is a callback under the SDK's lenient rules: the event
+// with its type under either name, and the bundle with its quantities as
+// sent. Only the ICCID must be read: decoded member by member, any other
+// field outside the rules is left at zero.
 type wireCallback struct {
-	ICCID         lenient.String      `json:"iccid"`
-	AlertType     lenient.String      `json:"alertType"`
-	Event         lenient.String      `json:"event"`
-	Date          lenient.Time        `json:"date"`
-	ProfileStatus lenient.String      `json:"profileStatus"`
-	Country       wireCallbackCountry `json:"country"`
-	Bundle        wireCallbackBundle  `json:"bundle"`
-	BalanceInfo   wireBalanceInfo     `json:"balanceInfo"`
+	ICCID         string             `json:"iccid" lenient:"strict"`
+	AlertType     string             `json:"alertType"`
+	Event         string             `json:"event"`
+	Date          time.Time          `json:"date"`
+	ProfileStatus string             `json:"profileStatus"`
+	Country       CallbackCountry    `json:"country"`
+	Bundle        wireCallbackBundle `json:"bundle"`
+	BalanceInfo   CallbackBalance    `json:"balanceInfo"`
 }
 
-// wireCallbackSoft is wireCallback for decoding member by member
-// (lenient.Fields), the nested objects kept to be decoded member by
-// member in turn: only the ICCID must be read.
-type wireCallbackSoft struct {
-	ICCID         lenient.String `json:"iccid" lenient:"strict"`
-	AlertType     lenient.String `json:"alertType"`
-	Event         lenient.String `json:"event"`
-	Date          lenient.Time   `json:"date"`
-	ProfileStatus lenient.String `json:"profileStatus"`
-	Country       jsontext.Value `json:"country"`
-	Bundle        jsontext.Value `json:"bundle"`
-	BalanceInfo   jsontext.Value `json:"balanceInfo"`
-}
-
-// wireBalanceInfo is the balanceInfo of a balance notification.
-type wireBalanceInfo struct {
-	Balance                   Amount `json:"balance"`
-	Threshold                 Amount `json:"threshold"`
-	ThresholdPercentRemaining Amount `json:"thresholdPercentRemaining"`
-}
-
-type wireCallbackCountry struct {
-	Code lenient.String `json:"code"`
-	Name lenient.String `json:"name"`
-}
-
+// wireCallbackBundle is a callback's bundle, its quantities kept as
+// decimals (the older format sends megabytes with a fraction).
 type wireCallbackBundle struct {
-	ID                lenient.String  `json:"id"`
-	Reference         lenient.String  `json:"reference"`
-	Name              lenient.String  `json:"name"`
-	Description       lenient.String  `json:"description"`
+	ID                string          `json:"id"`
+	Reference         string          `json:"reference"`
+	Name              string          `json:"name"`
+	Description       string          `json:"description"`
 	InitialQuantity   lenient.Decimal `json:"initialQuantity"`
 	RemainingQuantity lenient.Decimal `json:"remainingQuantity"`
-	Unit              lenient.String  `json:"unit"`
-	StartTime         lenient.Time    `json:"startTime"`
-	EndTime           lenient.Time    `json:"endTime"`
-	Unlimited         lenient.Bool    `json:"unlimited"`
-	CallTypeGroup     lenient.String  `json:"callTypeGroup"`
+	Unit              string          `json:"unit"`
+	StartTime         time.Time       `json:"startTime"`
+	EndTime           time.Time       `json:"endTime"`
+	Unlimited         bool            `json:"unlimited"`
+	CallTypeGroup     string          `json:"callTypeGroup"`
 }
 
 // readCallbackWire decodes a callback body in one pass when every field
 // follows the rules (the usual case), else member by member, leaving each
-// field outside the rules at zero. It fails only for a body that is not a
-// JSON object, or an ICCID outside the rules.
+// field outside the rules at zero (and reading a nested object member by
+// member in turn). It fails only for a body that is not a JSON object,
+// or an ICCID outside the rules.
 func readCallbackWire(raw []byte) (wireCallback, error) {
 	var w wireCallback
-	if lenient.UnmarshalV2(raw, &w) == nil {
-		return w, nil
-	}
-	var soft wireCallbackSoft
-	if err := lenient.Fields(raw, &soft); err != nil {
-		return wireCallback{}, err
-	}
-	w = wireCallback{ICCID: soft.ICCID, AlertType: soft.AlertType, Event: soft.Event, Date: soft.Date,
-		ProfileStatus: soft.ProfileStatus}
-	if envelope.IsObject(soft.Country) {
-		_ = lenient.Fields(soft.Country, &w.Country) // an object: it fails on nothing
-	}
-	if envelope.IsObject(soft.Bundle) {
-		_ = lenient.Fields(soft.Bundle, &w.Bundle)
-	}
-	if envelope.IsObject(soft.BalanceInfo) {
-		_ = lenient.Fields(soft.BalanceInfo, &w.BalanceInfo)
-	}
-	return w, nil
+	err := lenient.OnePassOrFields(raw, &w, callbackRules)
+	return w, err
 }
 
 // bundle converts the wire form. A payload shaped like the older (V2)
@@ -348,10 +309,10 @@ func readCallbackWire(raw []byte) (wireCallback, error) {
 // or reference, counts megabytes.
 func (w *wireCallbackBundle) bundle() CallbackBundle {
 	b := CallbackBundle{
-		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: string(w.Name), Description: string(w.Description),
+		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: w.Name, Description: w.Description,
 		InitialQuantity: w.InitialQuantity.Trunc(), RemainingQuantity: w.RemainingQuantity.Trunc(),
-		Unit: trimmed(w.Unit), StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
-		Unlimited: bool(w.Unlimited), CallTypeGroup: trimmed(w.CallTypeGroup),
+		Unit: trimmed(w.Unit), StartTime: w.StartTime, EndTime: w.EndTime,
+		Unlimited: w.Unlimited, CallTypeGroup: trimmed(w.CallTypeGroup),
 	}
 	if b.Unit == "" && b.ID == "" && b.Reference == "" && (w.InitialQuantity.HasFraction() || w.RemainingQuantity.HasFraction()) {
 		b.Unit = "MB"
@@ -359,7 +320,7 @@ func (w *wireCallbackBundle) bundle() CallbackBundle {
 	return b
 }
 
-func trimmed(s lenient.String) string { return strings.TrimSpace(string(s)) }
+func trimmed(s string) string { return strings.TrimSpace(s) }
 
 // decodeCallback decodes a callback body; raw is kept in the event. Any
 // JSON object with a valid ICCID is an event, and so is one without ICCID
@@ -372,12 +333,11 @@ func decodeCallback(raw []byte) (*CallbackEvent, error) {
 	ev := &CallbackEvent{
 		ICCID:     trimmed(w.ICCID),
 		AlertType: normaliseAlertType(trimmed(w.AlertType)),
-		Date:      time.Time(w.Date),
+		Date:      w.Date,
 		Country:   CallbackCountry{Code: trimmed(w.Country.Code), Name: trimmed(w.Country.Name)},
 		Bundle:    w.Bundle.bundle(),
-		Balance: CallbackBalance{Balance: w.BalanceInfo.Balance, Threshold: w.BalanceInfo.Threshold,
-			ThresholdPercentRemaining: w.BalanceInfo.ThresholdPercentRemaining},
-		Raw: raw,
+		Balance:   w.BalanceInfo,
+		Raw:       raw,
 	}
 	if ev.AlertType == "" {
 		ev.AlertType = normaliseAlertType(trimmed(w.Event))

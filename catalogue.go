@@ -96,25 +96,32 @@ type catalogueRequest struct {
 // Invalid options (neither or both of Countries and Region, a bad code,
 // more than 58 countries, an unknown region) match [ErrInvalidInput] and
 // send nothing.
-func (c *Client) Catalogue(ctx context.Context, opts CatalogueOptions) (*CataloguePage, error) {
+func (c *Client) Catalogue(ctx context.Context, opts CatalogueOptions, callOpts ...CallOption) (*CataloguePage, error) {
 	countries, err := checkCatalogueOptions(opts)
 	if err != nil {
 		return nil, err
 	}
 	if len(countries) > MaxCatalogueCountries {
-		return nil, invalid("catalogue", "Countries",
+		return nil, invalid(OpCatalogue.label(), "Countries",
 			"%d countries, at most %d per request: use CatalogueAll, which splits the list", len(countries), MaxCatalogueCountries)
 	}
+	cfg, err := callOptions("catalogue", kindsRead, callOpts)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := cfg.context(ctx)
+	defer cancel()
 	return c.cataloguePage(ctx, catalogueRequest{
 		Countries:   strings.Join(countries, ","),
 		Region:      regionToSend(opts.Region),
 		Description: strings.TrimSpace(opts.Description),
 		Page:        opts.Page,
 		PerPage:     opts.PerPage,
-	})
+	}, &cfg)
 }
 
-func (c *Client) cataloguePage(ctx context.Context, body catalogueRequest) (*CataloguePage, error) {
+// cataloguePage reads one page with the call's options.
+func (c *Client) cataloguePage(ctx context.Context, body catalogueRequest, cfg *callConfig) (*CataloguePage, error) {
 	r := c.newRequest(OpCatalogue, body)
 	// page and perPage go in the body and in the query string: where the
 	// server reads them is unknown (Laravel-style servers merge both).
@@ -126,6 +133,9 @@ func (c *Client) cataloguePage(ctx context.Context, body catalogueRequest) (*Cat
 		if body.PerPage > 0 {
 			r.query.Set("perPage", strconv.Itoa(body.PerPage))
 		}
+	}
+	if err := cfg.apply(&r); err != nil {
+		return nil, err
 	}
 	return read(ctx, c, r, decodeCatalogue)
 }
@@ -149,14 +159,21 @@ func (c *Client) cataloguePage(ctx context.Context, body catalogueRequest) (*Cat
 //		}
 //		fmt.Println(b.Name, b.Price)
 //	}
-func (c *Client) CatalogueAll(ctx context.Context, opts CatalogueOptions) iter.Seq2[Bundle, error] {
+func (c *Client) CatalogueAll(ctx context.Context, opts CatalogueOptions, callOpts ...CallOption) iter.Seq2[Bundle, error] {
 	return func(yield func(Bundle, error) bool) {
 		countries, err := checkCatalogueOptions(opts)
 		if err != nil {
 			yield(Bundle{}, err)
 			return
 		}
-		w := catalogueWalk{c: c, yield: yield, seen: make(map[string]int)}
+		cfg, err := callOptions("catalogue", kindsRead, callOpts)
+		if err != nil {
+			yield(Bundle{}, err)
+			return
+		}
+		ctx, cancel := cfg.context(ctx)
+		defer cancel()
+		w := catalogueWalk{c: c, yield: yield, seen: make(map[string]int), cfg: &cfg}
 		base := catalogueRequest{
 			Region:      regionToSend(opts.Region),
 			Description: strings.TrimSpace(opts.Description),
@@ -187,7 +204,8 @@ type catalogueWalk struct {
 	c     *Client
 	yield func(Bundle, error) bool
 	seen  map[string]int
-	batch int // the country batch being walked, from 1
+	batch int         // the country batch being walked, from 1
+	cfg   *callConfig // the walk's call options
 }
 
 // walkBatch walks the pages of one request; false means stop everything.
@@ -207,7 +225,7 @@ func (w *catalogueWalk) walkBatch(ctx context.Context, req catalogueRequest) boo
 			w.yield(Bundle{}, fmt.Errorf("travelroam: catalogue: %w", err))
 			return false
 		}
-		page, err := w.c.cataloguePage(ctx, req)
+		page, err := w.c.cataloguePage(ctx, req, w.cfg)
 		if err != nil {
 			w.yield(Bundle{}, err)
 			return false
@@ -295,7 +313,7 @@ func lastPage(page *CataloguePage, req catalogueRequest, rowsSoFar int) bool {
 // checkCatalogueOptions validates opts and returns the normalised
 // country codes.
 func checkCatalogueOptions(opts CatalogueOptions) ([]string, error) {
-	const op = "catalogue"
+	op := OpCatalogue.label()
 	switch {
 	case opts.Page < 0:
 		return nil, invalid(op, "Page", "%d is negative: pages start at 1 (0 leaves it to the server)", opts.Page)
@@ -320,11 +338,11 @@ func normaliseCountries(in []string) ([]string, error) {
 	for _, raw := range in {
 		code := strings.ToUpper(strings.TrimSpace(raw))
 		if len(code) != 2 || !isASCIILetter(code[0]) || !isASCIILetter(code[1]) {
-			return nil, invalid("catalogue", "Countries",
+			return nil, invalid(OpCatalogue.label(), "Countries",
 				"%s is not a two-letter ISO 3166-1 code: pass one code per element, e.g. []string{\"TR\", \"US\"}", quoteInput(raw))
 		}
 		if code == "PR" {
-			return nil, invalid("catalogue", "Countries", "Puerto Rico (PR) is not supported by Travel Roam: remove it")
+			return nil, invalid(OpCatalogue.label(), "Countries", "Puerto Rico (PR) is not supported by Travel Roam: remove it")
 		}
 		if _, dup := seen[code]; !dup {
 			seen[code] = struct{}{}
@@ -350,13 +368,13 @@ func checkRegion(r Region) error {
 	case canonicalRegion(r) != "":
 		return nil
 	case strings.EqualFold(s, "LATAM"):
-		return invalid("catalogue", "Region", "LATAM is discontinued: use RegionSouthAmerica")
+		return invalid(OpCatalogue.label(), "Region", "LATAM is discontinued: use RegionSouthAmerica")
 	case strings.EqualFold(s, "Antarctica"):
-		return invalid("catalogue", "Region", "Antarctica is not supported by Travel Roam")
+		return invalid(OpCatalogue.label(), "Region", "Antarctica is not supported by Travel Roam")
 	case strings.Contains(s, ","):
-		return invalid("catalogue", "Region", "%s: one region per request, comma lists are not allowed (or use Countries)", quoteInput(s))
+		return invalid(OpCatalogue.label(), "Region", "%s: one region per request, comma lists are not allowed (or use Countries)", quoteInput(s))
 	case s == "" || len(s) > maxRegionLen || !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return invalid("catalogue", "Region", "%s is not a region name: use one of the Region constants, e.g. RegionEurope", quoteInput(s))
+		return invalid(OpCatalogue.label(), "Region", "%s is not a region name: use one of the Region constants, e.g. RegionEurope", quoteInput(s))
 	}
 	return nil
 }
@@ -413,45 +431,54 @@ type wireCatalogue struct {
 // same values and errors (FuzzCatalogueEngines compares the two).
 func decodeCatalogue(b []byte) (*CataloguePage, error) {
 	opts := bundleOptions()
-	return decodeCatalogueWith(func(b []byte, v any) error { return lenient.Unmarshal(b, v, opts) }, b, 0)
+	return decodeCatalogueWith(func(b []byte, v any) error { return lenient.Unmarshal(b, v, opts) }, b)
 }
 
 // decodeCatalogueWith is decodeCatalogue with the given engine (tests
-// compare the JSON v2 engine with encoding/json).
-func decodeCatalogueWith(unmarshal func([]byte, any) error, b []byte, depth int) (*CataloguePage, error) {
-	if depth > maxWrapperDepth {
-		return nil, errWrappersTooDeep
+// compare the JSON v2 engine with encoding/json). It reads the
+// {"data": …} wrappers of pages without bundles of their own down to the
+// page that has them (envelope.Descend); each wrapper's counts fill in
+// those the pages inside it lack.
+func decodeCatalogueWith(unmarshal func([]byte, any) error, b []byte) (*CataloguePage, error) {
+	var pages []*CataloguePage // outermost first
+	err := envelope.Descend(b, func(v []byte) ([]byte, error) {
+		page, data, err := decodeCataloguePage(unmarshal, v)
+		pages = append(pages, page)
+		return data, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	page := pages[len(pages)-1]
+	for _, outer := range slices.Backward(pages[:len(pages)-1]) {
+		page.PageCount = cmp.Or(page.PageCount, outer.PageCount)
+		page.Rows = cmp.Or(page.Rows, outer.Rows)
+		page.PageSize = cmp.Or(page.PageSize, outer.PageSize)
+	}
+	return page, nil
+}
+
+// decodeCataloguePage decodes one level of a catalogue answer: the page,
+// and the value of its "data" member when the page has no bundles of its
+// own and that value is an object or an array (a wrapped page), else nil.
+func decodeCataloguePage(unmarshal func([]byte, any) error, b []byte) (page *CataloguePage, data []byte, err error) {
 	b = bytes.TrimSpace(b)
 	bundles := make([]Bundle, 0, estimateBundles(b))
 	if envelope.IsArray(b) {
 		if err := unmarshal(b, &bundles); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return &CataloguePage{Bundles: nonEmpty(bundles)}, nil
+		return &CataloguePage{Bundles: nonEmpty(bundles)}, nil, nil
 	}
 	w := wireCatalogue{Bundles: bundles}
 	if err := unmarshal(b, &w); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	page := &CataloguePage{Bundles: nonEmpty(w.Bundles), PageCount: int(w.PageCount), Rows: int(w.Rows), PageSize: int(w.PageSize)}
-	return withData(unmarshal, page, w.Data, depth)
-}
-
-// withData decodes the {"data": …} wrapper of a page that has no bundles
-// of its own; the page's counts fill in those the inner one lacks.
-func withData(unmarshal func([]byte, any) error, page *CataloguePage, data []byte, depth int) (*CataloguePage, error) {
-	if page.Bundles != nil || !(envelope.IsObject(data) || envelope.IsArray(data)) {
-		return page, nil
+	page = &CataloguePage{Bundles: nonEmpty(w.Bundles), PageCount: int(w.PageCount), Rows: int(w.Rows), PageSize: int(w.PageSize)}
+	if page.Bundles != nil || !(envelope.IsObject(w.Data) || envelope.IsArray(w.Data)) {
+		return page, nil, nil
 	}
-	inner, err := decodeCatalogueWith(unmarshal, data, depth+1)
-	if err != nil {
-		return nil, err
-	}
-	inner.PageCount = cmp.Or(inner.PageCount, page.PageCount)
-	inner.Rows = cmp.Or(inner.Rows, page.Rows)
-	inner.PageSize = cmp.Or(inner.PageSize, page.PageSize)
-	return inner, nil
+	return page, w.Data, nil
 }
 
 func nonEmpty(b []Bundle) []Bundle {

@@ -668,8 +668,8 @@ var catalogueSeeds = []string{
 func assertEnginesAgree(t testing.TB, data []byte) error {
 	t.Helper()
 	opts := bundleOptions()
-	v2, err2 := decodeCatalogueWith(func(b []byte, v any) error { return lenient.UnmarshalV2(b, v, opts) }, data, 0)
-	v1, err1 := decodeCatalogueWith(json.Unmarshal, data, 0)
+	v2, err2 := decodeCatalogueWith(func(b []byte, v any) error { return lenient.UnmarshalV2(b, v, opts) }, data)
+	v1, err1 := decodeCatalogueWith(json.Unmarshal, data)
 	if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(v1, v2) {
 		t.Fatalf("%q:\nencoding/json %#v, %v\nJSON v2       %#v, %v", data, v1, err1, v2, err2)
 	}
@@ -966,7 +966,7 @@ func BenchmarkDecodeCatalogue(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			for b.Loop() {
-				page, err := decodeCatalogueWith(json.Unmarshal, data, 0)
+				page, err := decodeCatalogueWith(json.Unmarshal, data)
 				if err != nil || len(page.Bundles) != n {
 					b.Fatal(err)
 				}

@@ -1,11 +1,15 @@
 package travelroam
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -76,7 +80,7 @@ type Client struct {
 	budget    *retryBudget // retries of all reads draw on it
 
 	purchaseInterval time.Duration
-	// The purchase gate and journal (replicas.go): the account key given
+	// The purchase gate and journal (purchase.go, set by setPurchaseStores): the account key given
 	// to both, the environment recorded, the lease asked of the gate and
 	// the deadline of a purchase's send, which ends before the lease.
 	gate          PurchaseGate
@@ -347,3 +351,71 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())
 // CloseIdleConnections closes the idle connections of the Client's
 // transport. Calls in flight are not affected.
 func (c *Client) CloseIdleConnections() { c.readHTTP.CloseIdleConnections() }
+
+// setPurchaseStores sets the purchase gate, the journal (the in-memory
+// defaults unless cfg has others), the account key, the environment
+// recorded and the lease and send deadline of a purchase. It runs at the
+// end of NewClient, once the base URL is known.
+func (c *Client) setPurchaseStores(cfg config, apiKey string) {
+	c.gate, c.journal = cfg.gate, cfg.journal
+	if c.gate == nil {
+		c.gate = NewMemoryPurchaseGate()
+	}
+	if c.journal == nil {
+		c.journal = NewMemoryPurchaseJournal()
+	}
+	c.environment = cfg.env
+	scope := accountScope(c.baseURL)
+	for _, env := range []Environment{Sandbox, Live} {
+		if scope == env.BaseURL() {
+			scope, c.environment = string(env), env
+		}
+	}
+	sum := sha256.Sum256([]byte(apiKey))
+	c.account = scope + ":" + hex.EncodeToString(sum[:8])
+
+	w := defaultWriteTimeout
+	if cfg.httpClient != nil && cfg.httpClient.Timeout > 0 {
+		w = cfg.httpClient.Timeout
+	}
+	margin := min(w, maxLeaseMargin)
+	c.purchaseLease = w + margin
+	c.purchaseSend = w + margin/2
+}
+
+// accountScope returns the base URL u as the account key names it, so
+// that every spelling of one base URL names one account and matches its
+// environment: the host in lower case without a trailing dot
+// (travelroam.com.) or the scheme's default port (:443), the path cleaned
+// and without a trailing slash, and no query or fragment (WithBaseURL
+// refuses a non-empty one; an empty "?" or "#" is dropped).
+func accountScope(u *url.URL) string {
+	v := url.URL{Scheme: strings.ToLower(u.Scheme)}
+	host, port := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), u.Port()
+	if (v.Scheme == "https" && port == "443") || (v.Scheme == "http" && port == "80") {
+		port = ""
+	}
+	switch {
+	case port != "":
+		v.Host = net.JoinHostPort(host, port)
+	case strings.Contains(host, ":"): // IPv6
+		v.Host = "[" + host + "]"
+	default:
+		v.Host = host
+	}
+	if u.Path != "" {
+		v.Path = strings.TrimRight(path.Clean("/"+u.Path), "/")
+	}
+	return v.String()
+}
+
+// AccountKey returns the name of the Client's Travel Roam account in its
+// [PurchaseGate] and [PurchaseJournal]: the environment ("sandbox" or
+// "live"; the base URL for any other host, its host in lower case and
+// without a trailing dot or a default port, the path without a trailing
+// slash, no empty query or fragment), a colon and the first 16 hex digits
+// of the SHA-256 of the API key, e.g. "sandbox:3f1c0e9a7b2d4c5e". Clients
+// with the same API key and base URL share it, in every process, however
+// the URL is spelled; a store never sees the API key itself. With the
+// Key, it identifies a purchase attempt in the [PurchaseJournal].
+func (c *Client) AccountKey() string { return c.account }

@@ -140,30 +140,9 @@ type ESIM struct {
 	PhoneNumber string `json:"phoneNumber"`
 }
 
-// wireESIM is the wire form shared by eSIM details and assignments, under
-// the SDK's lenient rules (package lenient): an ICCID or a PIN sent as a
-// number, firstInstalledDateTime as milliseconds (a number or a string)
-// or RFC 3339.
-type wireESIM struct {
-	ICCID           lenient.String `json:"iccid"`
-	MatchingID      lenient.String `json:"matchingId"`
-	SMDPAddress     lenient.String `json:"smdpAddress"`
-	ProfileStatus   lenient.String `json:"profileStatus"`
-	PIN             lenient.String `json:"pin"`
-	PUK             lenient.String `json:"puk"`
-	FirstInstalled  lenient.Time   `json:"firstInstalledDateTime"`
-	CustomerRef     lenient.String `json:"customerRef"`
-	AppleInstallURL lenient.String `json:"appleInstallUrl"`
-	RSPURL          lenient.String `json:"rspUrl"`
-	Bundle          lenient.String `json:"bundle"`
-	// v2.5 fields of eSIM details; the key names of the Android link and
-	// the phone number are guesses (eSIM Go's changelog names the data,
-	// not the keys), so two spellings of the number are read.
-	State             lenient.String `json:"state"`
-	AndroidInstallURL lenient.String `json:"androidInstallUrl"`
-	PhoneNumber       lenient.String `json:"phoneNumber"`
-	MSISDN            lenient.String `json:"msisdn"`
-}
+// esimFields is ESIM without its methods, for the JSON v2 engine to
+// decode field by field under the SDK's lenient rules (package lenient).
+type esimFields ESIM
 
 // UnmarshalJSON decodes an eSIM under the SDK's lenient rules: the ICCID
 // may be a number, firstInstalledDateTime milliseconds (a number or a
@@ -173,43 +152,29 @@ func (e *ESIM) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, e
 
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (e *ESIM) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	var w wireESIM
-	err := jsonv2.UnmarshalDecode(dec, &w)
-	a := w.assignment()
-	*e = ESIM{
-		ICCID: a.ICCID, MatchingID: a.MatchingID, SMDPAddress: a.SMDPAddress, ProfileStatus: a.ProfileStatus,
-		PIN: a.PIN, PUK: a.PUK, FirstInstalledAt: a.FirstInstalledAt, AppleInstallURL: a.AppleInstallURL,
-		CustomerRef: strings.TrimSpace(string(w.CustomerRef)),
+	var v struct {
+		esimFields
+		RSPURL string `json:"rspUrl"`
+		Bundle string `json:"bundle"`
+		MSISDN string `json:"msisdn"`
 	}
-	e.setV25(&w)
+	err := jsonv2.UnmarshalDecode(dec, &v, esimRules)
+	*e = ESIM(v.esimFields)
+	e.tidy(v.MSISDN)
 	return err
 }
 
-// setV25 sets the fields eSIM Go v2.5 added to eSIM details.
-func (e *ESIM) setV25(w *wireESIM) {
-	e.State = normaliseESIMState(strings.TrimSpace(string(w.State)))
-	e.AndroidInstallURL = strings.TrimSpace(string(w.AndroidInstallURL))
-	e.PhoneNumber = strings.TrimSpace(string(w.PhoneNumber))
-	if e.PhoneNumber == "" {
-		e.PhoneNumber = strings.TrimSpace(string(w.MSISDN))
+// tidy removes the white space around the strings and normalises the
+// statuses; msisdn stands in for a missing phone number.
+func (e *ESIM) tidy(msisdn string) {
+	for _, s := range []*string{&e.ICCID, &e.MatchingID, &e.SMDPAddress, &e.PIN, &e.PUK, &e.CustomerRef,
+		&e.AppleInstallURL, &e.AndroidInstallURL, &e.PhoneNumber} {
+		*s = strings.TrimSpace(*s)
 	}
-}
-
-// assignment returns the fields an eSIM and an assignment share, with
-// the white space around the strings removed.
-func (w *wireESIM) assignment() Assignment {
-	trim := func(s lenient.String) string { return strings.TrimSpace(string(s)) }
-	return Assignment{
-		ICCID:            trim(w.ICCID),
-		MatchingID:       trim(w.MatchingID),
-		SMDPAddress:      trim(w.SMDPAddress),
-		ProfileStatus:    normaliseProfileStatus(trim(w.ProfileStatus)),
-		PIN:              trim(w.PIN),
-		PUK:              trim(w.PUK),
-		FirstInstalledAt: time.Time(w.FirstInstalled),
-		AppleInstallURL:  trim(w.AppleInstallURL),
-		RSPURL:           trim(w.RSPURL),
-		Bundle:           trim(w.Bundle),
+	e.ProfileStatus = normaliseProfileStatus(strings.TrimSpace(string(e.ProfileStatus)))
+	e.State = normaliseESIMState(strings.TrimSpace(string(e.State)))
+	if e.PhoneNumber == "" {
+		e.PhoneNumber = strings.TrimSpace(msisdn)
 	}
 }
 
@@ -227,11 +192,16 @@ func (e ESIM) ActivationCode() (ActivationCode, error) {
 // An unknown ICCID, or one that is not yours, gives an error matching
 // [ErrNotFound] (a 404, a 400 saying "not found", or a 200 without an
 // eSIM) or [ErrUnauthorized] (a 403).
-func (c *Client) ESIM(ctx context.Context, iccid string) (*ESIM, error) {
-	if err := checkICCID("eSIM details", iccid); err != nil {
+func (c *Client) ESIM(ctx context.Context, iccid string, opts ...CallOption) (*ESIM, error) {
+	if err := checkICCID(OpESIMDetails.label(), iccid); err != nil {
 		return nil, err
 	}
 	r := c.newRequest(OpESIMDetails, iccidBody(iccid))
+	ctx, cancel, err := prepareCall(ctx, &r, OpESIMDetails.label(), kindsRead, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
 	e, err := read(ctx, c, r, decodeESIM)
 	if err != nil {
 		return nil, err
@@ -274,14 +244,9 @@ type Location struct {
 	LastSeen time.Time `json:"lastSeen"`
 }
 
-// wireLocation is a location under the SDK's lenient rules.
-type wireLocation struct {
-	MobileNetworkCode lenient.String `json:"mobileNetworkCode"`
-	NetworkName       lenient.String `json:"networkName"`
-	NetworkBrandName  lenient.String `json:"networkBrandName"`
-	Country           lenient.String `json:"country"`
-	LastSeen          lenient.Time   `json:"lastSeen"`
-}
+// locationFields is Location without its methods, for the JSON v2
+// engine to decode field by field.
+type locationFields Location
 
 // UnmarshalJSON decodes a location under the SDK's lenient rules (the
 // network code may be a number, lastSeen milliseconds or RFC 3339).
@@ -289,27 +254,24 @@ func (l *Location) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(
 
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (l *Location) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	var w wireLocation
-	err := jsonv2.UnmarshalDecode(dec, &w)
-	*l = Location{
-		MobileNetworkCode: string(w.MobileNetworkCode),
-		NetworkName:       string(w.NetworkName),
-		NetworkBrandName:  string(w.NetworkBrandName),
-		Country:           string(w.Country),
-		LastSeen:          time.Time(w.LastSeen),
-	}
-	return err
+	*l = Location{}
+	return jsonv2.UnmarshalDecode(dec, (*locationFields)(l), plainRules)
 }
 
 // Location returns the network the eSIM with the given ICCID was last seen
 // on. Call it on demand; Travel Roam asks not to poll it or store the
 // result. An eSIM that never attached to a network usually gives a 4xx
 // [*APIError].
-func (c *Client) Location(ctx context.Context, iccid string) (*Location, error) {
-	if err := checkICCID("eSIM location", iccid); err != nil {
+func (c *Client) Location(ctx context.Context, iccid string, opts ...CallOption) (*Location, error) {
+	if err := checkICCID(OpLocation.label(), iccid); err != nil {
 		return nil, err
 	}
 	r := c.newRequest(OpLocation, iccidBody(iccid))
+	ctx, cancel, err := prepareCall(ctx, &r, OpLocation.label(), kindsRead, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
 	return read(ctx, c, r, decodeLocation)
 }
 
@@ -348,14 +310,19 @@ func decodeLocation(b []byte) (*Location, error) {
 //
 // The route is the contract's best guess, POST /esims/revoke; change it
 // with [WithRoute] and [OpRevokeESIM].
-func (c *Client) RevokeESIM(ctx context.Context, iccid string) error {
-	const op = "revoke eSIM"
+func (c *Client) RevokeESIM(ctx context.Context, iccid string, opts ...CallOption) error {
+	op := OpRevokeESIM.label()
 	if err := checkICCID(op, iccid); err != nil {
 		return err
 	}
 	r := c.newRequest(OpRevokeESIM, iccidBody(iccid))
-	ctx, r.call = c.startCall(ctx, "RevokeESIM", r)
-	_, err := writeCall{op: op, iccid: iccid}.settle(r, c.write(ctx, r))
+	ctx, cancel, err := prepareCall(ctx, &r, op, kindsRevoke, opts)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	ctx, r.call = c.startCall(ctx, c.routes[OpRevokeESIM].call, r)
+	_, err = writeCall{op: op, iccid: iccid}.settle(r, c.write(ctx, r))
 	r.call.end(err)
 	return err
 }

@@ -54,11 +54,28 @@ type Assignment struct {
 // UnmarshalJSON decodes an assignment leniently (see [ESIM.UnmarshalJSON]).
 func (a *Assignment) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, a) }
 
-// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
+// assignmentFields is Assignment without its methods, for the JSON v2
+// engine to decode field by field.
+type assignmentFields Assignment
+
+// UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine. The members
+// only eSIM details carry are read under the same rules, so that an
+// assignment and an eSIM accept the same answers.
 func (a *Assignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	var w wireESIM
-	err := jsonv2.UnmarshalDecode(dec, &w)
-	*a = w.assignment()
+	var v struct {
+		assignmentFields
+		CustomerRef       string `json:"customerRef"`
+		State             string `json:"state"`
+		AndroidInstallURL string `json:"androidInstallUrl"`
+		PhoneNumber       string `json:"phoneNumber"`
+		MSISDN            string `json:"msisdn"`
+	}
+	err := jsonv2.UnmarshalDecode(dec, &v, esimRules)
+	*a = Assignment(v.assignmentFields)
+	for _, s := range []*string{&a.ICCID, &a.MatchingID, &a.SMDPAddress, &a.PIN, &a.PUK, &a.AppleInstallURL, &a.RSPURL, &a.Bundle} {
+		*s = strings.TrimSpace(*s)
+	}
+	a.ProfileStatus = normaliseProfileStatus(strings.TrimSpace(string(a.ProfileStatus)))
 	return err
 }
 
@@ -86,19 +103,29 @@ func (a Assignment) ready() bool { return a.MatchingID != "" && a.SMDPAddress !=
 // [Client.WaitForAssignments] instead: it polls on the schedule Travel
 // Roam asks for, and takes "not found" for "not ready" during its first
 // minute only.
-func (c *Client) Assignments(ctx context.Context, orderReference string) ([]Assignment, error) {
-	if err := checkOrderReference("assignments", orderReference); err != nil {
+func (c *Client) Assignments(ctx context.Context, orderReference string, opts ...CallOption) ([]Assignment, error) {
+	if err := checkOrderReference(OpAssignments.label(), orderReference); err != nil {
 		return nil, err
 	}
-	return c.assignments(ctx, strings.TrimSpace(orderReference), nil)
+	cfg, err := callOptions("assignments", kindsPoll, opts)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := cfg.context(ctx)
+	defer cancel()
+	return c.assignments(ctx, strings.TrimSpace(orderReference), nil, &cfg)
 }
 
 // assignments makes one read, a single attempt (see request.single), as
 // part of the observed call (nil: the read reports its own call). With
-// the default GET, the reference goes in the query string.
-func (c *Client) assignments(ctx context.Context, ref string, call *observedCall) ([]Assignment, error) {
+// the default GET, the reference goes in the query string. cfg holds the
+// call's options.
+func (c *Client) assignments(ctx context.Context, ref string, call *observedCall, cfg *callConfig) ([]Assignment, error) {
 	r := c.newRequest(OpAssignments, map[string]string{"orderReference": ref})
 	r.call = call
+	if err := cfg.apply(&r); err != nil {
+		return nil, err
+	}
 	list, err := readAnswer(ctx, c, r, decodeAssignmentsAnswer)
 	if err != nil {
 		var ae *APIError

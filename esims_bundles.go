@@ -79,63 +79,36 @@ type BundleAssignment struct {
 	Unlimited bool `json:"unlimited"`
 }
 
-// wireBundleAssignment is a bundle assignment under the SDK's lenient
-// rules: quantities as integers, 1000.00 or strings; times as RFC 3339
-// or milliseconds; the state in any case.
-type wireBundleAssignment struct {
-	ID                  lenient.String `json:"id"`
-	CallTypeGroup       lenient.String `json:"callTypeGroup"`
-	InitialQuantity     lenient.Int    `json:"initialQuantity"`
-	RemainingQuantity   lenient.Int    `json:"remainingQuantity"`
-	StartTime           lenient.Time   `json:"startTime"`
-	EndTime             lenient.Time   `json:"endTime"`
-	AssignedAt          lenient.Time   `json:"assignmentDateTime"`
-	AssignmentReference lenient.String `json:"assignmentReference"`
-	BundleState         lenient.String `json:"bundleState"`
-	Unlimited           lenient.Bool   `json:"unlimited"`
-}
+// bundleAssignmentFields is BundleAssignment without its methods, for
+// the JSON v2 engine to decode field by field.
+type bundleAssignmentFields BundleAssignment
 
 // UnmarshalJSON decodes an assignment under the SDK's lenient rules:
-// quantities may be 1000.00 or strings, the state any case. A value
-// outside the rules is an error that names its field.
+// quantities may be 1000.00 or strings, times RFC 3339 or milliseconds,
+// the state any case. A value outside the rules is an error that names
+// its field.
 func (a *BundleAssignment) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, a) }
 
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (a *BundleAssignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	var w wireBundleAssignment
-	err := jsonv2.UnmarshalDecode(dec, &w)
-	*a = BundleAssignment{
-		ID:                  string(w.ID),
-		CallTypeGroup:       string(w.CallTypeGroup),
-		InitialQuantity:     int64(w.InitialQuantity),
-		RemainingQuantity:   int64(w.RemainingQuantity),
-		StartTime:           time.Time(w.StartTime),
-		EndTime:             time.Time(w.EndTime),
-		AssignedAt:          time.Time(w.AssignedAt),
-		AssignmentReference: string(w.AssignmentReference),
-		BundleState:         BundleState(strings.ToLower(string(w.BundleState))),
-		Unlimited:           bool(w.Unlimited),
-	}
+	*a = BundleAssignment{}
+	err := jsonv2.UnmarshalDecode(dec, (*bundleAssignmentFields)(a), appliedBundleRules)
+	a.BundleState = BundleState(strings.ToLower(string(a.BundleState)))
 	return err
 }
 
-// wireAppliedBundle is an applied bundle under the SDK's lenient rules;
-// a single assignment counts as a list of one.
-type wireAppliedBundle struct {
-	Name        lenient.String                 `json:"name"`
-	Description lenient.String                 `json:"description"`
-	Assignments lenient.List[BundleAssignment] `json:"assignments"`
-}
+// appliedBundleFields is AppliedBundle without its methods, for the JSON
+// v2 engine to decode field by field; a single assignment counts as a
+// list of one.
+type appliedBundleFields AppliedBundle
 
 // UnmarshalJSON decodes an applied bundle under the SDK's lenient rules.
 func (b *AppliedBundle) UnmarshalJSON(data []byte) error { return lenient.UnmarshalFrom(data, b) }
 
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (b *AppliedBundle) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	var w wireAppliedBundle
-	err := jsonv2.UnmarshalDecode(dec, &w)
-	*b = AppliedBundle{Name: string(w.Name), Description: string(w.Description), Assignments: w.Assignments}
-	return err
+	*b = AppliedBundle{}
+	return jsonv2.UnmarshalDecode(dec, (*appliedBundleFields)(b), appliedBundleRules)
 }
 
 // IsData reports whether the assignment counts data: its call type group
@@ -203,11 +176,16 @@ func RemainingDataBytes(bundles []AppliedBundle, now time.Time) (remaining int64
 // passed); [RemainingDataBytes] skips them, so an eSIM whose only bundle
 // ended has 0 bytes left, not an error. At most 15 assignments, the most
 // recent, are listed.
-func (c *Client) AppliedBundles(ctx context.Context, iccid string) ([]AppliedBundle, error) {
-	if err := checkICCID("applied bundles", iccid); err != nil {
+func (c *Client) AppliedBundles(ctx context.Context, iccid string, opts ...CallOption) ([]AppliedBundle, error) {
+	if err := checkICCID(OpAppliedBundles.label(), iccid); err != nil {
 		return nil, err
 	}
 	r := c.newRequest(OpAppliedBundles, iccidBody(iccid))
+	ctx, cancel, err := prepareCall(ctx, &r, OpAppliedBundles.label(), kindsRead, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
 	return read(ctx, c, r, decodeAppliedBundles)
 }
 

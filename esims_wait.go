@@ -13,9 +13,8 @@ import (
 // Travel Roam says preparing the data can take up to 10 minutes.
 const maxAssignmentsWait = 10 * time.Minute
 
-// WaitOption configures [Client.WaitForAssignments].
-type WaitOption func(*waitConfig) error
-
+// waitConfig is what the wait options of a [Client.WaitForAssignments]
+// call say.
 type waitConfig struct {
 	maxWait  time.Duration
 	progress func(attempt int, next time.Duration)
@@ -26,23 +25,27 @@ type waitConfig struct {
 // that is not ready yet (or each transient failure): attempt is the number
 // of requests made so far (1, 2, …) and next the wait before the next one,
 // or 0 when time has run out and no request follows. f runs on the
-// caller's goroutine and should return quickly. A nil f is ignored.
-func WithProgress(f func(attempt int, next time.Duration)) WaitOption {
-	return func(c *waitConfig) error {
-		c.progress = f
+// caller's goroutine and should return quickly. A nil f is ignored. Only
+// WaitForAssignments takes it.
+func WithProgress(f func(attempt int, next time.Duration)) CallOption {
+	return func(c *callConfig) error {
+		c.used |= kindWait
+		c.wait.progress = f
 		return nil
 	}
 }
 
 // WithMaxWait limits [Client.WaitForAssignments] to d in all, instead of
 // the default (and maximum) 10 minutes. d must be positive and at most 10
-// minutes; any other value is an error matching [ErrInvalidInput].
-func WithMaxWait(d time.Duration) WaitOption {
-	return func(c *waitConfig) error {
+// minutes; any other value is an error matching [ErrInvalidInput]. Only
+// WaitForAssignments takes it.
+func WithMaxWait(d time.Duration) CallOption {
+	return func(c *callConfig) error {
+		c.used |= kindWait
 		if d <= 0 || d > maxAssignmentsWait {
-			return invalid("wait for assignments", "max wait", "%s is not in (0s, %s]", d, maxAssignmentsWait)
+			return invalid(c.op, "max wait", "%s is not in (0s, %s]", d, maxAssignmentsWait)
 		}
-		c.maxWait = d
+		c.wait.maxWait = d
 		return nil
 	}
 }
@@ -73,31 +76,33 @@ func WithMaxWait(d time.Duration) WaitOption {
 // With [WithOrder], installation data already in the purchase answer is
 // returned at once, without a request (and without Observer events);
 // polling stays the default.
-func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, opts ...WaitOption) ([]Assignment, error) {
-	const op = "wait for assignments"
+//
+// Besides the wait options, it takes [WithHeader], [WithExtraField] and
+// [WithResponseInto] (applied to every poll; the capture holds the last
+// poll's answer and the requests of all polls) and [WithTimeout] (which
+// acts as a deadline on ctx).
+func (c *Client) WaitForAssignments(ctx context.Context, orderReference string, opts ...CallOption) ([]Assignment, error) {
+	const op = labelWaitForAssignments
 	if err := checkOrderReference(op, orderReference); err != nil {
 		return nil, err
 	}
-	cfg := waitConfig{maxWait: maxAssignmentsWait}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(&cfg); err != nil {
-			return nil, err
-		}
+	cfg, err := callOptions(op, kindsWait, opts)
+	if err != nil {
+		return nil, err
 	}
 	ref := strings.TrimSpace(orderReference)
-	if cfg.order != nil {
-		if strings.TrimSpace(cfg.order.Reference) != ref {
+	if o := cfg.wait.order; o != nil {
+		if strings.TrimSpace(o.Reference) != ref {
 			return nil, invalid(op, "WithOrder", "the order's reference is not the one waited for")
 		}
-		if ready, ok := readyFromOrder(cfg.order); ok {
+		if ready, ok := readyFromOrder(o); ok {
 			return ready, nil
 		}
 	}
-	p := poller{c: c, ref: ref, cfg: cfg}
-	ctx, p.call = c.startCall(ctx, "WaitForAssignments", c.newRequest(OpAssignments, nil))
+	ctx, cancel := cfg.context(ctx)
+	defer cancel()
+	p := poller{c: c, ref: ref, cfg: cfg.wait, opts: &cfg}
+	ctx, p.call = c.startCall(ctx, callWaitForAssignments, c.newRequest(OpAssignments, nil))
 	list, err := p.run(ctx)
 	p.call.end(err)
 	return list, err
@@ -109,6 +114,7 @@ type poller struct {
 	ref  string
 	cfg  waitConfig
 	call *observedCall // nil when the Client has no observer
+	opts *callConfig   // the call's options, for each poll
 }
 
 func (p *poller) run(ctx context.Context) ([]Assignment, error) {
@@ -124,7 +130,7 @@ func (p *poller) run(ctx context.Context) ([]Assignment, error) {
 	rctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		list, err := p.c.assignments(rctx, p.ref, p.call)
+		list, err := p.c.assignments(rctx, p.ref, p.call, p.opts)
 		switch {
 		case err == nil:
 			return list, nil

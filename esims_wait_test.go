@@ -76,7 +76,7 @@ type progressCall struct {
 	next    time.Duration
 }
 
-func recordProgress(calls *[]progressCall) WaitOption {
+func recordProgress(calls *[]progressCall) CallOption {
 	return WithProgress(func(attempt int, next time.Duration) { *calls = append(*calls, progressCall{attempt, next}) })
 }
 

@@ -201,31 +201,6 @@ func (o *Observer) orNil() *Observer {
 	return o
 }
 
-// callName names the SDK method behind an operation's calls.
-func callName(op Operation) string {
-	switch op {
-	case OpCatalogue:
-		return "Catalogue"
-	case OpBundle:
-		return "Bundle"
-	case OpProcessOrder:
-		return "ProcessOrder"
-	case OpAssignments:
-		return "Assignments"
-	case OpESIMDetails:
-		return "ESIM"
-	case OpAppliedBundles:
-		return "AppliedBundles"
-	case OpLocation:
-		return "Location"
-	case OpRevokeESIM:
-		return "RevokeESIM"
-	case OpOrganisation:
-		return "Organisation"
-	}
-	return string(op)
-}
-
 // observedCall is one call being reported to an Observer. Its attempts
 // may run on the goroutines of the transport, hence the atomics.
 type observedCall struct {

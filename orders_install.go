@@ -75,9 +75,10 @@ func readyFromOrder(o *Order) ([]Assignment, bool) {
 // order, so some eSIMs' data in the answer saves nothing). o must be the
 // order whose reference is waited for; another one is an error matching
 // [ErrInvalidInput]. A nil o is ignored.
-func WithOrder(o *Order) WaitOption {
-	return func(c *waitConfig) error {
-		c.order = o
+func WithOrder(o *Order) CallOption {
+	return func(c *callConfig) error {
+		c.used |= kindWait
+		c.wait.order = o
 		return nil
 	}
 }

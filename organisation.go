@@ -71,8 +71,14 @@ type OrganisationUser struct {
 // the contract's best guess, GET /organisation; change it with
 // [WithRoute] and [OpOrganisation] (GET /organization, the changelog's
 // spelling, is as plausible).
-func (c *Client) Organisation(ctx context.Context) (*Organisation, error) {
-	return read(ctx, c, c.newRequest(OpOrganisation, nil), decodeOrganisation)
+func (c *Client) Organisation(ctx context.Context, opts ...CallOption) (*Organisation, error) {
+	r := c.newRequest(OpOrganisation, nil)
+	ctx, cancel, err := prepareCall(ctx, &r, OpOrganisation.label(), kindsRead, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	return read(ctx, c, r, decodeOrganisation)
 }
 
 // decodeOrganisation accepts {"organisations": [{…}]}, {"organisation":
@@ -80,40 +86,51 @@ func (c *Client) Organisation(ctx context.Context) (*Organisation, error) {
 // A body with no organisation in it is an error, not an empty value; so
 // is a balance outside the rules. Any other field outside the rules is
 // left at zero.
-func decodeOrganisation(b []byte) (*Organisation, error) { return decodeOrganisationAt(b, 0) }
-
-func decodeOrganisationAt(b []byte, depth int) (*Organisation, error) {
-	if depth > maxWrapperDepth {
-		return nil, errWrappersTooDeep
+func decodeOrganisation(b []byte) (*Organisation, error) {
+	var org *Organisation
+	err := envelope.Descend(b, func(v []byte) (inner []byte, err error) {
+		org, inner, err = decodeOrganisationLevel(v)
+		return inner, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return org, nil
+}
+
+// decodeOrganisationLevel decodes one level of an organisation answer:
+// the organisation, or the value that wraps it (the first element of a
+// list; else the first of "organisations", "organisation" and "data"
+// that is an object or an array).
+func decodeOrganisationLevel(b []byte) (*Organisation, []byte, error) {
 	b = bytes.TrimSpace(b)
 	if envelope.IsArray(b) {
 		var list []json.RawMessage
 		if err := json.Unmarshal(b, &list); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(list) == 0 {
-			return nil, errors.New("empty organisations list")
+			return nil, nil, errors.New("empty organisations list")
 		}
-		return decodeOrganisationAt(list[0], depth+1)
+		return nil, list[0], nil
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(b, &keys); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, k := range [...]string{"organisations", "organisation", "data"} {
 		if raw := keys[k]; envelope.IsObject(raw) || envelope.IsArray(raw) {
-			return decodeOrganisationAt(raw, depth+1)
+			return nil, raw, nil
 		}
 	}
 	if keys["name"] == nil && keys["balance"] == nil && keys["currency"] == nil {
-		return nil, errors.New("response has no organisation details")
+		return nil, nil, errors.New("response has no organisation details")
 	}
 	var w wireOrganisation
 	if err := lenient.Fields(b, &w); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return w.organisation(), nil
+	return w.organisation(), nil, nil
 }
 
 // wireOrganisation is an organisation under the SDK's lenient rules,
@@ -151,25 +168,15 @@ func (w *wireOrganisation) organisation() *Organisation {
 	}
 }
 
-// wireOrganisationUser is an organisation's user under the SDK's lenient
-// rules (a phone number may be sent as a number).
-type wireOrganisationUser struct {
-	FirstName    lenient.String `json:"firstName"`
-	LastName     lenient.String `json:"lastName"`
-	Role         lenient.String `json:"role"`
-	EmailAddress lenient.String `json:"emailAddress"`
-	PhoneNumber  lenient.String `json:"phoneNumber"`
-	TimeZone     lenient.String `json:"timeZone"`
-}
+// organisationUserFields is OrganisationUser without its methods, for
+// the JSON v2 engine to decode field by field.
+type organisationUserFields OrganisationUser
 
 // UnmarshalJSON decodes a user under the SDK's lenient rules.
 func (u *OrganisationUser) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, u) }
 
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (u *OrganisationUser) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	var w wireOrganisationUser
-	err := jsonv2.UnmarshalDecode(dec, &w)
-	*u = OrganisationUser{FirstName: string(w.FirstName), LastName: string(w.LastName), Role: string(w.Role),
-		EmailAddress: string(w.EmailAddress), PhoneNumber: string(w.PhoneNumber), TimeZone: string(w.TimeZone)}
-	return err
+	*u = OrganisationUser{}
+	return jsonv2.UnmarshalDecode(dec, (*organisationUserFields)(u), plainRules)
 }

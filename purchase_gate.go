@@ -145,6 +145,10 @@ type memoryPermit struct {
 	released atomic.Bool
 }
 
+// inProcess marks the permit as needing no cleanup deadline (see
+// cleanupContext): its Release ignores the context.
+func (p *memoryPermit) inProcess() {}
+
 // Release ends the hold; see [Permit].
 func (p *memoryPermit) Release(context.Context) error {
 	if p.released.Swap(true) {

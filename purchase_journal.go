@@ -321,6 +321,10 @@ type MemoryPurchaseJournal struct {
 	finished []finishedKey // finished attempts, oldest expiry first
 }
 
+// inProcess marks the journal as needing no cleanup deadline (see
+// cleanupContext): its Finish ignores the context.
+func (j *MemoryPurchaseJournal) inProcess() {}
+
 // journalKey is what identifies an attempt: its account and its Key.
 type journalKey struct{ account, key string }
 
@@ -499,3 +503,156 @@ func checkFinish(a PurchaseAttempt, outcome PurchaseOutcome) error {
 }
 
 var _ PurchaseJournal = (*MemoryPurchaseJournal)(nil)
+
+// UnfinishedPurchases lists the Client's own purchase attempts (those of
+// its [Client.AccountKey]) in its [PurchaseJournal] whose outcome is not
+// known, oldest first, for a recovery job after a crash or a deploy:
+// [OutcomePending] (recorded before sending and never finished: the
+// process died, or the purchase is still under way) and [OutcomeUnknown]
+// (the SDK returned an [*OutcomeUnknownError]). Each of them may have
+// bought something, and [Client.ProcessOrder] refuses to send its Key
+// again until a person (or your recovery job) has decided with
+// [Client.ResolvePurchase], passing the attempt as listed here. Attempts
+// of other accounts sharing the journal are not listed (the journal's
+// own Unfinished lists them all).
+//
+// A pending attempt may be a purchase still running in another process,
+// or still waiting for the purchase gate behind others: ResolvePurchase
+// refuses one younger than the purchase lease, and you should leave alone
+// attempts that started less than the longest a ProcessOrder call of
+// yours may take (its context's deadline; with the default write timeout,
+// allow at least 2 minutes beyond the wait for the gate).
+//
+// To decide, check as [OutcomeUnknownError] describes: for a top-up, look
+// for an assignment of BundleName made after StartedAt in
+// [Client.AppliedBundles] of the ICCID; for a new eSIM, compare the wallet
+// balance ([Client.Organisation]) with your records, or ask Travel Roam
+// support with the bundle name and StartedAt.
+func (c *Client) UnfinishedPurchases(ctx context.Context) ([]PurchaseAttempt, error) {
+	all, err := c.journal.Unfinished(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("travelroam: purchase journal: %w", err)
+	}
+	out := all[:0:0]
+	for _, a := range all {
+		if a.Account == c.account {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// ErrAttemptInFlight is returned by [Client.ResolvePurchase] for a pending
+// attempt that started less than the Client's purchase lease ago: its
+// purchase may still be under way, and nothing was changed. Try again
+// later, after checking again.
+var ErrAttemptInFlight = errors.New("travelroam: purchase attempt may still be under way")
+
+// ResolvePurchase records in the Client's [PurchaseJournal] the outcome of
+// a purchase attempt that a person (or a recovery job) decided. a is the
+// attempt as examined, taken from [Client.UnfinishedPurchases] or from an
+// [*AlreadyAttemptedError]'s Attempt; its outcome must be pending or
+// unknown. outcome is:
+//   - [OutcomeSucceeded] with the order reference if you found it: the
+//     purchase was made; ProcessOrder with this Key keeps returning an
+//     [*AlreadyAttemptedError] carrying the reference.
+//   - [OutcomeNotSent] or [OutcomeRefused]: nothing was bought; the next
+//     ProcessOrder with this Key is sent.
+//   - [OutcomeUnknown]: still undecided (it stays unfinished).
+//
+// It resolves only the attempt examined, by a compare-and-set in the
+// journal on its account, Key, ID and outcome, and changes nothing when:
+//   - the journal holds no attempt with the Key for the Client's account
+//     (an error matching [ErrNoAttempt]);
+//   - a newer attempt of the same Key holds it ([ErrAttemptSuperseded]):
+//     someone resolved the one examined and the Key was bought again;
+//     that newer attempt is left alone;
+//   - the attempt's outcome is no longer the one examined
+//     ([ErrAttemptChanged]): its process finished it, or someone else
+//     resolved it (asking again for the outcome it now has is not an
+//     error);
+//   - the attempt is pending and started less than the Client's purchase
+//     lease ago ([ErrAttemptInFlight]): it may still be under way.
+//
+// A pending attempt older than the lease may still have its request out
+// (it may have waited at the purchase gate behind others before
+// sending): ResolvePurchase first waits for the account's turn at the
+// [PurchaseGate], as a purchase does (honouring ctx), so that a purchase
+// in flight has its answer, then looks at the attempt again.
+//
+// An attempt of another account, or without an ID, is a
+// [*ValidationError].
+func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) error {
+	const op = labelResolvePurchase
+	switch {
+	case a.Key == "":
+		return invalid(op, "Key", "empty: pass the attempt as UnfinishedPurchases listed it")
+	case a.ID == "":
+		return invalid(op, "ID", "empty: pass the attempt as UnfinishedPurchases listed it")
+	case a.Account != c.account:
+		return invalid(op, "Account", "the attempt belongs to another account than the Client's")
+	case a.Outcome != "" && a.Outcome != OutcomePending && a.Outcome != OutcomeUnknown:
+		return invalid(op, "Outcome", "%q: only a pending or unknown attempt is resolved", string(a.Outcome))
+	case !outcome.Valid() || outcome == OutcomePending:
+		return invalid(op, "outcome", "%q: want succeeded, refused, not_sent or unknown", string(outcome))
+	case reference != "" && outcome != OutcomeSucceeded:
+		return invalid(op, "reference", "only a succeeded purchase has an order reference")
+	}
+	fail := func(err error) error { return fmt.Errorf("travelroam: %s %q: %w", op, a.Key, err) }
+	cur, done, err := c.examineAttempt(ctx, a, outcome, reference)
+	if done || err != nil {
+		return err
+	}
+	if age := time.Since(cur.StartedAt); cur.Outcome == OutcomePending && age < c.purchaseLease {
+		return fail(fmt.Errorf("%w: pending for %s, less than the purchase lease (%s)", ErrAttemptInFlight, age.Round(time.Second), c.purchaseLease))
+	}
+	if cur.Outcome == OutcomePending {
+		// Its request may be out although it is older than the lease:
+		// it may have waited at the gate behind others first. Take the
+		// account's turn, so that a purchase in flight has its answer
+		// before this decides, then look again.
+		release, err := c.acquirePurchase(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		defer release()
+		if cur, done, err = c.examineAttempt(ctx, a, outcome, reference); done || err != nil {
+			return err
+		}
+	}
+	examined := PurchaseAttempt{Account: c.account, Key: a.Key, ID: a.ID, Outcome: cur.Outcome}
+	err = c.journal.Finish(ctx, examined, outcome, reference, time.Time{})
+	if errors.Is(err, ErrAttemptChanged) { // a concurrent resolver may have decided the same
+		if now, ok, gerr := c.journal.Get(ctx, c.account, a.Key); gerr == nil && ok && now.ID == a.ID && now.Outcome == outcome && now.Reference == reference {
+			return nil
+		}
+	}
+	if err != nil {
+		return fail(fmt.Errorf("purchase journal: %w", err))
+	}
+	return nil
+}
+
+// examineAttempt reads the attempt a names for ResolvePurchase and
+// checks that it may be resolved with outcome and reference: done is true
+// (and err nil) when it already is so; err is the error ResolvePurchase
+// returns when it may not.
+func (c *Client) examineAttempt(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) (cur PurchaseAttempt, done bool, err error) {
+	fail := func(err error) error { return fmt.Errorf("travelroam: %s %q: %w", labelResolvePurchase, a.Key, err) }
+	cur, ok, err := c.journal.Get(ctx, c.account, a.Key)
+	switch {
+	case err != nil:
+		return cur, false, fail(fmt.Errorf("purchase journal: %w", err))
+	case !ok:
+		return cur, false, fail(ErrNoAttempt)
+	case cur.ID != a.ID:
+		return cur, false, fail(ErrAttemptSuperseded)
+	case cur.Outcome == outcome && cur.Reference == reference:
+		return cur, true, nil // already so
+	case cur.Outcome != OutcomePending && cur.Outcome != OutcomeUnknown:
+		return cur, false, fail(fmt.Errorf("%w: it finished with outcome %s", ErrAttemptChanged, cur.Outcome))
+	case a.Outcome != "" && cur.Outcome != a.Outcome:
+		return cur, false, fail(fmt.Errorf("%w: it is %s now", ErrAttemptChanged, cur.Outcome))
+	}
+	return cur, false, nil
+}

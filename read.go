@@ -27,21 +27,33 @@ type readers struct {
 }
 
 func (c *Client) newReaders(maxRetries int) readers {
-	loop := func(retries int, check retryablehttp.CheckRetry) *retryablehttp.Client {
-		return &retryablehttp.Client{
-			HTTPClient:   c.readHTTP,
-			Logger:       nil, // it would print URLs; the SDK logs through slog
-			RetryWaitMin: backoffBase,
-			RetryWaitMax: backoffCap,
-			RetryMax:     retries,
-			CheckRetry:   check,
-			Backoff:      c.backoff,
-			ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		}
-	}
 	return readers{
-		normal: loop(maxRetries, c.checkRetry),
-		single: loop(min(1, maxRetries), checkPollRetry),
+		normal: c.readLoop(maxRetries, c.checkRetry),
+		single: c.readLoop(min(1, maxRetries), checkPollRetry),
+	}
+}
+
+// readLoop returns a retry loop of reads with the given retries and
+// policy; a read with its own retries (WithCallRetries) gets its own.
+func (c *Client) readLoop(retries int, check retryablehttp.CheckRetry) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:     c.readHTTP,
+		Logger:         nil, // it would print URLs; the SDK logs through slog
+		RetryWaitMin:   backoffBase,
+		RetryWaitMax:   backoffCap,
+		RetryMax:       retries,
+		CheckRetry:     check,
+		Backoff:        c.backoff,
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: countAttempt,
+	}
+}
+
+// countAttempt counts, before each attempt of a read, the requests of its
+// call (for WithResponseInto).
+func countAttempt(_ retryablehttp.Logger, req *http.Request, _ int) {
+	if info, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok {
+		info.sent++
 	}
 }
 
@@ -68,7 +80,7 @@ func (c *Client) newRetryableRequest(ctx context.Context, r request) (*retryable
 	if body == nil {
 		req.Body = http.NoBody // as net/http sets it, for RoundTrippers that read it
 	}
-	c.setHeaders(req.Request)
+	c.setHeaders(req.Request, r)
 	return req, nil
 }
 
@@ -88,9 +100,12 @@ func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) 
 func readAnswer[T any](ctx context.Context, c *Client, r request, decode func([]byte, http.Header) (T, error)) (T, error) {
 	own := r.call == nil
 	if own {
-		ctx, r.call = c.startCall(ctx, callName(r.op), r)
+		ctx, r.call = c.startCall(ctx, c.routes[r.op].call, r)
 	}
-	info := &callInfo{route: r.route, call: r.call}
+	info := &callInfo{route: r.route, call: r.call, maxRetries: c.reads.normal.RetryMax}
+	if r.ownRetries {
+		info.maxRetries = r.retries
+	}
 	v, err := readAttempts(context.WithValue(ctx, callInfoKey{}, info), c, r, decode)
 	switch {
 	case err == nil:
@@ -118,11 +133,21 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 	s := &readState[T]{r: r, decode: decode, limit: responseCap(r.op)}
 	rreq.SetResponseHandler(s.handle)
 	loop := c.reads.normal
-	if r.single {
+	switch {
+	case r.single:
 		loop = c.reads.single
+	case r.ownRetries:
+		loop = c.readLoop(r.retries, c.checkRetry)
 	}
 	resp, err := loop.Do(rreq)
 	final := s.final(resp)
+	if info, _ := ctx.Value(callInfoKey{}).(*callInfo); r.meta != nil && info != nil {
+		answer := final
+		if answer == nil {
+			answer = info.last
+		}
+		r.capture(answer, info.sent)
+	}
 	ok := err == nil && resp != nil && resp == s.handled && s.decoded
 	if ctxErr := ctx.Err(); ctxErr != nil && !ok {
 		return zero, canceledRead(ctx, r, final, ctxErr)
@@ -231,7 +256,7 @@ func wrapTransportError(r request, err error) error {
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	retry, cerr := retryPolicy(ctx, resp, err)
 	info, _ := ctx.Value(callInfoKey{}).(*callInfo)
-	if !retry || cerr != nil || info == nil || info.retries >= c.reads.normal.RetryMax {
+	if !retry || cerr != nil || info == nil || info.retries >= info.maxRetries {
 		return retry, cerr
 	}
 	cost := retryCost

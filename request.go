@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync/atomic"
 
 	"github.com/roamkit/travelroam/internal/redact"
@@ -33,6 +34,15 @@ type request struct {
 	// scrub masks the Client's credentials and other secrets in text the
 	// server sent (internal/redact); nil masks all but the credentials.
 	scrub func(string) string
+	// header holds the call's extra headers (WithHeader); nil for none.
+	header http.Header
+	// retries replaces the Client's retries of a read when ownRetries
+	// (WithCallRetries).
+	retries    int
+	ownRetries bool
+	// meta receives the call's final answer (WithResponseInto); nil for
+	// none.
+	meta *Response
 }
 
 // redact masks secrets in s, text the server sent about r.
@@ -47,7 +57,7 @@ func (r request) redact(s string) string {
 // client's route for op.
 func (c *Client) newRequest(op Operation, fields any) request {
 	rt := c.routes[op]
-	return request{op: op, method: rt.Method, route: rt.Path, url: rt.url, fields: fields, single: op == OpAssignments, scrub: c.scrub}
+	return request{op: op, method: rt.Method, route: rt.Path, url: rt.url, fields: fields, single: rt.single, scrub: c.scrub}
 }
 
 // fieldsInQuery reports whether r's fields go in the query string: they
@@ -74,6 +84,9 @@ type callInfo struct {
 	// cost of the last one, and whether the budget refused a retry.
 	retries, lastCost int
 	budgetOut         bool
+	// maxRetries is the read's retries (the Client's or WithCallRetries);
+	// sent counts its attempts.
+	maxRetries, sent int
 	// last is the last answer a retry was made after: when ctx ends during
 	// the backoff that follows, it stays reachable from the error.
 	last *response
@@ -147,8 +160,11 @@ func fieldsQuery(fields any) (url.Values, error) {
 // setHeaders puts the contract's headers on h, a fresh request's empty
 // header: one clone of the Client's, which costs fewer allocations than
 // setting them one by one.
-func (c *Client) setHeaders(req *http.Request) {
+func (c *Client) setHeaders(req *http.Request, r request) {
 	req.Header = c.headers()
+	for name, v := range r.header {
+		req.Header[name] = slices.Clone(v)
+	}
 }
 
 // contractHeader returns the headers every request carries.
@@ -194,6 +210,6 @@ func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, 
 		return nil, fmt.Errorf("travelroam: building request: %w", err)
 	}
 	req.GetBody = nil
-	c.setHeaders(req)
+	c.setHeaders(req, r)
 	return req, nil
 }

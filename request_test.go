@@ -26,10 +26,10 @@ func TestRequestURLs(t *testing.T) {
 		u, err := c.requestURL(c.newRequest(OpCatalogue, nil))
 		require.NoError(t, err)
 		require.Equal(t, want, u, base)
-		for op, rt := range defaultRoutes() {
-			u, err := c.requestURL(c.newRequest(op, nil))
+		for _, rt := range operations() {
+			u, err := c.requestURL(c.newRequest(rt.op, nil))
 			require.NoError(t, err)
-			require.Equal(t, routeURL(c.baseURL, rt.Path), u, op)
+			require.Equal(t, routeURL(c.baseURL, rt.Path), u, rt.op)
 		}
 		r := c.newRequest(OpCatalogue, nil)
 		r.query = url.Values{"b": {"x y"}, "a": {"1"}}

@@ -35,24 +35,72 @@ type Route struct {
 // /organisation) are guesses: Travel Roam's changelog names these
 // operations, not their paths.
 func DefaultRoute(op Operation) (Route, bool) {
-	r, ok := defaultRoutes()[op]
-	return r, ok
+	o, ok := op.row()
+	return o.Route, ok
 }
 
-// defaultRoutes is the one table of Travel Roam's routes (see the
-// contract, Part 1, "Routes").
-func defaultRoutes() map[Operation]Route {
-	return map[Operation]Route{
-		OpCatalogue:      {http.MethodPost, "/catalogue"},
-		OpBundle:         {http.MethodPost, "/bundle"},
-		OpProcessOrder:   {http.MethodPost, "/processorders"},
-		OpAssignments:    {http.MethodGet, "/getesimassignments"},
-		OpESIMDetails:    {http.MethodPost, "/esims/details"},
-		OpAppliedBundles: {http.MethodPost, "/esims/applied/bundles"},
-		OpLocation:       {http.MethodPost, "/esims/location"},
-		OpRevokeESIM:     {http.MethodPost, "/esims/revoke"}, // a guess (changelog v1.5)
-		OpOrganisation:   {http.MethodGet, "/organisation"},  // a guess (changelog v1.6 spells it "Organization")
+// operation is one row of the table of operations: everything the SDK
+// says or decides about an operation by its name.
+type operation struct {
+	op Operation
+	// Route is the default route (see the contract, Part 1, "Routes").
+	Route
+	// call is the Client method that makes the operation, as observers
+	// (CallStart.Call) and travelroamotel's span names see it.
+	call string
+	// label names the operation in errors: ValidationError.Op, the Op of
+	// an OutcomeUnknownError, "travelroam: <label>: …".
+	label string
+	// large answers may be up to maxResponseBytes; the others are cut at
+	// maxSmallResponse (see responseCap).
+	large bool
+	// single makes each read one attempt (a poll: its schedule replaces
+	// retries).
+	single bool
+}
+
+// operations is the one table of the SDK's operations: every name an
+// operation has (its Op constant, its route, its method, its label in
+// errors) comes from here.
+func operations() [9]operation {
+	return [...]operation{
+		{op: OpCatalogue, Route: Route{http.MethodPost, "/catalogue"}, call: "Catalogue", label: "catalogue", large: true},
+		{op: OpBundle, Route: Route{http.MethodPost, "/bundle"}, call: "Bundle", label: "bundle"},
+		{op: OpProcessOrder, Route: Route{http.MethodPost, "/processorders"}, call: "ProcessOrder", label: "process order"},
+		{op: OpAssignments, Route: Route{http.MethodGet, "/getesimassignments"}, call: "Assignments", label: "assignments", single: true},
+		{op: OpESIMDetails, Route: Route{http.MethodPost, "/esims/details"}, call: "ESIM", label: "eSIM details"},
+		{op: OpAppliedBundles, Route: Route{http.MethodPost, "/esims/applied/bundles"}, call: "AppliedBundles", label: "applied bundles"},
+		{op: OpLocation, Route: Route{http.MethodPost, "/esims/location"}, call: "Location", label: "eSIM location"},
+		{op: OpRevokeESIM, Route: Route{http.MethodPost, "/esims/revoke"}, call: "RevokeESIM", label: "revoke eSIM"},     // a guess (changelog v1.5)
+		{op: OpOrganisation, Route: Route{http.MethodGet, "/organisation"}, call: "Organisation", label: "organisation"}, // a guess (changelog v1.6 spells it "Organization")
 	}
+}
+
+// Calls of the SDK that are not one operation, named in the same
+// vocabulary: WaitForAssignments polls OpAssignments; ResolvePurchase
+// and ParseActivationCode send nothing.
+const (
+	callWaitForAssignments  = "WaitForAssignments"
+	labelWaitForAssignments = "wait for assignments"
+	labelResolvePurchase    = "resolve purchase"
+	labelActivationCode     = "parse activation code"
+	labelRoute              = "route"
+)
+
+// row returns op's row of the table, and false for an unknown operation.
+func (op Operation) row() (operation, bool) {
+	for _, o := range operations() {
+		if o.op == op {
+			return o, true
+		}
+	}
+	return operation{}, false
+}
+
+// label names op in errors, e.g. "process order".
+func (op Operation) label() string {
+	o, _ := op.row()
+	return o.label
 }
 
 // WithRoute replaces the method and path of one operation, for a user who
@@ -65,8 +113,8 @@ func defaultRoutes() map[Operation]Route {
 // [ErrInvalidInput]. The last WithRoute of an operation wins.
 func WithRoute(op Operation, r Route) Option {
 	return func(c *config) error {
-		if _, ok := DefaultRoute(op); !ok {
-			return invalid("route", "Operation", "unknown operation %q: use one of the Op constants", string(op))
+		if _, ok := op.row(); !ok {
+			return invalid(labelRoute, "Operation", "unknown operation %q: use one of the Op constants", string(op))
 		}
 		if err := checkRoute(r); err != nil {
 			return err
@@ -81,17 +129,17 @@ func WithRoute(op Operation, r Route) Option {
 
 func checkRoute(r Route) error {
 	if r.Method == "" || strings.IndexFunc(r.Method, func(c rune) bool { return !isTokenChar(c) }) >= 0 {
-		return invalid("route", "Method", "%s is not an HTTP method token such as GET or POST", quoteInput(r.Method))
+		return invalid(labelRoute, "Method", "%s is not an HTTP method token such as GET or POST", quoteInput(r.Method))
 	}
 	p := r.Path
 	u, err := url.Parse(p)
 	switch {
 	case !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//"):
-		return invalid("route", "Path", "%s must start with a single \"/\" and is relative to the base URL", quoteInput(p))
+		return invalid(labelRoute, "Path", "%s must start with a single \"/\" and is relative to the base URL", quoteInput(p))
 	case err != nil || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(p, "?# \t\r\n"):
-		return invalid("route", "Path", "%s must be a plain path, without a query or fragment", quoteInput(p))
+		return invalid(labelRoute, "Path", "%s must be a plain path, without a query or fragment", quoteInput(p))
 	case strings.Contains("/"+p+"/", "/../") || strings.Contains("/"+p+"/", "/./"):
-		return invalid("route", "Path", "%s must not contain . or .. segments", quoteInput(p))
+		return invalid(labelRoute, "Path", "%s must not contain . or .. segments", quoteInput(p))
 	}
 	return nil
 }
@@ -101,21 +149,23 @@ func isTokenChar(c rune) bool {
 	return c < 0x7f && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", c))
 }
 
-// resolvedRoute is a Route with its absolute URL, computed once.
+// resolvedRoute is an operation's row with the Client's route (the
+// default, or the WithRoute override) and its absolute URL, computed once.
 type resolvedRoute struct {
-	Route
+	operation
 	url string
 }
 
-// resolveRoutes returns the client's route of every operation: the
-// defaults, replaced by the given overrides.
+// resolveRoutes returns the client's row of every operation: the
+// defaults, their routes replaced by the given overrides.
 func resolveRoutes(base *url.URL, overrides map[Operation]Route) map[Operation]resolvedRoute {
-	out := make(map[Operation]resolvedRoute, len(defaultRoutes()))
-	for op, r := range defaultRoutes() {
-		if o, ok := overrides[op]; ok {
-			r = o
+	ops := operations()
+	out := make(map[Operation]resolvedRoute, len(ops))
+	for _, o := range ops {
+		if r, ok := overrides[o.op]; ok {
+			o.Route = r
 		}
-		out[op] = resolvedRoute{Route: r, url: routeURL(base, r.Path)}
+		out[o.op] = resolvedRoute{operation: o, url: routeURL(base, o.Path)}
 	}
 	return out
 }

@@ -2,6 +2,8 @@ package travelroam
 
 import (
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -93,4 +95,32 @@ func TestWithRouteReachesTheAlternatives(t *testing.T) {
 	iccid2 := srv.Orders()[len(srv.Orders())-1].ICCID
 	require.NoError(t, client(WithRoute(OpRevokeESIM, Route{"POST", "/revokeesim"})).RevokeESIM(t.Context(), iccid2))
 	require.Equal(t, "/api/whitelabel/revokeesim", last().Path)
+}
+
+// TestOperationTable: the one table names every operation once, each name
+// of a row is distinct from the other rows' (also ignoring case), and
+// each row's call is a method of *Client that observers and
+// travelroamotel's spans name.
+func TestOperationTable(t *testing.T) {
+	t.Parallel()
+	seen := map[string]Operation{}
+	client := reflect.TypeFor[*Client]()
+	for _, o := range operations() {
+		for _, name := range []string{string(o.op), o.call, o.label, o.Route.String()} {
+			k := strings.ToLower(name)
+			if prev, ok := seen[k]; ok && prev != o.op {
+				t.Errorf("%q of %s is also a name of %s", name, o.op, prev)
+			}
+			seen[k] = o.op
+		}
+		_, ok := client.MethodByName(o.call)
+		require.True(t, ok, "%s: no method Client.%s", o.op, o.call)
+		r, ok := DefaultRoute(o.op)
+		require.True(t, ok)
+		require.Equal(t, o.Route, r)
+		require.Equal(t, o.label, o.op.label())
+	}
+	_, ok := client.MethodByName(callWaitForAssignments)
+	require.True(t, ok)
+	require.Empty(t, Operation("refund").label())
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"time"
@@ -92,7 +93,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (resp *http.Response, er
 		cancel()
 		return resp, nil
 	}
-	resp.Body = &attemptBody{ReadCloser: resp.Body, cancel: cancel}
+	resp.Body = &attemptBody{ReadCloser: resp.Body, cancel: cancel, resp: resp}
 	return resp, nil
 }
 
@@ -105,6 +106,7 @@ func (t *attemptTransport) CloseIdleConnections() { closeIdle(t.base) }
 type attemptBody struct {
 	io.ReadCloser
 	cancel context.CancelFunc
+	resp   *http.Response
 	eof    bool
 }
 
@@ -118,6 +120,14 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 
 func (b *attemptBody) Close() error {
 	if !b.eof {
+		// Ending the context alone is not enough with Go 1.27's HTTP/1
+		// transport: its read loop may see the early Close and the ended
+		// context at once, pick the Close at random, and then read up to
+		// 256 KiB more of a body whose length is unknown or small (it reads
+		// resp.ContentLength after Close returns). A length above that
+		// limit makes it give up the connection instead, every time;
+		// nothing reads the length of a refused body after this.
+		b.resp.ContentLength = math.MaxInt64
 		b.cancel()
 	}
 	err := b.ReadCloser.Close()

@@ -32,6 +32,8 @@ type writeOutcome struct {
 	// transport, an HTTP/2 replay), and whatever the answer, the outcome
 	// is unknown.
 	sends int
+	// attempts is how many requests the write handed to the transport.
+	attempts int
 }
 
 // replayed reports whether the transport sent the request more than once.
@@ -44,22 +46,32 @@ type writeTrace struct {
 	traced  atomic.Bool
 	started atomic.Bool
 	sends   atomic.Int32
+	hooks   httptrace.ClientTrace // built once, by clientTrace
 }
 
+// clientTrace returns the hooks that follow the write. net/http's
+// Transport calls GetConn before it looks up or dials anything, so the
+// DNS and dial hooks are not asked for: they would make httptrace hook
+// into package net too, at six allocations a purchase. A custom transport
+// that dials without calling GetConn is then "not traced", and its
+// failures are judged by their error alone (provablyNotSent), which never
+// takes a sent request for an unsent one.
 func (w *writeTrace) clientTrace() *httptrace.ClientTrace {
+	if w.hooks.GetConn != nil {
+		return &w.hooks
+	}
 	saw := func() { w.traced.Store(true) }
 	start := func() { w.traced.Store(true); w.started.Store(true) }
-	return &httptrace.ClientTrace{
+	w.hooks = httptrace.ClientTrace{
 		GetConn:              func(string) { saw() },
 		GotConn:              func(httptrace.GotConnInfo) { saw() },
-		DNSStart:             func(httptrace.DNSStartInfo) { saw() },
-		ConnectStart:         func(string, string) { saw() },
 		TLSHandshakeStart:    saw,
 		WroteHeaderField:     func(string, []string) { start() },
 		WroteHeaders:         func() { start(); w.sends.Add(1) },
 		WroteRequest:         func(httptrace.WroteRequestInfo) { start() },
 		GotFirstResponseByte: start,
 	}
+	return &w.hooks
 }
 
 // notSent reports whether the attempt that failed with err provably put
@@ -85,27 +97,44 @@ func (w *writeTrace) notSent(err error) bool {
 // the transport wrote the request: a transport that re-sends by itself
 // makes the outcome unknown, even when its last answer is a success.
 func (c *Client) write(ctx context.Context, r request) writeOutcome {
+	out := c.writeBy(ctx, r, time.Time{})
+	r.capture(out.resp, out.attempts)
+	return out
+}
+
+// writeBy is write without the response capture, whose re-sends all end
+// by sendBy (none when zero): a purchase's send must end inside its lease.
+// The first attempt needs no deadline of its own: attemptTransport ends it
+// after the write timeout, before sendBy; only a re-send after a failed
+// dial gets one (which spares the common path a timer and its context).
+func (c *Client) writeBy(ctx context.Context, r request, sendBy time.Time) writeOutcome {
 	ctx = c.withCallInfo(ctx, r)
 	trace := new(writeTrace)
 	tctx := httptrace.WithClientTrace(ctx, trace.clientTrace())
 	for attempt := 0; ; attempt++ {
+		if attempt == 1 && !sendBy.IsZero() {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, sendBy)
+			defer cancel()
+			tctx = httptrace.WithClientTrace(ctx, trace.clientTrace())
+		}
 		if err := ctx.Err(); err != nil {
-			return writeOutcome{notSent: true, err: err}
+			return writeOutcome{notSent: true, err: err, attempts: attempt}
 		}
 		req, err := c.newHTTPRequest(tctx, r)
 		if err != nil {
-			return writeOutcome{notSent: true, err: err}
+			return writeOutcome{notSent: true, err: err, attempts: attempt}
 		}
 		sentAt := time.Now()
 		resp, err := c.writeHTTP.Do(req)
 		if err != nil {
-			out := writeOutcome{sentAt: sentAt, err: unwrapURLError(err), sends: int(trace.sends.Load())}
+			out := writeOutcome{sentAt: sentAt, err: unwrapURLError(err), sends: int(trace.sends.Load()), attempts: attempt + 1}
 			if !trace.notSent(err) {
 				return out
 			}
 			if provablyNotSent(err) && attempt < maxPreSendResend {
 				if err := sleepCtx(ctx, backoffBase<<attempt); err != nil {
-					return writeOutcome{notSent: true, err: err}
+					return writeOutcome{notSent: true, err: err, attempts: attempt + 1}
 				}
 				continue
 			}
@@ -115,7 +144,7 @@ func (c *Client) write(ctx context.Context, r request) writeOutcome {
 		b, rerr := readResponse(resp, responseCap(r.op))
 		resp.Body.Close()
 		return writeOutcome{sentAt: sentAt, resp: &response{status: resp.StatusCode, header: resp.Header, body: b}, err: rerr,
-			sends: int(trace.sends.Load())}
+			sends: int(trace.sends.Load()), attempts: attempt + 1}
 	}
 }
 
@@ -153,9 +182,11 @@ func unwrapURLError(err error) error {
 
 // writeReleasing is write followed by release, which also runs when the
 // transport panics: a buggy middleware must not keep the purchase slot.
-func (c *Client) writeReleasing(ctx context.Context, r request, release func()) writeOutcome {
+func (c *Client) writeReleasing(ctx context.Context, r request, sendBy time.Time, release func()) writeOutcome {
 	defer release()
-	return c.write(ctx, r)
+	out := c.writeBy(ctx, r, sendBy)
+	r.capture(out.resp, out.attempts)
+	return out
 }
 
 // replayError is the cause of an unknown outcome when the transport sent

@@ -126,3 +126,34 @@ func BenchmarkRoundTripPurchase(b *testing.B) {
 			return nil
 		})
 }
+
+// TestProcessOrderAllocatesNoMoreThanBaseline: with the in-memory journal
+// and gate, a purchase allocates no more than the hand-written net/http
+// call of BenchmarkRoundTripPurchase, on the same in-memory transport
+// (94 against 73 before the purchase path was trimmed). Allocation
+// counts are exact, unlike times; not under the race detector.
+func TestProcessOrderAllocatesNoMoreThanBaseline(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	const path = "/api/whitelabel/processorders"
+	rt := memoryTransport{path: path, body: fixture(t, "order_completed.json")}
+	hc := &http.Client{Transport: rt, Timeout: defaultReadTimeout}
+	in := struct {
+		BundleName string `json:"bundleName"`
+		OrderType  string `json:"orderType"`
+	}{"esim_1GB_7D_TR_V2", "COUNTRY"}
+	baseline := testing.AllocsPerRun(200, func() {
+		var got baselineOrder
+		require.NoError(t, baselineCall(hc, "http://api.test"+path, in, &got))
+	})
+	c, err := NewClient(testAPIKey, testSecret, WithBaseURL("http://api.test/api/whitelabel"),
+		WithHTTPClient(&http.Client{Transport: rt}), WithPurchaseInterval(0))
+	require.NoError(t, err)
+	sdk := testing.AllocsPerRun(200, func() {
+		_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		require.NoError(t, err)
+	})
+	t.Logf("allocations per purchase: baseline %.0f, SDK %.0f", baseline, sdk)
+	require.LessOrEqual(t, sdk, baseline)
+}

@@ -307,13 +307,13 @@ func runWait(ctx context.Context, c *cli, args []string) error {
 }
 
 // waitAndShow waits for the installation data of an order and prints it.
-func (c *cli) waitAndShow(ctx context.Context, cl *travelroam.Client, t target, ref string, maxWait time.Duration, show showOptions, asJSON bool, extra ...travelroam.WaitOption) error {
+func (c *cli) waitAndShow(ctx context.Context, cl *travelroam.Client, t target, ref string, maxWait time.Duration, show showOptions, asJSON bool, extra ...travelroam.CallOption) error {
 	c.info("Waiting for the installation data of order %s…", safe(ref))
 	c.info("(polls at once, then 2s, 4s and 6s later, then every 8s, for up to %s)", formatDuration(maxWait))
 	start := time.Now()
 	progress := c.fancy()
 	shown := false
-	opts := append([]travelroam.WaitOption{travelroam.WithMaxWait(maxWait)}, extra...)
+	opts := append([]travelroam.CallOption{travelroam.WithMaxWait(maxWait)}, extra...)
 	if progress {
 		opts = append(opts, travelroam.WithProgress(func(attempt int, next time.Duration) {
 			line := fmt.Sprintf("  attempt %d, %s elapsed, next poll in %s", attempt, formatDuration(time.Since(start)), formatDuration(next))

@@ -5,6 +5,6 @@ import "github.com/roamkit/travelroam"
 // orderWaitOptions lets the wait after a purchase use the installation
 // data the purchase answer already carries (travelroam.WithOrder): it
 // then polls only when some is missing.
-func orderWaitOptions(order *travelroam.Order) []travelroam.WaitOption {
-	return []travelroam.WaitOption{travelroam.WithOrder(order)}
+func orderWaitOptions(order *travelroam.Order) []travelroam.CallOption {
+	return []travelroam.CallOption{travelroam.WithOrder(order)}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 
@@ -100,10 +101,41 @@ func (c *cli) openJournal(ctx context.Context, flagValue string) (*journalStore,
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(loc, postgresPrefix) || strings.HasPrefix(loc, postgresqlPrefix) {
-		return openPostgresJournal(ctx, loc)
+	if dsn, ok := postgresURL(loc); ok {
+		return openPostgresJournal(ctx, dsn)
+	}
+	if looksLikeConnString(loc) {
+		// Not quoted: it may hold a password.
+		return nil, usagef("the purchase journal (--journal, %s or the profile's journal) looks like a connection string "+
+			"but is not a postgres:// URL: write it as postgres://USER:PASSWORD@HOST/DATABASE, or give the path of a SQLite file", envJournal)
 	}
 	return openSQLiteJournal(loc, defaultDir)
+}
+
+// postgresURL returns loc with its scheme in lower case (as pgx wants it)
+// when it is a postgres:// or postgresql:// URL, in any case.
+func postgresURL(loc string) (string, bool) {
+	scheme, rest, ok := strings.Cut(loc, "://")
+	if !ok {
+		return "", false
+	}
+	scheme = strings.ToLower(scheme)
+	if scheme+"://" != postgresPrefix && scheme+"://" != postgresqlPrefix {
+		return "", false
+	}
+	return scheme + "://" + rest, true
+}
+
+// connKeyword is a libpq key=value connection string's keyword.
+var connKeyword = regexp.MustCompile(`(?i)(?:^|\s)(?:host|hostaddr|port|user|password|dbname|sslmode|service|passfile)\s*=`)
+
+// looksLikeConnString reports whether loc is a connection string rather
+// than a file path: a URL of any scheme (mysql://…, POSTGRES:// is caught
+// before) or a libpq key=value string (host=… password=…). Made a SQLite
+// file, the journal would be this machine's only, with the password in a
+// file or directory name.
+func looksLikeConnString(loc string) bool {
+	return strings.Contains(loc, "://") || connKeyword.MatchString(loc)
 }
 
 func openPostgresJournal(ctx context.Context, dsn string) (*journalStore, error) {

@@ -17,32 +17,71 @@ const MaxDepth = 4
 // ErrTooDeep reports wrappers nested more than MaxDepth levels deep.
 var ErrTooDeep = errors.New("response wrappers nested too deeply")
 
+// Walk reads b and the wrappers inside it without recursion, breadth
+// first: visit reads one value (b first) and returns the values it wraps,
+// to be read after the others of its level, or done when the walk is
+// over (v held the payload). At most MaxDepth levels below b are read: a
+// walk that would go deeper returns ErrTooDeep. An error from visit ends
+// the walk and is returned.
+func Walk(b []byte, visit func(v []byte) (inner [][]byte, done bool, err error)) error {
+	level := [][]byte{b}
+	for depth := 0; len(level) > 0; depth++ {
+		if depth > MaxDepth {
+			return ErrTooDeep
+		}
+		var next [][]byte
+		for _, v := range level {
+			inner, done, err := visit(v)
+			if err != nil || done {
+				return err
+			}
+			next = append(next, inner...)
+		}
+		level = next
+	}
+	return nil
+}
+
+// Descend is [Walk] along one path: step reads one value (b first) and
+// returns the one value it wraps, to be read next, or nil when v held the
+// payload.
+func Descend(b []byte, step func(v []byte) (inner []byte, err error)) error {
+	return Walk(b, func(v []byte) ([][]byte, bool, error) {
+		inner, err := step(v)
+		if err != nil || inner == nil {
+			return nil, true, err
+		}
+		return [][]byte{inner}, false, nil
+	})
+}
+
 // Unwrap follows the first present, non-null key of keys (e.g. "data")
 // down to the payload, at most MaxDepth levels deep. Keys match exactly.
 // It returns b, trimmed, when b is not an object holding one of them.
 func Unwrap(b []byte, keys ...string) []byte {
-	for range MaxDepth {
-		b = bytes.TrimSpace(b)
-		if !IsObject(b) {
-			return b
-		}
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(b, &obj) != nil {
-			return b
-		}
-		next := b
-		for _, k := range keys {
-			if v, ok := obj[k]; ok && !IsNull(v) {
-				next = v
-				break
-			}
-		}
-		if bytes.Equal(next, b) {
-			return b
-		}
-		b = next
+	_ = Descend(b, func(v []byte) ([]byte, error) {
+		b = bytes.TrimSpace(v)
+		return member(b, keys), nil
+	})
+	return b
+}
+
+// member returns the value of the first present, non-null key of keys in
+// the object b, or nil.
+func member(b []byte, keys []string) []byte {
+	if !IsObject(b) {
+		return nil
 	}
-	return bytes.TrimSpace(b)
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(b, &obj) != nil {
+		return nil
+	}
+	for _, k := range keys {
+		if v, ok := obj[k]; ok && !IsNull(v) {
+			return v
+		}
+	}
+	return nil
 }
 
 // ObjectOrFirst returns b when it is a JSON object, or the first element

@@ -39,3 +39,30 @@ func TestObjectOrFirst(t *testing.T) {
 		t.Fatal("IsNull, IsObject, IsArray")
 	}
 }
+
+// TestWalk checks the order of a walk (breadth first), its end, and its
+// bound: MaxDepth levels below the top, ErrTooDeep beyond.
+func TestWalk(t *testing.T) {
+	t.Parallel()
+	var seen []string
+	tree := map[string][]string{"a": {"b", "c"}, "b": {"d"}, "c": {"e"}}
+	err := Walk([]byte("a"), func(v []byte) ([][]byte, bool, error) {
+		seen = append(seen, string(v))
+		var next [][]byte
+		for _, n := range tree[string(v)] {
+			next = append(next, []byte(n))
+		}
+		return next, string(v) == "d", nil
+	})
+	if err != nil || strings.Join(seen, "") != "abcd" {
+		t.Fatalf("got %v, %q", err, seen)
+	}
+	depth := 0
+	err = Descend([]byte("x"), func(v []byte) ([]byte, error) {
+		depth++
+		return v, nil
+	})
+	if err != ErrTooDeep || depth != MaxDepth+1 {
+		t.Fatalf("got %v after %d levels", err, depth)
+	}
+}

@@ -143,14 +143,16 @@ func pointerPath(p jsontext.Pointer) string {
 // Fields decodes the JSON object b into the struct *v member by member:
 // each member whose name matches a field's JSON name (exactly, else
 // ignoring case as encoding/json does; the last of duplicates wins) is
-// decoded on its own with the v2 engine, and one whose value does not
-// decode leaves its field at zero instead of failing the whole. Members
+// decoded on its own with the v2 engine, [Options] and opts, and one
+// whose value does not decode leaves its field at zero instead of
+// failing the whole; when that value is an object and the field a
+// struct, the object is decoded member by member in turn. Members
 // without a field are skipped.
 //
 // A field tagged lenient:"strict" is the exception: a value of it that
 // does not decode fails the whole with a [*FieldError] naming it. Fields
 // also fails when b is not one valid JSON object.
-func Fields(b []byte, v any) error {
+func Fields(b []byte, v any, opts ...json.Options) error {
 	rv := reflect.ValueOf(v).Elem()
 	names := jsonNames(rv.Type())
 	dec := jsontext.NewDecoder(bytes.NewBuffer(b), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
@@ -163,7 +165,7 @@ func Fields(b []byte, v any) error {
 	if _, err := dec.ReadToken(); err != nil {
 		return err
 	}
-	opts := Options()
+	opts = append([]json.Options{Options()}, opts...)
 	for dec.PeekKind() != '}' {
 		tok, err := dec.ReadToken()
 		if err != nil {
@@ -174,20 +176,10 @@ func Fields(b []byte, v any) error {
 		if err != nil {
 			return err
 		}
-		i := matchName(names, name)
-		if i < 0 {
-			continue
-		}
-		f := rv.Field(i)
-		nv := reflect.New(f.Type())
-		err = json.Unmarshal(raw, nv.Interface(), opts)
-		switch {
-		case err == nil:
-			f.Set(nv.Elem())
-		case rv.Type().Field(i).Tag.Get("lenient") == "strict":
-			return strictError(name, err)
-		default:
-			f.SetZero()
+		if i := matchName(names, name); i >= 0 {
+			if err := setField(rv, i, name, raw, opts); err != nil {
+				return err
+			}
 		}
 	}
 	if _, err := dec.ReadToken(); err != nil {
@@ -197,6 +189,41 @@ func Fields(b []byte, v any) error {
 		return &Error{Want: "one JSON object"}
 	}
 	return nil
+}
+
+// setField decodes raw, the value of the member name, into the field
+// numbered i of the struct rv, as [Fields] says.
+func setField(rv reflect.Value, i int, name string, raw jsontext.Value, opts []json.Options) error {
+	f := rv.Field(i)
+	nv := reflect.New(f.Type())
+	err := json.Unmarshal(raw, nv.Interface(), opts...)
+	switch {
+	case err == nil:
+		f.Set(nv.Elem())
+	case rv.Type().Field(i).Tag.Get("lenient") == "strict":
+		return strictError(name, err)
+	default:
+		f.SetZero()
+		if f.Kind() == reflect.Struct && raw.Kind() == '{' {
+			_ = Fields(raw, f.Addr().Interface(), opts[1:]...) // an object: it fails on nothing
+		}
+	}
+	return nil
+}
+
+// OnePassOrFields decodes the JSON value b into *v, a zero struct, in one
+// pass when every member follows the rules (the usual case), else member
+// by member ([Fields]), leaving each member outside them at zero. opts
+// are the v2 engine's options of the one pass (e.g. a decoder's, holding
+// [Options]) and are added to [Options] for each member. It fails only
+// for a value that is not a JSON object, or a strict member outside the
+// rules.
+func OnePassOrFields(b []byte, v any, opts ...json.Options) error {
+	if json.Unmarshal(b, v, opts...) == nil {
+		return nil
+	}
+	reflect.ValueOf(v).Elem().SetZero()
+	return Fields(b, v, opts...)
 }
 
 // strictError names the member name in the error err of its value.

@@ -374,3 +374,27 @@ func TestUnmarshalersApplyTheRules(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestRulesReachDefinedStringTypes checks that a struct decoded in place
+// under Rules applies the string rule to a plain string and, through
+// StringFunc, to a defined string type (a status, a secret), and leaves
+// a type with its own method alone.
+func TestRulesReachDefinedStringTypes(t *testing.T) {
+	t.Parallel()
+	type status string
+	var v struct {
+		S status `json:"s"`
+		P string `json:"p"`
+		L String `json:"l"`
+	}
+	if err := json.Unmarshal([]byte(`{"s":89440,"p":12,"l":7}`), &v, Options(), Rules(StringFunc[status]())); err != nil {
+		t.Fatal(err)
+	}
+	if v.S != "89440" || v.P != "12" || v.L != "7" {
+		t.Fatalf("got %+v", v)
+	}
+	err := json.Unmarshal([]byte(`{"s":{}}`), &v, Options(), Rules(StringFunc[status]()))
+	if fe := AsFieldError(err); fe == nil || fe.Error() != `"s": want a string or a number` {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -153,7 +153,7 @@ func maskKind(k Kind, s string) string {
 }
 
 // maskICCID keeps the first two and the last four digits of an ICCID and
-// zeroes the others; other characters but dashes and spaces become X
+// zeroes the others; other characters but dashes, dots and spaces become X
 // (only digits and separators are kept from a value that is not an
 // ICCID). A value of fewer than 8 bytes is zeroed whole.
 func maskICCID(s string) string {
@@ -167,12 +167,12 @@ func maskICCID(s string) string {
 	for i := 2; i < len(b)-4; i++ {
 		if b[i] >= '0' && b[i] <= '9' {
 			b[i] = '0'
-		} else if b[i] != '-' && b[i] != ' ' {
+		} else if b[i] != '-' && b[i] != ' ' && b[i] != '.' {
 			b[i] = 'X'
 		}
 	}
 	for _, i := range [...]int{0, 1, len(b) - 4, len(b) - 3, len(b) - 2, len(b) - 1} {
-		if b[i] >= 0x80 || !(b[i] >= '0' && b[i] <= '9' || b[i] == '-' || b[i] == ' ') {
+		if b[i] >= 0x80 || !(b[i] >= '0' && b[i] <= '9' || b[i] == '-' || b[i] == ' ' || b[i] == '.') {
 			b[i] = 'X'
 		}
 	}

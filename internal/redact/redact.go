@@ -57,8 +57,8 @@ var (
 	// or not (in structured data, where prose is not expected).
 	wholeMatchingID = regexp.MustCompile(`^[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){2,}$`)
 	// grouped is a long number written in groups (8944 5385 3201 2345
-	// 678, or with dashes), as an ICCID is often shown to people.
-	grouped = regexp.MustCompile(`\b\d{2,}(?:[ -]\d{2,}){2,}\b`)
+	// 678, or with dashes or dots), as an ICCID is often shown to people.
+	grouped = regexp.MustCompile(`\b\d{2,}(?:[ .-]\d{2,}){2,}\b`)
 	uuid    = regexp.MustCompile(`^(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	// date is the start of an ISO 8601 time (2026-12-07T11), which
 	// matchingID would take for a code.
@@ -146,7 +146,7 @@ func scan(s string, st style) string {
 		return Mask
 	})
 	s = grouped.ReplaceAllStringFunc(s, func(m string) string {
-		digits := strings.NewReplacer(" ", "", "-", "").Replace(m)
+		digits := strings.NewReplacer(" ", "", "-", "", ".", "").Replace(m)
 		switch {
 		case len(digits) < 18:
 			return m // a phone number or a date, not an ICCID

@@ -117,3 +117,17 @@ func TestTextKeepsTimesAndProse(t *testing.T) {
 		require.Equal(t, want, Text(want), "idempotent: %s", in)
 	}
 }
+
+// TestDottedICCIDs: an ICCID grouped with dots (8944.5385.3201.2345.678,
+// as some people and systems write long numbers) is an ICCID too, in
+// messages and in fixtures; a dotted version, address or date is not.
+func TestDottedICCIDs(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "eSIM …5678 not found", Text("eSIM 8944.5385.3201.2345.678 not found"))
+	fixed := NewRedactor().Text("eSIM 8944.5385.3201.2345.678")
+	require.NotContains(t, fixed, "5385")
+	require.Equal(t, fixed, NewRedactor().Text(fixed), "a fixed point")
+	for _, keep := range []string{"v1.22.3", "10.0.0.1", "2026.12.07", "version 1.2.3.4"} {
+		require.Equal(t, keep, Text(keep))
+	}
+}

@@ -276,7 +276,7 @@ func TestS12_HugeBodies(t *testing.T) {
 			alloc := after.TotalAlloc - before.TotalAlloc
 			read := r.Net.BytesRead.Load()
 			require.Equal(t, tc.attempts, r.Srv.RequestCount(travelroamtest.RouteOrganisation))
-			require.LessOrEqual(t, read, tc.maxRead)
+			require.LessOrEqual(t, read, tc.maxRead, tc.name)
 			require.Equal(t, r.Net.Opened.Load(), r.Net.ConnsClosed.Load(), "the connection is closed, not drained")
 			require.Less(t, alloc, tc.maxAlloc)
 			var ae *travelroam.APIError

@@ -742,3 +742,30 @@ func TestProcessOrderOddGates(t *testing.T) {
 	require.Contains(t, logs.String(), "release failed")
 	require.NotContains(t, logs.String(), testAPIKey)
 }
+
+// TestCleanupContext: a shared store's release and finish run on a
+// context that outlives the call's, bounded by storeCleanupTimeout; the
+// in-memory permit and journal, which ignore their context, get the
+// call's own (no timer, no allocation).
+func TestCleanupContext(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		shared, done := cleanupContext(ctx, countingPermit{})
+		defer done()
+		require.NoError(t, shared.Err(), "a shared store's cleanup outlives the call's context")
+		deadline, ok := shared.Deadline()
+		require.True(t, ok)
+		require.Equal(t, time.Now().Add(storeCleanupTimeout), deadline)
+
+		p, err := NewMemoryPurchaseGate().Acquire(t.Context(), "k", 0, time.Minute)
+		require.NoError(t, err)
+		for _, s := range []any{p, NewMemoryPurchaseJournal()} {
+			got, done := cleanupContext(ctx, s)
+			done()
+			require.Equal(t, ctx, got, "%T", s)
+		}
+		require.NoError(t, p.Release(ctx), "the in-memory permit releases on an ended context")
+	})
+}
