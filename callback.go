@@ -206,9 +206,9 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		d = h.reject(w, err)
 	case h.cfg.deduper == nil:
-		d = h.respondAfterCall(w, r.Context(), ev)
+		d = h.respondAfterCall(r.Context(), w, ev)
 	default:
-		d = h.deliverOnce(w, r.Context(), ev)
+		d = h.deliverOnce(r.Context(), w, ev)
 	}
 	if o := h.cfg.observer; o != nil && o.Callback != nil {
 		if ev != nil {
@@ -246,7 +246,7 @@ func refusalReason(err error) string {
 
 // deliverOnce reserves the event's key, calls fn, and commits the key on
 // success or releases it on failure, before answering.
-func (h *callbackHandler) deliverOnce(w http.ResponseWriter, ctx context.Context, ev *CallbackEvent) CallbackDecision {
+func (h *callbackHandler) deliverOnce(ctx context.Context, w http.ResponseWriter, ev *CallbackEvent) CallbackDecision {
 	key := ev.DedupeKey()
 	state, token, err := h.cfg.deduper.Begin(ctx, key)
 	log := &eventLog{base: h.cfg.logger, ev: ev}
@@ -271,7 +271,7 @@ func (h *callbackHandler) deliverOnce(w http.ResponseWriter, ctx context.Context
 	return h.answer(w, fnErr)
 }
 
-func (h *callbackHandler) respondAfterCall(w http.ResponseWriter, ctx context.Context, ev *CallbackEvent) CallbackDecision {
+func (h *callbackHandler) respondAfterCall(ctx context.Context, w http.ResponseWriter, ev *CallbackEvent) CallbackDecision {
 	return h.answer(w, h.call(ctx, ev, &eventLog{base: h.cfg.logger, ev: ev}))
 }
 

@@ -168,12 +168,6 @@ func WithCallbackDeduper(d Deduper) CallbackOption {
 	}
 }
 
-// WithDeduper is [WithCallbackDeduper].
-//
-// Deprecated: use WithCallbackDeduper, whose name says which option set
-// it belongs to.
-func WithDeduper(d Deduper) CallbackOption { return WithCallbackDeduper(d) }
-
 // WithCallbackObserver makes the handler report each decision (delivered,
 // duplicate, in flight, refused and why, failed) to o's Callback hook
 // (see [Observer]). A nil o is ignored.

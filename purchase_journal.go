@@ -583,22 +583,10 @@ var ErrAttemptInFlight = errors.New("travelroam: purchase attempt may still be u
 // An attempt of another account, or without an ID, is a
 // [*ValidationError].
 func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) error {
-	const op = labelResolvePurchase
-	switch {
-	case a.Key == "":
-		return invalid(op, "Key", "empty: pass the attempt as UnfinishedPurchases listed it")
-	case a.ID == "":
-		return invalid(op, "ID", "empty: pass the attempt as UnfinishedPurchases listed it")
-	case a.Account != c.account:
-		return invalid(op, "Account", "the attempt belongs to another account than the Client's")
-	case a.Outcome != "" && a.Outcome != OutcomePending && a.Outcome != OutcomeUnknown:
-		return invalid(op, "Outcome", "%q: only a pending or unknown attempt is resolved", string(a.Outcome))
-	case !outcome.Valid() || outcome == OutcomePending:
-		return invalid(op, "outcome", "%q: want succeeded, refused, not_sent or unknown", string(outcome))
-	case reference != "" && outcome != OutcomeSucceeded:
-		return invalid(op, "reference", "only a succeeded purchase has an order reference")
+	if err := c.checkResolve(a, outcome, reference); err != nil {
+		return err
 	}
-	fail := func(err error) error { return fmt.Errorf("travelroam: %s %q: %w", op, a.Key, err) }
+	fail := func(err error) error { return fmt.Errorf("travelroam: %s %q: %w", labelResolvePurchase, a.Key, err) }
 	cur, done, err := c.examineAttempt(ctx, a, outcome, reference)
 	if done || err != nil {
 		return err
@@ -620,17 +608,46 @@ func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome
 			return err
 		}
 	}
-	examined := PurchaseAttempt{Account: c.account, Key: a.Key, ID: a.ID, Outcome: cur.Outcome}
-	err = c.journal.Finish(ctx, examined, outcome, reference, time.Time{})
-	if errors.Is(err, ErrAttemptChanged) { // a concurrent resolver may have decided the same
+	if err := c.resolveExamined(ctx, a, cur.Outcome, outcome, reference); err != nil {
+		return fail(fmt.Errorf("purchase journal: %w", err))
+	}
+	return nil
+}
+
+// checkResolve refuses, before reading the journal, what ResolvePurchase
+// never does: an attempt not listed by this Client (no Key or ID, another
+// account), one already final, or an outcome it cannot record.
+func (c *Client) checkResolve(a PurchaseAttempt, outcome PurchaseOutcome, reference string) error {
+	const op = labelResolvePurchase
+	switch {
+	case a.Key == "":
+		return invalid(op, "Key", "empty: pass the attempt as UnfinishedPurchases listed it")
+	case a.ID == "":
+		return invalid(op, "ID", "empty: pass the attempt as UnfinishedPurchases listed it")
+	case a.Account != c.account:
+		return invalid(op, "Account", "the attempt belongs to another account than the Client's")
+	case a.Outcome != "" && a.Outcome != OutcomePending && a.Outcome != OutcomeUnknown:
+		return invalid(op, "Outcome", "%q: only a pending or unknown attempt is resolved", string(a.Outcome))
+	case !outcome.Valid() || outcome == OutcomePending:
+		return invalid(op, "outcome", "%q: want succeeded, refused, not_sent or unknown", string(outcome))
+	case reference != "" && outcome != OutcomeSucceeded:
+		return invalid(op, "reference", "only a succeeded purchase has an order reference")
+	}
+	return nil
+}
+
+// resolveExamined records outcome for attempt a, compare-and-set on its
+// ID and on the outcome examined (seen). A concurrent resolver that
+// recorded the same outcome and reference first is not an error.
+func (c *Client) resolveExamined(ctx context.Context, a PurchaseAttempt, seen, outcome PurchaseOutcome, reference string) error {
+	examined := PurchaseAttempt{Account: c.account, Key: a.Key, ID: a.ID, Outcome: seen}
+	err := c.journal.Finish(ctx, examined, outcome, reference, time.Time{})
+	if errors.Is(err, ErrAttemptChanged) {
 		if now, ok, gerr := c.journal.Get(ctx, c.account, a.Key); gerr == nil && ok && now.ID == a.ID && now.Outcome == outcome && now.Reference == reference {
 			return nil
 		}
 	}
-	if err != nil {
-		return fail(fmt.Errorf("purchase journal: %w", err))
-	}
-	return nil
+	return err
 }
 
 // examineAttempt reads the attempt a names for ResolvePurchase and

@@ -132,22 +132,9 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 	}
 	s := &readState[T]{r: r, decode: decode, limit: responseCap(r.op)}
 	rreq.SetResponseHandler(s.handle)
-	loop := c.reads.normal
-	switch {
-	case r.single:
-		loop = c.reads.single
-	case r.ownRetries:
-		loop = c.readLoop(r.retries, c.checkRetry)
-	}
-	resp, err := loop.Do(rreq)
+	resp, err := c.readLoopFor(r).Do(rreq)
 	final := s.final(resp)
-	if info, _ := ctx.Value(callInfoKey{}).(*callInfo); r.meta != nil && info != nil {
-		answer := final
-		if answer == nil {
-			answer = info.last
-		}
-		r.capture(answer, info.sent)
-	}
+	captureRead(ctx, r, final)
 	ok := err == nil && resp != nil && resp == s.handled && s.decoded
 	if ctxErr := ctx.Err(); ctxErr != nil && !ok {
 		return zero, canceledRead(ctx, r, final, ctxErr)
@@ -161,6 +148,33 @@ func readAttempts[T any](ctx context.Context, c *Client, r request, decode func(
 		return zero, fmt.Errorf("travelroam: %s %s: no usable response", r.method, r.route)
 	}
 	return s.result, nil
+}
+
+// readLoopFor is the retry loop of a read: the Client's, one attempt for
+// the routes that get one, or one with the call's own retry count.
+func (c *Client) readLoopFor(r request) *retryablehttp.Client {
+	switch {
+	case r.single:
+		return c.reads.single
+	case r.ownRetries:
+		return c.readLoop(r.retries, c.checkRetry)
+	}
+	return c.reads.normal
+}
+
+// captureRead fills the call's WithResponseInto, if any, with the final
+// answer (or the last one seen, when the call ended in a backoff) and the
+// number of requests sent.
+func captureRead(ctx context.Context, r request, final *response) {
+	info, _ := ctx.Value(callInfoKey{}).(*callInfo)
+	if r.meta == nil || info == nil {
+		return
+	}
+	answer := final
+	if answer == nil {
+		answer = info.last
+	}
+	r.capture(answer, info.sent)
 }
 
 // readState is what the response handler learnt of the latest attempt of
