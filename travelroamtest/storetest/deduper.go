@@ -44,16 +44,7 @@ func TestDeduperExpiry(t *testing.T, newDeduper func(t *testing.T, reservationTT
 			started := time.Now()
 			mustReserve(t, d, key, travelroam.DedupeNew)
 			token := waitUntilNew(t, d, key, travelroam.DedupeInFlight, started, reservationTTL)
-			committed := time.Now() // at or before the mark's own time
-			mustDone(t, d, key, token, true)
-			st := begin(t, d, key)
-			if time.Since(committed) >= seenTTL {
-				return false // the mark may have expired before it was read
-			}
-			if st != travelroam.DedupeSeen {
-				t.Fatalf("Begin(%q) after Done(true) = %s, want DedupeSeen", key, stateName(st))
-			}
-			return true
+			return doneThenSeen(t, d, key, token, seenTTL, "after Done(true)")
 		})
 	})
 	t.Run("LateDone", func(t *testing.T) {
@@ -73,16 +64,8 @@ func TestDeduperExpiry(t *testing.T, newDeduper func(t *testing.T, reservationTT
 			probe := key + "-probe"
 			mustReserve(t, d, probe, travelroam.DedupeNew)
 			waitUntilNew(t, d, probe, travelroam.DedupeInFlight, started, reservationTTL)
-			committed := time.Now()      // at or before the mark's own time
-			mustDone(t, d, key, a, true) // the event was processed, late
-			st := begin(t, d, key)
-			if time.Since(committed) >= seenTTL {
-				return false // the mark may have expired before it was read
-			}
-			if st != travelroam.DedupeSeen {
-				t.Fatalf("Begin(%q) after a late success on a free key = %s, want DedupeSeen", key, stateName(st))
-			}
-			return true
+			// The event was processed, late.
+			return doneThenSeen(t, d, key, a, seenTTL, "after a late success on a free key")
 		})
 	})
 	t.Run("SeenExpires", func(t *testing.T) {
@@ -316,14 +299,23 @@ func lateDone(t *testing.T, d travelroam.Deduper, key string, reservationTTL, se
 	}
 	mustDone(t, d, key, b, false)
 	c := mustReserve(t, d, key, travelroam.DedupeNew)
-	committed := time.Now() // at or before the mark's own time
-	mustDone(t, d, key, c, true)
+	return doneThenSeen(t, d, key, c, seenTTL, "after B's failure and C's success")
+}
+
+// doneThenSeen commits the reservation token with Done(true) and checks
+// that the next Begin answers DedupeSeen. It returns false (inconclusive)
+// when seenTTL may have passed since the mark was made: the clock starts
+// before Done, at or before the mark's own time.
+func doneThenSeen(t *testing.T, d travelroam.Deduper, key, token string, seenTTL time.Duration, after string) bool {
+	t.Helper()
+	committed := time.Now()
+	mustDone(t, d, key, token, true)
 	st := begin(t, d, key)
 	if time.Since(committed) >= seenTTL {
 		return false
 	}
 	if st != travelroam.DedupeSeen {
-		t.Fatalf("Begin(%q) after B's failure and C's success = %s, want DedupeSeen", key, stateName(st))
+		t.Fatalf("Begin(%q) %s = %s, want DedupeSeen", key, after, stateName(st))
 	}
 	return true
 }
