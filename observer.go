@@ -64,7 +64,7 @@ type CallStart struct {
 type CallEnd struct {
 	CallStart
 	// Outcome classifies how the call ended.
-	Outcome CallOutcome
+	Outcome Outcome
 	// Status is the HTTP status of the last answer, 0 when none came.
 	Status int
 	// Attempts is how many HTTP attempts the call made (retries, re-sends
@@ -76,35 +76,6 @@ type CallEnd struct {
 	// Duration is how long the call took.
 	Duration time.Duration
 }
-
-// CallOutcome classifies how a call ended.
-type CallOutcome string
-
-// Outcomes of a call.
-const (
-	// CallSucceeded: the call returned its result.
-	CallSucceeded CallOutcome = "succeeded"
-	// CallRefused: the API refused it (a 4xx, or a 429 or 503 "not
-	// processed"); see [APIError].
-	CallRefused CallOutcome = "refused"
-	// CallNotSent: a purchase or revoke provably never reached Travel
-	// Roam.
-	CallNotSent CallOutcome = "not_sent"
-	// CallUnknown: a purchase or revoke may or may not have been carried
-	// out ([ErrOutcomeUnknown]).
-	CallUnknown CallOutcome = "unknown"
-	// CallAlreadyAttempted: a purchase whose key the purchase journal
-	// already held; nothing was sent ([ErrAlreadyAttempted]).
-	CallAlreadyAttempted CallOutcome = "already_attempted"
-	// CallPending: WaitForAssignments ran out of time
-	// ([ErrAssignmentsPending]).
-	CallPending CallOutcome = "pending"
-	// CallCanceled: the context ended.
-	CallCanceled CallOutcome = "canceled"
-	// CallFailed: any other failure (network, an unreadable answer, a
-	// body over the size cap…).
-	CallFailed CallOutcome = "failed"
-)
 
 // AttemptStart describes an HTTP attempt as it starts.
 type AttemptStart struct {
@@ -248,25 +219,25 @@ func (oc *observedCall) end(err error) {
 }
 
 // callOutcome classifies a call's error.
-func callOutcome(err error) CallOutcome {
+func callOutcome(err error) Outcome {
 	var ae *APIError
 	switch {
 	case err == nil:
-		return CallSucceeded
+		return OutcomeSucceeded
 	case errors.Is(err, ErrOutcomeUnknown):
-		return CallUnknown
+		return OutcomeUnknown
 	case errors.Is(err, ErrAlreadyAttempted):
-		return CallAlreadyAttempted
+		return OutcomeAlreadyAttempted
 	case errors.Is(err, ErrNotSent):
-		return CallNotSent
+		return OutcomeNotSent
 	case errors.Is(err, ErrAssignmentsPending):
-		return CallPending
+		return OutcomePending
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return CallCanceled
+		return OutcomeCanceled
 	case errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 600:
-		return CallRefused
+		return OutcomeRefused
 	}
-	return CallFailed
+	return OutcomeFailed
 }
 
 // attempt reports the start of an HTTP attempt of the call, and returns

@@ -327,12 +327,12 @@ func (req OrderRequest) MarshalJSON() ([]byte, error) {
 // String (a journal stores the fields, not this).
 func (a PurchaseAttempt) MarshalJSON() ([]byte, error) {
 	return redactedJSON(struct {
-		Key         string          `json:"key"`
-		BundleName  string          `json:"bundleName"`
-		ICCID       string          `json:"iccid,omitempty"`
-		Environment Environment     `json:"environment"`
-		Outcome     PurchaseOutcome `json:"outcome"`
-		Reference   string          `json:"reference,omitempty"`
+		Key         string      `json:"key"`
+		BundleName  string      `json:"bundleName"`
+		ICCID       string      `json:"iccid,omitempty"`
+		Environment Environment `json:"environment"`
+		Outcome     Outcome     `json:"outcome"`
+		Reference   string      `json:"reference,omitempty"`
 	}{a.Key, a.BundleName, RedactICCID(a.ICCID), a.Environment, a.Outcome, a.Reference})
 }
 

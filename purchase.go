@@ -323,7 +323,7 @@ func (c *Client) sendPurchase(ctx context.Context, r request, call writeCall, a 
 // failure is logged and otherwise ignored: the outcome stays pending in
 // the journal (a recovery job will see it), and the caller still gets
 // what Travel Roam answered, above all an order: money moved.
-func (c *Client) finishPurchase(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) {
+func (c *Client) finishPurchase(ctx context.Context, a PurchaseAttempt, outcome Outcome, reference string) {
 	fctx, cancel := cleanupContext(ctx, c.journal)
 	defer cancel()
 	a.Outcome = "" // whatever it is now: what Travel Roam answered wins over a guess
@@ -357,7 +357,7 @@ func cleanupContext(ctx context.Context, s any) (context.Context, context.Cancel
 
 // purchaseOutcome classifies the result of a purchase for the journal.
 // Anything not provably refused or unsent is unknown.
-func purchaseOutcome(order *Order, err error) (PurchaseOutcome, string) {
+func purchaseOutcome(order *Order, err error) (Outcome, string) {
 	switch {
 	case err == nil && order != nil:
 		return OutcomeSucceeded, order.Reference

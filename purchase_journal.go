@@ -61,7 +61,7 @@ type PurchaseJournal interface {
 	// the attempt held there has another ID (a newer attempt, left
 	// alone), and [ErrAttemptChanged] when its outcome is no longer
 	// a.Outcome; in each case nothing is changed.
-	Finish(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string, at time.Time) error
+	Finish(ctx context.Context, a PurchaseAttempt, outcome Outcome, reference string, at time.Time) error
 
 	// Unfinished lists the attempts of every account whose outcome is
 	// pending or unknown, oldest first (for a recovery job after a
@@ -73,20 +73,47 @@ type PurchaseJournal interface {
 	Get(ctx context.Context, account, key string) (a PurchaseAttempt, ok bool, err error)
 }
 
-// PurchaseOutcome is what became of a [PurchaseAttempt].
-type PurchaseOutcome string
+// Outcome is how a purchase attempt or a call ended: what a
+// [PurchaseJournal] records for a [PurchaseAttempt] (pending, succeeded,
+// refused, not sent, unknown) and what an [Observer] sees in
+// [CallEnd.Outcome] (those, and failed, canceled, already attempted).
+// Stores persist the string values: they never change.
+type Outcome string
 
-// The outcomes of a purchase attempt.
+// The outcomes of a purchase attempt (the five a journal records) and of
+// a call.
 const (
-	OutcomePending   PurchaseOutcome = "pending"   // recorded, not finished (the process may have died)
-	OutcomeSucceeded PurchaseOutcome = "succeeded" // Travel Roam answered with an order reference
-	OutcomeRefused   PurchaseOutcome = "refused"   // a 4xx or "not processed" (429/503): nothing bought
-	OutcomeNotSent   PurchaseOutcome = "not_sent"  // provably never reached Travel Roam
-	OutcomeUnknown   PurchaseOutcome = "unknown"   // may or may not have bought
+	// OutcomePending: a purchase attempt recorded and not finished (its
+	// process may have died); a WaitForAssignments call that ran out of
+	// time ([ErrAssignmentsPending]).
+	OutcomePending Outcome = "pending"
+	// OutcomeSucceeded: Travel Roam answered with an order reference; a
+	// call that returned its result.
+	OutcomeSucceeded Outcome = "succeeded"
+	// OutcomeRefused: a 4xx or "not processed" (429/503), nothing bought;
+	// see [APIError].
+	OutcomeRefused Outcome = "refused"
+	// OutcomeNotSent: the purchase or revoke provably never reached
+	// Travel Roam.
+	OutcomeNotSent Outcome = "not_sent"
+	// OutcomeUnknown: the purchase or revoke may or may not have been
+	// carried out ([ErrOutcomeUnknown]).
+	OutcomeUnknown Outcome = "unknown"
+	// OutcomeFailed: a call that failed otherwise (network, an unreadable
+	// answer, a body over the size cap…). Never recorded by a journal.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeCanceled: a call whose context ended. Never recorded by a
+	// journal.
+	OutcomeCanceled Outcome = "canceled"
+	// OutcomeAlreadyAttempted: a purchase whose Key the journal already
+	// held; nothing was sent ([*AlreadyAttemptedError]). Never recorded
+	// by a journal.
+	OutcomeAlreadyAttempted Outcome = "already_attempted"
 )
 
-// Valid reports whether o is one of the five outcomes.
-func (o PurchaseOutcome) Valid() bool {
+// Valid reports whether o is one of the five outcomes a [PurchaseJournal]
+// records: pending, succeeded, refused, not sent or unknown.
+func (o Outcome) Valid() bool {
 	switch o {
 	case OutcomePending, OutcomeSucceeded, OutcomeRefused, OutcomeNotSent, OutcomeUnknown:
 		return true
@@ -97,7 +124,7 @@ func (o PurchaseOutcome) Valid() bool {
 // MayHaveBought reports whether an attempt with outcome o may have bought
 // something (pending, unknown or succeeded). [PurchaseJournal.Begin]
 // refuses to record a new attempt over such an outcome.
-func (o PurchaseOutcome) MayHaveBought() bool {
+func (o Outcome) MayHaveBought() bool {
 	return o == OutcomePending || o == OutcomeUnknown || o == OutcomeSucceeded
 }
 
@@ -108,16 +135,16 @@ func (o PurchaseOutcome) MayHaveBought() bool {
 // that stores it as JSON stores the full ICCID, so a store must never log
 // the stored form.
 type PurchaseAttempt struct {
-	Key         string          // the application's id for the purchase (OrderRequest.Key); never sent to Travel Roam
-	Account     string          // the account key (Client.AccountKey: environment + hash of the API key); with Key, what identifies the attempt
-	ID          string          // random id of this attempt, drawn by the SDK before Begin; a later attempt of the same Key has another
-	BundleName  string          // the bundle bought
-	ICCID       string          // the eSIM topped up; empty for a new eSIM
-	Environment Environment     // Sandbox or Live
-	StartedAt   time.Time       // when the attempt was recorded, before it was sent
-	Outcome     PurchaseOutcome // what became of it
-	Reference   string          // order reference when Outcome is OutcomeSucceeded (or when resolved by a person)
-	FinishedAt  time.Time       // when the outcome was recorded; zero while pending
+	Key         string      // the application's id for the purchase (OrderRequest.Key); never sent to Travel Roam
+	Account     string      // the account key (Client.AccountKey: environment + hash of the API key); with Key, what identifies the attempt
+	ID          string      // random id of this attempt, drawn by the SDK before Begin; a later attempt of the same Key has another
+	BundleName  string      // the bundle bought
+	ICCID       string      // the eSIM topped up; empty for a new eSIM
+	Environment Environment // Sandbox or Live
+	StartedAt   time.Time   // when the attempt was recorded, before it was sent
+	Outcome     Outcome     // what became of it
+	Reference   string      // order reference when Outcome is OutcomeSucceeded (or when resolved by a person)
+	FinishedAt  time.Time   // when the outcome was recorded; zero while pending
 }
 
 // String describes the attempt with the last four digits of its ICCID.
@@ -381,7 +408,7 @@ func (j *MemoryPurchaseJournal) Begin(_ context.Context, a PurchaseAttempt) (Pur
 // Finish records the outcome of the attempt a identifies, if the journal
 // still holds it (and its outcome is still a.Outcome when that is set);
 // see [PurchaseJournal].
-func (j *MemoryPurchaseJournal) Finish(_ context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string, at time.Time) error {
+func (j *MemoryPurchaseJournal) Finish(_ context.Context, a PurchaseAttempt, outcome Outcome, reference string, at time.Time) error {
 	if err := checkFinish(a, outcome); err != nil {
 		return err
 	}
@@ -489,7 +516,7 @@ func checkAttemptIdentity(a PurchaseAttempt) error {
 // checkAttemptIdentity), outcome is a final outcome (any valid outcome
 // but [OutcomePending]) and a.Outcome, the outcome expected, is empty or
 // valid.
-func checkFinish(a PurchaseAttempt, outcome PurchaseOutcome) error {
+func checkFinish(a PurchaseAttempt, outcome Outcome) error {
 	if err := checkAttemptIdentity(a); err != nil {
 		return err
 	}
@@ -582,7 +609,7 @@ var ErrAttemptInFlight = errors.New("travelroam: purchase attempt may still be u
 //
 // An attempt of another account, or without an ID, is a
 // [*ValidationError].
-func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) error {
+func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome Outcome, reference string) error {
 	if err := c.checkResolve(a, outcome, reference); err != nil {
 		return err
 	}
@@ -617,7 +644,7 @@ func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome
 // checkResolve refuses, before reading the journal, what ResolvePurchase
 // never does: an attempt not listed by this Client (no Key or ID, another
 // account), one already final, or an outcome it cannot record.
-func (c *Client) checkResolve(a PurchaseAttempt, outcome PurchaseOutcome, reference string) error {
+func (c *Client) checkResolve(a PurchaseAttempt, outcome Outcome, reference string) error {
 	const op = labelResolvePurchase
 	switch {
 	case a.Key == "":
@@ -639,7 +666,7 @@ func (c *Client) checkResolve(a PurchaseAttempt, outcome PurchaseOutcome, refere
 // resolveExamined records outcome for attempt a, compare-and-set on its
 // ID and on the outcome examined (seen). A concurrent resolver that
 // recorded the same outcome and reference first is not an error.
-func (c *Client) resolveExamined(ctx context.Context, a PurchaseAttempt, seen, outcome PurchaseOutcome, reference string) error {
+func (c *Client) resolveExamined(ctx context.Context, a PurchaseAttempt, seen, outcome Outcome, reference string) error {
 	examined := PurchaseAttempt{Account: c.account, Key: a.Key, ID: a.ID, Outcome: seen}
 	err := c.journal.Finish(ctx, examined, outcome, reference, time.Time{})
 	if errors.Is(err, ErrAttemptChanged) {
@@ -654,7 +681,7 @@ func (c *Client) resolveExamined(ctx context.Context, a PurchaseAttempt, seen, o
 // checks that it may be resolved with outcome and reference: done is true
 // (and err nil) when it already is so; err is the error ResolvePurchase
 // returns when it may not.
-func (c *Client) examineAttempt(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) (cur PurchaseAttempt, done bool, err error) {
+func (c *Client) examineAttempt(ctx context.Context, a PurchaseAttempt, outcome Outcome, reference string) (cur PurchaseAttempt, done bool, err error) {
 	fail := func(err error) error { return fmt.Errorf("travelroam: %s %q: %w", labelResolvePurchase, a.Key, err) }
 	cur, ok, err := c.journal.Get(ctx, c.account, a.Key)
 	switch {

@@ -68,7 +68,7 @@ func TestPurchaseAttemptPrintsNoICCID(t *testing.T) {
 func TestAlreadyAttemptedError(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		outcome travelroam.PurchaseOutcome
+		outcome travelroam.Outcome
 		want    string
 	}{
 		{travelroam.OutcomeSucceeded, "it succeeded with order reference ref-42 (nothing sent; do not buy again)"},
@@ -89,15 +89,15 @@ func TestAlreadyAttemptedError(t *testing.T) {
 
 func TestPurchaseOutcome(t *testing.T) {
 	t.Parallel()
-	for o, may := range map[travelroam.PurchaseOutcome]bool{
+	for o, may := range map[travelroam.Outcome]bool{
 		travelroam.OutcomePending: true, travelroam.OutcomeUnknown: true, travelroam.OutcomeSucceeded: true,
 		travelroam.OutcomeRefused: false, travelroam.OutcomeNotSent: false,
 	} {
 		require.True(t, o.Valid(), o)
 		require.Equal(t, may, o.MayHaveBought(), o)
 	}
-	require.False(t, travelroam.PurchaseOutcome("").Valid())
-	require.False(t, travelroam.PurchaseOutcome("bought").Valid())
+	require.False(t, travelroam.Outcome("").Valid())
+	require.False(t, travelroam.Outcome("bought").Valid())
 }
 
 func TestMemoryPurchaseJournalEmptyKey(t *testing.T) {

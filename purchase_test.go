@@ -82,10 +82,10 @@ func TestProcessOrderKeyIsNeverSent(t *testing.T) {
 
 // TestProcessOrderSameKeyTwice: the second purchase with a Key that
 // succeeded sends nothing and carries the first one's reference; the
-// observer sees CallAlreadyAttempted.
+// observer sees OutcomeAlreadyAttempted.
 func TestProcessOrderSameKeyTwice(t *testing.T) {
 	t.Parallel()
-	var outcomes []CallOutcome
+	var outcomes []Outcome
 	obs := &Observer{CallEnd: func(_ context.Context, e CallEnd) { outcomes = append(outcomes, e.Outcome) }}
 	c, mt := newMockClient(t, WithObserver(obs))
 	posts, _ := orderResponder(t, mt)
@@ -101,7 +101,7 @@ func TestProcessOrderSameKeyTwice(t *testing.T) {
 	require.Equal(t, first.Reference, ae.Attempt.Reference)
 	require.Equal(t, "order-42", ae.Attempt.Key)
 	require.Equal(t, int32(1), posts.Load(), "the second purchase sent nothing")
-	require.Equal(t, []CallOutcome{CallSucceeded, CallAlreadyAttempted}, outcomes)
+	require.Equal(t, []Outcome{OutcomeSucceeded, OutcomeAlreadyAttempted}, outcomes)
 }
 
 // TestProcessOrderAfterCrash: a journal holding a pending attempt (its
@@ -153,7 +153,7 @@ func (g *failingGate) Acquire(context.Context, string, time.Duration, time.Durat
 // Key can be bought once the gate is back.
 func TestProcessOrderGateFailure(t *testing.T) {
 	t.Parallel()
-	var outcomes []CallOutcome
+	var outcomes []Outcome
 	obs := &Observer{CallEnd: func(_ context.Context, e CallEnd) { outcomes = append(outcomes, e.Outcome) }}
 	j := NewMemoryPurchaseJournal()
 	g := new(failingGate)
@@ -164,7 +164,7 @@ func TestProcessOrderGateFailure(t *testing.T) {
 	require.NotErrorIs(t, err, ErrOutcomeUnknown)
 	require.Contains(t, err.Error(), "gate store unreachable")
 	require.Zero(t, posts.Load())
-	require.Equal(t, []CallOutcome{CallNotSent}, outcomes)
+	require.Equal(t, []Outcome{OutcomeNotSent}, outcomes)
 	a, ok, err := j.Get(t.Context(), c.AccountKey(), "order-9")
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -191,7 +191,7 @@ func (j *brokenJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseA
 	return j.MemoryPurchaseJournal.Begin(ctx, a)
 }
 
-func (j *brokenJournal) Finish(ctx context.Context, a PurchaseAttempt, o PurchaseOutcome, ref string, at time.Time) error {
+func (j *brokenJournal) Finish(ctx context.Context, a PurchaseAttempt, o Outcome, ref string, at time.Time) error {
 	if j.failFinish {
 		return errors.New("journal store unreachable")
 	}
@@ -247,7 +247,7 @@ func TestProcessOrderJournalOutcomes(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		respond httpmock.Responder
-		want    PurchaseOutcome
+		want    Outcome
 	}{
 		{"200", fixtureResponder(t, 200, "order_completed.json"), OutcomeSucceeded},
 		{"400", httpmock.NewStringResponder(400, `{"message":"Insufficient balance"}`), OutcomeRefused},

@@ -37,7 +37,7 @@ func BenchmarkObserver(b *testing.B) {
 				ctx := obs.CallStart(context.Background(), start)
 				actx := obs.AttemptStart(ctx, attempt)
 				obs.AttemptEnd(actx, travelroam.AttemptEnd{AttemptStart: attempt, Status: 200, Duration: 80 * time.Millisecond})
-				obs.CallEnd(ctx, travelroam.CallEnd{CallStart: start, Outcome: travelroam.CallSucceeded, Status: 200,
+				obs.CallEnd(ctx, travelroam.CallEnd{CallStart: start, Outcome: travelroam.OutcomeSucceeded, Status: 200,
 					Attempts: 1, Duration: 80 * time.Millisecond})
 			}
 		})
