@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"reflect"
 	"strings"
 	"time"
 
@@ -85,6 +86,7 @@ type Client struct {
 	// the deadline of a purchase's send, which ends before the lease.
 	gate          PurchaseGate
 	journal       PurchaseJournal
+	ledger        PurchaseLedger // the journal, when it is also the gate: one transaction each side of the send
 	account       string
 	environment   Environment
 	purchaseLease time.Duration
@@ -229,7 +231,7 @@ func WithPurchaseInterval(d time.Duration) Option {
 }
 
 // WithPurchaseGate makes the Client pace its purchases through g instead
-// of its own [MemoryPurchaseGate], e.g. a gate in PostgreSQL or Redis
+// of its own in-memory gate, e.g. a gate in PostgreSQL or Redis
 // shared by every replica that buys with the same API key (packages
 // pgstore, redisstore, sqlitestore). The Client asks g for the account
 // named by [Client.AccountKey] (never the API key itself), with the
@@ -247,7 +249,7 @@ func WithPurchaseGate(g PurchaseGate) Option {
 }
 
 // WithPurchaseJournal makes the Client record its purchases in j instead
-// of its own [MemoryPurchaseJournal], e.g. a journal in PostgreSQL or
+// of its own in-memory journal, e.g. a journal in PostgreSQL or
 // SQLite shared by every replica and kept across restarts (packages
 // pgstore, sqlitestore). [Client.ProcessOrder] records each attempt in j
 // before sending it and never sends a purchase whose [OrderRequest.Key] j
@@ -260,6 +262,25 @@ func WithPurchaseJournal(j PurchaseJournal) Option {
 			return errors.New("travelroam: purchase journal must not be nil")
 		}
 		c.journal = j
+		return nil
+	}
+}
+
+// WithPurchaseLedger makes the Client keep its purchase journal and its
+// purchase gate in l, one store that keeps both (pgstore and sqlitestore:
+// Store.Ledger): [Client.ProcessOrder] then records each attempt and
+// claims the account's turn in one transaction before sending, and frees
+// the turn and records the outcome in one transaction after (two commits
+// per purchase, where a separate journal and gate make four). It is
+// WithPurchaseJournal(l) and WithPurchaseGate(l) in one; giving the same
+// value to both does the same. If l fails, the purchase is not sent and
+// ProcessOrder returns an error matching [ErrNotSent].
+func WithPurchaseLedger(l PurchaseLedger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("travelroam: purchase ledger must not be nil")
+		}
+		c.gate, c.journal = l, l
 		return nil
 	}
 }
@@ -358,11 +379,18 @@ func (c *Client) CloseIdleConnections() { c.readHTTP.CloseIdleConnections() }
 // end of NewClient, once the base URL is known.
 func (c *Client) setPurchaseStores(cfg config, apiKey string) {
 	c.gate, c.journal = cfg.gate, cfg.journal
+	if c.gate == nil && c.journal == nil {
+		l := newMemoryLedger()
+		c.gate, c.journal = l, l
+	}
 	if c.gate == nil {
-		c.gate = NewMemoryPurchaseGate()
+		c.gate = newMemoryGate()
 	}
 	if c.journal == nil {
-		c.journal = NewMemoryPurchaseJournal()
+		c.journal = newMemoryJournal()
+	}
+	if l, ok := c.journal.(PurchaseLedger); ok && sameStore(c.gate, l) {
+		c.ledger = l
 	}
 	c.environment = cfg.env
 	scope := accountScope(c.baseURL)
@@ -381,6 +409,14 @@ func (c *Client) setPurchaseStores(cfg config, apiKey string) {
 	margin := min(w, maxLeaseMargin)
 	c.purchaseLease = w + margin
 	c.purchaseSend = w + margin/2
+}
+
+// sameStore reports whether the gate g is the ledger l (the same value
+// given to WithPurchaseGate and WithPurchaseJournal), without comparing
+// values whose type is not comparable (that would panic).
+func sameStore(g PurchaseGate, l PurchaseLedger) bool {
+	t := reflect.TypeOf(g)
+	return t == reflect.TypeOf(l) && t.Comparable() && any(g) == any(l)
 }
 
 // accountScope returns the base URL u as the account key names it, so

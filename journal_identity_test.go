@@ -34,7 +34,7 @@ func TestJournalTwoTenants(t *testing.T) {
 		srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork(), travelroamtest.WithAssignmentDelay(0))
 		defer srv.Close()
 		bundle := srv.Bundles()[0].Name
-		j := travelroam.NewMemoryPurchaseJournal()
+		j := travelroam.NewMemoryPurchaseLedger()
 		live := fakeClient(t, srv, j, travelroam.WithBaseURL(srv.EnvURL(travelroamtest.Live)))
 		sandbox := fakeClient(t, srv, j, travelroam.WithBaseURL(srv.EnvURL(travelroamtest.Sandbox)))
 		require.NotEqual(t, live.AccountKey(), sandbox.AccountKey())
@@ -86,7 +86,7 @@ func TestResolvePurchaseTwoResolvers(t *testing.T) {
 		srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork(), travelroamtest.WithAssignmentDelay(0))
 		defer srv.Close()
 		bundle := srv.Bundles()[0].Name
-		j := travelroam.NewMemoryPurchaseJournal()
+		j := travelroam.NewMemoryPurchaseLedger()
 		c := fakeClient(t, srv, j)
 		ctx := t.Context()
 		req := travelroam.OrderRequest{BundleName: bundle, Key: "order 7"}
@@ -142,7 +142,7 @@ func TestResolvePurchaseLease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork())
 		defer srv.Close()
-		j := travelroam.NewMemoryPurchaseJournal()
+		j := travelroam.NewMemoryPurchaseLedger()
 		c := fakeClient(t, srv, j)
 		ctx := t.Context()
 		for _, k := range []string{"pending", "unknown"} {
@@ -185,7 +185,7 @@ func TestProcessOrderTopUpAnsweredWithApplyReference(t *testing.T) {
 			travelroamtest.WithOrderAnswer(travelroamtest.OrderAnswerApplyReference))
 		defer srv.Close()
 		bundle := srv.Bundles()[0].Name
-		j := travelroam.NewMemoryPurchaseJournal()
+		j := travelroam.NewMemoryPurchaseLedger()
 		c := fakeClient(t, srv, j)
 		ctx := t.Context()
 		esim, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, Key: "new eSIM"})
@@ -237,7 +237,7 @@ func TestProcessOrderResolvedWhileWaitingForTheGate(t *testing.T) {
 			srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork())
 			defer srv.Close()
 			bundle := srv.Bundles()[0].Name
-			j := travelroam.NewMemoryPurchaseJournal()
+			j := travelroam.NewMemoryPurchaseLedger()
 			gate := heldGate{open: make(chan struct{})}
 			c := fakeClient(t, srv, j, travelroam.WithPurchaseGate(gate))
 			ctx := t.Context()

@@ -8,17 +8,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// lostReplyJournal records each Begin in its MemoryPurchaseJournal, then
+// lostReplyJournal records each Begin in its memoryJournal, then
 // answers the first one with an error, as a store whose commit went
 // through but whose answer was lost (a dropped connection, ctx ending
 // after the commit).
 type lostReplyJournal struct {
-	*MemoryPurchaseJournal
+	*memoryJournal
 	lost bool
 }
 
 func (j *lostReplyJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
-	earlier, ok, err := j.MemoryPurchaseJournal.Begin(ctx, a)
+	earlier, ok, err := j.memoryJournal.Begin(ctx, a)
 	if err == nil && ok && !j.lost {
 		j.lost = true
 		return PurchaseAttempt{}, false, errors.New("connection reset after the commit")
@@ -35,7 +35,7 @@ func (j *lostReplyJournal) Begin(ctx context.Context, a PurchaseAttempt) (Purcha
 // it as not sent, fenced by its ID.
 func TestProcessOrderJournalBeginLostReply(t *testing.T) {
 	t.Parallel()
-	j := &lostReplyJournal{MemoryPurchaseJournal: NewMemoryPurchaseJournal()}
+	j := &lostReplyJournal{memoryJournal: newMemoryJournal()}
 	c, mt := newMockClient(t, WithPurchaseJournal(j))
 	posts, _ := orderResponder(t, mt)
 

@@ -327,20 +327,18 @@ func (e *AlreadyAttemptedError) GoString() string { return e.Error() }
 // Is reports whether target is [ErrAlreadyAttempted].
 func (e *AlreadyAttemptedError) Is(target error) bool { return target == ErrAlreadyAttempted }
 
-// DefaultJournalRetention is how long a [MemoryPurchaseJournal] keeps a
-// finished attempt (succeeded, refused or not sent) after its outcome was
-// recorded.
-const DefaultJournalRetention = 7 * 24 * time.Hour
+// defaultJournalRetention is how long the memory journal keeps a finished
+// attempt (succeeded, refused or not sent) after its outcome was
+// recorded: 7 days.
+const defaultJournalRetention = 7 * 24 * time.Hour
 
-// MemoryPurchaseJournal is the in-process [PurchaseJournal]. It is lost on
-// restart and not shared between processes: use a durable journal
-// (pgstore, sqlitestore) when a purchase must not be made twice across
-// restarts or replicas. It keeps pending and unknown attempts until they
-// are finished, and finished ones for [DefaultJournalRetention] after
-// their outcome, so that its memory stays bounded by the purchase rate. It
-// is safe for concurrent use. The zero value is not usable: call
-// [NewMemoryPurchaseJournal].
-type MemoryPurchaseJournal struct {
+// memoryJournal is the in-process [PurchaseJournal] (one half of the
+// memory ledger, see [NewMemoryPurchaseLedger]). It keeps pending and
+// unknown attempts until they are finished, and finished ones for
+// defaultJournalRetention after their outcome, so that its memory stays
+// bounded by the purchase rate. It is safe for concurrent use. The zero
+// value is not usable: call newMemoryJournal.
+type memoryJournal struct {
 	retention time.Duration
 
 	mu       sync.Mutex
@@ -350,7 +348,7 @@ type MemoryPurchaseJournal struct {
 
 // inProcess marks the journal as needing no cleanup deadline (see
 // cleanupContext): its Finish ignores the context.
-func (j *MemoryPurchaseJournal) inProcess() {}
+func (j *memoryJournal) inProcess() {}
 
 // journalKey is what identifies an attempt: its account and its Key.
 type journalKey struct{ account, key string }
@@ -367,10 +365,10 @@ type finishedKey struct {
 	expires time.Time
 }
 
-// NewMemoryPurchaseJournal returns an empty MemoryPurchaseJournal.
-func NewMemoryPurchaseJournal() *MemoryPurchaseJournal {
-	return &MemoryPurchaseJournal{
-		retention: DefaultJournalRetention,
+// newMemoryJournal returns an empty memoryJournal.
+func newMemoryJournal() *memoryJournal {
+	return &memoryJournal{
+		retention: defaultJournalRetention,
 		attempts:  make(map[journalKey]memoryAttempt),
 	}
 }
@@ -383,7 +381,7 @@ var (
 
 // Begin records a unless an attempt with its account and Key may have
 // bought; see [PurchaseJournal].
-func (j *MemoryPurchaseJournal) Begin(_ context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
+func (j *memoryJournal) Begin(_ context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
 	if err := checkAttemptIdentity(a); err != nil {
 		return PurchaseAttempt{}, false, err
 	}
@@ -408,7 +406,7 @@ func (j *MemoryPurchaseJournal) Begin(_ context.Context, a PurchaseAttempt) (Pur
 // Finish records the outcome of the attempt a identifies, if the journal
 // still holds it (and its outcome is still a.Outcome when that is set);
 // see [PurchaseJournal].
-func (j *MemoryPurchaseJournal) Finish(_ context.Context, a PurchaseAttempt, outcome Outcome, reference string, at time.Time) error {
+func (j *memoryJournal) Finish(_ context.Context, a PurchaseAttempt, outcome Outcome, reference string, at time.Time) error {
 	if err := checkFinish(a, outcome); err != nil {
 		return err
 	}
@@ -443,7 +441,7 @@ func (j *MemoryPurchaseJournal) Finish(_ context.Context, a PurchaseAttempt, out
 
 // Unfinished lists the pending and unknown attempts of every account,
 // oldest first; see [PurchaseJournal].
-func (j *MemoryPurchaseJournal) Unfinished(context.Context) ([]PurchaseAttempt, error) {
+func (j *memoryJournal) Unfinished(context.Context) ([]PurchaseAttempt, error) {
 	j.mu.Lock()
 	var out []PurchaseAttempt
 	for _, a := range j.attempts {
@@ -466,7 +464,7 @@ func (j *MemoryPurchaseJournal) Unfinished(context.Context) ([]PurchaseAttempt, 
 
 // Get returns the attempt held under account and key; see
 // [PurchaseJournal].
-func (j *MemoryPurchaseJournal) Get(_ context.Context, account, key string) (PurchaseAttempt, bool, error) {
+func (j *memoryJournal) Get(_ context.Context, account, key string) (PurchaseAttempt, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.expire(time.Now())
@@ -475,7 +473,7 @@ func (j *MemoryPurchaseJournal) Get(_ context.Context, account, key string) (Pur
 }
 
 // Len returns the number of attempts held.
-func (j *MemoryPurchaseJournal) Len() int {
+func (j *memoryJournal) Len() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.expire(time.Now())
@@ -485,7 +483,7 @@ func (j *MemoryPurchaseJournal) Len() int {
 // expire forgets the finished attempts whose retention ran out. An entry
 // of j.finished is stale when its attempt was finished again later or
 // begun again: its expiry then differs from the attempt's.
-func (j *MemoryPurchaseJournal) expire(now time.Time) {
+func (j *memoryJournal) expire(now time.Time) {
 	n := 0
 	for ; n < len(j.finished) && !now.Before(j.finished[n].expires); n++ {
 		f := j.finished[n]
@@ -529,7 +527,7 @@ func checkFinish(a PurchaseAttempt, outcome Outcome) error {
 	return nil
 }
 
-var _ PurchaseJournal = (*MemoryPurchaseJournal)(nil)
+var _ PurchaseJournal = (*memoryJournal)(nil)
 
 // UnfinishedPurchases lists the Client's own purchase attempts (those of
 // its [Client.AccountKey]) in its [PurchaseJournal] whose outcome is not
@@ -544,7 +542,8 @@ var _ PurchaseJournal = (*MemoryPurchaseJournal)(nil)
 // own Unfinished lists them all).
 //
 // A pending attempt may be a purchase still running in another process,
-// or still waiting for the purchase gate behind others: ResolvePurchase
+// or, with a journal and a gate kept apart (no [PurchaseLedger]), still
+// waiting for the purchase gate behind others: ResolvePurchase
 // refuses one younger than the purchase lease, and you should leave alone
 // attempts that started less than the longest a ProcessOrder call of
 // yours may take (its context's deadline; with the default write timeout,

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strconv"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -19,7 +18,7 @@ import (
 
 func TestMemoryPurchaseJournalConformance(t *testing.T) {
 	t.Parallel()
-	storetest.TestPurchaseJournal(t, func(*testing.T) travelroam.PurchaseJournal { return travelroam.NewMemoryPurchaseJournal() })
+	storetest.TestPurchaseJournal(t, func(*testing.T) travelroam.PurchaseJournal { return travelroam.NewMemoryPurchaseLedger() })
 }
 
 func TestMemoryDeduperConformance(t *testing.T) {
@@ -100,69 +99,10 @@ func TestPurchaseOutcome(t *testing.T) {
 	require.False(t, travelroam.Outcome("bought").Valid())
 }
 
-func TestMemoryPurchaseJournalEmptyKey(t *testing.T) {
-	t.Parallel()
-	j := travelroam.NewMemoryPurchaseJournal()
-	_, ok, err := j.Begin(context.Background(), travelroam.PurchaseAttempt{BundleName: "b"})
-	require.Error(t, err)
-	require.False(t, ok)
-	_, ok, err = j.Begin(context.Background(), travelroam.PurchaseAttempt{Key: "k", BundleName: "b"})
-	require.Error(t, err, "no attempt ID")
-	require.False(t, ok)
-	require.Error(t, j.Finish(context.Background(), travelroam.PurchaseAttempt{ID: "i"}, travelroam.OutcomeSucceeded, "r", time.Time{}))
-	require.Zero(t, j.Len())
-}
-
-// TestMemoryPurchaseJournalRetention: finished attempts are forgotten
-// DefaultJournalRetention after their outcome; pending and unknown ones
-// never; an attempt finished again or begun again keeps its new life.
-func TestMemoryPurchaseJournalRetention(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := t.Context()
-		j := travelroam.NewMemoryPurchaseJournal()
-		begin := func(key string) {
-			_, ok, err := j.Begin(ctx, travelroam.PurchaseAttempt{Key: key, ID: key, BundleName: "b"})
-			require.NoError(t, err)
-			require.True(t, ok, key)
-		}
-		for _, k := range []string{"succeeded", "refused", "unknown", "pending", "refinished", "rebegun"} {
-			begin(k)
-		}
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "succeeded", ID: "succeeded"}, travelroam.OutcomeSucceeded, "r1", time.Time{}))
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "refused", ID: "refused"}, travelroam.OutcomeRefused, "", time.Time{}))
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "unknown", ID: "unknown"}, travelroam.OutcomeUnknown, "", time.Time{}))
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "refinished", ID: "refinished"}, travelroam.OutcomeUnknown, "", time.Time{}))
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "rebegun", ID: "rebegun"}, travelroam.OutcomeNotSent, "", time.Time{}))
-
-		time.Sleep(travelroam.DefaultJournalRetention / 2)
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "refinished", ID: "refinished"}, travelroam.OutcomeSucceeded, "r2", time.Time{}))
-		begin("rebegun")
-		time.Sleep(travelroam.DefaultJournalRetention/2 - time.Nanosecond)
-		require.Equal(t, 6, j.Len(), "nothing is forgotten before its retention")
-		time.Sleep(time.Nanosecond)
-		require.Equal(t, 4, j.Len())
-		for key, kept := range map[string]bool{"succeeded": false, "refused": false, "unknown": true, "pending": true, "refinished": true, "rebegun": true} {
-			_, ok, err := j.Get(ctx, "", key)
-			require.NoError(t, err)
-			require.Equal(t, kept, ok, key)
-		}
-		time.Sleep(travelroam.DefaultJournalRetention / 2)
-		_, ok, _ := j.Get(ctx, "", "refinished")
-		require.False(t, ok, "forgotten a retention after its last outcome")
-		un, err := j.Unfinished(ctx)
-		require.NoError(t, err)
-		var keys []string
-		for _, a := range un {
-			keys = append(keys, a.Key)
-		}
-		require.ElementsMatch(t, []string{"unknown", "pending", "rebegun"}, keys)
-	})
-}
-
 // BenchmarkMemoryPurchaseJournal measures one Begin and Finish of a new
 // key, the journal's cost per purchase.
 func BenchmarkMemoryPurchaseJournal(b *testing.B) {
-	j := travelroam.NewMemoryPurchaseJournal()
+	j := travelroam.NewMemoryPurchaseLedger()
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0

@@ -52,7 +52,7 @@ func orderResponder(t *testing.T, mt *httpmock.MockTransport) (*atomic.Int32, *[
 func TestProcessOrderKeyIsNeverSent(t *testing.T) {
 	t.Parallel()
 	const key = "shop-order-KEY-7f3a9c"
-	j := NewMemoryPurchaseJournal()
+	j := newMemoryJournal()
 	c, mt := newMockClient(t, WithPurchaseJournal(j))
 	mt.RegisterResponder(http.MethodPost, processOrdersURL, func(req *http.Request) (*http.Response, error) {
 		b, err := io.ReadAll(req.Body)
@@ -109,7 +109,7 @@ func TestProcessOrderSameKeyTwice(t *testing.T) {
 // it and, once a person resolved it as not sent, the Key is bought.
 func TestProcessOrderAfterCrash(t *testing.T) {
 	t.Parallel()
-	j := NewMemoryPurchaseJournal()
+	j := newMemoryJournal()
 	c, mt := newMockClient(t, WithPurchaseJournal(j))
 	started := time.Now().Add(-time.Hour).Round(0)
 	_, ok, err := j.Begin(t.Context(), PurchaseAttempt{Key: "order-7", Account: c.AccountKey(), ID: "crashed", BundleName: testBundle, ICCID: testICCID, StartedAt: started})
@@ -155,7 +155,7 @@ func TestProcessOrderGateFailure(t *testing.T) {
 	t.Parallel()
 	var outcomes []Outcome
 	obs := &Observer{CallEnd: func(_ context.Context, e CallEnd) { outcomes = append(outcomes, e.Outcome) }}
-	j := NewMemoryPurchaseJournal()
+	j := newMemoryJournal()
 	g := new(failingGate)
 	c, mt := newMockClient(t, WithPurchaseGate(g), WithPurchaseJournal(j), WithObserver(obs))
 	posts, _ := orderResponder(t, mt)
@@ -178,9 +178,9 @@ func TestProcessOrderGateFailure(t *testing.T) {
 }
 
 // brokenJournal fails Begin or Finish as told, otherwise it is a
-// MemoryPurchaseJournal.
+// memoryJournal.
 type brokenJournal struct {
-	*MemoryPurchaseJournal
+	*memoryJournal
 	failBegin, failFinish bool
 }
 
@@ -188,14 +188,14 @@ func (j *brokenJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseA
 	if j.failBegin {
 		return PurchaseAttempt{}, false, errors.New("journal store unreachable")
 	}
-	return j.MemoryPurchaseJournal.Begin(ctx, a)
+	return j.memoryJournal.Begin(ctx, a)
 }
 
 func (j *brokenJournal) Finish(ctx context.Context, a PurchaseAttempt, o Outcome, ref string, at time.Time) error {
 	if j.failFinish {
 		return errors.New("journal store unreachable")
 	}
-	return j.MemoryPurchaseJournal.Finish(ctx, a, o, ref, at)
+	return j.memoryJournal.Finish(ctx, a, o, ref, at)
 }
 
 // TestProcessOrderJournalBeginFailure: when the attempt cannot be
@@ -203,7 +203,7 @@ func (j *brokenJournal) Finish(ctx context.Context, a PurchaseAttempt, o Outcome
 func TestProcessOrderJournalBeginFailure(t *testing.T) {
 	t.Parallel()
 	g := new(failingGate)
-	c, mt := newMockClient(t, WithPurchaseGate(g), WithPurchaseJournal(&brokenJournal{MemoryPurchaseJournal: NewMemoryPurchaseJournal(), failBegin: true}))
+	c, mt := newMockClient(t, WithPurchaseGate(g), WithPurchaseJournal(&brokenJournal{memoryJournal: newMemoryJournal(), failBegin: true}))
 	posts, _ := orderResponder(t, mt)
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "order-1"})
 	require.ErrorIs(t, err, ErrNotSent)
@@ -219,7 +219,7 @@ func TestProcessOrderJournalBeginFailure(t *testing.T) {
 func TestProcessOrderFinishFailureReturnsOrder(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	j := &brokenJournal{MemoryPurchaseJournal: NewMemoryPurchaseJournal(), failFinish: true}
+	j := &brokenJournal{memoryJournal: newMemoryJournal(), failFinish: true}
 	c, mt := newMockClient(t, WithPurchaseJournal(j), WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	posts, _ := orderResponder(t, mt)
 	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID, Key: "order-3"})
@@ -261,7 +261,7 @@ func TestProcessOrderJournalOutcomes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) { // the dial case backs off in virtual time
-				j := NewMemoryPurchaseJournal()
+				j := newMemoryJournal()
 				c, mt := newMockClient(t, WithPurchaseJournal(j))
 				mt.RegisterResponder(http.MethodPost, processOrdersURL, tc.respond)
 				order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "k"})
@@ -292,8 +292,8 @@ func TestProcessOrderJournalOutcomes(t *testing.T) {
 // under a new random one, and each is sent.
 func TestProcessOrderEmptyKey(t *testing.T) {
 	t.Parallel()
-	j := NewMemoryPurchaseJournal()
-	c, mt := newMockClient(t, WithPurchaseJournal(j), WithPurchaseGate(NewMemoryPurchaseGate()))
+	j := newMemoryJournal()
+	c, mt := newMockClient(t, WithPurchaseJournal(j), WithPurchaseGate(newMemoryGate()))
 	posts, _ := orderResponder(t, mt)
 	for range 2 {
 		_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle})
@@ -303,7 +303,7 @@ func TestProcessOrderEmptyKey(t *testing.T) {
 	require.Equal(t, 2, j.Len())
 
 	// A crash leaves the generated Key behind, for a recovery job.
-	hang := NewMemoryPurchaseJournal()
+	hang := newMemoryJournal()
 	c, mt = newMockClient(t, WithPurchaseJournal(hang))
 	mt.RegisterResponder(http.MethodPost, processOrdersURL, httpmock.NewErrorResponder(syscall.ECONNRESET))
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID})
@@ -328,7 +328,7 @@ func TestProcessOrderKeyValidation(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			j := NewMemoryPurchaseJournal()
+			j := newMemoryJournal()
 			c, mt := newMockClient(t, WithPurchaseJournal(j))
 			_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: key})
 			var ve *ValidationError
@@ -344,10 +344,10 @@ func TestProcessOrderKeyValidation(t *testing.T) {
 	require.NoError(t, err, "256 bytes is allowed")
 }
 
-// recordingGate is a MemoryPurchaseGate that records what it is asked
+// recordingGate is a memoryGate that records what it is asked
 // and counts the releases.
 type recordingGate struct {
-	*MemoryPurchaseGate
+	*memoryGate
 	mu       sync.Mutex
 	asked    []gateArgs
 	released atomic.Int32
@@ -359,14 +359,14 @@ type gateArgs struct {
 }
 
 func newRecordingGate() *recordingGate {
-	return &recordingGate{MemoryPurchaseGate: NewMemoryPurchaseGate()}
+	return &recordingGate{memoryGate: newMemoryGate()}
 }
 
 func (g *recordingGate) Acquire(ctx context.Context, key string, interval, lease time.Duration) (Permit, error) {
 	g.mu.Lock()
 	g.asked = append(g.asked, gateArgs{key, interval, lease})
 	g.mu.Unlock()
-	p, err := g.MemoryPurchaseGate.Acquire(ctx, key, interval, lease)
+	p, err := g.memoryGate.Acquire(ctx, key, interval, lease)
 	if err != nil {
 		return nil, err
 	}
@@ -423,7 +423,7 @@ func TestPurchaseGateArguments(t *testing.T) {
 			t.Parallel()
 			mt := httpmock.NewMockTransport()
 			orderResponderAt(t, mt, tc.url+"/processorders")
-			g, j := newRecordingGate(), NewMemoryPurchaseJournal()
+			g, j := newRecordingGate(), newMemoryJournal()
 			opts := append([]Option{WithHTTPClient(&http.Client{Transport: mt, Timeout: tc.timeout}), WithPurchaseGate(g), WithPurchaseJournal(j)}, tc.opts...)
 			c, err := NewClient(testAPIKey, testSecret, opts...)
 			require.NoError(t, err)
@@ -462,7 +462,7 @@ func TestWithPurchaseStoresRefuseNil(t *testing.T) {
 func TestProcessOrderPacingSharedGate(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		g := NewMemoryPurchaseGate()
+		g := newMemoryGate()
 		var (
 			mu          sync.Mutex
 			spans       [][2]time.Time
@@ -508,7 +508,7 @@ func TestProcessOrderPacingSharedGate(t *testing.T) {
 // the gate released and the attempt unknown (it may have been sent).
 func TestProcessOrderPanicRecordsUnknown(t *testing.T) {
 	t.Parallel()
-	g, j := newRecordingGate(), NewMemoryPurchaseJournal()
+	g, j := newRecordingGate(), newMemoryJournal()
 	hc := &http.Client{Transport: roundTripperFunc(func(*http.Request) (*http.Response, error) { panic("middleware bug") })}
 	c, err := NewClient(testAPIKey, testSecret, WithBaseURL(testBaseURL), WithHTTPClient(hc), WithPurchaseInterval(0),
 		WithPurchaseGate(g), WithPurchaseJournal(j))
@@ -570,7 +570,7 @@ func TestProcessOrderSendEndsInsideLease(t *testing.T) {
 func TestResolvePurchase(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	j := NewMemoryPurchaseJournal()
+	j := newMemoryJournal()
 	c, mt := newMockClient(t, WithPurchaseJournal(j))
 	posts, _ := orderResponder(t, mt)
 	old := time.Now().Add(-time.Hour) // older than the purchase lease
@@ -759,9 +759,9 @@ func TestCleanupContext(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, time.Now().Add(storeCleanupTimeout), deadline)
 
-		p, err := NewMemoryPurchaseGate().Acquire(t.Context(), "k", 0, time.Minute)
+		p, err := newMemoryGate().Acquire(t.Context(), "k", 0, time.Minute)
 		require.NoError(t, err)
-		for _, s := range []any{p, NewMemoryPurchaseJournal()} {
+		for _, s := range []any{p, newMemoryJournal()} {
 			got, done := cleanupContext(ctx, s)
 			done()
 			require.Equal(t, ctx, got, "%T", s)

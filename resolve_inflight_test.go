@@ -15,11 +15,11 @@ import (
 // agedJournal records every attempt as begun an hour ago: the attempt
 // waited at the purchase gate behind others for longer than the purchase
 // lease before its request went out.
-type agedJournal struct{ *MemoryPurchaseJournal }
+type agedJournal struct{ *memoryJournal }
 
 func (j agedJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
 	a.StartedAt = time.Now().Add(-time.Hour)
-	return j.MemoryPurchaseJournal.Begin(ctx, a)
+	return j.memoryJournal.Begin(ctx, a)
 }
 
 // TestResolvePurchaseWaitsForTheSendInFlight: a pending attempt older
@@ -33,7 +33,7 @@ func (j agedJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseAtte
 func TestResolvePurchaseWaitsForTheSendInFlight(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		j := agedJournal{NewMemoryPurchaseJournal()}
+		j := agedJournal{newMemoryJournal()}
 		c, mt := newMockClient(t, WithPurchaseJournal(j))
 		sent, proceed := make(chan struct{}), make(chan struct{})
 		var posts atomic.Int32
