@@ -14,9 +14,11 @@ import (
 	"github.com/roamkit/travelroam/travelroamtest/storetest"
 )
 
-func TestMemoryPurchaseGateConformance(t *testing.T) {
+// TestMemoryPurchaseLedgerConformance runs the ledger's suite, which
+// holds the journal's and the gate's, on the in-memory ledger.
+func TestMemoryPurchaseLedgerConformance(t *testing.T) {
 	t.Parallel()
-	storetest.TestPurchaseGate(t, func(*testing.T) travelroam.PurchaseGate { return travelroam.NewMemoryPurchaseLedger() })
+	storetest.TestPurchaseLedger(t, func(*testing.T) travelroam.PurchaseLedger { return travelroam.NewMemoryPurchaseLedger() })
 }
 
 // The same rules in virtual time, where the waits can be checked exactly.

@@ -16,14 +16,9 @@ import (
 	"github.com/roamkit/travelroam/travelroamtest/storetest"
 )
 
-func TestMemoryPurchaseJournalConformance(t *testing.T) {
-	t.Parallel()
-	storetest.TestPurchaseJournal(t, func(*testing.T) travelroam.PurchaseJournal { return travelroam.NewMemoryPurchaseLedger() })
-}
-
 func TestMemoryDeduperConformance(t *testing.T) {
 	t.Parallel()
-	// MemoryDeduper does not expire reservations (they die with the
+	// The in-memory deduper does not expire reservations (they die with the
 	// process), so it is not run through storetest.TestDeduperExpiry.
 	storetest.TestDeduper(t, func(*testing.T) travelroam.Deduper { return travelroam.NewMemoryDeduper(0, 0) })
 }
