@@ -164,6 +164,9 @@ func TestSimpleProtocol(t *testing.T) {
 	t.Run("Journal", func(t *testing.T) {
 		storetest.TestPurchaseJournal(t, func(*testing.T) travelroam.PurchaseJournal { return s.Journal() })
 	})
+	t.Run("Ledger", func(t *testing.T) {
+		storetest.TestPurchaseLedger(t, func(*testing.T) travelroam.PurchaseLedger { return s.Ledger() })
+	})
 	t.Run("Deduper", func(t *testing.T) {
 		storetest.TestDeduper(t, func(*testing.T) travelroam.Deduper { return s.Deduper() })
 	})
@@ -285,6 +288,9 @@ func TestIsolationDefaults(t *testing.T) {
 			})
 			t.Run("Journal", func(t *testing.T) {
 				storetest.TestPurchaseJournal(t, func(*testing.T) travelroam.PurchaseJournal { return s.Journal() })
+			})
+			t.Run("Ledger", func(t *testing.T) {
+				storetest.TestPurchaseLedger(t, func(*testing.T) travelroam.PurchaseLedger { return s.Ledger() })
 			})
 		})
 	}
