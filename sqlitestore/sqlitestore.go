@@ -21,6 +21,10 @@
 // all processes must share the machine's clock: the gate's times are the
 // processes' wall clock.
 //
+// The [Ledger] records a purchase's attempt in the transaction that
+// claims its account and records its outcome in the transaction that
+// frees it: two commits (two syncs) per purchase.
+//
 // The journal has one row per account and purchase Key. A file whose
 // journal was created by an earlier version (one row per Key) is
 // migrated in place when opened.
