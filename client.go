@@ -118,6 +118,7 @@ type config struct {
 	observer         *Observer
 	gate             PurchaseGate
 	journal          PurchaseJournal
+	ledger           PurchaseLedger // set by WithPurchaseLedger, cleared by a later gate or journal
 }
 
 // WithEnvironment selects [Sandbox] (the default) or [Live].
@@ -243,7 +244,7 @@ func WithPurchaseGate(g PurchaseGate) Option {
 		if g == nil {
 			return errors.New("travelroam: purchase gate must not be nil")
 		}
-		c.gate = g
+		c.gate, c.ledger = g, nil
 		return nil
 	}
 }
@@ -261,7 +262,7 @@ func WithPurchaseJournal(j PurchaseJournal) Option {
 		if j == nil {
 			return errors.New("travelroam: purchase journal must not be nil")
 		}
-		c.journal = j
+		c.journal, c.ledger = j, nil
 		return nil
 	}
 }
@@ -273,14 +274,16 @@ func WithPurchaseJournal(j PurchaseJournal) Option {
 // the turn and records the outcome in one transaction after (two commits
 // per purchase, where a separate journal and gate make four). It is
 // WithPurchaseJournal(l) and WithPurchaseGate(l) in one; giving the same
-// value to both does the same. If l fails, the purchase is not sent and
+// value (of a comparable type, such as a pointer) to both does the same,
+// and a later WithPurchaseGate or WithPurchaseJournal of another store
+// keeps them apart. If l fails, the purchase is not sent and
 // ProcessOrder returns an error matching [ErrNotSent].
 func WithPurchaseLedger(l PurchaseLedger) Option {
 	return func(c *config) error {
 		if l == nil {
 			return errors.New("travelroam: purchase ledger must not be nil")
 		}
-		c.gate, c.journal = l, l
+		c.gate, c.journal, c.ledger = l, l, l
 		return nil
 	}
 }
@@ -389,7 +392,8 @@ func (c *Client) setPurchaseStores(cfg config, apiKey string) {
 	if c.journal == nil {
 		c.journal = newMemoryJournal()
 	}
-	if l, ok := c.journal.(PurchaseLedger); ok && sameStore(c.gate, l) {
+	c.ledger = cfg.ledger
+	if l, ok := c.journal.(PurchaseLedger); ok && c.ledger == nil && sameStore(c.gate, l) {
 		c.ledger = l
 	}
 	c.environment = cfg.env

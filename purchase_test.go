@@ -453,6 +453,41 @@ func TestWithPurchaseStoresRefuseNil(t *testing.T) {
 	require.ErrorContains(t, err, "purchase gate")
 	_, err = NewClient(testAPIKey, testSecret, WithPurchaseJournal(nil))
 	require.ErrorContains(t, err, "purchase journal")
+	_, err = NewClient(testAPIKey, testSecret, WithPurchaseLedger(nil))
+	require.ErrorContains(t, err, "purchase ledger")
+}
+
+// TestPurchaseLedgerDetection: the ledger path is taken when one store is
+// both the journal and the gate (WithPurchaseLedger, the same value given
+// to both options, or the defaults), and not when they differ or when the
+// gate's type is not comparable (which must not panic).
+func TestPurchaseLedgerDetection(t *testing.T) {
+	t.Parallel()
+	l := newMemoryLedger()
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		want bool
+	}{
+		{"defaults", nil, true},
+		{"WithPurchaseLedger", []Option{WithPurchaseLedger(l)}, true},
+		{"the same value twice", []Option{WithPurchaseJournal(l), WithPurchaseGate(l)}, true},
+		{"journal only", []Option{WithPurchaseJournal(l)}, false},
+		{"another gate", []Option{WithPurchaseLedger(l), WithPurchaseGate(newMemoryGate())}, false},
+		{"a gate not comparable", []Option{WithPurchaseLedger(l), WithPurchaseGate(uncomparableLedger{})}, false},
+		{"a ledger not comparable", []Option{WithPurchaseLedger(uncomparableLedger{memoryLedger: l})}, true},
+		{"a ledger not comparable, given twice", []Option{WithPurchaseJournal(uncomparableLedger{memoryLedger: l}), WithPurchaseGate(uncomparableLedger{memoryLedger: l})}, false},
+	} {
+		c, err := NewClient(testAPIKey, testSecret, tc.opts...)
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, c.ledger != nil, tc.name)
+	}
+}
+
+// uncomparableLedger is a ledger whose values == would panic on.
+type uncomparableLedger struct {
+	*memoryLedger
+	_ []int
 }
 
 // TestProcessOrderPacingSharedGate: two Clients sharing one gate are
@@ -522,6 +557,30 @@ func TestProcessOrderPanicRecordsUnknown(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, OutcomeUnknown, a.Outcome)
+}
+
+// TestProcessOrderLedgerPanicRecordsUnknown: with the ledger (the
+// default stores) a panicking transport still frees the account and
+// records the attempt as unknown, in the one ReleaseFinish.
+func TestProcessOrderLedgerPanicRecordsUnknown(t *testing.T) {
+	t.Parallel()
+	hc := &http.Client{Transport: roundTripperFunc(func(*http.Request) (*http.Response, error) { panic("middleware bug") })}
+	c, err := NewClient(testAPIKey, testSecret, WithBaseURL(testBaseURL), WithHTTPClient(hc), WithPurchaseInterval(0))
+	require.NoError(t, err)
+	require.NotNil(t, c.ledger, "the default stores are one ledger")
+	func() {
+		defer func() { require.Equal(t, "middleware bug", recover()) }()
+		_, _ = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "k"})
+	}()
+	a, ok, err := c.journal.Get(t.Context(), c.AccountKey(), "k")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, OutcomeUnknown, a.Outcome)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // far below the lease (2 min)
+	defer cancel()
+	p, err := c.gate.Acquire(ctx, c.AccountKey(), 0, time.Minute)
+	require.NoError(t, err, "the account was freed")
+	require.NoError(t, p.Release(ctx))
 }
 
 // TestProcessOrderSendEndsInsideLease: re-sends after slow failed dials
