@@ -30,7 +30,7 @@ func ExampleClient_ProcessOrder() {
 
 	order, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 	switch {
-	case errors.Is(err, travelroam.ErrOutcomeUnknown):
+	case errors.As(err, new(*travelroam.OutcomeUnknownError)):
 		log.Fatal("the order may exist: check the balance before buying again: ", err)
 	case errors.Is(err, travelroam.ErrUnavailable), errors.Is(err, travelroam.ErrRateLimited):
 		log.Fatal("not processed; try again later: ", err)

@@ -29,7 +29,7 @@ func TestWithRouteRefusesBadRoutes(t *testing.T) {
 		"line break":        WithRoute(OpRevokeESIM, Route{"POST", "/esims/revoke\r\nX: y"}),
 	} {
 		_, err := NewClient(testAPIKey, testSecret, opt)
-		require.ErrorIs(t, err, ErrInvalidInput, name)
+		require.ErrorAs(t, err, new(*ValidationError), name)
 	}
 	c, err := NewClient(testAPIKey, testSecret, WithRoute(OpOrganisation, Route{"GET", "/a"}), WithRoute(OpOrganisation, Route{"POST", "/b"}))
 	require.NoError(t, err)

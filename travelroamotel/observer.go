@@ -287,7 +287,7 @@ func (in *instruments) poll(ctx context.Context, e travelroam.Poll) {
 
 func (in *instruments) callback(ctx context.Context, e travelroam.CallbackDecision) {
 	attrs := []attribute.KeyValue{
-		attrCallbackDecision.String(string(e.Decision)),
+		attrCallbackDecision.String(e.Decision),
 		semconv.HTTPResponseStatusCode(e.Status),
 	}
 	if e.Reason != "" {

@@ -76,7 +76,7 @@ func TestS1_PurchasesUnder503AndRefusedConnections(t *testing.T) {
 				var ae *travelroam.APIError
 				require.ErrorAs(t, err, &ae)
 				require.Equal(t, 120*time.Second, ae.RetryAfter)
-				require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+				require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 			case isDialRefused(err):
 				require.Equal(t, 0, sent)
 				require.Equal(t, 3, n, "a refused dial is re-sent up to twice")
@@ -175,7 +175,7 @@ func TestS4_NoHiddenReplayOnReusedConnection(t *testing.T) {
 		r.Srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
 		_, err = r.C.ProcessOrder(t.Context(), buy)
 		rec.outcome(err)
-		require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		require.Equal(t, dials, r.Net.Dials.Load(), "the purchase went out on the reused connection")
 	}
 	require.Len(t, purchases(r.Srv), 50)
@@ -317,7 +317,7 @@ func TestS11_UnreadableAnswers(t *testing.T) {
 				r.Srv.InjectFault(travelroamtest.RouteProcessOrders, tc.fault)
 				_, err := r.C.ProcessOrder(t.Context(), buy)
 				rec.outcome(err)
-				require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+				require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 				var de *travelroam.DecodeError
 				require.Equal(t, tc.read == nil, errors.As(err, &de), "%v", err)
 				require.Len(t, purchases(r.Srv), 1)

@@ -65,7 +65,7 @@ func TestS9_PollingSchedule(t *testing.T) {
 			if tc.ready > 10*time.Minute {
 				var pe *travelroam.AssignmentsPendingError
 				require.ErrorAs(t, err, &pe)
-				require.ErrorIs(t, err, travelroam.ErrAssignmentsPending)
+				require.ErrorAs(t, err, new(*travelroam.AssignmentsPendingError))
 				require.Equal(t, tc.polls, pe.Attempts)
 			} else {
 				require.NoError(t, err)
