@@ -159,7 +159,7 @@ func FuzzParseActivationCode(f *testing.F) {
 }
 
 // checkActivationError checks the failure to parse s: no value, an error
-// matching ErrInvalidInput, and one of the known messages.
+// a *ValidationError, and one of the known messages.
 func checkActivationError(t *testing.T, s string, ac ActivationCode, err error, messages map[string]bool) {
 	t.Helper()
 	if ac != (ActivationCode{}) {
@@ -167,7 +167,7 @@ func checkActivationError(t *testing.T, s string, ac ActivationCode, err error, 
 	}
 	var ve *ValidationError
 	if !errors.As(err, new(*ValidationError)) || !errors.As(err, &ve) {
-		t.Fatalf("%q: %T %v does not match ErrInvalidInput", s, err, err)
+		t.Fatalf("%q: %T %v is not a *ValidationError", s, err, err)
 	}
 	if !messages[withoutDigits(err.Error())] {
 		t.Fatalf("%q: unexpected message %q (does it quote the input?)", s, err.Error())

@@ -98,7 +98,7 @@ func TestVerifyCallbackSignatureValues(t *testing.T) {
 	require.False(t, verifyCallbackSignature(body, "", key))
 }
 
-// FuzzVerifySignature checks VerifyCallbackSignature against a reference
+// FuzzVerifySignature checks verifyHeaderValues against a reference
 // HMAC: it is true only for headers that decode to HMAC-SHA256(key, body),
 // and always true for the canonical hex and base64 encodings of it.
 func FuzzVerifySignature(f *testing.F) {

@@ -41,7 +41,7 @@ func ExampleClient_ProcessOrder() {
 
 	esims, err := c.WaitForAssignments(ctx, order.Reference)
 	if err != nil {
-		log.Fatal(err) // ErrAssignmentsPending: the order exists, wait again later
+		log.Fatal(err) // *AssignmentsPendingError: the order exists, wait again later
 	}
 	code, err := esims[0].ActivationCode()
 	if err != nil {

@@ -94,7 +94,7 @@ func TestProcessOrderValidation(t *testing.T) {
 }
 
 // TestProcessOrderAmbiguousAnswers: every answer that leaves the outcome
-// open gives ErrOutcomeUnknown after exactly one POST.
+// open gives an *OutcomeUnknownError after exactly one POST.
 func TestProcessOrderAmbiguousAnswers(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

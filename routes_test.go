@@ -13,7 +13,7 @@ import (
 
 // TestWithRouteRefusesBadRoutes: an unknown operation, a method that is
 // not a token or a path that is not a plain path relative to the base URL
-// make NewClient fail with ErrInvalidInput.
+// make NewClient fail with a *ValidationError.
 func TestWithRouteRefusesBadRoutes(t *testing.T) {
 	t.Parallel()
 	for name, opt := range map[string]Option{

@@ -189,7 +189,7 @@ func requireUnknownStatus(t *testing.T, err error, status int) {
 // made; a context that ends during the TLS handshake (the server never
 // answers the ClientHello). 5 times each, over loopback.
 //
-// Pass: 20 of 20 calls match ErrNotSent and not ErrOutcomeUnknown; the
+// Pass: 20 of 20 calls match ErrNotSent and are not *OutcomeUnknownError; the
 // servers received no request.
 func TestS25_NothingSentIsKnown(t *testing.T) {
 	t.Parallel()

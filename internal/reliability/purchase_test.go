@@ -104,7 +104,7 @@ func TestS1_PurchasesUnder503AndRefusedConnections(t *testing.T) {
 // (120 s), or answered 500.
 //
 // Pass: exactly 100 orders in the ledger and exactly 1 POST per call;
-// 100/100 errors match ErrOutcomeUnknown and carry the bundle name, the
+// 100/100 errors are *OutcomeUnknownError and carry the bundle name, the
 // send time (equal to the fake's arrival time) and the cause (a timeout,
 // the *APIError 500, or the dropped connection); 0 successes.
 func TestS2_AmbiguousPurchasesAreOutcomeUnknown(t *testing.T) {
