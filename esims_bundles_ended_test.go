@@ -14,7 +14,7 @@ import (
 // so (by EndTime, as no bundleState is shown), and it counts no data.
 func TestAppliedBundlesEndedListed(t *testing.T) {
 	t.Parallel()
-	bundles, err := decodeAppliedBundles(fixture(t, "applied_bundles_ended.json"))
+	bundles, err := decodeAppliedBundles(fixture(t, "applied_bundles_ended.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Len(t, bundles, 1)
 	a := bundles[0].Assignments[0]

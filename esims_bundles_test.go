@@ -119,7 +119,7 @@ func TestDecodeAppliedBundlesShapes(t *testing.T) {
 		{`{"bundles":[]}`, 0},
 		{`{}`, 0},
 	} {
-		got, err := decodeAppliedBundles([]byte(tc.body))
+		got, err := decodeAppliedBundles([]byte(tc.body), newDecodeRules())
 		require.NoError(t, err, tc.body)
 		require.Len(t, got, tc.n, tc.body)
 		if tc.n > 0 {
@@ -127,12 +127,13 @@ func TestDecodeAppliedBundlesShapes(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{`{"status":"error"}`, `"text"`, `{"bundles":[{"assignments":[{"initialQuantity":"lots"}]}]}`} {
-		_, err := decodeAppliedBundles([]byte(bad))
+		_, err := decodeAppliedBundles([]byte(bad), newDecodeRules())
 		require.Error(t, err, bad)
 	}
 }
 
 func FuzzDecodeAppliedBundles(f *testing.F) {
+	rules := newDecodeRules() // one set for every input, as a Client holds
 	for _, name := range []string{"applied_bundles.json", "applied_bundles_titlecase.json"} {
 		f.Add(fixture(f, name))
 	}
@@ -141,7 +142,7 @@ func FuzzDecodeAppliedBundles(f *testing.F) {
 	f.Add([]byte(`[{"assignments": [{"remainingQuantity": 9223372036854775807}, {"remainingQuantity": 9223372036854775807}]}]`))
 	now := time.Date(2025, 3, 6, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		list, err := decodeAppliedBundles(b)
+		list, err := decodeAppliedBundles(b, rules)
 		if (list == nil) == (err == nil) {
 			t.Fatalf("want bundles or an error, got %v, %v", list, err)
 		}
@@ -184,6 +185,6 @@ func TestAppliedBundleWithEncodingJSON(t *testing.T) {
 	var a BundleAssignment
 	err := json.Unmarshal([]byte(`{"remainingQuantity":"1000.5"}`), &a)
 	require.ErrorContains(t, err, "want an integer")
-	_, err = decodeAppliedBundles([]byte(`{"bundles":[{"name":"b","assignments":[{"unlimited":"yes"}]}]}`))
+	_, err = decodeAppliedBundles([]byte(`{"bundles":[{"name":"b","assignments":[{"unlimited":"yes"}]}]}`), newDecodeRules())
 	require.ErrorContains(t, err, `"0/assignments/0/unlimited": want a boolean`)
 }

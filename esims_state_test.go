@@ -13,7 +13,7 @@ import (
 // the constants, unknown ones are kept as sent.
 func TestESIMv25Fields(t *testing.T) {
 	t.Parallel()
-	e, err := decodeESIM(fixture(t, "esim_details_v25.json"))
+	e, err := decodeESIM(fixture(t, "esim_details_v25.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, ESIMSuspended, e.State)
 	require.Equal(t, ProfileInstalled, e.ProfileStatus)
@@ -21,7 +21,7 @@ func TestESIMv25Fields(t *testing.T) {
 	require.Equal(t, "+447700900123", e.PhoneNumber)
 	require.Equal(t, "8943108167000812345", e.ICCID)
 
-	e, err = decodeESIM(fixture(t, "esim_details_deactivated.json"))
+	e, err = decodeESIM(fixture(t, "esim_details_deactivated.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, ESIMDeactivated, e.State, "lower case is normalised")
 	require.Equal(t, ProfileDeactivated, e.ProfileStatus)
@@ -34,12 +34,12 @@ func TestESIMv25Fields(t *testing.T) {
 		`{"iccid":"8944538532012345678","msisdn":447700900123}`:       "",
 		`{"iccid":"8944538532012345678","state":" Suspended ","x":1}`: ESIMSuspended,
 	} {
-		e, err := decodeESIM([]byte(body))
+		e, err := decodeESIM([]byte(body), newDecodeRules())
 		require.NoError(t, err, body)
 		require.Equal(t, want, e.State, body)
 		require.Equal(t, want == "" || want.Known() == (want != "PendingDeletion"), true)
 	}
-	e, err = decodeESIM([]byte(`{"iccid":"8944538532012345678","msisdn":447700900123}`))
+	e, err = decodeESIM([]byte(`{"iccid":"8944538532012345678","msisdn":447700900123}`), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, "447700900123", e.PhoneNumber, "msisdn, a number, read too")
 	require.False(t, ESIMState("PendingDeletion").Known())
