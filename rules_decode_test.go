@@ -69,18 +69,23 @@ func TestDecodeOrderReachesEveryStringField(t *testing.T) {
 	}
 }
 
-// answerDecoders are the decoders that take the Client's rules, each with
-// an answer it decodes.
-var answerDecoders = []struct {
+// answerDecoders returns the decoders that take the Client's rules, each
+// with an answer it decodes.
+func answerDecoders() []decoderCase {
+	return []decoderCase{
+		{"esim", "esim_details_v25.json", func(b []byte, r jsonv2.Options) error { _, err := decodeESIM(b, r); return err }},
+		{"location", "location.json", func(b []byte, r jsonv2.Options) error { _, err := decodeLocation(b, r); return err }},
+		{"assignments", "assignments_array.json", func(b []byte, r jsonv2.Options) error { _, err := decodeAssignments(b, r); return err }},
+		{"appliedBundles", "applied_bundles.json", func(b []byte, r jsonv2.Options) error { _, err := decodeAppliedBundles(b, r); return err }},
+		{"order", "order_completed.json", func(b []byte, r jsonv2.Options) error { _, err := decodeOrder(b, r); return err }},
+		{"organisation", "organisation_flat.json", func(b []byte, r jsonv2.Options) error { _, err := decodeOrganisation(b, r); return err }},
+	}
+}
+
+// decoderCase is a decoder that takes the Client's rules, and an answer.
+type decoderCase struct {
 	name, fixture string
 	decode        func([]byte, jsonv2.Options) error
-}{
-	{"esim", "esim_details_v25.json", func(b []byte, r jsonv2.Options) error { _, err := decodeESIM(b, r); return err }},
-	{"location", "location.json", func(b []byte, r jsonv2.Options) error { _, err := decodeLocation(b, r); return err }},
-	{"assignments", "assignments_array.json", func(b []byte, r jsonv2.Options) error { _, err := decodeAssignments(b, r); return err }},
-	{"appliedBundles", "applied_bundles.json", func(b []byte, r jsonv2.Options) error { _, err := decodeAppliedBundles(b, r); return err }},
-	{"order", "order_completed.json", func(b []byte, r jsonv2.Options) error { _, err := decodeOrder(b, r); return err }},
-	{"organisation", "organisation_flat.json", func(b []byte, r jsonv2.Options) error { _, err := decodeOrganisation(b, r); return err }},
 }
 
 // TestDecodersReuseTheClientsRules: an answer decoded with the rules a
@@ -94,7 +99,7 @@ func TestDecodersReuseTheClientsRules(t *testing.T) {
 		t.Skip("the race detector changes allocation counts")
 	}
 	rules := newDecodeRules()
-	for _, d := range answerDecoders {
+	for _, d := range answerDecoders() {
 		body := fixture(t, d.fixture)
 		shared := testing.AllocsPerRun(50, func() {
 			if err := d.decode(body, rules); err != nil {
@@ -118,7 +123,7 @@ func TestDecodersReuseTheClientsRules(t *testing.T) {
 // rule set) through ParseCallback.
 func BenchmarkDecodeAnswers(b *testing.B) {
 	rules := newDecodeRules()
-	for _, d := range answerDecoders {
+	for _, d := range answerDecoders() {
 		body := fixture(b, d.fixture)
 		b.Run(d.name, func(b *testing.B) {
 			b.ReportAllocs()
