@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/roamkit/travelroam/travelroamtest"
 )
 
 func TestCallbackSignature(t *testing.T) {
@@ -158,4 +160,21 @@ func referenceDecodes(header string, want []byte) bool {
 // verifyCallbackSignature checks one header value, as the handler does.
 func verifyCallbackSignature(body []byte, header string, keys ...[]byte) bool {
 	return verifyHeaderValues(body, []string{header}, keys)
+}
+
+// TestCallbackSignatureBothEncodings: eSIM Go's webhooks guide signs in
+// hex, its API pages show base64: the verifier accepts both, as the fake
+// sends them.
+func TestCallbackSignatureBothEncodings(t *testing.T) {
+	t.Parallel()
+	key := []byte(testAPIKey)
+	body := fixture(t, "callback_low_balance.json")
+	for name, sig := range map[string]string{
+		"hex":        travelroamtest.Sign(key, body),
+		"base64":     travelroamtest.SignBase64(key, body),
+		"sha256=hex": "sha256=" + travelroamtest.Sign(key, body),
+	} {
+		require.True(t, verifyCallbackSignature(body, sig, key), name)
+		require.False(t, verifyCallbackSignature(append([]byte(" "), body...), sig, key), name)
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/roamkit/travelroam/internal/redact"
 )
 
@@ -99,6 +101,9 @@ type Client struct {
 	// and reads a callInfo from each request's context.
 	reportAttempts bool
 	observer       *Observer // nil when unset
+	// rules are the lenient rules the answers are decoded with, built
+	// once (rules_decode.go).
+	rules jsonv2.Options
 }
 
 // Option configures a [Client] in [NewClient], or a callback receiver in
@@ -316,6 +321,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 		purchaseInterval: cfg.purchaseInterval,
 		jitter:           randomJitter,
 		budget:           newRetryBudget(),
+		rules:            newDecodeRules(),
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)

@@ -459,9 +459,9 @@ func TestPurchaseIntervalRefusedForTravelRoam(t *testing.T) {
 func TestOrderPrintsNoSecrets(t *testing.T) {
 	t.Parallel()
 	o, err := decodeOrder([]byte(`{"orderReference":"ref-1","status":"completed","total":1.85,"currency":"USD",
-		"order":[{"item":"esim_1GB_7D_TR_V2","quantity":1,"iccids":["` + testICCID + `"],
-		"esims":[{"iccid":"` + testICCID + `","matchingId":"` + testMatchingI + `","smdpAddress":"rsp.example.com"}]}],
-		"activation":"LPA:1$rsp.example.com$` + testMatchingI + `"}`))
+		"order":[{"item":"esim_1GB_7D_TR_V2","quantity":1,"iccids":["`+testICCID+`"],
+		"esims":[{"iccid":"`+testICCID+`","matchingId":"`+testMatchingI+`","smdpAddress":"rsp.example.com"}]}],
+		"activation":"LPA:1$rsp.example.com$`+testMatchingI+`"}`), newDecodeRules())
 	require.NoError(t, err)
 	require.Contains(t, string(o.Raw), testMatchingI, "Raw keeps the body for the program")
 	require.Equal(t, testMatchingI, o.Lines[0].ESIMs[0].MatchingID, "the data is there for the program")

@@ -310,7 +310,7 @@ func (c *Client) sendPurchase(ctx context.Context, r request, call writeCall, a 
 	if err != nil {
 		return nil, err
 	}
-	order, err := decodeOrder(resp.body)
+	order, err := decodeOrder(resp.body, c.rules)
 	if err != nil {
 		return nil, call.unknown(out, &DecodeError{Method: r.method, Route: r.route, Err: err})
 	}
