@@ -171,14 +171,14 @@ func TestDecodersBoundWrapperNesting(t *testing.T) {
 		return []byte(strings.Repeat(`{"data":`, n) + inner + strings.Repeat(`}`, n))
 	}
 	deep := 9000
-	_, err := decodeOrganisation(nest(`{"name":"x"}`, deep))
+	_, err := decodeOrganisation(nest(`{"name":"x"}`, deep), newDecodeRules())
 	require.ErrorIs(t, err, envelope.ErrTooDeep)
 	_, err = decodeBundle(nest(`{"name":"x"}`, deep))
 	require.ErrorIs(t, err, envelope.ErrTooDeep)
 	_, err = decodeCatalogue(nest(`{"bundles":[{"name":"x"}]}`, deep))
 	require.ErrorIs(t, err, envelope.ErrTooDeep)
 	// A few levels are still fine.
-	o, err := decodeOrganisation(nest(`{"name":"x"}`, 2))
+	o, err := decodeOrganisation(nest(`{"name":"x"}`, 2), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, "x", o.Name)
 	p, err := decodeCatalogue(nest(`{"bundles":[{"name":"x"}]}`, 2))

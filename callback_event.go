@@ -3,7 +3,6 @@ package travelroam
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -101,8 +100,10 @@ type CallbackEvent struct {
 	// Date is when the event happened, when the payload says (the
 	// event-style notifications); zero otherwise.
 	Date time.Time
-	// Country is the country of an [AlertCountryChange]; zero otherwise.
-	Country CallbackCountry
+	// Country is the country of an [AlertCountryChange]: its ISO code
+	// (sent as "code", e.g. "NO") and Name (e.g. "Norway"); Region stays
+	// empty. Zero otherwise.
+	Country Country
 	// ProfileStatus is the eSIM's new profile status in a profile status
 	// change, e.g. [ProfileInstalled]; empty otherwise.
 	ProfileStatus ProfileStatus
@@ -134,14 +135,6 @@ type CallbackBalance struct {
 	// ThresholdPercentRemaining is the balance as a percentage of the
 	// threshold, e.g. 49.973.
 	ThresholdPercentRemaining Amount `json:"thresholdPercentRemaining"`
-}
-
-// CallbackCountry is the country of a country change notification.
-type CallbackCountry struct {
-	// Code is the ISO 3166-1 alpha-2 code, e.g. "NO".
-	Code string
-	// Name is the country's name, e.g. "Norway".
-	Name string
 }
 
 // CallbackBundle is the bundle assignment of a [CallbackEvent].
@@ -265,32 +258,34 @@ const maxCallbackICCID = 32
 // wireCallback is a callback under the SDK's lenient rules: the event
 // with its type under either name, and the bundle with its quantities as
 // sent. Only the ICCID must be read: decoded member by member, any other
-// field outside the rules is left at zero.
+// field outside the rules is left at zero. Its fields are the rules'
+// types (package lenient), which decode themselves: a callback needs no
+// rule set (rules_decode.go), so that ParseCallback builds none per call.
 type wireCallback struct {
-	ICCID         string             `json:"iccid" lenient:"strict"`
-	AlertType     string             `json:"alertType"`
-	Event         string             `json:"event"`
-	Date          time.Time          `json:"date"`
-	ProfileStatus string             `json:"profileStatus"`
-	Country       CallbackCountry    `json:"country"`
-	Bundle        wireCallbackBundle `json:"bundle"`
-	BalanceInfo   CallbackBalance    `json:"balanceInfo"`
+	ICCID         lenient.String                      `json:"iccid" lenient:"strict"`
+	AlertType     lenient.String                      `json:"alertType"`
+	Event         lenient.String                      `json:"event"`
+	Date          lenient.Time                        `json:"date"`
+	ProfileStatus lenient.String                      `json:"profileStatus"`
+	Country       struct{ Code, Name lenient.String } `json:"country"`
+	Bundle        wireCallbackBundle                  `json:"bundle"`
+	BalanceInfo   CallbackBalance                     `json:"balanceInfo"`
 }
 
 // wireCallbackBundle is a callback's bundle, its quantities kept as
 // decimals (the older format sends megabytes with a fraction).
 type wireCallbackBundle struct {
-	ID                string          `json:"id"`
-	Reference         string          `json:"reference"`
-	Name              string          `json:"name"`
-	Description       string          `json:"description"`
+	ID                lenient.String  `json:"id"`
+	Reference         lenient.String  `json:"reference"`
+	Name              lenient.String  `json:"name"`
+	Description       lenient.String  `json:"description"`
 	InitialQuantity   lenient.Decimal `json:"initialQuantity"`
 	RemainingQuantity lenient.Decimal `json:"remainingQuantity"`
-	Unit              string          `json:"unit"`
-	StartTime         time.Time       `json:"startTime"`
-	EndTime           time.Time       `json:"endTime"`
-	Unlimited         bool            `json:"unlimited"`
-	CallTypeGroup     string          `json:"callTypeGroup"`
+	Unit              lenient.String  `json:"unit"`
+	StartTime         lenient.Time    `json:"startTime"`
+	EndTime           lenient.Time    `json:"endTime"`
+	Unlimited         lenient.Bool    `json:"unlimited"`
+	CallTypeGroup     lenient.String  `json:"callTypeGroup"`
 }
 
 // readCallbackWire decodes a callback body in one pass when every field
@@ -300,7 +295,7 @@ type wireCallbackBundle struct {
 // or an ICCID outside the rules.
 func readCallbackWire(raw []byte) (wireCallback, error) {
 	var w wireCallback
-	err := lenient.OnePassOrFields(raw, &w, callbackRules)
+	err := lenient.OnePassOrFields(raw, &w)
 	return w, err
 }
 
@@ -309,10 +304,10 @@ func readCallbackWire(raw []byte) (wireCallback, error) {
 // or reference, counts megabytes.
 func (w *wireCallbackBundle) bundle() CallbackBundle {
 	b := CallbackBundle{
-		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: w.Name, Description: w.Description,
+		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: string(w.Name), Description: string(w.Description),
 		InitialQuantity: w.InitialQuantity.Trunc(), RemainingQuantity: w.RemainingQuantity.Trunc(),
-		Unit: trimmed(w.Unit), StartTime: w.StartTime, EndTime: w.EndTime,
-		Unlimited: w.Unlimited, CallTypeGroup: trimmed(w.CallTypeGroup),
+		Unit: trimmed(w.Unit), StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
+		Unlimited: bool(w.Unlimited), CallTypeGroup: trimmed(w.CallTypeGroup),
 	}
 	if b.Unit == "" && b.ID == "" && b.Reference == "" && (w.InitialQuantity.HasFraction() || w.RemainingQuantity.HasFraction()) {
 		b.Unit = "MB"
@@ -320,7 +315,7 @@ func (w *wireCallbackBundle) bundle() CallbackBundle {
 	return b
 }
 
-func trimmed(s string) string { return strings.TrimSpace(s) }
+func trimmed[S ~string](s S) string { return strings.TrimSpace(string(s)) }
 
 // decodeCallback decodes a callback body; raw is kept in the event. Any
 // JSON object with a valid ICCID is an event, and so is one without ICCID
@@ -328,13 +323,13 @@ func trimmed(s string) string { return strings.TrimSpace(s) }
 func decodeCallback(raw []byte) (*CallbackEvent, error) {
 	w, err := readCallbackWire(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrCallbackMalformed, redact.Digits(err.Error()))
+		return nil, malformed("%s", redact.Digits(err.Error()))
 	}
 	ev := &CallbackEvent{
 		ICCID:     trimmed(w.ICCID),
 		AlertType: normaliseAlertType(trimmed(w.AlertType)),
-		Date:      w.Date,
-		Country:   CallbackCountry{Code: trimmed(w.Country.Code), Name: trimmed(w.Country.Name)},
+		Date:      time.Time(w.Date),
+		Country:   Country{ISO: trimmed(w.Country.Code), Name: trimmed(w.Country.Name)},
 		Bundle:    w.Bundle.bundle(),
 		Balance:   w.BalanceInfo,
 		Raw:       raw,
@@ -347,11 +342,11 @@ func decodeCallback(raw []byte) (*CallbackEvent, error) {
 	}
 	switch {
 	case ev.ICCID == "" && ev.AlertType == "":
-		return nil, fmt.Errorf("%w: neither an iccid nor a type (alertType or event)", ErrCallbackMalformed)
+		return nil, malformed("neither an iccid nor a type (alertType or event)")
 	case ev.ICCID == "": // an account event, e.g. LowBalance
 		return ev, nil
 	case len(ev.ICCID) > maxCallbackICCID || !allDigits(ev.ICCID):
-		return nil, fmt.Errorf("%w: iccid is not 1 to %d digits", ErrCallbackMalformed, maxCallbackICCID)
+		return nil, malformed("iccid is not 1 to %d digits", maxCallbackICCID)
 	}
 	return ev, nil
 }

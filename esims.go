@@ -158,7 +158,7 @@ func (e *ESIM) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		Bundle string `json:"bundle"`
 		MSISDN string `json:"msisdn"`
 	}
-	err := jsonv2.UnmarshalDecode(dec, &v, esimRules)
+	err := unmarshalIn(dec, &v)
 	*e = ESIM(v.esimFields)
 	e.tidy(v.MSISDN)
 	return err
@@ -202,7 +202,7 @@ func (c *Client) ESIM(ctx context.Context, iccid string, opts ...CallOption) (*E
 		return nil, err
 	}
 	defer cancel()
-	e, err := read(ctx, c, r, decodeESIM)
+	e, err := readInPlace(ctx, c, r, decodeESIM)
 	if err != nil {
 		return nil, err
 	}
@@ -216,13 +216,13 @@ func iccidBody(iccid string) map[string]string { return map[string]string{"iccid
 
 // decodeESIM accepts a flat object, {"data": …} or {"esim": …}, or a list
 // of one.
-func decodeESIM(b []byte) (*ESIM, error) {
+func decodeESIM(b []byte, rules jsonv2.Options) (*ESIM, error) {
 	obj, err := envelope.ObjectOrFirst(envelope.Unwrap(b, "data", "esim"))
 	if err != nil {
 		return nil, err
 	}
 	var e ESIM
-	if err := lenient.Unmarshal(obj, &e); err != nil {
+	if err := lenient.Unmarshal(obj, &e, rules); err != nil {
 		return nil, err
 	}
 	return &e, nil
@@ -255,7 +255,7 @@ func (l *Location) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (l *Location) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*l = Location{}
-	return jsonv2.UnmarshalDecode(dec, (*locationFields)(l), plainRules)
+	return unmarshalIn(dec, (*locationFields)(l))
 }
 
 // Location returns the network the eSIM with the given ICCID was last seen
@@ -272,17 +272,17 @@ func (c *Client) Location(ctx context.Context, iccid string, opts ...CallOption)
 		return nil, err
 	}
 	defer cancel()
-	return read(ctx, c, r, decodeLocation)
+	return readInPlace(ctx, c, r, decodeLocation)
 }
 
 // decodeLocation accepts a flat object, {"data": …} or {"location": …}.
-func decodeLocation(b []byte) (*Location, error) {
+func decodeLocation(b []byte, rules jsonv2.Options) (*Location, error) {
 	obj, err := envelope.ObjectOrFirst(envelope.Unwrap(b, "data", "location"))
 	if err != nil {
 		return nil, err
 	}
 	var l Location
-	if err := lenient.Unmarshal(obj, &l); err != nil {
+	if err := lenient.Unmarshal(obj, &l, rules); err != nil {
 		return nil, err
 	}
 	return &l, nil
@@ -297,7 +297,7 @@ func decodeLocation(b []byte) (*Location, error) {
 // reached the server; it is re-sent (at most twice) only when the
 // connection provably failed before anything was sent. The results:
 //   - nil: Travel Roam answered 2xx, the eSIM is revoked;
-//   - [*OutcomeUnknownError] (matching [ErrOutcomeUnknown]): the request may
+//   - [*OutcomeUnknownError]: the request may
 //     have been carried out, but no clear answer came back (a timeout or a
 //     reset after sending, a 408 or a 5xx other than 503, or ctx ending while the
 //     request was out). Check with [Client.ESIM] (a revoked eSIM is no
@@ -305,8 +305,8 @@ func decodeLocation(b []byte) (*Location, error) {
 //   - [*APIError]: any other status, e.g. 400 "ICCID not found" (matching
 //     [ErrNotFound]) or 403 (matching [ErrUnauthorized]); nothing was
 //     revoked;
-//   - another error: nothing was sent (a bad ICCID matching
-//     [ErrInvalidInput], a refused connection, or ctx ended first).
+//   - another error: nothing was sent (a bad ICCID, a
+//     [*ValidationError], a refused connection, or ctx ended first).
 //
 // The route is the contract's best guess, POST /esims/revoke; change it
 // with [WithRoute] and [OpRevokeESIM].

@@ -70,7 +70,7 @@ func (a *Assignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		PhoneNumber       string `json:"phoneNumber"`
 		MSISDN            string `json:"msisdn"`
 	}
-	err := jsonv2.UnmarshalDecode(dec, &v, esimRules)
+	err := unmarshalIn(dec, &v)
 	*a = Assignment(v.assignmentFields)
 	for _, s := range []*string{&a.ICCID, &a.MatchingID, &a.SMDPAddress, &a.PIN, &a.PUK, &a.AppleInstallURL, &a.RSPURL, &a.Bundle} {
 		*s = strings.TrimSpace(*s)
@@ -148,24 +148,24 @@ func (c *Client) assignments(ctx context.Context, ref string, call *observedCall
 // decodeAssignmentsAnswer decodes an answer of the assignments route: CSV
 // when its Content-Type says text/csv (eSIM Go's default format, when
 // Travel Roam does not pass our Accept on), else as decodeAssignments.
-func decodeAssignmentsAnswer(b []byte, h http.Header) ([]Assignment, error) {
+func decodeAssignmentsAnswer(b []byte, h http.Header, rules jsonv2.Options) ([]Assignment, error) {
 	if mt, _, _ := mime.ParseMediaType(h.Get("Content-Type")); mt == "text/csv" {
 		return decodeAssignmentsCSV(b)
 	}
-	return decodeAssignments(b)
+	return decodeAssignments(b, rules)
 }
 
 // decodeAssignments accepts a bare object, an array, and the wrappers
 // {"esims": …}, {"assignments": …} and {"data": …}; a body that starts
 // with the CSV header (ICCID or "ICCID") is CSV (decodeAssignmentsCSV).
-func decodeAssignments(b []byte) ([]Assignment, error) {
+func decodeAssignments(b []byte, rules jsonv2.Options) ([]Assignment, error) {
 	if isAssignmentsCSV(b) {
 		return decodeAssignmentsCSV(b)
 	}
 	b = envelope.Unwrap(b, "esims", "assignments", "data")
 	if envelope.IsArray(b) {
 		var list []Assignment
-		if err := lenient.Unmarshal(b, &list); err != nil {
+		if err := lenient.Unmarshal(b, &list, rules); err != nil {
 			return nil, err
 		}
 		return list, nil
@@ -174,7 +174,7 @@ func decodeAssignments(b []byte) ([]Assignment, error) {
 		return nil, errors.New("want a JSON object or array")
 	}
 	var a Assignment
-	if err := lenient.Unmarshal(b, &a); err != nil {
+	if err := lenient.Unmarshal(b, &a, rules); err != nil {
 		return nil, err
 	}
 	return []Assignment{a}, nil

@@ -164,9 +164,9 @@ func TestAssignmentsOtherErrors(t *testing.T) {
 
 	for _, bad := range []string{"", "   ", "ref\nwith-newline", string(make([]byte, 300))} {
 		_, err = c.Assignments(t.Context(), bad)
-		require.ErrorIs(t, err, ErrInvalidInput)
+		require.ErrorAs(t, err, new(*ValidationError))
 		_, err = c.WaitForAssignments(t.Context(), bad)
-		require.ErrorIs(t, err, ErrInvalidInput)
+		require.ErrorAs(t, err, new(*ValidationError))
 	}
 	require.Equal(t, 1, mt.GetTotalCallCount())
 }
@@ -194,21 +194,22 @@ func TestAssignmentJSONIsRedacted(t *testing.T) {
 }
 
 func FuzzDecodeAssignments(f *testing.F) {
+	rules := newDecodeRules() // one set for every input, as a Client holds
 	for _, name := range []string{"assignments_object.json", "assignments_array.json", "assignments_esims.json",
 		"assignments_data.json", "assignments_not_ready.json", "esim_details_zero.json", "applied_bundles_titlecase.json"} {
 		f.Add(fixture(f, name))
 	}
 	f.Add([]byte(`{"data":{"data":{"data":{"data":{"data":[]}}}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		list, err := decodeAssignments(b)
+		list, err := decodeAssignments(b, rules)
 		if err == nil {
 			for _, a := range list {
 				_, _ = a.ActivationCode()
 			}
 		}
-		_, _ = decodeESIM(b)
-		_, _ = decodeLocation(b)
-		bundles, err := decodeAppliedBundles(b)
+		_, _ = decodeESIM(b, rules)
+		_, _ = decodeLocation(b, rules)
+		bundles, err := decodeAppliedBundles(b, rules)
 		if err == nil {
 			RemainingDataBytes(bundles, time.Now())
 		}
@@ -216,11 +217,12 @@ func FuzzDecodeAssignments(f *testing.F) {
 }
 
 func FuzzDecodeAssignmentsSecrets(f *testing.F) {
+	rules := newDecodeRules() // one set for every input, as a Client holds
 	for _, name := range append(esimSeeds, "assignments_esims.json", "assignments_not_ready.json", "assignments_csv.csv") {
 		f.Add(fixture(f, name))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		list, err := decodeAssignments(b)
+		list, err := decodeAssignments(b, rules)
 		if err != nil {
 			if list != nil {
 				t.Fatalf("a list with an error: %v", list)
@@ -247,7 +249,7 @@ func TestAssignmentsCSV(t *testing.T) {
 		{ICCID: "8944538532012345679", MatchingID: "JQ-123456-ABCDEPFX", SMDPAddress: "rsp-3104.idemia.io",
 			Bundle: "esim_1GB_7D_TR_V2", RSPURL: "LPA:1$rsp-3104.idemia.io$JQ-123456-ABCDEPFX"},
 	}
-	list, err := decodeAssignments(fixture(t, "assignments_csv.csv"))
+	list, err := decodeAssignments(fixture(t, "assignments_csv.csv"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, want, list)
 
@@ -280,7 +282,7 @@ func TestDecodeAssignmentsCSVShapes(t *testing.T) {
 		},
 		`"ICCID","Matching ID","RSP URL","Bundle"` + "\n": {},
 	} {
-		got, err := decodeAssignments([]byte(body))
+		got, err := decodeAssignments([]byte(body), newDecodeRules())
 		require.NoError(t, err, body)
 		require.Equal(t, want, got, body)
 	}
@@ -296,7 +298,7 @@ func TestDecodeAssignmentsCSVShapes(t *testing.T) {
 // decoding with its field named and the value unquoted.
 func TestAssignmentOutsideTheRules(t *testing.T) {
 	t.Parallel()
-	_, err := decodeAssignments([]byte(`[{"iccid":"` + testICCID + `","matchingId":{"id":"` + testMatchingI + `"}}]`))
+	_, err := decodeAssignments([]byte(`[{"iccid":"`+testICCID+`","matchingId":{"id":"`+testMatchingI+`"}}]`), newDecodeRules())
 	require.Error(t, err)
 	require.Contains(t, err.Error(), `"0/matchingId": want a string or a number`)
 	require.NotContains(t, err.Error(), testMatchingI)
@@ -357,7 +359,7 @@ func TestAssignmentsCSVFromTheFakeAndByContentType(t *testing.T) {
 // shows it, decodes to one assignment per row.
 func TestAssignmentsEvidenceCSV(t *testing.T) {
 	t.Parallel()
-	list, err := decodeAssignments(fixture(t, "assignments.csv"))
+	list, err := decodeAssignments(fixture(t, "assignments.csv"), newDecodeRules())
 	require.NoError(t, err)
 	require.Len(t, list, 2)
 	require.Equal(t, testICCID, list[0].ICCID)

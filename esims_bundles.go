@@ -92,7 +92,7 @@ func (a *BundleAssignment) UnmarshalJSON(b []byte) error { return lenient.Unmars
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (a *BundleAssignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*a = BundleAssignment{}
-	err := jsonv2.UnmarshalDecode(dec, (*bundleAssignmentFields)(a), appliedBundleRules)
+	err := unmarshalIn(dec, (*bundleAssignmentFields)(a))
 	a.BundleState = BundleState(strings.ToLower(string(a.BundleState)))
 	return err
 }
@@ -108,7 +108,7 @@ func (b *AppliedBundle) UnmarshalJSON(data []byte) error { return lenient.Unmars
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (b *AppliedBundle) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*b = AppliedBundle{}
-	return jsonv2.UnmarshalDecode(dec, (*appliedBundleFields)(b), appliedBundleRules)
+	return unmarshalIn(dec, (*appliedBundleFields)(b))
 }
 
 // IsData reports whether the assignment counts data: its call type group
@@ -186,23 +186,23 @@ func (c *Client) AppliedBundles(ctx context.Context, iccid string, opts ...CallO
 		return nil, err
 	}
 	defer cancel()
-	return read(ctx, c, r, decodeAppliedBundles)
+	return readInPlace(ctx, c, r, decodeAppliedBundles)
 }
 
 // decodeAppliedBundles accepts {"bundles": […]}, {"data": …}, a bare
 // array, or a single bundle object.
-func decodeAppliedBundles(b []byte) ([]AppliedBundle, error) {
+func decodeAppliedBundles(b []byte, rules jsonv2.Options) ([]AppliedBundle, error) {
 	b = envelope.Unwrap(b, "data", "bundles")
 	switch {
 	case envelope.IsArray(b):
 		var list []AppliedBundle
-		if err := lenient.Unmarshal(b, &list); err != nil {
+		if err := lenient.Unmarshal(b, &list, rules); err != nil {
 			return nil, err
 		}
 		return list, nil
 	case envelope.IsObject(b):
 		var one AppliedBundle
-		if err := lenient.Unmarshal(b, &one); err != nil {
+		if err := lenient.Unmarshal(b, &one, rules); err != nil {
 			return nil, err
 		}
 		if one.Name != "" || len(one.Assignments) > 0 {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/roamkit/travelroam/travelroamtest"
 )
 
 func TestAppliedBundles(t *testing.T) {
@@ -119,7 +121,7 @@ func TestDecodeAppliedBundlesShapes(t *testing.T) {
 		{`{"bundles":[]}`, 0},
 		{`{}`, 0},
 	} {
-		got, err := decodeAppliedBundles([]byte(tc.body))
+		got, err := decodeAppliedBundles([]byte(tc.body), newDecodeRules())
 		require.NoError(t, err, tc.body)
 		require.Len(t, got, tc.n, tc.body)
 		if tc.n > 0 {
@@ -127,12 +129,13 @@ func TestDecodeAppliedBundlesShapes(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{`{"status":"error"}`, `"text"`, `{"bundles":[{"assignments":[{"initialQuantity":"lots"}]}]}`} {
-		_, err := decodeAppliedBundles([]byte(bad))
+		_, err := decodeAppliedBundles([]byte(bad), newDecodeRules())
 		require.Error(t, err, bad)
 	}
 }
 
 func FuzzDecodeAppliedBundles(f *testing.F) {
+	rules := newDecodeRules() // one set for every input, as a Client holds
 	for _, name := range []string{"applied_bundles.json", "applied_bundles_titlecase.json"} {
 		f.Add(fixture(f, name))
 	}
@@ -141,7 +144,7 @@ func FuzzDecodeAppliedBundles(f *testing.F) {
 	f.Add([]byte(`[{"assignments": [{"remainingQuantity": 9223372036854775807}, {"remainingQuantity": 9223372036854775807}]}]`))
 	now := time.Date(2025, 3, 6, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		list, err := decodeAppliedBundles(b)
+		list, err := decodeAppliedBundles(b, rules)
 		if (list == nil) == (err == nil) {
 			t.Fatalf("want bundles or an error, got %v, %v", list, err)
 		}
@@ -184,6 +187,48 @@ func TestAppliedBundleWithEncodingJSON(t *testing.T) {
 	var a BundleAssignment
 	err := json.Unmarshal([]byte(`{"remainingQuantity":"1000.5"}`), &a)
 	require.ErrorContains(t, err, "want an integer")
-	_, err = decodeAppliedBundles([]byte(`{"bundles":[{"name":"b","assignments":[{"unlimited":"yes"}]}]}`))
+	_, err = decodeAppliedBundles([]byte(`{"bundles":[{"name":"b","assignments":[{"unlimited":"yes"}]}]}`), newDecodeRules())
 	require.ErrorContains(t, err, `"0/assignments/0/unlimited": want a boolean`)
+}
+
+// TestAppliedBundlesEndedListed: Travel Roam's real output lists an
+// expired, used-up assignment for {"iccid"} alone; it decodes, Ended says
+// so (by EndTime, as no bundleState is shown), and it counts no data.
+func TestAppliedBundlesEndedListed(t *testing.T) {
+	t.Parallel()
+	bundles, err := decodeAppliedBundles(fixture(t, "applied_bundles_ended.json"), newDecodeRules())
+	require.NoError(t, err)
+	require.Len(t, bundles, 1)
+	a := bundles[0].Assignments[0]
+	require.Equal(t, int64(1_000_000_000), a.InitialQuantity)
+	require.Zero(t, a.RemainingQuantity)
+	now := time.Date(2025, 11, 14, 16, 22, 35, 0, time.UTC)
+	require.True(t, a.Ended(now))
+	require.False(t, a.Ended(time.Date(2025, 11, 5, 0, 0, 0, 0, time.UTC)), "within its validity, before the end")
+	left, unlimited := RemainingDataBytes(bundles, now)
+	require.Zero(t, left)
+	require.False(t, unlimited)
+}
+
+// TestAppliedBundlesFakeListsEnded: the fake lists ended assignments by
+// default, as the real output shows; the SDK reports them as ended.
+func TestAppliedBundlesFakeListsEnded(t *testing.T) {
+	t.Parallel()
+	srv := travelroamtest.NewServer(travelroamtest.WithAssignmentDelay(0))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.APIKey, srv.ClientSecret, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithPurchaseInterval(0))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.NoError(t, err)
+	iccid := order.ICCIDs()[0]
+	require.NoError(t, srv.ConsumeData(t.Context(), iccid, 1_000_000_000))
+	bundles, err := c.AppliedBundles(t.Context(), iccid)
+	require.NoError(t, err)
+	require.Len(t, bundles, 1, "the depleted bundle is listed")
+	a := bundles[0].Assignments[0]
+	require.Equal(t, BundleDepleted, a.BundleState)
+	require.True(t, a.Ended(time.Now()))
+	left, _ := RemainingDataBytes(bundles, time.Now())
+	require.Zero(t, left)
 }

@@ -90,8 +90,8 @@ type processOrderBody struct {
 // The SDK never re-sends a purchase whose bytes may have reached the
 // server; it re-sends (at most twice) only when the connection provably
 // failed before anything was sent. The errors to expect:
-//   - [*ValidationError] (ErrInvalidInput): nothing was sent.
-//   - [*AlreadyAttemptedError] (ErrAlreadyAttempted): the Key was already
+//   - [*ValidationError]: nothing was sent.
+//   - [*AlreadyAttemptedError]: the Key was already
 //     attempted; nothing was sent. Its doc says what to do.
 //   - an error matching [ErrNotSent]: nothing was sent (the journal or
 //     the gate failed, ctx ended while waiting for the gate, or the
@@ -100,7 +100,7 @@ type processOrderBody struct {
 //     (429): the order was not processed; try again after RetryAfter.
 //   - other [*APIError] (4xx): refused, e.g. unknown bundle, insufficient
 //     balance or an incompatible top-up.
-//   - [*OutcomeUnknownError] (ErrOutcomeUnknown): the order may or may not
+//   - [*OutcomeUnknownError]: the order may or may not
 //     exist (timeout or reset after sending, 500/502/504, an unreadable
 //     answer, ctx ending while the request was out). Read its doc before
 //     buying again; the journal refuses the same Key until the outcome is
@@ -367,7 +367,7 @@ func (c *Client) send(ctx context.Context, r request, call writeCall, release fu
 	if err != nil {
 		return nil, err
 	}
-	order, err := decodeOrder(resp.body)
+	order, err := decodeOrder(resp.body, c.rules)
 	if err != nil {
 		return nil, call.unknown(out, &DecodeError{Method: r.method, Route: r.route, Err: err})
 	}
@@ -438,7 +438,7 @@ func purchaseOutcome(order *Order, err error) (Outcome, string) {
 	switch {
 	case err == nil && order != nil:
 		return OutcomeSucceeded, order.Reference
-	case errors.Is(err, ErrOutcomeUnknown):
+	case errors.As(err, new(*OutcomeUnknownError)):
 		return OutcomeUnknown, ""
 	case errors.Is(err, ErrNotSent):
 		return OutcomeNotSent, ""
