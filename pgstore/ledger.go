@@ -65,56 +65,25 @@ func (l *Ledger) BeginAcquire(ctx context.Context, a travelroam.PurchaseAttempt,
 	if !a.StartedAt.IsZero() {
 		started = a.StartedAt
 	}
-	s := l.Journal.s
 	p := storewait.NewPoller(interval)
 	for changes := 0; changes < beginTries; {
 		if err := ctx.Err(); err != nil {
 			return travelroam.PurchaseAttempt{}, nil, err
 		}
 		token := storewait.NewToken()
-		var (
-			recheck, held bool
-			wait          int64
-			earlier       travelroam.PurchaseAttempt
-		)
-		err := s.readCommitted(ctx, func(tx pgx.Tx) error {
-			var got string
-			err := tx.QueryRow(ctx, claimUpsertSQL, a.Account, micros(interval), micros(lease), token).Scan(&got)
-			switch {
-			case err == nil:
-				var inserted bool
-				err := tx.QueryRow(ctx, beginSQL, a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started).Scan(&inserted)
-				if errors.Is(err, pgx.ErrNoRows) { // the Key may have bought: undo the claim
-					recheck = true
-					return errNoClaim
-				}
-				return err
-			case !errors.Is(err, pgx.ErrNoRows):
-				return err
-			}
-			if cur, ok, err := getAttempt(ctx, tx, a.Account, a.Key); err != nil {
-				return err
-			} else if ok && cur.Outcome.MayHaveBought() {
-				earlier = cur
-				return errNoClaim
-			}
-			if err := tx.QueryRow(ctx, waitSQL, a.Account, micros(interval)).Scan(&held, &wait); err != nil {
-				return err
-			}
-			return errNoClaim
-		})
+		r, err := l.try(ctx, a, started, interval, lease, token)
 		switch {
 		case err == nil:
-			return travelroam.PurchaseAttempt{}, &ledgerPermit{s: s, account: a.Account, key: a.Key, id: a.ID, token: token}, nil
+			return travelroam.PurchaseAttempt{}, &ledgerPermit{s: l.Journal.s, account: a.Account, key: a.Key, id: a.ID, token: token}, nil
 		case !errors.Is(err, errNoClaim):
 			// The claim and the record may have been committed although
 			// the answer was lost: give the turn back by its token (the
 			// SDK records the attempt as not sent).
 			_ = l.Gate.release(ctx, a.Account, token)
 			return travelroam.PurchaseAttempt{}, nil, ctxErr(ctx, "begin purchase", err)
-		case earlier.ID != "":
-			return earlier, nil, nil
-		case recheck:
+		case r.earlier.ID != "":
+			return r.earlier, nil, nil
+		case r.recheck:
 			// The journal refused the Key after the claim: read what
 			// holds it (another process may have finished it since).
 			changes++
@@ -127,11 +96,55 @@ func (l *Ledger) BeginAcquire(ctx context.Context, a travelroam.PurchaseAttempt,
 			}
 			continue
 		}
-		if err := storewait.Sleep(ctx, p.Delay(time.Duration(wait)*time.Microsecond, held)); err != nil {
+		if err := storewait.Sleep(ctx, p.Delay(time.Duration(r.wait)*time.Microsecond, r.held)); err != nil {
 			return travelroam.PurchaseAttempt{}, nil, err
 		}
 	}
 	return travelroam.PurchaseAttempt{}, nil, fmt.Errorf("pgstore: begin purchase %q: the journal row kept changing", a.Key)
+}
+
+// ledgerTry is what a BeginAcquire transaction that claimed nothing
+// found: the attempt that refuses the Key (earlier), a refusal of the
+// journal after the claim (recheck), or how long until the account is
+// free (held, wait in µs).
+type ledgerTry struct {
+	recheck, held bool
+	wait          int64
+	earlier       travelroam.PurchaseAttempt
+}
+
+// try is one transaction of BeginAcquire: nil when it claimed the account
+// and recorded a, errNoClaim (rolled back) with what it found when it did
+// not, another error when the database failed.
+func (l *Ledger) try(ctx context.Context, a travelroam.PurchaseAttempt, started any, interval, lease time.Duration, token string) (ledgerTry, error) {
+	var r ledgerTry
+	err := l.Journal.s.readCommitted(ctx, func(tx pgx.Tx) error {
+		var got string
+		err := tx.QueryRow(ctx, claimUpsertSQL, a.Account, micros(interval), micros(lease), token).Scan(&got)
+		switch {
+		case err == nil:
+			var inserted bool
+			err := tx.QueryRow(ctx, beginSQL, a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started).Scan(&inserted)
+			if errors.Is(err, pgx.ErrNoRows) { // the Key may have bought: undo the claim
+				r.recheck = true
+				return errNoClaim
+			}
+			return err
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		if cur, ok, err := getAttempt(ctx, tx, a.Account, a.Key); err != nil {
+			return err
+		} else if ok && cur.Outcome.MayHaveBought() {
+			r.earlier = cur
+			return errNoClaim
+		}
+		if err := tx.QueryRow(ctx, waitSQL, a.Account, micros(interval)).Scan(&r.held, &r.wait); err != nil {
+			return err
+		}
+		return errNoClaim
+	})
+	return r, err
 }
 
 // getAttempt reads the attempt held under account and key in tx.

@@ -44,58 +44,61 @@ func (l *Ledger) BeginAcquire(ctx context.Context, a travelroam.PurchaseAttempt,
 	if lease <= 0 || interval < 0 {
 		return travelroam.PurchaseAttempt{}, nil, errors.New("sqlitestore: purchase gate: lease must be positive and interval not negative")
 	}
-	s := l.Journal.s
 	p := storewait.NewPoller(interval)
 	for {
 		if err := ctx.Err(); err != nil {
 			return travelroam.PurchaseAttempt{}, nil, err
 		}
 		token := storewait.NewToken()
-		var (
-			held    bool
-			wait    time.Duration
-			earlier travelroam.PurchaseAttempt
-		)
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			old, err := scanAttempt(tx.QueryRowContext(ctx, getSQL, a.Account, a.Key))
-			switch {
-			case err == nil && old.Outcome.MayHaveBought():
-				earlier = old
-				return errNoClaim
-			case err != nil && !isNoRows(err):
-				return err
-			}
-			if held, wait, err = claimTx(ctx, tx, a.Account, token, interval, lease); err != nil || wait > 0 {
-				if err == nil {
-					err = errNoClaim
-				}
-				return err
-			}
-			started := a.StartedAt
-			if started.IsZero() {
-				started = time.Now()
-			}
-			_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO travelroam_purchase_journal (`+journalColumns+`)
-				VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', '', NULL)`,
-				a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started.UnixMicro())
-			return err
-		})
+		held, wait, earlier, err := l.try(ctx, a, interval, lease, token)
 		switch {
 		case err == nil:
-			return travelroam.PurchaseAttempt{}, &ledgerPermit{s: s, account: a.Account, key: a.Key, id: a.ID, token: token}, nil
+			return travelroam.PurchaseAttempt{}, &ledgerPermit{s: l.Journal.s, account: a.Account, key: a.Key, id: a.ID, token: token}, nil
 		case !errors.Is(err, errNoClaim):
 			// The transaction may have been committed although the call
 			// failed: give the turn back by its token (the SDK records
 			// the attempt as not sent).
 			_ = l.Gate.release(ctx, a.Account, token)
 			return travelroam.PurchaseAttempt{}, nil, ctxErr(ctx, "begin purchase", err)
-		case earlier.ID != "" || earlier.Key != "":
-			return earlier, nil, nil
+		case earlier != nil:
+			return *earlier, nil, nil
 		}
 		if err := storewait.Sleep(ctx, p.Delay(wait, held)); err != nil {
 			return travelroam.PurchaseAttempt{}, nil, err
 		}
 	}
+}
+
+// try is one BEGIN IMMEDIATE transaction of BeginAcquire: nil when it
+// claimed the account and recorded a; errNoClaim (rolled back) with the
+// attempt that refuses the Key, or how long until the account is free;
+// another error when the database failed.
+func (l *Ledger) try(ctx context.Context, a travelroam.PurchaseAttempt, interval, lease time.Duration, token string) (held bool, wait time.Duration, earlier *travelroam.PurchaseAttempt, err error) {
+	err = l.Journal.s.tx(ctx, func(tx *sql.Tx) error {
+		old, err := scanAttempt(tx.QueryRowContext(ctx, getSQL, a.Account, a.Key))
+		switch {
+		case err == nil && old.Outcome.MayHaveBought():
+			earlier = &old
+			return errNoClaim
+		case err != nil && !isNoRows(err):
+			return err
+		}
+		if held, wait, err = claimTx(ctx, tx, a.Account, token, interval, lease); err != nil || wait > 0 {
+			if err == nil {
+				err = errNoClaim
+			}
+			return err
+		}
+		started := a.StartedAt
+		if started.IsZero() {
+			started = time.Now()
+		}
+		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO travelroam_purchase_journal (`+journalColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', '', NULL)`,
+			a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started.UnixMicro())
+		return err
+	})
+	return held, wait, earlier, err
 }
 
 // claimTx reads the gate row of key in tx and claims it with token when
