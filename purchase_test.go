@@ -239,6 +239,55 @@ func TestProcessOrderFinishFailureReturnsOrder(t *testing.T) {
 	require.Equal(t, int32(1), posts.Load())
 }
 
+// failingLedger is the memory ledger whose ReleaseFinish fails with err
+// after doing nothing (a store that could not be reached).
+type failingLedger struct {
+	*memoryLedger
+	err error
+}
+
+func (l failingLedger) BeginAcquire(ctx context.Context, a PurchaseAttempt, interval, lease time.Duration) (PurchaseAttempt, LedgerPermit, error) {
+	earlier, p, err := l.memoryLedger.BeginAcquire(ctx, a, interval, lease)
+	if p != nil {
+		p = failingLedgerPermit{l.err}
+	}
+	return earlier, p, err
+}
+
+type failingLedgerPermit struct{ err error }
+
+func (p failingLedgerPermit) ReleaseFinish(context.Context, Outcome, string) error { return p.err }
+
+// TestProcessOrderLedgerFinishFailureReturnsOrder: with a ledger whose
+// ReleaseFinish fails after a purchase succeeded, the order is still
+// returned (money moved) and the failure logged at error level, without
+// secrets; a superseded attempt is logged as such.
+func TestProcessOrderLedgerFinishFailureReturnsOrder(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New("connection refused"), "recording the outcome and freeing the account failed"},
+		{ErrAttemptSuperseded, "its outcome is not recorded"},
+	} {
+		var logs bytes.Buffer
+		l := failingLedger{newMemoryLedger(), tc.err}
+		c, mt := newMockClient(t, WithPurchaseLedger(l), WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+		orderResponder(t, mt)
+		order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID, Key: "order-3"})
+		require.NoError(t, err)
+		require.NotEmpty(t, order.Reference)
+		require.Contains(t, logs.String(), `"level":"ERROR"`)
+		require.Contains(t, logs.String(), tc.want)
+		require.Contains(t, logs.String(), `"key":"order-3"`)
+		require.Contains(t, logs.String(), order.Reference)
+		for _, secret := range []string{testAPIKey, testSecret, testICCID, testMatchingI} {
+			require.NotContains(t, logs.String(), secret)
+		}
+	}
+}
+
 // TestProcessOrderJournalOutcomes: each kind of answer is recorded with
 // its outcome; the Keys that bought nothing may be bought again, the
 // others are refused without sending.
