@@ -94,6 +94,22 @@ func TestPurchaseOutcome(t *testing.T) {
 	}
 	require.False(t, travelroam.Outcome("").Valid())
 	require.False(t, travelroam.Outcome("bought").Valid())
+	// The outcomes of calls only: never recorded by a journal.
+	for _, o := range []travelroam.Outcome{travelroam.OutcomeFailed, travelroam.OutcomeCanceled, travelroam.OutcomeAlreadyAttempted} {
+		require.False(t, o.Valid(), o)
+		require.False(t, o.MayHaveBought(), o)
+	}
+	// Stores persist the values, and observers export them: they never change.
+	require.Equal(t, map[travelroam.Outcome]string{
+		travelroam.OutcomePending: "pending", travelroam.OutcomeSucceeded: "succeeded", travelroam.OutcomeRefused: "refused",
+		travelroam.OutcomeNotSent: "not_sent", travelroam.OutcomeUnknown: "unknown", travelroam.OutcomeFailed: "failed",
+		travelroam.OutcomeCanceled: "canceled", travelroam.OutcomeAlreadyAttempted: "already_attempted",
+	}, map[travelroam.Outcome]string{
+		travelroam.OutcomePending: string(travelroam.OutcomePending), travelroam.OutcomeSucceeded: string(travelroam.OutcomeSucceeded),
+		travelroam.OutcomeRefused: string(travelroam.OutcomeRefused), travelroam.OutcomeNotSent: string(travelroam.OutcomeNotSent),
+		travelroam.OutcomeUnknown: string(travelroam.OutcomeUnknown), travelroam.OutcomeFailed: string(travelroam.OutcomeFailed),
+		travelroam.OutcomeCanceled: string(travelroam.OutcomeCanceled), travelroam.OutcomeAlreadyAttempted: string(travelroam.OutcomeAlreadyAttempted),
+	})
 }
 
 // BenchmarkMemoryPurchaseJournal measures one Begin and Finish of a new
