@@ -23,9 +23,9 @@ func TestCallbackAccountEventFixtures(t *testing.T) {
 		return a
 	}
 	tests := map[string]CallbackEvent{
-		"callback_low_balance.json": {AlertType: AlertLowBalance, Balance: CallbackBalance{
+		"callback_low_balance.json": {AlertType: AlertType("LowBalance"), Balance: CallbackBalance{
 			Balance: amount("1299.3"), Threshold: amount("2600"), ThresholdPercentRemaining: amount("49.973")}},
-		"callback_insufficient_balance.json": {AlertType: AlertInsufficientBalance, Balance: CallbackBalance{
+		"callback_insufficient_balance.json": {AlertType: AlertType("InsufficientBalance"), Balance: CallbackBalance{
 			Balance: amount("0.85"), Threshold: amount("100"), ThresholdPercentRemaining: amount("0.85")}},
 	}
 	for name, want := range tests {
@@ -100,7 +100,7 @@ func TestCallbackAccountEventObserved(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Len(t, got, 1)
 	require.Equal(t, CallbackDelivered, got[0].Decision)
-	require.Equal(t, AlertLowBalance, got[0].AlertType)
+	require.Equal(t, AlertType("LowBalance"), got[0].AlertType)
 	require.Contains(t, logs.String(), `"alert_type":"LowBalance"`)
 	require.NotContains(t, logs.String(), `"iccid"`)
 }

@@ -42,10 +42,10 @@ func TestESIMDetails(t *testing.T) {
 		pin, ref    string
 		appleURL    bool
 	}{
-		{"esim_details_ms.json", ProfileInstalled, installed, "0000", "", false},
-		{"esim_details_rfc3339.json", ProfileEnabled, installed, "", "cust-42", true},
-		{"esim_details_ms_string.json", ProfileInstalled, installed, "", "", false},
-		{"esim_details_zero.json", ProfileReleased, time.Time{}, "", "", false},
+		{"esim_details_ms.json", ProfileStatus("Installed"), installed, "0000", "", false},
+		{"esim_details_rfc3339.json", ProfileStatus("Enabled"), installed, "", "cust-42", true},
+		{"esim_details_ms_string.json", ProfileStatus("Installed"), installed, "", "", false},
+		{"esim_details_zero.json", ProfileStatus("Released"), time.Time{}, "", "", false},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			t.Parallel()
@@ -336,8 +336,8 @@ func TestNoSecretsInLogs(t *testing.T) {
 
 func TestProfileStatusNormalised(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, ProfileReleased, normaliseProfileStatus("RELEASED"))
-	require.Equal(t, ProfileEnabled, normaliseProfileStatus("enabled"))
+	require.Equal(t, ProfileStatus("Released"), normaliseProfileStatus("RELEASED"))
+	require.Equal(t, ProfileStatus("Enabled"), normaliseProfileStatus("enabled"))
 	require.Equal(t, ProfileStatus("Suspended"), normaliseProfileStatus("Suspended"))
 	require.Equal(t, ProfileStatus(""), normaliseProfileStatus(""))
 }
@@ -437,7 +437,7 @@ func TestESIMDecodingRules(t *testing.T) {
 	require.Equal(t, testICCID, e.ICCID)
 	require.Equal(t, "1234", e.PIN)
 	require.Equal(t, testMatchingI, e.MatchingID, "white space around an identifier is dropped")
-	require.Equal(t, ProfileInstalled, e.ProfileStatus)
+	require.Equal(t, ProfileStatus("Installed"), e.ProfileStatus)
 	require.Equal(t, time.UnixMilli(1723541877280).UTC(), e.FirstInstalledAt)
 	e, err = decodeESIM([]byte(`{"iccid":"1","firstInstalledDateTime":1723541877}`))
 	require.NoError(t, err)

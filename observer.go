@@ -156,7 +156,7 @@ type CallbackDecision struct {
 	// Status is the HTTP status answered.
 	Status int
 	// AlertType is the event's type, when the body was decoded; an
-	// account event (no ICCID, e.g. [AlertLowBalance]) carries its type
+	// account event (no ICCID, e.g. "LowBalance") carries its type
 	// too. No hook ever receives the ICCID.
 	AlertType AlertType
 	// Duration is how long the handler took.

@@ -236,7 +236,7 @@ func TestObserverCallbackDecisions(t *testing.T) {
 	}
 	require.Equal(t, []string{"delivered//200", "duplicate//200", "refused/method/405", "refused/unauthorized/401",
 		"refused/malformed/400", "failed/handler_error/500"}, got)
-	require.Equal(t, AlertUtilisation, log.all()[0].(CallbackDecision).AlertType)
+	require.Equal(t, AlertType("Utilisation"), log.all()[0].(CallbackDecision).AlertType)
 }
 
 // TestObserverSeesNoSecrets: nothing an Observer receives, printed with

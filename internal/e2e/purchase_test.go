@@ -101,7 +101,7 @@ func (e *e2e) checkDetails(t *testing.T, a travelroam.Assignment, start time.Tim
 	ctx := context.Background()
 	d, err := e.c.ESIM(ctx, a.ICCID)
 	require.NoError(t, e.Err(err))
-	require.Equal(t, travelroam.ProfileReleased, d.ProfileStatus)
+	require.Equal(t, travelroam.ProfileStatus("Released"), d.ProfileStatus)
 	require.True(t, d.FirstInstalledAt.IsZero())
 	require.Equal(t, a.MatchingID, d.MatchingID)
 	require.Equal(t, travelroamtest.SMDPAddress, d.SMDPAddress)
@@ -111,7 +111,7 @@ func (e *e2e) checkDetails(t *testing.T, a travelroam.Assignment, start time.Tim
 	require.NoError(t, e.srv.InstallESIM(a.ICCID))
 	d, err = e.c.ESIM(ctx, a.ICCID)
 	require.NoError(t, e.Err(err))
-	require.Equal(t, travelroam.ProfileInstalled, d.ProfileStatus)
+	require.Equal(t, travelroam.ProfileStatus("Installed"), d.ProfileStatus)
 	require.False(t, d.FirstInstalledAt.Before(start.Truncate(time.Millisecond)), "installed at %s, test began %s", d.FirstInstalledAt, start)
 	require.False(t, d.FirstInstalledAt.After(time.Now()))
 }
