@@ -1055,7 +1055,7 @@ func newWalkServer(tb testing.TB, codes []string, perPage int) *walkServer {
 		regional[i] = template.Bundles[0]
 		regional[i].Name = fmt.Sprintf("esim_%dGB_30D_RGLOBAL_V2", 10*(i+1))
 	}
-	for chunk := range slices.Chunk(codes, MaxCatalogueCountries) {
+	for chunk := range slices.Chunk(codes, maxCatalogueCountries) {
 		bundles := slices.Clone(regional)
 		for _, code := range chunk {
 			for _, plan := range []string{"1GB_7D", "5GB_30D"} {
@@ -1130,7 +1130,7 @@ func baselineCatalogueAll(hc *http.Client, url string, codes []string, perPage i
 // BenchmarkCatalogueAll walks the catalogue of 250 countries: 5 chunks
 // of at most 58 countries, 13 pages of 50 in all, 504 distinct bundles.
 func BenchmarkCatalogueAll(b *testing.B) {
-	const countries, perPage, want = 250, DefaultCataloguePerPage, 2*250 + 4
+	const countries, perPage, want = 250, defaultCataloguePerPage, 2*250 + 4
 	codes := walkCountryCodes(countries)
 	report := func(b *testing.B, s *walkServer) {
 		b.ReportMetric(float64(s.requests.Load())/float64(b.N), "requests/op")
@@ -1176,7 +1176,7 @@ func TestCatalogueAllRequestsOfTheBenchmark(t *testing.T) {
 	codes := walkCountryCodes(250)
 	require.Len(t, codes, 250)
 	require.NotContains(t, codes, "PR")
-	s := newWalkServer(t, codes, DefaultCataloguePerPage)
+	s := newWalkServer(t, codes, defaultCataloguePerPage)
 	c, err := NewClient(testAPIKey, testSecret, WithBaseURL(s.URL+"/api/whitelabel"), WithHTTPClient(s.Client()))
 	require.NoError(t, err)
 	seen := map[string]bool{}
@@ -1187,7 +1187,7 @@ func TestCatalogueAllRequestsOfTheBenchmark(t *testing.T) {
 	}
 	require.Len(t, seen, 504)
 	require.Equal(t, int64(13), s.requests.Load(), "4 chunks of 58 countries in 3 pages, one of 18 in 1")
-	n, err := baselineCatalogueAll(s.Client(), s.URL+"/api/whitelabel/catalogue", codes, DefaultCataloguePerPage)
+	n, err := baselineCatalogueAll(s.Client(), s.URL+"/api/whitelabel/catalogue", codes, defaultCataloguePerPage)
 	require.NoError(t, err)
 	require.Equal(t, 504, n)
 	require.Equal(t, int64(26), s.requests.Load(), "the baseline makes the same requests")

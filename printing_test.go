@@ -50,7 +50,7 @@ func TestPrintingLeaksNothing(t *testing.T) {
 		"Organisation":     Organisation{Name: "Shop", CallbackURL: "https://shop.example/cb?token=" + token, Users: []OrganisationUser{user}},
 		"OrganisationUser": user,
 		"CallbackEvent":    CallbackEvent{ICCID: testICCID, AlertType: AlertType("Utilisation"), Raw: []byte(`{"iccid":"` + testICCID + `"}`)},
-		"AccountEvent": CallbackEvent{AlertType: AlertType("LowBalance"), Balance: CallbackBalance{Balance: AmountFromCents(129930)},
+		"AccountEvent": CallbackEvent{AlertType: AlertType("LowBalance"), Balance: CallbackBalance{Balance: amountFromCents(129930)},
 			Raw: []byte(`{"alertType":"LowBalance","token":"` + token + `"}`)},
 		"PurchaseAttempt": PurchaseAttempt{Key: "k", BundleName: "b", ICCID: testICCID, Outcome: OutcomeUnknown},
 		"APIError":        apiErr,

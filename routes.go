@@ -34,7 +34,7 @@ type Route struct {
 // [OpRevokeESIM] (POST /esims/revoke) and [OpOrganisation] (GET
 // /organisation) are guesses: Travel Roam's changelog names these
 // operations, not their paths.
-func DefaultRoute(op Operation) (Route, bool) {
+func (op Operation) DefaultRoute() (Route, bool) {
 	o, ok := op.row()
 	return o.Route, ok
 }
