@@ -48,7 +48,7 @@ func (c *cli) dryRunBuy(ctx context.Context, f *flags, o buyOptions) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(processOrderBody{BundleName: q.bundle.Name, OrderType: string(travelroam.OrderTypeCountry), ICCID: o.iccid})
+	body, err := json.Marshal(processOrderBody{BundleName: q.bundle.Name, OrderType: "COUNTRY", ICCID: o.iccid})
 	if err != nil {
 		return err
 	}
