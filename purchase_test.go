@@ -86,7 +86,7 @@ func TestProcessOrderKeyIsNeverSent(t *testing.T) {
 func TestProcessOrderSameKeyTwice(t *testing.T) {
 	t.Parallel()
 	var outcomes []CallOutcome
-	obs := &Observer{CallEnd: func(_ context.Context, e CallEnd) { outcomes = append(outcomes, e.Outcome) }}
+	obs := &Observer{CallEnd: func(_ context.Context, e CallInfo) { outcomes = append(outcomes, e.Outcome) }}
 	c, mt := newMockClient(t, WithObserver(obs))
 	posts, _ := orderResponder(t, mt)
 	req := OrderRequest{BundleName: testBundle, Key: "order-42"}
@@ -154,7 +154,7 @@ func (g *failingGate) Acquire(context.Context, string, time.Duration, time.Durat
 func TestProcessOrderGateFailure(t *testing.T) {
 	t.Parallel()
 	var outcomes []CallOutcome
-	obs := &Observer{CallEnd: func(_ context.Context, e CallEnd) { outcomes = append(outcomes, e.Outcome) }}
+	obs := &Observer{CallEnd: func(_ context.Context, e CallInfo) { outcomes = append(outcomes, e.Outcome) }}
 	j := NewMemoryPurchaseJournal()
 	g := new(failingGate)
 	c, mt := newMockClient(t, WithPurchaseGate(g), WithPurchaseJournal(j), WithObserver(obs))

@@ -146,7 +146,7 @@ func (c *cli) client(live bool, extra ...travelroam.Option) (*travelroam.Client,
 	opts := []travelroam.Option{
 		travelroam.WithEnvironment(t.env),
 		travelroam.WithUserAgent("travelroam-cli/" + sdkVersion),
-		travelroam.WithObserver(&travelroam.Observer{AttemptEnd: func(_ context.Context, e travelroam.AttemptEnd) {
+		travelroam.WithObserver(&travelroam.Observer{AttemptEnd: func(_ context.Context, e travelroam.AttemptInfo) {
 			if e.Status != 0 {
 				c.firstStatus.CompareAndSwap(0, int32(e.Status))
 			}
