@@ -20,7 +20,7 @@ func ExampleNewClient() {
 	fmt.Println(c.BaseURL())
 
 	live, err := travelroam.NewClient("my-api-key", "my-client-secret",
-		travelroam.WithEnvironment(travelroam.Live),
+		travelroam.WithBaseURL(travelroam.LiveURL),
 		travelroam.WithUserAgent("myshop/1.0"))
 	if err != nil {
 		log.Fatal(err)

@@ -330,7 +330,7 @@ func (a PurchaseAttempt) MarshalJSON() ([]byte, error) {
 		Key         string          `json:"key"`
 		BundleName  string          `json:"bundleName"`
 		ICCID       string          `json:"iccid,omitempty"`
-		Environment Environment     `json:"environment"`
+		Environment string          `json:"environment"`
 		Outcome     PurchaseOutcome `json:"outcome"`
 		Reference   string          `json:"reference,omitempty"`
 	}{a.Key, a.BundleName, RedactICCID(a.ICCID), a.Environment, a.Outcome, a.Reference})

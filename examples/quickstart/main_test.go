@@ -153,7 +153,7 @@ func TestConnectAndFlags(t *testing.T) {
 	require.NoError(t, err)
 	defer s.close()
 	require.Nil(t, s.fake)
-	require.Equal(t, travelroam.Sandbox.BaseURL(), s.client.BaseURL())
+	require.Equal(t, "https://sandbox.travelroam.com/api/whitelabel", s.client.BaseURL(), "the default")
 	require.Contains(t, out.String(), "sandbox")
 
 	o, err := parseOptions([]string{"-country", " jp ", "-revoke"}, io.Discard)
