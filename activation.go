@@ -73,7 +73,7 @@ func (a ActivationCode) AppleInstallURL() string {
 // formatting characters, or bytes that are not UTF-8; the code after
 // "LPA:" is at most 1024 bytes.
 //
-// Errors match [ErrInvalidInput] and never quote the input.
+// Errors are [*ValidationError] values and never quote the input.
 func ParseActivationCode(s string) (ActivationCode, error) {
 	const op, field = labelActivationCode, "activation code"
 	s = strings.TrimSpace(s)

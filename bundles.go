@@ -100,7 +100,7 @@ func (b Bundle) CountryCodes() []string {
 
 // Bundle returns the bundle with the given name (case-sensitive, e.g.
 // "esim_1GB_7D_TR_V2"). An unknown name gives an [*APIError] that
-// matches [ErrNotFound]; an empty name matches [ErrInvalidInput].
+// matches [ErrNotFound]; an empty name is a [*ValidationError].
 func (c *Client) Bundle(ctx context.Context, name string, opts ...CallOption) (*Bundle, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, invalid(OpBundle.label(), "Name", "empty: pass the bundle's name, e.g. \"esim_1GB_7D_TR_V2\"")

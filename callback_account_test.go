@@ -95,11 +95,11 @@ func TestCallbackAccountEventObserved(t *testing.T) {
 	obs := &Observer{Callback: func(_ context.Context, d CallbackDecision) { got = append(got, d) }}
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := NewCallbackHandler(newSink().fn, WithCallbackObserver(obs), WithCallbackLogger(logger))
+	h := NewCallbackHandler(newSink().fn, WithObserver(obs), WithLogger(logger))
 	rec := post(h, "/cb", fixture(t, "callback_low_balance.json"))
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Len(t, got, 1)
-	require.Equal(t, CallbackDelivered, got[0].Decision)
+	require.Equal(t, "delivered", got[0].Decision)
 	require.Equal(t, AlertType("LowBalance"), got[0].AlertType)
 	require.Contains(t, logs.String(), `"alert_type":"LowBalance"`)
 	require.NotContains(t, logs.String(), `"iccid"`)

@@ -3,7 +3,6 @@ package travelroam
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -90,8 +89,10 @@ type CallbackEvent struct {
 	// Date is when the event happened, when the payload says (the
 	// event-style notifications); zero otherwise.
 	Date time.Time
-	// Country is the country of a "CountryChange" event; zero otherwise.
-	Country CallbackCountry
+	// Country is the country of a "CountryChange" event: its ISO code
+	// (sent as "code", e.g. "NO") and Name (e.g. "Norway"); Region stays
+	// empty. Zero otherwise.
+	Country Country
 	// ProfileStatus is the eSIM's new profile status in a profile status
 	// change, e.g. "Installed"; empty otherwise.
 	ProfileStatus ProfileStatus
@@ -123,14 +124,6 @@ type CallbackBalance struct {
 	// ThresholdPercentRemaining is the balance as a percentage of the
 	// threshold, e.g. 49.973.
 	ThresholdPercentRemaining Amount `json:"thresholdPercentRemaining"`
-}
-
-// CallbackCountry is the country of a country change notification.
-type CallbackCountry struct {
-	// Code is the ISO 3166-1 alpha-2 code, e.g. "NO".
-	Code string
-	// Name is the country's name, e.g. "Norway".
-	Name string
 }
 
 // CallbackBundle is the bundle assignment of a [CallbackEvent].
@@ -256,14 +249,14 @@ const maxCallbackICCID = 32
 // sent. Only the ICCID must be read: decoded member by member, any other
 // field outside the rules is left at zero.
 type wireCallback struct {
-	ICCID         string             `json:"iccid" lenient:"strict"`
-	AlertType     string             `json:"alertType"`
-	Event         string             `json:"event"`
-	Date          time.Time          `json:"date"`
-	ProfileStatus string             `json:"profileStatus"`
-	Country       CallbackCountry    `json:"country"`
-	Bundle        wireCallbackBundle `json:"bundle"`
-	BalanceInfo   CallbackBalance    `json:"balanceInfo"`
+	ICCID         string                      `json:"iccid" lenient:"strict"`
+	AlertType     string                      `json:"alertType"`
+	Event         string                      `json:"event"`
+	Date          time.Time                   `json:"date"`
+	ProfileStatus string                      `json:"profileStatus"`
+	Country       struct{ Code, Name string } `json:"country"`
+	Bundle        wireCallbackBundle          `json:"bundle"`
+	BalanceInfo   CallbackBalance             `json:"balanceInfo"`
 }
 
 // wireCallbackBundle is a callback's bundle, its quantities kept as
@@ -317,13 +310,13 @@ func trimmed(s string) string { return strings.TrimSpace(s) }
 func decodeCallback(raw []byte) (*CallbackEvent, error) {
 	w, err := readCallbackWire(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrCallbackMalformed, redact.Digits(err.Error()))
+		return nil, malformed("%s", redact.Digits(err.Error()))
 	}
 	ev := &CallbackEvent{
 		ICCID:     trimmed(w.ICCID),
 		AlertType: normaliseAlertType(trimmed(w.AlertType)),
 		Date:      w.Date,
-		Country:   CallbackCountry{Code: trimmed(w.Country.Code), Name: trimmed(w.Country.Name)},
+		Country:   Country{ISO: trimmed(w.Country.Code), Name: trimmed(w.Country.Name)},
 		Bundle:    w.Bundle.bundle(),
 		Balance:   w.BalanceInfo,
 		Raw:       raw,
@@ -336,11 +329,11 @@ func decodeCallback(raw []byte) (*CallbackEvent, error) {
 	}
 	switch {
 	case ev.ICCID == "" && ev.AlertType == "":
-		return nil, fmt.Errorf("%w: neither an iccid nor a type (alertType or event)", ErrCallbackMalformed)
+		return nil, malformed("neither an iccid nor a type (alertType or event)")
 	case ev.ICCID == "": // an account event, e.g. LowBalance
 		return ev, nil
 	case len(ev.ICCID) > maxCallbackICCID || !allDigits(ev.ICCID):
-		return nil, fmt.Errorf("%w: iccid is not 1 to %d digits", ErrCallbackMalformed, maxCallbackICCID)
+		return nil, malformed("iccid is not 1 to %d digits", maxCallbackICCID)
 	}
 	return ev, nil
 }

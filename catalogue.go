@@ -95,7 +95,7 @@ type catalogueRequest struct {
 // you to store the catalogue on your side and refresh it rarely.
 //
 // Invalid options (neither or both of Countries and Region, a bad code,
-// more than 58 countries, an unknown region) match [ErrInvalidInput] and
+// more than 58 countries, an unknown region) are [*ValidationError] values and
 // send nothing.
 func (c *Client) Catalogue(ctx context.Context, opts CatalogueOptions, callOpts ...CallOption) (*CataloguePage, error) {
 	countries, err := checkCatalogueOptions(opts)

@@ -508,7 +508,7 @@ func TestCatalogueAllContextCanceled(t *testing.T) {
 
 func requireValidation(t *testing.T, err error, field, reason string) {
 	t.Helper()
-	require.ErrorIs(t, err, ErrInvalidInput)
+	require.ErrorAs(t, err, new(*ValidationError))
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	require.Equal(t, field, ve.Field)

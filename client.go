@@ -102,7 +102,12 @@ type Client struct {
 	observer       *Observer // nil when unset
 }
 
-// Option configures a [Client] in [NewClient].
+// Option configures a [Client] in [NewClient], or a callback receiver in
+// [ParseCallback] and [NewCallbackHandler]. [WithLogger] and
+// [WithObserver] serve both; the WithCallback… options serve the
+// receiver only, the others the Client only. An option given where it
+// does not apply is refused with a [*ValidationError] (NewCallbackHandler
+// panics with it).
 type Option func(*config) error
 
 type config struct {
@@ -116,6 +121,9 @@ type config struct {
 	observer         *Observer
 	gate             PurchaseGate
 	journal          PurchaseJournal
+	// callback is set when the options configure a callback receiver
+	// (callback_options.go) rather than a Client.
+	callback *callbackConfig
 }
 
 // WithBaseURL sets the API base URL: [LiveURL] for Travel Roam's
@@ -123,7 +131,7 @@ type config struct {
 // a test server such as travelroamtest's. It must be an absolute http or
 // https URL.
 func WithBaseURL(rawURL string) Option {
-	return func(c *config) error {
+	return clientOption("WithBaseURL", func(c *config) error {
 		u, err := url.Parse(rawURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return errors.New("travelroam: base URL must be an absolute http or https URL")
@@ -133,7 +141,7 @@ func WithBaseURL(rawURL string) Option {
 		}
 		c.baseURL = rawURL
 		return nil
-	}
+	})
 }
 
 // WithHTTPClient makes the Client send through a copy of hc (hc itself is
@@ -147,37 +155,41 @@ func WithBaseURL(rawURL string) Option {
 // header that Travel Roam does not honour) can buy twice: the SDK cannot
 // stop it from re-sending a purchase or a revoke, but it counts, through
 // net/http/httptrace, how many times the request was written, and a call
-// whose request went out more than once returns an error matching
-// [ErrOutcomeUnknown], even when the last answer was a success. Leave
+// whose request went out more than once returns an
+// [*OutcomeUnknownError], even when the last answer was a success. Leave
 // retries to the SDK: reads are retried, purchases never once sent. A
 // transport that sends other requests under the call's context (to fetch
 // a token, say) is counted too, and makes every purchase unknown.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
+	return clientOption("WithHTTPClient", func(c *config) error {
 		if hc == nil {
 			return errors.New("travelroam: HTTP client must not be nil")
 		}
 		c.httpClient = hc
 		return nil
-	}
+	})
 }
 
 // WithUserAgent puts product (e.g. "myshop/1.2") in front of the SDK's own
 // "travelroam-go/<version>" in the User-Agent header.
 func WithUserAgent(product string) Option {
-	return func(c *config) error {
+	return clientOption("WithUserAgent", func(c *config) error {
 		if strings.ContainsAny(product, "\r\n") {
 			return errors.New("travelroam: user agent must not contain line breaks")
 		}
 		c.userAgent = strings.TrimSpace(product)
 		return nil
-	}
+	})
 }
 
 // WithLogger makes the Client log each HTTP attempt at debug level: the
 // method, the route, the status, the attempt and the duration. Credentials,
 // request and response bodies, ICCIDs and activation codes are never
-// logged. Without this option the Client logs nothing.
+// logged. Without this option the Client logs nothing. Given to
+// [NewCallbackHandler], it makes the handler log rejections, failures and
+// duplicates (deliveries at debug level) with the status, the reason, the
+// alert type and the ICCID's last four digits; never the body, a full
+// ICCID, a token or a signature.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
@@ -194,13 +206,13 @@ func WithLogger(l *slog.Logger) Option {
 // Retries also draw on a budget shared by all reads of the Client (see
 // [ErrRetryBudgetExhausted]), so that an outage cannot multiply traffic.
 func WithMaxRetries(n int) Option {
-	return func(c *config) error {
+	return clientOption("WithMaxRetries", func(c *config) error {
 		if n < 0 || n > maxMaxRetries {
 			return fmt.Errorf("travelroam: max retries must be between 0 and %d, got %d", maxMaxRetries, n)
 		}
 		c.maxRetries = n
 		return nil
-	}
+	})
 }
 
 // WithPurchaseInterval sets the least time between the end of one purchase
@@ -209,13 +221,13 @@ func WithMaxRetries(n int) Option {
 // allowed against any other (a fake server in tests); 0 turns pacing off
 // there.
 func WithPurchaseInterval(d time.Duration) Option {
-	return func(c *config) error {
+	return clientOption("WithPurchaseInterval", func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("travelroam: purchase interval must not be negative, got %s", d)
 		}
 		c.purchaseInterval = d
 		return nil
-	}
+	})
 }
 
 // WithPurchaseGate makes the Client pace its purchases through g instead
@@ -227,13 +239,13 @@ func WithPurchaseInterval(d time.Duration) Option {
 // lease longer than any purchase can take. If g fails, the purchase is not
 // sent and ProcessOrder returns an error matching [ErrNotSent].
 func WithPurchaseGate(g PurchaseGate) Option {
-	return func(c *config) error {
+	return clientOption("WithPurchaseGate", func(c *config) error {
 		if g == nil {
 			return errors.New("travelroam: purchase gate must not be nil")
 		}
 		c.gate = g
 		return nil
-	}
+	})
 }
 
 // WithPurchaseJournal makes the Client record its purchases in j instead
@@ -245,13 +257,13 @@ func WithPurchaseGate(g PurchaseGate) Option {
 // fails, the purchase is not sent and ProcessOrder returns an error
 // matching [ErrNotSent].
 func WithPurchaseJournal(j PurchaseJournal) Option {
-	return func(c *config) error {
+	return clientOption("WithPurchaseJournal", func(c *config) error {
 		if j == nil {
 			return errors.New("travelroam: purchase journal must not be nil")
 		}
 		c.journal = j
 		return nil
-	}
+	})
 }
 
 // NewClient returns a Client for the given credentials, by default for
@@ -298,6 +310,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.observer = cfg.observer.orNil()
 	c.reportAttempts = cfg.logger != nil || cfg.observer != nil
 	c.observer = cfg.observer
 	header := contractHeader(apiKey, clientSecret, c.userAgent)

@@ -25,7 +25,10 @@
 // status, the server's message, Retry-After and the raw body. Match them
 // with [errors.Is] against [ErrUnauthorized], [ErrNotFound],
 // [ErrRateLimited] and [ErrUnavailable]. Input the SDK refuses before
-// sending anything matches [ErrInvalidInput].
+// sending anything is a [*ValidationError]; the other typed errors
+// ([*OutcomeUnknownError], [*AlreadyAttemptedError],
+// [*AssignmentsPendingError], [*CallbackError], [*DecodeError]) are
+// matched with [errors.As].
 //
 // # Privacy
 //

@@ -20,7 +20,7 @@ import (
 
 func TestAPIErrorSentinels(t *testing.T) {
 	t.Parallel()
-	all := []error{ErrUnauthorized, ErrNotFound, ErrGone, ErrRateLimited, ErrUnavailable, ErrInvalidInput, ErrOutcomeUnknown}
+	all := []error{ErrUnauthorized, ErrNotFound, ErrGone, ErrRateLimited, ErrUnavailable}
 	for _, tc := range []struct {
 		status  int
 		message string
@@ -168,7 +168,7 @@ func TestValidationError(t *testing.T) {
 	t.Parallel()
 	err := invalid("catalogue", "Region", "%q is not a region", "Mars")
 	require.EqualError(t, err, `travelroam: catalogue: invalid Region: "Mars" is not a region`)
-	require.ErrorIs(t, err, ErrInvalidInput)
+	require.ErrorAs(t, err, new(*ValidationError))
 	require.NotErrorIs(t, err, ErrNotFound)
 	var ve *ValidationError
 	require.ErrorAs(t, fmt.Errorf("wrapped: %w", err), &ve)
@@ -180,7 +180,7 @@ func TestOutcomeUnknownError(t *testing.T) {
 	sent := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	cause := &APIError{StatusCode: 502, Method: "POST", Route: "/processorders"}
 	err := error(&OutcomeUnknownError{Op: "process order", BundleName: "esim_1GB_7D_TR_V2", ICCID: testICCID, SentAt: sent, Err: cause})
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	var ae *APIError
 	require.ErrorAs(t, err, &ae, "the cause is reachable")
 	require.NotContains(t, err.Error(), testICCID)
@@ -197,9 +197,9 @@ func TestAssignmentsPendingError(t *testing.T) {
 	t.Parallel()
 	last := &APIError{StatusCode: 503, Message: "Processing", Method: "GET", Route: "/getesimassignments"}
 	err := error(&AssignmentsPendingError{OrderReference: "ref-1", Attempts: 7, Elapsed: 10*time.Minute + 3*time.Millisecond + 400*time.Microsecond, Last: last})
-	require.ErrorIs(t, err, ErrAssignmentsPending)
+	require.ErrorAs(t, err, new(*AssignmentsPendingError))
 	require.ErrorIs(t, err, ErrUnavailable, "the last answer is reachable")
-	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	require.Contains(t, err.Error(), "order ref-1 still pending after 7 attempts in 10m0.003s")
 	require.Contains(t, err.Error(), "do not buy again")
 }
@@ -247,7 +247,7 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 	mt.RegisterResponder(http.MethodPost, testBaseURL+"/processorders", httpmock.NewStringResponder(500, echo))
 	_, readErr := c.Organisation(t.Context())
 	_, buyErr := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: testICCID})
-	require.ErrorIs(t, buyErr, ErrOutcomeUnknown)
+	require.ErrorAs(t, buyErr, new(*OutcomeUnknownError))
 	var ae *APIError
 	require.ErrorAs(t, readErr, &ae)
 	require.Equal(t, echo, string(ae.Body), "the raw body is kept")
@@ -327,7 +327,7 @@ func TestStatusFixtures(t *testing.T) {
 	_, err := c.Organisation(t.Context())
 	require.Error(t, err)
 	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
-	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	require.Equal(t, 2, mt.GetTotalCallCount(), "one request each")

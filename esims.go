@@ -279,7 +279,7 @@ func decodeLocation(b []byte) (*Location, error) {
 // reached the server; it is re-sent (at most twice) only when the
 // connection provably failed before anything was sent. The results:
 //   - nil: Travel Roam answered 2xx, the eSIM is revoked;
-//   - [*OutcomeUnknownError] (matching [ErrOutcomeUnknown]): the request may
+//   - [*OutcomeUnknownError]: the request may
 //     have been carried out, but no clear answer came back (a timeout or a
 //     reset after sending, a 408 or a 5xx other than 503, or ctx ending while the
 //     request was out). Check with [Client.ESIM] (a revoked eSIM is no
@@ -287,8 +287,8 @@ func decodeLocation(b []byte) (*Location, error) {
 //   - [*APIError]: any other status, e.g. 400 "ICCID not found" (matching
 //     [ErrNotFound]) or 403 (matching [ErrUnauthorized]); nothing was
 //     revoked;
-//   - another error: nothing was sent (a bad ICCID matching
-//     [ErrInvalidInput], a refused connection, or ctx ended first).
+//   - another error: nothing was sent (a bad ICCID, a
+//     [*ValidationError], a refused connection, or ctx ended first).
 //
 // The route is the contract's best guess, POST /esims/revoke; change it
 // with [WithRoute] and [OpRevokeESIM].

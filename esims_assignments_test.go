@@ -164,9 +164,9 @@ func TestAssignmentsOtherErrors(t *testing.T) {
 
 	for _, bad := range []string{"", "   ", "ref\nwith-newline", string(make([]byte, 300))} {
 		_, err = c.Assignments(t.Context(), bad)
-		require.ErrorIs(t, err, ErrInvalidInput)
+		require.ErrorAs(t, err, new(*ValidationError))
 		_, err = c.WaitForAssignments(t.Context(), bad)
-		require.ErrorIs(t, err, ErrInvalidInput)
+		require.ErrorAs(t, err, new(*ValidationError))
 	}
 	require.Equal(t, 1, mt.GetTotalCallCount())
 }

@@ -118,7 +118,7 @@ func TestICCIDValidation(t *testing.T) {
 	for name, call := range calls {
 		for _, bad := range []string{"", "894453853201234", "89445385320123456789012345", "89445385320123X5678"} {
 			err := call(bad)
-			require.ErrorIs(t, err, ErrInvalidInput, "%s(%q)", name, bad)
+			require.ErrorAs(t, err, new(*ValidationError), "%s(%q)", name, bad)
 			if bad != "" {
 				require.NotContains(t, err.Error(), bad)
 			}
@@ -188,7 +188,7 @@ func TestRevokeESIMStatuses(t *testing.T) {
 			err := c.RevokeESIM(t.Context(), testICCID)
 			require.Error(t, err)
 			require.Equal(t, 1, mt.GetTotalCallCount(), "a revoke is never re-sent")
-			require.Equal(t, tc.unknown, errors.Is(err, ErrOutcomeUnknown), "%v", err)
+			require.Equal(t, tc.unknown, errors.As(err, new(*OutcomeUnknownError)), "%v", err)
 			var ae *APIError
 			require.ErrorAs(t, err, &ae)
 			require.Equal(t, tc.status, ae.StatusCode)
@@ -212,7 +212,7 @@ func TestRevokeESIMTransportErrorAfterSend(t *testing.T) {
 	c, mt := newMockClient(t)
 	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/revoke", httpmock.NewErrorResponder(io.ErrUnexpectedEOF))
 	err := c.RevokeESIM(t.Context(), testICCID)
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	require.Equal(t, 1, mt.GetTotalCallCount())
 }
@@ -225,7 +225,7 @@ func TestRevokeESIMCanceledBeforeSend(t *testing.T) {
 	cancel()
 	err := c.RevokeESIM(ctx, testICCID)
 	require.ErrorIs(t, err, context.Canceled)
-	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	require.Zero(t, mt.GetTotalCallCount())
 }
 
@@ -241,7 +241,7 @@ func TestRevokeESIMCanceledInFlight(t *testing.T) {
 		return nil, req.Context().Err()
 	})
 	err := c.RevokeESIM(ctx, testICCID)
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	require.ErrorIs(t, err, context.Canceled)
 	require.Equal(t, 1, mt.GetTotalCallCount())
 }
@@ -265,7 +265,7 @@ func TestRevokeESIMResetAfterBodyRead(t *testing.T) {
 	require.NoError(t, err)
 	defer c.CloseIdleConnections()
 	err = c.RevokeESIM(t.Context(), testICCID)
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	var oe *OutcomeUnknownError
 	require.ErrorAs(t, err, &oe)
 	require.False(t, oe.SentAt.IsZero())
@@ -293,7 +293,7 @@ func TestRevokeESIMDialRefused(t *testing.T) {
 	require.NoError(t, err)
 	err = c.RevokeESIM(t.Context(), testICCID)
 	require.Error(t, err)
-	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	var opErr *net.OpError
 	require.ErrorAs(t, err, &opErr)
 	require.Equal(t, "dial", opErr.Op)
@@ -323,7 +323,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	_, err = c.Location(t.Context(), testICCID)
 	require.NoError(t, err)
 	revokeErr := c.RevokeESIM(t.Context(), testICCID)
-	require.ErrorIs(t, revokeErr, ErrOutcomeUnknown)
+	require.ErrorAs(t, revokeErr, new(*OutcomeUnknownError))
 	// Logging the values themselves by mistake leaks nothing either.
 	logger.Info("values", "esim", *e, "assignment", list[0])
 	out := logs.String() + revokeErr.Error() + fmt.Sprintf("%v %+v %#v %s", *e, list[0], list, list)

@@ -56,7 +56,7 @@ func ExampleClient_WaitForAssignments() {
 			fmt.Printf("not ready after %d attempts, next in %s\n", attempt, next)
 		}))
 	if err != nil {
-		// errors.Is(err, travelroam.ErrAssignmentsPending): the order exists;
+		// errors.As(err, new(*travelroam.AssignmentsPendingError)): the order exists;
 		// wait again later, never buy again.
 		log.Fatal(err)
 	}

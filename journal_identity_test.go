@@ -58,14 +58,14 @@ func TestJournalTwoTenants(t *testing.T) {
 		// lists nor resolves it.
 		srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Status(500, "Internal error"))
 		_, err = live.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, Key: "order 1002"})
-		require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		un, err := sandbox.UnfinishedPurchases(ctx)
 		require.NoError(t, err)
 		require.Empty(t, un)
 		un, err = live.UnfinishedPurchases(ctx)
 		require.NoError(t, err)
 		require.Len(t, un, 1)
-		require.ErrorIs(t, sandbox.ResolvePurchase(ctx, un[0], travelroam.OutcomeNotSent, ""), travelroam.ErrInvalidInput)
+		require.ErrorAs(t, sandbox.ResolvePurchase(ctx, un[0], travelroam.OutcomeNotSent, ""), new(*travelroam.ValidationError))
 		all, err := j.Unfinished(ctx)
 		require.NoError(t, err)
 		require.Len(t, all, 1, "the journal's own list holds every account's")
@@ -93,7 +93,7 @@ func TestResolvePurchaseTwoResolvers(t *testing.T) {
 
 		srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Status(500, "Internal error")) // nothing bought
 		_, err := c.ProcessOrder(ctx, req)
-		require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		person, err := c.UnfinishedPurchases(ctx)
 		require.NoError(t, err)
 		job, err := c.UnfinishedPurchases(ctx)
@@ -122,7 +122,7 @@ func TestResolvePurchaseTwoResolvers(t *testing.T) {
 		require.ErrorIs(t, c.ResolvePurchase(ctx, again[0], travelroam.OutcomeNotSent, ""), travelroam.ErrAttemptInFlight)
 
 		_, err = c.ProcessOrder(ctx, req)
-		require.ErrorIs(t, err, travelroam.ErrAlreadyAttempted, "the retry in flight holds the Key")
+		require.ErrorAs(t, err, new(*travelroam.AlreadyAttemptedError), "the retry in flight holds the Key")
 		require.NoError(t, <-retried)
 		require.Len(t, srv.Orders(), 1, "one order for the Key")
 		a, ok, err := j.Get(ctx, c.AccountKey(), req.Key)
@@ -163,7 +163,7 @@ func TestResolvePurchaseLease(t *testing.T) {
 		time.Sleep(2*time.Minute - time.Nanosecond)
 		err = c.ResolvePurchase(ctx, pending, travelroam.OutcomeNotSent, "")
 		require.ErrorIs(t, err, travelroam.ErrAttemptInFlight)
-		require.False(t, errors.Is(err, travelroam.ErrInvalidInput))
+		require.False(t, errors.As(err, new(*travelroam.ValidationError)))
 		require.NoError(t, c.ResolvePurchase(ctx, unknown, travelroam.OutcomeNotSent, ""), "an unknown attempt has finished")
 		time.Sleep(time.Nanosecond)
 		require.NoError(t, c.ResolvePurchase(ctx, pending, travelroam.OutcomeNotSent, ""))

@@ -9,8 +9,8 @@ import (
 )
 
 // Observer watches what a [Client] and a callback handler do, for
-// metrics, traces or logs: pass it with [WithObserver] (and
-// [WithCallbackObserver] for [NewCallbackHandler]). The OpenTelemetry
+// metrics, traces or logs: pass it with [WithObserver] (to [NewClient],
+// and to [NewCallbackHandler] for its Callback hook). The OpenTelemetry
 // adapter github.com/roamkit/travelroam/travelroamotel builds one.
 //
 // Set the hooks you need; a nil hook, or a nil *Observer, costs nothing.
@@ -96,13 +96,13 @@ const (
 	// Roam.
 	CallNotSent CallOutcome = "not_sent"
 	// CallUnknown: a purchase or revoke may or may not have been carried
-	// out ([ErrOutcomeUnknown]).
+	// out ([*OutcomeUnknownError]).
 	CallUnknown CallOutcome = "unknown"
 	// CallAlreadyAttempted: a purchase whose key the purchase journal
-	// already held; nothing was sent ([ErrAlreadyAttempted]).
+	// already held; nothing was sent ([*AlreadyAttemptedError]).
 	CallAlreadyAttempted CallOutcome = "already_attempted"
 	// CallPending: WaitForAssignments ran out of time
-	// ([ErrAssignmentsPending]).
+	// ([*AssignmentsPendingError]).
 	CallPending CallOutcome = "pending"
 	// CallCanceled: the context ended.
 	CallCanceled CallOutcome = "canceled"
@@ -156,8 +156,14 @@ type Poll struct {
 
 // CallbackDecision describes how a callback handler answered a request.
 type CallbackDecision struct {
-	// Decision is what the handler did.
-	Decision CallbackOutcome
+	// Decision is what the handler did: "delivered" (the function
+	// accepted the event; 200), "duplicate" (an event already delivered,
+	// acknowledged without calling the function; 200), "in_flight" (a
+	// duplicate of an event still being processed; 503, the provider
+	// delivers again later), "refused" (405, 401, 413 or 400) or "failed"
+	// (the function or the deduper failed; 500 or 503, the provider
+	// delivers again).
+	Decision string
 	// Reason says why a request was refused or failed: "method",
 	// "unauthorized", "too_large", "malformed", "handler_error",
 	// "handler_panic" or "deduper"; empty otherwise.
@@ -172,32 +178,13 @@ type CallbackDecision struct {
 	Duration time.Duration
 }
 
-// CallbackOutcome is what a callback handler did with a request.
-type CallbackOutcome string
-
-// Decisions of a callback handler.
-const (
-	// CallbackDelivered: the function accepted the event (200).
-	CallbackDelivered CallbackOutcome = "delivered"
-	// CallbackDuplicate: an event already delivered; acknowledged without
-	// calling the function (200).
-	CallbackDuplicate CallbackOutcome = "duplicate"
-	// CallbackInFlight: a duplicate of an event still being processed;
-	// the provider is asked to deliver again later (503).
-	CallbackInFlight CallbackOutcome = "in_flight"
-	// CallbackRefused: the request was refused (405, 401, 413 or 400).
-	CallbackRefused CallbackOutcome = "refused"
-	// CallbackFailed: the function or the deduper failed; the provider is
-	// asked to deliver again (500 or 503).
-	CallbackFailed CallbackOutcome = "failed"
-)
-
 // WithObserver makes the Client report its calls and their HTTP attempts
-// to o (see [Observer]). A nil o, or one without hooks, is ignored: it
-// costs nothing.
+// to o (see [Observer]); given to [NewCallbackHandler], it makes the
+// handler report each decision to o's Callback hook. A nil o, or one
+// without hooks for where it is given, is ignored: it costs nothing.
 func WithObserver(o *Observer) Option {
 	return func(c *config) error {
-		c.observer = o.orNil()
+		c.observer = o
 		return nil
 	}
 }
@@ -258,13 +245,13 @@ func callOutcome(err error) CallOutcome {
 	switch {
 	case err == nil:
 		return CallSucceeded
-	case errors.Is(err, ErrOutcomeUnknown):
+	case errors.As(err, new(*OutcomeUnknownError)):
 		return CallUnknown
-	case errors.Is(err, ErrAlreadyAttempted):
+	case errors.As(err, new(*AlreadyAttemptedError)):
 		return CallAlreadyAttempted
 	case errors.Is(err, ErrNotSent):
 		return CallNotSent
-	case errors.Is(err, ErrAssignmentsPending):
+	case errors.As(err, new(*AssignmentsPendingError)):
 		return CallPending
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return CallCanceled

@@ -228,11 +228,11 @@ func TestObserverCallbackDecisions(t *testing.T) {
 			return fmt.Errorf("queue full")
 		}
 		return nil
-	}, WithCallbackObserver(log.observer(t)), WithCallbackSignature([]byte("k")))
+	}, WithObserver(log.observer(t)), WithCallbackSignature("", []byte("k")))
 	body := fixture(t, "callback_v3.json")
 	send := func(method string, body []byte, sig string) {
 		req := httptest.NewRequest(method, "/cb", bytes.NewReader(body))
-		req.Header.Set(DefaultSignatureHeader, sig)
+		req.Header.Set(defaultSignatureHeader, sig)
 		h.ServeHTTP(httptest.NewRecorder(), req)
 	}
 	good := signHex([]byte("k"), body)

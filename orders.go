@@ -25,7 +25,7 @@ type OrderRequest struct {
 	// [PurchaseJournal] records it before sending, and a purchase whose
 	// Key the journal already holds for the Client's account
 	// ([Client.AccountKey]) with an outcome that may have bought something
-	// is not sent again (see [ErrAlreadyAttempted]): set it, and
+	// is not sent again (see [AlreadyAttemptedError]): set it, and
 	// a retry by your job queue after a timeout, a crash or a deploy
 	// cannot buy twice. Empty, the SDK records the attempt under a random
 	// Key ("auto-…"), which a recovery job still finds among

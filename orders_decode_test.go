@@ -129,7 +129,7 @@ func TestProcessOrderApplyReference(t *testing.T) {
 	require.Equal(t, OutcomeSucceeded, a.Outcome)
 	require.Equal(t, o.Reference, a.Reference)
 	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID, Key: "top-up 1"})
-	require.ErrorIs(t, err, ErrAlreadyAttempted)
+	require.ErrorAs(t, err, new(*AlreadyAttemptedError))
 	require.Equal(t, 1, mt.GetTotalCallCount())
 }
 

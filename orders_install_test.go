@@ -109,7 +109,7 @@ func TestWaitForAssignmentsWithOrder(t *testing.T) {
 
 	// Another order's reference: bad input, nothing sent.
 	_, err = c.WaitForAssignments(t.Context(), "other-reference", WithOrder(order))
-	require.ErrorIs(t, err, ErrInvalidInput)
+	require.ErrorAs(t, err, new(*ValidationError))
 
 	// By default the answer has no data: WithOrder polls.
 	srv, c = newFake(travelroamtest.WithAssignmentDelay(0))

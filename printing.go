@@ -164,7 +164,7 @@ func (e CallbackEvent) MarshalJSON() ([]byte, error) {
 		ICCID         string           `json:"iccid"`
 		AlertType     AlertType        `json:"alertType"`
 		ProfileStatus ProfileStatus    `json:"profileStatus,omitempty"`
-		Country       CallbackCountry  `json:"country"`
+		Country       Country          `json:"country"`
 		Bundle        string           `json:"bundle"`
 		Remaining     int64            `json:"remaining"`
 		Initial       int64            `json:"initial"`

@@ -87,5 +87,5 @@ func TestPrintingLeaksNothing(t *testing.T) {
 	ac, err := assignment.ActivationCode()
 	require.NoError(t, err)
 	require.Equal(t, lpa, ac.LPA())
-	require.True(t, errors.Is(values["OutcomeUnknownError"].(error), ErrOutcomeUnknown))
+	require.True(t, errors.As(values["OutcomeUnknownError"].(error), new(*OutcomeUnknownError)))
 }

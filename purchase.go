@@ -84,8 +84,8 @@ type processOrderBody struct {
 // The SDK never re-sends a purchase whose bytes may have reached the
 // server; it re-sends (at most twice) only when the connection provably
 // failed before anything was sent. The errors to expect:
-//   - [*ValidationError] (ErrInvalidInput): nothing was sent.
-//   - [*AlreadyAttemptedError] (ErrAlreadyAttempted): the Key was already
+//   - [*ValidationError]: nothing was sent.
+//   - [*AlreadyAttemptedError]: the Key was already
 //     attempted; nothing was sent. Its doc says what to do.
 //   - an error matching [ErrNotSent]: nothing was sent (the journal or
 //     the gate failed, ctx ended while waiting for the gate, or the
@@ -94,7 +94,7 @@ type processOrderBody struct {
 //     (429): the order was not processed; try again after RetryAfter.
 //   - other [*APIError] (4xx): refused, e.g. unknown bundle, insufficient
 //     balance or an incompatible top-up.
-//   - [*OutcomeUnknownError] (ErrOutcomeUnknown): the order may or may not
+//   - [*OutcomeUnknownError]: the order may or may not
 //     exist (timeout or reset after sending, 500/502/504, an unreadable
 //     answer, ctx ending while the request was out). Read its doc before
 //     buying again; the journal refuses the same Key until the outcome is
@@ -361,7 +361,7 @@ func purchaseOutcome(order *Order, err error) (PurchaseOutcome, string) {
 	switch {
 	case err == nil && order != nil:
 		return OutcomeSucceeded, order.Reference
-	case errors.Is(err, ErrOutcomeUnknown):
+	case errors.As(err, new(*OutcomeUnknownError)):
 		return OutcomeUnknown, ""
 	case errors.Is(err, ErrNotSent):
 		return OutcomeNotSent, ""

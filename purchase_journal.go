@@ -212,11 +212,6 @@ func (a PurchaseAttempt) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-// ErrAlreadyAttempted matches an [*AlreadyAttemptedError]: the journal
-// already holds a purchase with this Key that may have bought something,
-// so nothing was sent.
-var ErrAlreadyAttempted = errors.New("travelroam: purchase already attempted")
-
 // ErrNoAttempt is returned by [PurchaseJournal.Finish] and
 // [Client.ResolvePurchase] when the journal holds no attempt under the
 // account and key.
@@ -239,7 +234,7 @@ var ErrAttemptChanged = errors.New("travelroam: purchase journal: the attempt's 
 
 // AlreadyAttemptedError reports a purchase that was not sent because the
 // [PurchaseJournal] already holds an attempt with the same Key that may
-// have bought something. It matches [ErrAlreadyAttempted].
+// have bought something; match it with [errors.As].
 //
 // What to do depends on Attempt.Outcome:
 //   - [OutcomeSucceeded]: the purchase was made; use Attempt.Reference as
@@ -296,9 +291,6 @@ func (e *AlreadyAttemptedError) Error() string {
 
 // GoString is Error, so that %#v shows only the last digits of the ICCID.
 func (e *AlreadyAttemptedError) GoString() string { return e.Error() }
-
-// Is reports whether target is [ErrAlreadyAttempted].
-func (e *AlreadyAttemptedError) Is(target error) bool { return target == ErrAlreadyAttempted }
 
 // DefaultJournalRetention is how long a [MemoryPurchaseJournal] keeps a
 // finished attempt (succeeded, refused or not sent) after its outcome was

@@ -78,8 +78,8 @@ func TestAlreadyAttemptedError(t *testing.T) {
 		a := journalAttempt("order-1")
 		a.Outcome = tc.outcome
 		var err error = fmt.Errorf("process order: %w", &travelroam.AlreadyAttemptedError{Attempt: a})
-		require.ErrorIs(t, err, travelroam.ErrAlreadyAttempted)
-		require.False(t, errors.Is(err, travelroam.ErrOutcomeUnknown))
+		require.ErrorAs(t, err, new(*travelroam.AlreadyAttemptedError))
+		require.False(t, errors.As(err, new(*travelroam.OutcomeUnknownError)))
 		var aae *travelroam.AlreadyAttemptedError
 		require.ErrorAs(t, err, &aae)
 		require.Equal(t, a, aae.Attempt)

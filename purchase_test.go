@@ -93,7 +93,7 @@ func TestProcessOrderSameKeyTwice(t *testing.T) {
 	first, err := c.ProcessOrder(t.Context(), req)
 	require.NoError(t, err)
 	_, err = c.ProcessOrder(t.Context(), req)
-	require.ErrorIs(t, err, ErrAlreadyAttempted)
+	require.ErrorAs(t, err, new(*AlreadyAttemptedError))
 	require.NotErrorIs(t, err, ErrNotSent, "the earlier attempt was sent")
 	var ae *AlreadyAttemptedError
 	require.ErrorAs(t, err, &ae)
@@ -161,7 +161,7 @@ func TestProcessOrderGateFailure(t *testing.T) {
 	posts, _ := orderResponder(t, mt)
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "order-9"})
 	require.ErrorIs(t, err, ErrNotSent)
-	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	require.Contains(t, err.Error(), "gate store unreachable")
 	require.Zero(t, posts.Load())
 	require.Equal(t, []CallOutcome{CallNotSent}, outcomes)
@@ -277,10 +277,10 @@ func TestProcessOrderJournalOutcomes(t *testing.T) {
 				sent := mt.GetTotalCallCount()
 				_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "k"})
 				if tc.want.MayHaveBought() {
-					require.ErrorIs(t, err, ErrAlreadyAttempted)
+					require.ErrorAs(t, err, new(*AlreadyAttemptedError))
 					require.Equal(t, sent, mt.GetTotalCallCount(), "nothing sent again")
 				} else {
-					require.NotErrorIs(t, err, ErrAlreadyAttempted)
+					require.NotErrorAs(t, err, new(*AlreadyAttemptedError))
 					require.Greater(t, mt.GetTotalCallCount(), sent, "bought nothing: sent again")
 				}
 			})
@@ -307,7 +307,7 @@ func TestProcessOrderEmptyKey(t *testing.T) {
 	c, mt = newMockClient(t, WithPurchaseJournal(hang))
 	mt.RegisterResponder(http.MethodPost, processOrdersURL, httpmock.NewErrorResponder(syscall.ECONNRESET))
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID})
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	un, err := c.UnfinishedPurchases(t.Context())
 	require.NoError(t, err)
 	require.Len(t, un, 1)
@@ -590,16 +590,16 @@ func TestResolvePurchase(t *testing.T) {
 	pending, unknown := un[0], un[1]
 	require.Equal(t, OutcomePending, pending.Outcome)
 
-	require.ErrorIs(t, c.ResolvePurchase(ctx, pending, OutcomePending, ""), ErrInvalidInput)
-	require.ErrorIs(t, c.ResolvePurchase(ctx, pending, "bought", ""), ErrInvalidInput)
-	require.ErrorIs(t, c.ResolvePurchase(ctx, PurchaseAttempt{}, OutcomeNotSent, ""), ErrInvalidInput)
-	require.ErrorIs(t, c.ResolvePurchase(ctx, pending, OutcomeNotSent, "ref-1"), ErrInvalidInput)
+	require.ErrorAs(t, c.ResolvePurchase(ctx, pending, OutcomePending, ""), new(*ValidationError))
+	require.ErrorAs(t, c.ResolvePurchase(ctx, pending, "bought", ""), new(*ValidationError))
+	require.ErrorAs(t, c.ResolvePurchase(ctx, PurchaseAttempt{}, OutcomeNotSent, ""), new(*ValidationError))
+	require.ErrorAs(t, c.ResolvePurchase(ctx, pending, OutcomeNotSent, "ref-1"), new(*ValidationError))
 	noID := pending
 	noID.ID = ""
-	require.ErrorIs(t, c.ResolvePurchase(ctx, noID, OutcomeNotSent, ""), ErrInvalidInput)
+	require.ErrorAs(t, c.ResolvePurchase(ctx, noID, OutcomeNotSent, ""), new(*ValidationError))
 	otherAccount := pending
 	otherAccount.Account = "live:0000000000000000"
-	require.ErrorIs(t, c.ResolvePurchase(ctx, otherAccount, OutcomeNotSent, ""), ErrInvalidInput)
+	require.ErrorAs(t, c.ResolvePurchase(ctx, otherAccount, OutcomeNotSent, ""), new(*ValidationError))
 	missing := pending
 	missing.Key = "missing"
 	require.ErrorIs(t, c.ResolvePurchase(ctx, missing, OutcomeNotSent, ""), ErrNoAttempt)

@@ -22,8 +22,8 @@ func TestCallbackSignatureBothEncodings(t *testing.T) {
 		"base64":     travelroamtest.SignBase64(key, body),
 		"sha256=hex": "sha256=" + travelroamtest.Sign(key, body),
 	} {
-		require.True(t, VerifyCallbackSignature(body, sig, key), name)
-		require.False(t, VerifyCallbackSignature(append([]byte(" "), body...), sig, key), name)
+		require.True(t, verifyCallbackSignature(body, sig, key), name)
+		require.False(t, verifyCallbackSignature(append([]byte(" "), body...), sig, key), name)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 
 // TestWithRouteRefusesBadRoutes: an unknown operation, a method that is
 // not a token or a path that is not a plain path relative to the base URL
-// make NewClient fail with ErrInvalidInput.
+// make NewClient fail with a *ValidationError.
 func TestWithRouteRefusesBadRoutes(t *testing.T) {
 	t.Parallel()
 	for name, opt := range map[string]Option{
@@ -29,7 +29,7 @@ func TestWithRouteRefusesBadRoutes(t *testing.T) {
 		"line break":        WithRoute(OpRevokeESIM, Route{"POST", "/esims/revoke\r\nX: y"}),
 	} {
 		_, err := NewClient(testAPIKey, testSecret, opt)
-		require.ErrorIs(t, err, ErrInvalidInput, name)
+		require.ErrorAs(t, err, new(*ValidationError), name)
 	}
 	c, err := NewClient(testAPIKey, testSecret, WithRoute(OpOrganisation, Route{"GET", "/a"}), WithRoute(OpOrganisation, Route{"POST", "/b"}))
 	require.NoError(t, err)

@@ -27,7 +27,7 @@ func TestAccountCallbackAttributes(t *testing.T) {
 		handler := travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error {
 			delivered = append(delivered, ev)
 			return nil
-		}, travelroam.WithCallbackObserver(h.obs))
+		}, travelroam.WithObserver(h.obs))
 		tracer := h.tp.Tracer("test")
 		server := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, span := tracer.Start(r.Context(), "POST /cb", trace.WithSpanKind(trace.SpanKindServer))

@@ -81,7 +81,7 @@ type instruments struct {
 // NewObserver returns a [travelroam.Observer] that makes OpenTelemetry
 // spans and metrics of a Client's calls and of a callback handler's
 // decisions, as the package doc describes. Pass it to
-// [travelroam.WithObserver] and [travelroam.WithCallbackObserver]; one
+// [travelroam.WithObserver], to a Client and to a callback handler; one
 // observer may serve several clients and handlers. It fails only when the
 // MeterProvider refuses an instrument.
 func NewObserver(opts ...Option) (*travelroam.Observer, error) {
@@ -287,7 +287,7 @@ func (in *instruments) poll(ctx context.Context, e travelroam.Poll) {
 
 func (in *instruments) callback(ctx context.Context, e travelroam.CallbackDecision) {
 	attrs := []attribute.KeyValue{
-		attrCallbackDecision.String(string(e.Decision)),
+		attrCallbackDecision.String(e.Decision),
 		semconv.HTTPResponseStatusCode(e.Status),
 	}
 	if e.Reason != "" {

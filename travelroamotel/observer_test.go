@@ -113,7 +113,7 @@ func TestAmbiguousPurchase(t *testing.T) {
 		srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Status(500, "oops").AfterHandling())
 
 		_, err := c.ProcessOrder(t.Context(), travelroam.OrderRequest{BundleName: bundleName})
-		require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		require.Len(t, srv.Orders(), 1, "the order exists")
 
 		spans := h.spans.Ended()
@@ -256,7 +256,7 @@ func TestCallbackDecisions(t *testing.T) {
 		h := newHarness(t)
 		key := "callback-signing-key"
 		handler := travelroam.NewCallbackHandler(func(context.Context, *travelroam.CallbackEvent) error { return nil },
-			travelroam.WithCallbackObserver(h.obs), travelroam.WithCallbackSignature([]byte(key)))
+			travelroam.WithObserver(h.obs), travelroam.WithCallbackSignature("", []byte(key)))
 		tracer := h.tp.Tracer("test")
 		server := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, span := tracer.Start(r.Context(), "POST /cb", trace.WithSpanKind(trace.SpanKindServer))
@@ -329,7 +329,7 @@ func TestDefaultsAndNoop(t *testing.T) {
 	obs.AttemptEnd(actx, travelroam.AttemptInfo{Host: "api.test", Attempt: 1, Status: 200})
 	obs.Poll(ctx, travelroam.Poll{Poll: 1})
 	obs.CallEnd(ctx, travelroam.CallInfo{Call: "Bundle", Op: travelroam.OpBundle, Method: "POST", Route: "/bundle", Outcome: travelroam.CallSucceeded})
-	obs.Callback(t.Context(), travelroam.CallbackDecision{Decision: travelroam.CallbackDelivered, Status: 200})
+	obs.Callback(t.Context(), travelroam.CallbackDecision{Decision: "delivered", Status: 200})
 	require.False(t, trace.SpanFromContext(actx).IsRecording())
 }
 

@@ -266,7 +266,7 @@ func buyHint(err error, o buyOptions, q quote) error {
 	switch {
 	case errors.As(err, &attempted):
 		return attemptedHint(attempted)
-	case errors.Is(err, travelroam.ErrOutcomeUnknown):
+	case errors.As(err, new(*travelroam.OutcomeUnknownError)):
 		check := fmt.Sprintf("run `travelroam balance` and compare with the balance before (%s %s); if it went down, the order exists: ask Travel Roam support for its reference (bundle %s, time above)", q.balance, safe(q.currency), safe(o.name))
 		if o.iccid != "" {
 			check = fmt.Sprintf("run `travelroam esim %s` and look for a new %s assignment", safe(o.iccid), safe(o.name))
@@ -299,7 +299,7 @@ func runWait(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	err = c.waitAndShow(ctx, cl, t, pos[0], *maxWait, show, f.json)
-	if errors.Is(err, travelroam.ErrAssignmentsPending) || ctx.Err() != nil {
+	if errors.As(err, new(*travelroam.AssignmentsPendingError)) || ctx.Err() != nil {
 		// The order exists (or the person thinks so): 6, never 130.
 		return orderExists(err, pos[0], t)
 	}

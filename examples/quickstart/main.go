@@ -335,9 +335,9 @@ func advise(err error) error {
 	var apiErr *travelroam.APIError
 	var hint string
 	switch {
-	case errors.Is(err, travelroam.ErrOutcomeUnknown): // before the context errors it may wrap
+	case errors.As(err, new(*travelroam.OutcomeUnknownError)): // before the context errors it may wrap
 		hint = "The purchase may or may not have gone through. Do NOT buy again: compare the wallet balance with the one printed above, and ask Travel Roam support with the bundle name and time in the error."
-	case errors.Is(err, travelroam.ErrAssignmentsPending):
+	case errors.As(err, new(*travelroam.AssignmentsPendingError)):
 		hint = "The order exists and is paid for; its installation data is not ready yet. Wait a few minutes and fetch it again with the order reference (Client.WaitForAssignments). Do NOT buy again."
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		hint = "Interrupted. If an order reference was printed above, the order exists: fetch its data with that reference, do not buy again."
@@ -347,7 +347,7 @@ func advise(err error) error {
 		hint = "Travel Roam asks you to slow down; the request was not processed. Try again later."
 	case errors.Is(err, travelroam.ErrUnavailable):
 		hint = "Travel Roam is temporarily unavailable; the request was not processed (nothing was bought). Try again in a minute."
-	case errors.Is(err, travelroam.ErrInvalidInput):
+	case errors.As(err, new(*travelroam.ValidationError)):
 		hint = "Check the flags, e.g. -country takes a two-letter ISO code such as TR."
 	case errors.As(err, &apiErr) && strings.Contains(strings.ToLower(apiErr.Message), "balance"):
 		hint = "Nothing was bought: top up the wallet of this environment first."

@@ -79,7 +79,7 @@ func TestDemoErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		setup   func(srv *travelroamtest.Server, o *options)
-		is      error
+		is      any // a sentinel (errors.Is) or a pointer to an error type (errors.As)
 		advice  string
 		orders  int
 		revokes int
@@ -91,14 +91,14 @@ func TestDemoErrors(t *testing.T) {
 		}, travelroam.ErrUnavailable, "nothing was bought", 0, 0},
 		{"outcome unknown", func(srv *travelroamtest.Server, _ *options) {
 			srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
-		}, travelroam.ErrOutcomeUnknown, "Do NOT buy again", 1, 0},
+		}, new(*travelroam.OutcomeUnknownError), "Do NOT buy again", 1, 0},
 		{"assignments pending", func(_ *travelroamtest.Server, o *options) { o.maxWait = 50 * time.Millisecond },
-			travelroam.ErrAssignmentsPending, "order exists and is paid for", 1, 0},
+			new(*travelroam.AssignmentsPendingError), "order exists and is paid for", 1, 0},
 		{"live without confirmation", func(_ *travelroamtest.Server, o *options) { o.live = true },
 			nil, "-yes-spend-real-money", 0, 0},
 		{"no limited bundle", func(_ *travelroamtest.Server, o *options) { o.country = "AQ" }, nil, "try another -country", 0, 0},
 		{"bad country", func(_ *travelroamtest.Server, o *options) { o.country = "Turkey" },
-			travelroam.ErrInvalidInput, "two-letter ISO code", 0, 0},
+			new(*travelroam.ValidationError), "two-letter ISO code", 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,8 +107,10 @@ func TestDemoErrors(t *testing.T) {
 			tt.setup(srv, &s.opts)
 			err := advise(s.demo(context.Background()))
 			require.Error(t, err)
-			if tt.is != nil {
-				require.ErrorIs(t, err, tt.is)
+			if sentinel, ok := tt.is.(error); ok {
+				require.ErrorIs(t, err, sentinel)
+			} else if tt.is != nil {
+				require.ErrorAs(t, err, tt.is)
 			}
 			require.Contains(t, err.Error(), tt.advice)
 			require.Len(t, srv.Orders(), tt.orders)

@@ -174,7 +174,7 @@ func TestE2ECataloguePageAndBundle(t *testing.T) {
 		require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound, "names are exact and case-sensitive")
 	}
 	_, err = e.c.Catalogue(ctx, travelroam.CatalogueOptions{Countries: []string{"PR"}})
-	require.ErrorIs(t, e.Err(err), travelroam.ErrInvalidInput)
+	require.ErrorAs(t, e.Err(err), new(*travelroam.ValidationError))
 	require.Equal(t, 8, len(e.srv.Requests()), "invalid input sends nothing")
 }
 

@@ -139,7 +139,7 @@ func (e *e2e) checkTopUps(t *testing.T, iccid string) {
 		require.ErrorAs(t, e.Err(err), &apiErr, other)
 		require.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
 		require.Contains(t, apiErr.Message, "not compatible")
-		require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 	}
 	require.Len(t, e.srv.Orders(), 2, "refused top-ups create no order")
 	requireSpent(t, before, e.balance(t), b.PriceCents)
@@ -203,7 +203,7 @@ func (e *e2e) checkRevoke(t *testing.T, iccid string) {
 	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound)
 	err = e.c.RevokeESIM(ctx, iccid)
 	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound, "a second revoke is refused, not unknown")
-	require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 	_, err = e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: iccid})
 	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound)
 	require.Len(t, e.srv.Orders(), 2)
@@ -220,7 +220,7 @@ func TestE2EInsufficientBalance(t *testing.T) {
 	require.ErrorAs(t, e.Err(err), &apiErr)
 	require.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
 	require.Equal(t, "Insufficient balance", apiErr.Message)
-	require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 	require.Empty(t, e.srv.Orders())
 	require.Zero(t, e.balance(t).Cmp(amountFromCents(b.PriceCents-1)))
 
@@ -244,7 +244,7 @@ func TestE2EWrongCredentials(t *testing.T) {
 		require.ErrorIs(t, e.Err(err), travelroam.ErrUnauthorized)
 		_, err = c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 		require.ErrorIs(t, e.Err(err), travelroam.ErrUnauthorized)
-		require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		for b, err := range c.CatalogueAll(ctx, travelroam.CatalogueOptions{Region: travelroam.RegionEurope}) {
 			require.ErrorIs(t, e.Err(err), travelroam.ErrUnauthorized, "no bundle %s", b.Name)
 		}
@@ -262,7 +262,7 @@ func TestE2EPurchaseFaults(t *testing.T) {
 			travelroamtest.Status(http.StatusServiceUnavailable, "Service temporarily unavailable").WithRetryAfter("30"))
 		_, err := e.c.ProcessOrder(context.Background(), travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 		require.ErrorIs(t, e.Err(err), travelroam.ErrUnavailable)
-		require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		var apiErr *travelroam.APIError
 		require.ErrorAs(t, err, &apiErr)
 		require.Equal(t, 30*time.Second, apiErr.RetryAfter)
@@ -279,7 +279,7 @@ func TestE2EPurchaseFaults(t *testing.T) {
 		e.srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
 		sent := time.Now()
 		_, err := e.c.ProcessOrder(context.Background(), travelroam.OrderRequest{BundleName: b.Name})
-		require.ErrorIs(t, e.Err(err), travelroam.ErrOutcomeUnknown)
+		require.ErrorAs(t, e.Err(err), new(*travelroam.OutcomeUnknownError))
 		var unknown *travelroam.OutcomeUnknownError
 		require.ErrorAs(t, err, &unknown)
 		require.Equal(t, b.Name, unknown.BundleName)
@@ -295,7 +295,7 @@ func TestE2EPurchaseFaults(t *testing.T) {
 		_, a := e.buy(t, "esim_1GB_7D_TR_V2")
 		e.srv.InjectFault(travelroamtest.RouteRevoke, travelroamtest.ResetAfterHandling())
 		err := e.c.RevokeESIM(context.Background(), a.ICCID)
-		require.ErrorIs(t, e.Err(err), travelroam.ErrOutcomeUnknown)
+		require.ErrorAs(t, e.Err(err), new(*travelroam.OutcomeUnknownError))
 		require.Equal(t, 1, e.srv.RequestCount(travelroamtest.RouteRevoke))
 		_, err = e.c.ESIM(context.Background(), a.ICCID)
 		require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound, "the documented check shows it was revoked")

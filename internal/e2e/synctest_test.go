@@ -128,7 +128,7 @@ func TestE2EWaitForAssignmentsRunsOut(t *testing.T) {
 		start := time.Now()
 
 		_, err = e.c.WaitForAssignments(ctx, order.Reference)
-		require.ErrorIs(t, e.Err(err), travelroam.ErrAssignmentsPending)
+		require.ErrorAs(t, e.Err(err), new(*travelroam.AssignmentsPendingError))
 		var pending *travelroam.AssignmentsPendingError
 		require.ErrorAs(t, err, &pending)
 		require.Equal(t, order.Reference, pending.OrderReference)
