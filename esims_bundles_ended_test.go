@@ -45,7 +45,7 @@ func TestAppliedBundlesFakeListsEnded(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, bundles, 1, "the depleted bundle is listed")
 	a := bundles[0].Assignments[0]
-	require.Equal(t, BundleDepleted, a.BundleState)
+	require.Equal(t, BundleState("depleted"), a.BundleState)
 	require.True(t, a.Ended(time.Now()))
 	left, _ := RemainingDataBytes(bundles, time.Now())
 	require.Zero(t, left)

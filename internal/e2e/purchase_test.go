@@ -161,10 +161,10 @@ func (e *e2e) checkUsage(t *testing.T, iccid string) {
 	left, _ = travelroam.RemainingDataBytes(bundles, time.Now())
 	require.Equal(t, int64(1_749_999_999), left)
 	require.Len(t, bundles, 2, "the depleted 1 GB bundle is listed too, as Travel Roam's real output lists ended ones")
-	require.Equal(t, travelroam.BundleDepleted, bundles[1].Assignments[0].BundleState)
+	require.Equal(t, travelroam.BundleState("depleted"), bundles[1].Assignments[0].BundleState)
 	require.True(t, bundles[1].Assignments[0].Ended(time.Now()))
 	second := bundles[0].Assignments[0]
-	require.Equal(t, travelroam.BundleActive, second.BundleState)
+	require.Equal(t, travelroam.BundleState("active"), second.BundleState)
 	require.Equal(t, int64(1_749_999_999), second.RemainingQuantity)
 	require.Equal(t, int64(250_000_001), second.UsedBytes())
 	require.WithinDuration(t, second.StartTime.Add(15*24*time.Hour), second.EndTime, time.Hour, "15 days from first use")
