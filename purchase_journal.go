@@ -113,7 +113,7 @@ type PurchaseAttempt struct {
 	ID          string          // random id of this attempt, drawn by the SDK before Begin; a later attempt of the same Key has another
 	BundleName  string          // the bundle bought
 	ICCID       string          // the eSIM topped up; empty for a new eSIM
-	Environment Environment     // Sandbox or Live
+	Environment string          // "sandbox" or "live" for Travel Roam's base URLs, "" for any other (a proxy, a fake)
 	StartedAt   time.Time       // when the attempt was recorded, before it was sent
 	Outcome     PurchaseOutcome // what became of it
 	Reference   string          // order reference when Outcome is OutcomeSucceeded (or when resolved by a person)
