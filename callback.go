@@ -197,7 +197,7 @@ func (c *callbackConfig) tokenOK(got string) bool {
 //     logged without the body), so the provider delivers again.
 //
 // An event's ICCID may be empty: account notifications such as
-// [AlertLowBalance] and [AlertInsufficientBalance] name no eSIM (see
+// "LowBalance" and "InsufficientBalance" events name no eSIM (see
 // [CallbackEvent.IsAccountEvent]); they are delivered like the others.
 //
 // fn receives r.Context(); it should hand the event to durable storage

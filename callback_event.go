@@ -15,55 +15,44 @@ import (
 
 // AlertType says why a callback was sent: the payload's alertType, or,
 // for the event-style notifications, its event. A payload that names
-// neither (a profile status change) has the empty type. Types other than
-// the constants below are delivered as sent. [AlertLowBalance] and
-// [AlertInsufficientBalance] are about the account, not an eSIM (see
-// [CallbackEvent.IsAccountEvent]).
+// neither (a profile status change) has the empty type. The known types,
+// normalised to this spelling whatever their case (any other type is
+// delivered as sent), so that ev.AlertType == "FirstUse" holds for
+// "FIRSTUSE" too:
+//
+//   - "Utilisation": 1 %, 50 %, 80 % and 100 % of a bundle's data has
+//     been used.
+//   - "FirstUse": sent once, when the eSIM first uses data (at least
+//     1 kB); it replaces the 1 % alert.
+//   - "usage": the alert type of the older (V2) usage format.
+//   - "FirstAttachment": the first time the eSIM joins a network.
+//   - "CountryChange": the eSIM registered in a country it was not seen
+//     in for 24 hours (then every 24 hours there); the event's Country
+//     says which.
+//   - "esim.deletion_scheduled" (an event): the eSIM is inactive and will
+//     be deleted 7 days later unless a bundle is applied.
+//   - "esim.deleted" (an event): the eSIM was permanently deactivated.
+//   - "LowBalance": an account notification, without ICCID: the wallet's
+//     balance reached the organisation's low-balance threshold, or passed
+//     75 %, 50 % or 10 % of it. The event's Balance says by how much.
+//   - "InsufficientBalance": an account notification, without ICCID: a
+//     purchase was refused for lack of credit. The provider re-sends it
+//     up to 10 times; identical re-sends share one
+//     [CallbackEvent.DedupeKey], so the handler's function runs once.
+//
+// "LowBalance" and "InsufficientBalance" are about the account, not an
+// eSIM (see [CallbackEvent.IsAccountEvent]).
 type AlertType string
 
-const (
-	// AlertUtilisation is sent when 1 %, 50 %, 80 % and 100 % of a
-	// bundle's data has been used.
-	AlertUtilisation AlertType = "Utilisation"
-	// AlertFirstUse is sent once, when the eSIM first uses data (at least
-	// 1 kB); it replaces the 1 % alert.
-	AlertFirstUse AlertType = "FirstUse"
-	// AlertUsage is the alert type of the older (V2) usage format.
-	AlertUsage AlertType = "usage"
-	// AlertFirstAttachment is sent the first time the eSIM joins a
-	// network.
-	AlertFirstAttachment AlertType = "FirstAttachment"
-	// AlertCountryChange is sent when the eSIM registers in a country it
-	// was not seen in for 24 hours, then every 24 hours there; the event's
-	// Country says which.
-	AlertCountryChange AlertType = "CountryChange"
-	// AlertESIMDeletionScheduled (event "esim.deletion_scheduled") says the
-	// eSIM is inactive and will be deleted 7 days later unless a bundle is
-	// applied.
-	AlertESIMDeletionScheduled AlertType = "esim.deletion_scheduled"
-	// AlertESIMDeleted (event "esim.deleted") says the eSIM was
-	// permanently deactivated.
-	AlertESIMDeleted AlertType = "esim.deleted"
-	// AlertLowBalance is an account notification, without ICCID: the
-	// wallet's balance reached the organisation's low-balance threshold,
-	// or passed 75 %, 50 % or 10 % of it. The event's Balance says by how
-	// much.
-	AlertLowBalance AlertType = "LowBalance"
-	// AlertInsufficientBalance is an account notification, without
-	// ICCID: a purchase was refused for lack of credit. The provider
-	// re-sends it up to 10 times; identical re-sends share one
-	// [CallbackEvent.DedupeKey], so the handler's function runs once.
-	AlertInsufficientBalance AlertType = "InsufficientBalance"
-)
+var knownAlertTypes = [...]AlertType{"Utilisation", "FirstUse", "usage", "FirstAttachment",
+	"CountryChange", "esim.deletion_scheduled", "esim.deleted", "LowBalance", "InsufficientBalance"}
 
-var knownAlertTypes = [...]AlertType{AlertUtilisation, AlertFirstUse, AlertUsage, AlertFirstAttachment,
-	AlertCountryChange, AlertESIMDeletionScheduled, AlertESIMDeleted, AlertLowBalance, AlertInsufficientBalance}
-
-// Known reports whether t is one of the constants above.
+// Known reports whether t is one of the known types listed on
+// [AlertType].
 func (t AlertType) Known() bool { return slices.Contains(knownAlertTypes[:], t) }
 
 // normaliseAlertType maps a known alert type sent in any case ("FIRSTUSE",
-// "Usage") to its constant, and keeps any other as sent.
+// "Usage") to its known spelling, and keeps any other as sent.
 func normaliseAlertType(s string) AlertType {
 	for _, k := range knownAlertTypes {
 		if strings.EqualFold(s, string(k)) {
@@ -82,7 +71,7 @@ func normaliseAlertType(s string) AlertType {
 //
 // Every JSON object with a valid ICCID is delivered, and so is every
 // JSON object without ICCID that names a type (alertType or event): an
-// account event such as [AlertLowBalance], whose ICCID is empty (see
+// account event such as "LowBalance", whose ICCID is empty (see
 // [CallbackEvent.IsAccountEvent]). A field sent in a form outside the
 // SDK's lenient rules is left at zero; Raw keeps what was sent.
 //
@@ -92,7 +81,7 @@ type CallbackEvent struct {
 	// ICCID is the eSIM the event is about: 1 to 32 digits, exactly as
 	// sent (a JSON number is kept digit for digit, never rounded). It is
 	// empty for an account event ([CallbackEvent.IsAccountEvent]), such
-	// as [AlertLowBalance]: never assume an event names an eSIM.
+	// as "LowBalance": never assume an event names an eSIM.
 	ICCID string
 	// AlertType says why the event was sent: the payload's alertType,
 	// else its event; empty when it names neither.
@@ -100,18 +89,18 @@ type CallbackEvent struct {
 	// Date is when the event happened, when the payload says (the
 	// event-style notifications); zero otherwise.
 	Date time.Time
-	// Country is the country of an [AlertCountryChange]: its ISO code
+	// Country is the country of a "CountryChange" event: its ISO code
 	// (sent as "code", e.g. "NO") and Name (e.g. "Norway"); Region stays
 	// empty. Zero otherwise.
 	Country Country
 	// ProfileStatus is the eSIM's new profile status in a profile status
-	// change, e.g. [ProfileInstalled]; empty otherwise.
+	// change, e.g. "Installed"; empty otherwise.
 	ProfileStatus ProfileStatus
 	// Bundle is the bundle assignment the event is about. Its fields are
 	// zero when the callback did not carry them.
 	Bundle CallbackBundle
 	// Balance is the wallet's state in a balance notification
-	// ([AlertLowBalance], [AlertInsufficientBalance]); zero otherwise.
+	// ("LowBalance", "InsufficientBalance"); zero otherwise.
 	Balance CallbackBalance
 	// Raw is the body exactly as received. It contains personal data (the
 	// ICCID and the traveller's usage): do not log it.

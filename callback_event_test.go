@@ -25,26 +25,26 @@ func TestDecodeCallbackFixtures(t *testing.T) {
 	tests := map[string]CallbackEvent{
 		// Decimal quantities without a unit or an assignment id are the V2
 		// format's megabytes, whatever their size.
-		"callback_v2.json": {ICCID: testICCID, AlertType: AlertUsage, Bundle: CallbackBundle{
+		"callback_v2.json": {ICCID: testICCID, AlertType: AlertType("usage"), Bundle: CallbackBundle{
 			Name: "esim_1GB_7D_TR_V2", CallTypeGroup: "data", InitialQuantity: 1_000_000_000, RemainingQuantity: 734_003_200,
 			Unit: "MB", StartTime: start.Add(123456789), EndTime: end.Add(123456789)}},
-		"callback_v2_mb.json": {ICCID: testICCID, AlertType: AlertUtilisation, Bundle: CallbackBundle{
+		"callback_v2_mb.json": {ICCID: testICCID, AlertType: AlertType("Utilisation"), Bundle: CallbackBundle{
 			Name: "A_BUNDLE_1GB", CallTypeGroup: "data", InitialQuantity: 1000, RemainingQuantity: 90, Unit: "MB",
 			StartTime: start, EndTime: end}},
-		"callback_v3.json": {ICCID: testICCID, AlertType: AlertUtilisation, Bundle: CallbackBundle{
+		"callback_v3.json": {ICCID: testICCID, AlertType: AlertType("Utilisation"), Bundle: CallbackBundle{
 			ID: "215009266", Reference: "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10-0", Name: "esim_1GB_7D_TR_V2",
 			Description: "eSIM, 1GB, 7 Days, Turkey, V2", InitialQuantity: 1_000_000_000, RemainingQuantity: 500_000_000,
 			StartTime: start, EndTime: end}},
-		"callback_firstuse.json":         {ICCID: testICCID, AlertType: AlertFirstUse, Bundle: v3Bundle},
-		"callback_firstuse_number.json":  {ICCID: "8944538532008160000", AlertType: AlertFirstUse, Bundle: v3Bundle},
-		"callback_first_attachment.json": {ICCID: testICCID, AlertType: AlertFirstAttachment},
-		"callback_country_change.json": {ICCID: testICCID, AlertType: AlertCountryChange,
+		"callback_firstuse.json":         {ICCID: testICCID, AlertType: AlertType("FirstUse"), Bundle: v3Bundle},
+		"callback_firstuse_number.json":  {ICCID: "8944538532008160000", AlertType: AlertType("FirstUse"), Bundle: v3Bundle},
+		"callback_first_attachment.json": {ICCID: testICCID, AlertType: AlertType("FirstAttachment")},
+		"callback_country_change.json": {ICCID: testICCID, AlertType: AlertType("CountryChange"),
 			Country: Country{ISO: "NO", Name: "Norway"}},
-		"callback_event_deletion_scheduled.json": {ICCID: testICCID, AlertType: AlertESIMDeletionScheduled,
+		"callback_event_deletion_scheduled.json": {ICCID: testICCID, AlertType: AlertType("esim.deletion_scheduled"),
 			Date: time.Date(2025, 3, 20, 10, 15, 0, 0, time.UTC)},
-		"callback_event_deleted.json": {ICCID: testICCID, AlertType: AlertESIMDeleted,
+		"callback_event_deleted.json": {ICCID: testICCID, AlertType: AlertType("esim.deleted"),
 			Date: time.Date(2025, 3, 27, 10, 15, 0, 0, time.UTC)},
-		"callback_profile_status.json": {ICCID: testICCID, ProfileStatus: ProfileInstalled,
+		"callback_profile_status.json": {ICCID: testICCID, ProfileStatus: ProfileStatus("Installed"),
 			Date: time.Date(2025, 3, 5, 7, 58, 41, 512000000, time.UTC)},
 	}
 	for name, want := range tests {
@@ -123,11 +123,11 @@ func TestDecodeCallbackLenient(t *testing.T) {
 		"country":"NO","bundle":{"name":"b","startTime":"next week","endTime":"2025-03-12T08:00:12","unlimited":"yes",
 		"remainingQuantity":"lots","initialQuantity":1000}}`))
 	require.NoError(t, err)
-	require.Equal(t, CallbackEvent{ICCID: testICCID, AlertType: AlertFirstUse, Bundle: CallbackBundle{Name: "b", InitialQuantity: 1000},
+	require.Equal(t, CallbackEvent{ICCID: testICCID, AlertType: AlertType("FirstUse"), Bundle: CallbackBundle{Name: "b", InitialQuantity: 1000},
 		Raw: ev.Raw}, *ev)
 	ev, err = decodeCallback([]byte(`{"iccid":"8944538532012345678","alertType":true,"event":"ESIM.DELETED","bundle":[1]}`))
 	require.NoError(t, err)
-	require.Equal(t, AlertESIMDeleted, ev.AlertType, "an odd alertType gives way to the event")
+	require.Equal(t, AlertType("esim.deleted"), ev.AlertType, "an odd alertType gives way to the event")
 }
 
 // TestDecodeCallbackRefusals: only a body that is not a JSON object with
@@ -148,16 +148,16 @@ func TestDecodeCallbackRefusals(t *testing.T) {
 func TestAlertTypeAnyCase(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]AlertType{
-		"utilisation": AlertUtilisation, "UTILISATION": AlertUtilisation, "firstuse": AlertFirstUse,
-		"Usage": AlertUsage, "usage": AlertUsage, "Depleted": "Depleted", "firstattachment": AlertFirstAttachment,
-		"COUNTRYCHANGE": AlertCountryChange,
+		"utilisation": AlertType("Utilisation"), "UTILISATION": AlertType("Utilisation"), "firstuse": AlertType("FirstUse"),
+		"Usage": AlertType("usage"), "usage": AlertType("usage"), "Depleted": "Depleted", "firstattachment": AlertType("FirstAttachment"),
+		"COUNTRYCHANGE": AlertType("CountryChange"),
 	} {
 		ev, err := decodeCallback([]byte(`{"iccid":"8944538532012345678","alertType":"` + in + `","bundle":{}}`))
 		require.NoError(t, err)
 		require.Equal(t, want, ev.AlertType, in)
 		require.Equal(t, want != "Depleted", ev.AlertType.Known(), in)
 	}
-	for in, want := range map[string]AlertType{"esim.deleted": AlertESIMDeleted, "Esim.Deletion_Scheduled": AlertESIMDeletionScheduled,
+	for in, want := range map[string]AlertType{"esim.deleted": AlertType("esim.deleted"), "Esim.Deletion_Scheduled": AlertType("esim.deletion_scheduled"),
 		"esim.suspended": "esim.suspended"} {
 		ev, err := decodeCallback([]byte(`{"iccid":"8944538532012345678","event":"` + in + `"}`))
 		require.NoError(t, err)
@@ -251,9 +251,9 @@ func TestCallbackAccountEventFixtures(t *testing.T) {
 		return a
 	}
 	tests := map[string]CallbackEvent{
-		"callback_low_balance.json": {AlertType: AlertLowBalance, Balance: CallbackBalance{
+		"callback_low_balance.json": {AlertType: AlertType("LowBalance"), Balance: CallbackBalance{
 			Balance: amount("1299.3"), Threshold: amount("2600"), ThresholdPercentRemaining: amount("49.973")}},
-		"callback_insufficient_balance.json": {AlertType: AlertInsufficientBalance, Balance: CallbackBalance{
+		"callback_insufficient_balance.json": {AlertType: AlertType("InsufficientBalance"), Balance: CallbackBalance{
 			Balance: amount("0.85"), Threshold: amount("100"), ThresholdPercentRemaining: amount("0.85")}},
 	}
 	for name, want := range tests {
@@ -328,7 +328,7 @@ func TestCallbackAccountEventObserved(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Len(t, got, 1)
 	require.Equal(t, "delivered", got[0].Decision)
-	require.Equal(t, AlertLowBalance, got[0].AlertType)
+	require.Equal(t, AlertType("LowBalance"), got[0].AlertType)
 	require.Contains(t, logs.String(), `"alert_type":"LowBalance"`)
 	require.NotContains(t, logs.String(), `"iccid"`)
 }

@@ -630,7 +630,6 @@ func TestOptionsRefusedWhereTheyDoNotApply(t *testing.T) {
 	}
 	for name, opt := range map[string]Option{
 		"WithBaseURL":          WithBaseURL(testBaseURL),
-		"WithEnvironment":      WithEnvironment(Live),
 		"WithHTTPClient":       WithHTTPClient(http.DefaultClient),
 		"WithUserAgent":        WithUserAgent("shop/1"),
 		"WithMaxRetries":       WithMaxRetries(1),

@@ -418,9 +418,9 @@ func TestWithResponseIntoOnError(t *testing.T) {
 
 // TestCallOptionsObserved: the Observer sees a call made with options.
 func TestCallOptionsObserved(t *testing.T) {
-	var ends []travelroam.CallEnd
+	var ends []travelroam.CallInfo
 	_, c := optsClient(t, travelroam.WithObserver(&travelroam.Observer{
-		CallEnd: func(_ context.Context, e travelroam.CallEnd) { ends = append(ends, e) },
+		CallEnd: func(_ context.Context, e travelroam.CallInfo) { ends = append(ends, e) },
 	}))
 	_, err := c.Organisation(t.Context(), travelroam.WithHeader("X-Tenant", "t"), travelroam.WithTimeout(time.Minute))
 	require.NoError(t, err)

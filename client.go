@@ -22,26 +22,27 @@ import (
 // Version is the SDK version sent in the User-Agent header.
 const Version = "0.1.0"
 
-// Environment selects the Travel Roam environment a [Client] talks to. The
-// same credentials serve both; their wallets are separate.
-type Environment string
+// LiveURL is the base URL of Travel Roam's production environment, where
+// purchases spend real money: pass it to [WithBaseURL] to leave the
+// sandbox, which a [Client] talks to by default
+// (https://sandbox.travelroam.com/api/whitelabel), a mistake there
+// costing nothing. The same credentials serve both; their wallets are
+// separate.
+const LiveURL = "https://travelroam.com/api/whitelabel"
 
-const (
-	// Sandbox is the test environment with its own wallet. It is the
-	// default: a mistake there costs nothing.
-	Sandbox Environment = "sandbox"
-	// Live is the production environment: purchases spend real money.
-	Live Environment = "live"
-)
+// sandboxURL is the base URL of Travel Roam's sandbox, the default.
+const sandboxURL = "https://sandbox.travelroam.com/api/whitelabel"
 
-// BaseURL returns the API base URL of the environment, or "" for an
-// unknown one.
-func (e Environment) BaseURL() string {
-	switch e {
-	case Sandbox:
-		return "https://sandbox.travelroam.com/api/whitelabel"
-	case Live:
-		return "https://travelroam.com/api/whitelabel"
+// environmentOf names the environment of one of Travel Roam's base URLs
+// (as accountScope spells it), as the purchase journal records it
+// (PurchaseAttempt.Environment) and the account key starts: "sandbox" or
+// "live", and "" for any other base URL.
+func environmentOf(scope string) string {
+	switch scope {
+	case sandboxURL:
+		return "sandbox"
+	case LiveURL:
+		return "live"
 	}
 	return ""
 }
@@ -84,13 +85,13 @@ type Client struct {
 
 	purchaseInterval time.Duration
 	// The purchase gate and journal (purchase.go, set by setPurchaseStores): the account key given
-	// to both, the environment recorded, the lease asked of the gate and
+	// to both, the environment recorded ("sandbox", "live" or ""), the lease asked of the gate and
 	// the deadline of a purchase's send, which ends before the lease.
 	gate          PurchaseGate
 	journal       PurchaseJournal
 	ledger        PurchaseLedger // the journal, when it is also the gate: one transaction each side of the send
 	account       string
-	environment   Environment
+	environment   string
 	purchaseLease time.Duration
 	purchaseSend  time.Duration
 
@@ -117,7 +118,6 @@ type Client struct {
 type Option func(*config) error
 
 type config struct {
-	env              Environment
 	baseURL          string
 	httpClient       *http.Client
 	userAgent        string
@@ -134,20 +134,10 @@ type config struct {
 	callback *callbackConfig
 }
 
-// WithEnvironment selects [Sandbox] (the default) or [Live].
-func WithEnvironment(env Environment) Option {
-	return clientOption("WithEnvironment", func(c *config) error {
-		if env.BaseURL() == "" {
-			return fmt.Errorf("travelroam: unknown environment %q: use travelroam.Sandbox or travelroam.Live", string(env))
-		}
-		c.env = env
-		return nil
-	})
-}
-
-// WithBaseURL sets the API base URL, e.g. a proxy or a test server such as
-// travelroamtest's. It must be an absolute http or https URL and overrides
-// [WithEnvironment].
+// WithBaseURL sets the API base URL: [LiveURL] for Travel Roam's
+// production environment (the default is its sandbox), or e.g. a proxy or
+// a test server such as travelroamtest's. It must be an absolute http or
+// https URL.
 func WithBaseURL(rawURL string) Option {
 	return clientOption("WithBaseURL", func(c *config) error {
 		u, err := url.Parse(rawURL)
@@ -305,8 +295,8 @@ func WithPurchaseLedger(l PurchaseLedger) Option {
 	})
 }
 
-// NewClient returns a Client for the given credentials, by default for the
-// [Sandbox] environment. Both credentials are required; a bad option is an
+// NewClient returns a Client for the given credentials, by default for
+// Travel Roam's sandbox ([WithBaseURL] with [LiveURL] for production). Both credentials are required; a bad option is an
 // error.
 func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) == "" || strings.TrimSpace(clientSecret) == "" {
@@ -315,7 +305,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	if strings.ContainsAny(apiKey+clientSecret, "\r\n") {
 		return nil, errors.New("travelroam: credentials must not contain line breaks")
 	}
-	cfg := config{env: Sandbox, maxRetries: defaultMaxRetries, purchaseInterval: -1}
+	cfg := config{maxRetries: defaultMaxRetries, purchaseInterval: -1}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -326,7 +316,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	}
 	raw := cfg.baseURL
 	if raw == "" {
-		raw = cfg.env.BaseURL()
+		raw = sandboxURL
 	}
 	base, _ := url.Parse(strings.TrimRight(raw, "/"))
 	if base.Scheme != "https" && isTravelRoamHost(base.Hostname()) {
@@ -415,12 +405,9 @@ func (c *Client) setPurchaseStores(cfg config, apiKey string) {
 	if l, ok := c.journal.(PurchaseLedger); ok && c.ledger == nil && sameStore(c.gate, l) {
 		c.ledger = l
 	}
-	c.environment = cfg.env
 	scope := accountScope(c.baseURL)
-	for _, env := range []Environment{Sandbox, Live} {
-		if scope == env.BaseURL() {
-			scope, c.environment = string(env), env
-		}
+	if env := environmentOf(scope); env != "" {
+		scope, c.environment = env, env
 	}
 	sum := sha256.Sum256([]byte(apiKey))
 	c.account = scope + ":" + hex.EncodeToString(sum[:8])

@@ -6,7 +6,7 @@
 //
 // Create one [Client] and reuse it:
 //
-//	c, err := travelroam.NewClient(apiKey, clientSecret) // Sandbox by default
+//	c, err := travelroam.NewClient(apiKey, clientSecret) // Sandbox by default; WithBaseURL(travelroam.LiveURL) for real money
 //	if err != nil { … }
 //	org, err := c.Organisation(ctx)
 //	fmt.Println(org.Balance, org.Currency)

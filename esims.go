@@ -14,66 +14,48 @@ import (
 )
 
 // ProfileStatus is the state of an eSIM profile as Travel Roam reports it,
-// e.g. [ProfileReleased] before the traveller installs it. Known values are
-// normalised to the constants below whatever their case; a value the SDK
-// does not know is kept as sent.
+// as documented by eSIM Go (whose answers Travel Roam passes through). The
+// known values, normalised to this spelling whatever their case (a value
+// the SDK does not know is kept as sent), so that e.ProfileStatus ==
+// "Installed" holds for "INSTALLED" too:
+//
+//   - "Released": ready to install, not installed. If the eSIM has a first
+//     installation time, it was installed and later removed.
+//   - "Downloaded": downloaded to a device, not yet installed.
+//   - "Installed": installed on a device.
+//   - "Enabled": installed and switched on.
+//   - "Disabled": installed and switched off.
+//   - "Deleted": deleted from the device.
+//   - "Confirmed": reserved for download.
+//   - "Unavailable": withdrawn; the eSIM must be reissued.
+//   - "Error": installation failed repeatedly.
+//   - "Deactivated": the eSIM was deactivated (eSIM Go v2.5); see also
+//     [ESIM.State].
 type ProfileStatus string
 
-// Profile states, as documented by eSIM Go (whose answers Travel Roam
-// passes through).
-const (
-	// ProfileReleased: ready to install, not installed. If the eSIM has a
-	// first installation time, it was installed and later removed.
-	ProfileReleased ProfileStatus = "Released"
-	// ProfileDownloaded: downloaded to a device, not yet installed.
-	ProfileDownloaded ProfileStatus = "Downloaded"
-	// ProfileInstalled: installed on a device.
-	ProfileInstalled ProfileStatus = "Installed"
-	// ProfileEnabled: installed and switched on.
-	ProfileEnabled ProfileStatus = "Enabled"
-	// ProfileDisabled: installed and switched off.
-	ProfileDisabled ProfileStatus = "Disabled"
-	// ProfileDeleted: deleted from the device.
-	ProfileDeleted ProfileStatus = "Deleted"
-	// ProfileConfirmed: reserved for download.
-	ProfileConfirmed ProfileStatus = "Confirmed"
-	// ProfileUnavailable: withdrawn; the eSIM must be reissued.
-	ProfileUnavailable ProfileStatus = "Unavailable"
-	// ProfileError: installation failed repeatedly.
-	ProfileError ProfileStatus = "Error"
-	// ProfileDeactivated: the eSIM was deactivated (eSIM Go v2.5); see
-	// also [ESIM.State].
-	ProfileDeactivated ProfileStatus = "Deactivated"
-)
-
 var knownProfileStatuses = [...]ProfileStatus{
-	ProfileReleased, ProfileDownloaded, ProfileInstalled, ProfileEnabled, ProfileDisabled,
-	ProfileDeleted, ProfileConfirmed, ProfileUnavailable, ProfileError, ProfileDeactivated,
+	"Released", "Downloaded", "Installed", "Enabled", "Disabled",
+	"Deleted", "Confirmed", "Unavailable", "Error", "Deactivated",
 }
 
 // ESIMState is the service state of an eSIM as eSIM Go v2.5 reports it
 // ([ESIM.State]): whether it may use the network, apart from its
-// profile's installation ([ProfileStatus]). Known values are normalised
-// to the constants below whatever their case; a value the SDK does not
-// know is kept as sent. It is empty when the answer does not say (API
-// versions before v2.5).
+// profile's installation ([ProfileStatus]). It is empty when the answer
+// does not say (API versions before v2.5). The known values, normalised
+// to this spelling whatever their case (a value the SDK does not know is
+// kept as sent):
+//
+//   - "Active": the eSIM is in service.
+//   - "Suspended": network service is disabled for now (by the reseller,
+//     or by the provider for a breach of its fair use policy); the eSIM
+//     and its bundles are kept and it can be unsuspended.
+//   - "Deactivated": the eSIM is out of service for good.
 type ESIMState string
 
-// eSIM states (eSIM Go v2.5).
-const (
-	// ESIMActive: the eSIM is in service.
-	ESIMActive ESIMState = "Active"
-	// ESIMSuspended: network service is disabled for now (by the
-	// reseller, or by the provider for a breach of its fair use policy);
-	// the eSIM and its bundles are kept and it can be unsuspended.
-	ESIMSuspended ESIMState = "Suspended"
-	// ESIMDeactivated: the eSIM is out of service for good.
-	ESIMDeactivated ESIMState = "Deactivated"
-)
+var knownESIMStates = [...]ESIMState{"Active", "Suspended", "Deactivated"}
 
-var knownESIMStates = [...]ESIMState{ESIMActive, ESIMSuspended, ESIMDeactivated}
-
-// Known reports whether s is one of the constants above.
+// Known reports whether s is one of the known values listed on
+// [ESIMState].
 func (s ESIMState) Known() bool {
 	for _, k := range knownESIMStates {
 		if s == k {
@@ -114,7 +96,7 @@ type ESIM struct {
 	MatchingID string `json:"matchingId"`
 	// SMDPAddress is the SM-DP+ server the profile is downloaded from.
 	SMDPAddress string `json:"smdpAddress"`
-	// ProfileStatus is the state of the profile, e.g. [ProfileInstalled].
+	// ProfileStatus is the state of the profile, e.g. "Installed".
 	ProfileStatus ProfileStatus `json:"profileStatus"`
 	// PIN and PUK are the SIM codes, when sent.
 	PIN string `json:"pin"`
@@ -128,7 +110,7 @@ type ESIM struct {
 	// sends one. [ESIM.ActivationCode] builds one locally in any case.
 	AppleInstallURL string `json:"appleInstallUrl"`
 	// State is the eSIM's service state (eSIM Go v2.5), e.g.
-	// [ESIMSuspended]; empty when the answer does not say.
+	// "Suspended"; empty when the answer does not say.
 	State ESIMState `json:"state"`
 	// AndroidInstallURL is the server's Android quick-install link, when
 	// it sends one (eSIM Go v2.5). It embeds the activation code: treat it

@@ -33,7 +33,7 @@ type Assignment struct {
 	MatchingID string `json:"matchingId"`
 	// SMDPAddress is the SM-DP+ server the profile is downloaded from.
 	SMDPAddress string `json:"smdpAddress"`
-	// ProfileStatus is the state of the profile, e.g. [ProfileReleased].
+	// ProfileStatus is the state of the profile, e.g. "Released".
 	ProfileStatus ProfileStatus `json:"profileStatus"`
 	// PIN and PUK are the SIM codes, when sent.
 	PIN string `json:"pin"`

@@ -60,7 +60,7 @@ func TestAssignmentsShapes(t *testing.T) {
 			require.Equal(t, testICCID, a.ICCID)
 			require.Equal(t, testMatchingI, a.MatchingID)
 			require.Equal(t, tc.smdp, a.SMDPAddress)
-			require.Equal(t, ProfileReleased, a.ProfileStatus)
+			require.Equal(t, ProfileStatus("Released"), a.ProfileStatus)
 			require.Equal(t, tc.pin, a.PIN)
 			require.True(t, tc.installedAt.Equal(a.FirstInstalledAt))
 			require.Equal(t, tc.apple, a.AppleInstallURL)
@@ -80,7 +80,7 @@ func TestAssignmentsSecondOfTwo(t *testing.T) {
 	list, err := c.Assignments(t.Context(), testOrderRef)
 	require.NoError(t, err)
 	require.Equal(t, "8944538532087654321", list[1].ICCID)
-	require.Equal(t, ProfileInstalled, list[1].ProfileStatus)
+	require.Equal(t, ProfileStatus("Installed"), list[1].ProfileStatus)
 	require.True(t, time.UnixMilli(1723541877280).Equal(list[1].FirstInstalledAt))
 	require.Empty(t, list[0].RSPURL)
 }
@@ -185,7 +185,7 @@ func TestAssignmentsTrimsReference(t *testing.T) {
 func TestAssignmentJSONIsRedacted(t *testing.T) {
 	t.Parallel()
 	a := Assignment{ICCID: testICCID, MatchingID: testMatchingI, SMDPAddress: "rsp.truphone.com",
-		ProfileStatus: ProfileInstalled, FirstInstalledAt: time.UnixMilli(1723541877280).UTC(), PIN: "1234", PUK: "12345678",
+		ProfileStatus: ProfileStatus("Installed"), FirstInstalledAt: time.UnixMilli(1723541877280).UTC(), PIN: "1234", PUK: "12345678",
 		RSPURL: "LPA:1$rsp.truphone.com$" + testMatchingI}
 	b, err := json.Marshal([]Assignment{a})
 	require.NoError(t, err)

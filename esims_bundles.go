@@ -15,29 +15,30 @@ import (
 	"github.com/roamkit/travelroam/internal/lenient"
 )
 
-// BundleState is the state of a bundle assignment on an eSIM. The SDK
-// decodes it in lower case whatever case the server used ("Active" and
-// "active" both give [BundleActive]), so compare it with == against the
-// constants; a state the SDK does not know is kept, lower-cased.
+// BundleState is the state of a bundle assignment on an eSIM, as
+// documented by eSIM Go. The SDK decodes it in lower case whatever case
+// the server used ("Active" and "active" both give "active"), so compare
+// it with == against these known values; a state the SDK does not know
+// is kept, lower-cased:
+//
+//   - "processing": being applied (up to 10 minutes); the eSIM can
+//     already be installed.
+//   - "queued": assigned, not used yet.
+//   - "active": in use, with data left, within its validity.
+//   - "depleted": no data left, still within its validity.
+//   - "expired": its validity is over.
+//   - "revoked": removed.
+//   - "lapsed": expired without ever being used.
+//
+// [BundleAssignment.Ended] reports the last four.
 type BundleState string
 
-// Bundle assignment states, as documented by eSIM Go.
+// The states of an assignment that has ended ([BundleAssignment.Ended]).
 const (
-	// BundleProcessing: being applied (up to 10 minutes); the eSIM can
-	// already be installed.
-	BundleProcessing BundleState = "processing"
-	// BundleQueued: assigned, not used yet.
-	BundleQueued BundleState = "queued"
-	// BundleActive: in use, with data left, within its validity.
-	BundleActive BundleState = "active"
-	// BundleDepleted: no data left, still within its validity.
-	BundleDepleted BundleState = "depleted"
-	// BundleExpired: its validity is over.
-	BundleExpired BundleState = "expired"
-	// BundleRevoked: removed.
-	BundleRevoked BundleState = "revoked"
-	// BundleLapsed: expired without ever being used.
-	BundleLapsed BundleState = "lapsed"
+	bundleDepleted BundleState = "depleted"
+	bundleExpired  BundleState = "expired"
+	bundleRevoked  BundleState = "revoked"
+	bundleLapsed   BundleState = "lapsed"
 )
 
 // AppliedBundle is a bundle on an eSIM ([Client.AppliedBundles]) with its
@@ -73,7 +74,7 @@ type BundleAssignment struct {
 	// AssignmentReference is the reference of the assignment, usually the
 	// order reference with a suffix.
 	AssignmentReference string `json:"assignmentReference"`
-	// BundleState is the state, in lower case, e.g. [BundleActive].
+	// BundleState is the state, in lower case, e.g. "active".
 	BundleState BundleState `json:"bundleState"`
 	// Unlimited is true for an unlimited bundle.
 	Unlimited bool `json:"unlimited"`
@@ -136,7 +137,7 @@ func (a BundleAssignment) UsedFraction() float64 {
 // expired, revoked or lapsed, or past its EndTime.
 func (a BundleAssignment) Ended(now time.Time) bool {
 	switch BundleState(strings.ToLower(string(a.BundleState))) {
-	case BundleDepleted, BundleExpired, BundleRevoked, BundleLapsed:
+	case bundleDepleted, bundleExpired, bundleRevoked, bundleLapsed:
 		return true
 	}
 	return !a.EndTime.IsZero() && !now.Before(a.EndTime)

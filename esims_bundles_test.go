@@ -33,13 +33,13 @@ func TestAppliedBundles(t *testing.T) {
 		EndTime:             time.Date(2025, 3, 12, 8, 0, 12, 0, time.UTC),
 		AssignedAt:          time.Date(2025, 3, 4, 9, 12, 34, 345230000, time.UTC),
 		AssignmentReference: "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10-0",
-		BundleState:         BundleActive,
+		BundleState:         BundleState("active"),
 	}, b.Assignments[0])
 	queued := b.Assignments[1]
-	require.Equal(t, BundleQueued, queued.BundleState)
+	require.Equal(t, BundleState("queued"), queued.BundleState)
 	require.True(t, queued.StartTime.IsZero())
 	require.True(t, queued.EndTime.IsZero())
-	require.Equal(t, BundleDepleted, bundles[1].Assignments[0].BundleState)
+	require.Equal(t, BundleState("depleted"), bundles[1].Assignments[0].BundleState)
 
 	now := time.Date(2025, 3, 6, 12, 0, 0, 0, time.UTC)
 	remaining, unlimited := RemainingDataBytes(bundles, now)
@@ -59,7 +59,7 @@ func TestAppliedBundlesTitleCaseAndDecimals(t *testing.T) {
 	require.Len(t, bundles, 1)
 	as := bundles[0].Assignments
 	require.Len(t, as, 4)
-	require.Equal(t, []BundleState{BundleActive, BundleProcessing, BundleLapsed, BundleActive},
+	require.Equal(t, []BundleState{"active", "processing", "lapsed", "active"},
 		[]BundleState{as[0].BundleState, as[1].BundleState, as[2].BundleState, as[3].BundleState})
 	require.Equal(t, "215009400", as[0].ID)
 	require.Equal(t, int64(5000000000), as[0].InitialQuantity)
@@ -87,17 +87,17 @@ func TestBundleAssignmentHelpers(t *testing.T) {
 		fraction float64
 		ended    bool
 	}{
-		{"quarter used", BundleAssignment{InitialQuantity: 1000, RemainingQuantity: 750, BundleState: BundleActive}, 250, 0.25, false},
+		{"quarter used", BundleAssignment{InitialQuantity: 1000, RemainingQuantity: 750, BundleState: BundleState("active")}, 250, 0.25, false},
 		{"unlimited", BundleAssignment{InitialQuantity: 1000, RemainingQuantity: 500, Unlimited: true}, 500, 0, false},
 		{"unknown initial", BundleAssignment{RemainingQuantity: 500}, 0, 0, false},
 		{"more left than initial", BundleAssignment{InitialQuantity: 100, RemainingQuantity: 150}, 0, 0, false},
-		{"depleted", BundleAssignment{InitialQuantity: 100, BundleState: BundleDepleted}, 100, 1, true},
+		{"depleted", BundleAssignment{InitialQuantity: 100, BundleState: BundleState("depleted")}, 100, 1, true},
 		{"expired Title case", BundleAssignment{BundleState: "Expired"}, 0, 0, true},
-		{"revoked", BundleAssignment{BundleState: BundleRevoked}, 0, 0, true},
-		{"lapsed", BundleAssignment{BundleState: BundleLapsed}, 0, 0, true},
-		{"past end", BundleAssignment{BundleState: BundleActive, EndTime: now.Add(-time.Second)}, 0, 0, true},
-		{"at end", BundleAssignment{BundleState: BundleActive, EndTime: now}, 0, 0, true},
-		{"before end", BundleAssignment{BundleState: BundleActive, EndTime: now.Add(time.Second)}, 0, 0, false},
+		{"revoked", BundleAssignment{BundleState: BundleState("revoked")}, 0, 0, true},
+		{"lapsed", BundleAssignment{BundleState: BundleState("lapsed")}, 0, 0, true},
+		{"past end", BundleAssignment{BundleState: BundleState("active"), EndTime: now.Add(-time.Second)}, 0, 0, true},
+		{"at end", BundleAssignment{BundleState: BundleState("active"), EndTime: now}, 0, 0, true},
+		{"before end", BundleAssignment{BundleState: BundleState("active"), EndTime: now.Add(time.Second)}, 0, 0, false},
 		{"unknown state", BundleAssignment{BundleState: "paused"}, 0, 0, false},
 	} {
 		require.Equal(t, tc.used, tc.a.UsedBytes(), tc.name)
@@ -183,7 +183,7 @@ func TestAppliedBundleWithEncodingJSON(t *testing.T) {
 	t.Parallel()
 	var list []AppliedBundle
 	require.NoError(t, json.Unmarshal([]byte(`[{"name":7,"assignments":{"id":1,"initialQuantity":"1000.00","bundleState":"ACTIVE"}}]`), &list))
-	require.Equal(t, []AppliedBundle{{Name: "7", Assignments: []BundleAssignment{{ID: "1", InitialQuantity: 1000, BundleState: BundleActive}}}}, list)
+	require.Equal(t, []AppliedBundle{{Name: "7", Assignments: []BundleAssignment{{ID: "1", InitialQuantity: 1000, BundleState: BundleState("active")}}}}, list)
 	var a BundleAssignment
 	err := json.Unmarshal([]byte(`{"remainingQuantity":"1000.5"}`), &a)
 	require.ErrorContains(t, err, "want an integer")
@@ -227,7 +227,7 @@ func TestAppliedBundlesFakeListsEnded(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, bundles, 1, "the depleted bundle is listed")
 	a := bundles[0].Assignments[0]
-	require.Equal(t, BundleDepleted, a.BundleState)
+	require.Equal(t, BundleState("depleted"), a.BundleState)
 	require.True(t, a.Ended(time.Now()))
 	left, _ := RemainingDataBytes(bundles, time.Now())
 	require.Zero(t, left)

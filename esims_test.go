@@ -44,10 +44,10 @@ func TestESIMDetails(t *testing.T) {
 		pin, ref    string
 		appleURL    bool
 	}{
-		{"esim_details_ms.json", ProfileInstalled, installed, "0000", "", false},
-		{"esim_details_rfc3339.json", ProfileEnabled, installed, "", "cust-42", true},
-		{"esim_details_ms_string.json", ProfileInstalled, installed, "", "", false},
-		{"esim_details_zero.json", ProfileReleased, time.Time{}, "", "", false},
+		{"esim_details_ms.json", ProfileStatus("Installed"), installed, "0000", "", false},
+		{"esim_details_rfc3339.json", ProfileStatus("Enabled"), installed, "", "cust-42", true},
+		{"esim_details_ms_string.json", ProfileStatus("Installed"), installed, "", "", false},
+		{"esim_details_zero.json", ProfileStatus("Released"), time.Time{}, "", "", false},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			t.Parallel()
@@ -338,8 +338,8 @@ func TestNoSecretsInLogs(t *testing.T) {
 
 func TestProfileStatusNormalised(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, ProfileReleased, normaliseProfileStatus("RELEASED"))
-	require.Equal(t, ProfileEnabled, normaliseProfileStatus("enabled"))
+	require.Equal(t, ProfileStatus("Released"), normaliseProfileStatus("RELEASED"))
+	require.Equal(t, ProfileStatus("Enabled"), normaliseProfileStatus("enabled"))
 	require.Equal(t, ProfileStatus("Suspended"), normaliseProfileStatus("Suspended"))
 	require.Equal(t, ProfileStatus(""), normaliseProfileStatus(""))
 }
@@ -441,7 +441,7 @@ func TestESIMDecodingRules(t *testing.T) {
 	require.Equal(t, testICCID, e.ICCID)
 	require.Equal(t, "1234", e.PIN)
 	require.Equal(t, testMatchingI, e.MatchingID, "white space around an identifier is dropped")
-	require.Equal(t, ProfileInstalled, e.ProfileStatus)
+	require.Equal(t, ProfileStatus("Installed"), e.ProfileStatus)
 	require.Equal(t, time.UnixMilli(1723541877280).UTC(), e.FirstInstalledAt)
 	e, err = decodeESIM([]byte(`{"iccid":"1","firstInstalledDateTime":1723541877}`), newDecodeRules())
 	require.NoError(t, err)
@@ -510,24 +510,24 @@ func TestESIMv25Fields(t *testing.T) {
 	t.Parallel()
 	e, err := decodeESIM(fixture(t, "esim_details_v25.json"), newDecodeRules())
 	require.NoError(t, err)
-	require.Equal(t, ESIMSuspended, e.State)
-	require.Equal(t, ProfileInstalled, e.ProfileStatus)
+	require.Equal(t, ESIMState("Suspended"), e.State)
+	require.Equal(t, ProfileStatus("Installed"), e.ProfileStatus)
 	require.Equal(t, "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=LPA:1$rsp-3104.idemia.io$K2-1Z8QAB-3XYV7P", e.AndroidInstallURL)
 	require.Equal(t, "+447700900123", e.PhoneNumber)
 	require.Equal(t, "8943108167000812345", e.ICCID)
 
 	e, err = decodeESIM(fixture(t, "esim_details_deactivated.json"), newDecodeRules())
 	require.NoError(t, err)
-	require.Equal(t, ESIMDeactivated, e.State, "lower case is normalised")
-	require.Equal(t, ProfileDeactivated, e.ProfileStatus)
+	require.Equal(t, ESIMState("Deactivated"), e.State, "lower case is normalised")
+	require.Equal(t, ProfileStatus("Deactivated"), e.ProfileStatus)
 	require.Empty(t, e.PhoneNumber)
 
 	for body, want := range map[string]ESIMState{
-		`{"iccid":"8944538532012345678","state":"ACTIVE"}`:            ESIMActive,
+		`{"iccid":"8944538532012345678","state":"ACTIVE"}`:            ESIMState("Active"),
 		`{"iccid":"8944538532012345678","state":"PendingDeletion"}`:   "PendingDeletion",
 		`{"iccid":"8944538532012345678"}`:                             "",
 		`{"iccid":"8944538532012345678","msisdn":447700900123}`:       "",
-		`{"iccid":"8944538532012345678","state":" Suspended ","x":1}`: ESIMSuspended,
+		`{"iccid":"8944538532012345678","state":" Suspended ","x":1}`: ESIMState("Suspended"),
 	} {
 		e, err := decodeESIM([]byte(body), newDecodeRules())
 		require.NoError(t, err, body)
@@ -538,8 +538,8 @@ func TestESIMv25Fields(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "447700900123", e.PhoneNumber, "msisdn, a number, read too")
 	require.False(t, ESIMState("PendingDeletion").Known())
-	require.True(t, ESIMDeactivated.Known())
-	require.True(t, normaliseProfileStatus("deactivated") == ProfileDeactivated)
+	require.True(t, ESIMState("Deactivated").Known())
+	require.True(t, normaliseProfileStatus("deactivated") == ProfileStatus("Deactivated"))
 }
 
 // TestESIMStateFromTheFake: the fake's v2.5 state reaches ESIM.State.
@@ -558,9 +558,9 @@ func TestESIMStateFromTheFake(t *testing.T) {
 		want ESIMState
 		prof ProfileStatus
 	}{
-		{travelroamtest.ESIMActive, ESIMActive, ProfileReleased},
-		{travelroamtest.ESIMSuspended, ESIMSuspended, ProfileReleased},
-		{travelroamtest.ESIMDeactivated, ESIMDeactivated, ProfileDeactivated},
+		{travelroamtest.ESIMActive, ESIMState("Active"), ProfileStatus("Released")},
+		{travelroamtest.ESIMSuspended, ESIMState("Suspended"), ProfileStatus("Released")},
+		{travelroamtest.ESIMDeactivated, ESIMState("Deactivated"), ProfileStatus("Deactivated")},
 	} {
 		require.NoError(t, srv.SetESIMState(iccid, st.set))
 		e, err := c.ESIM(t.Context(), iccid)

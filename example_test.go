@@ -22,7 +22,7 @@ func ExampleNewClient() {
 	fmt.Println(c.BaseURL())
 
 	live, err := travelroam.NewClient("my-api-key", "my-client-secret",
-		travelroam.WithEnvironment(travelroam.Live),
+		travelroam.WithBaseURL(travelroam.LiveURL),
 		travelroam.WithUserAgent("myshop/1.0"))
 	if err != nil {
 		log.Fatal(err)
@@ -142,7 +142,7 @@ func fakeTravelRoam() *httptest.Server {
 func ExampleWithRoute() {
 	srv := travelroamtest.NewServer()
 	defer srv.Close()
-	def, _ := travelroam.DefaultRoute(travelroam.OpOrganisation)
+	def, _ := travelroam.OpOrganisation.DefaultRoute()
 	fmt.Println("default:", def.Method, def.Path)
 
 	c, err := travelroam.NewClient(srv.APIKey, srv.ClientSecret,

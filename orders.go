@@ -4,13 +4,8 @@ import (
 	"time"
 )
 
-// OrderType is the "orderType" of a purchase. Only [OrderTypeCountry] is
-// known to work; other values are passed through as given.
-type OrderType string
-
-// OrderTypeCountry is the order type Travel Roam's own integrations send,
-// for new eSIMs and top-ups alike. It is the default.
-const OrderTypeCountry OrderType = "COUNTRY"
+// orderTypeCountry is the default OrderRequest.OrderType.
+const orderTypeCountry = "COUNTRY"
 
 // OrderRequest describes one purchase: a new eSIM with BundleName applied,
 // or, when ICCID is set, a top-up of that eSIM with BundleName.
@@ -20,8 +15,11 @@ type OrderRequest struct {
 	// ICCID, when set, makes the order a top-up of that eSIM. The bundle
 	// must come from the same country and network provider as the eSIM.
 	ICCID string
-	// OrderType defaults to OrderTypeCountry.
-	OrderType OrderType
+	// OrderType is the "orderType" sent. Empty sends "COUNTRY", the order
+	// type Travel Roam's own integrations send for new eSIMs and top-ups
+	// alike and the only one known to work; another value is sent as
+	// given.
+	OrderType string
 	// Key is your own id for this purchase, e.g. the id of the order in
 	// your database; it is never sent to Travel Roam. The Client's
 	// [PurchaseJournal] records it before sending, and a purchase whose

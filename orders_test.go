@@ -442,7 +442,7 @@ func TestPurchaseIntervalRefusedForTravelRoam(t *testing.T) {
 	t.Parallel()
 	_, err := NewClient(testAPIKey, testSecret, WithPurchaseInterval(time.Second))
 	require.Error(t, err)
-	_, err = NewClient(testAPIKey, testSecret, WithEnvironment(Live), WithPurchaseInterval(4*time.Second))
+	_, err = NewClient(testAPIKey, testSecret, WithBaseURL(LiveURL), WithPurchaseInterval(4*time.Second))
 	require.Error(t, err)
 	_, err = NewClient(testAPIKey, testSecret, WithBaseURL("https://eu.travelroam.com/api/whitelabel"), WithPurchaseInterval(0))
 	require.Error(t, err)

@@ -317,9 +317,9 @@ func (req OrderRequest) LogValue() slog.Value {
 // MarshalJSON writes the request with a top-up's ICCID shortened.
 func (req OrderRequest) MarshalJSON() ([]byte, error) {
 	return redactedJSON(struct {
-		BundleName string    `json:"bundleName"`
-		ICCID      string    `json:"iccid,omitempty"`
-		OrderType  OrderType `json:"orderType,omitempty"`
+		BundleName string `json:"bundleName"`
+		ICCID      string `json:"iccid,omitempty"`
+		OrderType  string `json:"orderType,omitempty"`
 	}{req.BundleName, RedactICCID(req.ICCID), req.OrderType})
 }
 
@@ -327,12 +327,12 @@ func (req OrderRequest) MarshalJSON() ([]byte, error) {
 // String (a journal stores the fields, not this).
 func (a PurchaseAttempt) MarshalJSON() ([]byte, error) {
 	return redactedJSON(struct {
-		Key         string      `json:"key"`
-		BundleName  string      `json:"bundleName"`
-		ICCID       string      `json:"iccid,omitempty"`
-		Environment Environment `json:"environment"`
-		Outcome     Outcome     `json:"outcome"`
-		Reference   string      `json:"reference,omitempty"`
+		Key         string  `json:"key"`
+		BundleName  string  `json:"bundleName"`
+		ICCID       string  `json:"iccid,omitempty"`
+		Environment string  `json:"environment"`
+		Outcome     Outcome `json:"outcome"`
+		Reference   string  `json:"reference,omitempty"`
 	}{a.Key, a.BundleName, RedactICCID(a.ICCID), a.Environment, a.Outcome, a.Reference})
 }
 

@@ -31,8 +31,8 @@ func TestPrintingLeaksNothing(t *testing.T) {
 	apple := "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA%3A1%24rsp.truphone.com%24" + testMatchingI
 	secrets := []string{testICCID, testMatchingI, pin, puk, token, email, phone, person, "carddata=LPA"}
 	esim := ESIM{ICCID: testICCID, MatchingID: testMatchingI, SMDPAddress: "rsp.truphone.com", PIN: pin, PUK: puk,
-		ProfileStatus: ProfileInstalled, AppleInstallURL: apple, FirstInstalledAt: time.Unix(1, 0),
-		State: ESIMSuspended, PhoneNumber: phone, AndroidInstallURL: "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=" + lpa}
+		ProfileStatus: ProfileStatus("Installed"), AppleInstallURL: apple, FirstInstalledAt: time.Unix(1, 0),
+		State: ESIMState("Suspended"), PhoneNumber: phone, AndroidInstallURL: "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=" + lpa}
 	assignment := Assignment{ICCID: testICCID, MatchingID: testMatchingI, SMDPAddress: "rsp.truphone.com", PIN: pin, PUK: puk,
 		AppleInstallURL: apple, RSPURL: lpa}
 	line := OrderLine{Item: "esim_1GB_7D_TR_V2", Quantity: 1, ICCIDs: []string{testICCID},
@@ -49,8 +49,8 @@ func TestPrintingLeaksNothing(t *testing.T) {
 		"OrderRequest":     OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: testICCID},
 		"Organisation":     Organisation{Name: "Shop", CallbackURL: "https://shop.example/cb?token=" + token, Users: []OrganisationUser{user}},
 		"OrganisationUser": user,
-		"CallbackEvent":    CallbackEvent{ICCID: testICCID, AlertType: AlertUtilisation, Raw: []byte(`{"iccid":"` + testICCID + `"}`)},
-		"AccountEvent": CallbackEvent{AlertType: AlertLowBalance, Balance: CallbackBalance{Balance: AmountFromCents(129930)},
+		"CallbackEvent":    CallbackEvent{ICCID: testICCID, AlertType: AlertType("Utilisation"), Raw: []byte(`{"iccid":"` + testICCID + `"}`)},
+		"AccountEvent": CallbackEvent{AlertType: AlertType("LowBalance"), Balance: CallbackBalance{Balance: amountFromCents(129930)},
 			Raw: []byte(`{"alertType":"LowBalance","token":"` + token + `"}`)},
 		"PurchaseAttempt": PurchaseAttempt{Key: "k", BundleName: "b", ICCID: testICCID, Outcome: OutcomeUnknown},
 		"APIError":        apiErr,

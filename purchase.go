@@ -46,9 +46,9 @@ const (
 )
 
 type processOrderBody struct {
-	BundleName string    `json:"bundleName"`
-	OrderType  OrderType `json:"orderType"`
-	ICCID      string    `json:"iccid,omitempty"`
+	BundleName string `json:"bundleName"`
+	OrderType  string `json:"orderType"`
+	ICCID      string `json:"iccid,omitempty"`
 }
 
 // ProcessOrder buys a new eSIM (req.ICCID empty) or tops up an eSIM
@@ -203,7 +203,7 @@ func (req OrderRequest) body() (processOrderBody, error) {
 	}
 	t := req.OrderType
 	if t == "" {
-		t = OrderTypeCountry
+		t = orderTypeCountry
 	}
 	return processOrderBody{BundleName: req.BundleName, OrderType: t, ICCID: req.ICCID}, nil
 }

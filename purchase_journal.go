@@ -135,16 +135,16 @@ func (o Outcome) MayHaveBought() bool {
 // that stores it as JSON stores the full ICCID, so a store must never log
 // the stored form.
 type PurchaseAttempt struct {
-	Key         string      // the application's id for the purchase (OrderRequest.Key); never sent to Travel Roam
-	Account     string      // the account key (Client.AccountKey: environment + hash of the API key); with Key, what identifies the attempt
-	ID          string      // random id of this attempt, drawn by the SDK before Begin; a later attempt of the same Key has another
-	BundleName  string      // the bundle bought
-	ICCID       string      // the eSIM topped up; empty for a new eSIM
-	Environment Environment // Sandbox or Live
-	StartedAt   time.Time   // when the attempt was recorded, before it was sent
-	Outcome     Outcome     // what became of it
-	Reference   string      // order reference when Outcome is OutcomeSucceeded (or when resolved by a person)
-	FinishedAt  time.Time   // when the outcome was recorded; zero while pending
+	Key         string    // the application's id for the purchase (OrderRequest.Key); never sent to Travel Roam
+	Account     string    // the account key (Client.AccountKey: environment + hash of the API key); with Key, what identifies the attempt
+	ID          string    // random id of this attempt, drawn by the SDK before Begin; a later attempt of the same Key has another
+	BundleName  string    // the bundle bought
+	ICCID       string    // the eSIM topped up; empty for a new eSIM
+	Environment string    // "sandbox" or "live" for Travel Roam's base URLs, "" for any other (a proxy, a fake)
+	StartedAt   time.Time // when the attempt was recorded, before it was sent
+	Outcome     Outcome   // what became of it
+	Reference   string    // order reference when Outcome is OutcomeSucceeded (or when resolved by a person)
+	FinishedAt  time.Time // when the outcome was recorded; zero while pending
 }
 
 // String describes the attempt with the last four digits of its ICCID.

@@ -30,7 +30,7 @@ const journalICCID = "8944500102198304826"
 func journalAttempt(key string) travelroam.PurchaseAttempt {
 	return travelroam.PurchaseAttempt{
 		Key: key, Account: "live:5f2b", BundleName: "esim_1GB_7D_GB_V2", ICCID: journalICCID,
-		Environment: travelroam.Live, StartedAt: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
+		Environment: "live", StartedAt: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
 		Outcome: travelroam.OutcomeSucceeded, Reference: "ref-42",
 		FinishedAt: time.Date(2026, 12, 1, 10, 0, 3, 0, time.UTC),
 	}
@@ -122,7 +122,7 @@ func BenchmarkMemoryPurchaseJournal(b *testing.B) {
 	for b.Loop() {
 		i++
 		key := "order-" + strconv.Itoa(i)
-		a := travelroam.PurchaseAttempt{Key: key, ID: key, Account: "sandbox:0123456789abcdef", BundleName: "b", Environment: travelroam.Sandbox}
+		a := travelroam.PurchaseAttempt{Key: key, ID: key, Account: "sandbox:0123456789abcdef", BundleName: "b", Environment: "sandbox"}
 		if _, ok, err := j.Begin(ctx, a); err != nil || !ok {
 			b.Fatal(ok, err)
 		}

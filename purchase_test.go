@@ -86,7 +86,7 @@ func TestProcessOrderKeyIsNeverSent(t *testing.T) {
 func TestProcessOrderSameKeyTwice(t *testing.T) {
 	t.Parallel()
 	var outcomes []Outcome
-	obs := &Observer{CallEnd: func(_ context.Context, e CallEnd) { outcomes = append(outcomes, e.Outcome) }}
+	obs := &Observer{CallEnd: func(_ context.Context, e CallInfo) { outcomes = append(outcomes, e.Outcome) }}
 	c, mt := newMockClient(t, WithObserver(obs))
 	posts, _ := orderResponder(t, mt)
 	req := OrderRequest{BundleName: testBundle, Key: "order-42"}
@@ -154,7 +154,7 @@ func (g *failingGate) Acquire(context.Context, string, time.Duration, time.Durat
 func TestProcessOrderGateFailure(t *testing.T) {
 	t.Parallel()
 	var outcomes []Outcome
-	obs := &Observer{CallEnd: func(_ context.Context, e CallEnd) { outcomes = append(outcomes, e.Outcome) }}
+	obs := &Observer{CallEnd: func(_ context.Context, e CallInfo) { outcomes = append(outcomes, e.Outcome) }}
 	j := newMemoryJournal()
 	g := new(failingGate)
 	c, mt := newMockClient(t, WithPurchaseGate(g), WithPurchaseJournal(j), WithObserver(obs))
@@ -451,21 +451,21 @@ func TestPurchaseGateArguments(t *testing.T) {
 		opts         []Option
 		url          string
 		account      string
-		env          Environment
+		env          string
 		timeout      time.Duration // of the user's http.Client; 0 for none
 		wantLease    time.Duration
 		wantSend     time.Duration
 		wantInterval time.Duration
 	}{
-		{"sandbox", []Option{WithPurchaseInterval(7 * time.Second)}, Sandbox.BaseURL(), "sandbox:" + hash, Sandbox, 0,
+		{"sandbox", []Option{WithPurchaseInterval(7 * time.Second)}, sandboxURL, "sandbox:" + hash, "sandbox", 0,
 			2 * time.Minute, 105 * time.Second, 7 * time.Second},
-		{"live", []Option{WithEnvironment(Live)}, Live.BaseURL(), "live:" + hash, Live, 0,
+		{"live", []Option{WithBaseURL(LiveURL)}, LiveURL, "live:" + hash, "live", 0,
 			2 * time.Minute, 105 * time.Second, 5 * time.Second},
-		{"live by URL", []Option{WithBaseURL(Live.BaseURL() + "/")}, Live.BaseURL(), "live:" + hash, Live, 0,
+		{"live by URL", []Option{WithBaseURL(LiveURL + "/")}, LiveURL, "live:" + hash, "live", 0,
 			2 * time.Minute, 105 * time.Second, 5 * time.Second},
 		{"proxy, short timeout", []Option{WithBaseURL("http://127.0.0.1:9/tr"), WithPurchaseInterval(time.Second)}, "http://127.0.0.1:9/tr",
-			"http://127.0.0.1:9/tr:" + hash, Sandbox, 2 * time.Second, 4 * time.Second, 3 * time.Second, time.Second},
-		{"long timeout", []Option{WithEnvironment(Live)}, Live.BaseURL(), "live:" + hash, Live, 10 * time.Minute,
+			"http://127.0.0.1:9/tr:" + hash, "", 2 * time.Second, 4 * time.Second, 3 * time.Second, time.Second},
+		{"long timeout", []Option{WithBaseURL(LiveURL)}, LiveURL, "live:" + hash, "live", 10 * time.Minute,
 			10*time.Minute + 30*time.Second, 10*time.Minute + 15*time.Second, 5 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -756,7 +756,7 @@ func TestAccountKeyHidesTheAPIKey(t *testing.T) {
 	require.NoError(t, err)
 	other, err := NewClient(testAPIKey+"x", testSecret)
 	require.NoError(t, err)
-	live, err := NewClient(testAPIKey, testSecret, WithEnvironment(Live))
+	live, err := NewClient(testAPIKey, testSecret, WithBaseURL(LiveURL))
 	require.NoError(t, err)
 	require.Equal(t, a.AccountKey(), b.AccountKey())
 	require.NotEqual(t, a.AccountKey(), other.AccountKey())
@@ -773,11 +773,11 @@ func TestAccountKeyHidesTheAPIKey(t *testing.T) {
 // gate's 5 s spacing and the journal) and record the right environment.
 func TestAccountKeyOfEquivalentBaseURLs(t *testing.T) {
 	t.Parallel()
-	for _, env := range []Environment{Live, Sandbox} {
-		want, err := NewClient(testAPIKey, testSecret, WithEnvironment(env))
+	for env, base := range map[string]string{"live": LiveURL, "sandbox": sandboxURL} {
+		want, err := NewClient(testAPIKey, testSecret, WithBaseURL(base))
 		require.NoError(t, err)
-		require.Equal(t, string(env)+":", want.AccountKey()[:len(env)+1])
-		host := strings.TrimPrefix(strings.TrimSuffix(env.BaseURL(), "/api/whitelabel"), "https://")
+		require.Equal(t, env+":", want.AccountKey()[:len(env)+1])
+		host := strings.TrimPrefix(strings.TrimSuffix(base, "/api/whitelabel"), "https://")
 		upper := strings.ToUpper(host)
 		for _, u := range []string{
 			"https://" + upper + "/api/whitelabel",

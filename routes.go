@@ -34,7 +34,7 @@ type Route struct {
 // [OpRevokeESIM] (POST /esims/revoke) and [OpOrganisation] (GET
 // /organisation) are guesses: Travel Roam's changelog names these
 // operations, not their paths.
-func DefaultRoute(op Operation) (Route, bool) {
+func (op Operation) DefaultRoute() (Route, bool) {
 	o, ok := op.row()
 	return o.Route, ok
 }
@@ -46,7 +46,7 @@ type operation struct {
 	// Route is the default route (see the contract, Part 1, "Routes").
 	Route
 	// call is the Client method that makes the operation, as observers
-	// (CallStart.Call) and travelroamotel's span names see it.
+	// (CallInfo.Call) and travelroamotel's span names see it.
 	call string
 	// label names the operation in errors: ValidationError.Op, the Op of
 	// an OutcomeUnknownError, "travelroam: <label>: …".

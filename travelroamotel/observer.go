@@ -137,13 +137,13 @@ func NewObserver(opts ...Option) (*travelroam.Observer, error) {
 	}, nil
 }
 
-func (in *instruments) callStart(ctx context.Context, e travelroam.CallStart) context.Context {
+func (in *instruments) callStart(ctx context.Context, e travelroam.CallInfo) context.Context {
 	ctx, _ = in.tracer.Start(ctx, "travelroam."+e.Call, trace.WithSpanKind(trace.SpanKindInternal),
 		trace.WithAttributes(attrCall.String(e.Call), attrOperation.String(string(e.Op))))
 	return ctx
 }
 
-func (in *instruments) callEnd(ctx context.Context, e travelroam.CallEnd) {
+func (in *instruments) callEnd(ctx context.Context, e travelroam.CallInfo) {
 	outcome := string(e.Outcome)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		attrs := []attribute.KeyValue{
@@ -190,7 +190,7 @@ func callFailed(o travelroam.Outcome) bool {
 	return true
 }
 
-func (in *instruments) attemptStart(ctx context.Context, e travelroam.AttemptStart) context.Context {
+func (in *instruments) attemptStart(ctx context.Context, e travelroam.AttemptInfo) context.Context {
 	method, original := httpMethod(e.Method)
 	name := method
 	if method == "_OTHER" {
@@ -217,7 +217,7 @@ func (in *instruments) attemptStart(ctx context.Context, e travelroam.AttemptSta
 	return ctx
 }
 
-func (in *instruments) attemptEnd(ctx context.Context, e travelroam.AttemptEnd) {
+func (in *instruments) attemptEnd(ctx context.Context, e travelroam.AttemptInfo) {
 	errType := attemptErrorType(e)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		if e.Status != 0 {
@@ -257,7 +257,7 @@ func (in *instruments) attemptEnd(ctx context.Context, e travelroam.AttemptEnd) 
 // attemptErrorType is an attempt's error.type: the status code of a 4xx
 // or 5xx answer, the SDK's class of failure when no answer came, and ""
 // for a success.
-func attemptErrorType(e travelroam.AttemptEnd) string {
+func attemptErrorType(e travelroam.AttemptInfo) string {
 	switch {
 	case e.Status >= 400:
 		return strconv.Itoa(e.Status)

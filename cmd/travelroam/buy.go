@@ -209,7 +209,7 @@ func (c *cli) quote(ctx context.Context, cl *travelroam.Client, t target, o buyO
 func (c *cli) confirmBuy(ctx context.Context, t target, q quote) error {
 	name := q.bundle.Name
 	question, want := "Buy it? [y/N] ", []string{"y", "yes"}
-	if t.env == travelroam.Live {
+	if t.env == liveEnv {
 		c.emphasize("This is the LIVE environment: real money.")
 		question, want = fmt.Sprintf("Type the bundle name (%s) to buy it: ", safe(name)), []string{name}
 	}
@@ -217,11 +217,11 @@ func (c *cli) confirmBuy(ctx context.Context, t target, q quote) error {
 	if err != nil {
 		return fmt.Errorf("buy: nothing bought: %w", err)
 	}
-	if t.env != travelroam.Live {
+	if t.env != liveEnv {
 		answer = strings.ToLower(answer)
 	}
 	if !slices.Contains(want, answer) {
-		if t.env == travelroam.Live {
+		if t.env == liveEnv {
 			return errors.New("buy: the name typed does not match: nothing bought")
 		}
 		return errors.New("buy: not confirmed: nothing bought")
@@ -279,7 +279,7 @@ func buyHint(err error, o buyOptions, q quote) error {
 }
 
 func liveFlag(t target) string {
-	if t.env == travelroam.Live {
+	if t.env == liveEnv {
 		return " --live"
 	}
 	return ""

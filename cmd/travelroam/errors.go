@@ -121,7 +121,7 @@ func orderExists(err error, ref string, t target) error {
 	if err == nil {
 		return nil
 	}
-	return &orderExistsError{err: err, ref: ref, live: t.env == travelroam.Live}
+	return &orderExistsError{err: err, ref: ref, live: t.env == liveEnv}
 }
 
 // credentialsError is a missing credential, or a 401/403 answer to a

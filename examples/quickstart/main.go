@@ -108,14 +108,14 @@ func connect(opts options, out io.Writer) (*session, error) {
 	case key == "" || secret == "":
 		return nil, errors.New("set both TRAVELROAM_API_KEY and TRAVELROAM_CLIENT_SECRET (or neither, to use the fake server)")
 	}
-	env := travelroam.Sandbox
+	copts := []travelroam.Option{travelroam.WithUserAgent("travelroam-quickstart")}
 	if opts.live {
-		env = travelroam.Live
+		copts = append(copts, travelroam.WithBaseURL(travelroam.LiveURL))
 		fmt.Fprintln(out, "Using Travel Roam LIVE: purchases spend real money.")
 	} else {
 		fmt.Fprintln(out, "Using the Travel Roam sandbox (test credit, no real money).")
 	}
-	c, err := travelroam.NewClient(key, secret, travelroam.WithEnvironment(env), travelroam.WithUserAgent("travelroam-quickstart"))
+	c, err := travelroam.NewClient(key, secret, copts...)
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func TestDemoLedger(t *testing.T) {
 	require.Equal(t, travelroamtest.SMDPAddress, ac.SMDPAddress)
 	require.Contains(t, out.String(), appleLink+strings.NewReplacer("$", "%24", ":", "%3A").Replace(code[1]))
 	require.Contains(t, out.String(), "Data left: 600 MB of 1000 MB")
-	require.Contains(t, out.String(), fmt.Sprintf("Spent: %s USD", travelroam.AmountFromCents(want.PriceCents)))
+	require.Contains(t, out.String(), fmt.Sprintf("Spent: %s USD", amountFromCents(want.PriceCents)))
 }
 
 // TestDemoErrors checks that each failure stops the demo with the advice
@@ -155,7 +155,7 @@ func TestConnectAndFlags(t *testing.T) {
 	require.NoError(t, err)
 	defer s.close()
 	require.Nil(t, s.fake)
-	require.Equal(t, travelroam.Sandbox.BaseURL(), s.client.BaseURL())
+	require.Equal(t, "https://sandbox.travelroam.com/api/whitelabel", s.client.BaseURL(), "the default")
 	require.Contains(t, out.String(), "sandbox")
 
 	o, err := parseOptions([]string{"-country", " jp ", "-revoke"}, io.Discard)
@@ -197,4 +197,18 @@ func cheapestLimited(t *testing.T, srv *travelroamtest.Server, iso string) trave
 	}
 	require.NotEmpty(t, best.Name)
 	return best
+}
+
+// amountFromCents returns an amount of n hundredths, e.g. 185 gives
+// "1.85", through travelroam.ParseAmount.
+func amountFromCents(n int64) travelroam.Amount {
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	a, err := travelroam.ParseAmount(fmt.Sprintf("%s%d.%02d", sign, n/100, n%100))
+	if err != nil {
+		panic(err)
+	}
+	return a
 }

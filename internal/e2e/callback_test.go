@@ -116,7 +116,7 @@ func TestE2ECallbacks(t *testing.T) {
 func requireUsageEvents(t *testing.T, events []*travelroam.CallbackEvent, iccid string) {
 	t.Helper()
 	require.Len(t, events, 4)
-	wantType := []travelroam.AlertType{travelroam.AlertFirstUse, travelroam.AlertUtilisation, travelroam.AlertUtilisation, travelroam.AlertUtilisation}
+	wantType := []travelroam.AlertType{"FirstUse", "Utilisation", "Utilisation", "Utilisation"}
 	wantLeft := []int64{900_000_000, 500_000_000, 200_000_000, 0}
 	wantUsed := []float64{0.1, 0.5, 0.8, 1}
 	keys := map[string]bool{}

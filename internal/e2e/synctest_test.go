@@ -190,7 +190,7 @@ func TestE2EReadRetryAfterInVirtualTime(t *testing.T) {
 		start := time.Now()
 		org, err := e.c.Organisation(context.Background())
 		require.NoError(t, e.Err(err))
-		require.Zero(t, org.Balance.Cmp(travelroam.AmountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
+		require.Zero(t, org.Balance.Cmp(amountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
 		require.Equal(t, seconds(0, 7, 18), e.since(start, travelroamtest.RouteOrganisation), "Retry-After honoured exactly")
 	})
 }
