@@ -38,7 +38,7 @@ func TestCallbackAccountEventFixtures(t *testing.T) {
 			require.Empty(t, ev.ICCID)
 			require.True(t, ev.AlertType.Known())
 			require.Equal(t, want.Balance.Balance.String(), ev.Balance.Balance.String(), "exact, no float")
-			ev.Raw = nil
+			ev.Raw = ""
 			require.Equal(t, want, *ev)
 		})
 	}
@@ -111,7 +111,7 @@ func TestCallbackAccountEventPrinting(t *testing.T) {
 	t.Parallel()
 	ev, err := decodeCallback(fixture(t, "callback_low_balance.json"))
 	require.NoError(t, err)
-	require.Equal(t, "CallbackEvent{Account, AlertType: LowBalance, Balance: 1299.3, Threshold: 2600}", fmt.Sprint(ev))
+	require.Contains(t, fmt.Sprintf("%+v", ev), "Balance:{Balance:1299.3 Threshold:2600")
 	b, err := json.Marshal(ev)
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"balance":{"balance":1299.3,"threshold":2600,"thresholdPercentRemaining":49.973}`)

@@ -4,11 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/roamkit/travelroam/internal/lenient"
 	"github.com/roamkit/travelroam/internal/redact"
@@ -87,34 +90,38 @@ func normaliseAlertType(s string) AlertType {
 // [CallbackEvent.IsAccountEvent]). A field sent in a form outside the
 // SDK's lenient rules is left at zero; Raw keeps what was sent.
 //
-// Printing a CallbackEvent with fmt or slog shows only the last four
-// digits of the ICCID and never Raw.
+// Printing a CallbackEvent with fmt, slog or encoding/json shows only
+// the last four digits of the ICCID ([ICCID]) and never Raw ([Secret]);
+// the text fields the sender filled (alert type, profile status,
+// country, bundle) hold no control characters: each is escaped, e.g.
+// "\x1b".
 type CallbackEvent struct {
 	// ICCID is the eSIM the event is about: 1 to 32 digits, exactly as
 	// sent (a JSON number is kept digit for digit, never rounded). It is
 	// empty for an account event ([CallbackEvent.IsAccountEvent]), such
 	// as [AlertLowBalance]: never assume an event names an eSIM.
-	ICCID string
+	ICCID ICCID `json:"iccid"`
 	// AlertType says why the event was sent: the payload's alertType,
 	// else its event; empty when it names neither.
-	AlertType AlertType
+	AlertType AlertType `json:"alertType"`
 	// Date is when the event happened, when the payload says (the
 	// event-style notifications); zero otherwise.
-	Date time.Time
+	Date time.Time `json:"date"`
 	// Country is the country of an [AlertCountryChange]; zero otherwise.
-	Country CallbackCountry
+	Country CallbackCountry `json:"country"`
 	// ProfileStatus is the eSIM's new profile status in a profile status
 	// change, e.g. [ProfileInstalled]; empty otherwise.
-	ProfileStatus ProfileStatus
+	ProfileStatus ProfileStatus `json:"profileStatus,omitempty"`
 	// Bundle is the bundle assignment the event is about. Its fields are
 	// zero when the callback did not carry them.
-	Bundle CallbackBundle
+	Bundle CallbackBundle `json:"bundle"`
 	// Balance is the wallet's state in a balance notification
 	// ([AlertLowBalance], [AlertInsufficientBalance]); zero otherwise.
-	Balance CallbackBalance
+	Balance CallbackBalance `json:"balance"`
 	// Raw is the body exactly as received. It contains personal data (the
-	// ICCID and the traveller's usage): do not log it.
-	Raw []byte
+	// ICCID and the traveller's usage), and whatever else the sender put
+	// in it: it prints masked, and Reveal reads it.
+	Raw Secret `json:"-"`
 }
 
 // IsAccountEvent reports whether the event is about the account rather
@@ -231,14 +238,14 @@ func (e *CallbackEvent) DedupeKey() string {
 		return hex.EncodeToString(h.Sum(nil))
 	}
 	if e.Bundle.ID != "" || e.Bundle.Reference != "" {
-		for _, part := range [...]string{"event", e.ICCID, string(e.AlertType), e.Bundle.ID, e.Bundle.Reference,
+		for _, part := range [...]string{"event", string(e.ICCID), string(e.AlertType), e.Bundle.ID, e.Bundle.Reference,
 			strconv.FormatInt(e.Bundle.RemainingQuantity, 10)} {
 			h.Write([]byte(part))
 			h.Write([]byte{0})
 		}
 	} else {
 		h.Write([]byte("body\x00"))
-		h.Write(e.Raw)
+		_, _ = io.WriteString(h, e.Raw.Reveal())
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -309,7 +316,7 @@ func readCallbackWire(raw []byte) (wireCallback, error) {
 // or reference, counts megabytes.
 func (w *wireCallbackBundle) bundle() CallbackBundle {
 	b := CallbackBundle{
-		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: w.Name, Description: w.Description,
+		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: senderText(w.Name), Description: senderText(w.Description),
 		InitialQuantity: w.InitialQuantity.Trunc(), RemainingQuantity: w.RemainingQuantity.Trunc(),
 		Unit: trimmed(w.Unit), StartTime: w.StartTime, EndTime: w.EndTime,
 		Unlimited: w.Unlimited, CallTypeGroup: trimmed(w.CallTypeGroup),
@@ -320,7 +327,36 @@ func (w *wireCallbackBundle) bundle() CallbackBundle {
 	return b
 }
 
-func trimmed(s string) string { return strings.TrimSpace(s) }
+// trimmed is a text field as the sender sent it, without the white space
+// around it and with its control characters escaped ([senderText]).
+func trimmed(s string) string { return senderText(strings.TrimSpace(s)) }
+
+// senderText returns s with every rune that is not graphic (a control
+// character, a line break, a bidirectional override, a byte that is not
+// UTF-8) written as its Go escape, e.g. "\x1b" or "\u202e": a callback's
+// sender is not trusted, and the event's text fields, printed as they
+// are by fmt or the application's own logs, must not carry terminal
+// escapes or fake log lines. Raw keeps the body as sent.
+func senderText(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		if r == ' ' || (r != utf8.RuneError && unicode.IsGraphic(r)) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRuneToASCII(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
+}
 
 // decodeCallback decodes a callback body; raw is kept in the event. Any
 // JSON object with a valid ICCID is an event, and so is one without ICCID
@@ -331,13 +367,13 @@ func decodeCallback(raw []byte) (*CallbackEvent, error) {
 		return nil, fmt.Errorf("%w: %s", ErrCallbackMalformed, redact.Digits(err.Error()))
 	}
 	ev := &CallbackEvent{
-		ICCID:     trimmed(w.ICCID),
+		ICCID:     ICCID(trimmed(w.ICCID)),
 		AlertType: normaliseAlertType(trimmed(w.AlertType)),
 		Date:      w.Date,
 		Country:   CallbackCountry{Code: trimmed(w.Country.Code), Name: trimmed(w.Country.Name)},
 		Bundle:    w.Bundle.bundle(),
 		Balance:   w.BalanceInfo,
-		Raw:       raw,
+		Raw:       Secret(raw),
 	}
 	if ev.AlertType == "" {
 		ev.AlertType = normaliseAlertType(trimmed(w.Event))
@@ -350,7 +386,7 @@ func decodeCallback(raw []byte) (*CallbackEvent, error) {
 		return nil, fmt.Errorf("%w: neither an iccid nor a type (alertType or event)", ErrCallbackMalformed)
 	case ev.ICCID == "": // an account event, e.g. LowBalance
 		return ev, nil
-	case len(ev.ICCID) > maxCallbackICCID || !allDigits(ev.ICCID):
+	case len(ev.ICCID) > maxCallbackICCID || !allDigits(string(ev.ICCID)):
 		return nil, fmt.Errorf("%w: iccid is not 1 to %d digits", ErrCallbackMalformed, maxCallbackICCID)
 	}
 	return ev, nil

@@ -223,12 +223,12 @@ func TestWithExtraFieldBody(t *testing.T) {
 	require.NoError(t, err)
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(lastRequest(t, srv).Body, &body))
-	assert.Equal(t, map[string]any{"iccid": iccid, "includeHistory": true, "tag": "a"}, body)
+	assert.Equal(t, map[string]any{"iccid": string(iccid), "includeHistory": true, "tag": "a"}, body)
 
 	require.NoError(t, c.RevokeESIM(t.Context(), iccid, travelroam.WithExtraField("reason", "lost")))
 	body = nil
 	require.NoError(t, json.Unmarshal(lastRequest(t, srv).Body, &body))
-	assert.Equal(t, map[string]any{"iccid": iccid, "reason": "lost"}, body)
+	assert.Equal(t, map[string]any{"iccid": string(iccid), "reason": "lost"}, body)
 }
 
 // TestWithExtraFieldQuery: on a GET route the extra fields go in the

@@ -17,9 +17,9 @@ func TestESIMv25Fields(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ESIMSuspended, e.State)
 	require.Equal(t, ProfileInstalled, e.ProfileStatus)
-	require.Equal(t, "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=LPA:1$rsp-3104.idemia.io$K2-1Z8QAB-3XYV7P", e.AndroidInstallURL)
-	require.Equal(t, "+447700900123", e.PhoneNumber)
-	require.Equal(t, "8943108167000812345", e.ICCID)
+	require.Equal(t, "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=LPA:1$rsp-3104.idemia.io$K2-1Z8QAB-3XYV7P", e.AndroidInstallURL.Reveal())
+	require.Equal(t, "+447700900123", e.PhoneNumber.Reveal())
+	require.Equal(t, "8943108167000812345", string(e.ICCID))
 
 	e, err = decodeESIM(fixture(t, "esim_details_deactivated.json"))
 	require.NoError(t, err)
@@ -41,7 +41,7 @@ func TestESIMv25Fields(t *testing.T) {
 	}
 	e, err = decodeESIM([]byte(`{"iccid":"8944538532012345678","msisdn":447700900123}`))
 	require.NoError(t, err)
-	require.Equal(t, "447700900123", e.PhoneNumber, "msisdn, a number, read too")
+	require.Equal(t, "447700900123", e.PhoneNumber.Reveal(), "msisdn, a number, read too")
 	require.False(t, ESIMState("PendingDeletion").Known())
 	require.True(t, ESIMDeactivated.Known())
 	require.True(t, normaliseProfileStatus("deactivated") == ProfileDeactivated)
@@ -67,7 +67,7 @@ func TestESIMStateFromTheFake(t *testing.T) {
 		{travelroamtest.ESIMSuspended, ESIMSuspended, ProfileReleased},
 		{travelroamtest.ESIMDeactivated, ESIMDeactivated, ProfileDeactivated},
 	} {
-		require.NoError(t, srv.SetESIMState(iccid, st.set))
+		require.NoError(t, srv.SetESIMState(string(iccid), st.set))
 		e, err := c.ESIM(t.Context(), iccid)
 		require.NoError(t, err)
 		require.Equal(t, st.want, e.State)

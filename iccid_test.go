@@ -8,10 +8,13 @@ import (
 
 func TestCheckICCID(t *testing.T) {
 	t.Parallel()
-	for _, ok := range []string{testICCID, "894453853201234567", "8944538532012345678901"} {
+	for _, ok := range []ICCID{testICCID, "894453853201234567", "8944538532012345678901"} {
 		require.NoError(t, checkICCID("esim details", ok), ok)
 	}
-	for _, tc := range []struct{ iccid, reason string }{
+	for _, tc := range []struct {
+		iccid  ICCID
+		reason string
+	}{
 		{"", "empty"},
 		{"89445385320123456", "has 17 characters"},
 		{"89445385320123456789012", "has 23 characters"},
@@ -25,15 +28,17 @@ func TestCheckICCID(t *testing.T) {
 	}
 }
 
-func TestRedactICCID(t *testing.T) {
+// TestICCIDString: an ICCID prints its last four characters; one of four
+// or fewer is all stars.
+func TestICCIDString(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{
+	for in, want := range map[ICCID]string{
 		testICCID: "…5678",
 		"12345":   "…2345",
 		"1234":    "****",
 		"12":      "**",
 		"":        "",
 	} {
-		require.Equal(t, want, RedactICCID(in), in)
+		require.Equal(t, want, in.String(), string(in))
 	}
 }

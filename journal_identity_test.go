@@ -191,7 +191,7 @@ func TestProcessOrderTopUpAnsweredWithApplyReference(t *testing.T) {
 		esim, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, Key: "new eSIM"})
 		require.NoError(t, err)
 		iccid := srv.Orders()[0].ICCID
-		topUp, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, ICCID: iccid, Key: "top-up"})
+		topUp, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, ICCID: travelroam.ICCID(iccid), Key: "top-up"})
 		require.NoError(t, err)
 		require.Equal(t, srv.Orders()[1].Reference, topUp.Reference)
 		require.NotEqual(t, esim.Reference, topUp.Reference)
@@ -205,7 +205,7 @@ func TestProcessOrderTopUpAnsweredWithApplyReference(t *testing.T) {
 		as, err := c.Assignments(ctx, topUp.Reference)
 		require.NoError(t, err)
 		require.Len(t, as, 1)
-		require.Equal(t, iccid, as[0].ICCID)
+		require.Equal(t, iccid, string(as[0].ICCID))
 	})
 }
 

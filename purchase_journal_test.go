@@ -47,7 +47,7 @@ func TestPurchaseAttemptPrintsNoICCID(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 		outs = append(outs, fmt.Sprintf(verb, a), fmt.Sprintf(verb, &a), fmt.Sprintf(verb, []travelroam.PurchaseAttempt{a}))
 	}
-	outs = append(outs, fmt.Sprint(a), fmt.Sprintln(a), a.String(), a.GoString())
+	outs = append(outs, fmt.Sprint(a), fmt.Sprintln(a), fmt.Sprintf("%v", a.ICCID))
 	outs = append(outs, fmt.Sprintf("%+v", struct{ A travelroam.PurchaseAttempt }{a}))
 	var text, js bytes.Buffer
 	slog.New(slog.NewTextHandler(&text, nil)).Info("attempt", "attempt", a, "ptr", &a)
@@ -60,9 +60,10 @@ func TestPurchaseAttemptPrintsNoICCID(t *testing.T) {
 		require.NotContains(t, out, journalICCID[:15], "full ICCID printed")
 		require.Contains(t, out, "4826", "the last four digits identify the eSIM")
 	}
-	require.Contains(t, text.String(), "attempt.iccid=…4826")
-	require.Contains(t, a.String(), `purchase "order-1"`)
-	require.Contains(t, a.String(), "succeeded, order reference ref-42")
+	require.Contains(t, text.String(), "ICCID:…4826")
+	require.Contains(t, js.String(), `"ICCID":"…4826"`)
+	require.Contains(t, fmt.Sprint(a), "order-1")
+	require.Contains(t, fmt.Sprint(a), "ref-42")
 }
 
 func TestAlreadyAttemptedError(t *testing.T) {

@@ -18,14 +18,19 @@ var (
 	// plainRules decode a struct of plain Go types (Location,
 	// OrganisationUser).
 	plainRules = lenient.Rules()
+	// userRules decode an OrganisationUser (its contact details are
+	// secrets).
+	userRules = lenient.Rules(lenient.StringFunc[Secret]())
 	// esimRules decode ESIM and Assignment.
-	esimRules = lenient.Rules(lenient.StringFunc[ProfileStatus](), lenient.StringFunc[ESIMState]())
+	esimRules = lenient.Rules(lenient.StringFunc[ProfileStatus](), lenient.StringFunc[ESIMState](),
+		lenient.StringFunc[ICCID](), lenient.StringFunc[Secret]())
 	// appliedBundleRules decode AppliedBundle and BundleAssignment.
 	appliedBundleRules = lenient.Rules(lenient.StringFunc[BundleState](), lenient.ListFunc[BundleAssignment]())
 	// orderRules decode an Order; orderLineRules an OrderLine and an
 	// OrderESIM, with lenient.Options (a line is read on its own).
 	orderRules     = lenient.Rules(lenient.ListFunc[OrderLine]())
-	orderLineRules = jsonv2.JoinOptions(lenient.Options(), lenient.Rules(lenient.ListFunc[OrderESIM]()))
+	orderLineRules = jsonv2.JoinOptions(lenient.Options(), lenient.Rules(lenient.ListFunc[OrderESIM](),
+		lenient.ListFunc[ICCID](), lenient.StringFunc[ICCID](), lenient.StringFunc[Secret]()))
 	// callbackRules decode a callback's body, with lenient.Options.
 	callbackRules = jsonv2.JoinOptions(lenient.Options(), plainRules)
 )
