@@ -332,11 +332,12 @@ func (w *wireCallbackBundle) bundle() CallbackBundle {
 func trimmed(s string) string { return senderText(strings.TrimSpace(s)) }
 
 // senderText returns s with every rune that is not graphic (a control
-// character, a line break, a bidirectional override, a byte that is not
-// UTF-8) written as its Go escape, e.g. "\x1b" or "\u202e": a callback's
-// sender is not trusted, and the event's text fields, printed as they
-// are by fmt or the application's own logs, must not carry terminal
-// escapes or fake log lines. Raw keeps the body as sent.
+// character, a line break, a bidirectional override) written as a
+// visible escape, "\x1b" or "\u202e", and every byte that is not UTF-8 as
+// "\xff": a callback's sender is not trusted, and the event's text
+// fields, printed as they are by fmt or the application's own logs, must
+// not carry terminal escapes or fake log lines. Raw keeps the body as
+// sent.
 func senderText(s string) string {
 	i := 0
 	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
@@ -347,13 +348,19 @@ func senderText(s string) string {
 	}
 	var b strings.Builder
 	b.WriteString(s[:i])
-	for _, r := range s[i:] {
-		if r == ' ' || (r != utf8.RuneError && unicode.IsGraphic(r)) {
-			b.WriteRune(r)
-			continue
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1, r < utf8.RuneSelf && (r < 0x20 || r == 0x7f):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == ' ' || unicode.IsGraphic(r):
+			b.WriteString(s[i : i+n])
+		case r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
 		}
-		q := strconv.QuoteRuneToASCII(r)
-		b.WriteString(q[1 : len(q)-1])
+		i += n
 	}
 	return b.String()
 }

@@ -152,9 +152,9 @@ func TestCallbackTextIsEscaped(t *testing.T) {
 	ev, err := decodeCallback(body)
 	require.NoError(t, err)
 	require.Equal(t, `esim\x1b[31m_1GB`, ev.Bundle.Name)
-	require.Equal(t, `a\nb\u009bc`, ev.Bundle.Description)
+	require.Equal(t, `a\x0ab\u009bc`, ev.Bundle.Description)
 	require.Equal(t, AlertType(`Utili\x1b[2Jsation`), ev.AlertType, "trimmed, then escaped")
-	require.Equal(t, "Nor\\away", ev.Country.Name)
+	require.Equal(t, `Nor\x07way`, ev.Country.Name)
 	require.Equal(t, string(body), ev.Raw.Reveal(), "Raw is as sent")
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		out := fmt.Sprintf(verb, ev)
@@ -166,4 +166,5 @@ func TestCallbackTextIsEscaped(t *testing.T) {
 	for _, s := range []string{"", "plain", `a "b" \c`, "Türkiye 日本 🇹🇷"} {
 		require.Equal(t, s, senderText(s))
 	}
+	require.Equal(t, `a\xffb\x1b\U000e0001`, senderText("a\xffb\x1b\U000e0001"), "a byte that is not UTF-8, a tag character")
 }
