@@ -30,7 +30,7 @@ var (
 	// OrderESIM, with lenient.Options (a line is read on its own).
 	orderRules     = lenient.Rules(lenient.ListFunc[OrderLine]())
 	orderLineRules = jsonv2.JoinOptions(lenient.Options(), lenient.Rules(lenient.ListFunc[OrderESIM](),
-		lenient.ListFunc[ICCID](), lenient.StringFunc[ICCID](), lenient.StringFunc[Secret]()))
+		lenient.StringsFunc[ICCID](), lenient.StringFunc[ICCID](), lenient.StringFunc[Secret]()))
 	// callbackRules decode a callback's body, with lenient.Options.
 	callbackRules = jsonv2.JoinOptions(lenient.Options(), plainRules)
 )
