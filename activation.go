@@ -16,15 +16,15 @@ const appleInstallBase = "https://esimsetup.apple.com/esim_qrcode_provisioning?c
 // "LPA:1$rsp.truphone.com$K2-1Z8QAB-3XYV7P".
 //
 // An activation code is a secret, like a password: whoever has it can
-// install the eSIM. It prints redacted ([ActivationCode.String] and every
-// fmt verb, slog and JSON show the matching ID as "[redacted]");
-// [ActivationCode.LPA] gives the whole code, for a QR code.
+// install the eSIM. Its MatchingID is a [Secret], so the code prints
+// redacted (every fmt verb, slog and JSON show the matching ID as
+// "[redacted]"); [ActivationCode.LPA] gives the whole code, for a QR code.
 //
 // For manual entry on a phone, the SM-DP+ address is SMDPAddress and the
-// activation code is MatchingID.
+// activation code is MatchingID.Reveal().
 type ActivationCode struct {
 	// SMDPAddress is the SM-DP+ server's address, a host name such as
-	// "rsp.truphone.com" (String drops any scheme and path).
+	// "rsp.truphone.com" (LPA drops any scheme and path).
 	SMDPAddress string
 	// MatchingID is the activation code token.
 	MatchingID Secret
@@ -73,7 +73,7 @@ func (a ActivationCode) AppleInstallURL() string {
 // formatting characters, or bytes that are not UTF-8; the code after
 // "LPA:" is at most 1024 bytes.
 //
-// Errors match [ErrInvalidInput] and never quote the input.
+// Errors are [*ValidationError] values and never quote the input.
 func ParseActivationCode(s string) (ActivationCode, error) {
 	const op, field = labelActivationCode, "activation code"
 	s = strings.TrimSpace(s)

@@ -87,7 +87,7 @@ func TestParseActivationCodeErrors(t *testing.T) {
 		"LPA:1$smdp.io$" + strings.Repeat("SECRET", 200),
 	} {
 		_, err := ParseActivationCode(in)
-		require.ErrorIs(t, err, ErrInvalidInput, "%q", in)
+		require.ErrorAs(t, err, new(*ValidationError), "%q", in)
 		require.NotContains(t, err.Error(), "SECRET", "%q", in)
 		require.NotContains(t, err.Error(), "smdp", "%q", in)
 	}
@@ -105,10 +105,10 @@ func TestNewActivationCodeErrors(t *testing.T) {
 	} {
 		a := Assignment{SMDPAddress: tc.smdp, MatchingID: Secret(tc.id)}
 		_, err := a.ActivationCode()
-		require.ErrorIs(t, err, ErrInvalidInput, "%+v", tc)
+		require.ErrorAs(t, err, new(*ValidationError), "%+v", tc)
 		require.NotContains(t, err.Error(), testMatchingI)
 		_, err = ESIM{SMDPAddress: tc.smdp, MatchingID: Secret(tc.id)}.ActivationCode()
-		require.ErrorIs(t, err, ErrInvalidInput)
+		require.ErrorAs(t, err, new(*ValidationError))
 	}
 }
 
@@ -159,15 +159,15 @@ func FuzzParseActivationCode(f *testing.F) {
 }
 
 // checkActivationError checks the failure to parse s: no value, an error
-// matching ErrInvalidInput, and one of the known messages.
+// a *ValidationError, and one of the known messages.
 func checkActivationError(t *testing.T, s string, ac ActivationCode, err error, messages map[string]bool) {
 	t.Helper()
 	if ac != (ActivationCode{}) {
 		t.Fatalf("%q: a value with the error: %+v", s, ac)
 	}
 	var ve *ValidationError
-	if !errors.Is(err, ErrInvalidInput) || !errors.As(err, &ve) {
-		t.Fatalf("%q: %T %v does not match ErrInvalidInput", s, err, err)
+	if !errors.As(err, new(*ValidationError)) || !errors.As(err, &ve) {
+		t.Fatalf("%q: %T %v is not a *ValidationError", s, err, err)
 	}
 	if !messages[withoutDigits(err.Error())] {
 		t.Fatalf("%q: unexpected message %q (does it quote the input?)", s, err.Error())

@@ -33,9 +33,6 @@ func ParseAmount(s string) (Amount, error) {
 	return a, nil
 }
 
-// AmountFromCents returns an amount of n hundredths, e.g. 185 gives 1.85.
-func AmountFromCents(n int64) Amount { return Amount{units: n, scale: 2} }
-
 func parseDecimal(s string) (Amount, bool) {
 	d, ok := lenient.ParseDecimal(s)
 	return Amount{units: d.Units, scale: d.Scale}, ok

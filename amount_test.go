@@ -103,12 +103,12 @@ func TestAmountCmp(t *testing.T) {
 	}
 }
 
-func TestAmountFromCentsAndFloat(t *testing.T) {
+func TestAmountCentsAndFloat(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, "1.85", AmountFromCents(185).String())
-	require.Equal(t, "-0.05", AmountFromCents(-5).String())
-	require.Equal(t, "0.00", AmountFromCents(0).String())
-	require.Equal(t, 1.85, AmountFromCents(185).Float64())
+	require.Equal(t, "1.85", amountFromCents(185).String())
+	require.Equal(t, "-0.05", amountFromCents(-5).String())
+	require.Equal(t, "0.00", amountFromCents(0).String())
+	require.Equal(t, 1.85, amountFromCents(185).Float64())
 	require.Equal(t, 0.0, Amount{}.Float64())
 }
 

@@ -26,23 +26,30 @@ type Bundle struct {
 	Description string `json:"description"`
 	// Groups are the bundle groups it belongs to, e.g. "Standard Fixed".
 	Groups []string `json:"groups,omitempty"`
-	// Countries are the bundle's base countries.
-	Countries CountryList `json:"countries"`
+	// Countries are the bundle's base countries. It decodes from a list of
+	// country objects and, leniently, from a list of ISO codes; any other
+	// value (false, true, null…) gives no countries, and so does an empty
+	// list (nil). A country's fields follow the SDK's lenient string rule.
+	Countries []Country `json:"countries"`
 	// DataAmountMB is the data included, in megabytes (1 GB = 1000 MB).
 	// It is meaningless when Unlimited is true (Travel Roam may send 0 or
 	// -1 then).
 	DataAmountMB int64 `json:"dataAmount"`
 	// DurationDays is how long the bundle lasts once started, in days.
 	DurationDays int `json:"duration"`
-	// Speed lists the network generations, e.g. ["4G", "5G"].
-	Speed Speeds `json:"speed,omitempty"`
+	// Speed lists the network generations, e.g. ["4G", "5G"]. It decodes
+	// from a list of strings and, leniently, from a string ("4G/5G",
+	// "4G,5G") or an object (its string values and the keys set to true,
+	// in key order); anything else gives no speeds.
+	Speed []string `json:"speed,omitempty"`
 	// Autostart is true when the bundle starts by itself (on first use or
 	// on assignment).
 	Autostart bool `json:"autostart"`
 	// Unlimited is true for an unlimited bundle.
 	Unlimited bool `json:"unlimited"`
-	// RoamingEnabled lists the extra countries where the bundle also works.
-	RoamingEnabled CountryList `json:"roamingEnabled,omitempty"`
+	// RoamingEnabled lists the extra countries where the bundle also
+	// works; it decodes as Countries does.
+	RoamingEnabled []Country `json:"roamingEnabled,omitempty"`
 	// ImageURL is a picture of the country or region.
 	ImageURL string `json:"imageUrl,omitempty"`
 	// Price is your cost, exact, in the organisation's currency (see
@@ -93,7 +100,7 @@ func (b Bundle) CountryCodes() []string {
 
 // Bundle returns the bundle with the given name (case-sensitive, e.g.
 // "esim_1GB_7D_TR_V2"). An unknown name gives an [*APIError] that
-// matches [ErrNotFound]; an empty name matches [ErrInvalidInput].
+// matches [ErrNotFound]; an empty name is a [*ValidationError].
 func (c *Client) Bundle(ctx context.Context, name string, opts ...CallOption) (*Bundle, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, invalid(OpBundle.label(), "Name", "empty: pass the bundle's name, e.g. \"esim_1GB_7D_TR_V2\"")
@@ -178,28 +185,28 @@ func firstBundle(list []Bundle) (*Bundle, error) {
 	return &list[0], nil
 }
 
-// Speeds lists network generations, e.g. ["4G", "5G"]. It decodes from a
+// speeds lists network generations, e.g. ["4G", "5G"]. It decodes from a
 // JSON array of strings and, leniently, from a string ("4G/5G", "4G,5G")
 // or an object (its string values and the keys set to true, in key
 // order); anything else gives no speeds.
-type Speeds []string
+type speeds []string
 
 // UnmarshalJSON decodes a list, a string, an object or null.
-func (s *Speeds) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, s) }
+func (s *speeds) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, s) }
 
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine, reading the
 // value as a stream.
-func (s *Speeds) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return s.read(dec, nil) }
+func (s *speeds) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return s.read(dec, nil) }
 
-// CountryList is a list of countries. It decodes from a JSON array of
+// countryList is a list of countries. It decodes from a JSON array of
 // country objects and, leniently, from an array of ISO codes; any other
 // value (false, true, null…) gives no countries. An empty list decodes
 // as nil. The fields of a country follow the SDK's lenient string rule.
-type CountryList []Country
+type countryList []Country
 
 // UnmarshalJSON decodes a list of countries, or another value as none.
-func (l *CountryList) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, l) }
+func (l *countryList) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(b, l) }
 
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine, reading the
 // value as a stream.
-func (l *CountryList) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return l.read(dec, nil) }
+func (l *countryList) UnmarshalJSONFrom(dec *jsontext.Decoder) error { return l.read(dec, nil) }

@@ -22,10 +22,10 @@ func TestBundleLenientFields(t *testing.T) {
 		Name:         "esim_UL_7D_TR_V2",
 		Description:  "eSIM, Unlimited, 7 Days, Turkey, V2",
 		Groups:       []string{"Standard Unlimited Essential"},
-		Countries:    CountryList{{Name: "Turkey", Region: "Europe", ISO: "TR"}},
+		Countries:    []Country{{Name: "Turkey", Region: "Europe", ISO: "TR"}},
 		DataAmountMB: 500,
 		DurationDays: 7,
-		Speed:        Speeds{"4G"},
+		Speed:        []string{"4G"},
 		Autostart:    true,
 		Unlimited:    true,
 		Price:        mustAmount(t, "19.90"),
@@ -70,7 +70,7 @@ func TestBundleOutsideTheRules(t *testing.T) {
 
 func TestSpeedsDecoding(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]Speeds{
+	for in, want := range map[string]speeds{
 		`["4G","5G"]`:                      {"4G", "5G"},
 		` [ "3G" , "LTE" ] `:               {"3G", "LTE"},
 		`["4G+","5G SA"]`:                  {"4G+", "5G SA"},
@@ -89,14 +89,14 @@ func TestSpeedsDecoding(t *testing.T) {
 		`true`: nil,
 		`4`:    nil,
 	} {
-		var s Speeds
+		var s speeds
 		require.NoError(t, json.Unmarshal([]byte(in), &s), in)
 		require.Equal(t, want, s, in)
-		var v2 Speeds
+		var v2 speeds
 		require.NoError(t, lenient.UnmarshalV2([]byte(in), &v2), in)
 		require.Equal(t, want, v2, in)
 	}
-	var s Speeds
+	var s speeds
 	require.Error(t, s.UnmarshalJSON([]byte(`["4G"`)))
 	require.Error(t, s.UnmarshalJSON([]byte(`[4G]`)))
 }
@@ -104,7 +104,7 @@ func TestSpeedsDecoding(t *testing.T) {
 func TestCountryListDecoding(t *testing.T) {
 	t.Parallel()
 	tr := Country{Name: "Turkey", Region: "Europe", ISO: "TR"}
-	for in, want := range map[string]CountryList{
+	for in, want := range map[string]countryList{
 		`[{"name":"Turkey","region":"Europe","iso":"TR"}]`:                 {tr},
 		` [ { "iso" : "TR" , "region" : "Europe" , "name" : "Turkey" } ] `: {tr},
 		`[{"name":"Curaçao","region":"North America","iso":"CW"},{}]`:      {{Name: "Curaçao", Region: "North America", ISO: "CW"}, {}},
@@ -120,15 +120,15 @@ func TestCountryListDecoding(t *testing.T) {
 		`[{"iſo":"TR","name":7,"region":null}]`:                            {{Name: "7", ISO: "TR"}},
 		`[null,{}]`:                                                        {{}, {}},
 	} {
-		var l CountryList
+		var l countryList
 		require.NoError(t, json.Unmarshal([]byte(in), &l), in)
 		require.Equal(t, want, l, in)
-		var v2 CountryList
+		var v2 countryList
 		require.NoError(t, lenient.UnmarshalV2([]byte(in), &v2), in)
 		require.Equal(t, want, v2, in)
 	}
 	for _, bad := range []string{`[{"name":true}]`, `[1]`, `[{"name":"x"`, `[{"name":"x"},]`, `{`, `[[]]`} {
-		var l CountryList
+		var l countryList
 		require.Error(t, l.UnmarshalJSON([]byte(bad)), bad)
 	}
 }

@@ -27,10 +27,10 @@ func TestBundleRequest(t *testing.T) {
 	require.Equal(t, &Bundle{
 		Name:         "esim_1GB_7D_TR_V2",
 		Description:  "eSIM, 1GB, 7 Days, Turkey, V2",
-		Countries:    CountryList{{Name: "Turkey", Region: "Europe", ISO: "TR"}},
+		Countries:    []Country{{Name: "Turkey", Region: "Europe", ISO: "TR"}},
 		DataAmountMB: 1000,
 		DurationDays: 7,
-		Speed:        Speeds{"4G", "5G"},
+		Speed:        []string{"4G", "5G"},
 		Autostart:    true,
 		Price:        mustAmount(t, "1.85"),
 		BillingType:  "FixedCost",
@@ -47,7 +47,7 @@ func TestBundleShapes(t *testing.T) {
 		{"bundle.json", "esim_1GB_7D_TR_V2", "1.85", nil},
 		{"bundle_wrapped.json", "esim_UL_7D_TR_V2", "19.90", func(t *testing.T, b *Bundle) {
 			require.True(t, b.Unlimited)
-			require.Equal(t, Speeds{"4G"}, b.Speed)
+			require.Equal(t, []string{"4G"}, b.Speed)
 			require.Nil(t, b.RoamingEnabled)
 			require.Equal(t, []string{"Standard Unlimited Essential"}, b.Groups)
 			require.Equal(t, []Allowance{
@@ -171,14 +171,14 @@ func TestDecodersBoundWrapperNesting(t *testing.T) {
 		return []byte(strings.Repeat(`{"data":`, n) + inner + strings.Repeat(`}`, n))
 	}
 	deep := 9000
-	_, err := decodeOrganisation(nest(`{"name":"x"}`, deep))
+	_, err := decodeOrganisation(nest(`{"name":"x"}`, deep), newDecodeRules())
 	require.ErrorIs(t, err, envelope.ErrTooDeep)
 	_, err = decodeBundle(nest(`{"name":"x"}`, deep))
 	require.ErrorIs(t, err, envelope.ErrTooDeep)
 	_, err = decodeCatalogue(nest(`{"bundles":[{"name":"x"}]}`, deep))
 	require.ErrorIs(t, err, envelope.ErrTooDeep)
 	// A few levels are still fine.
-	o, err := decodeOrganisation(nest(`{"name":"x"}`, 2))
+	o, err := decodeOrganisation(nest(`{"name":"x"}`, 2), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, "x", o.Name)
 	p, err := decodeCatalogue(nest(`{"bundles":[{"name":"x"}]}`, 2))

@@ -18,32 +18,76 @@ import (
 	"github.com/roamkit/travelroam/internal/redact"
 )
 
-// CallbackStatus returns the HTTP status to answer for an error of
-// [ParseCallback]: 200 for nil, 405, 413, 401 or 400 for its sentinels
-// ([ErrCallbackMethod], [ErrCallbackTooLarge], [ErrCallbackUnauthorized],
-// [ErrCallbackMalformed]), and 500 for anything else (such as a bad option).
-func CallbackStatus(err error) int {
-	switch {
-	case err == nil:
-		return http.StatusOK
-	case errors.Is(err, ErrCallbackMethod):
-		return http.StatusMethodNotAllowed
-	case errors.Is(err, ErrCallbackTooLarge):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, ErrCallbackUnauthorized):
-		return http.StatusUnauthorized
-	case errors.Is(err, ErrCallbackMalformed):
-		return http.StatusBadRequest
+// CallbackError is the error of [ParseCallback] for a request that is not
+// a callback the handler of [NewCallbackHandler] would accept; match it
+// with [errors.As]. Errors of a bad option are not CallbackErrors.
+type CallbackError struct {
+	// StatusCode is the HTTP status the handler answers: 405 for a method
+	// other than POST, 401 when a configured token or signature is
+	// missing or wrong, 413 for a body over the limit, 400 for a body
+	// that is not a usage event or could not be read.
+	StatusCode int
+	// Reason is the short reason an [Observer] receives in
+	// [CallbackDecision]: "method", "unauthorized", "too_large" or
+	// "malformed".
+	Reason string
+	// Err is the error that stopped reading the body, if that is what
+	// happened; nil otherwise.
+	Err error
+
+	detail string // what went wrong, digits masked
+}
+
+// Error returns "travelroam: callback: <what>[: <detail>]", with
+// ICCID-like numbers masked.
+func (e *CallbackError) Error() string {
+	var what string
+	switch e.Reason {
+	case reasonMethod:
+		what = "method not allowed"
+	case reasonTooLarge:
+		what = "body too large"
+	default:
+		what = e.Reason
 	}
-	return http.StatusInternalServerError
+	s := "travelroam: callback: " + what
+	if e.detail != "" {
+		s += ": " + e.detail
+	}
+	return s
+}
+
+// Unwrap returns Err.
+func (e *CallbackError) Unwrap() error { return e.Err }
+
+// Reasons of a refused callback.
+const (
+	reasonMethod       = "method"
+	reasonUnauthorized = "unauthorized"
+	reasonTooLarge     = "too_large"
+	reasonMalformed    = "malformed"
+)
+
+func callbackError(status int, reason, detail string) *CallbackError {
+	return &CallbackError{StatusCode: status, Reason: reason, detail: detail}
+}
+
+func malformed(format string, args ...any) *CallbackError {
+	return callbackError(http.StatusBadRequest, reasonMalformed, fmt.Sprintf(format, args...))
+}
+
+func callbackUnauthorized(detail string) *CallbackError {
+	return callbackError(http.StatusUnauthorized, reasonUnauthorized, detail)
+}
+
+func callbackTooLarge() *CallbackError {
+	return callbackError(http.StatusRequestEntityTooLarge, reasonTooLarge, "")
 }
 
 // Callback defaults.
 const (
-	// DefaultCallbackMaxBytes is the default body limit of a callback.
-	DefaultCallbackMaxBytes = 64 << 10
-	// DefaultSignatureHeader is the default header carrying the signature.
-	DefaultSignatureHeader = "X-Signature-SHA256"
+	defaultCallbackMaxBytes = 64 << 10             // see WithCallbackMaxBytes
+	defaultSignatureHeader  = "X-Signature-SHA256" // see WithCallbackSignature
 
 	maxSignatureHeader = 256 // longer header values are refused unread
 	maxSignatureValues = 4   // header lines looked at
@@ -54,13 +98,14 @@ const (
 // ParseCallback checks and decodes a usage callback, for users who route
 // requests themselves. It makes the same checks as the handler of
 // [NewCallbackHandler], in this order: the method (POST), the token, the
-// body size, the signature, then the JSON. Its errors match
-// [ErrCallbackMethod], [ErrCallbackUnauthorized], [ErrCallbackTooLarge]
-// or [ErrCallbackMalformed]; [CallbackStatus] turns them into a status.
+// body size, the signature, then the JSON. A request the handler would
+// refuse is a [*CallbackError] whose StatusCode is the handler's answer;
+// a bad option, or one that configures a [Client] only, is another error.
 // It does not deduplicate: use [CallbackEvent.DedupeKey] with your store.
-// Options about delivery ([WithCallbackDeduper], [WithCallbackLogger]) are
-// ignored. It reads r.Body but does not close it.
-func ParseCallback(r *http.Request, opts ...CallbackOption) (*CallbackEvent, error) {
+// Options about delivery ([WithCallbackDeduper], [WithLogger],
+// [WithObserver]) are accepted and ignored. It reads r.Body but does not
+// close it.
+func ParseCallback(r *http.Request, opts ...Option) (*CallbackEvent, error) {
 	cfg, err := newCallbackConfig(opts)
 	if err != nil {
 		return nil, err
@@ -74,17 +119,17 @@ func ParseCallback(r *http.Request, opts ...CallbackOption) (*CallbackEvent, err
 
 func (c *callbackConfig) parse(r *http.Request, body io.Reader) (*CallbackEvent, error) {
 	if r.Method != http.MethodPost {
-		return nil, ErrCallbackMethod
+		return nil, callbackError(http.StatusMethodNotAllowed, reasonMethod, "")
 	}
 	if c.tokenFrom != nil && !c.tokenOK(c.tokenFrom(r)) {
-		return nil, fmt.Errorf("%w: missing or wrong token", ErrCallbackUnauthorized)
+		return nil, callbackUnauthorized("missing or wrong token")
 	}
 	raw, err := readCallbackBody(r.ContentLength, body, c.maxBytes)
 	if err != nil {
 		return nil, err
 	}
 	if len(c.keys) > 0 && !verifyHeaderValues(raw, r.Header.Values(c.sigHeader), c.keys) {
-		return nil, fmt.Errorf("%w: missing or invalid signature", ErrCallbackUnauthorized)
+		return nil, callbackUnauthorized("missing or invalid signature")
 	}
 	return decodeCallback(raw)
 }
@@ -95,7 +140,7 @@ func (c *callbackConfig) parse(r *http.Request, body io.Reader) (*CallbackEvent,
 // over the limit costs about the limit in memory (see readUnsized).
 func readCallbackBody(declared int64, body io.Reader, limit int64) ([]byte, error) {
 	if declared > limit {
-		return nil, ErrCallbackTooLarge
+		return nil, callbackTooLarge()
 	}
 	var b []byte
 	var err error
@@ -110,9 +155,11 @@ func readCallbackBody(declared int64, body io.Reader, limit int64) ([]byte, erro
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe), errors.Is(err, ErrResponseTooLarge):
-		return nil, ErrCallbackTooLarge
+		return nil, callbackTooLarge()
 	case err != nil:
-		return nil, fmt.Errorf("%w: reading body: %s", ErrCallbackMalformed, redact.Digits(err.Error()))
+		e := malformed("reading body: %s", redact.Digits(err.Error()))
+		e.Err = err
+		return nil, e
 	}
 	return b, nil
 }
@@ -150,7 +197,7 @@ func (c *callbackConfig) tokenOK(got string) bool {
 //     logged without the body), so the provider delivers again.
 //
 // An event's ICCID may be empty: account notifications such as
-// [AlertLowBalance] and [AlertInsufficientBalance] name no eSIM (see
+// "LowBalance" and "InsufficientBalance" events name no eSIM (see
 // [CallbackEvent.IsAccountEvent]); they are delivered like the others.
 //
 // fn receives r.Context(); it should hand the event to durable storage
@@ -171,11 +218,16 @@ func (c *callbackConfig) tokenOK(got string) bool {
 // hours) unless [WithCallbackDeduper] says otherwise; use a shared, durable
 // Deduper when several processes receive callbacks.
 //
+// It takes the WithCallback… options, [WithLogger] (rejections, failures
+// and duplicates, deliveries at debug level; never the body, a full
+// ICCID, a token or a signature) and [WithObserver] (its Callback hook).
+//
 // The http.Server around it must set ReadHeaderTimeout, ReadTimeout and
 // WriteTimeout (see examples/callback-server). NewCallbackHandler panics
 // if fn is nil or an option is invalid (an empty or short token, an empty
-// key): a misconfigured receiver must not start.
-func NewCallbackHandler(fn func(context.Context, *CallbackEvent) error, opts ...CallbackOption) http.Handler {
+// key) or configures a [Client] only: a misconfigured receiver must not
+// start.
+func NewCallbackHandler(fn func(context.Context, *CallbackEvent) error, opts ...Option) http.Handler {
 	if fn == nil {
 		panic("travelroam: NewCallbackHandler: nil callback function")
 	}
@@ -220,28 +272,16 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *callbackHandler) reject(w http.ResponseWriter, err error) CallbackDecision {
-	status := CallbackStatus(err)
+	status, reason := http.StatusInternalServerError, "invalid"
+	if ce := (*CallbackError)(nil); errors.As(err, &ce) {
+		status, reason = ce.StatusCode, ce.Reason
+	}
 	h.cfg.logger.Warn("travelroam: callback rejected", "status", status, "reason", redact.Digits(err.Error()))
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)
 	}
 	writeCallbackStatus(w, status)
-	return CallbackDecision{Decision: CallbackRefused, Reason: refusalReason(err), Status: status}
-}
-
-// refusalReason names the reason of a refusal for an Observer.
-func refusalReason(err error) string {
-	switch {
-	case errors.Is(err, ErrCallbackMethod):
-		return "method"
-	case errors.Is(err, ErrCallbackUnauthorized):
-		return "unauthorized"
-	case errors.Is(err, ErrCallbackTooLarge):
-		return "too_large"
-	case errors.Is(err, ErrCallbackMalformed):
-		return "malformed"
-	}
-	return "invalid"
+	return CallbackDecision{Decision: decisionRefused, Reason: reason, Status: status}
 }
 
 // deliverOnce reserves the event's key, calls fn, and commits the key on
@@ -254,15 +294,15 @@ func (h *callbackHandler) deliverOnce(ctx context.Context, w http.ResponseWriter
 	case err != nil || (state != DedupeNew && state != DedupeInFlight && state != DedupeSeen):
 		log.Error("travelroam: callback deduper failed, asking for redelivery", "error", safeLogError(err))
 		writeRetryLater(w)
-		return CallbackDecision{Decision: CallbackFailed, Reason: "deduper", Status: http.StatusServiceUnavailable}
+		return CallbackDecision{Decision: decisionFailed, Reason: "deduper", Status: http.StatusServiceUnavailable}
 	case state == DedupeInFlight:
 		log.Info("travelroam: duplicate callback while the first is in progress, asking for redelivery")
 		writeRetryLater(w)
-		return CallbackDecision{Decision: CallbackInFlight, Status: http.StatusServiceUnavailable}
+		return CallbackDecision{Decision: decisionInFlight, Status: http.StatusServiceUnavailable}
 	case state == DedupeSeen:
 		log.Info("travelroam: duplicate callback acknowledged without calling the handler")
 		writeCallbackStatus(w, http.StatusOK)
-		return CallbackDecision{Decision: CallbackDuplicate, Status: http.StatusOK}
+		return CallbackDecision{Decision: decisionDuplicate, Status: http.StatusOK}
 	}
 	fnErr := h.call(ctx, ev, log)
 	if err := h.cfg.deduper.Done(context.WithoutCancel(ctx), key, token, fnErr == nil); err != nil {
@@ -311,14 +351,23 @@ func (h *callbackHandler) answer(w http.ResponseWriter, fnErr error) CallbackDec
 	switch {
 	case errors.Is(fnErr, errCallbackPanic):
 		writeCallbackStatus(w, http.StatusInternalServerError)
-		return CallbackDecision{Decision: CallbackFailed, Reason: "handler_panic", Status: http.StatusInternalServerError}
+		return CallbackDecision{Decision: decisionFailed, Reason: "handler_panic", Status: http.StatusInternalServerError}
 	case fnErr != nil:
 		writeCallbackStatus(w, http.StatusInternalServerError)
-		return CallbackDecision{Decision: CallbackFailed, Reason: "handler_error", Status: http.StatusInternalServerError}
+		return CallbackDecision{Decision: decisionFailed, Reason: "handler_error", Status: http.StatusInternalServerError}
 	}
 	writeCallbackStatus(w, http.StatusOK)
-	return CallbackDecision{Decision: CallbackDelivered, Status: http.StatusOK}
+	return CallbackDecision{Decision: decisionDelivered, Status: http.StatusOK}
 }
+
+// Decisions of a callback handler (see [CallbackDecision]).
+const (
+	decisionDelivered = "delivered"
+	decisionDuplicate = "duplicate"
+	decisionInFlight  = "in_flight"
+	decisionRefused   = "refused"
+	decisionFailed    = "failed"
+)
 
 // errCallbackPanic stands for a recovered panic of the user's function.
 var errCallbackPanic = errors.New("travelroam: callback function panicked")

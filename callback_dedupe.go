@@ -54,11 +54,11 @@ type Deduper interface {
 
 // Defaults of [NewMemoryDeduper].
 const (
-	// DefaultDedupeKeys is how many processed events are remembered.
-	DefaultDedupeKeys = 10_000
-	// DefaultDedupeTTL is how long a processed event is remembered: the
+	// defaultDedupeKeys is how many processed events are remembered.
+	defaultDedupeKeys = 10_000
+	// defaultDedupeTTL is how long a processed event is remembered: the
 	// longest redelivery window we know of (3 days).
-	DefaultDedupeTTL = 72 * time.Hour
+	defaultDedupeTTL = 72 * time.Hour
 )
 
 // errDedupeFull is returned by Begin when too many events are in flight.
@@ -90,10 +90,10 @@ type seenKey struct {
 // Zero or negative values take the defaults, 10,000 keys and 72 hours.
 func NewMemoryDeduper(maxKeys int, ttl time.Duration) *MemoryDeduper {
 	if maxKeys <= 0 {
-		maxKeys = DefaultDedupeKeys
+		maxKeys = defaultDedupeKeys
 	}
 	if ttl <= 0 {
-		ttl = DefaultDedupeTTL
+		ttl = defaultDedupeTTL
 	}
 	return &MemoryDeduper{
 		maxKeys:  maxKeys,

@@ -139,14 +139,14 @@ func TestCallbackManyConcurrentDistinct(t *testing.T) {
 	t.Parallel()
 	s := newSink()
 	key := []byte(testAPIKey)
-	h := NewCallbackHandler(s.fn, WithCallbackSignature(key), WithCallbackQueryToken("t", testCallbackToken))
+	h := NewCallbackHandler(s.fn, WithCallbackSignature("", key), WithCallbackQueryToken("t", testCallbackToken))
 	const n = 1000
 	codes := make([]int, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			body := v3Body(int64(i))
-			codes[i] = post(h, "/cb?t="+testCallbackToken, body, DefaultSignatureHeader, signB64(key, body)).Code
+			codes[i] = post(h, "/cb?t="+testCallbackToken, body, defaultSignatureHeader, signB64(key, body)).Code
 		})
 	}
 	wg.Wait()
@@ -236,13 +236,13 @@ func TestMemoryDeduperDefaultsBounded(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	d := NewMemoryDeduper(0, 0)
-	for i := range DefaultDedupeKeys + 500 {
+	for i := range defaultDedupeKeys + 500 {
 		k := fmt.Sprint(i)
 		_, token, _ := d.Begin(ctx, k)
 		_ = d.Done(ctx, k, token, true)
 	}
-	require.Equal(t, DefaultDedupeKeys, d.Len())
-	require.LessOrEqual(t, cap(d.order), 2*DefaultDedupeKeys+1024, "the queue does not grow without bound")
+	require.Equal(t, defaultDedupeKeys, d.Len())
+	require.LessOrEqual(t, cap(d.order), 2*defaultDedupeKeys+1024, "the queue does not grow without bound")
 }
 
 func TestMemoryDeduperExpires(t *testing.T) {
@@ -253,7 +253,7 @@ func TestMemoryDeduperExpires(t *testing.T) {
 		h := NewCallbackHandler(s.fn, WithCallbackDeduper(d))
 		body := fixture(t, "callback_v3.json")
 		require.Equal(t, 200, post(h, "/cb", body).Code)
-		time.Sleep(DefaultDedupeTTL - time.Second)
+		time.Sleep(defaultDedupeTTL - time.Second)
 		require.Equal(t, 200, post(h, "/cb", body).Code)
 		require.Equal(t, 1, s.total(), "still remembered just before 72 h")
 		require.Equal(t, 1, d.Len())
@@ -297,12 +297,12 @@ func TestCallbackHugeBody(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		require.Equal(t, 413, rec.Code)
 		require.Equal(t, "request entity too large\n", rec.Body.String())
-		require.LessOrEqual(t, body.read, int64(DefaultCallbackMaxBytes+1), "declared %d", declared)
+		require.LessOrEqual(t, body.read, int64(defaultCallbackMaxBytes+1), "declared %d", declared)
 		if declared > 0 {
 			require.Zero(t, body.read, "a declared length over the limit is refused unread")
 		}
 		// io.ReadAll grows its buffer geometrically; -race adds its own.
-		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8*DefaultCallbackMaxBytes), "allocations bounded by the limit, not the body")
+		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8*defaultCallbackMaxBytes), "allocations bounded by the limit, not the body")
 	}
 	require.Zero(t, s.total())
 }
@@ -323,7 +323,7 @@ func TestCallbackLogsNoSecrets(t *testing.T) {
 		}
 		return nil
 	}
-	h := NewCallbackHandler(fn, WithCallbackLogger(logger), WithCallbackSignature(key), WithCallbackQueryToken("t", testCallbackToken))
+	h := NewCallbackHandler(fn, WithLogger(logger), WithCallbackSignature("", key), WithCallbackQueryToken("t", testCallbackToken))
 	target := "/cb?t=" + testCallbackToken
 	body := fixture(t, "callback_v3.json")
 	sig := signHex(key, body)
@@ -331,12 +331,12 @@ func TestCallbackLogsNoSecrets(t *testing.T) {
 	var sigs []string
 	for i, b := range [][]byte{body, v3Body(1), v3Body(2), v3Body(3), unknown} {
 		sigs = append(sigs, signHex(key, b), signB64(key, b))
-		require.Equal(t, []int{200, 500, 500, 200, 200}[i], post(h, target, b, DefaultSignatureHeader, signHex(key, b)).Code)
+		require.Equal(t, []int{200, 500, 500, 200, 200}[i], post(h, target, b, defaultSignatureHeader, signHex(key, b)).Code)
 	}
-	require.Equal(t, 200, post(h, target, body, DefaultSignatureHeader, sig).Code) // duplicate
-	require.Equal(t, 401, post(h, target, body, DefaultSignatureHeader, signHex([]byte("wrong"), body)).Code)
-	require.Equal(t, 401, post(h, "/cb?t="+testCallbackToken+"x", body, DefaultSignatureHeader, sig).Code)
-	require.Equal(t, 400, post(h, target, []byte(`{"iccid":"8944538532012345678X"}`), DefaultSignatureHeader,
+	require.Equal(t, 200, post(h, target, body, defaultSignatureHeader, sig).Code) // duplicate
+	require.Equal(t, 401, post(h, target, body, defaultSignatureHeader, signHex([]byte("wrong"), body)).Code)
+	require.Equal(t, 401, post(h, "/cb?t="+testCallbackToken+"x", body, defaultSignatureHeader, sig).Code)
+	require.Equal(t, 400, post(h, target, []byte(`{"iccid":"8944538532012345678X"}`), defaultSignatureHeader,
 		signHex(key, []byte(`{"iccid":"8944538532012345678X"}`))).Code)
 	require.Equal(t, 405, send(h, http.MethodGet, target, nil).Code)
 

@@ -19,55 +19,44 @@ import (
 
 // AlertType says why a callback was sent: the payload's alertType, or,
 // for the event-style notifications, its event. A payload that names
-// neither (a profile status change) has the empty type. Types other than
-// the constants below are delivered as sent. [AlertLowBalance] and
-// [AlertInsufficientBalance] are about the account, not an eSIM (see
-// [CallbackEvent.IsAccountEvent]).
+// neither (a profile status change) has the empty type. The known types,
+// normalised to this spelling whatever their case (any other type is
+// delivered as sent), so that ev.AlertType == "FirstUse" holds for
+// "FIRSTUSE" too:
+//
+//   - "Utilisation": 1 %, 50 %, 80 % and 100 % of a bundle's data has
+//     been used.
+//   - "FirstUse": sent once, when the eSIM first uses data (at least
+//     1 kB); it replaces the 1 % alert.
+//   - "usage": the alert type of the older (V2) usage format.
+//   - "FirstAttachment": the first time the eSIM joins a network.
+//   - "CountryChange": the eSIM registered in a country it was not seen
+//     in for 24 hours (then every 24 hours there); the event's Country
+//     says which.
+//   - "esim.deletion_scheduled" (an event): the eSIM is inactive and will
+//     be deleted 7 days later unless a bundle is applied.
+//   - "esim.deleted" (an event): the eSIM was permanently deactivated.
+//   - "LowBalance": an account notification, without ICCID: the wallet's
+//     balance reached the organisation's low-balance threshold, or passed
+//     75 %, 50 % or 10 % of it. The event's Balance says by how much.
+//   - "InsufficientBalance": an account notification, without ICCID: a
+//     purchase was refused for lack of credit. The provider re-sends it
+//     up to 10 times; identical re-sends share one
+//     [CallbackEvent.DedupeKey], so the handler's function runs once.
+//
+// "LowBalance" and "InsufficientBalance" are about the account, not an
+// eSIM (see [CallbackEvent.IsAccountEvent]).
 type AlertType string
 
-const (
-	// AlertUtilisation is sent when 1 %, 50 %, 80 % and 100 % of a
-	// bundle's data has been used.
-	AlertUtilisation AlertType = "Utilisation"
-	// AlertFirstUse is sent once, when the eSIM first uses data (at least
-	// 1 kB); it replaces the 1 % alert.
-	AlertFirstUse AlertType = "FirstUse"
-	// AlertUsage is the alert type of the older (V2) usage format.
-	AlertUsage AlertType = "usage"
-	// AlertFirstAttachment is sent the first time the eSIM joins a
-	// network.
-	AlertFirstAttachment AlertType = "FirstAttachment"
-	// AlertCountryChange is sent when the eSIM registers in a country it
-	// was not seen in for 24 hours, then every 24 hours there; the event's
-	// Country says which.
-	AlertCountryChange AlertType = "CountryChange"
-	// AlertESIMDeletionScheduled (event "esim.deletion_scheduled") says the
-	// eSIM is inactive and will be deleted 7 days later unless a bundle is
-	// applied.
-	AlertESIMDeletionScheduled AlertType = "esim.deletion_scheduled"
-	// AlertESIMDeleted (event "esim.deleted") says the eSIM was
-	// permanently deactivated.
-	AlertESIMDeleted AlertType = "esim.deleted"
-	// AlertLowBalance is an account notification, without ICCID: the
-	// wallet's balance reached the organisation's low-balance threshold,
-	// or passed 75 %, 50 % or 10 % of it. The event's Balance says by how
-	// much.
-	AlertLowBalance AlertType = "LowBalance"
-	// AlertInsufficientBalance is an account notification, without
-	// ICCID: a purchase was refused for lack of credit. The provider
-	// re-sends it up to 10 times; identical re-sends share one
-	// [CallbackEvent.DedupeKey], so the handler's function runs once.
-	AlertInsufficientBalance AlertType = "InsufficientBalance"
-)
+var knownAlertTypes = [...]AlertType{"Utilisation", "FirstUse", "usage", "FirstAttachment",
+	"CountryChange", "esim.deletion_scheduled", "esim.deleted", "LowBalance", "InsufficientBalance"}
 
-var knownAlertTypes = [...]AlertType{AlertUtilisation, AlertFirstUse, AlertUsage, AlertFirstAttachment,
-	AlertCountryChange, AlertESIMDeletionScheduled, AlertESIMDeleted, AlertLowBalance, AlertInsufficientBalance}
-
-// Known reports whether t is one of the constants above.
+// Known reports whether t is one of the known types listed on
+// [AlertType].
 func (t AlertType) Known() bool { return slices.Contains(knownAlertTypes[:], t) }
 
 // normaliseAlertType maps a known alert type sent in any case ("FIRSTUSE",
-// "Usage") to its constant, and keeps any other as sent.
+// "Usage") to its known spelling, and keeps any other as sent.
 func normaliseAlertType(s string) AlertType {
 	for _, k := range knownAlertTypes {
 		if strings.EqualFold(s, string(k)) {
@@ -86,7 +75,7 @@ func normaliseAlertType(s string) AlertType {
 //
 // Every JSON object with a valid ICCID is delivered, and so is every
 // JSON object without ICCID that names a type (alertType or event): an
-// account event such as [AlertLowBalance], whose ICCID is empty (see
+// account event such as "LowBalance", whose ICCID is empty (see
 // [CallbackEvent.IsAccountEvent]). A field sent in a form outside the
 // SDK's lenient rules is left at zero; Raw keeps what was sent.
 //
@@ -99,7 +88,7 @@ type CallbackEvent struct {
 	// ICCID is the eSIM the event is about: 1 to 32 digits, exactly as
 	// sent (a JSON number is kept digit for digit, never rounded). It is
 	// empty for an account event ([CallbackEvent.IsAccountEvent]), such
-	// as [AlertLowBalance]: never assume an event names an eSIM.
+	// as "LowBalance": never assume an event names an eSIM.
 	ICCID ICCID `json:"iccid"`
 	// AlertType says why the event was sent: the payload's alertType,
 	// else its event; empty when it names neither.
@@ -107,16 +96,18 @@ type CallbackEvent struct {
 	// Date is when the event happened, when the payload says (the
 	// event-style notifications); zero otherwise.
 	Date time.Time `json:"date"`
-	// Country is the country of an [AlertCountryChange]; zero otherwise.
-	Country CallbackCountry `json:"country"`
+	// Country is the country of a "CountryChange" event: its ISO code
+	// (sent as "code", e.g. "NO") and Name (e.g. "Norway"); Region stays
+	// empty. Zero otherwise.
+	Country Country `json:"country"`
 	// ProfileStatus is the eSIM's new profile status in a profile status
-	// change, e.g. [ProfileInstalled]; empty otherwise.
+	// change, e.g. "Installed"; empty otherwise.
 	ProfileStatus ProfileStatus `json:"profileStatus,omitempty"`
 	// Bundle is the bundle assignment the event is about. Its fields are
 	// zero when the callback did not carry them.
 	Bundle CallbackBundle `json:"bundle"`
 	// Balance is the wallet's state in a balance notification
-	// ([AlertLowBalance], [AlertInsufficientBalance]); zero otherwise.
+	// ("LowBalance", "InsufficientBalance"); zero otherwise.
 	Balance CallbackBalance `json:"balance"`
 	// Raw is the body exactly as received. It contains personal data (the
 	// ICCID and the traveller's usage), and whatever else the sender put
@@ -141,14 +132,6 @@ type CallbackBalance struct {
 	// ThresholdPercentRemaining is the balance as a percentage of the
 	// threshold, e.g. 49.973.
 	ThresholdPercentRemaining Amount `json:"thresholdPercentRemaining"`
-}
-
-// CallbackCountry is the country of a country change notification.
-type CallbackCountry struct {
-	// Code is the ISO 3166-1 alpha-2 code, e.g. "NO".
-	Code string
-	// Name is the country's name, e.g. "Norway".
-	Name string
 }
 
 // CallbackBundle is the bundle assignment of a [CallbackEvent].
@@ -272,32 +255,34 @@ const maxCallbackICCID = 32
 // wireCallback is a callback under the SDK's lenient rules: the event
 // with its type under either name, and the bundle with its quantities as
 // sent. Only the ICCID must be read: decoded member by member, any other
-// field outside the rules is left at zero.
+// field outside the rules is left at zero. Its fields are the rules'
+// types (package lenient), which decode themselves: a callback needs no
+// rule set (rules_decode.go), so that ParseCallback builds none per call.
 type wireCallback struct {
-	ICCID         string             `json:"iccid" lenient:"strict"`
-	AlertType     string             `json:"alertType"`
-	Event         string             `json:"event"`
-	Date          time.Time          `json:"date"`
-	ProfileStatus string             `json:"profileStatus"`
-	Country       CallbackCountry    `json:"country"`
-	Bundle        wireCallbackBundle `json:"bundle"`
-	BalanceInfo   CallbackBalance    `json:"balanceInfo"`
+	ICCID         lenient.String                      `json:"iccid" lenient:"strict"`
+	AlertType     lenient.String                      `json:"alertType"`
+	Event         lenient.String                      `json:"event"`
+	Date          lenient.Time                        `json:"date"`
+	ProfileStatus lenient.String                      `json:"profileStatus"`
+	Country       struct{ Code, Name lenient.String } `json:"country"`
+	Bundle        wireCallbackBundle                  `json:"bundle"`
+	BalanceInfo   CallbackBalance                     `json:"balanceInfo"`
 }
 
 // wireCallbackBundle is a callback's bundle, its quantities kept as
 // decimals (the older format sends megabytes with a fraction).
 type wireCallbackBundle struct {
-	ID                string          `json:"id"`
-	Reference         string          `json:"reference"`
-	Name              string          `json:"name"`
-	Description       string          `json:"description"`
+	ID                lenient.String  `json:"id"`
+	Reference         lenient.String  `json:"reference"`
+	Name              lenient.String  `json:"name"`
+	Description       lenient.String  `json:"description"`
 	InitialQuantity   lenient.Decimal `json:"initialQuantity"`
 	RemainingQuantity lenient.Decimal `json:"remainingQuantity"`
-	Unit              string          `json:"unit"`
-	StartTime         time.Time       `json:"startTime"`
-	EndTime           time.Time       `json:"endTime"`
-	Unlimited         bool            `json:"unlimited"`
-	CallTypeGroup     string          `json:"callTypeGroup"`
+	Unit              lenient.String  `json:"unit"`
+	StartTime         lenient.Time    `json:"startTime"`
+	EndTime           lenient.Time    `json:"endTime"`
+	Unlimited         lenient.Bool    `json:"unlimited"`
+	CallTypeGroup     lenient.String  `json:"callTypeGroup"`
 }
 
 // readCallbackWire decodes a callback body in one pass when every field
@@ -307,7 +292,7 @@ type wireCallbackBundle struct {
 // or an ICCID outside the rules.
 func readCallbackWire(raw []byte) (wireCallback, error) {
 	var w wireCallback
-	err := lenient.OnePassOrFields(raw, &w, callbackRules)
+	err := lenient.OnePassOrFields(raw, &w)
 	return w, err
 }
 
@@ -316,10 +301,10 @@ func readCallbackWire(raw []byte) (wireCallback, error) {
 // or reference, counts megabytes.
 func (w *wireCallbackBundle) bundle() CallbackBundle {
 	b := CallbackBundle{
-		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: senderText(w.Name), Description: senderText(w.Description),
+		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: senderText(string(w.Name)), Description: senderText(string(w.Description)),
 		InitialQuantity: w.InitialQuantity.Trunc(), RemainingQuantity: w.RemainingQuantity.Trunc(),
-		Unit: trimmed(w.Unit), StartTime: w.StartTime, EndTime: w.EndTime,
-		Unlimited: w.Unlimited, CallTypeGroup: trimmed(w.CallTypeGroup),
+		Unit: trimmed(w.Unit), StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
+		Unlimited: bool(w.Unlimited), CallTypeGroup: trimmed(w.CallTypeGroup),
 	}
 	if b.Unit == "" && b.ID == "" && b.Reference == "" && (w.InitialQuantity.HasFraction() || w.RemainingQuantity.HasFraction()) {
 		b.Unit = "MB"
@@ -329,7 +314,7 @@ func (w *wireCallbackBundle) bundle() CallbackBundle {
 
 // trimmed is a text field as the sender sent it, without the white space
 // around it and with its control characters escaped ([senderText]).
-func trimmed(s string) string { return senderText(strings.TrimSpace(s)) }
+func trimmed[S ~string](s S) string { return senderText(strings.TrimSpace(string(s))) }
 
 // senderText returns s with every rune that is not graphic (a control
 // character, a line break, a bidirectional override) written as a
@@ -371,13 +356,13 @@ func senderText(s string) string {
 func decodeCallback(raw []byte) (*CallbackEvent, error) {
 	w, err := readCallbackWire(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrCallbackMalformed, redact.Digits(err.Error()))
+		return nil, malformed("%s", redact.Digits(err.Error()))
 	}
 	ev := &CallbackEvent{
 		ICCID:     ICCID(trimmed(w.ICCID)),
 		AlertType: normaliseAlertType(trimmed(w.AlertType)),
-		Date:      w.Date,
-		Country:   CallbackCountry{Code: trimmed(w.Country.Code), Name: trimmed(w.Country.Name)},
+		Date:      time.Time(w.Date),
+		Country:   Country{ISO: trimmed(w.Country.Code), Name: trimmed(w.Country.Name)},
 		Bundle:    w.Bundle.bundle(),
 		Balance:   w.BalanceInfo,
 		Raw:       Secret(raw),
@@ -390,11 +375,11 @@ func decodeCallback(raw []byte) (*CallbackEvent, error) {
 	}
 	switch {
 	case ev.ICCID == "" && ev.AlertType == "":
-		return nil, fmt.Errorf("%w: neither an iccid nor a type (alertType or event)", ErrCallbackMalformed)
+		return nil, malformed("neither an iccid nor a type (alertType or event)")
 	case ev.ICCID == "": // an account event, e.g. LowBalance
 		return ev, nil
 	case len(ev.ICCID) > maxCallbackICCID || !allDigits(string(ev.ICCID)):
-		return nil, fmt.Errorf("%w: iccid is not 1 to %d digits", ErrCallbackMalformed, maxCallbackICCID)
+		return nil, malformed("iccid is not 1 to %d digits", maxCallbackICCID)
 	}
 	return ev, nil
 }

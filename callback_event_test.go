@@ -1,8 +1,13 @@
 package travelroam
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -20,26 +25,26 @@ func TestDecodeCallbackFixtures(t *testing.T) {
 	tests := map[string]CallbackEvent{
 		// Decimal quantities without a unit or an assignment id are the V2
 		// format's megabytes, whatever their size.
-		"callback_v2.json": {ICCID: testICCID, AlertType: AlertUsage, Bundle: CallbackBundle{
+		"callback_v2.json": {ICCID: testICCID, AlertType: AlertType("usage"), Bundle: CallbackBundle{
 			Name: "esim_1GB_7D_TR_V2", CallTypeGroup: "data", InitialQuantity: 1_000_000_000, RemainingQuantity: 734_003_200,
 			Unit: "MB", StartTime: start.Add(123456789), EndTime: end.Add(123456789)}},
-		"callback_v2_mb.json": {ICCID: testICCID, AlertType: AlertUtilisation, Bundle: CallbackBundle{
+		"callback_v2_mb.json": {ICCID: testICCID, AlertType: AlertType("Utilisation"), Bundle: CallbackBundle{
 			Name: "A_BUNDLE_1GB", CallTypeGroup: "data", InitialQuantity: 1000, RemainingQuantity: 90, Unit: "MB",
 			StartTime: start, EndTime: end}},
-		"callback_v3.json": {ICCID: testICCID, AlertType: AlertUtilisation, Bundle: CallbackBundle{
+		"callback_v3.json": {ICCID: testICCID, AlertType: AlertType("Utilisation"), Bundle: CallbackBundle{
 			ID: "215009266", Reference: "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10-0", Name: "esim_1GB_7D_TR_V2",
 			Description: "eSIM, 1GB, 7 Days, Turkey, V2", InitialQuantity: 1_000_000_000, RemainingQuantity: 500_000_000,
 			StartTime: start, EndTime: end}},
-		"callback_firstuse.json":         {ICCID: testICCID, AlertType: AlertFirstUse, Bundle: v3Bundle},
-		"callback_firstuse_number.json":  {ICCID: "8944538532008160000", AlertType: AlertFirstUse, Bundle: v3Bundle},
-		"callback_first_attachment.json": {ICCID: testICCID, AlertType: AlertFirstAttachment},
-		"callback_country_change.json": {ICCID: testICCID, AlertType: AlertCountryChange,
-			Country: CallbackCountry{Code: "NO", Name: "Norway"}},
-		"callback_event_deletion_scheduled.json": {ICCID: testICCID, AlertType: AlertESIMDeletionScheduled,
+		"callback_firstuse.json":         {ICCID: testICCID, AlertType: AlertType("FirstUse"), Bundle: v3Bundle},
+		"callback_firstuse_number.json":  {ICCID: "8944538532008160000", AlertType: AlertType("FirstUse"), Bundle: v3Bundle},
+		"callback_first_attachment.json": {ICCID: testICCID, AlertType: AlertType("FirstAttachment")},
+		"callback_country_change.json": {ICCID: testICCID, AlertType: AlertType("CountryChange"),
+			Country: Country{ISO: "NO", Name: "Norway"}},
+		"callback_event_deletion_scheduled.json": {ICCID: testICCID, AlertType: AlertType("esim.deletion_scheduled"),
 			Date: time.Date(2025, 3, 20, 10, 15, 0, 0, time.UTC)},
-		"callback_event_deleted.json": {ICCID: testICCID, AlertType: AlertESIMDeleted,
+		"callback_event_deleted.json": {ICCID: testICCID, AlertType: AlertType("esim.deleted"),
 			Date: time.Date(2025, 3, 27, 10, 15, 0, 0, time.UTC)},
-		"callback_profile_status.json": {ICCID: testICCID, ProfileStatus: ProfileInstalled,
+		"callback_profile_status.json": {ICCID: testICCID, ProfileStatus: ProfileStatus("Installed"),
 			Date: time.Date(2025, 3, 5, 7, 58, 41, 512000000, time.UTC)},
 	}
 	for name, want := range tests {
@@ -118,11 +123,11 @@ func TestDecodeCallbackLenient(t *testing.T) {
 		"country":"NO","bundle":{"name":"b","startTime":"next week","endTime":"2025-03-12T08:00:12","unlimited":"yes",
 		"remainingQuantity":"lots","initialQuantity":1000}}`))
 	require.NoError(t, err)
-	require.Equal(t, CallbackEvent{ICCID: testICCID, AlertType: AlertFirstUse, Bundle: CallbackBundle{Name: "b", InitialQuantity: 1000},
+	require.Equal(t, CallbackEvent{ICCID: testICCID, AlertType: AlertType("FirstUse"), Bundle: CallbackBundle{Name: "b", InitialQuantity: 1000},
 		Raw: ev.Raw}, *ev)
 	ev, err = decodeCallback([]byte(`{"iccid":"8944538532012345678","alertType":true,"event":"ESIM.DELETED","bundle":[1]}`))
 	require.NoError(t, err)
-	require.Equal(t, AlertESIMDeleted, ev.AlertType, "an odd alertType gives way to the event")
+	require.Equal(t, AlertType("esim.deleted"), ev.AlertType, "an odd alertType gives way to the event")
 }
 
 // TestDecodeCallbackRefusals: only a body that is not a JSON object with
@@ -133,7 +138,7 @@ func TestDecodeCallbackRefusals(t *testing.T) {
 		`{"iccid":{"n":"8944538532012345678"}}`, `{"iccid":true}`, `{"iccid":"8944538532012345678X"}`, `{"iccid":8.944538532012345678e18}`,
 		`{"iccid":"` + strings.Repeat("8", 33) + `"}`} {
 		_, err := decodeCallback([]byte(body))
-		require.ErrorIs(t, err, ErrCallbackMalformed, body)
+		require.Equal(t, 400, callbackStatus(err), body)
 		require.NotContains(t, err.Error(), "8944538532012345678", body)
 	}
 }
@@ -143,16 +148,16 @@ func TestDecodeCallbackRefusals(t *testing.T) {
 func TestAlertTypeAnyCase(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]AlertType{
-		"utilisation": AlertUtilisation, "UTILISATION": AlertUtilisation, "firstuse": AlertFirstUse,
-		"Usage": AlertUsage, "usage": AlertUsage, "Depleted": "Depleted", "firstattachment": AlertFirstAttachment,
-		"COUNTRYCHANGE": AlertCountryChange,
+		"utilisation": AlertType("Utilisation"), "UTILISATION": AlertType("Utilisation"), "firstuse": AlertType("FirstUse"),
+		"Usage": AlertType("usage"), "usage": AlertType("usage"), "Depleted": "Depleted", "firstattachment": AlertType("FirstAttachment"),
+		"COUNTRYCHANGE": AlertType("CountryChange"),
 	} {
 		ev, err := decodeCallback([]byte(`{"iccid":"8944538532012345678","alertType":"` + in + `","bundle":{}}`))
 		require.NoError(t, err)
 		require.Equal(t, want, ev.AlertType, in)
 		require.Equal(t, want != "Depleted", ev.AlertType.Known(), in)
 	}
-	for in, want := range map[string]AlertType{"esim.deleted": AlertESIMDeleted, "Esim.Deletion_Scheduled": AlertESIMDeletionScheduled,
+	for in, want := range map[string]AlertType{"esim.deleted": AlertType("esim.deleted"), "Esim.Deletion_Scheduled": AlertType("esim.deletion_scheduled"),
 		"esim.suspended": "esim.suspended"} {
 		ev, err := decodeCallback([]byte(`{"iccid":"8944538532012345678","event":"` + in + `"}`))
 		require.NoError(t, err)
@@ -233,4 +238,109 @@ func TestCallbackEventPrintsNoRaw(t *testing.T) {
 		require.NotContains(t, out, `"iccid"`, "%s prints Raw", verb)
 		require.Contains(t, out, "CountryChange", verb)
 	}
+}
+
+// TestCallbackAccountEventFixtures: eSIM Go's balance notifications carry
+// no ICCID; they decode as account events with exact amounts (before, the
+// handler refused them with 400).
+func TestCallbackAccountEventFixtures(t *testing.T) {
+	t.Parallel()
+	amount := func(s string) Amount {
+		a, err := ParseAmount(s)
+		require.NoError(t, err)
+		return a
+	}
+	tests := map[string]CallbackEvent{
+		"callback_low_balance.json": {AlertType: AlertType("LowBalance"), Balance: CallbackBalance{
+			Balance: amount("1299.3"), Threshold: amount("2600"), ThresholdPercentRemaining: amount("49.973")}},
+		"callback_insufficient_balance.json": {AlertType: AlertType("InsufficientBalance"), Balance: CallbackBalance{
+			Balance: amount("0.85"), Threshold: amount("100"), ThresholdPercentRemaining: amount("0.85")}},
+	}
+	for name, want := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			raw := fixture(t, name)
+			ev, err := decodeCallback(raw)
+			require.NoError(t, err)
+			require.True(t, ev.IsAccountEvent())
+			require.Empty(t, ev.ICCID)
+			require.True(t, ev.AlertType.Known())
+			require.Equal(t, want.Balance.Balance.String(), ev.Balance.Balance.String(), "exact, no float")
+			ev.Raw = ""
+			require.Equal(t, want, *ev)
+		})
+	}
+}
+
+// TestCallbackAccountEventOddBalance: a balanceInfo member outside the
+// rules is left at zero; the event is still delivered.
+func TestCallbackAccountEventOddBalance(t *testing.T) {
+	t.Parallel()
+	ev, err := decodeCallback([]byte(`{"alertType":"LowBalance","balanceInfo":{"balance":"12.50","threshold":{}}}`))
+	require.NoError(t, err)
+	require.Equal(t, "12.50", ev.Balance.Balance.String())
+	require.True(t, ev.Balance.Threshold.IsZero())
+}
+
+// TestCallbackInsufficientBalanceResentOnce: eSIM Go re-sends
+// InsufficientBalance up to 10 times; the re-sends share one dedupe key
+// (also when re-formatted), so the function runs once and every delivery
+// gets 200.
+func TestCallbackInsufficientBalanceResentOnce(t *testing.T) {
+	t.Parallel()
+	body := fixture(t, "callback_insufficient_balance.json")
+	compact := &bytes.Buffer{}
+	require.NoError(t, json.Compact(compact, body))
+	reformatted := []byte(`{"balanceInfo":{"thresholdPercentRemaining":0.850,"balance":"0.850","threshold":100.0},"alertType":"InsufficientBalance"}`)
+	s := newSink()
+	d := NewMemoryDeduper(0, 0)
+	h := NewCallbackHandler(s.fn, WithCallbackDeduper(d))
+	for i := range 10 {
+		b := body
+		switch i % 3 {
+		case 1:
+			b = compact.Bytes()
+		case 2:
+			b = reformatted
+		}
+		rec := post(h, "/cb", b)
+		require.Equal(t, http.StatusOK, rec.Code, "delivery %d", i+1)
+	}
+	require.Equal(t, 1, s.total(), "the function ran once for ten re-sends")
+	require.Equal(t, 1, d.Len())
+
+	// A different notification is a different event.
+	rec := post(h, "/cb", fixture(t, "callback_low_balance.json"))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Equal(t, 2, s.total())
+}
+
+// TestCallbackAccountEventObserved: the Observer gets the alert type of an
+// account event; the log carries no ICCID attribute.
+func TestCallbackAccountEventObserved(t *testing.T) {
+	t.Parallel()
+	var got []CallbackDecision
+	obs := &Observer{Callback: func(_ context.Context, d CallbackDecision) { got = append(got, d) }}
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := NewCallbackHandler(newSink().fn, WithObserver(obs), WithLogger(logger))
+	rec := post(h, "/cb", fixture(t, "callback_low_balance.json"))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Len(t, got, 1)
+	require.Equal(t, "delivered", got[0].Decision)
+	require.Equal(t, AlertType("LowBalance"), got[0].AlertType)
+	require.Contains(t, logs.String(), `"alert_type":"LowBalance"`)
+	require.NotContains(t, logs.String(), `"iccid"`)
+}
+
+// TestCallbackAccountEventPrinting: printing an account event shows its
+// type and balance, no ICCID.
+func TestCallbackAccountEventPrinting(t *testing.T) {
+	t.Parallel()
+	ev, err := decodeCallback(fixture(t, "callback_low_balance.json"))
+	require.NoError(t, err)
+	require.Contains(t, fmt.Sprintf("%+v", ev), "Balance:{Balance:1299.3 Threshold:2600")
+	b, err := json.Marshal(ev)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"balance":{"balance":1299.3,"threshold":2600,"thresholdPercentRemaining":49.973}`)
 }

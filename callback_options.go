@@ -9,55 +9,77 @@ import (
 	"strings"
 )
 
-// CallbackOption configures [NewCallbackHandler] and [ParseCallback].
-type CallbackOption func(*callbackConfig) error
-
 type callbackConfig struct {
 	maxBytes  int64
 	tokenFrom func(*http.Request) string // nil: no token check
 	tokens    [][sha256.Size]byte        // SHA-256 of each accepted token
 	keys      [][]byte                   // signature keys; none: no signature check
-	sigHeader string
-	// sigHeaderSet: WithCallbackSignatureHeader was given (it needs keys).
-	sigHeaderSet bool
-	deduper      Deduper // nil: no deduplication
-	dedupeSet    bool
-	logger       *slog.Logger
-	observer     *Observer // nil: none
+	sigHeader string                     // "": defaultSignatureHeader
+	deduper   Deduper                    // nil: no deduplication
+	dedupeSet bool
+	logger    *slog.Logger
+	observer  *Observer // nil: none
 }
 
-func newCallbackConfig(opts []CallbackOption) (*callbackConfig, error) {
-	c := &callbackConfig{
-		maxBytes:  DefaultCallbackMaxBytes,
-		sigHeader: DefaultSignatureHeader,
-		logger:    slog.New(slog.DiscardHandler),
-	}
+// labelCallbackOptions names the callback receiver in option errors.
+const labelCallbackOptions = "callback receiver"
+
+func newCallbackConfig(opts []Option) (*callbackConfig, error) {
+	c := &callbackConfig{maxBytes: defaultCallbackMaxBytes}
+	cfg := config{callback: c}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
-		if err := opt(c); err != nil {
+		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
 	}
-	if c.sigHeaderSet && len(c.keys) == 0 {
-		// A header name without keys would leave the handler open while
-		// its configuration reads as if signatures were checked.
-		return nil, errors.New("travelroam: WithCallbackSignatureHeader needs WithCallbackSignature with at least one key")
+	if c.sigHeader == "" {
+		c.sigHeader = defaultSignatureHeader
+	}
+	c.logger = cfg.logger
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if o := cfg.observer; o != nil && o.Callback != nil {
+		c.observer = o
 	}
 	return c, nil
 }
 
-// WithCallbackMaxBytes sets the largest body accepted (default 64 KiB);
-// larger ones get 413. n must be positive.
-func WithCallbackMaxBytes(n int64) CallbackOption {
-	return func(c *callbackConfig) error {
+// callbackOption is an Option of a callback receiver only: given to
+// NewClient, it is refused.
+func callbackOption(name string, f func(*callbackConfig) error) Option {
+	return func(c *config) error {
+		if c.callback == nil {
+			return invalid("NewClient", "option", "%s configures ParseCallback and NewCallbackHandler, not a Client", name)
+		}
+		return f(c.callback)
+	}
+}
+
+// clientOption is an Option of NewClient only: given to a callback
+// receiver, it is refused.
+func clientOption(name string, f func(*config) error) Option {
+	return func(c *config) error {
+		if c.callback != nil {
+			return invalid(labelCallbackOptions, "option", "%s configures NewClient, not ParseCallback or NewCallbackHandler", name)
+		}
+		return f(c)
+	}
+}
+
+// WithCallbackMaxBytes sets the largest body accepted (default 64 KiB,
+// 65,536 bytes); larger ones get 413. n must be positive.
+func WithCallbackMaxBytes(n int64) Option {
+	return callbackOption("WithCallbackMaxBytes", func(c *callbackConfig) error {
 		if n <= 0 {
 			return fmt.Errorf("travelroam: callback body limit must be positive, got %d", n)
 		}
 		c.maxBytes = n
 		return nil
-	}
+	})
 }
 
 // WithCallbackQueryToken requires the query parameter param of the
@@ -68,8 +90,8 @@ func WithCallbackMaxBytes(n int64) CallbackOption {
 // random ones (crypto/rand, base64 or hex). The comparison takes
 // constant time and the token never appears in logs or errors, but URLs
 // end up in proxy and access logs: prefer signatures when available.
-func WithCallbackQueryToken(param string, tokens ...string) CallbackOption {
-	return func(c *callbackConfig) error {
+func WithCallbackQueryToken(param string, tokens ...string) Option {
+	return callbackOption("WithCallbackQueryToken", func(c *callbackConfig) error {
 		if param == "" {
 			return errors.New("travelroam: callback token parameter name must not be empty")
 		}
@@ -79,7 +101,7 @@ func WithCallbackQueryToken(param string, tokens ...string) CallbackOption {
 			}
 			return r.URL.Query().Get(param)
 		}, tokens, false)
-	}
+	})
 }
 
 // WithCallbackPathToken requires the last segment of the request path to
@@ -87,10 +109,10 @@ func WithCallbackQueryToken(param string, tokens ...string) CallbackOption {
 // "https://shop.example/travelroam/callback/<secret>" and route the
 // "/travelroam/callback/" prefix to the handler. The rules of
 // [WithCallbackQueryToken] apply; a token must not contain "/".
-func WithCallbackPathToken(tokens ...string) CallbackOption {
-	return func(c *callbackConfig) error {
+func WithCallbackPathToken(tokens ...string) Option {
+	return callbackOption("WithCallbackPathToken", func(c *callbackConfig) error {
 		return c.setTokens(lastPathSegment, tokens, true)
-	}
+	})
 }
 
 func lastPathSegment(r *http.Request) string {
@@ -122,13 +144,25 @@ func (c *callbackConfig) setTokens(from func(*http.Request) string, tokens []str
 }
 
 // WithCallbackSignature requires an HMAC-SHA256 of the raw body, made
-// with one of keys, in the signature header ([DefaultSignatureHeader]
-// unless [WithCallbackSignatureHeader] says otherwise), hex or base64. It
-// adds keys to those already configured: pass the current and the
-// previous key while you rotate, then drop the old one. With eSIM Go
-// style signing the key is your API key.
-func WithCallbackSignature(keys ...[]byte) CallbackOption {
-	return func(c *callbackConfig) error {
+// with one of keys, in the request header named header ("" means
+// "X-Signature-SHA256"). The signature may be hex or base64 (standard or
+// URL alphabet, padded or not), optionally prefixed "sha256="; values
+// longer than 256 bytes are refused, and every key is tried in constant
+// time. The option adds keys to those already configured: pass the
+// current and the previous key while you rotate, then drop the old one.
+// All keys are checked against one header: naming two different headers
+// is an error. With eSIM Go style signing the key is your API key.
+func WithCallbackSignature(header string, keys ...[]byte) Option {
+	return callbackOption("WithCallbackSignature", func(c *callbackConfig) error {
+		if header == "" {
+			header = defaultSignatureHeader
+		}
+		if strings.ContainsAny(header, " \t\r\n:") {
+			return errors.New("travelroam: callback signature header name is invalid")
+		}
+		if c.sigHeader != "" && !strings.EqualFold(c.sigHeader, header) {
+			return errors.New("travelroam: callback signatures must all be in one header")
+		}
 		if len(keys) == 0 {
 			return errors.New("travelroam: callback signature option needs at least one key")
 		}
@@ -138,21 +172,9 @@ func WithCallbackSignature(keys ...[]byte) CallbackOption {
 			}
 			c.keys = append(c.keys, append([]byte(nil), k...))
 		}
+		c.sigHeader = header
 		return nil
-	}
-}
-
-// WithCallbackSignatureHeader changes the header carrying the signature
-// (default [DefaultSignatureHeader]). It does not enable signature checks
-// by itself: add [WithCallbackSignature].
-func WithCallbackSignatureHeader(name string) CallbackOption {
-	return func(c *callbackConfig) error {
-		if name == "" || strings.ContainsAny(name, " \t\r\n:") {
-			return errors.New("travelroam: callback signature header name is empty or invalid")
-		}
-		c.sigHeader, c.sigHeaderSet = name, true
-		return nil
-	}
+	})
 }
 
 // WithCallbackDeduper sets the store that lets each event reach the
@@ -161,35 +183,9 @@ func WithCallbackSignatureHeader(name string) CallbackOption {
 // every delivery then reaches the function. Several receivers (replicas)
 // need one shared, durable Deduper (see the pgstore, redisstore and
 // sqlitestore modules).
-func WithCallbackDeduper(d Deduper) CallbackOption {
-	return func(c *callbackConfig) error {
+func WithCallbackDeduper(d Deduper) Option {
+	return callbackOption("WithCallbackDeduper", func(c *callbackConfig) error {
 		c.deduper, c.dedupeSet = d, true
 		return nil
-	}
-}
-
-// WithCallbackObserver makes the handler report each decision (delivered,
-// duplicate, in flight, refused and why, failed) to o's Callback hook
-// (see [Observer]). A nil o is ignored.
-func WithCallbackObserver(o *Observer) CallbackOption {
-	return func(c *callbackConfig) error {
-		if o != nil && o.Callback != nil {
-			c.observer = o
-		}
-		return nil
-	}
-}
-
-// WithCallbackLogger makes the handler log rejections, failures and
-// duplicates (and deliveries at debug level). Log lines carry the status,
-// the reason, the alert type and the ICCID's last four digits; never the
-// body, a full ICCID, a token or a signature. The default discards.
-func WithCallbackLogger(l *slog.Logger) CallbackOption {
-	return func(c *callbackConfig) error {
-		if l == nil {
-			return errors.New("travelroam: callback logger must not be nil")
-		}
-		c.logger = l
-		return nil
-	}
+	})
 }

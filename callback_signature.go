@@ -8,15 +8,11 @@ import (
 	"strings"
 )
 
-// VerifyCallbackSignature reports whether header is an HMAC-SHA256 of body
-// made with one of keys (several keys let you rotate without downtime).
-// The header may be hex or base64 (standard or URL alphabet, padded or
-// not), optionally prefixed "sha256="; values longer than 256 bytes are
-// refused. body must be the raw bytes as received, never re-encoded JSON.
-// Every key is tried with [hmac.Equal], without early exit.
-func VerifyCallbackSignature(body []byte, header string, keys ...[]byte) bool {
-	return verifyHeaderValues(body, []string{header}, keys)
-}
+// verifyHeaderValues reports whether one of the first header values is
+// an HMAC-SHA256 of body made with one of keys (see
+// [WithCallbackSignature]). body must be the raw bytes as received, never
+// re-encoded JSON. Every key is tried with [hmac.Equal], without early
+// exit.
 
 func verifyHeaderValues(body []byte, values []string, keys [][]byte) bool {
 	var cands [][]byte

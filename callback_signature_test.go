@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/roamkit/travelroam/travelroamtest"
 )
 
 func TestCallbackSignature(t *testing.T) {
@@ -47,10 +49,10 @@ func TestCallbackSignature(t *testing.T) {
 			t.Parallel()
 			s := newSink()
 			d := NewMemoryDeduper(0, 0)
-			h := NewCallbackHandler(s.fn, WithCallbackSignature(key), WithCallbackDeduper(d))
+			h := NewCallbackHandler(s.fn, WithCallbackSignature("", key), WithCallbackDeduper(d))
 			req := httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(tt.body))
 			for _, v := range tt.header {
-				req.Header.Add(DefaultSignatureHeader, v)
+				req.Header.Add(defaultSignatureHeader, v)
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
@@ -70,35 +72,35 @@ func TestCallbackSignatureRotationAndHeader(t *testing.T) {
 	body := fixture(t, "callback_v3.json")
 	sig := signB64(oldKey, body)
 
-	both := NewCallbackHandler(newSink().fn, WithCallbackSignature(newKey), WithCallbackSignature(oldKey))
-	require.Equal(t, 200, post(both, "/cb", body, DefaultSignatureHeader, sig).Code)
-	after := NewCallbackHandler(newSink().fn, WithCallbackSignature(newKey))
-	require.Equal(t, 401, post(after, "/cb", body, DefaultSignatureHeader, sig).Code)
+	both := NewCallbackHandler(newSink().fn, WithCallbackSignature("", newKey), WithCallbackSignature("", oldKey))
+	require.Equal(t, 200, post(both, "/cb", body, defaultSignatureHeader, sig).Code)
+	after := NewCallbackHandler(newSink().fn, WithCallbackSignature("", newKey))
+	require.Equal(t, 401, post(after, "/cb", body, defaultSignatureHeader, sig).Code)
 
-	custom := NewCallbackHandler(newSink().fn, WithCallbackSignature(newKey), WithCallbackSignatureHeader("X-TR-Sig"))
-	require.Equal(t, 401, post(custom, "/cb", body, DefaultSignatureHeader, signHex(newKey, body)).Code)
+	custom := NewCallbackHandler(newSink().fn, WithCallbackSignature("X-TR-Sig", newKey))
+	require.Equal(t, 401, post(custom, "/cb", body, defaultSignatureHeader, signHex(newKey, body)).Code)
 	require.Equal(t, 200, post(custom, "/cb", body, "X-TR-Sig", signHex(newKey, body)).Code)
 
 	// Token and signature together: both must pass.
-	tokSig := NewCallbackHandler(newSink().fn, WithCallbackSignature(newKey), WithCallbackPathToken(testCallbackToken))
+	tokSig := NewCallbackHandler(newSink().fn, WithCallbackSignature("", newKey), WithCallbackPathToken(testCallbackToken))
 	require.Equal(t, 401, post(tokSig, "/cb/"+testCallbackToken, body).Code)
-	require.Equal(t, 401, post(tokSig, "/cb/x", body, DefaultSignatureHeader, signHex(newKey, body)).Code)
-	require.Equal(t, 200, post(tokSig, "/cb/"+testCallbackToken, body, DefaultSignatureHeader, signHex(newKey, body)).Code)
+	require.Equal(t, 401, post(tokSig, "/cb/x", body, defaultSignatureHeader, signHex(newKey, body)).Code)
+	require.Equal(t, 200, post(tokSig, "/cb/"+testCallbackToken, body, defaultSignatureHeader, signHex(newKey, body)).Code)
 }
 
-func TestVerifyCallbackSignature(t *testing.T) {
+func TestVerifyCallbackSignatureValues(t *testing.T) {
 	t.Parallel()
 	key := []byte(testAPIKey)
 	body := []byte(`{"a":1}`)
-	require.True(t, VerifyCallbackSignature(body, signHex(key, body), key))
-	require.True(t, VerifyCallbackSignature(body, signB64(key, body), []byte("x"), key))
-	require.False(t, VerifyCallbackSignature(body, signB64(key, body)))
-	require.False(t, VerifyCallbackSignature(body, signB64(key, body), nil, []byte{}))
-	require.False(t, VerifyCallbackSignature(append(body, ' '), signB64(key, body), key))
-	require.False(t, VerifyCallbackSignature(body, "", key))
+	require.True(t, verifyCallbackSignature(body, signHex(key, body), key))
+	require.True(t, verifyCallbackSignature(body, signB64(key, body), []byte("x"), key))
+	require.False(t, verifyCallbackSignature(body, signB64(key, body)))
+	require.False(t, verifyCallbackSignature(body, signB64(key, body), nil, []byte{}))
+	require.False(t, verifyCallbackSignature(append(body, ' '), signB64(key, body), key))
+	require.False(t, verifyCallbackSignature(body, "", key))
 }
 
-// FuzzVerifySignature checks VerifyCallbackSignature against a reference
+// FuzzVerifySignature checks verifyHeaderValues against a reference
 // HMAC: it is true only for headers that decode to HMAC-SHA256(key, body),
 // and always true for the canonical hex and base64 encodings of it.
 func FuzzVerifySignature(f *testing.F) {
@@ -127,10 +129,10 @@ func FuzzVerifySignature(f *testing.F) {
 			body = bytes.Clone(body)
 			body[0] ^= 0x80
 		}
-		got := VerifyCallbackSignature(body, header, []byte("other key"), key)
+		got := verifyCallbackSignature(body, header, []byte("other key"), key)
 		want := len(header) <= maxSignatureHeader && referenceDecodes(header, mac(key, body))
 		if got != want {
-			t.Fatalf("VerifyCallbackSignature(%q, %q) = %v, reference says %v", body, header, got, want)
+			t.Fatalf("verifyCallbackSignature(%q, %q) = %v, reference says %v", body, header, got, want)
 		}
 		if (mode%5 == 1 || mode%5 == 2 || mode%5 == 4) && !flip && !got {
 			t.Fatalf("canonical signature refused")
@@ -153,4 +155,26 @@ func referenceDecodes(header string, want []byte) bool {
 		}
 	}
 	return false
+}
+
+// verifyCallbackSignature checks one header value, as the handler does.
+func verifyCallbackSignature(body []byte, header string, keys ...[]byte) bool {
+	return verifyHeaderValues(body, []string{header}, keys)
+}
+
+// TestCallbackSignatureBothEncodings: eSIM Go's webhooks guide signs in
+// hex, its API pages show base64: the verifier accepts both, as the fake
+// sends them.
+func TestCallbackSignatureBothEncodings(t *testing.T) {
+	t.Parallel()
+	key := []byte(testAPIKey)
+	body := fixture(t, "callback_low_balance.json")
+	for name, sig := range map[string]string{
+		"hex":        travelroamtest.Sign(key, body),
+		"base64":     travelroamtest.SignBase64(key, body),
+		"sha256=hex": "sha256=" + travelroamtest.Sign(key, body),
+	} {
+		require.True(t, verifyCallbackSignature(body, sig, key), name)
+		require.False(t, verifyCallbackSignature(append([]byte(" "), body...), sig, key), name)
+	}
 }

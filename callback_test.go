@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/require"
 )
@@ -89,14 +90,56 @@ func v3Body(remaining int64) []byte {
 		`"endTime":"2025-03-12T08:00:12Z","unlimited":false}}`, testICCID, remaining)
 }
 
-func TestCallbackStatusMapping(t *testing.T) {
+// callbackStatus returns the status of a ParseCallback error, as a
+// user's code reads it: 200 for nil, a *CallbackError's StatusCode, 500
+// for anything else.
+func callbackStatus(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	if ce, ok := errors.AsType[*CallbackError](err); ok {
+		return ce.StatusCode
+	}
+	return http.StatusInternalServerError
+}
+
+func TestCallbackErrorFields(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, 200, CallbackStatus(nil))
-	require.Equal(t, 405, CallbackStatus(ErrCallbackMethod))
-	require.Equal(t, 413, CallbackStatus(fmt.Errorf("x: %w", ErrCallbackTooLarge)))
-	require.Equal(t, 401, CallbackStatus(ErrCallbackUnauthorized))
-	require.Equal(t, 400, CallbackStatus(ErrCallbackMalformed))
-	require.Equal(t, 500, CallbackStatus(errors.New("other")))
+	body := fixture(t, "callback_v3.json")
+	cases := []struct {
+		name   string
+		req    *http.Request
+		opts   []Option
+		status int
+		reason string
+		text   string
+	}{
+		{"method", httptest.NewRequest(http.MethodGet, "/cb", nil), nil, 405, "method", "travelroam: callback: method not allowed"},
+		{"token", httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(body)),
+			[]Option{WithCallbackPathToken(testCallbackToken)}, 401, "unauthorized", "travelroam: callback: unauthorized: missing or wrong token"},
+		{"signature", httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(body)),
+			[]Option{WithCallbackSignature("", []byte(testAPIKey))}, 401, "unauthorized", "travelroam: callback: unauthorized: missing or invalid signature"},
+		{"too large", httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(body)),
+			[]Option{WithCallbackMaxBytes(10)}, 413, "too_large", "travelroam: callback: body too large"},
+		{"malformed", httptest.NewRequest(http.MethodPost, "/cb", strings.NewReader(`{}`)), nil, 400, "malformed",
+			"travelroam: callback: malformed: neither an iccid nor a type (alertType or event)"},
+	}
+	for _, tc := range cases {
+		_, err := ParseCallback(tc.req, tc.opts...)
+		ce, ok := errors.AsType[*CallbackError](err)
+		require.True(t, ok, tc.name)
+		require.Equal(t, tc.status, ce.StatusCode, tc.name)
+		require.Equal(t, tc.reason, ce.Reason, tc.name)
+		require.Equal(t, tc.text, err.Error(), tc.name)
+		require.NoError(t, ce.Unwrap(), tc.name)
+	}
+
+	// A body that cannot be read is malformed, and its read error is the cause.
+	req := httptest.NewRequest(http.MethodPost, "/cb", iotest.ErrReader(io.ErrUnexpectedEOF))
+	req.ContentLength = -1
+	_, err := ParseCallback(req)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	require.Equal(t, 400, callbackStatus(err))
 }
 
 func TestCallbackHandlerInputs(t *testing.T) {
@@ -166,58 +209,60 @@ func TestParseCallback(t *testing.T) {
 	t.Parallel()
 	body := fixture(t, "callback_v3.json")
 	req := httptest.NewRequest(http.MethodPost, "/cb?t="+testCallbackToken, bytes.NewReader(body))
-	req.Header.Set(DefaultSignatureHeader, signB64([]byte(testAPIKey), body))
-	ev, err := ParseCallback(req, WithCallbackQueryToken("t", testCallbackToken), WithCallbackSignature([]byte(testAPIKey)))
+	req.Header.Set(defaultSignatureHeader, signB64([]byte(testAPIKey), body))
+	ev, err := ParseCallback(req, WithCallbackQueryToken("t", testCallbackToken), WithCallbackSignature("", []byte(testAPIKey)))
 	require.NoError(t, err)
 	require.Equal(t, testICCID, string(ev.ICCID))
 	require.Equal(t, body, []byte(ev.Raw))
 
 	req = httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(body))
-	_, err = ParseCallback(req, WithCallbackSignature([]byte(testAPIKey)))
-	require.ErrorIs(t, err, ErrCallbackUnauthorized)
-	require.Equal(t, 401, CallbackStatus(err))
+	_, err = ParseCallback(req, WithCallbackSignature("", []byte(testAPIKey)))
+	require.Equal(t, 401, callbackStatus(err))
 
 	req = httptest.NewRequest(http.MethodGet, "/cb", nil)
 	_, err = ParseCallback(req)
-	require.ErrorIs(t, err, ErrCallbackMethod)
+	require.Equal(t, 405, callbackStatus(err))
 
 	req = httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(body))
 	_, err = ParseCallback(req, WithCallbackMaxBytes(10))
-	require.ErrorIs(t, err, ErrCallbackTooLarge)
+	require.Equal(t, 413, callbackStatus(err))
 
 	chunked := &countingReader{n: 10 << 20}
 	req = httptest.NewRequest(http.MethodPost, "/cb", chunked)
 	req.ContentLength = -1
 	_, err = ParseCallback(req)
-	require.ErrorIs(t, err, ErrCallbackTooLarge)
-	require.Equal(t, int64(DefaultCallbackMaxBytes+1), chunked.read, "reads one byte past the limit, no more")
+	require.Equal(t, 413, callbackStatus(err))
+	require.Equal(t, int64(defaultCallbackMaxBytes+1), chunked.read, "reads one byte past the limit, no more")
 
 	req = httptest.NewRequest(http.MethodPost, "/cb", strings.NewReader(`{"iccid":"8944538532012345678X"}`))
 	_, err = ParseCallback(req)
-	require.ErrorIs(t, err, ErrCallbackMalformed)
+	require.Equal(t, 400, callbackStatus(err))
 	require.NotContains(t, err.Error(), testICCID)
 
 	req = httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(body))
 	_, err = ParseCallback(req, WithCallbackQueryToken("t", "short"))
 	require.Error(t, err)
-	require.Equal(t, 500, CallbackStatus(err), "a bad option is a server error")
+	require.NotErrorAs(t, err, new(*CallbackError), "a bad option is not a refused request")
+	require.Equal(t, 500, callbackStatus(err), "a bad option is a server error")
 }
 
 func TestCallbackOptionsRefuseMisconfiguration(t *testing.T) {
 	t.Parallel()
 	fn := newSink().fn
-	bad := map[string][]CallbackOption{
+	bad := map[string][]Option{
 		"short token":      {WithCallbackQueryToken("t", "0123456789")},
 		"no token":         {WithCallbackPathToken()},
 		"empty param":      {WithCallbackQueryToken("", testCallbackToken)},
 		"slash in path":    {WithCallbackPathToken("abc/defghijklmnopqrstu")},
 		"two locations":    {WithCallbackQueryToken("t", testCallbackToken), WithCallbackPathToken(testCallbackToken)},
-		"no key":           {WithCallbackSignature()},
-		"empty key":        {WithCallbackSignature([]byte(testAPIKey), nil)},
-		"bad header name":  {WithCallbackSignatureHeader("X Sig")},
-		"header, no keys":  {WithCallbackSignatureHeader("X-Travelroam-Signature")},
+		"no key":           {WithCallbackSignature("")},
+		"empty key":        {WithCallbackSignature("", []byte(testAPIKey), nil)},
+		"bad header name":  {WithCallbackSignature("X Sig", []byte(testAPIKey))},
+		"header, no keys":  {WithCallbackSignature("X-Travelroam-Signature")},
+		"two headers":      {WithCallbackSignature("X-A", []byte(testAPIKey)), WithCallbackSignature("X-B", []byte(testAPIKey))},
+		"client option":    {WithBaseURL("https://example.com")},
 		"zero limit":       {WithCallbackMaxBytes(0)},
-		"nil logger":       {WithCallbackLogger(nil)},
+		"nil logger":       {WithLogger(nil)},
 		"short 2nd token ": {WithCallbackQueryToken("t", testCallbackToken, "x")},
 	}
 	for name, opts := range bad {
@@ -233,7 +278,7 @@ func TestCallbackToken(t *testing.T) {
 	old := "cbtok_OLDTOKEN_fedcba9876543210"
 	tests := []struct {
 		name, target string
-		opt          CallbackOption
+		opt          Option
 		status       int
 	}{
 		{"query ok", "/cb?token=" + testCallbackToken, WithCallbackQueryToken("token", testCallbackToken), 200},
@@ -290,10 +335,10 @@ func FuzzCallbackHandler(f *testing.F) {
 		if signIt {
 			sig = signB64(key, body)
 		}
-		validSig := VerifyCallbackSignature(body, sig, key)
-		for i, opts := range [][]CallbackOption{
+		validSig := verifyCallbackSignature(body, sig, key)
+		for i, opts := range [][]Option{
 			{WithCallbackDeduper(nil), WithCallbackMaxBytes(4096)},
-			{WithCallbackDeduper(nil), WithCallbackSignature(key), WithCallbackQueryToken("t", testCallbackToken)},
+			{WithCallbackDeduper(nil), WithCallbackSignature("", key), WithCallbackQueryToken("t", testCallbackToken)},
 			{WithCallbackMaxBytes(1024)},
 		} {
 			ran, ok := 0, false
@@ -322,7 +367,7 @@ func fuzzRequest(method, token, sig string, body []byte) *http.Request {
 	r := &http.Request{
 		Method:        method,
 		URL:           &url.URL{Path: "/cb", RawQuery: url.Values{"t": {token}}.Encode()},
-		Header:        http.Header{DefaultSignatureHeader: {sig}},
+		Header:        http.Header{defaultSignatureHeader: {sig}},
 		Body:          io.NopCloser(bytes.NewReader(body)),
 		ContentLength: int64(len(body)),
 	}
@@ -375,7 +420,7 @@ func TestCallbackEventLogRecords(t *testing.T) {
 				return errors.New("disk full")
 			}
 			return nil
-		}, WithCallbackLogger(logger), WithCallbackDeduper(nil))
+		}, WithLogger(logger), WithCallbackDeduper(nil))
 		post(h, "/cb", fixture(t, "callback_v3.json"))
 
 		var got []string
@@ -436,7 +481,7 @@ func baselineCallbackHandler(key []byte, fn func(context.Context, *baselineCallb
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, DefaultCallbackMaxBytes))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, defaultCallbackMaxBytes))
 		if err != nil {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
@@ -444,7 +489,7 @@ func baselineCallbackHandler(key []byte, fn func(context.Context, *baselineCallb
 		if key != nil {
 			m := hmac.New(sha256.New, key)
 			m.Write(body)
-			got, err := hex.DecodeString(r.Header.Get(DefaultSignatureHeader))
+			got, err := hex.DecodeString(r.Header.Get(defaultSignatureHeader))
 			if err != nil || !hmac.Equal(m.Sum(nil), got) {
 				http.Error(w, "unauthorized", http.StatusUnauthorized)
 				return
@@ -485,7 +530,7 @@ func serveCallbacks(b *testing.B, h http.Handler, body []byte, signature string)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if signature != "" {
-		req.Header.Set(DefaultSignatureHeader, signature)
+		req.Header.Set(defaultSignatureHeader, signature)
 	}
 	w := &discardWriter{header: make(http.Header)}
 	rd := bytes.NewReader(body)
@@ -524,7 +569,7 @@ func BenchmarkCallbackHandler(b *testing.B) {
 		serveCallbacks(b, baselineCallbackHandler(key, baselineNoop), body, signature)
 	})
 	b.Run("auth=signature/impl=sdk", func(b *testing.B) {
-		serveCallbacks(b, NewCallbackHandler(noop, WithCallbackDeduper(nil), WithCallbackSignature(key)), body, signature)
+		serveCallbacks(b, NewCallbackHandler(noop, WithCallbackDeduper(nil), WithCallbackSignature("", key)), body, signature)
 	})
 }
 
@@ -563,4 +608,59 @@ func BenchmarkCallbackHandlerDedupe(b *testing.B) {
 	if calls != b.N {
 		b.Fatalf("fn called %d times for %d new events", calls, b.N)
 	}
+}
+
+// TestOptionsRefusedWhereTheyDoNotApply: one Option type serves both
+// sides; a callback option given to NewClient, and a client option given
+// to ParseCallback or NewCallbackHandler, is refused with a message that
+// names it, while WithLogger and WithObserver are taken by both.
+func TestOptionsRefusedWhereTheyDoNotApply(t *testing.T) {
+	t.Parallel()
+	for name, opt := range map[string]Option{
+		"WithCallbackMaxBytes":   WithCallbackMaxBytes(1024),
+		"WithCallbackDeduper":    WithCallbackDeduper(nil),
+		"WithCallbackPathToken":  WithCallbackPathToken(testCallbackToken),
+		"WithCallbackQueryToken": WithCallbackQueryToken("t", testCallbackToken),
+		"WithCallbackSignature":  WithCallbackSignature("", []byte(testAPIKey)),
+	} {
+		_, err := NewClient(testAPIKey, testSecret, opt)
+		ve, ok := errors.AsType[*ValidationError](err)
+		require.True(t, ok, "%s: %v", name, err)
+		require.Equal(t, "travelroam: NewClient: invalid option: "+name+" configures ParseCallback and NewCallbackHandler, not a Client", ve.Error())
+	}
+	for name, opt := range map[string]Option{
+		"WithBaseURL":          WithBaseURL(testBaseURL),
+		"WithHTTPClient":       WithHTTPClient(http.DefaultClient),
+		"WithUserAgent":        WithUserAgent("shop/1"),
+		"WithMaxRetries":       WithMaxRetries(1),
+		"WithPurchaseInterval": WithPurchaseInterval(0),
+		"WithPurchaseGate":     WithPurchaseGate(NewMemoryPurchaseGate()),
+		"WithPurchaseJournal":  WithPurchaseJournal(NewMemoryPurchaseJournal()),
+		"WithRoute":            WithRoute(OpCatalogue, Route{Method: "GET", Path: "/catalogue"}),
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/cb", strings.NewReader(`{"iccid":"1"}`))
+		_, err := ParseCallback(req, opt)
+		ve, ok := errors.AsType[*ValidationError](err)
+		require.True(t, ok, "%s: %v", name, err)
+		want := "travelroam: callback receiver: invalid option: " + name + " configures NewClient, not ParseCallback or NewCallbackHandler"
+		require.Equal(t, want, ve.Error())
+		require.PanicsWithValue(t, "travelroam: NewCallbackHandler: "+want, func() { NewCallbackHandler(newSink().fn, opt) }, name)
+	}
+
+	// The shared options configure both sides.
+	var buf bytes.Buffer
+	var decisions []CallbackDecision
+	obs := &Observer{Callback: func(_ context.Context, d CallbackDecision) { decisions = append(decisions, d) }}
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	_, err := NewClient(testAPIKey, testSecret, WithLogger(logger), WithObserver(obs))
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodGet, "/cb", nil)
+	_, err = ParseCallback(req, WithLogger(logger), WithObserver(obs))
+	require.Equal(t, 405, callbackStatus(err))
+	h := NewCallbackHandler(newSink().fn, WithLogger(logger), WithObserver(obs))
+	require.Equal(t, 405, send(h, http.MethodGet, "/cb", nil).Code)
+	require.Len(t, decisions, 1)
+	require.Equal(t, "refused", decisions[0].Decision)
+	require.Equal(t, "method", decisions[0].Reason)
+	require.Contains(t, buf.String(), "callback rejected")
 }

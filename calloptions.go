@@ -31,7 +31,7 @@ import (
 //     [Client.WaitForAssignments] only.
 //
 // A method given an option it does not take returns a [*ValidationError]
-// (matching [ErrInvalidInput]) and sends nothing; so does an invalid
+// and sends nothing; so does an invalid
 // option. A nil option is ignored. The Client's [Observer] and logger see
 // the call as any other.
 type CallOption func(*callConfig) error
@@ -158,8 +158,8 @@ func WithCallRetries(n int) CallOption {
 // Roam accepts and the SDK does not know yet. Reads and
 // [Client.RevokeESIM] take it; a purchase refuses it (use
 // [WithOrderField]). A field the SDK sends itself (compared without case:
-// "ICCID" is "iccid") cannot be replaced: that is an error matching
-// [ErrInvalidInput], as is a value that cannot be encoded.
+// "ICCID" is "iccid") cannot be replaced: that is a
+// [*ValidationError], as is a value that cannot be encoded.
 func WithExtraField(name string, value any) CallOption {
 	return fieldOption(kindExtra, "WithExtraField", name, value)
 }

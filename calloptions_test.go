@@ -162,14 +162,14 @@ func TestWithTimeoutEndsRevoke(t *testing.T) {
 	order := boughtESIM(t, c)
 	srv.InjectFault(travelroamtest.RouteRevoke, travelroamtest.Latency(time.Hour))
 	err := c.RevokeESIM(t.Context(), order.ICCIDs()[0], travelroam.WithTimeout(20*time.Millisecond))
-	require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 func TestWithTimeoutInvalid(t *testing.T) {
 	_, c := optsClient(t)
 	_, err := c.Organisation(t.Context(), travelroam.WithTimeout(0))
-	require.ErrorIs(t, err, travelroam.ErrInvalidInput)
+	require.ErrorAs(t, err, new(*travelroam.ValidationError))
 }
 
 // TestWithCallRetries: the call's retries replace the Client's.
@@ -208,7 +208,7 @@ func TestWithCallRetriesRefused(t *testing.T) {
 		assert.Equal(t, "WithCallRetries", ve.Field)
 	}
 	_, err := c.Organisation(t.Context(), travelroam.WithCallRetries(11))
-	require.ErrorIs(t, err, travelroam.ErrInvalidInput)
+	require.ErrorAs(t, err, new(*travelroam.ValidationError))
 	assert.Len(t, srv.Requests(), before, "nothing is sent")
 }
 
@@ -305,10 +305,10 @@ func TestWaitOptionsRefusedElsewhere(t *testing.T) {
 		travelroam.WithProgress(func(int, time.Duration) {})} {
 		for _, tc := range append(writeCalls(), readCalls()[5]) { // and Assignments
 			err := tc.do(t.Context(), c, order, opt)
-			require.ErrorIs(t, err, travelroam.ErrInvalidInput, tc.name)
+			require.ErrorAs(t, err, new(*travelroam.ValidationError), tc.name)
 		}
 		_, err := c.Organisation(t.Context(), opt)
-		require.ErrorIs(t, err, travelroam.ErrInvalidInput)
+		require.ErrorAs(t, err, new(*travelroam.ValidationError))
 	}
 	assert.Len(t, srv.Requests(), before, "nothing is sent")
 }
@@ -418,9 +418,9 @@ func TestWithResponseIntoOnError(t *testing.T) {
 
 // TestCallOptionsObserved: the Observer sees a call made with options.
 func TestCallOptionsObserved(t *testing.T) {
-	var ends []travelroam.CallEnd
+	var ends []travelroam.CallInfo
 	_, c := optsClient(t, travelroam.WithObserver(&travelroam.Observer{
-		CallEnd: func(_ context.Context, e travelroam.CallEnd) { ends = append(ends, e) },
+		CallEnd: func(_ context.Context, e travelroam.CallInfo) { ends = append(ends, e) },
 	}))
 	_, err := c.Organisation(t.Context(), travelroam.WithHeader("X-Tenant", "t"), travelroam.WithTimeout(time.Minute))
 	require.NoError(t, err)
@@ -435,7 +435,7 @@ func TestNilCallOptionIgnored(t *testing.T) {
 	_, c := optsClient(t)
 	_, err := c.Organisation(t.Context(), nil, travelroam.WithResponseInto(nil))
 	require.NoError(t, err)
-	require.False(t, errors.Is(err, travelroam.ErrInvalidInput))
+	require.False(t, errors.As(err, new(*travelroam.ValidationError)))
 }
 
 // TestWithTimeoutEndsPurchase: a purchase cut by the call's timeout while
@@ -446,7 +446,7 @@ func TestWithTimeoutEndsPurchase(t *testing.T) {
 	srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Latency(time.Hour))
 	_, err := c.ProcessOrder(t.Context(), travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2", Key: "order-1"},
 		travelroam.WithTimeout(20*time.Millisecond))
-	require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	unfinished, err := c.UnfinishedPurchases(t.Context())
 	require.NoError(t, err)

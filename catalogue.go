@@ -39,12 +39,13 @@ const (
 
 // Limits of the catalogue.
 const (
-	// MaxCatalogueCountries is the most countries Travel Roam takes in one
-	// catalogue request. [Client.CatalogueAll] splits longer lists.
-	MaxCatalogueCountries = 58
-	// DefaultCataloguePerPage is the page size [Client.CatalogueAll] asks
-	// for when CatalogueOptions.PerPage is 0.
-	DefaultCataloguePerPage = 50
+	// maxCatalogueCountries is the most countries Travel Roam takes in one
+	// catalogue request (58, stated on CatalogueOptions.Countries).
+	// [Client.CatalogueAll] splits longer lists.
+	maxCatalogueCountries = 58
+	// defaultCataloguePerPage is the page size [Client.CatalogueAll] asks
+	// for when CatalogueOptions.PerPage is 0 (50, stated on CatalogueAll).
+	defaultCataloguePerPage = 50
 	// maxCataloguePages bounds one walk of CatalogueAll per country batch.
 	maxCataloguePages = 1000
 )
@@ -94,16 +95,16 @@ type catalogueRequest struct {
 // you to store the catalogue on your side and refresh it rarely.
 //
 // Invalid options (neither or both of Countries and Region, a bad code,
-// more than 58 countries, an unknown region) match [ErrInvalidInput] and
+// more than 58 countries, an unknown region) are [*ValidationError] values and
 // send nothing.
 func (c *Client) Catalogue(ctx context.Context, opts CatalogueOptions, callOpts ...CallOption) (*CataloguePage, error) {
 	countries, err := checkCatalogueOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	if len(countries) > MaxCatalogueCountries {
+	if len(countries) > maxCatalogueCountries {
 		return nil, invalid(OpCatalogue.label(), "Countries",
-			"%d countries, at most %d per request: use CatalogueAll, which splits the list", len(countries), MaxCatalogueCountries)
+			"%d countries, at most %d per request: use CatalogueAll, which splits the list", len(countries), maxCatalogueCountries)
 	}
 	cfg, err := callOptions("catalogue", kindsRead, callOpts)
 	if err != nil {
@@ -181,13 +182,13 @@ func (c *Client) CatalogueAll(ctx context.Context, opts CatalogueOptions, callOp
 			PerPage:     opts.PerPage,
 		}
 		if base.PerPage == 0 {
-			base.PerPage = DefaultCataloguePerPage
+			base.PerPage = defaultCataloguePerPage
 		}
 		if len(countries) == 0 {
 			w.walkBatch(ctx, base)
 			return
 		}
-		for batch := range slices.Chunk(countries, MaxCatalogueCountries) {
+		for batch := range slices.Chunk(countries, maxCatalogueCountries) {
 			req := base
 			req.Countries = strings.Join(batch, ",")
 			if !w.walkBatch(ctx, req) {

@@ -51,7 +51,7 @@ func TestCatalogueRequestAndDecode(t *testing.T) {
 		Countries:    []Country{{Name: "Turkey", Region: "Europe", ISO: "TR"}},
 		DataAmountMB: 1000,
 		DurationDays: 7,
-		Speed:        Speeds{"3G", "4G", "5G"},
+		Speed:        []string{"3G", "4G", "5G"},
 		Autostart:    true,
 		ImageURL:     "https://esimgo-cms-images-prod.s3.eu-west-1.amazonaws.com/Turkey.jpg",
 		Price:        mustAmount(t, "1.85"),
@@ -60,7 +60,7 @@ func TestCatalogueRequestAndDecode(t *testing.T) {
 
 	lenient := page.Bundles[1]
 	require.Equal(t, "4.10", lenient.Price.String(), "price as a string stays exact")
-	require.Equal(t, Speeds{"4G", "5G"}, lenient.Speed, "speed as a string is split")
+	require.Equal(t, []string{"4G", "5G"}, lenient.Speed, "speed as a string is split")
 	require.Nil(t, lenient.RoamingEnabled, "roamingEnabled false is no list")
 	require.False(t, lenient.Autostart)
 
@@ -97,14 +97,14 @@ func TestCatalogueShapes(t *testing.T) {
 	}{
 		{fixture: "catalogue_wrapped.json", names: []string{"esim_1GB_7D_TR_V2", "esimp_3GB_30D_TR_V2", "esim_UL_1D_TR_V2"}, pageCount: 3, rows: 7, pageSize: 3},
 		{fixture: "catalogue_array.json", names: []string{"esim_1GB_7D_US_V2", "esim_5GB_30D_GB_V2"}, check: func(t *testing.T, b []Bundle) {
-			require.Equal(t, Speeds{"4G", "5G"}, b[1].Speed, "speed as an object: keys set to true, sorted")
-			require.Equal(t, CountryList{{Name: "Jersey", Region: "Europe", ISO: "JE"}, {ISO: "GG"}}, b[1].RoamingEnabled)
+			require.Equal(t, []string{"4G", "5G"}, b[1].Speed, "speed as an object: keys set to true, sorted")
+			require.Equal(t, []Country{{Name: "Jersey", Region: "Europe", ISO: "JE"}, {ISO: "GG"}}, b[1].RoamingEnabled)
 			require.Equal(t, "7.35", b[1].Price.String())
 		}},
 		{fixture: "catalogue_data.json", names: []string{"esim_10GB_30D_EU_V2"}, pageCount: 2, rows: 2, pageSize: 1, check: func(t *testing.T, b []Bundle) {
 			require.Equal(t, "12.999", b[0].Price.String())
 			require.Equal(t, []string{"FR", "DE", "ES"}, b[0].CountryCodes())
-			require.Equal(t, CountryList{{Name: "Switzerland", Region: "Europe", ISO: "CH"}}, b[0].RoamingEnabled)
+			require.Equal(t, []Country{{Name: "Switzerland", Region: "Europe", ISO: "CH"}}, b[0].RoamingEnabled)
 			require.Len(t, b[0].Allowances, 2)
 			require.Equal(t, 10000.0, b[0].Allowances[0].Amount)
 			require.Equal(t, "SMS", b[0].Allowances[1].Unit)
@@ -508,7 +508,7 @@ func TestCatalogueAllContextCanceled(t *testing.T) {
 
 func requireValidation(t *testing.T, err error, field, reason string) {
 	t.Helper()
-	require.ErrorIs(t, err, ErrInvalidInput)
+	require.ErrorAs(t, err, new(*ValidationError))
 	var ve *ValidationError
 	require.ErrorAs(t, err, &ve)
 	require.Equal(t, field, ve.Field)
@@ -1055,7 +1055,7 @@ func newWalkServer(tb testing.TB, codes []string, perPage int) *walkServer {
 		regional[i] = template.Bundles[0]
 		regional[i].Name = fmt.Sprintf("esim_%dGB_30D_RGLOBAL_V2", 10*(i+1))
 	}
-	for chunk := range slices.Chunk(codes, MaxCatalogueCountries) {
+	for chunk := range slices.Chunk(codes, maxCatalogueCountries) {
 		bundles := slices.Clone(regional)
 		for _, code := range chunk {
 			for _, plan := range []string{"1GB_7D", "5GB_30D"} {
@@ -1130,7 +1130,7 @@ func baselineCatalogueAll(hc *http.Client, url string, codes []string, perPage i
 // BenchmarkCatalogueAll walks the catalogue of 250 countries: 5 chunks
 // of at most 58 countries, 13 pages of 50 in all, 504 distinct bundles.
 func BenchmarkCatalogueAll(b *testing.B) {
-	const countries, perPage, want = 250, DefaultCataloguePerPage, 2*250 + 4
+	const countries, perPage, want = 250, defaultCataloguePerPage, 2*250 + 4
 	codes := walkCountryCodes(countries)
 	report := func(b *testing.B, s *walkServer) {
 		b.ReportMetric(float64(s.requests.Load())/float64(b.N), "requests/op")
@@ -1176,7 +1176,7 @@ func TestCatalogueAllRequestsOfTheBenchmark(t *testing.T) {
 	codes := walkCountryCodes(250)
 	require.Len(t, codes, 250)
 	require.NotContains(t, codes, "PR")
-	s := newWalkServer(t, codes, DefaultCataloguePerPage)
+	s := newWalkServer(t, codes, defaultCataloguePerPage)
 	c, err := NewClient(testAPIKey, testSecret, WithBaseURL(s.URL+"/api/whitelabel"), WithHTTPClient(s.Client()))
 	require.NoError(t, err)
 	seen := map[string]bool{}
@@ -1187,7 +1187,7 @@ func TestCatalogueAllRequestsOfTheBenchmark(t *testing.T) {
 	}
 	require.Len(t, seen, 504)
 	require.Equal(t, int64(13), s.requests.Load(), "4 chunks of 58 countries in 3 pages, one of 18 in 1")
-	n, err := baselineCatalogueAll(s.Client(), s.URL+"/api/whitelabel/catalogue", codes, DefaultCataloguePerPage)
+	n, err := baselineCatalogueAll(s.Client(), s.URL+"/api/whitelabel/catalogue", codes, defaultCataloguePerPage)
 	require.NoError(t, err)
 	require.Equal(t, 504, n)
 	require.Equal(t, int64(26), s.requests.Load(), "the baseline makes the same requests")

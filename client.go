@@ -13,32 +13,35 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/roamkit/travelroam/internal/redact"
 )
 
 // Version is the SDK version sent in the User-Agent header.
 const Version = "0.1.0"
 
-// Environment selects the Travel Roam environment a [Client] talks to. The
-// same credentials serve both; their wallets are separate.
-type Environment string
+// LiveURL is the base URL of Travel Roam's production environment, where
+// purchases spend real money: pass it to [WithBaseURL] to leave the
+// sandbox, which a [Client] talks to by default
+// (https://sandbox.travelroam.com/api/whitelabel), a mistake there
+// costing nothing. The same credentials serve both; their wallets are
+// separate.
+const LiveURL = "https://travelroam.com/api/whitelabel"
 
-const (
-	// Sandbox is the test environment with its own wallet. It is the
-	// default: a mistake there costs nothing.
-	Sandbox Environment = "sandbox"
-	// Live is the production environment: purchases spend real money.
-	Live Environment = "live"
-)
+// sandboxURL is the base URL of Travel Roam's sandbox, the default.
+const sandboxURL = "https://sandbox.travelroam.com/api/whitelabel"
 
-// BaseURL returns the API base URL of the environment, or "" for an
-// unknown one.
-func (e Environment) BaseURL() string {
-	switch e {
-	case Sandbox:
-		return "https://sandbox.travelroam.com/api/whitelabel"
-	case Live:
-		return "https://travelroam.com/api/whitelabel"
+// environmentOf names the environment of one of Travel Roam's base URLs
+// (as accountScope spells it), as the purchase journal records it
+// (PurchaseAttempt.Environment) and the account key starts: "sandbox" or
+// "live", and "" for any other base URL.
+func environmentOf(scope string) string {
+	switch scope {
+	case sandboxURL:
+		return "sandbox"
+	case LiveURL:
+		return "live"
 	}
 	return ""
 }
@@ -81,12 +84,12 @@ type Client struct {
 
 	purchaseInterval time.Duration
 	// The purchase gate and journal (purchase.go, set by setPurchaseStores): the account key given
-	// to both, the environment recorded, the lease asked of the gate and
+	// to both, the environment recorded ("sandbox", "live" or ""), the lease asked of the gate and
 	// the deadline of a purchase's send, which ends before the lease.
 	gate          PurchaseGate
 	journal       PurchaseJournal
 	account       string
-	environment   Environment
+	environment   string
 	purchaseLease time.Duration
 	purchaseSend  time.Duration
 
@@ -99,13 +102,20 @@ type Client struct {
 	// and reads a callInfo from each request's context.
 	reportAttempts bool
 	observer       *Observer // nil when unset
+	// rules are the lenient rules the answers are decoded with, built
+	// once (rules_decode.go).
+	rules jsonv2.Options
 }
 
-// Option configures a [Client] in [NewClient].
+// Option configures a [Client] in [NewClient], or a callback receiver in
+// [ParseCallback] and [NewCallbackHandler]. [WithLogger] and
+// [WithObserver] serve both; the WithCallback… options serve the
+// receiver only, the others the Client only. An option given where it
+// does not apply is refused with a [*ValidationError] (NewCallbackHandler
+// panics with it).
 type Option func(*config) error
 
 type config struct {
-	env              Environment
 	baseURL          string
 	httpClient       *http.Client
 	userAgent        string
@@ -116,24 +126,17 @@ type config struct {
 	observer         *Observer
 	gate             PurchaseGate
 	journal          PurchaseJournal
+	// callback is set when the options configure a callback receiver
+	// (callback_options.go) rather than a Client.
+	callback *callbackConfig
 }
 
-// WithEnvironment selects [Sandbox] (the default) or [Live].
-func WithEnvironment(env Environment) Option {
-	return func(c *config) error {
-		if env.BaseURL() == "" {
-			return fmt.Errorf("travelroam: unknown environment %q: use travelroam.Sandbox or travelroam.Live", string(env))
-		}
-		c.env = env
-		return nil
-	}
-}
-
-// WithBaseURL sets the API base URL, e.g. a proxy or a test server such as
-// travelroamtest's. It must be an absolute http or https URL and overrides
-// [WithEnvironment].
+// WithBaseURL sets the API base URL: [LiveURL] for Travel Roam's
+// production environment (the default is its sandbox), or e.g. a proxy or
+// a test server such as travelroamtest's. It must be an absolute http or
+// https URL.
 func WithBaseURL(rawURL string) Option {
-	return func(c *config) error {
+	return clientOption("WithBaseURL", func(c *config) error {
 		u, err := url.Parse(rawURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return errors.New("travelroam: base URL must be an absolute http or https URL")
@@ -143,7 +146,7 @@ func WithBaseURL(rawURL string) Option {
 		}
 		c.baseURL = rawURL
 		return nil
-	}
+	})
 }
 
 // WithHTTPClient makes the Client send through a copy of hc (hc itself is
@@ -157,37 +160,41 @@ func WithBaseURL(rawURL string) Option {
 // header that Travel Roam does not honour) can buy twice: the SDK cannot
 // stop it from re-sending a purchase or a revoke, but it counts, through
 // net/http/httptrace, how many times the request was written, and a call
-// whose request went out more than once returns an error matching
-// [ErrOutcomeUnknown], even when the last answer was a success. Leave
+// whose request went out more than once returns an
+// [*OutcomeUnknownError], even when the last answer was a success. Leave
 // retries to the SDK: reads are retried, purchases never once sent. A
 // transport that sends other requests under the call's context (to fetch
 // a token, say) is counted too, and makes every purchase unknown.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
+	return clientOption("WithHTTPClient", func(c *config) error {
 		if hc == nil {
 			return errors.New("travelroam: HTTP client must not be nil")
 		}
 		c.httpClient = hc
 		return nil
-	}
+	})
 }
 
 // WithUserAgent puts product (e.g. "myshop/1.2") in front of the SDK's own
 // "travelroam-go/<version>" in the User-Agent header.
 func WithUserAgent(product string) Option {
-	return func(c *config) error {
+	return clientOption("WithUserAgent", func(c *config) error {
 		if strings.ContainsAny(product, "\r\n") {
 			return errors.New("travelroam: user agent must not contain line breaks")
 		}
 		c.userAgent = strings.TrimSpace(product)
 		return nil
-	}
+	})
 }
 
 // WithLogger makes the Client log each HTTP attempt at debug level: the
 // method, the route, the status, the attempt and the duration. Credentials,
 // request and response bodies, ICCIDs and activation codes are never
-// logged. Without this option the Client logs nothing.
+// logged. Without this option the Client logs nothing. Given to
+// [NewCallbackHandler], it makes the handler log rejections, failures and
+// duplicates (deliveries at debug level) with the status, the reason, the
+// alert type and the ICCID's last four digits; never the body, a full
+// ICCID, a token or a signature.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
@@ -204,13 +211,13 @@ func WithLogger(l *slog.Logger) Option {
 // Retries also draw on a budget shared by all reads of the Client (see
 // [ErrRetryBudgetExhausted]), so that an outage cannot multiply traffic.
 func WithMaxRetries(n int) Option {
-	return func(c *config) error {
+	return clientOption("WithMaxRetries", func(c *config) error {
 		if n < 0 || n > maxMaxRetries {
 			return fmt.Errorf("travelroam: max retries must be between 0 and %d, got %d", maxMaxRetries, n)
 		}
 		c.maxRetries = n
 		return nil
-	}
+	})
 }
 
 // WithPurchaseInterval sets the least time between the end of one purchase
@@ -219,13 +226,13 @@ func WithMaxRetries(n int) Option {
 // allowed against any other (a fake server in tests); 0 turns pacing off
 // there.
 func WithPurchaseInterval(d time.Duration) Option {
-	return func(c *config) error {
+	return clientOption("WithPurchaseInterval", func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("travelroam: purchase interval must not be negative, got %s", d)
 		}
 		c.purchaseInterval = d
 		return nil
-	}
+	})
 }
 
 // WithPurchaseGate makes the Client pace its purchases through g instead
@@ -237,13 +244,13 @@ func WithPurchaseInterval(d time.Duration) Option {
 // lease longer than any purchase can take. If g fails, the purchase is not
 // sent and ProcessOrder returns an error matching [ErrNotSent].
 func WithPurchaseGate(g PurchaseGate) Option {
-	return func(c *config) error {
+	return clientOption("WithPurchaseGate", func(c *config) error {
 		if g == nil {
 			return errors.New("travelroam: purchase gate must not be nil")
 		}
 		c.gate = g
 		return nil
-	}
+	})
 }
 
 // WithPurchaseJournal makes the Client record its purchases in j instead
@@ -255,17 +262,17 @@ func WithPurchaseGate(g PurchaseGate) Option {
 // fails, the purchase is not sent and ProcessOrder returns an error
 // matching [ErrNotSent].
 func WithPurchaseJournal(j PurchaseJournal) Option {
-	return func(c *config) error {
+	return clientOption("WithPurchaseJournal", func(c *config) error {
 		if j == nil {
 			return errors.New("travelroam: purchase journal must not be nil")
 		}
 		c.journal = j
 		return nil
-	}
+	})
 }
 
-// NewClient returns a Client for the given credentials, by default for the
-// [Sandbox] environment. Both credentials are required; a bad option is an
+// NewClient returns a Client for the given credentials, by default for
+// Travel Roam's sandbox ([WithBaseURL] with [LiveURL] for production). Both credentials are required; a bad option is an
 // error.
 func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) == "" || strings.TrimSpace(clientSecret) == "" {
@@ -274,7 +281,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	if strings.ContainsAny(apiKey+clientSecret, "\r\n") {
 		return nil, errors.New("travelroam: credentials must not contain line breaks")
 	}
-	cfg := config{env: Sandbox, maxRetries: defaultMaxRetries, purchaseInterval: -1}
+	cfg := config{maxRetries: defaultMaxRetries, purchaseInterval: -1}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -285,7 +292,7 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	}
 	raw := cfg.baseURL
 	if raw == "" {
-		raw = cfg.env.BaseURL()
+		raw = sandboxURL
 	}
 	base, _ := url.Parse(strings.TrimRight(raw, "/"))
 	if base.Scheme != "https" && isTravelRoamHost(base.Hostname()) {
@@ -304,10 +311,12 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 		purchaseInterval: cfg.purchaseInterval,
 		jitter:           randomJitter,
 		budget:           newRetryBudget(),
+		rules:            newDecodeRules(),
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.observer = cfg.observer.orNil()
 	c.reportAttempts = cfg.logger != nil || cfg.observer != nil
 	c.observer = cfg.observer
 	// From here on the credentials are held as Secrets: they go only into
@@ -364,12 +373,9 @@ func (c *Client) setPurchaseStores(cfg config, apiKey Secret) {
 	if c.journal == nil {
 		c.journal = NewMemoryPurchaseJournal()
 	}
-	c.environment = cfg.env
 	scope := accountScope(c.baseURL)
-	for _, env := range []Environment{Sandbox, Live} {
-		if scope == env.BaseURL() {
-			scope, c.environment = string(env), env
-		}
+	if env := environmentOf(scope); env != "" {
+		scope, c.environment = env, env
 	}
 	sum := sha256.Sum256([]byte(apiKey.Reveal()))
 	c.account = scope + ":" + hex.EncodeToString(sum[:8])

@@ -37,7 +37,6 @@ func TestNewClientErrors(t *testing.T) {
 		{"user info", testAPIKey, testSecret, []Option{WithBaseURL("https://user:pass@example.com/api")}, "user info"},
 		{"query", testAPIKey, testSecret, []Option{WithBaseURL("https://example.com/api?api_key=x")}, "query"},
 		{"fragment", testAPIKey, testSecret, []Option{WithBaseURL("https://example.com/api#x")}, "fragment"},
-		{"unknown environment", testAPIKey, testSecret, []Option{WithEnvironment("staging")}, `unknown environment "staging"`},
 		{"nil HTTP client", testAPIKey, testSecret, []Option{WithHTTPClient(nil)}, "must not be nil"},
 		{"nil logger", testAPIKey, testSecret, []Option{WithLogger(nil)}, "must not be nil"},
 		{"user agent line break", testAPIKey, testSecret, []Option{WithUserAgent("shop\r\nX: y")}, "line breaks"},
@@ -45,7 +44,7 @@ func TestNewClientErrors(t *testing.T) {
 		{"too many retries", testAPIKey, testSecret, []Option{WithMaxRetries(11)}, "between 0 and 10, got 11"},
 		{"negative purchase interval", testAPIKey, testSecret, []Option{WithPurchaseInterval(-time.Second)}, "must not be negative"},
 		{"short interval, sandbox default", testAPIKey, testSecret, []Option{WithPurchaseInterval(4 * time.Second)}, "below the 5s"},
-		{"short interval, live", testAPIKey, testSecret, []Option{WithEnvironment(Live), WithPurchaseInterval(0)}, "below the 5s"},
+		{"short interval, live", testAPIKey, testSecret, []Option{WithBaseURL(LiveURL), WithPurchaseInterval(0)}, "below the 5s"},
 		{"short interval, travelroam.com base", testAPIKey, testSecret,
 			[]Option{WithBaseURL("https://api.TravelRoam.com./api/whitelabel"), WithPurchaseInterval(time.Second)}, "below the 5s"},
 	} {
@@ -69,12 +68,12 @@ func TestNewClientAccepts(t *testing.T) {
 		base string
 	}{
 		{"default is sandbox", nil, "https://sandbox.travelroam.com/api/whitelabel"},
-		{"explicit sandbox", []Option{WithEnvironment(Sandbox)}, "https://sandbox.travelroam.com/api/whitelabel"},
-		{"live", []Option{WithEnvironment(Live)}, "https://travelroam.com/api/whitelabel"},
-		{"base URL overrides environment", []Option{WithBaseURL("https://proxy.example/tr/"), WithEnvironment(Live)}, "https://proxy.example/tr"},
+		{"explicit sandbox", []Option{WithBaseURL(sandboxURL)}, "https://sandbox.travelroam.com/api/whitelabel"},
+		{"live", []Option{WithBaseURL(LiveURL)}, "https://travelroam.com/api/whitelabel"},
+		{"last base URL wins", []Option{WithBaseURL(LiveURL), WithBaseURL("https://proxy.example/tr/")}, "https://proxy.example/tr"},
 		{"short interval on another host", []Option{WithBaseURL("http://127.0.0.1:8080/api"), WithPurchaseInterval(0)}, "http://127.0.0.1:8080/api"},
 		{"look-alike host is not Travel Roam", []Option{WithBaseURL("https://nottravelroam.com"), WithPurchaseInterval(time.Second)}, "https://nottravelroam.com"},
-		{"5s on live", []Option{WithEnvironment(Live), WithPurchaseInterval(5 * time.Second)}, "https://travelroam.com/api/whitelabel"},
+		{"5s on live", []Option{WithBaseURL(LiveURL), WithPurchaseInterval(5 * time.Second)}, "https://travelroam.com/api/whitelabel"},
 		{"nil option ignored", []Option{nil}, "https://sandbox.travelroam.com/api/whitelabel"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,9 +83,7 @@ func TestNewClientAccepts(t *testing.T) {
 			require.Equal(t, tc.base, c.BaseURL())
 		})
 	}
-	require.Equal(t, "https://sandbox.travelroam.com/api/whitelabel", Sandbox.BaseURL())
-	require.Equal(t, "https://travelroam.com/api/whitelabel", Live.BaseURL())
-	require.Empty(t, Environment("staging").BaseURL())
+	require.Equal(t, "https://travelroam.com/api/whitelabel", LiveURL)
 }
 
 func TestWithHTTPClientCopies(t *testing.T) {

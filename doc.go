@@ -6,7 +6,7 @@
 //
 // Create one [Client] and reuse it:
 //
-//	c, err := travelroam.NewClient(apiKey, clientSecret) // Sandbox by default
+//	c, err := travelroam.NewClient(apiKey, clientSecret) // Sandbox by default; WithBaseURL(travelroam.LiveURL) for real money
 //	if err != nil { … }
 //	org, err := c.Organisation(ctx)
 //	fmt.Println(org.Balance, org.Currency)
@@ -25,7 +25,10 @@
 // status, the server's message, Retry-After and the raw body. Match them
 // with [errors.Is] against [ErrUnauthorized], [ErrNotFound],
 // [ErrRateLimited] and [ErrUnavailable]. Input the SDK refuses before
-// sending anything matches [ErrInvalidInput].
+// sending anything is a [*ValidationError]; the other typed errors
+// ([*OutcomeUnknownError], [*AlreadyAttemptedError],
+// [*AssignmentsPendingError], [*CallbackError], [*DecodeError]) are
+// matched with [errors.As].
 //
 // # Privacy
 //

@@ -15,9 +15,11 @@ import (
 	"github.com/roamkit/travelroam/internal/redact"
 )
 
-// Sentinel errors, matched with [errors.Is]. The typed errors of this
-// package ([*APIError], [*ValidationError], [*OutcomeUnknownError],
-// [*AssignmentsPendingError]) match the sentinel that describes them.
+// Sentinel errors, matched with [errors.Is]. An [*APIError] matches the
+// sentinel of its status. The other typed errors of this package
+// ([*ValidationError], [*OutcomeUnknownError], [*AssignmentsPendingError],
+// [*AlreadyAttemptedError], [*CallbackError], [*DecodeError]) are matched
+// with [errors.As].
 var (
 	// ErrUnauthorized matches an API answer of 401 or 403: the API key or
 	// the client secret is wrong. A 403 may also mean that the ICCID is
@@ -50,14 +52,6 @@ var (
 	// Travel Roam.
 	ErrUnavailable = errors.New("travelroam: service unavailable")
 
-	// ErrInvalidInput matches a [*ValidationError]: the SDK refused the
-	// input before sending anything.
-	ErrInvalidInput = errors.New("travelroam: invalid input")
-
-	// ErrOutcomeUnknown matches an [*OutcomeUnknownError]: a purchase or a
-	// revoke may or may not have been carried out.
-	ErrOutcomeUnknown = errors.New("travelroam: outcome unknown")
-
 	// ErrNotSent matches an error of [Client.ProcessOrder] or
 	// [Client.RevokeESIM] that provably never reached Travel Roam (the
 	// connection, the TLS handshake or the wait for the purchase slot
@@ -68,10 +62,6 @@ var (
 	// ErrAssignmentsNotReady matches the answer of [Client.Assignments]
 	// while the installation data of an order is still being prepared.
 	ErrAssignmentsNotReady = errors.New("travelroam: assignments not ready")
-
-	// ErrAssignmentsPending matches an [*AssignmentsPendingError]:
-	// [Client.WaitForAssignments] ran out of time. The order exists.
-	ErrAssignmentsPending = errors.New("travelroam: assignments still pending")
 
 	// ErrPaginationIgnored matches the error that ends
 	// [Client.CatalogueAll] when the server ignores the page asked for:
@@ -92,22 +82,6 @@ var (
 	// such as a 503, or a network error). Successful reads refill the
 	// budget.
 	ErrRetryBudgetExhausted = errors.New("travelroam: retry budget exhausted")
-)
-
-// Errors of [ParseCallback], matched with [errors.Is]. [CallbackStatus]
-// maps them to the HTTP status the handler of [NewCallbackHandler]
-// answers.
-var (
-	// ErrCallbackMethod: the request is not a POST (405).
-	ErrCallbackMethod = errors.New("travelroam: callback: method not allowed")
-	// ErrCallbackTooLarge: the body is over the limit (413).
-	ErrCallbackTooLarge = errors.New("travelroam: callback: body too large")
-	// ErrCallbackUnauthorized: a configured token or signature is missing
-	// or wrong (401).
-	ErrCallbackUnauthorized = errors.New("travelroam: callback: unauthorized")
-	// ErrCallbackMalformed: the body is not a usage event (bad JSON, or no
-	// ICCID or alert type) or could not be read (400).
-	ErrCallbackMalformed = errors.New("travelroam: callback: malformed")
 )
 
 // maxErrorBody is how much of an error response body an [*APIError] keeps.
@@ -212,7 +186,7 @@ func (e *APIError) notFound() bool {
 }
 
 // ValidationError reports input that the SDK refused before sending
-// anything. It matches [ErrInvalidInput].
+// anything; match it with [errors.As].
 type ValidationError struct {
 	// Op is the operation, e.g. "catalogue".
 	Op string
@@ -226,9 +200,6 @@ type ValidationError struct {
 func (e *ValidationError) Error() string {
 	return "travelroam: " + e.Op + ": invalid " + e.Field + ": " + e.Reason
 }
-
-// Is reports whether target is [ErrInvalidInput].
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalidInput }
 
 func invalid(op, field, format string, args ...any) error {
 	return &ValidationError{Op: op, Field: field, Reason: fmt.Sprintf(format, args...)}
@@ -325,9 +296,6 @@ func (e *OutcomeUnknownError) Format(f fmt.State, _ rune) { _, _ = io.WriteStrin
 // MarshalJSON writes the error's text.
 func (e *OutcomeUnknownError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
-// Is reports whether target is [ErrOutcomeUnknown].
-func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
-
 // Unwrap returns the cause.
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
@@ -368,9 +336,6 @@ func (e *AssignmentsPendingError) Format(f fmt.State, _ rune) { _, _ = io.WriteS
 
 // MarshalJSON writes the error's text.
 func (e *AssignmentsPendingError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
-
-// Is reports whether target is [ErrAssignmentsPending].
-func (e *AssignmentsPendingError) Is(target error) bool { return target == ErrAssignmentsPending }
 
 // Unwrap returns the last answer.
 func (e *AssignmentsPendingError) Unwrap() error { return e.Last }

@@ -16,11 +16,13 @@ import (
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
+
+	"github.com/roamkit/travelroam/travelroamtest"
 )
 
 func TestAPIErrorSentinels(t *testing.T) {
 	t.Parallel()
-	all := []error{ErrUnauthorized, ErrNotFound, ErrGone, ErrRateLimited, ErrUnavailable, ErrInvalidInput, ErrOutcomeUnknown}
+	all := []error{ErrUnauthorized, ErrNotFound, ErrGone, ErrRateLimited, ErrUnavailable}
 	for _, tc := range []struct {
 		status  int
 		message string
@@ -168,7 +170,7 @@ func TestValidationError(t *testing.T) {
 	t.Parallel()
 	err := invalid("catalogue", "Region", "%q is not a region", "Mars")
 	require.EqualError(t, err, `travelroam: catalogue: invalid Region: "Mars" is not a region`)
-	require.ErrorIs(t, err, ErrInvalidInput)
+	require.ErrorAs(t, err, new(*ValidationError))
 	require.NotErrorIs(t, err, ErrNotFound)
 	var ve *ValidationError
 	require.ErrorAs(t, fmt.Errorf("wrapped: %w", err), &ve)
@@ -180,7 +182,7 @@ func TestOutcomeUnknownError(t *testing.T) {
 	sent := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	cause := &APIError{StatusCode: 502, Method: "POST", Route: "/processorders"}
 	err := error(&OutcomeUnknownError{Op: "process order", BundleName: "esim_1GB_7D_TR_V2", ICCID: testICCID, SentAt: sent, Err: cause})
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	var ae *APIError
 	require.ErrorAs(t, err, &ae, "the cause is reachable")
 	require.NotContains(t, err.Error(), testICCID)
@@ -197,9 +199,9 @@ func TestAssignmentsPendingError(t *testing.T) {
 	t.Parallel()
 	last := &APIError{StatusCode: 503, Message: "Processing", Method: "GET", Route: "/getesimassignments"}
 	err := error(&AssignmentsPendingError{OrderReference: "ref-1", Attempts: 7, Elapsed: 10*time.Minute + 3*time.Millisecond + 400*time.Microsecond, Last: last})
-	require.ErrorIs(t, err, ErrAssignmentsPending)
+	require.ErrorAs(t, err, new(*AssignmentsPendingError))
 	require.ErrorIs(t, err, ErrUnavailable, "the last answer is reachable")
-	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	require.Contains(t, err.Error(), "order ref-1 still pending after 7 attempts in 10m0.003s")
 	require.Contains(t, err.Error(), "do not buy again")
 }
@@ -247,7 +249,7 @@ func TestEchoedSecretsAreScrubbed(t *testing.T) {
 	mt.RegisterResponder(http.MethodPost, testBaseURL+"/processorders", httpmock.NewStringResponder(500, echo))
 	_, readErr := c.Organisation(t.Context())
 	_, buyErr := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: testICCID})
-	require.ErrorIs(t, buyErr, ErrOutcomeUnknown)
+	require.ErrorAs(t, buyErr, new(*OutcomeUnknownError))
 	var ae *APIError
 	require.ErrorAs(t, readErr, &ae)
 	require.Equal(t, echo, string(ae.Body), "the raw body is kept")
@@ -327,8 +329,50 @@ func TestStatusFixtures(t *testing.T) {
 	_, err := c.Organisation(t.Context())
 	require.Error(t, err)
 	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
-	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	require.Equal(t, 2, mt.GetTotalCallCount(), "one request each")
+}
+
+// TestForbiddenIsUnauthorized: eSIM Go answers bad credentials with 403
+// {"message":"Forbidden"}, as the fake now does: ErrUnauthorized.
+func TestForbiddenIsUnauthorized(t *testing.T) {
+	t.Parallel()
+	srv := travelroamtest.NewServer()
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.APIKey, srv.ClientSecret+"x", WithBaseURL(srv.URL), WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	_, err = c.Organisation(t.Context())
+	require.ErrorIs(t, err, ErrUnauthorized)
+	var ae *APIError
+	require.True(t, errors.As(err, &ae))
+	require.Equal(t, 403, ae.StatusCode)
+	require.Equal(t, "Forbidden", ae.Message)
+	require.JSONEq(t, string(fixture(t, "error_403_forbidden.json")), string(ae.Body), "the fake answers as the fixture")
+}
+
+// TestRateLimitSharedWithOtherAccounts: eSIM Go limits requests per IP
+// address, so another reseller's load can get your call a 429: with the
+// fake's shared limit, account B's request makes account A's first call
+// of the second ErrRateLimited, though A sent nothing before.
+func TestRateLimitSharedWithOtherAccounts(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	const otherKey, otherSecret = "OTHERKEYtravelroamtest0123456789abcdefghijklmnopqrstuvwxyz12", "OTHERSECRETtravelroamtest0123456789ABCDEFGHIJKLMNOPQRSTUVWXY"
+	srv := travelroamtest.NewServer(travelroamtest.WithRateLimit(1), travelroamtest.WithClock(func() time.Time { return now }),
+		travelroamtest.WithAccount(otherKey, otherSecret))
+	t.Cleanup(srv.Close)
+	newClient := func(key, secret string) *Client {
+		c, err := NewClient(key, secret, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithMaxRetries(0))
+		require.NoError(t, err)
+		t.Cleanup(c.CloseIdleConnections)
+		return c
+	}
+	other, mine := newClient(otherKey, otherSecret), newClient(srv.APIKey, srv.ClientSecret)
+	_, err := other.Organisation(t.Context())
+	require.NoError(t, err, "the other reseller's call uses the second's only request")
+	_, err = mine.Organisation(t.Context())
+	require.ErrorIs(t, err, ErrRateLimited, "my first call is limited by load outside my account")
 }

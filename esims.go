@@ -14,66 +14,48 @@ import (
 )
 
 // ProfileStatus is the state of an eSIM profile as Travel Roam reports it,
-// e.g. [ProfileReleased] before the traveller installs it. Known values are
-// normalised to the constants below whatever their case; a value the SDK
-// does not know is kept as sent.
+// as documented by eSIM Go (whose answers Travel Roam passes through). The
+// known values, normalised to this spelling whatever their case (a value
+// the SDK does not know is kept as sent), so that e.ProfileStatus ==
+// "Installed" holds for "INSTALLED" too:
+//
+//   - "Released": ready to install, not installed. If the eSIM has a first
+//     installation time, it was installed and later removed.
+//   - "Downloaded": downloaded to a device, not yet installed.
+//   - "Installed": installed on a device.
+//   - "Enabled": installed and switched on.
+//   - "Disabled": installed and switched off.
+//   - "Deleted": deleted from the device.
+//   - "Confirmed": reserved for download.
+//   - "Unavailable": withdrawn; the eSIM must be reissued.
+//   - "Error": installation failed repeatedly.
+//   - "Deactivated": the eSIM was deactivated (eSIM Go v2.5); see also
+//     [ESIM.State].
 type ProfileStatus string
 
-// Profile states, as documented by eSIM Go (whose answers Travel Roam
-// passes through).
-const (
-	// ProfileReleased: ready to install, not installed. If the eSIM has a
-	// first installation time, it was installed and later removed.
-	ProfileReleased ProfileStatus = "Released"
-	// ProfileDownloaded: downloaded to a device, not yet installed.
-	ProfileDownloaded ProfileStatus = "Downloaded"
-	// ProfileInstalled: installed on a device.
-	ProfileInstalled ProfileStatus = "Installed"
-	// ProfileEnabled: installed and switched on.
-	ProfileEnabled ProfileStatus = "Enabled"
-	// ProfileDisabled: installed and switched off.
-	ProfileDisabled ProfileStatus = "Disabled"
-	// ProfileDeleted: deleted from the device.
-	ProfileDeleted ProfileStatus = "Deleted"
-	// ProfileConfirmed: reserved for download.
-	ProfileConfirmed ProfileStatus = "Confirmed"
-	// ProfileUnavailable: withdrawn; the eSIM must be reissued.
-	ProfileUnavailable ProfileStatus = "Unavailable"
-	// ProfileError: installation failed repeatedly.
-	ProfileError ProfileStatus = "Error"
-	// ProfileDeactivated: the eSIM was deactivated (eSIM Go v2.5); see
-	// also [ESIM.State].
-	ProfileDeactivated ProfileStatus = "Deactivated"
-)
-
 var knownProfileStatuses = [...]ProfileStatus{
-	ProfileReleased, ProfileDownloaded, ProfileInstalled, ProfileEnabled, ProfileDisabled,
-	ProfileDeleted, ProfileConfirmed, ProfileUnavailable, ProfileError, ProfileDeactivated,
+	"Released", "Downloaded", "Installed", "Enabled", "Disabled",
+	"Deleted", "Confirmed", "Unavailable", "Error", "Deactivated",
 }
 
 // ESIMState is the service state of an eSIM as eSIM Go v2.5 reports it
 // ([ESIM.State]): whether it may use the network, apart from its
-// profile's installation ([ProfileStatus]). Known values are normalised
-// to the constants below whatever their case; a value the SDK does not
-// know is kept as sent. It is empty when the answer does not say (API
-// versions before v2.5).
+// profile's installation ([ProfileStatus]). It is empty when the answer
+// does not say (API versions before v2.5). The known values, normalised
+// to this spelling whatever their case (a value the SDK does not know is
+// kept as sent):
+//
+//   - "Active": the eSIM is in service.
+//   - "Suspended": network service is disabled for now (by the reseller,
+//     or by the provider for a breach of its fair use policy); the eSIM
+//     and its bundles are kept and it can be unsuspended.
+//   - "Deactivated": the eSIM is out of service for good.
 type ESIMState string
 
-// eSIM states (eSIM Go v2.5).
-const (
-	// ESIMActive: the eSIM is in service.
-	ESIMActive ESIMState = "Active"
-	// ESIMSuspended: network service is disabled for now (by the
-	// reseller, or by the provider for a breach of its fair use policy);
-	// the eSIM and its bundles are kept and it can be unsuspended.
-	ESIMSuspended ESIMState = "Suspended"
-	// ESIMDeactivated: the eSIM is out of service for good.
-	ESIMDeactivated ESIMState = "Deactivated"
-)
+var knownESIMStates = [...]ESIMState{"Active", "Suspended", "Deactivated"}
 
-var knownESIMStates = [...]ESIMState{ESIMActive, ESIMSuspended, ESIMDeactivated}
-
-// Known reports whether s is one of the constants above.
+// Known reports whether s is one of the known values listed on
+// [ESIMState].
 func (s ESIMState) Known() bool {
 	for _, k := range knownESIMStates {
 		if s == k {
@@ -115,7 +97,7 @@ type ESIM struct {
 	MatchingID Secret `json:"matchingId"`
 	// SMDPAddress is the SM-DP+ server the profile is downloaded from.
 	SMDPAddress string `json:"smdpAddress"`
-	// ProfileStatus is the state of the profile, e.g. [ProfileInstalled].
+	// ProfileStatus is the state of the profile, e.g. "Installed".
 	ProfileStatus ProfileStatus `json:"profileStatus"`
 	// PIN and PUK are the SIM codes, when sent.
 	PIN Secret `json:"pin"`
@@ -129,7 +111,7 @@ type ESIM struct {
 	// sends one. [ESIM.ActivationCode] builds one locally in any case.
 	AppleInstallURL Secret `json:"appleInstallUrl"`
 	// State is the eSIM's service state (eSIM Go v2.5), e.g.
-	// [ESIMSuspended]; empty when the answer does not say.
+	// "Suspended"; empty when the answer does not say.
 	State ESIMState `json:"state"`
 	// AndroidInstallURL is the server's Android quick-install link, when
 	// it sends one (eSIM Go v2.5). It embeds the activation code: treat it
@@ -159,7 +141,7 @@ func (e *ESIM) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		Bundle string `json:"bundle"`
 		MSISDN string `json:"msisdn"`
 	}
-	err := jsonv2.UnmarshalDecode(dec, &v, esimRules)
+	err := unmarshalIn(dec, &v)
 	*e = ESIM(v.esimFields)
 	e.tidy(v.MSISDN)
 	return err
@@ -204,7 +186,7 @@ func (c *Client) ESIM(ctx context.Context, iccid ICCID, opts ...CallOption) (*ES
 		return nil, err
 	}
 	defer cancel()
-	e, err := read(ctx, c, r, decodeESIM)
+	e, err := readInPlace(ctx, c, r, decodeESIM)
 	if err != nil {
 		return nil, err
 	}
@@ -220,13 +202,13 @@ func iccidBody(iccid ICCID) map[string]string { return map[string]string{"iccid"
 
 // decodeESIM accepts a flat object, {"data": …} or {"esim": …}, or a list
 // of one.
-func decodeESIM(b []byte) (*ESIM, error) {
+func decodeESIM(b []byte, rules jsonv2.Options) (*ESIM, error) {
 	obj, err := envelope.ObjectOrFirst(envelope.Unwrap(b, "data", "esim"))
 	if err != nil {
 		return nil, err
 	}
 	var e ESIM
-	if err := lenient.Unmarshal(obj, &e); err != nil {
+	if err := lenient.Unmarshal(obj, &e, rules); err != nil {
 		return nil, err
 	}
 	return &e, nil
@@ -259,7 +241,7 @@ func (l *Location) UnmarshalJSON(b []byte) error { return lenient.UnmarshalFrom(
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (l *Location) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*l = Location{}
-	return jsonv2.UnmarshalDecode(dec, (*locationFields)(l), plainRules)
+	return unmarshalIn(dec, (*locationFields)(l))
 }
 
 // Location returns the network the eSIM with the given ICCID was last seen
@@ -276,17 +258,17 @@ func (c *Client) Location(ctx context.Context, iccid ICCID, opts ...CallOption) 
 		return nil, err
 	}
 	defer cancel()
-	return read(ctx, c, r, decodeLocation)
+	return readInPlace(ctx, c, r, decodeLocation)
 }
 
 // decodeLocation accepts a flat object, {"data": …} or {"location": …}.
-func decodeLocation(b []byte) (*Location, error) {
+func decodeLocation(b []byte, rules jsonv2.Options) (*Location, error) {
 	obj, err := envelope.ObjectOrFirst(envelope.Unwrap(b, "data", "location"))
 	if err != nil {
 		return nil, err
 	}
 	var l Location
-	if err := lenient.Unmarshal(obj, &l); err != nil {
+	if err := lenient.Unmarshal(obj, &l, rules); err != nil {
 		return nil, err
 	}
 	return &l, nil
@@ -301,7 +283,7 @@ func decodeLocation(b []byte) (*Location, error) {
 // reached the server; it is re-sent (at most twice) only when the
 // connection provably failed before anything was sent. The results:
 //   - nil: Travel Roam answered 2xx, the eSIM is revoked;
-//   - [*OutcomeUnknownError] (matching [ErrOutcomeUnknown]): the request may
+//   - [*OutcomeUnknownError]: the request may
 //     have been carried out, but no clear answer came back (a timeout or a
 //     reset after sending, a 408 or a 5xx other than 503, or ctx ending while the
 //     request was out). Check with [Client.ESIM] (a revoked eSIM is no
@@ -309,8 +291,8 @@ func decodeLocation(b []byte) (*Location, error) {
 //   - [*APIError]: any other status, e.g. 400 "ICCID not found" (matching
 //     [ErrNotFound]) or 403 (matching [ErrUnauthorized]); nothing was
 //     revoked;
-//   - another error: nothing was sent (a bad ICCID matching
-//     [ErrInvalidInput], a refused connection, or ctx ended first).
+//   - another error: nothing was sent (a bad ICCID, a
+//     [*ValidationError], a refused connection, or ctx ended first).
 //
 // The route is the contract's best guess, POST /esims/revoke; change it
 // with [WithRoute] and [OpRevokeESIM].

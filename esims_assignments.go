@@ -24,8 +24,10 @@ import (
 // needs to install it. [Assignment.ActivationCode] turns it into the
 // string of a QR code and the iPhone link.
 //
-// MatchingID, PIN and PUK are secrets: String, GoString and LogValue leave
-// them out and show only the last four digits of the ICCID.
+// MatchingID, PIN, PUK and the installation links are held in a
+// [Secret], which prints masked (every fmt verb, slog, JSON), and the
+// ICCID in an [ICCID], which prints its last four digits, so that
+// printing or logging an Assignment by mistake leaks nothing.
 type Assignment struct {
 	// ICCID identifies the eSIM; keep it to query or top up the eSIM.
 	ICCID ICCID `json:"iccid"`
@@ -33,7 +35,7 @@ type Assignment struct {
 	MatchingID Secret `json:"matchingId"`
 	// SMDPAddress is the SM-DP+ server the profile is downloaded from.
 	SMDPAddress string `json:"smdpAddress"`
-	// ProfileStatus is the state of the profile, e.g. [ProfileReleased].
+	// ProfileStatus is the state of the profile, e.g. "Released".
 	ProfileStatus ProfileStatus `json:"profileStatus"`
 	// PIN and PUK are the SIM codes, when sent.
 	PIN Secret `json:"pin"`
@@ -70,7 +72,7 @@ func (a *Assignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		PhoneNumber       string `json:"phoneNumber"`
 		MSISDN            string `json:"msisdn"`
 	}
-	err := jsonv2.UnmarshalDecode(dec, &v, esimRules)
+	err := unmarshalIn(dec, &v)
 	*a = Assignment(v.assignmentFields)
 	a.ICCID = ICCID(strings.TrimSpace(string(a.ICCID)))
 	a.SMDPAddress, a.Bundle = strings.TrimSpace(a.SMDPAddress), strings.TrimSpace(a.Bundle)
@@ -150,24 +152,24 @@ func (c *Client) assignments(ctx context.Context, ref string, call *observedCall
 // decodeAssignmentsAnswer decodes an answer of the assignments route: CSV
 // when its Content-Type says text/csv (eSIM Go's default format, when
 // Travel Roam does not pass our Accept on), else as decodeAssignments.
-func decodeAssignmentsAnswer(b []byte, h http.Header) ([]Assignment, error) {
+func decodeAssignmentsAnswer(b []byte, h http.Header, rules jsonv2.Options) ([]Assignment, error) {
 	if mt, _, _ := mime.ParseMediaType(h.Get("Content-Type")); mt == "text/csv" {
 		return decodeAssignmentsCSV(b)
 	}
-	return decodeAssignments(b)
+	return decodeAssignments(b, rules)
 }
 
 // decodeAssignments accepts a bare object, an array, and the wrappers
 // {"esims": …}, {"assignments": …} and {"data": …}; a body that starts
 // with the CSV header (ICCID or "ICCID") is CSV (decodeAssignmentsCSV).
-func decodeAssignments(b []byte) ([]Assignment, error) {
+func decodeAssignments(b []byte, rules jsonv2.Options) ([]Assignment, error) {
 	if isAssignmentsCSV(b) {
 		return decodeAssignmentsCSV(b)
 	}
 	b = envelope.Unwrap(b, "esims", "assignments", "data")
 	if envelope.IsArray(b) {
 		var list []Assignment
-		if err := lenient.Unmarshal(b, &list); err != nil {
+		if err := lenient.Unmarshal(b, &list, rules); err != nil {
 			return nil, err
 		}
 		return list, nil
@@ -176,7 +178,7 @@ func decodeAssignments(b []byte) ([]Assignment, error) {
 		return nil, errors.New("want a JSON object or array")
 	}
 	var a Assignment
-	if err := lenient.Unmarshal(b, &a); err != nil {
+	if err := lenient.Unmarshal(b, &a, rules); err != nil {
 		return nil, err
 	}
 	return []Assignment{a}, nil

@@ -60,7 +60,7 @@ func TestAssignmentsShapes(t *testing.T) {
 			require.Equal(t, testICCID, string(a.ICCID))
 			require.Equal(t, testMatchingI, a.MatchingID.Reveal())
 			require.Equal(t, tc.smdp, a.SMDPAddress)
-			require.Equal(t, ProfileReleased, a.ProfileStatus)
+			require.Equal(t, ProfileStatus("Released"), a.ProfileStatus)
 			require.Equal(t, tc.pin, a.PIN.Reveal())
 			require.True(t, tc.installedAt.Equal(a.FirstInstalledAt))
 			require.Equal(t, tc.apple, a.AppleInstallURL.Reveal())
@@ -80,7 +80,7 @@ func TestAssignmentsSecondOfTwo(t *testing.T) {
 	list, err := c.Assignments(t.Context(), testOrderRef)
 	require.NoError(t, err)
 	require.Equal(t, "8944538532087654321", string(list[1].ICCID))
-	require.Equal(t, ProfileInstalled, list[1].ProfileStatus)
+	require.Equal(t, ProfileStatus("Installed"), list[1].ProfileStatus)
 	require.True(t, time.UnixMilli(1723541877280).Equal(list[1].FirstInstalledAt))
 	require.Empty(t, list[0].RSPURL)
 }
@@ -164,9 +164,9 @@ func TestAssignmentsOtherErrors(t *testing.T) {
 
 	for _, bad := range []string{"", "   ", "ref\nwith-newline", string(make([]byte, 300))} {
 		_, err = c.Assignments(t.Context(), bad)
-		require.ErrorIs(t, err, ErrInvalidInput)
+		require.ErrorAs(t, err, new(*ValidationError))
 		_, err = c.WaitForAssignments(t.Context(), bad)
-		require.ErrorIs(t, err, ErrInvalidInput)
+		require.ErrorAs(t, err, new(*ValidationError))
 	}
 	require.Equal(t, 1, mt.GetTotalCallCount())
 }
@@ -185,7 +185,7 @@ func TestAssignmentsTrimsReference(t *testing.T) {
 func TestAssignmentJSONIsRedacted(t *testing.T) {
 	t.Parallel()
 	a := Assignment{ICCID: testICCID, MatchingID: testMatchingI, SMDPAddress: "rsp.truphone.com",
-		ProfileStatus: ProfileInstalled, FirstInstalledAt: time.UnixMilli(1723541877280).UTC(), PIN: "1234", PUK: "12345678",
+		ProfileStatus: ProfileStatus("Installed"), FirstInstalledAt: time.UnixMilli(1723541877280).UTC(), PIN: "1234", PUK: "12345678",
 		RSPURL: "LPA:1$rsp.truphone.com$" + testMatchingI}
 	b, err := json.Marshal([]Assignment{a})
 	require.NoError(t, err)
@@ -195,21 +195,22 @@ func TestAssignmentJSONIsRedacted(t *testing.T) {
 }
 
 func FuzzDecodeAssignments(f *testing.F) {
+	rules := newDecodeRules() // one set for every input, as a Client holds
 	for _, name := range []string{"assignments_object.json", "assignments_array.json", "assignments_esims.json",
 		"assignments_data.json", "assignments_not_ready.json", "esim_details_zero.json", "applied_bundles_titlecase.json"} {
 		f.Add(fixture(f, name))
 	}
 	f.Add([]byte(`{"data":{"data":{"data":{"data":{"data":[]}}}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		list, err := decodeAssignments(b)
+		list, err := decodeAssignments(b, rules)
 		if err == nil {
 			for _, a := range list {
 				_, _ = a.ActivationCode()
 			}
 		}
-		_, _ = decodeESIM(b)
-		_, _ = decodeLocation(b)
-		bundles, err := decodeAppliedBundles(b)
+		_, _ = decodeESIM(b, rules)
+		_, _ = decodeLocation(b, rules)
+		bundles, err := decodeAppliedBundles(b, rules)
 		if err == nil {
 			RemainingDataBytes(bundles, time.Now())
 		}
@@ -217,11 +218,12 @@ func FuzzDecodeAssignments(f *testing.F) {
 }
 
 func FuzzDecodeAssignmentsSecrets(f *testing.F) {
+	rules := newDecodeRules() // one set for every input, as a Client holds
 	for _, name := range append(esimSeeds, "assignments_esims.json", "assignments_not_ready.json", "assignments_csv.csv") {
 		f.Add(fixture(f, name))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		list, err := decodeAssignments(b)
+		list, err := decodeAssignments(b, rules)
 		if err != nil {
 			if list != nil {
 				t.Fatalf("a list with an error: %v", list)
@@ -248,7 +250,7 @@ func TestAssignmentsCSV(t *testing.T) {
 		{ICCID: "8944538532012345679", MatchingID: "JQ-123456-ABCDEPFX", SMDPAddress: "rsp-3104.idemia.io",
 			Bundle: "esim_1GB_7D_TR_V2", RSPURL: "LPA:1$rsp-3104.idemia.io$JQ-123456-ABCDEPFX"},
 	}
-	list, err := decodeAssignments(fixture(t, "assignments_csv.csv"))
+	list, err := decodeAssignments(fixture(t, "assignments_csv.csv"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, want, list)
 
@@ -281,7 +283,7 @@ func TestDecodeAssignmentsCSVShapes(t *testing.T) {
 		},
 		`"ICCID","Matching ID","RSP URL","Bundle"` + "\n": {},
 	} {
-		got, err := decodeAssignments([]byte(body))
+		got, err := decodeAssignments([]byte(body), newDecodeRules())
 		require.NoError(t, err, body)
 		require.Equal(t, want, got, body)
 	}
@@ -297,7 +299,7 @@ func TestDecodeAssignmentsCSVShapes(t *testing.T) {
 // decoding with its field named and the value unquoted.
 func TestAssignmentOutsideTheRules(t *testing.T) {
 	t.Parallel()
-	_, err := decodeAssignments([]byte(`[{"iccid":"` + testICCID + `","matchingId":{"id":"` + testMatchingI + `"}}]`))
+	_, err := decodeAssignments([]byte(`[{"iccid":"`+testICCID+`","matchingId":{"id":"`+testMatchingI+`"}}]`), newDecodeRules())
 	require.Error(t, err)
 	require.Contains(t, err.Error(), `"0/matchingId": want a string or a number`)
 	require.NotContains(t, err.Error(), testMatchingI)
@@ -358,7 +360,7 @@ func TestAssignmentsCSVFromTheFakeAndByContentType(t *testing.T) {
 // shows it, decodes to one assignment per row.
 func TestAssignmentsEvidenceCSV(t *testing.T) {
 	t.Parallel()
-	list, err := decodeAssignments(fixture(t, "assignments.csv"))
+	list, err := decodeAssignments(fixture(t, "assignments.csv"), newDecodeRules())
 	require.NoError(t, err)
 	require.Len(t, list, 2)
 	require.Equal(t, testICCID, string(list[0].ICCID))

@@ -15,29 +15,30 @@ import (
 	"github.com/roamkit/travelroam/internal/lenient"
 )
 
-// BundleState is the state of a bundle assignment on an eSIM. The SDK
-// decodes it in lower case whatever case the server used ("Active" and
-// "active" both give [BundleActive]), so compare it with == against the
-// constants; a state the SDK does not know is kept, lower-cased.
+// BundleState is the state of a bundle assignment on an eSIM, as
+// documented by eSIM Go. The SDK decodes it in lower case whatever case
+// the server used ("Active" and "active" both give "active"), so compare
+// it with == against these known values; a state the SDK does not know
+// is kept, lower-cased:
+//
+//   - "processing": being applied (up to 10 minutes); the eSIM can
+//     already be installed.
+//   - "queued": assigned, not used yet.
+//   - "active": in use, with data left, within its validity.
+//   - "depleted": no data left, still within its validity.
+//   - "expired": its validity is over.
+//   - "revoked": removed.
+//   - "lapsed": expired without ever being used.
+//
+// [BundleAssignment.Ended] reports the last four.
 type BundleState string
 
-// Bundle assignment states, as documented by eSIM Go.
+// The states of an assignment that has ended ([BundleAssignment.Ended]).
 const (
-	// BundleProcessing: being applied (up to 10 minutes); the eSIM can
-	// already be installed.
-	BundleProcessing BundleState = "processing"
-	// BundleQueued: assigned, not used yet.
-	BundleQueued BundleState = "queued"
-	// BundleActive: in use, with data left, within its validity.
-	BundleActive BundleState = "active"
-	// BundleDepleted: no data left, still within its validity.
-	BundleDepleted BundleState = "depleted"
-	// BundleExpired: its validity is over.
-	BundleExpired BundleState = "expired"
-	// BundleRevoked: removed.
-	BundleRevoked BundleState = "revoked"
-	// BundleLapsed: expired without ever being used.
-	BundleLapsed BundleState = "lapsed"
+	bundleDepleted BundleState = "depleted"
+	bundleExpired  BundleState = "expired"
+	bundleRevoked  BundleState = "revoked"
+	bundleLapsed   BundleState = "lapsed"
 )
 
 // AppliedBundle is a bundle on an eSIM ([Client.AppliedBundles]) with its
@@ -73,7 +74,7 @@ type BundleAssignment struct {
 	// AssignmentReference is the reference of the assignment, usually the
 	// order reference with a suffix.
 	AssignmentReference string `json:"assignmentReference"`
-	// BundleState is the state, in lower case, e.g. [BundleActive].
+	// BundleState is the state, in lower case, e.g. "active".
 	BundleState BundleState `json:"bundleState"`
 	// Unlimited is true for an unlimited bundle.
 	Unlimited bool `json:"unlimited"`
@@ -92,7 +93,7 @@ func (a *BundleAssignment) UnmarshalJSON(b []byte) error { return lenient.Unmars
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (a *BundleAssignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*a = BundleAssignment{}
-	err := jsonv2.UnmarshalDecode(dec, (*bundleAssignmentFields)(a), appliedBundleRules)
+	err := unmarshalIn(dec, (*bundleAssignmentFields)(a))
 	a.BundleState = BundleState(strings.ToLower(string(a.BundleState)))
 	return err
 }
@@ -108,7 +109,7 @@ func (b *AppliedBundle) UnmarshalJSON(data []byte) error { return lenient.Unmars
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (b *AppliedBundle) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*b = AppliedBundle{}
-	return jsonv2.UnmarshalDecode(dec, (*appliedBundleFields)(b), appliedBundleRules)
+	return unmarshalIn(dec, (*appliedBundleFields)(b))
 }
 
 // IsData reports whether the assignment counts data: its call type group
@@ -136,7 +137,7 @@ func (a BundleAssignment) UsedFraction() float64 {
 // expired, revoked or lapsed, or past its EndTime.
 func (a BundleAssignment) Ended(now time.Time) bool {
 	switch BundleState(strings.ToLower(string(a.BundleState))) {
-	case BundleDepleted, BundleExpired, BundleRevoked, BundleLapsed:
+	case bundleDepleted, bundleExpired, bundleRevoked, bundleLapsed:
 		return true
 	}
 	return !a.EndTime.IsZero() && !now.Before(a.EndTime)
@@ -186,23 +187,23 @@ func (c *Client) AppliedBundles(ctx context.Context, iccid ICCID, opts ...CallOp
 		return nil, err
 	}
 	defer cancel()
-	return read(ctx, c, r, decodeAppliedBundles)
+	return readInPlace(ctx, c, r, decodeAppliedBundles)
 }
 
 // decodeAppliedBundles accepts {"bundles": […]}, {"data": …}, a bare
 // array, or a single bundle object.
-func decodeAppliedBundles(b []byte) ([]AppliedBundle, error) {
+func decodeAppliedBundles(b []byte, rules jsonv2.Options) ([]AppliedBundle, error) {
 	b = envelope.Unwrap(b, "data", "bundles")
 	switch {
 	case envelope.IsArray(b):
 		var list []AppliedBundle
-		if err := lenient.Unmarshal(b, &list); err != nil {
+		if err := lenient.Unmarshal(b, &list, rules); err != nil {
 			return nil, err
 		}
 		return list, nil
 	case envelope.IsObject(b):
 		var one AppliedBundle
-		if err := lenient.Unmarshal(b, &one); err != nil {
+		if err := lenient.Unmarshal(b, &one, rules); err != nil {
 			return nil, err
 		}
 		if one.Name != "" || len(one.Assignments) > 0 {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
+
+	"github.com/roamkit/travelroam/travelroamtest"
 )
 
 // iccidResponder asserts a POST with the contract headers and the body
@@ -42,10 +44,10 @@ func TestESIMDetails(t *testing.T) {
 		pin, ref    string
 		appleURL    bool
 	}{
-		{"esim_details_ms.json", ProfileInstalled, installed, "0000", "", false},
-		{"esim_details_rfc3339.json", ProfileEnabled, installed, "", "cust-42", true},
-		{"esim_details_ms_string.json", ProfileInstalled, installed, "", "", false},
-		{"esim_details_zero.json", ProfileReleased, time.Time{}, "", "", false},
+		{"esim_details_ms.json", ProfileStatus("Installed"), installed, "0000", "", false},
+		{"esim_details_rfc3339.json", ProfileStatus("Enabled"), installed, "", "cust-42", true},
+		{"esim_details_ms_string.json", ProfileStatus("Installed"), installed, "", "", false},
+		{"esim_details_zero.json", ProfileStatus("Released"), time.Time{}, "", "", false},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			t.Parallel()
@@ -118,7 +120,7 @@ func TestICCIDValidation(t *testing.T) {
 	for name, call := range calls {
 		for _, bad := range []ICCID{"", "894453853201234", "89445385320123456789012345", "89445385320123X5678"} {
 			err := call(bad)
-			require.ErrorIs(t, err, ErrInvalidInput, "%s(%q)", name, bad)
+			require.ErrorAs(t, err, new(*ValidationError), "%s(%q)", name, bad)
 			if bad != "" {
 				require.NotContains(t, err.Error(), string(bad))
 			}
@@ -188,7 +190,7 @@ func TestRevokeESIMStatuses(t *testing.T) {
 			err := c.RevokeESIM(t.Context(), testICCID)
 			require.Error(t, err)
 			require.Equal(t, 1, mt.GetTotalCallCount(), "a revoke is never re-sent")
-			require.Equal(t, tc.unknown, errors.Is(err, ErrOutcomeUnknown), "%v", err)
+			require.Equal(t, tc.unknown, errors.As(err, new(*OutcomeUnknownError)), "%v", err)
 			var ae *APIError
 			require.ErrorAs(t, err, &ae)
 			require.Equal(t, tc.status, ae.StatusCode)
@@ -212,7 +214,7 @@ func TestRevokeESIMTransportErrorAfterSend(t *testing.T) {
 	c, mt := newMockClient(t)
 	mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/revoke", httpmock.NewErrorResponder(io.ErrUnexpectedEOF))
 	err := c.RevokeESIM(t.Context(), testICCID)
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	require.Equal(t, 1, mt.GetTotalCallCount())
 }
@@ -225,7 +227,7 @@ func TestRevokeESIMCanceledBeforeSend(t *testing.T) {
 	cancel()
 	err := c.RevokeESIM(ctx, testICCID)
 	require.ErrorIs(t, err, context.Canceled)
-	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	require.Zero(t, mt.GetTotalCallCount())
 }
 
@@ -241,7 +243,7 @@ func TestRevokeESIMCanceledInFlight(t *testing.T) {
 		return nil, req.Context().Err()
 	})
 	err := c.RevokeESIM(ctx, testICCID)
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	require.ErrorIs(t, err, context.Canceled)
 	require.Equal(t, 1, mt.GetTotalCallCount())
 }
@@ -265,7 +267,7 @@ func TestRevokeESIMResetAfterBodyRead(t *testing.T) {
 	require.NoError(t, err)
 	defer c.CloseIdleConnections()
 	err = c.RevokeESIM(t.Context(), testICCID)
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	var oe *OutcomeUnknownError
 	require.ErrorAs(t, err, &oe)
 	require.False(t, oe.SentAt.IsZero())
@@ -293,7 +295,7 @@ func TestRevokeESIMDialRefused(t *testing.T) {
 	require.NoError(t, err)
 	err = c.RevokeESIM(t.Context(), testICCID)
 	require.Error(t, err)
-	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	var opErr *net.OpError
 	require.ErrorAs(t, err, &opErr)
 	require.Equal(t, "dial", opErr.Op)
@@ -323,7 +325,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	_, err = c.Location(t.Context(), testICCID)
 	require.NoError(t, err)
 	revokeErr := c.RevokeESIM(t.Context(), testICCID)
-	require.ErrorIs(t, revokeErr, ErrOutcomeUnknown)
+	require.ErrorAs(t, revokeErr, new(*OutcomeUnknownError))
 	// Logging the values themselves by mistake leaks nothing either.
 	logger.Info("values", "esim", *e, "assignment", list[0])
 	out := logs.String() + revokeErr.Error() + fmt.Sprintf("%v %+v %#v %s", *e, list[0], list, list)
@@ -336,8 +338,8 @@ func TestNoSecretsInLogs(t *testing.T) {
 
 func TestProfileStatusNormalised(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, ProfileReleased, normaliseProfileStatus("RELEASED"))
-	require.Equal(t, ProfileEnabled, normaliseProfileStatus("enabled"))
+	require.Equal(t, ProfileStatus("Released"), normaliseProfileStatus("RELEASED"))
+	require.Equal(t, ProfileStatus("Enabled"), normaliseProfileStatus("enabled"))
 	require.Equal(t, ProfileStatus("Suspended"), normaliseProfileStatus("Suspended"))
 	require.Equal(t, ProfileStatus(""), normaliseProfileStatus(""))
 }
@@ -346,12 +348,13 @@ var esimSeeds = []string{"esim_details_ms.json", "esim_details_ms_string.json", 
 	"esim_details_zero.json", "assignments_object.json", "assignments_array.json", "assignments_data.json"}
 
 func FuzzDecodeESIM(f *testing.F) {
+	rules := newDecodeRules() // one set for every input, as a Client holds
 	for _, name := range esimSeeds {
 		f.Add(fixture(f, name))
 	}
 	f.Add([]byte(`{"esim": {"iccid": 1e3, "firstInstalledDateTime": "99999999999999999999", "pin": true}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := decodeESIM(b)
+		e, err := decodeESIM(b, rules)
 		if (e == nil) == (err == nil) {
 			t.Fatalf("want an eSIM or an error, got %v, %v", e, err)
 		}
@@ -372,11 +375,12 @@ func FuzzDecodeESIM(f *testing.F) {
 }
 
 func FuzzDecodeLocation(f *testing.F) {
+	rules := newDecodeRules() // one set for every input, as a Client holds
 	f.Add(fixture(f, "location.json"))
 	f.Add([]byte(`{"data": {"mobileNetworkCode": 28601, "lastSeen": 1723541877280}}`))
 	f.Add([]byte(`{"location": [{"country": "TR", "lastSeen": "2025-03-06 17:45:02"}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		l, err := decodeLocation(b)
+		l, err := decodeLocation(b, rules)
 		if (l == nil) == (err == nil) {
 			t.Fatalf("want a location or an error, got %v, %v", l, err)
 		}
@@ -431,15 +435,15 @@ func checkActivationCode(t *testing.T, build func() (ActivationCode, error)) {
 // value outside them names its field without quoting the value.
 func TestESIMDecodingRules(t *testing.T) {
 	t.Parallel()
-	e, err := decodeESIM([]byte(`{"esim":{"iccid":8944538532012345678,"pin":1234,"matchingId":" ` + testMatchingI + ` ",
-		"firstInstalledDateTime":"1723541877280","profileStatus":"INSTALLED"}}`))
+	e, err := decodeESIM([]byte(`{"esim":{"iccid":8944538532012345678,"pin":1234,"matchingId":" `+testMatchingI+` ",
+		"firstInstalledDateTime":"1723541877280","profileStatus":"INSTALLED"}}`), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, testICCID, string(e.ICCID))
 	require.Equal(t, "1234", e.PIN.Reveal())
 	require.Equal(t, testMatchingI, e.MatchingID.Reveal(), "white space around an identifier is dropped")
-	require.Equal(t, ProfileInstalled, e.ProfileStatus)
+	require.Equal(t, ProfileStatus("Installed"), e.ProfileStatus)
 	require.Equal(t, time.UnixMilli(1723541877280).UTC(), e.FirstInstalledAt)
-	e, err = decodeESIM([]byte(`{"iccid":"1","firstInstalledDateTime":1723541877}`))
+	e, err = decodeESIM([]byte(`{"iccid":"1","firstInstalledDateTime":1723541877}`), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, time.UnixMilli(1723541877).UTC(), e.FirstInstalledAt, "a number is milliseconds, never seconds")
 	for field, body := range map[string]string{
@@ -447,16 +451,16 @@ func TestESIMDecodingRules(t *testing.T) {
 		"pin":                    `{"iccid":"1","pin":true}`,
 		"iccid":                  `{"iccid":["` + testICCID + `"]}`,
 	} {
-		_, err := decodeESIM([]byte(body))
+		_, err := decodeESIM([]byte(body), newDecodeRules())
 		require.Error(t, err, body)
 		require.Contains(t, err.Error(), `"`+field+`": want`, body)
 		require.NotContains(t, err.Error(), testICCID)
 		require.NotContains(t, err.Error(), "tuesday")
 	}
-	l, err := decodeLocation([]byte(`{"mobileNetworkCode":"FRAF1","country":"FR","lastSeen":"2025-03-06T17:45:02.123456Z"}`))
+	l, err := decodeLocation([]byte(`{"mobileNetworkCode":"FRAF1","country":"FR","lastSeen":"2025-03-06T17:45:02.123456Z"}`), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, Location{MobileNetworkCode: "FRAF1", Country: "FR", LastSeen: time.Date(2025, 3, 6, 17, 45, 2, 123456000, time.UTC)}, *l)
-	_, err = decodeLocation([]byte(`{"lastSeen":true}`))
+	_, err = decodeLocation([]byte(`{"lastSeen":true}`), newDecodeRules())
 	require.ErrorContains(t, err, `"lastSeen": want a time`)
 }
 
@@ -474,7 +478,7 @@ func TestLocationWithEncodingJSON(t *testing.T) {
 // are kept as sent.
 func TestLocationEvidenceFixture(t *testing.T) {
 	t.Parallel()
-	l, err := decodeLocation(fixture(t, "location_tadig.json"))
+	l, err := decodeLocation(fixture(t, "location_tadig.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, "FRAF1", l.MobileNetworkCode)
 	require.Len(t, l.Country, 2)
@@ -496,5 +500,72 @@ func TestESIMPrintsAlikeWhateverTheSecrets(t *testing.T) {
 				t.Fatalf("%q prints its ICCID", iccid)
 			}
 		}
+	}
+}
+
+// TestESIMv25Fields: eSIM Go v2.5's state, Deactivated profile status,
+// Android link and phone number are read; known values in any case map to
+// the constants, unknown ones are kept as sent.
+func TestESIMv25Fields(t *testing.T) {
+	t.Parallel()
+	e, err := decodeESIM(fixture(t, "esim_details_v25.json"), newDecodeRules())
+	require.NoError(t, err)
+	require.Equal(t, ESIMState("Suspended"), e.State)
+	require.Equal(t, ProfileStatus("Installed"), e.ProfileStatus)
+	require.Equal(t, "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=LPA:1$rsp-3104.idemia.io$K2-1Z8QAB-3XYV7P", e.AndroidInstallURL.Reveal())
+	require.Equal(t, "+447700900123", e.PhoneNumber.Reveal())
+	require.Equal(t, "8943108167000812345", string(e.ICCID))
+
+	e, err = decodeESIM(fixture(t, "esim_details_deactivated.json"), newDecodeRules())
+	require.NoError(t, err)
+	require.Equal(t, ESIMState("Deactivated"), e.State, "lower case is normalised")
+	require.Equal(t, ProfileStatus("Deactivated"), e.ProfileStatus)
+	require.Empty(t, e.PhoneNumber)
+
+	for body, want := range map[string]ESIMState{
+		`{"iccid":"8944538532012345678","state":"ACTIVE"}`:            ESIMState("Active"),
+		`{"iccid":"8944538532012345678","state":"PendingDeletion"}`:   "PendingDeletion",
+		`{"iccid":"8944538532012345678"}`:                             "",
+		`{"iccid":"8944538532012345678","msisdn":447700900123}`:       "",
+		`{"iccid":"8944538532012345678","state":" Suspended ","x":1}`: ESIMState("Suspended"),
+	} {
+		e, err := decodeESIM([]byte(body), newDecodeRules())
+		require.NoError(t, err, body)
+		require.Equal(t, want, e.State, body)
+		require.Equal(t, want == "" || want.Known() == (want != "PendingDeletion"), true)
+	}
+	e, err = decodeESIM([]byte(`{"iccid":"8944538532012345678","msisdn":447700900123}`), newDecodeRules())
+	require.NoError(t, err)
+	require.Equal(t, "447700900123", e.PhoneNumber.Reveal(), "msisdn, a number, read too")
+	require.False(t, ESIMState("PendingDeletion").Known())
+	require.True(t, ESIMState("Deactivated").Known())
+	require.True(t, normaliseProfileStatus("deactivated") == ProfileStatus("Deactivated"))
+}
+
+// TestESIMStateFromTheFake: the fake's v2.5 state reaches ESIM.State.
+func TestESIMStateFromTheFake(t *testing.T) {
+	t.Parallel()
+	srv := travelroamtest.NewServer(travelroamtest.WithAssignmentDelay(0))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.APIKey, srv.ClientSecret, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithPurchaseInterval(0))
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+	require.NoError(t, err)
+	iccid := order.ICCIDs()[0]
+	for _, st := range []struct {
+		set  string
+		want ESIMState
+		prof ProfileStatus
+	}{
+		{travelroamtest.ESIMActive, ESIMState("Active"), ProfileStatus("Released")},
+		{travelroamtest.ESIMSuspended, ESIMState("Suspended"), ProfileStatus("Released")},
+		{travelroamtest.ESIMDeactivated, ESIMState("Deactivated"), ProfileStatus("Deactivated")},
+	} {
+		require.NoError(t, srv.SetESIMState(string(iccid), st.set))
+		e, err := c.ESIM(t.Context(), iccid)
+		require.NoError(t, err)
+		require.Equal(t, st.want, e.State)
+		require.Equal(t, st.prof, e.ProfileStatus)
 	}
 }

@@ -37,7 +37,7 @@ func WithProgress(f func(attempt int, next time.Duration)) CallOption {
 
 // WithMaxWait limits [Client.WaitForAssignments] to d in all, instead of
 // the default (and maximum) 10 minutes. d must be positive and at most 10
-// minutes; any other value is an error matching [ErrInvalidInput]. Only
+// minutes; any other value is a [*ValidationError]. Only
 // WaitForAssignments takes it.
 func WithMaxWait(d time.Duration) CallOption {
 	return func(c *callConfig) error {
@@ -66,8 +66,8 @@ func WithMaxWait(d time.Duration) CallOption {
 // 400 and other 4xx ([*APIError]).
 //
 // When time runs out (10 minutes, [WithMaxWait] or ctx's deadline,
-// whichever comes first), the error is an [*AssignmentsPendingError]
-// matching [ErrAssignmentsPending]: the order exists and is paid for;
+// whichever comes first), the error is an [*AssignmentsPendingError]:
+// the order exists and is paid for;
 // wait again later with the same reference, never buy again; when ctx's
 // deadline cuts a request short, the wait ends the same way. When ctx is
 // cancelled, the call returns at once with an error matching

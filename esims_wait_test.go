@@ -134,7 +134,7 @@ func TestWaitForAssignmentsNeverReady(t *testing.T) {
 		start := time.Now()
 		_, err := c.WaitForAssignments(t.Context(), testOrderRef, recordProgress(&progress))
 		elapsed := time.Since(start)
-		require.ErrorIs(t, err, ErrAssignmentsPending)
+		require.ErrorAs(t, err, new(*AssignmentsPendingError))
 		require.ErrorIs(t, err, ErrAssignmentsNotReady, "Last is reachable")
 		var pe *AssignmentsPendingError
 		require.ErrorAs(t, err, &pe)
@@ -191,7 +191,7 @@ func TestWaitForAssignmentsRetryAfterBeyondTimeLeft(t *testing.T) {
 		})
 		start := time.Now()
 		_, err := c.WaitForAssignments(t.Context(), testOrderRef, WithMaxWait(time.Minute))
-		require.ErrorIs(t, err, ErrAssignmentsPending)
+		require.ErrorAs(t, err, new(*AssignmentsPendingError))
 		var ae *APIError
 		require.ErrorAs(t, err, &ae)
 		require.Equal(t, 2*time.Minute, ae.RetryAfter)
@@ -281,7 +281,7 @@ func TestWaitForAssignmentsTerminalErrors(t *testing.T) {
 			})
 			start := time.Now()
 			_, err := c.WaitForAssignments(t.Context(), testOrderRef)
-			require.NotErrorIs(t, err, ErrAssignmentsPending)
+			require.NotErrorAs(t, err, new(*AssignmentsPendingError))
 			require.NotErrorIs(t, err, ErrAssignmentsNotReady)
 			var ae *APIError
 			require.ErrorAs(t, err, &ae)
@@ -306,7 +306,7 @@ func TestWaitForAssignmentsCancel(t *testing.T) {
 		start := time.Now()
 		_, err := c.WaitForAssignments(ctx, testOrderRef)
 		require.ErrorIs(t, err, context.Canceled)
-		require.NotErrorIs(t, err, ErrAssignmentsPending)
+		require.NotErrorAs(t, err, new(*AssignmentsPendingError))
 		require.Contains(t, err.Error(), testOrderRef)
 		require.Equal(t, 5*time.Second, time.Since(start))
 		time.Sleep(time.Hour)
@@ -344,7 +344,7 @@ func TestWaitForAssignmentsContextDeadline(t *testing.T) {
 		// The deadline ends the schedule like WithMaxWait does: the next
 		// poll (at 20 s) would come after it, so the wait ends at 12 s
 		// with the pending error and its figures.
-		require.ErrorIs(t, err, ErrAssignmentsPending)
+		require.ErrorAs(t, err, new(*AssignmentsPendingError))
 		var pe *AssignmentsPendingError
 		require.ErrorAs(t, err, &pe)
 		require.Equal(t, 4, pe.Attempts)
@@ -423,7 +423,7 @@ func TestWaitForAssignmentsNoPollAtDeadline(t *testing.T) {
 		c, mt := newMockClient(t)
 		srv := newPollServer(t, mt, func(int, time.Duration) (*http.Response, error) { return notReady(t) })
 		_, err := c.WaitForAssignments(t.Context(), testOrderRef, WithMaxWait(20*time.Second))
-		require.ErrorIs(t, err, ErrAssignmentsPending)
+		require.ErrorAs(t, err, new(*AssignmentsPendingError))
 		require.Equal(t, schedule(4), srv.requests(), "no poll at 20 s")
 	})
 }
@@ -434,7 +434,7 @@ func TestWaitForAssignmentsInvalidMaxWait(t *testing.T) {
 	mt.RegisterResponder(http.MethodGet, testBaseURL+"/getesimassignments", httpmock.NewStringResponder(200, `{}`))
 	for _, d := range []time.Duration{0, -time.Second, 10*time.Minute + 1} {
 		_, err := c.WaitForAssignments(t.Context(), testOrderRef, WithMaxWait(d))
-		require.ErrorIs(t, err, ErrInvalidInput, "%s", d)
+		require.ErrorAs(t, err, new(*ValidationError), "%s", d)
 	}
 	require.Zero(t, mt.GetTotalCallCount())
 }
@@ -457,7 +457,7 @@ func TestWaitForAssignmentsDeadlineMidRequest(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		_, err := c.WaitForAssignments(ctx, testOrderRef)
-		require.ErrorIs(t, err, ErrAssignmentsPending)
+		require.ErrorAs(t, err, new(*AssignmentsPendingError))
 		var pe *AssignmentsPendingError
 		require.ErrorAs(t, err, &pe)
 		require.Equal(t, 2, pe.Attempts)
@@ -499,7 +499,7 @@ func TestWaitNotFoundGrace(t *testing.T) {
 				require.ErrorAs(t, err, &ae)
 				require.Equal(t, status, ae.StatusCode)
 				require.ErrorIs(t, err, ErrNotFound)
-				require.NotErrorIs(t, err, ErrAssignmentsPending, "a wrong reference is not a pending order")
+				require.NotErrorAs(t, err, new(*AssignmentsPendingError), "a wrong reference is not a pending order")
 				require.Equal(t, schedule(10), srv.requests(), "the first poll at or after one minute ends it (at 60 s)")
 			})
 		})

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -56,17 +57,20 @@ func ExampleParseCallback() {
 	m.Write(body)
 
 	req := httptest.NewRequest(http.MethodPost, "/hooks/travelroam", bytes.NewReader(body))
-	req.Header.Set(travelroam.DefaultSignatureHeader, hex.EncodeToString(m.Sum(nil)))
-	ev, err := travelroam.ParseCallback(req, travelroam.WithCallbackSignature(apiKey))
-	fmt.Println(travelroam.CallbackStatus(err), ev.AlertType, "on eSIM", ev.ICCID) // the ICCID prints masked
+	req.Header.Set("X-Signature-SHA256", hex.EncodeToString(m.Sum(nil)))
+	ev, err := travelroam.ParseCallback(req, travelroam.WithCallbackSignature("", apiKey))
+	fmt.Println(err, ev.AlertType, "on eSIM", ev.ICCID) // the ICCID prints masked
 	left, _ := ev.Bundle.RemainingBytes()
 	fmt.Println(ev.Bundle.CallTypeGroup, left, ev.Bundle.EndTime)
 
 	req = httptest.NewRequest(http.MethodPost, "/hooks/travelroam", bytes.NewReader(body))
-	_, err = travelroam.ParseCallback(req, travelroam.WithCallbackSignature(apiKey))
-	fmt.Println(travelroam.CallbackStatus(err), err)
+	_, err = travelroam.ParseCallback(req, travelroam.WithCallbackSignature("", apiKey))
+	var ce *travelroam.CallbackError
+	if errors.As(err, &ce) { // answer ce.StatusCode, as the handler would
+		fmt.Println(ce.StatusCode, ce.Reason, err)
+	}
 	// Output:
-	// 200 Utilisation on eSIM …5678
+	// <nil> Utilisation on eSIM …5678
 	// data 90000000 2025-03-12 08:00:12 +0000 UTC
-	// 401 travelroam: callback: unauthorized: missing or invalid signature
+	// 401 unauthorized travelroam: callback: unauthorized: missing or invalid signature
 }

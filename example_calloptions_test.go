@@ -51,7 +51,7 @@ func ExampleCallOption() {
 	// A purchase takes only WithOrderField: nothing is sent.
 	_, err = c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"},
 		travelroam.WithExtraField("promo", "WINTER"))
-	fmt.Println(errors.Is(err, travelroam.ErrInvalidInput))
+	fmt.Println(errors.As(err, new(*travelroam.ValidationError)))
 	// Output:
 	// header sent: shop-1
 	// revoke body: {"iccid":"<iccid>","reason":"lost phone"}

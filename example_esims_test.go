@@ -2,6 +2,7 @@ package travelroam_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/travelroamtest"
 )
 
 // exampleServer stands in for Travel Roam in the examples: it answers each
@@ -56,7 +58,7 @@ func ExampleClient_WaitForAssignments() {
 			fmt.Printf("not ready after %d attempts, next in %s\n", attempt, next)
 		}))
 	if err != nil {
-		// errors.Is(err, travelroam.ErrAssignmentsPending): the order exists;
+		// errors.As(err, new(*travelroam.AssignmentsPendingError)): the order exists;
 		// wait again later, never buy again.
 		log.Fatal(err)
 	}
@@ -108,4 +110,45 @@ func ExampleRemainingDataBytes() {
 	// eSIM, 1GB, 7 Days, Turkey, V2 [active]: 27% used, ended: false
 	// eSIM, 1GB, 7 Days, Turkey, V2 [queued]: 0% used, ended: false
 	// Data left: 1.73 GB
+}
+
+// Revoking an eSIM: it leaves the account at once, for good, with no
+// refund. A revoke whose answer was lost is an *OutcomeUnknownError: the
+// eSIM may be gone already, so look it up before revoking again. Here the
+// fake server revokes, then drops the connection before answering.
+func ExampleClient_RevokeESIM() {
+	srv := travelroamtest.NewServer()
+	defer srv.Close()
+	c, err := travelroam.NewClient(srv.APIKey, srv.ClientSecret,
+		travelroam.WithBaseURL(srv.URL), travelroam.WithHTTPClient(srv.Client()),
+		travelroam.WithPurchaseInterval(0)) // only against a fake: Travel Roam needs 5 s
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	var iccids []travelroam.ICCID
+	for range 2 {
+		order, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		if err != nil {
+			log.Fatal(err)
+		}
+		iccids = append(iccids, order.ICCIDs()...)
+	}
+
+	if err := c.RevokeESIM(ctx, iccids[0]); err != nil {
+		log.Fatal(err)
+	}
+	_, err = c.ESIM(ctx, iccids[0])
+	fmt.Println("revoked, no longer found:", errors.Is(err, travelroam.ErrNotFound))
+
+	srv.InjectFault(travelroamtest.RouteRevoke, travelroamtest.ResetAfterHandling())
+	err = c.RevokeESIM(ctx, iccids[1])
+	var unknown *travelroam.OutcomeUnknownError
+	if errors.As(err, &unknown) {
+		_, err := c.ESIM(ctx, iccids[1])
+		fmt.Println("outcome unknown; revoked after all:", errors.Is(err, travelroam.ErrNotFound))
+	}
+	// Output:
+	// revoked, no longer found: true
+	// outcome unknown; revoked after all: true
 }

@@ -30,7 +30,7 @@ func ExampleClient_ProcessOrder() {
 
 	order, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 	switch {
-	case errors.Is(err, travelroam.ErrOutcomeUnknown):
+	case errors.As(err, new(*travelroam.OutcomeUnknownError)):
 		log.Fatal("the order may exist: check the balance before buying again: ", err)
 	case errors.Is(err, travelroam.ErrUnavailable), errors.Is(err, travelroam.ErrRateLimited):
 		log.Fatal("not processed; try again later: ", err)
@@ -41,7 +41,7 @@ func ExampleClient_ProcessOrder() {
 
 	esims, err := c.WaitForAssignments(ctx, order.Reference)
 	if err != nil {
-		log.Fatal(err) // ErrAssignmentsPending: the order exists, wait again later
+		log.Fatal(err) // *AssignmentsPendingError: the order exists, wait again later
 	}
 	code, err := esims[0].ActivationCode()
 	if err != nil {

@@ -3,12 +3,14 @@ package travelroam_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
 
 	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/travelroamtest"
 )
 
 func ExampleNewClient() {
@@ -20,7 +22,7 @@ func ExampleNewClient() {
 	fmt.Println(c.BaseURL())
 
 	live, err := travelroam.NewClient("my-api-key", "my-client-secret",
-		travelroam.WithEnvironment(travelroam.Live),
+		travelroam.WithBaseURL(travelroam.LiveURL),
 		travelroam.WithUserAgent("myshop/1.0"))
 	if err != nil {
 		log.Fatal(err)
@@ -131,4 +133,38 @@ func fakeTravelRoam() *httptest.Server {
 		_, _ = w.Write([]byte(`{"organisations":[{"name":"Acme Travel Ltd","currency":"USD","balance":482.37}]}`))
 	})
 	return httptest.NewServer(mux)
+}
+
+// Overriding an operation's route, for when Travel Roam's real route turns
+// out to differ from the SDK's guess (the organisation and revoke routes
+// are guesses): here GET /organization, the changelog's spelling, which
+// the fake server also answers. Only the method and the path change.
+func ExampleWithRoute() {
+	srv := travelroamtest.NewServer()
+	defer srv.Close()
+	def, _ := travelroam.OpOrganisation.DefaultRoute()
+	fmt.Println("default:", def.Method, def.Path)
+
+	c, err := travelroam.NewClient(srv.APIKey, srv.ClientSecret,
+		travelroam.WithBaseURL(srv.URL), travelroam.WithHTTPClient(srv.Client()),
+		travelroam.WithRoute(travelroam.OpOrganisation, travelroam.Route{Method: http.MethodGet, Path: "/organization"}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := c.Organisation(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	reqs := srv.Requests()
+	last := reqs[len(reqs)-1]
+	fmt.Println("sent:", last.Method, last.Route)
+
+	// A route that is not one is refused when the Client is made.
+	_, err = travelroam.NewClient(srv.APIKey, srv.ClientSecret,
+		travelroam.WithRoute(travelroam.OpOrganisation, travelroam.Route{Method: http.MethodGet, Path: "organization"}))
+	var invalid *travelroam.ValidationError
+	fmt.Println("refused:", errors.As(err, &invalid))
+	// Output:
+	// default: GET /organisation
+	// sent: GET /organization
+	// refused: true
 }

@@ -269,3 +269,6 @@ func roundTrip(b *testing.B, path string, body []byte, withLength bool, baseline
 		}
 	})
 }
+
+// amountFromCents returns an amount of n hundredths, e.g. 185 gives 1.85.
+func amountFromCents(n int64) Amount { return Amount{units: n, scale: 2} }

@@ -9,8 +9,8 @@ import (
 )
 
 // Observer watches what a [Client] and a callback handler do, for
-// metrics, traces or logs: pass it with [WithObserver] (and
-// [WithCallbackObserver] for [NewCallbackHandler]). The OpenTelemetry
+// metrics, traces or logs: pass it with [WithObserver] (to [NewClient],
+// and to [NewCallbackHandler] for its Callback hook). The OpenTelemetry
 // adapter github.com/roamkit/travelroam/travelroamotel builds one.
 //
 // Set the hooks you need; a nil hook, or a nil *Observer, costs nothing.
@@ -25,22 +25,27 @@ import (
 // Each SDK call that talks to Travel Roam (Catalogue — once per page of
 // CatalogueAll —, Bundle, ProcessOrder, Assignments, WaitForAssignments,
 // ESIM, AppliedBundles, Location, RevokeESIM, Organisation) makes one
-// CallStart and one CallEnd, and, in between, an AttemptStart and an
-// AttemptEnd per HTTP attempt (a poll of WaitForAssignments is an
+// CallStart and one CallEnd (both given a [CallInfo]), and, in between,
+// an AttemptStart and an AttemptEnd (both given an [AttemptInfo]) per
+// HTTP attempt (a poll of WaitForAssignments is an
 // attempt of that call). Calls refused before anything is sent (bad
 // input) make no event.
 type Observer struct {
 	// CallStart runs when a call starts; the context it returns is the
 	// call's, and reaches the call's other hooks (a tracer puts its span
 	// in it). Returning nil keeps ctx.
-	CallStart func(ctx context.Context, e CallStart) context.Context
-	// CallEnd runs when the call returns.
-	CallEnd func(ctx context.Context, e CallEnd)
+	// Its CallInfo's end fields are zero.
+	CallStart func(ctx context.Context, e CallInfo) context.Context
+	// CallEnd runs when the call returns, with every field of CallInfo
+	// set.
+	CallEnd func(ctx context.Context, e CallInfo)
 	// AttemptStart runs before each HTTP attempt; the context it returns
-	// is the request's (nil keeps ctx).
-	AttemptStart func(ctx context.Context, e AttemptStart) context.Context
-	// AttemptEnd runs when the attempt's answer has arrived (or failed).
-	AttemptEnd func(ctx context.Context, e AttemptEnd)
+	// is the request's (nil keeps ctx). Its AttemptInfo's end fields are
+	// zero.
+	AttemptStart func(ctx context.Context, e AttemptInfo) context.Context
+	// AttemptEnd runs when the attempt's answer has arrived (or failed),
+	// with every field of AttemptInfo set.
+	AttemptEnd func(ctx context.Context, e AttemptInfo)
 	// Poll runs after each answer of WaitForAssignments that is not ready
 	// yet, before the wait for the next poll.
 	Poll func(ctx context.Context, e Poll)
@@ -49,8 +54,10 @@ type Observer struct {
 	Callback func(ctx context.Context, e CallbackDecision)
 }
 
-// CallStart describes a call as it starts.
-type CallStart struct {
+// CallInfo describes a call: [Observer.CallStart] receives it as the call
+// starts, with the fields from Outcome on zero; [Observer.CallEnd] as it
+// returns, with every field set.
+type CallInfo struct {
 	// Call is the SDK method, e.g. "ProcessOrder" or "WaitForAssignments".
 	Call string
 	// Op is the API operation the call uses.
@@ -58,11 +65,9 @@ type CallStart struct {
 	// Method and Route are the operation's route, e.g. "POST" and
 	// "/processorders".
 	Method, Route string
-}
 
-// CallEnd describes a call as it returns.
-type CallEnd struct {
-	CallStart
+	// The end of the call (zero in CallStart):
+
 	// Outcome classifies how the call ended.
 	Outcome CallOutcome
 	// Status is the HTTP status of the last answer, 0 when none came.
@@ -91,13 +96,13 @@ const (
 	// Roam.
 	CallNotSent CallOutcome = "not_sent"
 	// CallUnknown: a purchase or revoke may or may not have been carried
-	// out ([ErrOutcomeUnknown]).
+	// out ([*OutcomeUnknownError]).
 	CallUnknown CallOutcome = "unknown"
 	// CallAlreadyAttempted: a purchase whose key the purchase journal
-	// already held; nothing was sent ([ErrAlreadyAttempted]).
+	// already held; nothing was sent ([*AlreadyAttemptedError]).
 	CallAlreadyAttempted CallOutcome = "already_attempted"
 	// CallPending: WaitForAssignments ran out of time
-	// ([ErrAssignmentsPending]).
+	// ([*AssignmentsPendingError]).
 	CallPending CallOutcome = "pending"
 	// CallCanceled: the context ended.
 	CallCanceled CallOutcome = "canceled"
@@ -106,9 +111,15 @@ const (
 	CallFailed CallOutcome = "failed"
 )
 
-// AttemptStart describes an HTTP attempt as it starts.
-type AttemptStart struct {
-	CallStart
+// AttemptInfo describes an HTTP attempt of a call:
+// [Observer.AttemptStart] receives it as the attempt starts, with the
+// fields from Status on zero; [Observer.AttemptEnd] as its answer arrives
+// (or fails), with every field set.
+type AttemptInfo struct {
+	// Call, Op, Method and Route are the call's, as in [CallInfo].
+	Call          string
+	Op            Operation
+	Method, Route string
 	// Scheme is the URL's scheme, "https" or "http".
 	Scheme string
 	// Host is the server's host (and port, if any).
@@ -118,11 +129,9 @@ type AttemptStart struct {
 	// RetryDelay is how long the call waited since the previous attempt
 	// ended (a backoff, a Retry-After, a poll's delay); 0 for the first.
 	RetryDelay time.Duration
-}
 
-// AttemptEnd describes an HTTP attempt as it ends.
-type AttemptEnd struct {
-	AttemptStart
+	// The end of the attempt (zero in AttemptStart):
+
 	// Status is the HTTP status, 0 when no answer came.
 	Status int
 	// ErrorType names the failure when no answer came: "timeout",
@@ -147,8 +156,14 @@ type Poll struct {
 
 // CallbackDecision describes how a callback handler answered a request.
 type CallbackDecision struct {
-	// Decision is what the handler did.
-	Decision CallbackOutcome
+	// Decision is what the handler did: "delivered" (the function
+	// accepted the event; 200), "duplicate" (an event already delivered,
+	// acknowledged without calling the function; 200), "in_flight" (a
+	// duplicate of an event still being processed; 503, the provider
+	// delivers again later), "refused" (405, 401, 413 or 400) or "failed"
+	// (the function or the deduper failed; 500 or 503, the provider
+	// delivers again).
+	Decision string
 	// Reason says why a request was refused or failed: "method",
 	// "unauthorized", "too_large", "malformed", "handler_error",
 	// "handler_panic" or "deduper"; empty otherwise.
@@ -156,39 +171,20 @@ type CallbackDecision struct {
 	// Status is the HTTP status answered.
 	Status int
 	// AlertType is the event's type, when the body was decoded; an
-	// account event (no ICCID, e.g. [AlertLowBalance]) carries its type
+	// account event (no ICCID, e.g. "LowBalance") carries its type
 	// too. No hook ever receives the ICCID.
 	AlertType AlertType
 	// Duration is how long the handler took.
 	Duration time.Duration
 }
 
-// CallbackOutcome is what a callback handler did with a request.
-type CallbackOutcome string
-
-// Decisions of a callback handler.
-const (
-	// CallbackDelivered: the function accepted the event (200).
-	CallbackDelivered CallbackOutcome = "delivered"
-	// CallbackDuplicate: an event already delivered; acknowledged without
-	// calling the function (200).
-	CallbackDuplicate CallbackOutcome = "duplicate"
-	// CallbackInFlight: a duplicate of an event still being processed;
-	// the provider is asked to deliver again later (503).
-	CallbackInFlight CallbackOutcome = "in_flight"
-	// CallbackRefused: the request was refused (405, 401, 413 or 400).
-	CallbackRefused CallbackOutcome = "refused"
-	// CallbackFailed: the function or the deduper failed; the provider is
-	// asked to deliver again (500 or 503).
-	CallbackFailed CallbackOutcome = "failed"
-)
-
 // WithObserver makes the Client report its calls and their HTTP attempts
-// to o (see [Observer]). A nil o, or one without hooks, is ignored: it
-// costs nothing.
+// to o (see [Observer]); given to [NewCallbackHandler], it makes the
+// handler report each decision to o's Callback hook. A nil o, or one
+// without hooks for where it is given, is ignored: it costs nothing.
 func WithObserver(o *Observer) Option {
 	return func(c *config) error {
-		c.observer = o.orNil()
+		c.observer = o
 		return nil
 	}
 }
@@ -205,7 +201,7 @@ func (o *Observer) orNil() *Observer {
 // may run on the goroutines of the transport, hence the atomics.
 type observedCall struct {
 	obs   *Observer
-	start CallStart
+	start CallInfo // the start fields only
 	began time.Time
 	ctx   context.Context // the context CallStart returned
 
@@ -222,7 +218,7 @@ func (c *Client) startCall(ctx context.Context, name string, r request) (context
 	if c.observer == nil {
 		return ctx, nil
 	}
-	oc := &observedCall{obs: c.observer, start: CallStart{Call: name, Op: r.op, Method: r.method, Route: r.route}, began: time.Now()}
+	oc := &observedCall{obs: c.observer, start: CallInfo{Call: name, Op: r.op, Method: r.method, Route: r.route}, began: time.Now()}
 	if f := c.observer.CallStart; f != nil {
 		if nctx := f(ctx, oc.start); nctx != nil {
 			ctx = nctx
@@ -237,14 +233,10 @@ func (oc *observedCall) end(err error) {
 	if oc == nil || oc.obs.CallEnd == nil {
 		return
 	}
-	oc.obs.CallEnd(oc.ctx, CallEnd{
-		CallStart:          oc.start,
-		Outcome:            callOutcome(err),
-		Status:             int(oc.lastStatus.Load()),
-		Attempts:           int(oc.attempts.Load()),
-		RetryBudgetRefused: oc.budgetOut.Load(),
-		Duration:           time.Since(oc.began),
-	})
+	e := oc.start
+	e.Outcome, e.Status, e.Attempts = callOutcome(err), int(oc.lastStatus.Load()), int(oc.attempts.Load())
+	e.RetryBudgetRefused, e.Duration = oc.budgetOut.Load(), time.Since(oc.began)
+	oc.obs.CallEnd(oc.ctx, e)
 }
 
 // callOutcome classifies a call's error.
@@ -253,13 +245,13 @@ func callOutcome(err error) CallOutcome {
 	switch {
 	case err == nil:
 		return CallSucceeded
-	case errors.Is(err, ErrOutcomeUnknown):
+	case errors.As(err, new(*OutcomeUnknownError)):
 		return CallUnknown
-	case errors.Is(err, ErrAlreadyAttempted):
+	case errors.As(err, new(*AlreadyAttemptedError)):
 		return CallAlreadyAttempted
 	case errors.Is(err, ErrNotSent):
 		return CallNotSent
-	case errors.Is(err, ErrAssignmentsPending):
+	case errors.As(err, new(*AssignmentsPendingError)):
 		return CallPending
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return CallCanceled
@@ -273,7 +265,8 @@ func callOutcome(err error) CallOutcome {
 // the request's context and a func that reports its end.
 func (oc *observedCall) attempt(req *http.Request) (context.Context, func(*http.Response, error)) {
 	now := time.Now()
-	e := AttemptStart{CallStart: oc.start, Scheme: req.URL.Scheme, Host: req.URL.Host, Attempt: int(oc.attempts.Add(1))}
+	e := AttemptInfo{Call: oc.start.Call, Op: oc.start.Op, Method: oc.start.Method, Route: oc.start.Route,
+		Scheme: req.URL.Scheme, Host: req.URL.Host, Attempt: int(oc.attempts.Add(1))}
 	if prev := oc.lastEnd.Load(); prev != 0 {
 		e.RetryDelay = now.Sub(time.Unix(0, prev))
 	}
@@ -286,7 +279,8 @@ func (oc *observedCall) attempt(req *http.Request) (context.Context, func(*http.
 	return ctx, func(resp *http.Response, err error) {
 		end := time.Now()
 		oc.lastEnd.Store(end.UnixNano())
-		ae := AttemptEnd{AttemptStart: e, Duration: end.Sub(now)}
+		ae := e
+		ae.Duration = end.Sub(now)
 		if resp != nil {
 			ae.Status = resp.StatusCode
 			oc.lastStatus.Store(int32(resp.StatusCode))

@@ -37,26 +37,37 @@ func (l *observed) all() []any {
 	return append([]any(nil), l.events...)
 }
 
+// The events of observed: the hooks of a start and of an end receive one
+// type, recorded apart.
+type (
+	callStarted    CallInfo
+	callEnded      CallInfo
+	attemptStarted AttemptInfo
+	attemptEnded   AttemptInfo
+)
+
 // observer records every event; the call's context carries "call" and
 // the attempt's "attempt", which the next hooks check.
 func (l *observed) observer(t *testing.T) *Observer {
 	return &Observer{
-		CallStart: func(ctx context.Context, e CallStart) context.Context {
-			l.add(e)
+		CallStart: func(ctx context.Context, e CallInfo) context.Context {
+			require.Zero(t, e.Outcome, "no end yet")
+			l.add(callStarted(e))
 			return context.WithValue(ctx, ctxKey("call"), e.Call)
 		},
-		CallEnd: func(ctx context.Context, e CallEnd) {
+		CallEnd: func(ctx context.Context, e CallInfo) {
 			require.Equal(t, e.Call, ctx.Value(ctxKey("call")), "CallEnd gets CallStart's context")
-			l.add(e)
+			l.add(callEnded(e))
 		},
-		AttemptStart: func(ctx context.Context, e AttemptStart) context.Context {
+		AttemptStart: func(ctx context.Context, e AttemptInfo) context.Context {
 			require.Equal(t, e.Call, ctx.Value(ctxKey("call")), "attempts run in the call's context")
-			l.add(e)
+			require.Zero(t, e.Status, "no answer yet")
+			l.add(attemptStarted(e))
 			return context.WithValue(ctx, ctxKey("attempt"), e.Attempt)
 		},
-		AttemptEnd: func(ctx context.Context, e AttemptEnd) {
+		AttemptEnd: func(ctx context.Context, e AttemptInfo) {
 			require.Equal(t, e.Attempt, ctx.Value(ctxKey("attempt")), "AttemptEnd gets AttemptStart's context")
-			l.add(e)
+			l.add(attemptEnded(e))
 		},
 		Poll:     func(_ context.Context, e Poll) { l.add(e) },
 		Callback: func(_ context.Context, e CallbackDecision) { l.add(e) },
@@ -82,14 +93,18 @@ func TestObserverRetriedRead(t *testing.T) {
 		})
 		_, err := c.Organisation(t.Context())
 		require.NoError(t, err)
-		start := CallStart{Call: "Organisation", Op: OpOrganisation, Method: "GET", Route: "/organisation"}
-		a1 := AttemptStart{CallStart: start, Scheme: "https", Host: "api.test", Attempt: 1}
-		a2 := AttemptStart{CallStart: start, Scheme: "https", Host: "api.test", Attempt: 2, RetryDelay: 250 * time.Millisecond}
+		start := CallInfo{Call: "Organisation", Op: OpOrganisation, Method: "GET", Route: "/organisation"}
+		a1 := AttemptInfo{Call: "Organisation", Op: OpOrganisation, Method: "GET", Route: "/organisation", Scheme: "https", Host: "api.test", Attempt: 1}
+		a2 := a1
+		a2.Attempt, a2.RetryDelay = 2, 250*time.Millisecond
+		a1end, a2end, end := a1, a2, start
+		a1end.Status, a2end.Status = 503, 200
+		end.Outcome, end.Status, end.Attempts, end.Duration = CallSucceeded, 200, 2, 250*time.Millisecond
 		require.Equal(t, []any{
-			start,
-			a1, AttemptEnd{AttemptStart: a1, Status: 503},
-			a2, AttemptEnd{AttemptStart: a2, Status: 200},
-			CallEnd{CallStart: start, Outcome: CallSucceeded, Status: 200, Attempts: 2, Duration: 250 * time.Millisecond},
+			callStarted(start),
+			attemptStarted(a1), attemptEnded(a1end),
+			attemptStarted(a2), attemptEnded(a2end),
+			callEnded(end),
 		}, log.all())
 	})
 }
@@ -131,7 +146,7 @@ func TestObserverOutcomes(t *testing.T) {
 				mt.RegisterNoResponder(tc.respond)
 				_ = tc.call(c)
 				events := log.all()
-				end, ok := events[len(events)-1].(CallEnd)
+				end, ok := events[len(events)-1].(callEnded)
 				require.True(t, ok, "%#v", events)
 				require.Equal(t, tc.want, end.Outcome)
 				require.Equal(t, tc.status, end.Status)
@@ -163,16 +178,16 @@ func TestObserverWait(t *testing.T) {
 		require.NoError(t, err)
 		var polls []Poll
 		var calls []string
-		var end CallEnd
+		var end callEnded
 		for _, e := range log.all() {
 			switch e := e.(type) {
 			case Poll:
 				polls = append(polls, e)
-			case CallStart:
+			case callStarted:
 				calls = append(calls, e.Call)
-			case CallEnd:
+			case callEnded:
 				end = e
-			case AttemptStart:
+			case attemptStarted:
 				require.Equal(t, "WaitForAssignments", e.Call)
 			}
 		}
@@ -198,7 +213,7 @@ func TestObserverBudgetRefused(t *testing.T) {
 	_, err := c.Organisation(t.Context())
 	require.ErrorIs(t, err, ErrRetryBudgetExhausted)
 	events := log.all()
-	end := events[len(events)-1].(CallEnd)
+	end := events[len(events)-1].(callEnded)
 	require.True(t, end.RetryBudgetRefused)
 	require.Equal(t, 1, end.Attempts)
 }
@@ -213,11 +228,11 @@ func TestObserverCallbackDecisions(t *testing.T) {
 			return fmt.Errorf("queue full")
 		}
 		return nil
-	}, WithCallbackObserver(log.observer(t)), WithCallbackSignature([]byte("k")))
+	}, WithObserver(log.observer(t)), WithCallbackSignature("", []byte("k")))
 	body := fixture(t, "callback_v3.json")
 	send := func(method string, body []byte, sig string) {
 		req := httptest.NewRequest(method, "/cb", bytes.NewReader(body))
-		req.Header.Set(DefaultSignatureHeader, sig)
+		req.Header.Set(defaultSignatureHeader, sig)
 		h.ServeHTTP(httptest.NewRecorder(), req)
 	}
 	good := signHex([]byte("k"), body)
@@ -236,7 +251,7 @@ func TestObserverCallbackDecisions(t *testing.T) {
 	}
 	require.Equal(t, []string{"delivered//200", "duplicate//200", "refused/method/405", "refused/unauthorized/401",
 		"refused/malformed/400", "failed/handler_error/500"}, got)
-	require.Equal(t, AlertUtilisation, log.all()[0].(CallbackDecision).AlertType)
+	require.Equal(t, AlertType("Utilisation"), log.all()[0].(CallbackDecision).AlertType)
 }
 
 // TestObserverSeesNoSecrets: nothing an Observer receives, printed with
@@ -269,10 +284,10 @@ func BenchmarkObserver(b *testing.B) {
 		{"unset", nil},
 		{"nil hooks", []Option{WithObserver(&Observer{})}},
 		{"no-op hooks", []Option{WithObserver(&Observer{
-			CallStart:    func(ctx context.Context, _ CallStart) context.Context { return ctx },
-			CallEnd:      func(context.Context, CallEnd) {},
-			AttemptStart: func(ctx context.Context, _ AttemptStart) context.Context { return ctx },
-			AttemptEnd:   func(context.Context, AttemptEnd) {},
+			CallStart:    func(ctx context.Context, _ CallInfo) context.Context { return ctx },
+			CallEnd:      func(context.Context, CallInfo) {},
+			AttemptStart: func(ctx context.Context, _ AttemptInfo) context.Context { return ctx },
+			AttemptEnd:   func(context.Context, AttemptInfo) {},
 		})}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

@@ -5,13 +5,8 @@ import (
 	"time"
 )
 
-// OrderType is the "orderType" of a purchase. Only [OrderTypeCountry] is
-// known to work; other values are passed through as given.
-type OrderType string
-
-// OrderTypeCountry is the order type Travel Roam's own integrations send,
-// for new eSIMs and top-ups alike. It is the default.
-const OrderTypeCountry OrderType = "COUNTRY"
+// orderTypeCountry is the default OrderRequest.OrderType.
+const orderTypeCountry = "COUNTRY"
 
 // OrderRequest describes one purchase: a new eSIM with BundleName applied,
 // or, when ICCID is set, a top-up of that eSIM with BundleName.
@@ -21,14 +16,17 @@ type OrderRequest struct {
 	// ICCID, when set, makes the order a top-up of that eSIM. The bundle
 	// must come from the same country and network provider as the eSIM.
 	ICCID ICCID
-	// OrderType defaults to OrderTypeCountry.
-	OrderType OrderType
+	// OrderType is the "orderType" sent. Empty sends "COUNTRY", the order
+	// type Travel Roam's own integrations send for new eSIMs and top-ups
+	// alike and the only one known to work; another value is sent as
+	// given.
+	OrderType string
 	// Key is your own id for this purchase, e.g. the id of the order in
 	// your database; it is never sent to Travel Roam. The Client's
 	// [PurchaseJournal] records it before sending, and a purchase whose
 	// Key the journal already holds for the Client's account
 	// ([Client.AccountKey]) with an outcome that may have bought something
-	// is not sent again (see [ErrAlreadyAttempted]): set it, and
+	// is not sent again (see [AlreadyAttemptedError]): set it, and
 	// a retry by your job queue after a timeout, a crash or a deploy
 	// cannot buy twice. Empty, the SDK records the attempt under a random
 	// Key ("auto-…"), which a recovery job still finds among

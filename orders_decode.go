@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/roamkit/travelroam/internal/envelope"
@@ -26,21 +27,21 @@ import (
 // error.
 //
 // A leading UTF-8 byte order mark is ignored (Raw keeps it).
-func decodeOrder(b []byte) (*Order, error) {
+func decodeOrder(b []byte, rules jsonv2.Options) (*Order, error) {
 	var o Order
-	if lenient.UnmarshalV2(trimBOM(b), &o, orderRules) == nil {
+	if lenient.UnmarshalV2(trimBOM(b), &o, rules) == nil {
 		if ref := strings.TrimSpace(o.Reference); ref != "" {
 			return o.with(ref, b), nil
 		}
 	}
-	return decodeOrderMemberwise(b)
+	return decodeOrderMemberwise(b, rules)
 }
 
 // decodeOrderMemberwise is decodeOrder the long way, for any answer
 // (for the usual one, with the reference at the top level and every
 // field under the rules, it gives the same result, as FuzzDecodeOrder
 // checks).
-func decodeOrderMemberwise(b []byte) (*Order, error) {
+func decodeOrderMemberwise(b []byte, rules jsonv2.Options) (*Order, error) {
 	holder, ref, err := findOrderReference(trimBOM(b), orderRef)
 	if errors.Is(err, errNoOrderReference) {
 		holder, ref, err = findOrderReference(trimBOM(b), applyRef)
@@ -49,7 +50,7 @@ func decodeOrderMemberwise(b []byte) (*Order, error) {
 		return nil, err
 	}
 	var o Order
-	_ = lenient.Fields(holder, &o, orderRules) // holder is a valid object: nothing fails
+	_ = lenient.Fields(holder, &o, rules) // holder is a valid object: nothing fails
 	return o.with(ref, b), nil
 }
 
@@ -123,7 +124,7 @@ type orderLineFields OrderLine
 // is not a JSON object is an error.
 func (l *OrderLine) UnmarshalJSON(b []byte) error {
 	*l = OrderLine{}
-	return lenient.Fields(b, (*orderLineFields)(l), orderLineRules)
+	return lenient.Fields(b, (*orderLineFields)(l), newDecodeRules())
 }
 
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine. A line
@@ -134,7 +135,7 @@ func (l *OrderLine) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		return err
 	}
 	*l = OrderLine{}
-	return lenient.OnePassOrFields(raw, (*orderLineFields)(l), orderLineRules)
+	return lenient.OnePassOrFields(raw, (*orderLineFields)(l), rulesFrom(dec))
 }
 
 // orderESIMFields is OrderESIM without its methods, for the JSON v2
@@ -145,7 +146,7 @@ type orderESIMFields OrderESIM
 // lenient rules (an ICCID may be a number).
 func (e *OrderESIM) UnmarshalJSON(b []byte) error {
 	*e = OrderESIM{}
-	return lenient.Fields(b, (*orderESIMFields)(e), orderLineRules)
+	return lenient.Fields(b, (*orderESIMFields)(e), newDecodeRules())
 }
 
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine. An eSIM
@@ -156,5 +157,5 @@ func (e *OrderESIM) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		return err
 	}
 	*e = OrderESIM{}
-	return lenient.OnePassOrFields(raw, (*orderESIMFields)(e), orderLineRules)
+	return lenient.OnePassOrFields(raw, (*orderESIMFields)(e), rulesFrom(dec))
 }

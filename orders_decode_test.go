@@ -20,14 +20,14 @@ func TestDecodeOrderErrors(t *testing.T) {
 		`{"orderReference": " "}`, `{"orderReference": true}`, `{"orderReference": {"id": "x"}}`, `{"orderReference": ["x"]}`,
 		`{"orderReference": "x"} {}`, `{"data": [{"orderReference": "x"}]}`, `{"reference": "x"}`,
 		`{"data":{"data":{"data":{"data":{"data":{"data":{"orderReference":"too deep"}}}}}}}`} {
-		o, err := decodeOrder([]byte(in))
+		o, err := decodeOrder([]byte(in), newDecodeRules())
 		require.Error(t, err, in)
 		require.Nil(t, o)
 	}
-	o, err := decodeOrder([]byte(`{"orderReference": 12345}`))
+	o, err := decodeOrder([]byte(`{"orderReference": 12345}`), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, "12345", o.Reference)
-	o, err = decodeOrder([]byte(`{"orderReference": "x", "order": [1]}`))
+	o, err = decodeOrder([]byte(`{"orderReference": "x", "order": [1]}`), newDecodeRules())
 	require.NoError(t, err, "a reference makes an order, whatever the lines hold")
 	require.Equal(t, "x", o.Reference)
 	require.Nil(t, o.Lines)
@@ -38,7 +38,7 @@ func TestDecodeOrderErrors(t *testing.T) {
 // sent as a number, is an Order; the odd fields are left at zero.
 func TestDecodeOrderFindsTheReferenceFirst(t *testing.T) {
 	t.Parallel()
-	odd, err := decodeOrder(fixture(t, "order_odd_types.json"))
+	odd, err := decodeOrder(fixture(t, "order_odd_types.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, &Order{
 		Reference: "6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10", StatusMessage: "Order completed: 1 eSIMs assigned",
@@ -60,7 +60,7 @@ func TestDecodeOrderFindsTheReferenceFirst(t *testing.T) {
 		{"order_result_wrapper.json", "d2b8e6f0-93a1-4c57-b0e4-6f2a8c1d5e97", "completed", "1.85", 1, true},
 		{"order_reference_number.json", "123456789012345678901234567890", "completed", "1.85", 0, true},
 	} {
-		o, err := decodeOrder(fixture(t, tc.fixture))
+		o, err := decodeOrder(fixture(t, tc.fixture), newDecodeRules())
 		require.NoError(t, err, tc.fixture)
 		require.Equal(t, tc.ref, o.Reference, tc.fixture)
 		require.Equal(t, tc.status, o.Status, tc.fixture)
@@ -77,7 +77,7 @@ func TestDecodeOrderFindsTheReferenceFirst(t *testing.T) {
 		`{"ORDERREFERENCE": "r4"}`:                                                "r4",
 		`{"data": "x", "order": 1, "result": {"data": {"orderReference": "r5"}}}`: "r5",
 	} {
-		o, err := decodeOrder([]byte(body))
+		o, err := decodeOrder([]byte(body), newDecodeRules())
 		require.NoError(t, err, body)
 		require.Equal(t, ref, o.Reference, body)
 	}
@@ -89,7 +89,7 @@ func TestDecodeOrderFindsTheReferenceFirst(t *testing.T) {
 // reference. An orderReference anywhere still wins.
 func TestDecodeOrderApplyReference(t *testing.T) {
 	t.Parallel()
-	o, err := decodeOrder(fixture(t, "order_apply_reference.json"))
+	o, err := decodeOrder(fixture(t, "order_apply_reference.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, "4b1f7e2a-8c3d-4e5f-9a0b-1c2d3e4f5a6b", o.Reference)
 	require.Equal(t, fixture(t, "order_apply_reference.json"), []byte(o.Raw))
@@ -101,12 +101,12 @@ func TestDecodeOrderApplyReference(t *testing.T) {
 		`{"applyReference": "apply", "data": {"orderReference": "order-wins"}}`:            "order-wins",
 		`{"applyReference": "", "orderReference": null, "data": {"applyReference": "a5"}}`: "a5",
 	} {
-		o, err := decodeOrder([]byte(body))
+		o, err := decodeOrder([]byte(body), newDecodeRules())
 		require.NoError(t, err, body)
 		require.Equal(t, ref, o.Reference, body)
 	}
 	for _, body := range []string{`{"applyReference": null}`, `{"applyReference": " "}`, `{"applyReference": ["x"]}`, `{"esims": [{"status": "Bundle applied"}]}`} {
-		_, err := decodeOrder([]byte(body))
+		_, err := decodeOrder([]byte(body), newDecodeRules())
 		require.Error(t, err, body)
 	}
 }
@@ -128,7 +128,7 @@ func TestProcessOrderApplyReference(t *testing.T) {
 	require.Equal(t, OutcomeSucceeded, a.Outcome)
 	require.Equal(t, o.Reference, a.Reference)
 	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID, Key: "top-up 1"})
-	require.ErrorIs(t, err, ErrAlreadyAttempted)
+	require.ErrorAs(t, err, new(*AlreadyAttemptedError))
 	require.Equal(t, 1, mt.GetTotalCallCount())
 }
 
@@ -157,7 +157,7 @@ func TestProcessOrderAnswerWithByteOrderMark(t *testing.T) {
 	mt.RegisterResponder(http.MethodPost, processOrdersURL, httpmock.NewBytesResponder(200, body))
 	o, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 	require.NoError(t, err)
-	want, err := decodeOrder(fixture(t, "order_completed.json"))
+	want, err := decodeOrder(fixture(t, "order_completed.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, want.Reference, o.Reference)
 	require.Equal(t, body, []byte(o.Raw))
@@ -177,6 +177,7 @@ func TestOrderLineWithEncodingJSON(t *testing.T) {
 	require.Error(t, json.Unmarshal([]byte(`[1]`), &e))
 }
 func FuzzDecodeOrder(f *testing.F) {
+	rules := newDecodeRules() // one set for every input, as a Client holds
 	for _, name := range []string{"order_completed.json", "order_data_wrapper.json", "order_nested.json", "order_no_reference.json",
 		"order_odd_types.json", "order_result_wrapper.json", "order_reference_number.json"} {
 		f.Add(fixture(f, name))
@@ -184,12 +185,12 @@ func FuzzDecodeOrder(f *testing.F) {
 	f.Add([]byte(`{"orderReference": 12345, "order": "x"}`))
 	f.Add([]byte(`{"data": {"order": {"orderReference": " r ", "order": [null, {}]}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		o, err := decodeOrder(b)
+		o, err := decodeOrder(b, rules)
 		if (o == nil) == (err == nil) {
 			t.Fatalf("want an order or an error, got %v, %v", o, err)
 		}
 		// The one-pass path gives what the long way gives.
-		long, longErr := decodeOrderMemberwise(b)
+		long, longErr := decodeOrderMemberwise(b, rules)
 		if (err == nil) != (longErr == nil) || !reflect.DeepEqual(o, long) {
 			t.Fatalf("decodeOrder: %+v, %v; decodeOrderMemberwise: %+v, %v", o, err, long, longErr)
 		}
@@ -229,7 +230,7 @@ func TestDecodeOrderEvidenceFixtures(t *testing.T) {
 		"order_total_object.json":      "",
 		"order_iccid_number.json":      "",
 	} {
-		o, err := decodeOrder(fixture(t, name))
+		o, err := decodeOrder(fixture(t, name), newDecodeRules())
 		require.NoError(t, err, name)
 		require.NotEmpty(t, o.Reference, name)
 		if ref != "" {
@@ -237,13 +238,13 @@ func TestDecodeOrderEvidenceFixtures(t *testing.T) {
 		}
 		require.Equal(t, string(fixture(t, name)), o.Raw.Reveal(), name)
 	}
-	o, err := decodeOrder(fixture(t, "order_string_scalars.json"))
+	o, err := decodeOrder(fixture(t, "order_string_scalars.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.True(t, o.Assigned)
 	require.True(t, o.Unlimited)
 	require.Equal(t, "4.2", o.Total.String())
 	require.Equal(t, 1, o.Lines[0].Quantity)
-	o, err = decodeOrder(fixture(t, "order_iccid_number.json"))
+	o, err = decodeOrder(fixture(t, "order_iccid_number.json"), newDecodeRules())
 	require.NoError(t, err)
 	for _, id := range o.ICCIDs() {
 		require.Len(t, id, 19, "an ICCID sent as a number keeps its digits")

@@ -73,8 +73,8 @@ func readyFromOrder(o *Order) ([]Assignment, bool) {
 // (see [Order.ReadyAssignments]), the wait returns it at once, without a
 // request; otherwise it polls as usual (a poll answers for the whole
 // order, so some eSIMs' data in the answer saves nothing). o must be the
-// order whose reference is waited for; another one is an error matching
-// [ErrInvalidInput]. A nil o is ignored.
+// order whose reference is waited for; another one is a
+// [*ValidationError]. A nil o is ignored.
 func WithOrder(o *Order) CallOption {
 	return func(c *callConfig) error {
 		c.used |= kindWait

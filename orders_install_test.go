@@ -16,7 +16,7 @@ import (
 // a captured eSIM Go answer does) gives it as assignments.
 func TestOrderReadyAssignments(t *testing.T) {
 	t.Parallel()
-	o, err := decodeOrder(fixture(t, "order_esims_ready.json"))
+	o, err := decodeOrder(fixture(t, "order_esims_ready.json"), newDecodeRules())
 	require.NoError(t, err)
 	ready := o.ReadyAssignments()
 	require.Equal(t, []Assignment{{ICCID: "8943108167000812345", MatchingID: "4f0c2a9e-7b31-4d52-9c08-6a1e3b5d7f20",
@@ -29,7 +29,7 @@ func TestOrderReadyAssignments(t *testing.T) {
 	require.Equal(t, ready, got)
 
 	// The usual answer names the eSIM without data: nothing ready.
-	o, err = decodeOrder(fixture(t, "order_completed.json"))
+	o, err = decodeOrder(fixture(t, "order_completed.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Empty(t, o.ReadyAssignments())
 	_, ok = readyFromOrder(o)
@@ -57,7 +57,7 @@ func TestOrderReadyAssignments(t *testing.T) {
 // from it.
 func TestOrderBundleAssignmentLine(t *testing.T) {
 	t.Parallel()
-	o, err := decodeOrder(fixture(t, "order_bundle_assignment.json"))
+	o, err := decodeOrder(fixture(t, "order_bundle_assignment.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Len(t, o.Lines, 1)
 	l := o.Lines[0]
@@ -109,7 +109,7 @@ func TestWaitForAssignmentsWithOrder(t *testing.T) {
 
 	// Another order's reference: bad input, nothing sent.
 	_, err = c.WaitForAssignments(t.Context(), "other-reference", WithOrder(order))
-	require.ErrorIs(t, err, ErrInvalidInput)
+	require.ErrorAs(t, err, new(*ValidationError))
 
 	// By default the answer has no data: WithOrder polls.
 	srv, c = newFake(travelroamtest.WithAssignmentDelay(0))

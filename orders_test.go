@@ -85,7 +85,7 @@ func TestProcessOrderValidation(t *testing.T) {
 			t.Parallel()
 			c, mt := newMockClient(t)
 			_, err := c.ProcessOrder(t.Context(), req)
-			require.ErrorIs(t, err, ErrInvalidInput)
+			require.ErrorAs(t, err, new(*ValidationError))
 			var ve *ValidationError
 			require.ErrorAs(t, err, &ve)
 			require.Zero(t, mt.GetTotalCallCount(), "nothing may be sent")
@@ -94,7 +94,7 @@ func TestProcessOrderValidation(t *testing.T) {
 }
 
 // TestProcessOrderAmbiguousAnswers: every answer that leaves the outcome
-// open gives ErrOutcomeUnknown after exactly one POST.
+// open gives an *OutcomeUnknownError after exactly one POST.
 func TestProcessOrderAmbiguousAnswers(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -116,7 +116,7 @@ func TestProcessOrderAmbiguousAnswers(t *testing.T) {
 			mt.RegisterResponder(http.MethodPost, processOrdersURL, httpmock.NewStringResponder(tc.status, tc.body))
 			before := time.Now()
 			_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: testICCID})
-			require.ErrorIs(t, err, ErrOutcomeUnknown)
+			require.ErrorAs(t, err, new(*OutcomeUnknownError))
 			var ou *OutcomeUnknownError
 			require.ErrorAs(t, err, &ou)
 			require.Equal(t, "esim_1GB_7D_TR_V2", ou.BundleName)
@@ -147,9 +147,9 @@ func TestProcessOrderInformationalAnswerIsUnknown(t *testing.T) {
 		mt.RegisterResponder(http.MethodPost, processOrdersURL, httpmock.NewStringResponder(status, ``))
 		req := OrderRequest{BundleName: "esim_1GB_7D_TR_V2", Key: "order-42"}
 		_, err := c.ProcessOrder(t.Context(), req)
-		require.ErrorIs(t, err, ErrOutcomeUnknown, "status %d", status)
+		require.ErrorAs(t, err, new(*OutcomeUnknownError), "status %d", status)
 		_, err = c.ProcessOrder(t.Context(), req)
-		require.ErrorIs(t, err, ErrAlreadyAttempted, "status %d: the Key must not be bought again", status)
+		require.ErrorAs(t, err, new(*AlreadyAttemptedError), "status %d: the Key must not be bought again", status)
 		require.Equal(t, 1, mt.GetTotalCallCount())
 	}
 }
@@ -195,7 +195,7 @@ func TestProcessOrderNotProcessed(t *testing.T) {
 			httpmock.NewStringResponder(tc.status, `{"message":"Service unavailable"}`).HeaderSet(http.Header{"Retry-After": {"120"}}))
 		_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 		require.ErrorIs(t, err, tc.sentinel)
-		require.NotErrorIs(t, err, ErrOutcomeUnknown)
+		require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 		var ae *APIError
 		require.ErrorAs(t, err, &ae)
 		require.Equal(t, 2*time.Minute, ae.RetryAfter)
@@ -212,7 +212,7 @@ func TestProcessOrderRefused(t *testing.T) {
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	require.Equal(t, "Insufficient balance", ae.Message)
-	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	require.Equal(t, 1, mt.GetTotalCallCount())
 }
 
@@ -268,7 +268,7 @@ func TestProcessOrderResetAfterBodyRead(t *testing.T) {
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 	require.NoError(t, err)
 	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	require.Equal(t, int32(2), posts.Load(), "exactly one POST per call")
 	count := 0
 	conns.Range(func(any, any) bool { count++; return true })
@@ -289,7 +289,7 @@ func TestProcessOrderTimeoutAfterSending(t *testing.T) {
 	hc.Timeout = 100 * time.Millisecond
 	c := realClient(t, srv, hc)
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	var netErr net.Error
 	require.ErrorAs(t, err, &netErr)
 	require.True(t, netErr.Timeout())
@@ -309,7 +309,7 @@ func TestProcessOrderContextEndsWhileOut(t *testing.T) {
 	})
 	c := realClient(t, srv, nil)
 	_, err := c.ProcessOrder(ctx, OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	require.ErrorIs(t, err, context.Canceled)
 	require.Equal(t, int32(1), posts.Load())
 }
@@ -348,7 +348,7 @@ func TestProcessOrderDialRefusedGivesUp(t *testing.T) {
 	c := realClient(t, srv, &http.Client{Transport: &http.Transport{DialContext: dial}})
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 	require.Error(t, err)
-	require.NotErrorIs(t, err, ErrOutcomeUnknown, "nothing was sent: the outcome is known")
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError), "nothing was sent: the outcome is known")
 	require.ErrorIs(t, err, syscall.ECONNREFUSED)
 	require.Equal(t, int32(1+maxPreSendResend), dials.Load())
 	require.Zero(t, posts.Load())
@@ -427,7 +427,7 @@ func TestProcessOrderCancelWhilePacing(t *testing.T) {
 		start := time.Now()
 		_, err = c.ProcessOrder(ctx, OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 		require.ErrorIs(t, err, context.Canceled)
-		require.NotErrorIs(t, err, ErrOutcomeUnknown, "nothing was sent")
+		require.NotErrorAs(t, err, new(*OutcomeUnknownError), "nothing was sent")
 		require.Equal(t, 3*time.Second, time.Since(start))
 		require.Equal(t, 1, mt.GetTotalCallCount())
 		// The slot is free again: a purchase after the interval goes out.
@@ -442,7 +442,7 @@ func TestPurchaseIntervalRefusedForTravelRoam(t *testing.T) {
 	t.Parallel()
 	_, err := NewClient(testAPIKey, testSecret, WithPurchaseInterval(time.Second))
 	require.Error(t, err)
-	_, err = NewClient(testAPIKey, testSecret, WithEnvironment(Live), WithPurchaseInterval(4*time.Second))
+	_, err = NewClient(testAPIKey, testSecret, WithBaseURL(LiveURL), WithPurchaseInterval(4*time.Second))
 	require.Error(t, err)
 	_, err = NewClient(testAPIKey, testSecret, WithBaseURL("https://eu.travelroam.com/api/whitelabel"), WithPurchaseInterval(0))
 	require.Error(t, err)
@@ -459,9 +459,9 @@ func TestPurchaseIntervalRefusedForTravelRoam(t *testing.T) {
 func TestOrderPrintsNoSecrets(t *testing.T) {
 	t.Parallel()
 	o, err := decodeOrder([]byte(`{"orderReference":"ref-1","status":"completed","total":1.85,"currency":"USD",
-		"order":[{"item":"esim_1GB_7D_TR_V2","quantity":1,"iccids":["` + testICCID + `"],
-		"esims":[{"iccid":"` + testICCID + `","matchingId":"` + testMatchingI + `","smdpAddress":"rsp.example.com"}]}],
-		"activation":"LPA:1$rsp.example.com$` + testMatchingI + `"}`))
+		"order":[{"item":"esim_1GB_7D_TR_V2","quantity":1,"iccids":["`+testICCID+`"],
+		"esims":[{"iccid":"`+testICCID+`","matchingId":"`+testMatchingI+`","smdpAddress":"rsp.example.com"}]}],
+		"activation":"LPA:1$rsp.example.com$`+testMatchingI+`"}`), newDecodeRules())
 	require.NoError(t, err)
 	require.Contains(t, string(o.Raw), testMatchingI, "Raw keeps the body for the program")
 	require.Equal(t, testMatchingI, o.Lines[0].ESIMs[0].MatchingID.Reveal(), "the data is there for the program")
@@ -508,7 +508,7 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 		var ae *APIError
 		require.ErrorAs(t, err, &ae, "%d", code)
 		require.Equal(t, code, ae.StatusCode)
-		require.ErrorIs(t, err, ErrOutcomeUnknown)
+		require.ErrorAs(t, err, new(*OutcomeUnknownError))
 		_, err = c.Organisation(t.Context())
 		require.ErrorAs(t, err, &ae)
 		require.Equal(t, int32(2), posts.Load())
@@ -524,7 +524,7 @@ func TestProcessOrderStatusWinsOverBrokenBody(t *testing.T) {
 	for _, tc := range []struct {
 		status int
 		want   error
-	}{{503, ErrUnavailable}, {400, nil}, {200, ErrOutcomeUnknown}} {
+	}{{503, ErrUnavailable}, {400, nil}, {200, nil}} {
 		srv, _ := orderServer(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "30")
 			w.Header().Set("Content-Length", "1000")
@@ -540,8 +540,10 @@ func TestProcessOrderStatusWinsOverBrokenBody(t *testing.T) {
 		if tc.want != nil {
 			require.ErrorIs(t, err, tc.want, "%d", tc.status)
 		}
-		if tc.status != 200 {
-			require.NotErrorIs(t, err, ErrOutcomeUnknown, "%d", tc.status)
+		if tc.status == 200 {
+			require.ErrorAs(t, err, new(*OutcomeUnknownError))
+		} else {
+			require.NotErrorAs(t, err, new(*OutcomeUnknownError), "%d", tc.status)
 			var ae *APIError
 			require.ErrorAs(t, err, &ae)
 			require.Equal(t, tc.status, ae.StatusCode)

@@ -82,7 +82,7 @@ func (c *Client) Organisation(ctx context.Context, opts ...CallOption) (*Organis
 		return nil, err
 	}
 	defer cancel()
-	return read(ctx, c, r, decodeOrganisation)
+	return readInPlace(ctx, c, r, decodeOrganisation)
 }
 
 // decodeOrganisation accepts {"organisations": [{…}]}, {"organisation":
@@ -90,10 +90,10 @@ func (c *Client) Organisation(ctx context.Context, opts ...CallOption) (*Organis
 // A body with no organisation in it is an error, not an empty value; so
 // is a balance outside the rules. Any other field outside the rules is
 // left at zero.
-func decodeOrganisation(b []byte) (*Organisation, error) {
+func decodeOrganisation(b []byte, rules jsonv2.Options) (*Organisation, error) {
 	var org *Organisation
 	err := envelope.Descend(b, func(v []byte) (inner []byte, err error) {
-		org, inner, err = decodeOrganisationLevel(v)
+		org, inner, err = decodeOrganisationLevel(v, rules)
 		return inner, err
 	})
 	if err != nil {
@@ -106,7 +106,7 @@ func decodeOrganisation(b []byte) (*Organisation, error) {
 // the organisation, or the value that wraps it (the first element of a
 // list; else the first of "organisations", "organisation" and "data"
 // that is an object or an array).
-func decodeOrganisationLevel(b []byte) (*Organisation, []byte, error) {
+func decodeOrganisationLevel(b []byte, rules jsonv2.Options) (*Organisation, []byte, error) {
 	b = bytes.TrimSpace(b)
 	if envelope.IsArray(b) {
 		var list []json.RawMessage
@@ -131,7 +131,7 @@ func decodeOrganisationLevel(b []byte) (*Organisation, []byte, error) {
 		return nil, nil, errors.New("response has no organisation details")
 	}
 	var w wireOrganisation
-	if err := lenient.Fields(b, &w); err != nil {
+	if err := lenient.Fields(b, &w, rules); err != nil {
 		return nil, nil, err
 	}
 	return w.organisation(), nil, nil
@@ -182,5 +182,5 @@ func (u *OrganisationUser) UnmarshalJSON(b []byte) error { return lenient.Unmars
 // UnmarshalJSONFrom is UnmarshalJSON for the JSON v2 engine.
 func (u *OrganisationUser) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	*u = OrganisationUser{}
-	return jsonv2.UnmarshalDecode(dec, (*organisationUserFields)(u), userRules)
+	return unmarshalIn(dec, (*organisationUserFields)(u))
 }

@@ -37,7 +37,7 @@ func TestOrganisation(t *testing.T) {
 
 func TestOrganisationAllFields(t *testing.T) {
 	t.Parallel()
-	org, err := decodeOrganisation(fixture(t, "organisation_data.json"))
+	org, err := decodeOrganisation(fixture(t, "organisation_data.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, &Organisation{
 		Name:             "Acme Travel Ltd",
@@ -52,14 +52,14 @@ func TestOrganisationAllFields(t *testing.T) {
 		}},
 	}, org)
 
-	flat, err := decodeOrganisation(fixture(t, "organisation_flat.json"))
+	flat, err := decodeOrganisation(fixture(t, "organisation_flat.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, "1 High Street", flat.Addr1.Reveal())
 	require.Equal(t, "London", flat.City)
 	require.Equal(t, "GB", flat.Country)
 	require.True(t, flat.TestCredit.IsZero())
 
-	wrapped, err := decodeOrganisation(fixture(t, "organisation_wrapped.json"))
+	wrapped, err := decodeOrganisation(fixture(t, "organisation_wrapped.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, "https://example.com/hooks/travelroam", wrapped.CallbackURL.Reveal())
 	require.Equal(t, []string{"Standard Fixed"}, wrapped.Groups)
@@ -82,13 +82,13 @@ func TestDecodeOrganisationVariants(t *testing.T) {
 		`{"organisations": null, "balance": 4}`:                        "4",
 		`{"balance": 99999999999999.99, "apiKey": "must-not-be-kept"}`: "99999999999999.99",
 	} {
-		org, err := decodeOrganisation([]byte(body))
+		org, err := decodeOrganisation([]byte(body), newDecodeRules())
 		require.NoError(t, err, body)
 		require.Equal(t, balance, org.Balance.String(), body)
 	}
 	for _, bad := range []string{``, `null`, `{}`, `[]`, `{"organisations": []}`, `{"data": {}}`,
 		`{"balance": "lots"}`, `{"balance": true}`, `"x"`, `{"users": []}`} {
-		_, err := decodeOrganisation([]byte(bad))
+		_, err := decodeOrganisation([]byte(bad), newDecodeRules())
 		require.Error(t, err, bad)
 	}
 }
@@ -109,12 +109,13 @@ func TestOrganisationErrors(t *testing.T) {
 }
 
 func FuzzDecodeOrganisation(f *testing.F) {
+	rules := newDecodeRules() // one set for every input, as a Client holds
 	for _, name := range []string{"organisation_wrapped.json", "organisation_flat.json", "organisation_data.json"} {
 		f.Add(fixture(f, name))
 	}
 	f.Add([]byte(`[{"balance":"1.5"}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		org, err := decodeOrganisation(data)
+		org, err := decodeOrganisation(data, rules)
 		if (org == nil) == (err == nil) {
 			t.Fatalf("want an organisation or an error, got %v, %v", org, err)
 		}
@@ -146,15 +147,15 @@ func TestOrganisationPeripheralFieldsNeverHideTheBalance(t *testing.T) {
 		`{"name":"n","groups":"Standard Fixed"}`:        "0",
 		`{"organisation":{"balance":5,"groups":[1,2]}}`: "5",
 	} {
-		o, err := decodeOrganisation([]byte(body))
+		o, err := decodeOrganisation([]byte(body), newDecodeRules())
 		require.NoError(t, err, body)
 		require.Equal(t, want, o.Balance.String(), body)
 	}
-	o, err := decodeOrganisation([]byte(`{"name":"n","groups":"Standard Fixed","taxLiable":"yes"}`))
+	o, err := decodeOrganisation([]byte(`{"name":"n","groups":"Standard Fixed","taxLiable":"yes"}`), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, []string{"Standard Fixed"}, o.Groups)
 	require.Equal(t, "yes", o.TaxLiable)
-	_, err = decodeOrganisation([]byte(`{"name":"n","balance":"4,100.00 USD"}`))
+	_, err = decodeOrganisation([]byte(`{"name":"n","balance":"4,100.00 USD"}`), newDecodeRules())
 	require.EqualError(t, err, `"balance": want a number`, "the balance is never guessed, and its value is not quoted")
 }
 
@@ -170,7 +171,7 @@ func TestOrganisationUserWithEncodingJSON(t *testing.T) {
 // number do not hide the balance.
 func TestOrganisationEvidenceFixture(t *testing.T) {
 	t.Parallel()
-	o, err := decodeOrganisation(fixture(t, "organisation_odd_fields.json"))
+	o, err := decodeOrganisation(fixture(t, "organisation_odd_fields.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, "482.37", o.Balance.String())
 	require.Equal(t, "442079460000", o.Users[0].PhoneNumber.Reveal())

@@ -46,9 +46,9 @@ const (
 )
 
 type processOrderBody struct {
-	BundleName string    `json:"bundleName"`
-	OrderType  OrderType `json:"orderType"`
-	ICCID      string    `json:"iccid,omitempty"`
+	BundleName string `json:"bundleName"`
+	OrderType  string `json:"orderType"`
+	ICCID      string `json:"iccid,omitempty"`
 }
 
 // ProcessOrder buys a new eSIM (req.ICCID empty) or tops up an eSIM
@@ -84,8 +84,8 @@ type processOrderBody struct {
 // The SDK never re-sends a purchase whose bytes may have reached the
 // server; it re-sends (at most twice) only when the connection provably
 // failed before anything was sent. The errors to expect:
-//   - [*ValidationError] (ErrInvalidInput): nothing was sent.
-//   - [*AlreadyAttemptedError] (ErrAlreadyAttempted): the Key was already
+//   - [*ValidationError]: nothing was sent.
+//   - [*AlreadyAttemptedError]: the Key was already
 //     attempted; nothing was sent. Its doc says what to do.
 //   - an error matching [ErrNotSent]: nothing was sent (the journal or
 //     the gate failed, ctx ended while waiting for the gate, or the
@@ -94,7 +94,7 @@ type processOrderBody struct {
 //     (429): the order was not processed; try again after RetryAfter.
 //   - other [*APIError] (4xx): refused, e.g. unknown bundle, insufficient
 //     balance or an incompatible top-up.
-//   - [*OutcomeUnknownError] (ErrOutcomeUnknown): the order may or may not
+//   - [*OutcomeUnknownError]: the order may or may not
 //     exist (timeout or reset after sending, 500/502/504, an unreadable
 //     answer, ctx ending while the request was out). Read its doc before
 //     buying again; the journal refuses the same Key until the outcome is
@@ -165,7 +165,7 @@ func (req OrderRequest) body() (processOrderBody, error) {
 	}
 	t := req.OrderType
 	if t == "" {
-		t = OrderTypeCountry
+		t = orderTypeCountry
 	}
 	return processOrderBody{BundleName: req.BundleName, OrderType: t, ICCID: string(req.ICCID)}, nil
 }
@@ -310,7 +310,7 @@ func (c *Client) sendPurchase(ctx context.Context, r request, call writeCall, a 
 	if err != nil {
 		return nil, err
 	}
-	order, err := decodeOrder(resp.body)
+	order, err := decodeOrder(resp.body, c.rules)
 	if err != nil {
 		return nil, call.unknown(out, &DecodeError{Method: r.method, Route: r.route, Err: err})
 	}
@@ -361,7 +361,7 @@ func purchaseOutcome(order *Order, err error) (PurchaseOutcome, string) {
 	switch {
 	case err == nil && order != nil:
 		return OutcomeSucceeded, order.Reference
-	case errors.Is(err, ErrOutcomeUnknown):
+	case errors.As(err, new(*OutcomeUnknownError)):
 		return OutcomeUnknown, ""
 	case errors.Is(err, ErrNotSent):
 		return OutcomeNotSent, ""

@@ -113,17 +113,12 @@ type PurchaseAttempt struct {
 	ID          string          // random id of this attempt, drawn by the SDK before Begin; a later attempt of the same Key has another
 	BundleName  string          // the bundle bought
 	ICCID       ICCID           // the eSIM topped up; empty for a new eSIM
-	Environment Environment     // Sandbox or Live
+	Environment string          // "sandbox" or "live" for Travel Roam's base URLs, "" for any other (a proxy, a fake)
 	StartedAt   time.Time       // when the attempt was recorded, before it was sent
 	Outcome     PurchaseOutcome // what became of it
 	Reference   string          // order reference when Outcome is OutcomeSucceeded (or when resolved by a person)
 	FinishedAt  time.Time       // when the outcome was recorded; zero while pending
 }
-
-// ErrAlreadyAttempted matches an [*AlreadyAttemptedError]: the journal
-// already holds a purchase with this Key that may have bought something,
-// so nothing was sent.
-var ErrAlreadyAttempted = errors.New("travelroam: purchase already attempted")
 
 // ErrNoAttempt is returned by [PurchaseJournal.Finish] and
 // [Client.ResolvePurchase] when the journal holds no attempt under the
@@ -147,7 +142,7 @@ var ErrAttemptChanged = errors.New("travelroam: purchase journal: the attempt's 
 
 // AlreadyAttemptedError reports a purchase that was not sent because the
 // [PurchaseJournal] already holds an attempt with the same Key that may
-// have bought something. It matches [ErrAlreadyAttempted].
+// have bought something; match it with [errors.As].
 //
 // What to do depends on Attempt.Outcome:
 //   - [OutcomeSucceeded]: the purchase was made; use Attempt.Reference as
@@ -207,9 +202,6 @@ func (e *AlreadyAttemptedError) Format(f fmt.State, _ rune) { _, _ = io.WriteStr
 
 // MarshalJSON writes the error's text.
 func (e *AlreadyAttemptedError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
-
-// Is reports whether target is [ErrAlreadyAttempted].
-func (e *AlreadyAttemptedError) Is(target error) bool { return target == ErrAlreadyAttempted }
 
 // DefaultJournalRetention is how long a [MemoryPurchaseJournal] keeps a
 // finished attempt (succeeded, refused or not sent) after its outcome was

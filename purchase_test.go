@@ -86,14 +86,14 @@ func TestProcessOrderKeyIsNeverSent(t *testing.T) {
 func TestProcessOrderSameKeyTwice(t *testing.T) {
 	t.Parallel()
 	var outcomes []CallOutcome
-	obs := &Observer{CallEnd: func(_ context.Context, e CallEnd) { outcomes = append(outcomes, e.Outcome) }}
+	obs := &Observer{CallEnd: func(_ context.Context, e CallInfo) { outcomes = append(outcomes, e.Outcome) }}
 	c, mt := newMockClient(t, WithObserver(obs))
 	posts, _ := orderResponder(t, mt)
 	req := OrderRequest{BundleName: testBundle, Key: "order-42"}
 	first, err := c.ProcessOrder(t.Context(), req)
 	require.NoError(t, err)
 	_, err = c.ProcessOrder(t.Context(), req)
-	require.ErrorIs(t, err, ErrAlreadyAttempted)
+	require.ErrorAs(t, err, new(*AlreadyAttemptedError))
 	require.NotErrorIs(t, err, ErrNotSent, "the earlier attempt was sent")
 	var ae *AlreadyAttemptedError
 	require.ErrorAs(t, err, &ae)
@@ -154,14 +154,14 @@ func (g *failingGate) Acquire(context.Context, string, time.Duration, time.Durat
 func TestProcessOrderGateFailure(t *testing.T) {
 	t.Parallel()
 	var outcomes []CallOutcome
-	obs := &Observer{CallEnd: func(_ context.Context, e CallEnd) { outcomes = append(outcomes, e.Outcome) }}
+	obs := &Observer{CallEnd: func(_ context.Context, e CallInfo) { outcomes = append(outcomes, e.Outcome) }}
 	j := NewMemoryPurchaseJournal()
 	g := new(failingGate)
 	c, mt := newMockClient(t, WithPurchaseGate(g), WithPurchaseJournal(j), WithObserver(obs))
 	posts, _ := orderResponder(t, mt)
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "order-9"})
 	require.ErrorIs(t, err, ErrNotSent)
-	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	require.Contains(t, err.Error(), "gate store unreachable")
 	require.Zero(t, posts.Load())
 	require.Equal(t, []CallOutcome{CallNotSent}, outcomes)
@@ -277,10 +277,10 @@ func TestProcessOrderJournalOutcomes(t *testing.T) {
 				sent := mt.GetTotalCallCount()
 				_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "k"})
 				if tc.want.MayHaveBought() {
-					require.ErrorIs(t, err, ErrAlreadyAttempted)
+					require.ErrorAs(t, err, new(*AlreadyAttemptedError))
 					require.Equal(t, sent, mt.GetTotalCallCount(), "nothing sent again")
 				} else {
-					require.NotErrorIs(t, err, ErrAlreadyAttempted)
+					require.NotErrorAs(t, err, new(*AlreadyAttemptedError))
 					require.Greater(t, mt.GetTotalCallCount(), sent, "bought nothing: sent again")
 				}
 			})
@@ -307,7 +307,7 @@ func TestProcessOrderEmptyKey(t *testing.T) {
 	c, mt = newMockClient(t, WithPurchaseJournal(hang))
 	mt.RegisterResponder(http.MethodPost, processOrdersURL, httpmock.NewErrorResponder(syscall.ECONNRESET))
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID})
-	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	require.ErrorAs(t, err, new(*OutcomeUnknownError))
 	un, err := c.UnfinishedPurchases(t.Context())
 	require.NoError(t, err)
 	require.Len(t, un, 1)
@@ -402,21 +402,21 @@ func TestPurchaseGateArguments(t *testing.T) {
 		opts         []Option
 		url          string
 		account      string
-		env          Environment
+		env          string
 		timeout      time.Duration // of the user's http.Client; 0 for none
 		wantLease    time.Duration
 		wantSend     time.Duration
 		wantInterval time.Duration
 	}{
-		{"sandbox", []Option{WithPurchaseInterval(7 * time.Second)}, Sandbox.BaseURL(), "sandbox:" + hash, Sandbox, 0,
+		{"sandbox", []Option{WithPurchaseInterval(7 * time.Second)}, sandboxURL, "sandbox:" + hash, "sandbox", 0,
 			2 * time.Minute, 105 * time.Second, 7 * time.Second},
-		{"live", []Option{WithEnvironment(Live)}, Live.BaseURL(), "live:" + hash, Live, 0,
+		{"live", []Option{WithBaseURL(LiveURL)}, LiveURL, "live:" + hash, "live", 0,
 			2 * time.Minute, 105 * time.Second, 5 * time.Second},
-		{"live by URL", []Option{WithBaseURL(Live.BaseURL() + "/")}, Live.BaseURL(), "live:" + hash, Live, 0,
+		{"live by URL", []Option{WithBaseURL(LiveURL + "/")}, LiveURL, "live:" + hash, "live", 0,
 			2 * time.Minute, 105 * time.Second, 5 * time.Second},
 		{"proxy, short timeout", []Option{WithBaseURL("http://127.0.0.1:9/tr"), WithPurchaseInterval(time.Second)}, "http://127.0.0.1:9/tr",
-			"http://127.0.0.1:9/tr:" + hash, Sandbox, 2 * time.Second, 4 * time.Second, 3 * time.Second, time.Second},
-		{"long timeout", []Option{WithEnvironment(Live)}, Live.BaseURL(), "live:" + hash, Live, 10 * time.Minute,
+			"http://127.0.0.1:9/tr:" + hash, "", 2 * time.Second, 4 * time.Second, 3 * time.Second, time.Second},
+		{"long timeout", []Option{WithBaseURL(LiveURL)}, LiveURL, "live:" + hash, "live", 10 * time.Minute,
 			10*time.Minute + 30*time.Second, 10*time.Minute + 15*time.Second, 5 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -590,16 +590,16 @@ func TestResolvePurchase(t *testing.T) {
 	pending, unknown := un[0], un[1]
 	require.Equal(t, OutcomePending, pending.Outcome)
 
-	require.ErrorIs(t, c.ResolvePurchase(ctx, pending, OutcomePending, ""), ErrInvalidInput)
-	require.ErrorIs(t, c.ResolvePurchase(ctx, pending, "bought", ""), ErrInvalidInput)
-	require.ErrorIs(t, c.ResolvePurchase(ctx, PurchaseAttempt{}, OutcomeNotSent, ""), ErrInvalidInput)
-	require.ErrorIs(t, c.ResolvePurchase(ctx, pending, OutcomeNotSent, "ref-1"), ErrInvalidInput)
+	require.ErrorAs(t, c.ResolvePurchase(ctx, pending, OutcomePending, ""), new(*ValidationError))
+	require.ErrorAs(t, c.ResolvePurchase(ctx, pending, "bought", ""), new(*ValidationError))
+	require.ErrorAs(t, c.ResolvePurchase(ctx, PurchaseAttempt{}, OutcomeNotSent, ""), new(*ValidationError))
+	require.ErrorAs(t, c.ResolvePurchase(ctx, pending, OutcomeNotSent, "ref-1"), new(*ValidationError))
 	noID := pending
 	noID.ID = ""
-	require.ErrorIs(t, c.ResolvePurchase(ctx, noID, OutcomeNotSent, ""), ErrInvalidInput)
+	require.ErrorAs(t, c.ResolvePurchase(ctx, noID, OutcomeNotSent, ""), new(*ValidationError))
 	otherAccount := pending
 	otherAccount.Account = "live:0000000000000000"
-	require.ErrorIs(t, c.ResolvePurchase(ctx, otherAccount, OutcomeNotSent, ""), ErrInvalidInput)
+	require.ErrorAs(t, c.ResolvePurchase(ctx, otherAccount, OutcomeNotSent, ""), new(*ValidationError))
 	missing := pending
 	missing.Key = "missing"
 	require.ErrorIs(t, c.ResolvePurchase(ctx, missing, OutcomeNotSent, ""), ErrNoAttempt)
@@ -648,7 +648,7 @@ func TestAccountKeyHidesTheAPIKey(t *testing.T) {
 	require.NoError(t, err)
 	other, err := NewClient(testAPIKey+"x", testSecret)
 	require.NoError(t, err)
-	live, err := NewClient(testAPIKey, testSecret, WithEnvironment(Live))
+	live, err := NewClient(testAPIKey, testSecret, WithBaseURL(LiveURL))
 	require.NoError(t, err)
 	require.Equal(t, a.AccountKey(), b.AccountKey())
 	require.NotEqual(t, a.AccountKey(), other.AccountKey())
@@ -665,11 +665,11 @@ func TestAccountKeyHidesTheAPIKey(t *testing.T) {
 // gate's 5 s spacing and the journal) and record the right environment.
 func TestAccountKeyOfEquivalentBaseURLs(t *testing.T) {
 	t.Parallel()
-	for _, env := range []Environment{Live, Sandbox} {
-		want, err := NewClient(testAPIKey, testSecret, WithEnvironment(env))
+	for env, base := range map[string]string{"live": LiveURL, "sandbox": sandboxURL} {
+		want, err := NewClient(testAPIKey, testSecret, WithBaseURL(base))
 		require.NoError(t, err)
-		require.Equal(t, string(env)+":", want.AccountKey()[:len(env)+1])
-		host := strings.TrimPrefix(strings.TrimSuffix(env.BaseURL(), "/api/whitelabel"), "https://")
+		require.Equal(t, env+":", want.AccountKey()[:len(env)+1])
+		host := strings.TrimPrefix(strings.TrimSuffix(base, "/api/whitelabel"), "https://")
 		upper := strings.ToUpper(host)
 		for _, u := range []string{
 			"https://" + upper + "/api/whitelabel",
@@ -767,5 +767,114 @@ func TestCleanupContext(t *testing.T) {
 			require.Equal(t, ctx, got, "%T", s)
 		}
 		require.NoError(t, p.Release(ctx), "the in-memory permit releases on an ended context")
+	})
+}
+
+// lostReplyJournal records each Begin in its MemoryPurchaseJournal, then
+// answers the first one with an error, as a store whose commit went
+// through but whose answer was lost (a dropped connection, ctx ending
+// after the commit).
+type lostReplyJournal struct {
+	*MemoryPurchaseJournal
+	lost bool
+}
+
+func (j *lostReplyJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
+	earlier, ok, err := j.MemoryPurchaseJournal.Begin(ctx, a)
+	if err == nil && ok && !j.lost {
+		j.lost = true
+		return PurchaseAttempt{}, false, errors.New("connection reset after the commit")
+	}
+	return earlier, ok, err
+}
+
+// TestProcessOrderJournalBeginLostReply: when the journal's Begin fails,
+// ProcessOrder returns an error matching ErrNotSent, whose contract is
+// "nothing was sent; the same Key may be bought again". A Begin whose
+// commit went through but whose answer was lost must not leave the
+// attempt pending (which would refuse the Key as already attempted for
+// the purchase lease, then until a person resolves it): the SDK records
+// it as not sent, fenced by its ID.
+func TestProcessOrderJournalBeginLostReply(t *testing.T) {
+	t.Parallel()
+	j := &lostReplyJournal{MemoryPurchaseJournal: NewMemoryPurchaseJournal()}
+	c, mt := newMockClient(t, WithPurchaseJournal(j))
+	posts, _ := orderResponder(t, mt)
+
+	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "order-lost"})
+	require.ErrorIs(t, err, ErrNotSent)
+	require.Zero(t, posts.Load())
+	a, ok, err := j.Get(t.Context(), c.AccountKey(), "order-lost")
+	require.NoError(t, err)
+	if ok {
+		require.Equal(t, OutcomeNotSent, a.Outcome, "the attempt left behind is recorded as not sent")
+	}
+
+	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "order-lost"})
+	require.NoError(t, err, "ErrNotSent said the same Key may be bought again")
+	require.Equal(t, int32(1), posts.Load())
+}
+
+// agedJournal records every attempt as begun an hour ago: the attempt
+// waited at the purchase gate behind others for longer than the purchase
+// lease before its request went out.
+type agedJournal struct{ *MemoryPurchaseJournal }
+
+func (j agedJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
+	a.StartedAt = time.Now().Add(-time.Hour)
+	return j.MemoryPurchaseJournal.Begin(ctx, a)
+}
+
+// TestResolvePurchaseWaitsForTheSendInFlight: a pending attempt older
+// than the purchase lease may still have its request out (it waited at
+// the gate before sending). A recovery job that resolves it as not sent
+// while the request is out, and buys the Key again, would buy twice.
+// ResolvePurchase of a pending attempt therefore takes the account's turn
+// at the purchase gate first: it returns only after the purchase in
+// flight has its answer, and the Key, bought, is not bought again. Order
+// of events in virtual time.
+func TestResolvePurchaseWaitsForTheSendInFlight(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		j := agedJournal{NewMemoryPurchaseJournal()}
+		c, mt := newMockClient(t, WithPurchaseJournal(j))
+		sent, proceed := make(chan struct{}), make(chan struct{})
+		var posts atomic.Int32
+		mt.RegisterResponder(http.MethodPost, processOrdersURL, func(*http.Request) (*http.Response, error) {
+			if posts.Add(1) == 1 {
+				close(sent)
+				<-proceed
+			}
+			return httpmock.NewBytesResponse(200, fixture(t, "order_completed.json")), nil
+		})
+		ctx := context.Background()
+		first := make(chan error, 1)
+		go func() {
+			_, err := c.ProcessOrder(ctx, OrderRequest{BundleName: testBundle, Key: "order-slow"})
+			first <- err
+		}()
+		<-sent
+		un, err := c.UnfinishedPurchases(ctx)
+		require.NoError(t, err)
+		require.Len(t, un, 1)
+		require.Equal(t, OutcomePending, un[0].Outcome)
+
+		resolved := make(chan error, 1)
+		go func() { resolved <- c.ResolvePurchase(ctx, un[0], OutcomeNotSent, "") }()
+		synctest.Wait()
+		select {
+		case err := <-resolved:
+			t.Fatalf("ResolvePurchase returned (%v) while the purchase's request was out", err)
+		default:
+		}
+		close(proceed)
+		require.NoError(t, <-first)
+		<-resolved // whatever it says, the journal must hold the purchase as bought
+
+		_, err = c.ProcessOrder(ctx, OrderRequest{BundleName: testBundle, Key: "order-slow"})
+		var ae *AlreadyAttemptedError
+		require.ErrorAs(t, err, &ae, "the Key was bought: not bought again")
+		require.Equal(t, OutcomeSucceeded, ae.Attempt.Outcome)
+		require.Equal(t, int32(1), posts.Load())
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
@@ -92,12 +93,22 @@ func (c *Client) newRetryableRequest(ctx context.Context, r request) (*retryable
 // A read reports its call to the Client's observer, unless r.call says
 // that its caller reports the call (the polls of a wait).
 func read[T any](ctx context.Context, c *Client, r request, decode func([]byte) (T, error)) (T, error) {
-	return readAnswer(ctx, c, r, func(b []byte, _ http.Header) (T, error) { return decode(b) })
+	return readAnswer(ctx, c, r, func(b []byte, _ http.Header, _ jsonv2.Options) (T, error) { return decode(b) })
 }
+
+// readInPlace is read for a decoder of public types decoded in place,
+// which gets the Client's rules (rules_decode.go).
+func readInPlace[T any](ctx context.Context, c *Client, r request, decode func([]byte, jsonv2.Options) (T, error)) (T, error) {
+	return readAnswer(ctx, c, r, func(b []byte, _ http.Header, rules jsonv2.Options) (T, error) { return decode(b, rules) })
+}
+
+// answerDecoder decodes the body of a 2xx answer, given its headers and
+// the Client's rules (rules_decode.go).
+type answerDecoder[T any] func(b []byte, h http.Header, rules jsonv2.Options) (T, error)
 
 // readAnswer is read for a decoder that also looks at the answer's
 // headers (the assignments route answers CSV or JSON).
-func readAnswer[T any](ctx context.Context, c *Client, r request, decode func([]byte, http.Header) (T, error)) (T, error) {
+func readAnswer[T any](ctx context.Context, c *Client, r request, decode answerDecoder[T]) (T, error) {
 	own := r.call == nil
 	if own {
 		ctx, r.call = c.startCall(ctx, c.routes[r.op].call, r)
@@ -124,13 +135,13 @@ func readAnswer[T any](ctx context.Context, c *Client, r request, decode func([]
 
 // readAttempts is read without the budget's settlement; ctx carries the
 // call's callInfo.
-func readAttempts[T any](ctx context.Context, c *Client, r request, decode func([]byte, http.Header) (T, error)) (T, error) {
+func readAttempts[T any](ctx context.Context, c *Client, r request, decode answerDecoder[T]) (T, error) {
 	var zero T
 	rreq, err := c.newRetryableRequest(ctx, r)
 	if err != nil {
 		return zero, err
 	}
-	s := &readState[T]{r: r, decode: decode, limit: responseCap(r.op)}
+	s := &readState[T]{r: r, decode: decode, rules: c.rules, limit: responseCap(r.op)}
 	rreq.SetResponseHandler(s.handle)
 	resp, err := c.readLoopFor(r).Do(rreq)
 	final := s.final(resp)
@@ -181,7 +192,8 @@ func captureRead(ctx context.Context, r request, final *response) {
 // a read.
 type readState[T any] struct {
 	r      request
-	decode func([]byte, http.Header) (T, error)
+	decode answerDecoder[T]
+	rules  jsonv2.Options
 	limit  int64
 
 	result  T
@@ -207,7 +219,7 @@ func (s *readState[T]) handle(resp *http.Response) error {
 	if err := checkObjectDensity(b); err != nil {
 		return &DecodeError{Method: s.r.method, Route: s.r.route, Err: err}
 	}
-	v, err := s.decode(trimBOM(b), resp.Header)
+	v, err := s.decode(trimBOM(b), resp.Header, s.rules)
 	if err != nil {
 		return &DecodeError{Method: s.r.method, Route: s.r.route, Err: err}
 	}

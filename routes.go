@@ -34,7 +34,7 @@ type Route struct {
 // [OpRevokeESIM] (POST /esims/revoke) and [OpOrganisation] (GET
 // /organisation) are guesses: Travel Roam's changelog names these
 // operations, not their paths.
-func DefaultRoute(op Operation) (Route, bool) {
+func (op Operation) DefaultRoute() (Route, bool) {
 	o, ok := op.row()
 	return o.Route, ok
 }
@@ -46,7 +46,7 @@ type operation struct {
 	// Route is the default route (see the contract, Part 1, "Routes").
 	Route
 	// call is the Client method that makes the operation, as observers
-	// (CallStart.Call) and travelroamotel's span names see it.
+	// (CallInfo.Call) and travelroamotel's span names see it.
 	call string
 	// label names the operation in errors: ValidationError.Op, the Op of
 	// an OutcomeUnknownError, "travelroam: <label>: …".
@@ -109,10 +109,10 @@ func (op Operation) label() string {
 // the query string, with any other method in a JSON body ({} when the
 // operation has none). Path must start with "/" and is relative to the
 // base URL; Method must be an HTTP method token. Anything else, or an
-// unknown operation, makes [NewClient] fail with an error matching
-// [ErrInvalidInput]. The last WithRoute of an operation wins.
+// unknown operation, makes [NewClient] fail with a
+// [*ValidationError]. The last WithRoute of an operation wins.
 func WithRoute(op Operation, r Route) Option {
-	return func(c *config) error {
+	return clientOption("WithRoute", func(c *config) error {
 		if _, ok := op.row(); !ok {
 			return invalid(labelRoute, "Operation", "unknown operation %q: use one of the Op constants", string(op))
 		}
@@ -124,7 +124,7 @@ func WithRoute(op Operation, r Route) Option {
 		}
 		c.routes[op] = r
 		return nil
-	}
+	})
 }
 
 func checkRoute(r Route) error {

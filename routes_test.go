@@ -13,7 +13,7 @@ import (
 
 // TestWithRouteRefusesBadRoutes: an unknown operation, a method that is
 // not a token or a path that is not a plain path relative to the base URL
-// make NewClient fail with ErrInvalidInput.
+// make NewClient fail with a *ValidationError.
 func TestWithRouteRefusesBadRoutes(t *testing.T) {
 	t.Parallel()
 	for name, opt := range map[string]Option{
@@ -29,15 +29,15 @@ func TestWithRouteRefusesBadRoutes(t *testing.T) {
 		"line break":        WithRoute(OpRevokeESIM, Route{"POST", "/esims/revoke\r\nX: y"}),
 	} {
 		_, err := NewClient(testAPIKey, testSecret, opt)
-		require.ErrorIs(t, err, ErrInvalidInput, name)
+		require.ErrorAs(t, err, new(*ValidationError), name)
 	}
 	c, err := NewClient(testAPIKey, testSecret, WithRoute(OpOrganisation, Route{"GET", "/a"}), WithRoute(OpOrganisation, Route{"POST", "/b"}))
 	require.NoError(t, err)
 	require.Equal(t, Route{"POST", "/b"}, c.routes[OpOrganisation].Route, "the last one wins")
-	r, ok := DefaultRoute(OpRevokeESIM)
+	r, ok := OpRevokeESIM.DefaultRoute()
 	require.True(t, ok)
 	require.Equal(t, "POST /esims/revoke", r.String())
-	_, ok = DefaultRoute("refund")
+	_, ok = Operation("refund").DefaultRoute()
 	require.False(t, ok)
 }
 
@@ -115,7 +115,7 @@ func TestOperationTable(t *testing.T) {
 		}
 		_, ok := client.MethodByName(o.call)
 		require.True(t, ok, "%s: no method Client.%s", o.op, o.call)
-		r, ok := DefaultRoute(o.op)
+		r, ok := o.op.DefaultRoute()
 		require.True(t, ok)
 		require.Equal(t, o.Route, r)
 		require.Equal(t, o.label, o.op.label())

@@ -106,7 +106,7 @@ func TestNilResponseBody(t *testing.T) {
 			_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 		}, "status %d", status)
 		if status == http.StatusOK {
-			require.ErrorIs(t, err, ErrOutcomeUnknown, "a 2xx without a reference")
+			require.ErrorAs(t, err, new(*OutcomeUnknownError), "a 2xx without a reference")
 		} else {
 			require.ErrorIs(t, err, ErrNotFound)
 		}

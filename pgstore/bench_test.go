@@ -37,7 +37,7 @@ func BenchmarkJournal(b *testing.B) {
 	for b.Loop() {
 		i++
 		key := prefix + strconv.Itoa(i)
-		a := travelroam.PurchaseAttempt{Key: key, ID: key, Account: "sandbox:bench", BundleName: "esim_1GB_7D_GB_V2", Environment: travelroam.Sandbox}
+		a := travelroam.PurchaseAttempt{Key: key, ID: key, Account: "sandbox:bench", BundleName: "esim_1GB_7D_GB_V2", Environment: "sandbox"}
 		if _, ok, err := j.Begin(ctx, a); err != nil || !ok {
 			b.Fatal(ok, err)
 		}

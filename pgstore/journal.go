@@ -179,7 +179,7 @@ func scanAttempt(row pgx.CollectableRow) (travelroam.PurchaseAttempt, error) {
 		finishedAt *time.Time
 	)
 	err := row.Scan(&a.Account, &a.Key, &a.ID, &a.BundleName, &a.ICCID, &env, &a.StartedAt, &out, &a.Reference, &finishedAt)
-	a.Environment, a.Outcome = travelroam.Environment(env), travelroam.PurchaseOutcome(out)
+	a.Environment, a.Outcome = env, travelroam.PurchaseOutcome(out)
 	if finishedAt != nil {
 		a.FinishedAt = *finishedAt
 	}

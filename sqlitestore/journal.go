@@ -185,7 +185,7 @@ func scanAttempt(row interface{ Scan(...any) error }) (travelroam.PurchaseAttemp
 	if err := row.Scan(&a.Account, &a.Key, &a.ID, &a.BundleName, &a.ICCID, &env, &started, &outcome, &a.Reference, &finished); err != nil {
 		return travelroam.PurchaseAttempt{}, err
 	}
-	a.Environment, a.Outcome = travelroam.Environment(env), travelroam.PurchaseOutcome(outcome)
+	a.Environment, a.Outcome = env, travelroam.PurchaseOutcome(outcome)
 	a.StartedAt = time.UnixMicro(started)
 	if finished.Valid {
 		a.FinishedAt = time.UnixMicro(finished.Int64)

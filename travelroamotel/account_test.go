@@ -27,7 +27,7 @@ func TestAccountCallbackAttributes(t *testing.T) {
 		handler := travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error {
 			delivered = append(delivered, ev)
 			return nil
-		}, travelroam.WithCallbackObserver(h.obs))
+		}, travelroam.WithObserver(h.obs))
 		tracer := h.tp.Tracer("test")
 		server := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, span := tracer.Start(r.Context(), "POST /cb", trace.WithSpanKind(trace.SpanKindServer))
@@ -44,9 +44,9 @@ func TestAccountCallbackAttributes(t *testing.T) {
 			require.NoError(t, srv.SendBalanceCallback(t.Context(), travelroamtest.AlertInsufficientBalance))
 		}
 		require.Len(t, delivered, 2, "ten re-sends, one delivery")
-		require.Equal(t, travelroam.AlertLowBalance, delivered[0].AlertType)
+		require.Equal(t, travelroam.AlertType("LowBalance"), delivered[0].AlertType)
 		require.Empty(t, delivered[0].ICCID)
-		require.Equal(t, travelroam.AlertInsufficientBalance, delivered[1].AlertType)
+		require.Equal(t, travelroam.AlertType("InsufficientBalance"), delivered[1].AlertType)
 
 		rm := h.metrics(t)
 		decided := func(kvs ...attribute.KeyValue) int64 { return sumOf(t, rm, "travelroam.callback.requests", kvs...) }

@@ -30,15 +30,19 @@ func BenchmarkObserver(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			obs, err := NewObserver(bc.opts...)
 			require.NoError(b, err)
-			start := travelroam.CallStart{Call: "Bundle", Op: travelroam.OpBundle, Method: "POST", Route: "/bundle"}
-			attempt := travelroam.AttemptStart{CallStart: start, Host: "sandbox.travelroam.com", Attempt: 1}
+			start := travelroam.CallInfo{Call: "Bundle", Op: travelroam.OpBundle, Method: "POST", Route: "/bundle"}
+			attempt := travelroam.AttemptInfo{Call: "Bundle", Op: travelroam.OpBundle, Method: "POST", Route: "/bundle",
+				Host: "sandbox.travelroam.com", Attempt: 1}
+			attemptEnd := attempt
+			attemptEnd.Status, attemptEnd.Duration = 200, 80*time.Millisecond
+			end := start
+			end.Outcome, end.Status, end.Attempts, end.Duration = travelroam.CallSucceeded, 200, 1, 80*time.Millisecond
 			b.ReportAllocs()
 			for b.Loop() {
 				ctx := obs.CallStart(context.Background(), start)
 				actx := obs.AttemptStart(ctx, attempt)
-				obs.AttemptEnd(actx, travelroam.AttemptEnd{AttemptStart: attempt, Status: 200, Duration: 80 * time.Millisecond})
-				obs.CallEnd(ctx, travelroam.CallEnd{CallStart: start, Outcome: travelroam.CallSucceeded, Status: 200,
-					Attempts: 1, Duration: 80 * time.Millisecond})
+				obs.AttemptEnd(actx, attemptEnd)
+				obs.CallEnd(ctx, end)
 			}
 		})
 	}

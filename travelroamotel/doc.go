@@ -6,7 +6,7 @@
 //	obs, err := travelroamotel.NewObserver() // the global TracerProvider and MeterProvider
 //	if err != nil { … }
 //	c, err := travelroam.NewClient(apiKey, clientSecret, travelroam.WithObserver(obs))
-//	h := travelroam.NewCallbackHandler(fn, travelroam.WithCallbackObserver(obs))
+//	h := travelroam.NewCallbackHandler(fn, travelroam.WithObserver(obs))
 //
 // # Traces
 //

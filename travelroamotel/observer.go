@@ -81,7 +81,7 @@ type instruments struct {
 // NewObserver returns a [travelroam.Observer] that makes OpenTelemetry
 // spans and metrics of a Client's calls and of a callback handler's
 // decisions, as the package doc describes. Pass it to
-// [travelroam.WithObserver] and [travelroam.WithCallbackObserver]; one
+// [travelroam.WithObserver], to a Client and to a callback handler; one
 // observer may serve several clients and handlers. It fails only when the
 // MeterProvider refuses an instrument.
 func NewObserver(opts ...Option) (*travelroam.Observer, error) {
@@ -137,13 +137,13 @@ func NewObserver(opts ...Option) (*travelroam.Observer, error) {
 	}, nil
 }
 
-func (in *instruments) callStart(ctx context.Context, e travelroam.CallStart) context.Context {
+func (in *instruments) callStart(ctx context.Context, e travelroam.CallInfo) context.Context {
 	ctx, _ = in.tracer.Start(ctx, "travelroam."+e.Call, trace.WithSpanKind(trace.SpanKindInternal),
 		trace.WithAttributes(attrCall.String(e.Call), attrOperation.String(string(e.Op))))
 	return ctx
 }
 
-func (in *instruments) callEnd(ctx context.Context, e travelroam.CallEnd) {
+func (in *instruments) callEnd(ctx context.Context, e travelroam.CallInfo) {
 	outcome := string(e.Outcome)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		attrs := []attribute.KeyValue{
@@ -190,7 +190,7 @@ func callFailed(o travelroam.CallOutcome) bool {
 	return true
 }
 
-func (in *instruments) attemptStart(ctx context.Context, e travelroam.AttemptStart) context.Context {
+func (in *instruments) attemptStart(ctx context.Context, e travelroam.AttemptInfo) context.Context {
 	method, original := httpMethod(e.Method)
 	name := method
 	if method == "_OTHER" {
@@ -217,7 +217,7 @@ func (in *instruments) attemptStart(ctx context.Context, e travelroam.AttemptSta
 	return ctx
 }
 
-func (in *instruments) attemptEnd(ctx context.Context, e travelroam.AttemptEnd) {
+func (in *instruments) attemptEnd(ctx context.Context, e travelroam.AttemptInfo) {
 	errType := attemptErrorType(e)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		if e.Status != 0 {
@@ -257,7 +257,7 @@ func (in *instruments) attemptEnd(ctx context.Context, e travelroam.AttemptEnd) 
 // attemptErrorType is an attempt's error.type: the status code of a 4xx
 // or 5xx answer, the SDK's class of failure when no answer came, and ""
 // for a success.
-func attemptErrorType(e travelroam.AttemptEnd) string {
+func attemptErrorType(e travelroam.AttemptInfo) string {
 	switch {
 	case e.Status >= 400:
 		return strconv.Itoa(e.Status)
@@ -287,7 +287,7 @@ func (in *instruments) poll(ctx context.Context, e travelroam.Poll) {
 
 func (in *instruments) callback(ctx context.Context, e travelroam.CallbackDecision) {
 	attrs := []attribute.KeyValue{
-		attrCallbackDecision.String(string(e.Decision)),
+		attrCallbackDecision.String(e.Decision),
 		semconv.HTTPResponseStatusCode(e.Status),
 	}
 	if e.Reason != "" {

@@ -113,7 +113,7 @@ func TestAmbiguousPurchase(t *testing.T) {
 		srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Status(500, "oops").AfterHandling())
 
 		_, err := c.ProcessOrder(t.Context(), travelroam.OrderRequest{BundleName: bundleName})
-		require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		require.Len(t, srv.Orders(), 1, "the order exists")
 
 		spans := h.spans.Ended()
@@ -256,7 +256,7 @@ func TestCallbackDecisions(t *testing.T) {
 		h := newHarness(t)
 		key := "callback-signing-key"
 		handler := travelroam.NewCallbackHandler(func(context.Context, *travelroam.CallbackEvent) error { return nil },
-			travelroam.WithCallbackObserver(h.obs), travelroam.WithCallbackSignature([]byte(key)))
+			travelroam.WithObserver(h.obs), travelroam.WithCallbackSignature("", []byte(key)))
 		tracer := h.tp.Tracer("test")
 		server := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx, span := tracer.Start(r.Context(), "POST /cb", trace.WithSpanKind(trace.SpanKindServer))
@@ -323,13 +323,13 @@ func TestDefaultsAndNoop(t *testing.T) {
 	t.Parallel()
 	obs, err := NewObserver(nil)
 	require.NoError(t, err)
-	ctx := obs.CallStart(t.Context(), travelroam.CallStart{Call: "Bundle", Op: travelroam.OpBundle, Method: "POST", Route: "/bundle"})
+	ctx := obs.CallStart(t.Context(), travelroam.CallInfo{Call: "Bundle", Op: travelroam.OpBundle, Method: "POST", Route: "/bundle"})
 	require.NotNil(t, ctx)
-	actx := obs.AttemptStart(ctx, travelroam.AttemptStart{Host: "api.test", Attempt: 1})
-	obs.AttemptEnd(actx, travelroam.AttemptEnd{Status: 200})
+	actx := obs.AttemptStart(ctx, travelroam.AttemptInfo{Host: "api.test", Attempt: 1})
+	obs.AttemptEnd(actx, travelroam.AttemptInfo{Host: "api.test", Attempt: 1, Status: 200})
 	obs.Poll(ctx, travelroam.Poll{Poll: 1})
-	obs.CallEnd(ctx, travelroam.CallEnd{Outcome: travelroam.CallSucceeded})
-	obs.Callback(t.Context(), travelroam.CallbackDecision{Decision: travelroam.CallbackDelivered, Status: 200})
+	obs.CallEnd(ctx, travelroam.CallInfo{Call: "Bundle", Op: travelroam.OpBundle, Method: "POST", Route: "/bundle", Outcome: travelroam.CallSucceeded})
+	obs.Callback(t.Context(), travelroam.CallbackDecision{Decision: "delivered", Status: 200})
 	require.False(t, trace.SpanFromContext(actx).IsRecording())
 }
 
@@ -361,11 +361,11 @@ func TestHTTPAttributes(t *testing.T) {
 	}
 
 	h := newHarness(t)
-	ctx := h.obs.AttemptStart(t.Context(), travelroam.AttemptStart{
-		CallStart: travelroam.CallStart{Call: "Organisation", Op: travelroam.OpOrganisation, Method: "PROPFIND", Route: "/organization"},
-		Host:      "api.test", Attempt: 1,
+	ctx := h.obs.AttemptStart(t.Context(), travelroam.AttemptInfo{
+		Call: "Organisation", Op: travelroam.OpOrganisation, Method: "PROPFIND", Route: "/organization",
+		Host: "api.test", Attempt: 1,
 	})
-	h.obs.AttemptEnd(ctx, travelroam.AttemptEnd{Status: 207})
+	h.obs.AttemptEnd(ctx, travelroam.AttemptInfo{Status: 207})
 	s := named(h.spans.Ended(), "HTTP /organization")
 	require.Len(t, s, 1, "the span name of an unknown method is HTTP")
 	a := attrs(s[0].Attributes())

@@ -29,7 +29,7 @@ func TestNoSecretInTelemetry(t *testing.T) {
 		h := newHarness(t)
 		const signingKey = "callback-signing-key-0123456789"
 		handler := travelroam.NewCallbackHandler(func(context.Context, *travelroam.CallbackEvent) error { return nil },
-			travelroam.WithCallbackObserver(h.obs), travelroam.WithCallbackSignature([]byte(signingKey)))
+			travelroam.WithObserver(h.obs), travelroam.WithCallbackSignature("", []byte(signingKey)))
 		srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork(),
 			travelroamtest.WithCallbackURL("http://receiver.test/cb?token=cb-query-token-0123456789"),
 			travelroamtest.WithCallbackSigningKey(signingKey),
@@ -60,7 +60,7 @@ func TestNoSecretInTelemetry(t *testing.T) {
 		require.NoError(t, err)
 		srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Status(500, "oops").AfterHandling())
 		_, err = c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundleName, ICCID: iccid})
-		require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		srv.InjectFault(travelroamtest.RouteESIMDetails, travelroamtest.Status(400, "ICCID "+string(iccid)+" not found"))
 		_, err = c.ESIM(ctx, iccid)
 		require.Error(t, err, "a server that echoes the ICCID in its message")

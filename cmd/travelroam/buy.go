@@ -209,7 +209,7 @@ func (c *cli) quote(ctx context.Context, cl *travelroam.Client, t target, o buyO
 func (c *cli) confirmBuy(ctx context.Context, t target, q quote) error {
 	name := q.bundle.Name
 	question, want := "Buy it? [y/N] ", []string{"y", "yes"}
-	if t.env == travelroam.Live {
+	if t.env == liveEnv {
 		c.emphasize("This is the LIVE environment: real money.")
 		question, want = fmt.Sprintf("Type the bundle name (%s) to buy it: ", safe(name)), []string{name}
 	}
@@ -217,11 +217,11 @@ func (c *cli) confirmBuy(ctx context.Context, t target, q quote) error {
 	if err != nil {
 		return fmt.Errorf("buy: nothing bought: %w", err)
 	}
-	if t.env != travelroam.Live {
+	if t.env != liveEnv {
 		answer = strings.ToLower(answer)
 	}
 	if !slices.Contains(want, answer) {
-		if t.env == travelroam.Live {
+		if t.env == liveEnv {
 			return errors.New("buy: the name typed does not match: nothing bought")
 		}
 		return errors.New("buy: not confirmed: nothing bought")
@@ -266,7 +266,7 @@ func buyHint(err error, o buyOptions, q quote) error {
 	switch {
 	case errors.As(err, &attempted):
 		return attemptedHint(attempted)
-	case errors.Is(err, travelroam.ErrOutcomeUnknown):
+	case errors.As(err, new(*travelroam.OutcomeUnknownError)):
 		check := fmt.Sprintf("run `travelroam balance` and compare with the balance before (%s %s); if it went down, the order exists: ask Travel Roam support for its reference (bundle %s, time above)", q.balance, safe(q.currency), safe(o.name))
 		if o.iccid != "" {
 			check = fmt.Sprintf("run `travelroam esim %s` and look for a new %s assignment", safe(o.iccid), safe(o.name))
@@ -279,7 +279,7 @@ func buyHint(err error, o buyOptions, q quote) error {
 }
 
 func liveFlag(t target) string {
-	if t.env == travelroam.Live {
+	if t.env == liveEnv {
 		return " --live"
 	}
 	return ""
@@ -299,7 +299,7 @@ func runWait(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	err = c.waitAndShow(ctx, cl, t, pos[0], *maxWait, show, f.json)
-	if errors.Is(err, travelroam.ErrAssignmentsPending) || ctx.Err() != nil {
+	if errors.As(err, new(*travelroam.AssignmentsPendingError)) || ctx.Err() != nil {
 		// The order exists (or the person thinks so): 6, never 130.
 		return orderExists(err, pos[0], t)
 	}

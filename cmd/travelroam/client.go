@@ -124,11 +124,20 @@ func usageArgs(fullName string) string {
 	return ""
 }
 
+// The environments a command talks to (target.env), as its output names
+// them.
+const (
+	sandboxEnv = "sandbox"
+	liveEnv    = "live"
+)
+
+// sandboxURL is Travel Roam's sandbox, the SDK's default base URL.
+const sandboxURL = "https://sandbox.travelroam.com/api/whitelabel"
+
 // target is the environment a command talks to.
 type target struct {
-	env     travelroam.Environment
+	env     string // sandboxEnv or liveEnv
 	baseURL string // as the Client reports it
-	custom  bool   // set by TRAVELROAM_BASE_URL or TRAVELROAM_LIVE_BASE_URL
 }
 
 // client returns a Client for the environment chosen by live and the
@@ -144,16 +153,13 @@ func (c *cli) client(live bool, extra ...travelroam.Option) (*travelroam.Client,
 		return nil, target{}, err
 	}
 	opts := []travelroam.Option{
-		travelroam.WithEnvironment(t.env),
+		travelroam.WithBaseURL(t.baseURL),
 		travelroam.WithUserAgent("travelroam-cli/" + sdkVersion),
-		travelroam.WithObserver(&travelroam.Observer{AttemptEnd: func(_ context.Context, e travelroam.AttemptEnd) {
+		travelroam.WithObserver(&travelroam.Observer{AttemptEnd: func(_ context.Context, e travelroam.AttemptInfo) {
 			if e.Status != 0 {
 				c.firstStatus.CompareAndSwap(0, int32(e.Status))
 			}
 		}}),
-	}
-	if t.custom {
-		opts = append(opts, travelroam.WithBaseURL(t.baseURL))
 	}
 	if c.httpClient != nil {
 		opts = append(opts, travelroam.WithHTTPClient(c.httpClient))
@@ -183,7 +189,7 @@ func (c *cli) target(live bool) (target, error) {
 	if !live {
 		raw := c.getenv(envBaseURL)
 		if raw == "" {
-			return target{env: travelroam.Sandbox, baseURL: travelroam.Sandbox.BaseURL()}, nil
+			return target{env: sandboxEnv, baseURL: sandboxURL}, nil
 		}
 		u, err := checkURL(envBaseURL, raw)
 		if err != nil {
@@ -192,19 +198,19 @@ func (c *cli) target(live bool) (target, error) {
 		if isLiveHost(u.Hostname()) {
 			return target{}, usagef("%s points at Travel Roam's live environment (%s): add --live to use it (real money)", envBaseURL, u.Host)
 		}
-		return target{env: travelroam.Sandbox, baseURL: raw, custom: true}, nil
+		return target{env: sandboxEnv, baseURL: raw}, nil
 	}
 	raw := c.getenv(envLiveBaseURL)
 	if raw == "" {
 		if sb := c.getenv(envBaseURL); sb != "" {
 			return target{}, usagef("--live: %s is set (a fake or a proxy) but %s is not: set it too, or unset %s to use Travel Roam's live API", envBaseURL, envLiveBaseURL, envBaseURL)
 		}
-		return target{env: travelroam.Live, baseURL: travelroam.Live.BaseURL()}, nil
+		return target{env: liveEnv, baseURL: travelroam.LiveURL}, nil
 	}
 	if _, err := checkURL(envLiveBaseURL, raw); err != nil {
 		return target{}, err
 	}
-	return target{env: travelroam.Live, baseURL: raw, custom: true}, nil
+	return target{env: liveEnv, baseURL: raw}, nil
 }
 
 func checkURL(name, raw string) (*url.URL, error) {

@@ -150,13 +150,13 @@
 //	2    usage: bad flags or arguments, a refusal of the command line (buy
 //	     or revoke without --yes when stdin is not a terminal, live without
 //	     --live), a config file others may read, or input the SDK refused
-//	     before sending anything (ErrInvalidInput)
+//	     before sending anything (*travelroam.ValidationError)
 //	3    refused by the API: a 4xx answer (*travelroam.APIError), e.g. an
 //	     unknown bundle or ICCID, insufficient balance
 //	4    bad or missing credentials: unset, or a 401/403 answer to the
 //	     command's first request
-//	5    outcome unknown (travelroam.ErrOutcomeUnknown), or a purchase key
-//	     already attempted (travelroam.ErrAlreadyAttempted): do not retry;
+//	5    outcome unknown (*travelroam.OutcomeUnknownError), or a purchase key
+//	     already attempted (*travelroam.AlreadyAttemptedError): do not retry;
 //	     check first as the message says, then purchases resolve
 //	6    the order exists and is paid, its installation data is not in hand
 //	     (still pending, or whatever failed after the order: a 403, a late

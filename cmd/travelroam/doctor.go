@@ -463,11 +463,11 @@ func (c *cli) writeFixtures(dir string, checks []*routeCheck, t target) error {
 // routeMethod and routePath are the SDK's route of op (its default: the
 // CLI sets no WithRoute), so that the report names what was called.
 func routeMethod(op travelroam.Operation) string {
-	r, _ := travelroam.DefaultRoute(op)
+	r, _ := op.DefaultRoute()
 	return r.Method
 }
 
 func routePath(op travelroam.Operation) string {
-	r, _ := travelroam.DefaultRoute(op)
+	r, _ := op.DefaultRoute()
 	return r.Path
 }

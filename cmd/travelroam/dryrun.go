@@ -48,7 +48,7 @@ func (c *cli) dryRunBuy(ctx context.Context, f *flags, o buyOptions) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(processOrderBody{BundleName: q.bundle.Name, OrderType: string(travelroam.OrderTypeCountry), ICCID: o.iccid})
+	body, err := json.Marshal(processOrderBody{BundleName: q.bundle.Name, OrderType: "COUNTRY", ICCID: o.iccid})
 	if err != nil {
 		return err
 	}
@@ -117,6 +117,6 @@ func (c *cli) dryRunRevoke(ctx context.Context, f *flags, iccid string) error {
 
 // routeRequest is the request of op with body, at the SDK's default route.
 func routeRequest(t target, op travelroam.Operation, body []byte) requestJSON {
-	r, _ := travelroam.DefaultRoute(op)
+	r, _ := op.DefaultRoute()
 	return requestJSON{Method: r.Method, URL: strings.TrimSuffix(t.baseURL, "/") + r.Path, Body: body}
 }

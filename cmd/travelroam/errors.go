@@ -39,11 +39,11 @@ func exitCode(err error) int {
 		return exitOK
 	// An order exists: whatever failed afterwards (a Ctrl+C, a 403), a
 	// script must not read "nothing bought".
-	case errors.As(err, &exists), errors.Is(err, travelroam.ErrAssignmentsPending):
+	case errors.As(err, &exists), errors.As(err, new(*travelroam.AssignmentsPendingError)):
 		return exitPending
 	// Checked before the statuses below: an unknown outcome may wrap a 500.
 	// It wins over an interruption: the purchase may have been sent.
-	case errors.Is(err, travelroam.ErrOutcomeUnknown), errors.Is(err, travelroam.ErrAlreadyAttempted):
+	case errors.As(err, new(*travelroam.OutcomeUnknownError)), errors.As(err, new(*travelroam.AlreadyAttemptedError)):
 		return exitOutcomeUnknown
 	case errors.As(err, &intr):
 		return exitInterrupted
@@ -51,7 +51,7 @@ func exitCode(err error) int {
 		return exitCredentials
 	case errors.As(err, &below):
 		return exitBelow
-	case errors.As(err, &usage), errors.Is(err, travelroam.ErrInvalidInput):
+	case errors.As(err, &usage), errors.As(err, new(*travelroam.ValidationError)):
 		return exitUsage
 	case errors.Is(err, travelroam.ErrUnavailable), errors.Is(err, travelroam.ErrRateLimited):
 		return exitUnavailable
@@ -121,7 +121,7 @@ func orderExists(err error, ref string, t target) error {
 	if err == nil {
 		return nil
 	}
-	return &orderExistsError{err: err, ref: ref, live: t.env == travelroam.Live}
+	return &orderExistsError{err: err, ref: ref, live: t.env == liveEnv}
 }
 
 // credentialsError is a missing credential, or a 401/403 answer to a

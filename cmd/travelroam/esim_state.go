@@ -11,14 +11,14 @@ import (
 // in capitals, so that it is not missed; Active or no state prints
 // nothing.
 func (c *cli) printESIMState(state travelroam.ESIMState) {
-	if state == "" || state == travelroam.ESIMActive {
+	if state == "" || state == "Active" {
 		return
 	}
 	what := "not in service"
 	switch state {
-	case travelroam.ESIMSuspended:
+	case "Suspended":
 		what = "no network service until it is unsuspended; its bundles are kept"
-	case travelroam.ESIMDeactivated:
+	case "Deactivated":
 		what = "out of service for good"
 	}
 	c.printf("STATE:           %s (%s)\n", strings.ToUpper(string(state)), what)
@@ -27,7 +27,7 @@ func (c *cli) printESIMState(state travelroam.ESIMState) {
 // notActive is the state for esim --json: empty when Active (or not
 // sent), so that only a state that needs attention shows.
 func notActive(state travelroam.ESIMState) string {
-	if state == travelroam.ESIMActive {
+	if state == "Active" {
 		return ""
 	}
 	return string(state)

@@ -14,9 +14,9 @@ func TestESIMStateShownProminently(t *testing.T) {
 	t.Parallel()
 	for state, want := range map[travelroam.ESIMState]string{
 		"":                          "",
-		travelroam.ESIMActive:       "",
-		travelroam.ESIMSuspended:    "STATE:           SUSPENDED (no network service until it is unsuspended; its bundles are kept)\n",
-		travelroam.ESIMDeactivated:  "STATE:           DEACTIVATED (out of service for good)\n",
+		"Active":                    "",
+		"Suspended":                 "STATE:           SUSPENDED (no network service until it is unsuspended; its bundles are kept)\n",
+		"Deactivated":               "STATE:           DEACTIVATED (out of service for good)\n",
 		travelroam.ESIMState("Odd"): "STATE:           ODD (not in service)\n",
 	} {
 		var out bytes.Buffer

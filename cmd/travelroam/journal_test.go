@@ -76,7 +76,7 @@ func cmdJournalPending(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	defer st.Close()
 	_, ok, err := st.Journal().Begin(context.Background(), travelroam.PurchaseAttempt{Key: args[0], ID: "killed-run", Account: cl.AccountKey(),
-		BundleName: args[1], Environment: travelroam.Sandbox, StartedAt: time.Now().Add(-time.Hour)})
+		BundleName: args[1], Environment: "sandbox", StartedAt: time.Now().Add(-time.Hour)})
 	ts.Check(err)
 	if !ok {
 		ts.Fatalf("the journal already holds %s", args[0])

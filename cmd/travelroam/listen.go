@@ -63,8 +63,8 @@ func runListen(ctx context.Context, c *cli, args []string) error {
 // listenAuth returns the handler's options for --token and
 // --signing-key-env, and how it authenticates (for the person); the
 // token and the key are scrubbed from every output from then on.
-func (c *cli) listenAuth(token, keyEnv string) ([]travelroam.CallbackOption, string, error) {
-	var opts []travelroam.CallbackOption
+func (c *cli) listenAuth(token, keyEnv string) ([]travelroam.Option, string, error) {
+	var opts []travelroam.Option
 	auth := "none: anyone who can reach it can post events"
 	if token != "" {
 		if len(token) < minTokenLen {
@@ -82,13 +82,13 @@ func (c *cli) listenAuth(token, keyEnv string) ([]travelroam.CallbackOption, str
 	if key == "" {
 		return nil, "", usagef("listen: environment variable %s (--signing-key-env) is empty", keyEnv)
 	}
-	opts = append(opts, travelroam.WithCallbackSignature([]byte(key)))
+	opts = append(opts, travelroam.WithCallbackSignature("", []byte(key)))
 	if token != "" {
 		auth += " and "
 	} else {
 		auth = ""
 	}
-	auth += travelroam.DefaultSignatureHeader + " signature"
+	auth += "X-Signature-SHA256 signature"
 	c.out = newScrubber(c.out, key)
 	c.err = newScrubber(c.err, key)
 	return opts, auth, nil

@@ -112,7 +112,7 @@ func runCatalogue(ctx context.Context, c *cli, args []string) error {
 	region := f.String("region", "", `a region: Africa, Asia, Europe, Global, "Middle East", "North America", Oceania, "South America"`)
 	all := f.Bool("all", false, "walk every page (default: one page)")
 	page := f.Int("page", 1, "the page to show (without --all)")
-	perPage := f.Int("per-page", travelroam.DefaultCataloguePerPage, "bundles per page")
+	perPage := f.Int("per-page", 50, "bundles per page (the SDK's default)")
 	sortBy := f.String("sort", "", "sort the bundles fetched (one page, or all with --all) by price, data, days or name (default: the server's order)")
 	if _, err := f.parse(c, args, 0, 0); err != nil {
 		return err

@@ -50,7 +50,7 @@ func runRevoke(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	if err := cl.RevokeESIM(ctx, travelroam.ICCID(iccid)); err != nil {
-		if errors.Is(err, travelroam.ErrOutcomeUnknown) {
+		if errors.As(err, new(*travelroam.OutcomeUnknownError)) {
 			return withHint(err, "The eSIM may or may not be revoked. Check with `travelroam esim %s%s` (a revoked eSIM is no longer found) before revoking again.", safe(iccid), liveFlag(t))
 		}
 		return canceled(ctx, err)

@@ -97,15 +97,15 @@ func TestTarget(t *testing.T) {
 		sandbox, live string
 		useLive       bool
 		want          string
-		wantEnv       travelroam.Environment
+		wantEnv       string
 		err           string
 	}{
-		{"", "", false, travelroam.Sandbox.BaseURL(), travelroam.Sandbox, ""},
-		{"", "", true, travelroam.Live.BaseURL(), travelroam.Live, ""},
-		{"http://127.0.0.1:1/api", "", false, "http://127.0.0.1:1/api", travelroam.Sandbox, ""},
-		{"http://127.0.0.1:1/api", "http://127.0.0.1:1/live", true, "http://127.0.0.1:1/live", travelroam.Live, ""},
-		{"", "http://127.0.0.1:1/live", true, "http://127.0.0.1:1/live", travelroam.Live, ""},
-		{"https://sandbox.travelroam.com/api", "", false, "https://sandbox.travelroam.com/api", travelroam.Sandbox, ""},
+		{"", "", false, sandboxURL, sandboxEnv, ""},
+		{"", "", true, travelroam.LiveURL, liveEnv, ""},
+		{"http://127.0.0.1:1/api", "", false, "http://127.0.0.1:1/api", sandboxEnv, ""},
+		{"http://127.0.0.1:1/api", "http://127.0.0.1:1/live", true, "http://127.0.0.1:1/live", liveEnv, ""},
+		{"", "http://127.0.0.1:1/live", true, "http://127.0.0.1:1/live", liveEnv, ""},
+		{"https://sandbox.travelroam.com/api", "", false, "https://sandbox.travelroam.com/api", sandboxEnv, ""},
 		{"https://travelroam.com/api/whitelabel", "", false, "", "", "add --live"},
 		{"https://API.TravelRoam.com./x", "", false, "", "", "add --live"},
 		{"http://127.0.0.1:1/api", "", true, "", "", "TRAVELROAM_LIVE_BASE_URL is not"},

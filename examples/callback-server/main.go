@@ -44,14 +44,14 @@ func main() {
 }
 
 func run(addr, path string, logger *slog.Logger) error {
-	opts := []travelroam.CallbackOption{travelroam.WithCallbackLogger(logger)}
+	opts := []travelroam.Option{travelroam.WithLogger(logger)}
 	if token := os.Getenv("TRAVELROAM_CALLBACK_TOKEN"); token != "" {
 		opts = append(opts, travelroam.WithCallbackQueryToken("token", token))
 	}
 	if keys := os.Getenv("TRAVELROAM_SIGNING_KEYS"); keys != "" {
 		for k := range strings.SplitSeq(keys, ",") {
 			if k = strings.TrimSpace(k); k != "" {
-				opts = append(opts, travelroam.WithCallbackSignature([]byte(k)))
+				opts = append(opts, travelroam.WithCallbackSignature("", []byte(k)))
 			}
 		}
 	}

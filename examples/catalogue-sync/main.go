@@ -111,12 +111,12 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 func connect(opts options, out io.Writer) (*travelroam.Client, func(), error) {
 	key, secret := os.Getenv("TRAVELROAM_API_KEY"), os.Getenv("TRAVELROAM_CLIENT_SECRET")
 	if key != "" && secret != "" {
-		env := travelroam.Sandbox
+		env, copts := "sandbox", []travelroam.Option{travelroam.WithUserAgent("travelroam-catalogue-sync")}
 		if opts.live {
-			env = travelroam.Live
+			env, copts = "live", append(copts, travelroam.WithBaseURL(travelroam.LiveURL))
 		}
 		fmt.Fprintf(out, "Reading the Travel Roam %s catalogue.\n", env)
-		c, err := travelroam.NewClient(key, secret, travelroam.WithEnvironment(env), travelroam.WithUserAgent("travelroam-catalogue-sync"))
+		c, err := travelroam.NewClient(key, secret, copts...)
 		if err != nil {
 			return nil, nil, err
 		}

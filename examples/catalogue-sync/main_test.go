@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,10 @@ import (
 	"github.com/roamkit/travelroam"
 	"github.com/roamkit/travelroam/travelroamtest"
 )
+
+// maxCatalogueCountries is the most countries the SDK sends in one
+// catalogue request (documented on travelroam.CatalogueOptions).
+const maxCatalogueCountries = 58
 
 // row is one stored bundle, every column.
 type row struct {
@@ -37,7 +42,7 @@ func TestSyncStoresEveryBundleOnceAndIsIdempotent(t *testing.T) {
 		require.True(t, ok, "bundle %s not stored", b.Name)
 		price, err := travelroam.ParseAmount(r.price)
 		require.NoError(t, err)
-		require.Zero(t, price.Cmp(travelroam.AmountFromCents(b.PriceCents)), "price of %s stored exactly: %s", b.Name, r.price)
+		require.Zero(t, price.Cmp(amountFromCents(b.PriceCents)), "price of %s stored exactly: %s", b.Name, r.price)
 		require.Equal(t, b.Description, r.description)
 		require.Equal(t, b.DataAmountMB, r.dataMB)
 		require.Equal(t, int64(b.DurationDays), r.days)
@@ -46,7 +51,7 @@ func TestSyncStoresEveryBundleOnceAndIsIdempotent(t *testing.T) {
 		var back travelroam.Bundle
 		require.NoError(t, json.Unmarshal([]byte(r.js), &back), "the JSON column decodes back to a Bundle")
 		require.Equal(t, b.Name, back.Name)
-		require.Zero(t, back.Price.Cmp(travelroam.AmountFromCents(b.PriceCents)))
+		require.Zero(t, back.Price.Cmp(amountFromCents(b.PriceCents)))
 	}
 
 	stats, err = syncCatalogue(ctx, c, st, nil)
@@ -59,7 +64,7 @@ func TestSyncByMoreThan58CountriesSplitsTheList(t *testing.T) {
 	t.Parallel()
 	srv, c, st := setup(t)
 	countries := strings.Fields(allCountries)
-	require.Greater(t, len(countries), 2*travelroam.MaxCatalogueCountries)
+	require.Greater(t, len(countries), 2*maxCatalogueCountries)
 
 	stats, err := syncCatalogue(context.Background(), c, st, countries)
 	require.NoError(t, err)
@@ -70,10 +75,10 @@ func TestSyncByMoreThan58CountriesSplitsTheList(t *testing.T) {
 	for _, r := range srv.Requests() {
 		var body struct{ Countries string }
 		require.NoError(t, json.Unmarshal(r.Body, &body))
-		require.LessOrEqual(t, len(strings.Split(body.Countries, ",")), travelroam.MaxCatalogueCountries)
+		require.LessOrEqual(t, len(strings.Split(body.Countries, ",")), maxCatalogueCountries)
 		batches[body.Countries] = true
 	}
-	require.Len(t, batches, (len(countries)+travelroam.MaxCatalogueCountries-1)/travelroam.MaxCatalogueCountries)
+	require.Len(t, batches, (len(countries)+maxCatalogueCountries-1)/maxCatalogueCountries)
 }
 
 func TestSyncUpdatesAndDeletes(t *testing.T) {
@@ -167,4 +172,18 @@ func exec(t *testing.T, st *store, query string) {
 	t.Helper()
 	_, err := st.db.Exec(query)
 	require.NoError(t, err)
+}
+
+// amountFromCents returns an amount of n hundredths, e.g. 185 gives
+// "1.85", through travelroam.ParseAmount.
+func amountFromCents(n int64) travelroam.Amount {
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	a, err := travelroam.ParseAmount(fmt.Sprintf("%s%d.%02d", sign, n/100, n%100))
+	if err != nil {
+		panic(err)
+	}
+	return a
 }

@@ -108,14 +108,14 @@ func connect(opts options, out io.Writer) (*session, error) {
 	case key == "" || secret == "":
 		return nil, errors.New("set both TRAVELROAM_API_KEY and TRAVELROAM_CLIENT_SECRET (or neither, to use the fake server)")
 	}
-	env := travelroam.Sandbox
+	copts := []travelroam.Option{travelroam.WithUserAgent("travelroam-quickstart")}
 	if opts.live {
-		env = travelroam.Live
+		copts = append(copts, travelroam.WithBaseURL(travelroam.LiveURL))
 		fmt.Fprintln(out, "Using Travel Roam LIVE: purchases spend real money.")
 	} else {
 		fmt.Fprintln(out, "Using the Travel Roam sandbox (test credit, no real money).")
 	}
-	c, err := travelroam.NewClient(key, secret, travelroam.WithEnvironment(env), travelroam.WithUserAgent("travelroam-quickstart"))
+	c, err := travelroam.NewClient(key, secret, copts...)
 	if err != nil {
 		return nil, err
 	}
@@ -335,9 +335,9 @@ func advise(err error) error {
 	var apiErr *travelroam.APIError
 	var hint string
 	switch {
-	case errors.Is(err, travelroam.ErrOutcomeUnknown): // before the context errors it may wrap
+	case errors.As(err, new(*travelroam.OutcomeUnknownError)): // before the context errors it may wrap
 		hint = "The purchase may or may not have gone through. Do NOT buy again: compare the wallet balance with the one printed above, and ask Travel Roam support with the bundle name and time in the error."
-	case errors.Is(err, travelroam.ErrAssignmentsPending):
+	case errors.As(err, new(*travelroam.AssignmentsPendingError)):
 		hint = "The order exists and is paid for; its installation data is not ready yet. Wait a few minutes and fetch it again with the order reference (Client.WaitForAssignments). Do NOT buy again."
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		hint = "Interrupted. If an order reference was printed above, the order exists: fetch its data with that reference, do not buy again."
@@ -347,7 +347,7 @@ func advise(err error) error {
 		hint = "Travel Roam asks you to slow down; the request was not processed. Try again later."
 	case errors.Is(err, travelroam.ErrUnavailable):
 		hint = "Travel Roam is temporarily unavailable; the request was not processed (nothing was bought). Try again in a minute."
-	case errors.Is(err, travelroam.ErrInvalidInput):
+	case errors.As(err, new(*travelroam.ValidationError)):
 		hint = "Check the flags, e.g. -country takes a two-letter ISO code such as TR."
 	case errors.As(err, &apiErr) && strings.Contains(strings.ToLower(apiErr.Message), "balance"):
 		hint = "Nothing was bought: top up the wallet of this environment first."

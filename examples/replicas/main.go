@@ -14,7 +14,7 @@
 //   - the purchase gate spaces the purchases of both replicas (1 s here,
 //     against the fake; 5 s against Travel Roam, which the SDK enforces);
 //   - the purchase journal makes a job delivered to both replicas buy
-//     once: the second replica gets ErrAlreadyAttempted and sends nothing;
+//     once: the second replica gets an *AlreadyAttemptedError and sends nothing;
 //   - the shared deduper makes each usage event reach the callback
 //     function once, however many times and to whichever receiver it is
 //     delivered;

@@ -95,7 +95,7 @@ func TestRecoverPurchases(t *testing.T) {
 
 	j := store.Journal()
 	begin := func(a travelroam.PurchaseAttempt) {
-		a.Account, a.Environment, a.ID = c.AccountKey(), travelroam.Sandbox, a.Key
+		a.Account, a.Environment, a.ID = c.AccountKey(), "sandbox", a.Key
 		_, ok, err := j.Begin(ctx, a)
 		require.NoError(t, err)
 		require.True(t, ok)

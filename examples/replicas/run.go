@@ -173,7 +173,7 @@ func receiver(d travelroam.Deduper, log *eventLog) (stop func(), url string, err
 	h := travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error {
 		log.add(ev.DedupeKey()) // in production: enqueue the event, re-read the eSIM through the API
 		return nil
-	}, travelroam.WithCallbackSignature([]byte(signingKey)), travelroam.WithCallbackDeduper(d))
+	}, travelroam.WithCallbackSignature("", []byte(signingKey)), travelroam.WithCallbackDeduper(d))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", err

@@ -31,7 +31,7 @@ func requireSpent(t *testing.T, before, after travelroam.Amount, cents int64) {
 	t.Helper()
 	spent, err := before.Sub(after)
 	require.NoError(t, err)
-	require.Zero(t, spent.Cmp(travelroam.AmountFromCents(cents)), "spent %s, want %d cents", spent, cents)
+	require.Zero(t, spent.Cmp(amountFromCents(cents)), "spent %s, want %d cents", spent, cents)
 }
 
 // buy buys a new eSIM with the bundle and waits for its installation
@@ -56,9 +56,9 @@ func TestE2EPurchaseLifecycle(t *testing.T) {
 	b, _ := e.srv.Bundle("esim_1GB_7D_TR_V2")
 
 	before := e.balance(t)
-	require.Zero(t, before.Cmp(travelroam.AmountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
+	require.Zero(t, before.Cmp(amountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
 	order, a := e.buy(t, b.Name)
-	require.Zero(t, order.Total.Cmp(travelroam.AmountFromCents(b.PriceCents)))
+	require.Zero(t, order.Total.Cmp(amountFromCents(b.PriceCents)))
 	require.Equal(t, "USD", order.Currency)
 	requireSpent(t, before, e.balance(t), b.PriceCents)
 
@@ -101,7 +101,7 @@ func (e *e2e) checkDetails(t *testing.T, a travelroam.Assignment, start time.Tim
 	ctx := context.Background()
 	d, err := e.c.ESIM(ctx, a.ICCID)
 	require.NoError(t, e.Err(err))
-	require.Equal(t, travelroam.ProfileReleased, d.ProfileStatus)
+	require.Equal(t, travelroam.ProfileStatus("Released"), d.ProfileStatus)
 	require.True(t, d.FirstInstalledAt.IsZero())
 	require.Equal(t, a.MatchingID, d.MatchingID)
 	require.Equal(t, travelroamtest.SMDPAddress, d.SMDPAddress)
@@ -111,7 +111,7 @@ func (e *e2e) checkDetails(t *testing.T, a travelroam.Assignment, start time.Tim
 	require.NoError(t, e.srv.InstallESIM(string(a.ICCID)))
 	d, err = e.c.ESIM(ctx, a.ICCID)
 	require.NoError(t, e.Err(err))
-	require.Equal(t, travelroam.ProfileInstalled, d.ProfileStatus)
+	require.Equal(t, travelroam.ProfileStatus("Installed"), d.ProfileStatus)
 	require.False(t, d.FirstInstalledAt.Before(start.Truncate(time.Millisecond)), "installed at %s, test began %s", d.FirstInstalledAt, start)
 	require.False(t, d.FirstInstalledAt.After(time.Now()))
 }
@@ -139,7 +139,7 @@ func (e *e2e) checkTopUps(t *testing.T, iccid travelroam.ICCID) {
 		require.ErrorAs(t, e.Err(err), &apiErr, other)
 		require.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
 		require.Contains(t, apiErr.Message, "not compatible")
-		require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 	}
 	require.Len(t, e.srv.Orders(), 2, "refused top-ups create no order")
 	requireSpent(t, before, e.balance(t), b.PriceCents)
@@ -161,10 +161,10 @@ func (e *e2e) checkUsage(t *testing.T, iccid travelroam.ICCID) {
 	left, _ = travelroam.RemainingDataBytes(bundles, time.Now())
 	require.Equal(t, int64(1_749_999_999), left)
 	require.Len(t, bundles, 2, "the depleted 1 GB bundle is listed too, as Travel Roam's real output lists ended ones")
-	require.Equal(t, travelroam.BundleDepleted, bundles[1].Assignments[0].BundleState)
+	require.Equal(t, travelroam.BundleState("depleted"), bundles[1].Assignments[0].BundleState)
 	require.True(t, bundles[1].Assignments[0].Ended(time.Now()))
 	second := bundles[0].Assignments[0]
-	require.Equal(t, travelroam.BundleActive, second.BundleState)
+	require.Equal(t, travelroam.BundleState("active"), second.BundleState)
 	require.Equal(t, int64(1_749_999_999), second.RemainingQuantity)
 	require.Equal(t, int64(250_000_001), second.UsedBytes())
 	require.WithinDuration(t, second.StartTime.Add(15*24*time.Hour), second.EndTime, time.Hour, "15 days from first use")
@@ -203,7 +203,7 @@ func (e *e2e) checkRevoke(t *testing.T, iccid travelroam.ICCID) {
 	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound)
 	err = e.c.RevokeESIM(ctx, iccid)
 	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound, "a second revoke is refused, not unknown")
-	require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 	_, err = e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: iccid})
 	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound)
 	require.Len(t, e.srv.Orders(), 2)
@@ -220,9 +220,9 @@ func TestE2EInsufficientBalance(t *testing.T) {
 	require.ErrorAs(t, e.Err(err), &apiErr)
 	require.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
 	require.Equal(t, "Insufficient balance", apiErr.Message)
-	require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+	require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 	require.Empty(t, e.srv.Orders())
-	require.Zero(t, e.balance(t).Cmp(travelroam.AmountFromCents(b.PriceCents-1)))
+	require.Zero(t, e.balance(t).Cmp(amountFromCents(b.PriceCents-1)))
 
 	e.srv.SetBalance(travelroamtest.Sandbox, b.PriceCents) // exactly enough
 	e.buy(t, b.Name)
@@ -244,7 +244,7 @@ func TestE2EWrongCredentials(t *testing.T) {
 		require.ErrorIs(t, e.Err(err), travelroam.ErrUnauthorized)
 		_, err = c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 		require.ErrorIs(t, e.Err(err), travelroam.ErrUnauthorized)
-		require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		for b, err := range c.CatalogueAll(ctx, travelroam.CatalogueOptions{Region: travelroam.RegionEurope}) {
 			require.ErrorIs(t, e.Err(err), travelroam.ErrUnauthorized, "no bundle %s", b.Name)
 		}
@@ -262,14 +262,14 @@ func TestE2EPurchaseFaults(t *testing.T) {
 			travelroamtest.Status(http.StatusServiceUnavailable, "Service temporarily unavailable").WithRetryAfter("30"))
 		_, err := e.c.ProcessOrder(context.Background(), travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 		require.ErrorIs(t, e.Err(err), travelroam.ErrUnavailable)
-		require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		var apiErr *travelroam.APIError
 		require.ErrorAs(t, err, &apiErr)
 		require.Equal(t, 30*time.Second, apiErr.RetryAfter)
 		require.Equal(t, "Service temporarily unavailable", apiErr.Message)
 		require.Empty(t, e.srv.Orders())
 		require.Equal(t, 1, e.srv.RequestCount(travelroamtest.RouteProcessOrders), "never re-sent")
-		require.Zero(t, e.balance(t).Cmp(travelroam.AmountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
+		require.Zero(t, e.balance(t).Cmp(amountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
 	})
 	t.Run("reset after handling: outcome unknown", func(t *testing.T) {
 		t.Parallel()
@@ -279,7 +279,7 @@ func TestE2EPurchaseFaults(t *testing.T) {
 		e.srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
 		sent := time.Now()
 		_, err := e.c.ProcessOrder(context.Background(), travelroam.OrderRequest{BundleName: b.Name})
-		require.ErrorIs(t, e.Err(err), travelroam.ErrOutcomeUnknown)
+		require.ErrorAs(t, e.Err(err), new(*travelroam.OutcomeUnknownError))
 		var unknown *travelroam.OutcomeUnknownError
 		require.ErrorAs(t, err, &unknown)
 		require.Equal(t, b.Name, unknown.BundleName)
@@ -295,7 +295,7 @@ func TestE2EPurchaseFaults(t *testing.T) {
 		_, a := e.buy(t, "esim_1GB_7D_TR_V2")
 		e.srv.InjectFault(travelroamtest.RouteRevoke, travelroamtest.ResetAfterHandling())
 		err := e.c.RevokeESIM(context.Background(), a.ICCID)
-		require.ErrorIs(t, e.Err(err), travelroam.ErrOutcomeUnknown)
+		require.ErrorAs(t, e.Err(err), new(*travelroam.OutcomeUnknownError))
 		require.Equal(t, 1, e.srv.RequestCount(travelroamtest.RouteRevoke))
 		_, err = e.c.ESIM(context.Background(), a.ICCID)
 		require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound, "the documented check shows it was revoked")
@@ -307,7 +307,7 @@ func TestE2EReadsRetryTransientFaults(t *testing.T) {
 	e := newE2E(t)
 	e.srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.HTMLBadGateway(), travelroamtest.TruncatedBody())
 	e.srv.InjectFault(travelroamtest.RouteBundle, travelroamtest.ResetBeforeBody())
-	require.Zero(t, e.balance(t).Cmp(travelroam.AmountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
+	require.Zero(t, e.balance(t).Cmp(amountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
 	require.Equal(t, 3, e.srv.RequestCount(travelroamtest.RouteOrganisation))
 	_, err := e.c.Bundle(context.Background(), "esim_1GB_7D_TR_V2")
 	require.NoError(t, e.Err(err))
@@ -341,8 +341,8 @@ func TestE2EEnvironmentsAndAccountsAreSeparate(t *testing.T) {
 
 	org, err := live.Organisation(ctx)
 	require.NoError(t, e.Err(err))
-	requireSpent(t, travelroam.AmountFromCents(travelroamtest.DefaultLiveBalanceCents), org.Balance, b.PriceCents)
-	require.Zero(t, e.balance(t).Cmp(travelroam.AmountFromCents(travelroamtest.DefaultSandboxBalanceCents)), "the sandbox wallet is untouched")
+	requireSpent(t, amountFromCents(travelroamtest.DefaultLiveBalanceCents), org.Balance, b.PriceCents)
+	require.Zero(t, e.balance(t).Cmp(amountFromCents(travelroamtest.DefaultSandboxBalanceCents)), "the sandbox wallet is untouched")
 
 	_, err = live.ESIM(ctx, iccid)
 	require.NoError(t, e.Err(err))

@@ -92,7 +92,7 @@ func TestE2ENoSecretInAnyOutput(t *testing.T) {
 	recv := httptest.NewUnstartedServer(travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error {
 		p.print(ev, *ev)
 		return nil
-	}, travelroam.WithCallbackSignature([]byte(signingKey)), travelroam.WithCallbackLogger(logger)))
+	}, travelroam.WithCallbackSignature("", []byte(signingKey)), travelroam.WithLogger(logger)))
 	require.NoError(t, recv.Listener.Close())
 	recv.Listener = l
 	recv.Start()
@@ -208,8 +208,8 @@ func TestE2ENoSecretInAnyOutput(t *testing.T) {
 		require.NoError(t, resp.Body.Close())
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "unsigned")
 		req := httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(body))
-		req.Header.Set(travelroam.DefaultSignatureHeader, travelroamtest.Sign([]byte(signingKey), []byte(body)))
-		ev, err := travelroam.ParseCallback(req, travelroam.WithCallbackSignature([]byte(signingKey)))
+		req.Header.Set("X-Signature-SHA256", travelroamtest.Sign([]byte(signingKey), []byte(body)))
+		ev, err := travelroam.ParseCallback(req, travelroam.WithCallbackSignature("", []byte(signingKey)))
 		p.print(ev, err)
 	}
 

@@ -128,7 +128,7 @@ func TestE2EWaitForAssignmentsRunsOut(t *testing.T) {
 		start := time.Now()
 
 		_, err = e.c.WaitForAssignments(ctx, order.Reference)
-		require.ErrorIs(t, e.Err(err), travelroam.ErrAssignmentsPending)
+		require.ErrorAs(t, e.Err(err), new(*travelroam.AssignmentsPendingError))
 		var pending *travelroam.AssignmentsPendingError
 		require.ErrorAs(t, err, &pending)
 		require.Equal(t, order.Reference, pending.OrderReference)
@@ -190,7 +190,7 @@ func TestE2EReadRetryAfterInVirtualTime(t *testing.T) {
 		start := time.Now()
 		org, err := e.c.Organisation(context.Background())
 		require.NoError(t, e.Err(err))
-		require.Zero(t, org.Balance.Cmp(travelroam.AmountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
+		require.Zero(t, org.Balance.Cmp(amountFromCents(travelroamtest.DefaultSandboxBalanceCents)))
 		require.Equal(t, seconds(0, 7, 18), e.since(start, travelroamtest.RouteOrganisation), "Retry-After honoured exactly")
 	})
 }

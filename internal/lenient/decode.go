@@ -24,6 +24,28 @@ func Options() json.Options {
 	return json.JoinOptions(jsonv1.DefaultOptionsV1(), jsonv1.ReportErrorsWithLegacySemantics(false))
 }
 
+// unmarshal is json.Unmarshal with [Options], then opts. It passes the
+// two parts of Options on their own, so that a decoding with at most one
+// option of its own allocates for neither (Options joins them into a new
+// value).
+func unmarshal(b []byte, v any, opts []json.Options) error {
+	legacy, errs := jsonv1.DefaultOptionsV1(), jsonv1.ReportErrorsWithLegacySemantics(false)
+	switch len(opts) {
+	case 0:
+		return json.Unmarshal(b, v, legacy, errs)
+	case 1:
+		return json.Unmarshal(b, v, legacy, errs, opts[0])
+	}
+	return json.Unmarshal(b, v, withOptions(opts)...)
+}
+
+// withOptions returns the parts of [Options], then opts, in one new list.
+func withOptions(opts []json.Options) []json.Options {
+	all := make([]json.Options, 2, 2+len(opts))
+	all[0], all[1] = jsonv1.DefaultOptionsV1(), jsonv1.ReportErrorsWithLegacySemantics(false)
+	return append(all, opts...)
+}
+
 // FieldError is an [*Error] with the place of the value: Field is the
 // path of member names and array positions from the top of the document,
 // joined by "/", e.g. "bundles/3/duration".
@@ -73,7 +95,7 @@ func Unmarshal(b []byte, v any, opts ...json.Options) error {
 // UnmarshalV2 decodes b into v with the v2 engine, [Options] and opts
 // only.
 func UnmarshalV2(b []byte, v any, opts ...json.Options) error {
-	return json.Unmarshal(b, v, append([]json.Options{Options()}, opts...)...)
+	return unmarshal(b, v, opts)
 }
 
 // UnmarshalFrom decodes b into v through its UnmarshalJSONFrom method,
@@ -81,7 +103,7 @@ func UnmarshalV2(b []byte, v any, opts ...json.Options) error {
 // holds its rules. An error from a rule is returned as it is (a
 // [*FieldError] when it lies below the top).
 func UnmarshalFrom(b []byte, v json.UnmarshalerFrom) error {
-	err := json.Unmarshal(b, v, Options())
+	err := unmarshal(b, v, nil)
 	if fe := AsFieldError(err); fe != nil {
 		return fe
 	}
@@ -165,7 +187,7 @@ func Fields(b []byte, v any, opts ...json.Options) error {
 	if _, err := dec.ReadToken(); err != nil {
 		return err
 	}
-	opts = append([]json.Options{Options()}, opts...)
+	opts = withOptions(opts)
 	for dec.PeekKind() != '}' {
 		tok, err := dec.ReadToken()
 		if err != nil {
@@ -205,7 +227,7 @@ func setField(rv reflect.Value, i int, name string, raw jsontext.Value, opts []j
 	default:
 		f.SetZero()
 		if f.Kind() == reflect.Struct && raw.Kind() == '{' {
-			_ = Fields(raw, f.Addr().Interface(), opts[1:]...) // an object: it fails on nothing
+			_ = Fields(raw, f.Addr().Interface(), opts[2:]...) // an object: it fails on nothing; opts less withOptions' two
 		}
 	}
 	return nil
@@ -213,13 +235,12 @@ func setField(rv reflect.Value, i int, name string, raw jsontext.Value, opts []j
 
 // OnePassOrFields decodes the JSON value b into *v, a zero struct, in one
 // pass when every member follows the rules (the usual case), else member
-// by member ([Fields]), leaving each member outside them at zero. opts
-// are the v2 engine's options of the one pass (e.g. a decoder's, holding
-// [Options]) and are added to [Options] for each member. It fails only
-// for a value that is not a JSON object, or a strict member outside the
-// rules.
+// by member ([Fields]), leaving each member outside them at zero, with
+// the v2 engine, [Options] and opts (e.g. a decoder's) both ways. It
+// fails only for a value that is not a JSON object, or a strict member
+// outside the rules.
 func OnePassOrFields(b []byte, v any, opts ...json.Options) error {
-	if json.Unmarshal(b, v, opts...) == nil {
+	if unmarshal(b, v, opts) == nil {
 		return nil
 	}
 	reflect.ValueOf(v).Elem().SetZero()

@@ -229,8 +229,8 @@ func auditReceiver(logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/hooks/travelroam/", travelroam.NewCallbackHandler(fn,
 		travelroam.WithCallbackPathToken(auditToken),
-		travelroam.WithCallbackSignature([]byte(auditSigningKey)),
-		travelroam.WithCallbackLogger(logger)))
+		travelroam.WithCallbackSignature("", []byte(auditSigningKey)),
+		travelroam.WithLogger(logger)))
 	return mux
 }
 
@@ -259,7 +259,7 @@ func auditCallbacks(t *testing.T, r *rig, receiver http.Handler, keep func(error
 		require.GreaterOrEqual(t, w.Code, 400)
 		texts = append(texts, w.Body.String())
 		_, err := travelroam.ParseCallback(httptest.NewRequest(http.MethodPost, tc.path, bytes.NewReader(body)),
-			travelroam.WithCallbackPathToken(auditToken), travelroam.WithCallbackSignature([]byte(auditSigningKey)))
+			travelroam.WithCallbackPathToken(auditToken), travelroam.WithCallbackSignature("", []byte(auditSigningKey)))
 		keep(err)
 	}
 	return texts

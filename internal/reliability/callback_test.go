@@ -119,7 +119,7 @@ func TestW1_AcknowledgeAtHandOff(t *testing.T) {
 		default:
 			return errors.New("queue full")
 		}
-	}, travelroam.WithCallbackSignature(cbKey))
+	}, travelroam.WithCallbackSignature("", cbKey))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	hc := srv.Client()
@@ -204,7 +204,7 @@ func TestW2_TamperedOrForeignSignature(t *testing.T) {
 	var got calls
 	dd := newCountingDeduper()
 	h := travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error { got.add(ev); return nil },
-		travelroam.WithCallbackSignature(cbKey), travelroam.WithCallbackDeduper(dd))
+		travelroam.WithCallbackSignature("", cbKey), travelroam.WithCallbackDeduper(dd))
 	rng := newRand(2)
 	for i := range 100 {
 		body := usageEvent(i)
@@ -237,7 +237,7 @@ func TestW3_MalformedSignatureHeaders(t *testing.T) {
 	rec := newRecord(t, "W3", "G9", "missing, empty, malformed and oversized signature headers")
 	var got calls
 	h := travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error { got.add(ev); return nil },
-		travelroam.WithCallbackSignature(cbKey))
+		travelroam.WithCallbackSignature("", cbKey))
 	body := usageEvent(1)
 	headers := [][]string{
 		nil,
@@ -287,7 +287,7 @@ func TestW4_DuplicateDeliveries(t *testing.T) {
 	var seq calls
 	dd := newCountingDeduper()
 	h := travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error { seq.add(ev); return nil },
-		travelroam.WithCallbackSignature(cbKey), travelroam.WithCallbackDeduper(dd))
+		travelroam.WithCallbackSignature("", cbKey), travelroam.WithCallbackDeduper(dd))
 	for range 10 {
 		w := deliver(h, body, sig)
 		rec.count(fmt.Sprintf("HTTP %d", w.Code))
@@ -306,7 +306,7 @@ func TestW4_DuplicateDeliveries(t *testing.T) {
 		once.Do(func() { close(entered) })
 		<-release
 		return nil
-	}, travelroam.WithCallbackSignature(cbKey), travelroam.WithCallbackDeduper(dd2))
+	}, travelroam.WithCallbackSignature("", cbKey), travelroam.WithCallbackDeduper(dd2))
 	answers := make(chan *httptest.ResponseRecorder, 10)
 	for range 10 {
 		go func() { answers <- deliver(h2, body, sig) }()
@@ -358,7 +358,7 @@ func (r *endlessReader) Read(p []byte) (int, error) {
 func TestW6_HugeCallbackBody(t *testing.T) {
 	// Not parallel: it measures allocations of the whole process.
 	rec := newRecord(t, "W6", "G9", "10 MiB bodies, declared and streamed")
-	const huge, limit = 10 << 20, travelroam.DefaultCallbackMaxBytes
+	const huge, limit = 10 << 20, 64 << 10
 	var got calls
 	h := travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error { got.add(ev); return nil })
 	for _, declared := range []bool{true, false} {
@@ -402,7 +402,7 @@ func TestW7_MethodsAndContentTypes(t *testing.T) {
 	rec := newRecord(t, "W7", "G9", "GET / PUT / DELETE, and a text/plain callback")
 	var got calls
 	h := travelroam.NewCallbackHandler(func(_ context.Context, ev *travelroam.CallbackEvent) error { got.add(ev); return nil },
-		travelroam.WithCallbackSignature(cbKey))
+		travelroam.WithCallbackSignature("", cbKey))
 	body := usageEvent(7)
 	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
 		req := httptest.NewRequest(m, "/hooks/travelroam", bytes.NewReader(body))
@@ -438,8 +438,8 @@ func TestW8_KeyRotation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var got calls
 		fn := func(_ context.Context, ev *travelroam.CallbackEvent) error { got.add(ev); return nil }
-		both := travelroam.NewCallbackHandler(fn, travelroam.WithCallbackSignature(cbKey, cbOldKey))
-		current := travelroam.NewCallbackHandler(fn, travelroam.WithCallbackSignature(cbKey))
+		both := travelroam.NewCallbackHandler(fn, travelroam.WithCallbackSignature("", cbKey, cbOldKey))
+		current := travelroam.NewCallbackHandler(fn, travelroam.WithCallbackSignature("", cbKey))
 		var receiver atomic.Value
 		receiver.Store(both)
 		route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { receiver.Load().(http.Handler).ServeHTTP(w, r) })
@@ -494,7 +494,7 @@ func TestW10_PanickingCallback(t *testing.T) {
 		}
 		got.add(ev)
 		return nil
-	}, travelroam.WithCallbackSignature(cbKey))
+	}, travelroam.WithCallbackSignature("", cbKey))
 	first, second := usageEvent(10), usageEvent(11)
 	steps := []struct {
 		body []byte

@@ -66,7 +66,7 @@ func TestS28_TwoTenantsShareAJournal(t *testing.T) {
 			r.Srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Status(500, "Internal Server Error"))
 			_, err := a.ProcessOrder(t.Context(), travelroam.OrderRequest{BundleName: testBundle, Key: key})
 			rec.outcome(err)
-			require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+			require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		}
 		listedByB, err := b.UnfinishedPurchases(t.Context())
 		require.NoError(t, err)
@@ -77,7 +77,7 @@ func TestS28_TwoTenantsShareAJournal(t *testing.T) {
 		refusedResolves := 0
 		for _, at := range listedByA {
 			err := b.ResolvePurchase(t.Context(), at, travelroam.OutcomeNotSent, "")
-			require.ErrorIs(t, err, travelroam.ErrInvalidInput)
+			require.ErrorAs(t, err, new(*travelroam.ValidationError))
 			refusedResolves++
 			_, err = b.ProcessOrder(t.Context(), travelroam.OrderRequest{BundleName: testBundle, Key: at.Key})
 			rec.outcome(err)
@@ -116,7 +116,7 @@ func TestS29_TwoResolversAndARetryInFlight(t *testing.T) {
 			r.Srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Status(500, "Internal Server Error"))
 			_, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: testBundle, Key: key(i)})
 			rec.outcome(err)
-			require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+			require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		}
 		require.Empty(t, r.Srv.Orders())
 		person, err := c.UnfinishedPurchases(ctx)
@@ -166,7 +166,7 @@ func TestS29_TwoResolversAndARetryInFlight(t *testing.T) {
 		for i := range 20 {
 			_, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: testBundle, Key: key(i)})
 			rec.outcome(err)
-			if errors.Is(err, travelroam.ErrAlreadyAttempted) {
+			if errors.As(err, new(*travelroam.AlreadyAttemptedError)) {
 				thirdRefused++
 			}
 		}

@@ -76,7 +76,7 @@ func TestS1_PurchasesUnder503AndRefusedConnections(t *testing.T) {
 				var ae *travelroam.APIError
 				require.ErrorAs(t, err, &ae)
 				require.Equal(t, 120*time.Second, ae.RetryAfter)
-				require.NotErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+				require.NotErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 			case isDialRefused(err):
 				require.Equal(t, 0, sent)
 				require.Equal(t, 3, n, "a refused dial is re-sent up to twice")
@@ -104,7 +104,7 @@ func TestS1_PurchasesUnder503AndRefusedConnections(t *testing.T) {
 // (120 s), or answered 500.
 //
 // Pass: exactly 100 orders in the ledger and exactly 1 POST per call;
-// 100/100 errors match ErrOutcomeUnknown and carry the bundle name, the
+// 100/100 errors are *OutcomeUnknownError and carry the bundle name, the
 // send time (equal to the fake's arrival time) and the cause (a timeout,
 // the *APIError 500, or the dropped connection); 0 successes.
 func TestS2_AmbiguousPurchasesAreOutcomeUnknown(t *testing.T) {
@@ -175,7 +175,7 @@ func TestS4_NoHiddenReplayOnReusedConnection(t *testing.T) {
 		r.Srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
 		_, err = r.C.ProcessOrder(t.Context(), buy)
 		rec.outcome(err)
-		require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+		require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 		require.Equal(t, dials, r.Net.Dials.Load(), "the purchase went out on the reused connection")
 	}
 	require.Len(t, purchases(r.Srv), 50)
@@ -317,7 +317,7 @@ func TestS11_UnreadableAnswers(t *testing.T) {
 				r.Srv.InjectFault(travelroamtest.RouteProcessOrders, tc.fault)
 				_, err := r.C.ProcessOrder(t.Context(), buy)
 				rec.outcome(err)
-				require.ErrorIs(t, err, travelroam.ErrOutcomeUnknown)
+				require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
 				var de *travelroam.DecodeError
 				require.Equal(t, tc.read == nil, errors.As(err, &de), "%v", err)
 				require.Len(t, purchases(r.Srv), 1)

@@ -70,7 +70,7 @@ func sharedPurchases(t *testing.T, rec *record) {
 				switch {
 				case err == nil:
 					refs = append(refs, order.Reference)
-				case errors.Is(err, travelroam.ErrUnavailable) && !errors.Is(err, travelroam.ErrOutcomeUnknown):
+				case errors.Is(err, travelroam.ErrUnavailable) && !errors.As(err, new(*travelroam.OutcomeUnknownError)):
 					unavailable++
 				case isDialRefused(err):
 				default:
@@ -189,7 +189,7 @@ func TestS19_LostSuccessRace(t *testing.T) {
 				case err == nil:
 					require.NotEmpty(t, order.Reference)
 					ok++
-				case errors.Is(err, travelroam.ErrOutcomeUnknown):
+				case errors.As(err, new(*travelroam.OutcomeUnknownError)):
 					require.ErrorIs(t, err, context.Canceled)
 					unknown++
 				default:

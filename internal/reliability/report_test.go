@@ -123,6 +123,7 @@ func classify(err error) string {
 	var (
 		ae *travelroam.APIError
 		de *travelroam.DecodeError
+		ce *travelroam.CallbackError
 	)
 	switch {
 	case err == nil:
@@ -131,11 +132,11 @@ func classify(err error) string {
 		return fmt.Sprintf("budget exhausted (%d)", ae.StatusCode)
 	case errors.Is(err, travelroam.ErrRetryBudgetExhausted):
 		return "budget exhausted"
-	case errors.Is(err, travelroam.ErrOutcomeUnknown):
+	case errors.As(err, new(*travelroam.OutcomeUnknownError)):
 		return "outcome unknown"
-	case errors.Is(err, travelroam.ErrAssignmentsPending):
+	case errors.As(err, new(*travelroam.AssignmentsPendingError)):
 		return "assignments pending"
-	case errors.Is(err, travelroam.ErrAlreadyAttempted):
+	case errors.As(err, new(*travelroam.AlreadyAttemptedError)):
 		return "already attempted"
 	case errors.Is(err, travelroam.ErrPaginationIgnored):
 		return "pagination ignored"
@@ -155,9 +156,8 @@ func classify(err error) string {
 		return "canceled"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "deadline exceeded"
-	case errors.Is(err, travelroam.ErrCallbackUnauthorized), errors.Is(err, travelroam.ErrCallbackTooLarge),
-		errors.Is(err, travelroam.ErrCallbackMalformed), errors.Is(err, travelroam.ErrCallbackMethod):
-		return "callback refused (" + strconv.Itoa(travelroam.CallbackStatus(err)) + ")"
+	case errors.As(err, &ce):
+		return "callback refused (" + strconv.Itoa(ce.StatusCode) + ")"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed (EOF)"
 	}

@@ -132,15 +132,15 @@ func classOf(err error) string {
 	switch {
 	case err == nil:
 		return "ok"
-	case errors.Is(err, travelroam.ErrAlreadyAttempted):
+	case errors.As(err, new(*travelroam.AlreadyAttemptedError)):
 		return "already_attempted"
-	case errors.Is(err, travelroam.ErrOutcomeUnknown):
+	case errors.As(err, new(*travelroam.OutcomeUnknownError)):
 		return "unknown"
 	case errors.Is(err, travelroam.ErrNotSent):
 		return "not_sent"
 	case errors.As(err, &ae):
 		return "refused"
-	case errors.Is(err, travelroam.ErrInvalidInput):
+	case errors.As(err, new(*travelroam.ValidationError)):
 		return "invalid"
 	}
 	return "other"
@@ -150,7 +150,7 @@ func classOf(err error) string {
 // deduper until stdin closes. The callback function takes cfg.Work and
 // reports each run.
 func receive(cfg childConfig, st *stores, out *emitter) error {
-	opts := []travelroam.CallbackOption{travelroam.WithCallbackSignature([]byte(cfg.APIKey))}
+	opts := []travelroam.Option{travelroam.WithCallbackSignature("", []byte(cfg.APIKey))}
 	if st.deduper != nil {
 		opts = append(opts, travelroam.WithCallbackDeduper(st.deduper))
 	}

@@ -92,7 +92,7 @@ func checkSpacing(t *testing.T, ps []travelroamtest.Request) (minGap, minStart t
 // after the previous one's answer ended (nor while it was in flight), and
 // 15 orders, one per Key: each Key has exactly one successful call, whose
 // reference is an order of the ledger, and its contested twin got
-// ErrAlreadyAttempted without sending; the shared journal holds each Key
+// *AlreadyAttemptedError without sending; the shared journal holds each Key
 // as succeeded with that reference.
 func TestR1_ThreeProcessesOneAccount(t *testing.T) {
 	for _, sc := range storeCases {
@@ -203,7 +203,7 @@ func storeLabel(sc storeCase) string {
 // Pass: the killed process died of SIGKILL with its request in flight,
 // and the fake created no order. The new process lists the attempt as
 // pending among UnfinishedPurchases; ProcessOrder with the same Key
-// returns ErrAlreadyAttempted (earlier outcome pending) and sends nothing;
+// returns *AlreadyAttemptedError (earlier outcome pending) and sends nothing;
 // its purchase of a new Key reaches the fake no earlier than lease +
 // interval after the killed process was started (its gate claim came
 // later), and, a generous bound explained below, within lease + interval

@@ -236,7 +236,7 @@ func RequireNoIdempotencyHeaders(t *testing.T, srv *travelroamtest.Server) {
 // IsDialRefused reports an error that proves the request was never sent.
 func IsDialRefused(err error) bool {
 	var oe *net.OpError
-	return errors.As(err, &oe) && oe.Op == "dial" && !errors.Is(err, travelroam.ErrOutcomeUnknown)
+	return errors.As(err, &oe) && oe.Op == "dial" && !errors.As(err, new(*travelroam.OutcomeUnknownError))
 }
 
 // OrderRefs returns the references of the ledger's orders.

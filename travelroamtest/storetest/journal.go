@@ -124,7 +124,7 @@ func finished(a travelroam.PurchaseAttempt, o travelroam.PurchaseOutcome, ref st
 
 func testJournalBeginGetFinish(t *testing.T, j travelroam.PurchaseJournal) {
 	a := sampleAttempt(uniquePrefix(t)+"order", now().Add(-time.Second))
-	a.Environment = travelroam.Live
+	a.Environment = "live"
 	mustBegin(t, j, a)
 	sameAttempt(t, "after Begin", mustGet(t, j, a), pending(a))
 
@@ -386,7 +386,7 @@ func testJournalTwoTenants(t *testing.T, j travelroam.PurchaseJournal) {
 	key := uniquePrefix(t) + "order 1001"
 	a := sampleAttempt(key, now().Add(-time.Minute))
 	a.Account = "live:aaaaaaaaaaaaaaaa"
-	a.Environment = travelroam.Live
+	a.Environment = "live"
 	b := sampleAttempt(key, now())
 	b.Account = "sandbox:bbbbbbbbbbbbbbbb"
 	b.BundleName = "esim_3GB_30D_FR_V2"

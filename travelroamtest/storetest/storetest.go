@@ -100,7 +100,7 @@ func sampleAttempt(key string, started time.Time) travelroam.PurchaseAttempt {
 		Account:     sampleAccount,
 		BundleName:  "esim_1GB_7D_GB_V2",
 		ICCID:       "8944500102198304826",
-		Environment: travelroam.Sandbox,
+		Environment: "sandbox",
 		StartedAt:   started,
 	}
 }
