@@ -231,6 +231,21 @@ func TestWithExtraFieldBody(t *testing.T) {
 	assert.Equal(t, map[string]any{"iccid": string(iccid), "reason": "lost"}, body)
 }
 
+// TestWithExtraFieldSendsSecretsWhole: a Secret or an ICCID given as a
+// field's value goes on the wire whole, not as the masked text its JSON
+// is for logs.
+func TestWithExtraFieldSendsSecretsWhole(t *testing.T) {
+	srv, c := optsClient(t)
+	order := boughtESIM(t, c)
+	iccid := order.ICCIDs()[0]
+	_, err := c.ESIM(t.Context(), iccid, travelroam.WithExtraField("previousIccid", iccid),
+		travelroam.WithExtraField("pin", travelroam.Secret("1234")))
+	require.NoError(t, err)
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(lastRequest(t, srv).Body, &body))
+	assert.Equal(t, map[string]any{"iccid": string(iccid), "previousIccid": string(iccid), "pin": "1234"}, body)
+}
+
 // TestWithExtraFieldQuery: on a GET route the extra fields go in the
 // query string, like the SDK's.
 func TestWithExtraFieldQuery(t *testing.T) {
