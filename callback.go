@@ -214,7 +214,7 @@ func (c *callbackConfig) tokenOK(got string) bool {
 // callback URL you register with Travel Roam and check it with a token
 // option; enable signatures too if your account signs callbacks.
 //
-// Duplicates are filtered by an in-memory [MemoryDeduper] (10,000 keys, 72
+// Duplicates are filtered by an in-memory [NewMemoryDeduper] (10,000 keys, 72
 // hours) unless [WithCallbackDeduper] says otherwise; use a shared, durable
 // Deduper when several processes receive callbacks.
 //

@@ -64,12 +64,11 @@ const (
 // errDedupeFull is returned by Begin when too many events are in flight.
 var errDedupeFull = errors.New("travelroam: deduper: too many events in flight")
 
-// MemoryDeduper is an in-memory [Deduper], bounded in size and in time:
-// it keeps the keys of at most maxKeys processed events, each for ttl,
-// forgetting the oldest first. It is the default of [NewCallbackHandler].
-// It is lost on restart and not shared between processes: use a durable
-// Deduper when that matters. It is safe for concurrent use.
-type MemoryDeduper struct {
+// memoryDeduper is the in-memory [Deduper] of [NewMemoryDeduper], bounded
+// in size and in time: it keeps the keys of at most maxKeys processed
+// events, each for ttl, forgetting the oldest first. It is safe for
+// concurrent use.
+type memoryDeduper struct {
 	maxKeys int
 	ttl     time.Duration
 
@@ -85,17 +84,26 @@ type seenKey struct {
 	expires time.Time
 }
 
-// NewMemoryDeduper returns a MemoryDeduper keeping at most maxKeys keys
-// (at most maxKeys events may also be in flight at once), each for ttl.
-// Zero or negative values take the defaults, 10,000 keys and 72 hours.
-func NewMemoryDeduper(maxKeys int, ttl time.Duration) *MemoryDeduper {
+// NewMemoryDeduper returns an in-memory Deduper keeping the keys of at
+// most maxKeys processed events (at most maxKeys events may also be in
+// flight at once), each for ttl, forgetting the oldest first. Zero or
+// negative values take the defaults, 10,000 keys and 72 hours. It is the
+// default of [NewCallbackHandler]. It is lost on restart and not shared
+// between processes: use a durable Deduper when that matters. It is safe
+// for concurrent use.
+func NewMemoryDeduper(maxKeys int, ttl time.Duration) Deduper {
+	return newMemoryDeduper(maxKeys, ttl)
+}
+
+// newMemoryDeduper is NewMemoryDeduper, returning the memoryDeduper.
+func newMemoryDeduper(maxKeys int, ttl time.Duration) *memoryDeduper {
 	if maxKeys <= 0 {
 		maxKeys = defaultDedupeKeys
 	}
 	if ttl <= 0 {
 		ttl = defaultDedupeTTL
 	}
-	return &MemoryDeduper{
+	return &memoryDeduper{
 		maxKeys:  maxKeys,
 		ttl:      ttl,
 		inFlight: make(map[string]string),
@@ -106,7 +114,7 @@ func NewMemoryDeduper(maxKeys int, ttl time.Duration) *MemoryDeduper {
 // Begin reserves key unless it is in flight or was seen; see [Deduper].
 // A reservation lasts until its Done: the deduper lives and dies with the
 // deliveries it reserves for.
-func (d *MemoryDeduper) Begin(_ context.Context, key string) (DedupeState, string, error) {
+func (d *memoryDeduper) Begin(_ context.Context, key string) (DedupeState, string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.expire(time.Now())
@@ -127,7 +135,7 @@ func (d *MemoryDeduper) Begin(_ context.Context, key string) (DedupeState, strin
 
 // Done commits (success) or releases the reservation of key named by
 // token; see [Deduper] for what it does when token no longer holds it.
-func (d *MemoryDeduper) Done(_ context.Context, key, token string, success bool) error {
+func (d *memoryDeduper) Done(_ context.Context, key, token string, success bool) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if held, ok := d.inFlight[key]; ok {
@@ -152,7 +160,7 @@ func (d *MemoryDeduper) Done(_ context.Context, key, token string, success bool)
 }
 
 // Len returns the number of processed events remembered.
-func (d *MemoryDeduper) Len() int {
+func (d *memoryDeduper) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.expire(time.Now())
@@ -161,13 +169,13 @@ func (d *MemoryDeduper) Len() int {
 
 // expire drops the keys whose time is up; they are at the front, as all
 // keys live for the same ttl.
-func (d *MemoryDeduper) expire(now time.Time) {
+func (d *memoryDeduper) expire(now time.Time) {
 	for len(d.order) > 0 && !now.Before(d.order[0].expires) {
 		d.dropOldest()
 	}
 }
 
-func (d *MemoryDeduper) dropOldest() {
+func (d *memoryDeduper) dropOldest() {
 	old := d.order[0]
 	if exp, ok := d.seen[old.key]; ok && exp.Equal(old.expires) {
 		delete(d.seen, old.key)
@@ -176,4 +184,4 @@ func (d *MemoryDeduper) dropOldest() {
 	d.order = d.order[1:]
 }
 
-var _ Deduper = (*MemoryDeduper)(nil)
+var _ Deduper = (*memoryDeduper)(nil)

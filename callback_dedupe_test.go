@@ -202,7 +202,7 @@ func TestCallbackDeduperFailures(t *testing.T) {
 func TestMemoryDeduperBoundedInSize(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	d := NewMemoryDeduper(3, time.Hour)
+	d := newMemoryDeduper(3, time.Hour)
 	for i := range 5 {
 		k := fmt.Sprint(i)
 		st, token, err := d.Begin(ctx, k)
@@ -219,7 +219,7 @@ func TestMemoryDeduperBoundedInSize(t *testing.T) {
 	require.Equal(t, DedupeNew, st, "the oldest key was forgotten")
 
 	// In flight is bounded too.
-	d = NewMemoryDeduper(1, time.Hour)
+	d = newMemoryDeduper(1, time.Hour)
 	st, token, err := d.Begin(ctx, "a")
 	require.NoError(t, err)
 	require.Equal(t, DedupeNew, st)
@@ -235,7 +235,7 @@ func TestMemoryDeduperBoundedInSize(t *testing.T) {
 func TestMemoryDeduperDefaultsBounded(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	d := NewMemoryDeduper(0, 0)
+	d := newMemoryDeduper(0, 0)
 	for i := range defaultDedupeKeys + 500 {
 		k := fmt.Sprint(i)
 		_, token, _ := d.Begin(ctx, k)
@@ -249,7 +249,7 @@ func TestMemoryDeduperExpires(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		s := newSink()
-		d := NewMemoryDeduper(0, 0)
+		d := newMemoryDeduper(0, 0)
 		h := NewCallbackHandler(s.fn, WithCallbackDeduper(d))
 		body := fixture(t, "callback_v3.json")
 		require.Equal(t, 200, post(h, "/cb", body).Code)

@@ -293,7 +293,7 @@ func TestCallbackInsufficientBalanceResentOnce(t *testing.T) {
 	require.NoError(t, json.Compact(compact, body))
 	reformatted := []byte(`{"balanceInfo":{"thresholdPercentRemaining":0.850,"balance":"0.850","threshold":100.0},"alertType":"InsufficientBalance"}`)
 	s := newSink()
-	d := NewMemoryDeduper(0, 0)
+	d := newMemoryDeduper(0, 0)
 	h := NewCallbackHandler(s.fn, WithCallbackDeduper(d))
 	for i := range 10 {
 		b := body

@@ -178,7 +178,7 @@ func WithCallbackSignature(header string, keys ...[]byte) Option {
 }
 
 // WithCallbackDeduper sets the store that lets each event reach the
-// callback function once (by default a [MemoryDeduper] of 10,000 keys
+// callback function once (by default a [NewMemoryDeduper] of 10,000 keys
 // kept 72 hours, private to the handler). nil turns deduplication off:
 // every delivery then reaches the function. Several receivers (replicas)
 // need one shared, durable Deduper (see the pgstore, redisstore and

@@ -48,7 +48,7 @@ func TestCallbackSignature(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := newSink()
-			d := NewMemoryDeduper(0, 0)
+			d := newMemoryDeduper(0, 0)
 			h := NewCallbackHandler(s.fn, WithCallbackSignature("", key), WithCallbackDeduper(d))
 			req := httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(tt.body))
 			for _, v := range tt.header {

@@ -301,7 +301,7 @@ func TestCallbackToken(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := newSink()
-			d := NewMemoryDeduper(0, 0)
+			d := newMemoryDeduper(0, 0)
 			rec := post(NewCallbackHandler(s.fn, tt.opt, WithCallbackDeduper(d)), tt.target, body)
 			require.Equal(t, tt.status, rec.Code)
 			require.Equal(t, tt.status == 200, s.total() == 1)
@@ -585,7 +585,7 @@ func BenchmarkCallbackHandlerDedupe(b *testing.B) {
 	}
 	calls := 0
 	h := NewCallbackHandler(func(context.Context, *CallbackEvent) error { calls++; return nil },
-		WithCallbackDeduper(NewMemoryDeduper(1024, 0)))
+		WithCallbackDeduper(newMemoryDeduper(1024, 0)))
 	req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, "/travelroam/callback", nil)
 	if err != nil {
 		b.Fatal(err)
@@ -634,8 +634,9 @@ func TestOptionsRefusedWhereTheyDoNotApply(t *testing.T) {
 		"WithUserAgent":        WithUserAgent("shop/1"),
 		"WithMaxRetries":       WithMaxRetries(1),
 		"WithPurchaseInterval": WithPurchaseInterval(0),
-		"WithPurchaseGate":     WithPurchaseGate(NewMemoryPurchaseGate()),
-		"WithPurchaseJournal":  WithPurchaseJournal(NewMemoryPurchaseJournal()),
+		"WithPurchaseGate":     WithPurchaseGate(newMemoryGate()),
+		"WithPurchaseJournal":  WithPurchaseJournal(newMemoryJournal()),
+		"WithPurchaseLedger":   WithPurchaseLedger(newMemoryLedger()),
 		"WithRoute":            WithRoute(OpCatalogue, Route{Method: "GET", Path: "/catalogue"}),
 	} {
 		req := httptest.NewRequest(http.MethodPost, "/cb", strings.NewReader(`{"iccid":"1"}`))

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"reflect"
 	"strings"
 	"time"
 
@@ -88,6 +89,7 @@ type Client struct {
 	// the deadline of a purchase's send, which ends before the lease.
 	gate          PurchaseGate
 	journal       PurchaseJournal
+	ledger        PurchaseLedger // the journal, when it is also the gate: one transaction each side of the send
 	account       string
 	environment   string
 	purchaseLease time.Duration
@@ -126,6 +128,7 @@ type config struct {
 	observer         *Observer
 	gate             PurchaseGate
 	journal          PurchaseJournal
+	ledger           PurchaseLedger // set by WithPurchaseLedger, cleared by a later gate or journal
 	// callback is set when the options configure a callback receiver
 	// (callback_options.go) rather than a Client.
 	callback *callbackConfig
@@ -236,7 +239,7 @@ func WithPurchaseInterval(d time.Duration) Option {
 }
 
 // WithPurchaseGate makes the Client pace its purchases through g instead
-// of its own [MemoryPurchaseGate], e.g. a gate in PostgreSQL or Redis
+// of its own in-memory gate, e.g. a gate in PostgreSQL or Redis
 // shared by every replica that buys with the same API key (packages
 // pgstore, redisstore, sqlitestore). The Client asks g for the account
 // named by [Client.AccountKey] (never the API key itself), with the
@@ -248,13 +251,13 @@ func WithPurchaseGate(g PurchaseGate) Option {
 		if g == nil {
 			return errors.New("travelroam: purchase gate must not be nil")
 		}
-		c.gate = g
+		c.gate, c.ledger = g, nil
 		return nil
 	})
 }
 
 // WithPurchaseJournal makes the Client record its purchases in j instead
-// of its own [MemoryPurchaseJournal], e.g. a journal in PostgreSQL or
+// of its own in-memory journal, e.g. a journal in PostgreSQL or
 // SQLite shared by every replica and kept across restarts (packages
 // pgstore, sqlitestore). [Client.ProcessOrder] records each attempt in j
 // before sending it and never sends a purchase whose [OrderRequest.Key] j
@@ -266,7 +269,28 @@ func WithPurchaseJournal(j PurchaseJournal) Option {
 		if j == nil {
 			return errors.New("travelroam: purchase journal must not be nil")
 		}
-		c.journal = j
+		c.journal, c.ledger = j, nil
+		return nil
+	})
+}
+
+// WithPurchaseLedger makes the Client keep its purchase journal and its
+// purchase gate in l, one store that keeps both (pgstore and sqlitestore:
+// Store.Ledger): [Client.ProcessOrder] then records each attempt and
+// claims the account's turn in one transaction before sending, and frees
+// the turn and records the outcome in one transaction after (two commits
+// per purchase, where a separate journal and gate make four). It is
+// WithPurchaseJournal(l) and WithPurchaseGate(l) in one; giving the same
+// value (of a comparable type, such as a pointer) to both does the same,
+// and a later WithPurchaseGate or WithPurchaseJournal of another store
+// keeps them apart. If l fails, the purchase is not sent and
+// ProcessOrder returns an error matching [ErrNotSent].
+func WithPurchaseLedger(l PurchaseLedger) Option {
+	return clientOption("WithPurchaseLedger", func(c *config) error {
+		if l == nil {
+			return errors.New("travelroam: purchase ledger must not be nil")
+		}
+		c.gate, c.journal, c.ledger = l, l, l
 		return nil
 	})
 }
@@ -367,11 +391,19 @@ func (c *Client) CloseIdleConnections() { c.readHTTP.CloseIdleConnections() }
 // end of NewClient, once the base URL is known.
 func (c *Client) setPurchaseStores(cfg config, apiKey Secret) {
 	c.gate, c.journal = cfg.gate, cfg.journal
+	if c.gate == nil && c.journal == nil {
+		l := newMemoryLedger()
+		c.gate, c.journal = l, l
+	}
 	if c.gate == nil {
-		c.gate = NewMemoryPurchaseGate()
+		c.gate = newMemoryGate()
 	}
 	if c.journal == nil {
-		c.journal = NewMemoryPurchaseJournal()
+		c.journal = newMemoryJournal()
+	}
+	c.ledger = cfg.ledger
+	if l, ok := c.journal.(PurchaseLedger); ok && c.ledger == nil && sameStore(c.gate, l) {
+		c.ledger = l
 	}
 	scope := accountScope(c.baseURL)
 	if env := environmentOf(scope); env != "" {
@@ -387,6 +419,14 @@ func (c *Client) setPurchaseStores(cfg config, apiKey Secret) {
 	margin := min(w, maxLeaseMargin)
 	c.purchaseLease = w + margin
 	c.purchaseSend = w + margin/2
+}
+
+// sameStore reports whether the gate g is the ledger l (the same value
+// given to WithPurchaseGate and WithPurchaseJournal), without comparing
+// values whose type is not comparable (that would panic).
+func sameStore(g PurchaseGate, l PurchaseLedger) bool {
+	t := reflect.TypeOf(g)
+	return t == reflect.TypeOf(l) && t.Comparable() && any(g) == any(l)
 }
 
 // accountScope returns the base URL u as the account key names it, so

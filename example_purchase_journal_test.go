@@ -24,7 +24,7 @@ import (
 func ExampleClient_ResolvePurchase() {
 	srv := travelroamtest.NewServer()
 	defer srv.Close()
-	c := exampleClient(srv, travelroam.WithPurchaseJournal(travelroam.NewMemoryPurchaseJournal()))
+	c := exampleClient(srv, travelroam.WithPurchaseJournal(travelroam.NewMemoryPurchaseLedger()))
 	ctx := context.Background()
 	req := travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2", Key: "order-1001"}
 
@@ -73,7 +73,7 @@ func ExampleClient_ResolvePurchase() {
 func ExampleClient_ResolvePurchase_notSent() {
 	srv := travelroamtest.NewServer()
 	defer srv.Close()
-	c := exampleClient(srv, travelroam.WithPurchaseJournal(travelroam.NewMemoryPurchaseJournal()))
+	c := exampleClient(srv, travelroam.WithPurchaseJournal(travelroam.NewMemoryPurchaseLedger()))
 	ctx := context.Background()
 	req := travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2", Key: "order-1002"}
 

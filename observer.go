@@ -69,7 +69,7 @@ type CallInfo struct {
 	// The end of the call (zero in CallStart):
 
 	// Outcome classifies how the call ended.
-	Outcome CallOutcome
+	Outcome Outcome
 	// Status is the HTTP status of the last answer, 0 when none came.
 	Status int
 	// Attempts is how many HTTP attempts the call made (retries, re-sends
@@ -81,35 +81,6 @@ type CallInfo struct {
 	// Duration is how long the call took.
 	Duration time.Duration
 }
-
-// CallOutcome classifies how a call ended.
-type CallOutcome string
-
-// Outcomes of a call.
-const (
-	// CallSucceeded: the call returned its result.
-	CallSucceeded CallOutcome = "succeeded"
-	// CallRefused: the API refused it (a 4xx, or a 429 or 503 "not
-	// processed"); see [APIError].
-	CallRefused CallOutcome = "refused"
-	// CallNotSent: a purchase or revoke provably never reached Travel
-	// Roam.
-	CallNotSent CallOutcome = "not_sent"
-	// CallUnknown: a purchase or revoke may or may not have been carried
-	// out ([*OutcomeUnknownError]).
-	CallUnknown CallOutcome = "unknown"
-	// CallAlreadyAttempted: a purchase whose key the purchase journal
-	// already held; nothing was sent ([*AlreadyAttemptedError]).
-	CallAlreadyAttempted CallOutcome = "already_attempted"
-	// CallPending: WaitForAssignments ran out of time
-	// ([*AssignmentsPendingError]).
-	CallPending CallOutcome = "pending"
-	// CallCanceled: the context ended.
-	CallCanceled CallOutcome = "canceled"
-	// CallFailed: any other failure (network, an unreadable answer, a
-	// body over the size cap…).
-	CallFailed CallOutcome = "failed"
-)
 
 // AttemptInfo describes an HTTP attempt of a call:
 // [Observer.AttemptStart] receives it as the attempt starts, with the
@@ -240,25 +211,25 @@ func (oc *observedCall) end(err error) {
 }
 
 // callOutcome classifies a call's error.
-func callOutcome(err error) CallOutcome {
+func callOutcome(err error) Outcome {
 	var ae *APIError
 	switch {
 	case err == nil:
-		return CallSucceeded
+		return OutcomeSucceeded
 	case errors.As(err, new(*OutcomeUnknownError)):
-		return CallUnknown
+		return OutcomeUnknown
 	case errors.As(err, new(*AlreadyAttemptedError)):
-		return CallAlreadyAttempted
+		return OutcomeAlreadyAttempted
 	case errors.Is(err, ErrNotSent):
-		return CallNotSent
+		return OutcomeNotSent
 	case errors.As(err, new(*AssignmentsPendingError)):
-		return CallPending
+		return OutcomePending
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return CallCanceled
+		return OutcomeCanceled
 	case errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 600:
-		return CallRefused
+		return OutcomeRefused
 	}
-	return CallFailed
+	return OutcomeFailed
 }
 
 // attempt reports the start of an HTTP attempt of the call, and returns

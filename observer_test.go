@@ -99,7 +99,7 @@ func TestObserverRetriedRead(t *testing.T) {
 		a2.Attempt, a2.RetryDelay = 2, 250*time.Millisecond
 		a1end, a2end, end := a1, a2, start
 		a1end.Status, a2end.Status = 503, 200
-		end.Outcome, end.Status, end.Attempts, end.Duration = CallSucceeded, 200, 2, 250*time.Millisecond
+		end.Outcome, end.Status, end.Attempts, end.Duration = OutcomeSucceeded, 200, 2, 250*time.Millisecond
 		require.Equal(t, []any{
 			callStarted(start),
 			attemptStarted(a1), attemptEnded(a1end),
@@ -116,26 +116,26 @@ func TestObserverOutcomes(t *testing.T) {
 		name    string
 		respond httpmock.Responder
 		call    func(*Client) error
-		want    CallOutcome
+		want    Outcome
 		status  int
 		tries   int
 	}{
-		{"purchase unknown", httpmock.NewStringResponder(500, `{}`), buy, CallUnknown, 500, 1},
-		{"purchase refused", httpmock.NewStringResponder(400, `{"message":"Insufficient balance"}`), buy, CallRefused, 400, 1},
-		{"purchase not processed", httpmock.NewStringResponder(503, `{}`), buy, CallRefused, 503, 1},
-		{"purchase not sent", httpmock.NewErrorResponder(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), buy, CallNotSent, 0,
+		{"purchase unknown", httpmock.NewStringResponder(500, `{}`), buy, OutcomeUnknown, 500, 1},
+		{"purchase refused", httpmock.NewStringResponder(400, `{"message":"Insufficient balance"}`), buy, OutcomeRefused, 400, 1},
+		{"purchase not processed", httpmock.NewStringResponder(503, `{}`), buy, OutcomeRefused, 503, 1},
+		{"purchase not sent", httpmock.NewErrorResponder(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), buy, OutcomeNotSent, 0,
 			1 + maxPreSendResend},
-		{"purchase succeeded", httpmock.NewBytesResponder(200, []byte(`{"orderReference":"ref-1"}`)), buy, CallSucceeded, 200, 1},
+		{"purchase succeeded", httpmock.NewBytesResponder(200, []byte(`{"orderReference":"ref-1"}`)), buy, OutcomeSucceeded, 200, 1},
 		{"revoke unknown", httpmock.NewStringResponder(502, ``), func(c *Client) error { return c.RevokeESIM(context.Background(), testICCID) },
-			CallUnknown, 502, 1},
+			OutcomeUnknown, 502, 1},
 		{"read failed", httpmock.NewStringResponder(200, `{`), func(c *Client) error {
 			_, err := c.Organisation(context.Background())
 			return err
-		}, CallFailed, 200, 1},
+		}, OutcomeFailed, 200, 1},
 		{"read refused", httpmock.NewStringResponder(404, `{"message":"Bundle not found"}`), func(c *Client) error {
 			_, err := c.Bundle(context.Background(), "x")
 			return err
-		}, CallRefused, 404, 1},
+		}, OutcomeRefused, 404, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,7 +196,7 @@ func TestObserverWait(t *testing.T) {
 			{Poll: 1, Elapsed: 0, Next: 2 * time.Second, Status: 503},
 			{Poll: 2, Elapsed: 2 * time.Second, Next: 4 * time.Second, Status: 503},
 		}, polls)
-		require.Equal(t, CallSucceeded, end.Outcome)
+		require.Equal(t, OutcomeSucceeded, end.Outcome)
 		require.Equal(t, 3, end.Attempts)
 		require.Equal(t, 6*time.Second, end.Duration)
 	})

@@ -116,7 +116,7 @@ func TestDecodeOrderApplyReference(t *testing.T) {
 // reference, and the Key is not bought again.
 func TestProcessOrderApplyReference(t *testing.T) {
 	t.Parallel()
-	j := NewMemoryPurchaseJournal()
+	j := newMemoryJournal()
 	c, mt := newMockClient(t, WithPurchaseJournal(j))
 	mt.RegisterResponder(http.MethodPost, processOrdersURL, fixtureResponder(t, 200, "order_apply_reference.json"))
 	o, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID, Key: "top-up 1"})

@@ -73,13 +73,19 @@ type processOrderBody struct {
 //     journal: succeeded with the order reference, refused, not sent or
 //     unknown.
 //
+// With a [PurchaseLedger] (one store that keeps both, as the in-memory
+// default does; see [WithPurchaseLedger]) steps 2 and 3 are one: the
+// attempt is recorded in the transaction that claims the account's turn,
+// once the turn is free, and step 4 frees the turn and records the
+// outcome in one transaction.
+//
 // By default the gate and the journal are in memory, per Client: use
-// [WithPurchaseGate] and [WithPurchaseJournal] with a shared store when
-// several processes buy with one API key (see the README's "Running
-// several replicas"). If recording the outcome fails after a purchase
-// succeeded, the order is still returned (money moved) and the failure is
-// logged to the Client's logger at error level; the attempt stays pending
-// in the journal.
+// [WithPurchaseLedger] (or [WithPurchaseGate] and [WithPurchaseJournal])
+// with a shared store when several processes buy with one API key (see
+// the README's "Running several replicas"). If recording the outcome
+// fails after a purchase succeeded, the order is still returned (money
+// moved) and the failure is logged to the Client's logger at error level;
+// the attempt stays pending in the journal.
 //
 // The SDK never re-sends a purchase whose bytes may have reached the
 // server; it re-sends (at most twice) only when the connection provably
@@ -126,6 +132,9 @@ func (c *Client) ProcessOrder(ctx context.Context, req OrderRequest, opts ...Cal
 // processOrder is ProcessOrder once the request is built and observed:
 // the journal around the gate and the send.
 func (c *Client) processOrder(ctx context.Context, key string, r request, call writeCall) (*Order, error) {
+	if c.ledger != nil {
+		return c.processOrderLedger(ctx, key, r, call)
+	}
 	// journal: the attempt is recorded before anything is sent
 	attempt, err := c.beginPurchase(ctx, call, key)
 	if err != nil {
@@ -147,6 +156,35 @@ func (c *Client) processOrder(ctx context.Context, key string, r request, call w
 	// finish: the outcome is recorded whatever it is
 	outcome, ref := purchaseOutcome(order, err)
 	c.finishPurchase(ctx, attempt, outcome, ref)
+	return order, err
+}
+
+// processOrderLedger is processOrder with a PurchaseLedger: the attempt
+// is recorded in the transaction that claims the account's turn, and the
+// turn is freed in the transaction that records the outcome. There is no
+// wait at the gate with the attempt pending (nothing to re-check before
+// sending), and no instant in which the account is free while the
+// attempt looks pending to a resolver.
+func (c *Client) processOrderLedger(ctx context.Context, key string, r request, call writeCall) (*Order, error) {
+	a := c.newAttempt(call, key)
+	earlier, p, err := c.ledger.BeginAcquire(ctx, a, c.purchaseInterval, c.purchaseLease)
+	if err != nil {
+		c.forgetBegin(ctx, a)
+		return nil, call.notSent(fmt.Errorf("recording the attempt in the purchase ledger: %w", err))
+	}
+	if p == nil {
+		return nil, c.alreadyAttempted(earlier, key)
+	}
+	finished := false
+	defer func() {
+		if !finished { // the transport panicked: it may have been sent
+			c.releaseFinish(ctx, p, a, OutcomeUnknown, "")
+		}
+	}()
+	order, err := c.send(ctx, r, call, func() {})
+	finished = true
+	outcome, ref := purchaseOutcome(order, err)
+	c.releaseFinish(ctx, p, a, outcome, ref)
 	return order, err
 }
 
@@ -201,24 +239,36 @@ func (req OrderRequest) purchaseKey() (string, error) {
 // an outcome that may have bought, and an error matching ErrNotSent when
 // the journal fails.
 func (c *Client) beginPurchase(ctx context.Context, call writeCall, key string) (PurchaseAttempt, error) {
-	a := PurchaseAttempt{
-		Key: key, Account: c.account, ID: rand.Text(), BundleName: call.bundleName, ICCID: call.iccid, Environment: c.environment,
-	}
+	a := c.newAttempt(call, key)
 	earlier, ok, err := c.journal.Begin(ctx, a)
 	if err != nil {
 		c.forgetBegin(ctx, a)
 		return a, call.notSent(fmt.Errorf("recording the attempt in the purchase journal: %w", err))
 	}
 	if !ok {
-		if earlier.Key == "" {
-			earlier.Key = key
-		}
-		if earlier.Account == "" {
-			earlier.Account = c.account
-		}
-		return a, &AlreadyAttemptedError{Attempt: earlier}
+		return a, c.alreadyAttempted(earlier, key)
 	}
 	return a, nil
+}
+
+// newAttempt returns the attempt of a purchase with key, under a new
+// random ID.
+func (c *Client) newAttempt(call writeCall, key string) PurchaseAttempt {
+	return PurchaseAttempt{
+		Key: key, Account: c.account, ID: rand.Text(), BundleName: call.bundleName, ICCID: call.iccid, Environment: c.environment,
+	}
+}
+
+// alreadyAttempted is the error of a purchase refused because the
+// journal holds earlier under its account and key.
+func (c *Client) alreadyAttempted(earlier PurchaseAttempt, key string) error {
+	if earlier.Key == "" {
+		earlier.Key = key
+	}
+	if earlier.Account == "" {
+		earlier.Account = c.account
+	}
+	return &AlreadyAttemptedError{Attempt: earlier}
 }
 
 // forgetBegin records attempt a as not sent after its Begin failed: the
@@ -305,6 +355,13 @@ func (c *Client) sendPurchase(ctx context.Context, r request, call writeCall, a 
 		release()
 		return nil, err
 	}
+	return c.send(ctx, r, call, release)
+}
+
+// send sends the purchase under the deadline that keeps it inside its
+// lease, calls release once the answer is in (also if the transport
+// panics) and decodes the answer.
+func (c *Client) send(ctx context.Context, r request, call writeCall, release func()) (*Order, error) {
 	out := c.writeReleasing(ctx, r, time.Now().Add(c.purchaseSend), release)
 	resp, err := call.settle(r, out)
 	if err != nil {
@@ -323,7 +380,7 @@ func (c *Client) sendPurchase(ctx context.Context, r request, call writeCall, a 
 // failure is logged and otherwise ignored: the outcome stays pending in
 // the journal (a recovery job will see it), and the caller still gets
 // what Travel Roam answered, above all an order: money moved.
-func (c *Client) finishPurchase(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) {
+func (c *Client) finishPurchase(ctx context.Context, a PurchaseAttempt, outcome Outcome, reference string) {
 	fctx, cancel := cleanupContext(ctx, c.journal)
 	defer cancel()
 	a.Outcome = "" // whatever it is now: what Travel Roam answered wins over a guess
@@ -337,6 +394,26 @@ func (c *Client) finishPurchase(ctx context.Context, a PurchaseAttempt, outcome 
 		c.logger.LogAttrs(ctx, slog.LevelError, "travelroam: purchase journal: recording the outcome failed; the attempt stays pending",
 			slog.String("key", a.Key), slog.String("id", a.ID), slog.String("outcome", string(outcome)), slog.String("reference", reference),
 			slog.String("error", err.Error()))
+	}
+}
+
+// releaseFinish frees the account's turn at the ledger and records the
+// outcome of attempt a, the one this call began, in one transaction,
+// fenced by a's ID. A failure is logged as finishPurchase logs it: the
+// attempt stays pending, and the account held until the lease ends.
+func (c *Client) releaseFinish(ctx context.Context, p LedgerPermit, a PurchaseAttempt, outcome Outcome, reference string) {
+	fctx, cancel := cleanupContext(ctx, p)
+	defer cancel()
+	err := p.ReleaseFinish(fctx, outcome, reference)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrAttemptSuperseded):
+		c.logger.LogAttrs(ctx, slog.LevelError, "travelroam: purchase journal: the attempt was resolved and its Key begun again while it was under way; its outcome is not recorded",
+			slog.String("key", a.Key), slog.String("id", a.ID), slog.String("outcome", string(outcome)), slog.String("reference", reference))
+	default:
+		c.logger.LogAttrs(ctx, slog.LevelError, "travelroam: purchase ledger: recording the outcome and freeing the account failed; the attempt stays pending and the account held until the lease ends",
+			slog.String("key", a.Key), slog.String("id", a.ID), slog.String("outcome", string(outcome)), slog.String("reference", reference),
+			slog.Duration("lease", c.purchaseLease), slog.String("error", err.Error()))
 	}
 }
 
@@ -357,7 +434,7 @@ func cleanupContext(ctx context.Context, s any) (context.Context, context.Cancel
 
 // purchaseOutcome classifies the result of a purchase for the journal.
 // Anything not provably refused or unsent is unknown.
-func purchaseOutcome(order *Order, err error) (PurchaseOutcome, string) {
+func purchaseOutcome(order *Order, err error) (Outcome, string) {
 	switch {
 	case err == nil && order != nil:
 		return OutcomeSucceeded, order.Reference

@@ -49,14 +49,12 @@ type Permit interface {
 // a negative interval.
 var errGateArgs = errors.New("travelroam: purchase gate: lease must be positive and interval not negative")
 
-// MemoryPurchaseGate is the in-process [PurchaseGate]: it paces the
-// purchases made through the Clients of one process. It is not shared
-// between processes and forgets everything on restart; use a store
-// (pgstore, redisstore, sqlitestore) when several processes buy with one
-// account. It keeps a few words per key it has seen (one key per account)
-// and is safe for concurrent use. The zero value is not usable: call
-// [NewMemoryPurchaseGate].
-type MemoryPurchaseGate struct {
+// memoryGate is the in-process [PurchaseGate] (one half of the memory
+// ledger, see [NewMemoryPurchaseLedger]): it paces the purchases made
+// through the Clients of one process. It keeps a few words per key it has
+// seen (one key per account) and is safe for concurrent use. The zero
+// value is not usable: call newMemoryGate.
+type memoryGate struct {
 	mu   sync.Mutex
 	keys map[string]*memoryGateKey
 }
@@ -72,20 +70,34 @@ type memoryGateKey struct {
 	changed chan struct{} // closed (and replaced) at each Release
 }
 
-// NewMemoryPurchaseGate returns an empty MemoryPurchaseGate.
-func NewMemoryPurchaseGate() *MemoryPurchaseGate {
-	return &MemoryPurchaseGate{keys: make(map[string]*memoryGateKey)}
+// newMemoryGate returns an empty memoryGate.
+func newMemoryGate() *memoryGate {
+	return &memoryGate{keys: make(map[string]*memoryGateKey)}
 }
 
 // Acquire waits until key is free and its interval has passed; see
 // [PurchaseGate].
-func (g *MemoryPurchaseGate) Acquire(ctx context.Context, key string, interval, lease time.Duration) (Permit, error) {
+func (g *memoryGate) Acquire(ctx context.Context, key string, interval, lease time.Duration) (Permit, error) {
+	gen, _, err := g.acquire(ctx, key, interval, lease, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &memoryPermit{g: g, key: key, gen: gen}, nil
+}
+
+// acquire waits until key is free and its interval has passed, claims it
+// and returns the generation of the claim. check, if not nil, runs under
+// g.mu each time the key is looked at, with free telling whether it may
+// be claimed now: when it returns false, acquire returns at once with ok
+// false and claims nothing (the memory ledger refusing a Key, whose
+// journal check must be atomic with the claim).
+func (g *memoryGate) acquire(ctx context.Context, key string, interval, lease time.Duration, check func(free bool) bool) (gen uint64, ok bool, err error) {
 	if lease <= 0 || interval < 0 {
-		return nil, errGateArgs
+		return 0, false, errGateArgs
 	}
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return 0, false, err
 		}
 		g.mu.Lock()
 		k := g.keys[key]
@@ -98,14 +110,18 @@ func (g *MemoryPurchaseGate) Acquire(ctx context.Context, key string, interval, 
 		if k.gen > 0 {
 			wait = k.until.Add(max(k.gap, interval)).Sub(now)
 		}
+		if check != nil && !check(wait <= 0) {
+			g.mu.Unlock()
+			return 0, false, nil
+		}
 		if wait <= 0 {
 			k.gen++
 			k.held = true
 			k.until = now.Add(lease)
 			k.gap = interval
-			p := &memoryPermit{g: g, key: key, gen: k.gen}
+			gen := k.gen
 			g.mu.Unlock()
-			return p, nil
+			return gen, true, nil
 		}
 		changed := k.changed
 		g.mu.Unlock()
@@ -114,7 +130,7 @@ func (g *MemoryPurchaseGate) Acquire(ctx context.Context, key string, interval, 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return 0, false, ctx.Err()
 		case <-changed:
 			t.Stop()
 		case <-t.C:
@@ -124,9 +140,14 @@ func (g *MemoryPurchaseGate) Acquire(ctx context.Context, key string, interval, 
 
 // release ends the hold of generation gen of key, unless a newer permit
 // was handed out since (its lease ran out and someone else took the key).
-func (g *MemoryPurchaseGate) release(key string, gen uint64) {
+func (g *memoryGate) release(key string, gen uint64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.releaseLocked(key, gen)
+}
+
+// releaseLocked is release with g.mu held.
+func (g *memoryGate) releaseLocked(key string, gen uint64) {
 	k := g.keys[key]
 	if k == nil || k.gen != gen || !k.held {
 		return
@@ -137,9 +158,9 @@ func (g *MemoryPurchaseGate) release(key string, gen uint64) {
 	k.changed = make(chan struct{})
 }
 
-// memoryPermit is a permit of a [MemoryPurchaseGate].
+// memoryPermit is a permit of a memoryGate.
 type memoryPermit struct {
-	g        *MemoryPurchaseGate
+	g        *memoryGate
 	key      string
 	gen      uint64
 	released atomic.Bool
@@ -158,4 +179,4 @@ func (p *memoryPermit) Release(context.Context) error {
 	return nil
 }
 
-var _ PurchaseGate = (*MemoryPurchaseGate)(nil)
+var _ PurchaseGate = (*memoryGate)(nil)

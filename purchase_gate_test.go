@@ -14,16 +14,18 @@ import (
 	"github.com/roamkit/travelroam/travelroamtest/storetest"
 )
 
-func TestMemoryPurchaseGateConformance(t *testing.T) {
+// TestMemoryPurchaseLedgerConformance runs the ledger's suite, which
+// holds the journal's and the gate's, on the in-memory ledger.
+func TestMemoryPurchaseLedgerConformance(t *testing.T) {
 	t.Parallel()
-	storetest.TestPurchaseGate(t, func(*testing.T) travelroam.PurchaseGate { return travelroam.NewMemoryPurchaseGate() })
+	storetest.TestPurchaseLedger(t, func(*testing.T) travelroam.PurchaseLedger { return travelroam.NewMemoryPurchaseLedger() })
 }
 
 // The same rules in virtual time, where the waits can be checked exactly.
 
 func TestMemoryPurchaseGateIntervalExact(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		g := travelroam.NewMemoryPurchaseGate()
+		g := travelroam.NewMemoryPurchaseLedger()
 		ctx := t.Context()
 		p, err := g.Acquire(ctx, "acct", 5*time.Second, time.Minute)
 		require.NoError(t, err)
@@ -48,7 +50,7 @@ func TestMemoryPurchaseGateIntervalExact(t *testing.T) {
 
 func TestMemoryPurchaseGateWaiterWakesAtRelease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		g := travelroam.NewMemoryPurchaseGate()
+		g := travelroam.NewMemoryPurchaseLedger()
 		ctx := t.Context()
 		p, err := g.Acquire(ctx, "acct", 5*time.Second, time.Hour)
 		require.NoError(t, err)
@@ -67,7 +69,7 @@ func TestMemoryPurchaseGateWaiterWakesAtRelease(t *testing.T) {
 
 func TestMemoryPurchaseGateDeadHolderExact(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		g := travelroam.NewMemoryPurchaseGate()
+		g := travelroam.NewMemoryPurchaseLedger()
 		ctx := t.Context()
 		start := time.Now()
 		dead, err := g.Acquire(ctx, "acct", 5*time.Second, 30*time.Second)
@@ -88,7 +90,7 @@ func TestMemoryPurchaseGateDeadHolderExact(t *testing.T) {
 
 func TestMemoryPurchaseGateCancelIsPrompt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		g := travelroam.NewMemoryPurchaseGate()
+		g := travelroam.NewMemoryPurchaseLedger()
 		ctx := t.Context()
 		p, err := g.Acquire(ctx, "acct", 0, time.Hour)
 		require.NoError(t, err)
@@ -118,7 +120,7 @@ func TestMemoryPurchaseGateCancelIsPrompt(t *testing.T) {
 
 func TestMemoryPurchaseGateBadArguments(t *testing.T) {
 	t.Parallel()
-	g := travelroam.NewMemoryPurchaseGate()
+	g := travelroam.NewMemoryPurchaseLedger()
 	for _, tc := range []struct{ interval, lease time.Duration }{{0, 0}, {time.Second, -time.Second}, {-time.Second, time.Minute}} {
 		p, err := g.Acquire(context.Background(), "acct", tc.interval, tc.lease)
 		require.Error(t, err, "interval %v lease %v", tc.interval, tc.lease)
@@ -130,7 +132,7 @@ func TestMemoryPurchaseGateBadArguments(t *testing.T) {
 // BenchmarkMemoryPurchaseGate measures one Acquire and Release of a free
 // key (interval 0), the gate's cost per purchase.
 func BenchmarkMemoryPurchaseGate(b *testing.B) {
-	g := travelroam.NewMemoryPurchaseGate()
+	g := travelroam.NewMemoryPurchaseLedger()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -62,7 +62,7 @@ type PurchaseJournal interface {
 	// the attempt held there has another ID (a newer attempt, left
 	// alone), and [ErrAttemptChanged] when its outcome is no longer
 	// a.Outcome; in each case nothing is changed.
-	Finish(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string, at time.Time) error
+	Finish(ctx context.Context, a PurchaseAttempt, outcome Outcome, reference string, at time.Time) error
 
 	// Unfinished lists the attempts of every account whose outcome is
 	// pending or unknown, oldest first (for a recovery job after a
@@ -74,20 +74,47 @@ type PurchaseJournal interface {
 	Get(ctx context.Context, account, key string) (a PurchaseAttempt, ok bool, err error)
 }
 
-// PurchaseOutcome is what became of a [PurchaseAttempt].
-type PurchaseOutcome string
+// Outcome is how a purchase attempt or a call ended: what a
+// [PurchaseJournal] records for a [PurchaseAttempt] (pending, succeeded,
+// refused, not sent, unknown) and what an [Observer] sees in
+// [CallEnd.Outcome] (those, and failed, canceled, already attempted).
+// Stores persist the string values: they never change.
+type Outcome string
 
-// The outcomes of a purchase attempt.
+// The outcomes of a purchase attempt (the five a journal records) and of
+// a call.
 const (
-	OutcomePending   PurchaseOutcome = "pending"   // recorded, not finished (the process may have died)
-	OutcomeSucceeded PurchaseOutcome = "succeeded" // Travel Roam answered with an order reference
-	OutcomeRefused   PurchaseOutcome = "refused"   // a 4xx or "not processed" (429/503): nothing bought
-	OutcomeNotSent   PurchaseOutcome = "not_sent"  // provably never reached Travel Roam
-	OutcomeUnknown   PurchaseOutcome = "unknown"   // may or may not have bought
+	// OutcomePending: a purchase attempt recorded and not finished (its
+	// process may have died); a WaitForAssignments call that ran out of
+	// time ([ErrAssignmentsPending]).
+	OutcomePending Outcome = "pending"
+	// OutcomeSucceeded: Travel Roam answered with an order reference; a
+	// call that returned its result.
+	OutcomeSucceeded Outcome = "succeeded"
+	// OutcomeRefused: a 4xx or "not processed" (429/503), nothing bought;
+	// see [APIError].
+	OutcomeRefused Outcome = "refused"
+	// OutcomeNotSent: the purchase or revoke provably never reached
+	// Travel Roam.
+	OutcomeNotSent Outcome = "not_sent"
+	// OutcomeUnknown: the purchase or revoke may or may not have been
+	// carried out ([ErrOutcomeUnknown]).
+	OutcomeUnknown Outcome = "unknown"
+	// OutcomeFailed: a call that failed otherwise (network, an unreadable
+	// answer, a body over the size cap…). Never recorded by a journal.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeCanceled: a call whose context ended. Never recorded by a
+	// journal.
+	OutcomeCanceled Outcome = "canceled"
+	// OutcomeAlreadyAttempted: a purchase whose Key the journal already
+	// held; nothing was sent ([*AlreadyAttemptedError]). Never recorded
+	// by a journal.
+	OutcomeAlreadyAttempted Outcome = "already_attempted"
 )
 
-// Valid reports whether o is one of the five outcomes.
-func (o PurchaseOutcome) Valid() bool {
+// Valid reports whether o is one of the five outcomes a [PurchaseJournal]
+// records: pending, succeeded, refused, not sent or unknown.
+func (o Outcome) Valid() bool {
 	switch o {
 	case OutcomePending, OutcomeSucceeded, OutcomeRefused, OutcomeNotSent, OutcomeUnknown:
 		return true
@@ -98,7 +125,7 @@ func (o PurchaseOutcome) Valid() bool {
 // MayHaveBought reports whether an attempt with outcome o may have bought
 // something (pending, unknown or succeeded). [PurchaseJournal.Begin]
 // refuses to record a new attempt over such an outcome.
-func (o PurchaseOutcome) MayHaveBought() bool {
+func (o Outcome) MayHaveBought() bool {
 	return o == OutcomePending || o == OutcomeUnknown || o == OutcomeSucceeded
 }
 
@@ -108,16 +135,16 @@ func (o PurchaseOutcome) MayHaveBought() bool {
 // it shows only the last four digits of the ICCID (see [ICCID]): a
 // journal stores its fields, string(a.ICCID) for the ICCID.
 type PurchaseAttempt struct {
-	Key         string          // the application's id for the purchase (OrderRequest.Key); never sent to Travel Roam
-	Account     string          // the account key (Client.AccountKey: environment + hash of the API key); with Key, what identifies the attempt
-	ID          string          // random id of this attempt, drawn by the SDK before Begin; a later attempt of the same Key has another
-	BundleName  string          // the bundle bought
-	ICCID       ICCID           // the eSIM topped up; empty for a new eSIM
-	Environment string          // "sandbox" or "live" for Travel Roam's base URLs, "" for any other (a proxy, a fake)
-	StartedAt   time.Time       // when the attempt was recorded, before it was sent
-	Outcome     PurchaseOutcome // what became of it
-	Reference   string          // order reference when Outcome is OutcomeSucceeded (or when resolved by a person)
-	FinishedAt  time.Time       // when the outcome was recorded; zero while pending
+	Key         string    // the application's id for the purchase (OrderRequest.Key); never sent to Travel Roam
+	Account     string    // the account key (Client.AccountKey: environment + hash of the API key); with Key, what identifies the attempt
+	ID          string    // random id of this attempt, drawn by the SDK before Begin; a later attempt of the same Key has another
+	BundleName  string    // the bundle bought
+	ICCID       ICCID     // the eSIM topped up; empty for a new eSIM
+	Environment string    // "sandbox" or "live" for Travel Roam's base URLs, "" for any other (a proxy, a fake)
+	StartedAt   time.Time // when the attempt was recorded, before it was sent
+	Outcome     Outcome   // what became of it
+	Reference   string    // order reference when Outcome is OutcomeSucceeded (or when resolved by a person)
+	FinishedAt  time.Time // when the outcome was recorded; zero while pending
 }
 
 // ErrNoAttempt is returned by [PurchaseJournal.Finish] and
@@ -203,20 +230,18 @@ func (e *AlreadyAttemptedError) Format(f fmt.State, _ rune) { _, _ = io.WriteStr
 // MarshalJSON writes the error's text.
 func (e *AlreadyAttemptedError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
-// DefaultJournalRetention is how long a [MemoryPurchaseJournal] keeps a
-// finished attempt (succeeded, refused or not sent) after its outcome was
-// recorded.
-const DefaultJournalRetention = 7 * 24 * time.Hour
+// defaultJournalRetention is how long the memory journal keeps a finished
+// attempt (succeeded, refused or not sent) after its outcome was
+// recorded: 7 days.
+const defaultJournalRetention = 7 * 24 * time.Hour
 
-// MemoryPurchaseJournal is the in-process [PurchaseJournal]. It is lost on
-// restart and not shared between processes: use a durable journal
-// (pgstore, sqlitestore) when a purchase must not be made twice across
-// restarts or replicas. It keeps pending and unknown attempts until they
-// are finished, and finished ones for [DefaultJournalRetention] after
-// their outcome, so that its memory stays bounded by the purchase rate. It
-// is safe for concurrent use. The zero value is not usable: call
-// [NewMemoryPurchaseJournal].
-type MemoryPurchaseJournal struct {
+// memoryJournal is the in-process [PurchaseJournal] (one half of the
+// memory ledger, see [NewMemoryPurchaseLedger]). It keeps pending and
+// unknown attempts until they are finished, and finished ones for
+// defaultJournalRetention after their outcome, so that its memory stays
+// bounded by the purchase rate. It is safe for concurrent use. The zero
+// value is not usable: call newMemoryJournal.
+type memoryJournal struct {
 	retention time.Duration
 
 	mu       sync.Mutex
@@ -226,7 +251,7 @@ type MemoryPurchaseJournal struct {
 
 // inProcess marks the journal as needing no cleanup deadline (see
 // cleanupContext): its Finish ignores the context.
-func (j *MemoryPurchaseJournal) inProcess() {}
+func (j *memoryJournal) inProcess() {}
 
 // journalKey is what identifies an attempt: its account and its Key.
 type journalKey struct{ account, key string }
@@ -243,10 +268,10 @@ type finishedKey struct {
 	expires time.Time
 }
 
-// NewMemoryPurchaseJournal returns an empty MemoryPurchaseJournal.
-func NewMemoryPurchaseJournal() *MemoryPurchaseJournal {
-	return &MemoryPurchaseJournal{
-		retention: DefaultJournalRetention,
+// newMemoryJournal returns an empty memoryJournal.
+func newMemoryJournal() *memoryJournal {
+	return &memoryJournal{
+		retention: defaultJournalRetention,
 		attempts:  make(map[journalKey]memoryAttempt),
 	}
 }
@@ -259,7 +284,7 @@ var (
 
 // Begin records a unless an attempt with its account and Key may have
 // bought; see [PurchaseJournal].
-func (j *MemoryPurchaseJournal) Begin(_ context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
+func (j *memoryJournal) Begin(_ context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
 	if err := checkAttemptIdentity(a); err != nil {
 		return PurchaseAttempt{}, false, err
 	}
@@ -284,7 +309,7 @@ func (j *MemoryPurchaseJournal) Begin(_ context.Context, a PurchaseAttempt) (Pur
 // Finish records the outcome of the attempt a identifies, if the journal
 // still holds it (and its outcome is still a.Outcome when that is set);
 // see [PurchaseJournal].
-func (j *MemoryPurchaseJournal) Finish(_ context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string, at time.Time) error {
+func (j *memoryJournal) Finish(_ context.Context, a PurchaseAttempt, outcome Outcome, reference string, at time.Time) error {
 	if err := checkFinish(a, outcome); err != nil {
 		return err
 	}
@@ -319,7 +344,7 @@ func (j *MemoryPurchaseJournal) Finish(_ context.Context, a PurchaseAttempt, out
 
 // Unfinished lists the pending and unknown attempts of every account,
 // oldest first; see [PurchaseJournal].
-func (j *MemoryPurchaseJournal) Unfinished(context.Context) ([]PurchaseAttempt, error) {
+func (j *memoryJournal) Unfinished(context.Context) ([]PurchaseAttempt, error) {
 	j.mu.Lock()
 	var out []PurchaseAttempt
 	for _, a := range j.attempts {
@@ -342,7 +367,7 @@ func (j *MemoryPurchaseJournal) Unfinished(context.Context) ([]PurchaseAttempt, 
 
 // Get returns the attempt held under account and key; see
 // [PurchaseJournal].
-func (j *MemoryPurchaseJournal) Get(_ context.Context, account, key string) (PurchaseAttempt, bool, error) {
+func (j *memoryJournal) Get(_ context.Context, account, key string) (PurchaseAttempt, bool, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.expire(time.Now())
@@ -351,7 +376,7 @@ func (j *MemoryPurchaseJournal) Get(_ context.Context, account, key string) (Pur
 }
 
 // Len returns the number of attempts held.
-func (j *MemoryPurchaseJournal) Len() int {
+func (j *memoryJournal) Len() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.expire(time.Now())
@@ -361,7 +386,7 @@ func (j *MemoryPurchaseJournal) Len() int {
 // expire forgets the finished attempts whose retention ran out. An entry
 // of j.finished is stale when its attempt was finished again later or
 // begun again: its expiry then differs from the attempt's.
-func (j *MemoryPurchaseJournal) expire(now time.Time) {
+func (j *memoryJournal) expire(now time.Time) {
 	n := 0
 	for ; n < len(j.finished) && !now.Before(j.finished[n].expires); n++ {
 		f := j.finished[n]
@@ -392,7 +417,7 @@ func checkAttemptIdentity(a PurchaseAttempt) error {
 // checkAttemptIdentity), outcome is a final outcome (any valid outcome
 // but [OutcomePending]) and a.Outcome, the outcome expected, is empty or
 // valid.
-func checkFinish(a PurchaseAttempt, outcome PurchaseOutcome) error {
+func checkFinish(a PurchaseAttempt, outcome Outcome) error {
 	if err := checkAttemptIdentity(a); err != nil {
 		return err
 	}
@@ -405,7 +430,7 @@ func checkFinish(a PurchaseAttempt, outcome PurchaseOutcome) error {
 	return nil
 }
 
-var _ PurchaseJournal = (*MemoryPurchaseJournal)(nil)
+var _ PurchaseJournal = (*memoryJournal)(nil)
 
 // UnfinishedPurchases lists the Client's own purchase attempts (those of
 // its [Client.AccountKey]) in its [PurchaseJournal] whose outcome is not
@@ -420,7 +445,8 @@ var _ PurchaseJournal = (*MemoryPurchaseJournal)(nil)
 // own Unfinished lists them all).
 //
 // A pending attempt may be a purchase still running in another process,
-// or still waiting for the purchase gate behind others: ResolvePurchase
+// or, with a journal and a gate kept apart (no [PurchaseLedger]), still
+// waiting for the purchase gate behind others: ResolvePurchase
 // refuses one younger than the purchase lease, and you should leave alone
 // attempts that started less than the longest a ProcessOrder call of
 // yours may take (its context's deadline; with the default write timeout,
@@ -485,7 +511,7 @@ var ErrAttemptInFlight = errors.New("travelroam: purchase attempt may still be u
 //
 // An attempt of another account, or without an ID, is a
 // [*ValidationError].
-func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) error {
+func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome Outcome, reference string) error {
 	if err := c.checkResolve(a, outcome, reference); err != nil {
 		return err
 	}
@@ -520,7 +546,7 @@ func (c *Client) ResolvePurchase(ctx context.Context, a PurchaseAttempt, outcome
 // checkResolve refuses, before reading the journal, what ResolvePurchase
 // never does: an attempt not listed by this Client (no Key or ID, another
 // account), one already final, or an outcome it cannot record.
-func (c *Client) checkResolve(a PurchaseAttempt, outcome PurchaseOutcome, reference string) error {
+func (c *Client) checkResolve(a PurchaseAttempt, outcome Outcome, reference string) error {
 	const op = labelResolvePurchase
 	switch {
 	case a.Key == "":
@@ -542,7 +568,7 @@ func (c *Client) checkResolve(a PurchaseAttempt, outcome PurchaseOutcome, refere
 // resolveExamined records outcome for attempt a, compare-and-set on its
 // ID and on the outcome examined (seen). A concurrent resolver that
 // recorded the same outcome and reference first is not an error.
-func (c *Client) resolveExamined(ctx context.Context, a PurchaseAttempt, seen, outcome PurchaseOutcome, reference string) error {
+func (c *Client) resolveExamined(ctx context.Context, a PurchaseAttempt, seen, outcome Outcome, reference string) error {
 	examined := PurchaseAttempt{Account: c.account, Key: a.Key, ID: a.ID, Outcome: seen}
 	err := c.journal.Finish(ctx, examined, outcome, reference, time.Time{})
 	if errors.Is(err, ErrAttemptChanged) {
@@ -557,7 +583,7 @@ func (c *Client) resolveExamined(ctx context.Context, a PurchaseAttempt, seen, o
 // checks that it may be resolved with outcome and reference: done is true
 // (and err nil) when it already is so; err is the error ResolvePurchase
 // returns when it may not.
-func (c *Client) examineAttempt(ctx context.Context, a PurchaseAttempt, outcome PurchaseOutcome, reference string) (cur PurchaseAttempt, done bool, err error) {
+func (c *Client) examineAttempt(ctx context.Context, a PurchaseAttempt, outcome Outcome, reference string) (cur PurchaseAttempt, done bool, err error) {
 	fail := func(err error) error { return fmt.Errorf("travelroam: %s %q: %w", labelResolvePurchase, a.Key, err) }
 	cur, ok, err := c.journal.Get(ctx, c.account, a.Key)
 	switch {

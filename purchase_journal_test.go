@@ -18,14 +18,9 @@ import (
 	"github.com/roamkit/travelroam/travelroamtest/storetest"
 )
 
-func TestMemoryPurchaseJournalConformance(t *testing.T) {
-	t.Parallel()
-	storetest.TestPurchaseJournal(t, func(*testing.T) travelroam.PurchaseJournal { return travelroam.NewMemoryPurchaseJournal() })
-}
-
 func TestMemoryDeduperConformance(t *testing.T) {
 	t.Parallel()
-	// MemoryDeduper does not expire reservations (they die with the
+	// The in-memory deduper does not expire reservations (they die with the
 	// process), so it is not run through storetest.TestDeduperExpiry.
 	storetest.TestDeduper(t, func(*testing.T) travelroam.Deduper { return travelroam.NewMemoryDeduper(0, 0) })
 }
@@ -70,7 +65,7 @@ func TestPurchaseAttemptPrintsNoICCID(t *testing.T) {
 func TestAlreadyAttemptedError(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		outcome travelroam.PurchaseOutcome
+		outcome travelroam.Outcome
 		want    string
 	}{
 		{travelroam.OutcomeSucceeded, "it succeeded with order reference ref-42 (nothing sent; do not buy again)"},
@@ -91,80 +86,37 @@ func TestAlreadyAttemptedError(t *testing.T) {
 
 func TestPurchaseOutcome(t *testing.T) {
 	t.Parallel()
-	for o, may := range map[travelroam.PurchaseOutcome]bool{
+	for o, may := range map[travelroam.Outcome]bool{
 		travelroam.OutcomePending: true, travelroam.OutcomeUnknown: true, travelroam.OutcomeSucceeded: true,
 		travelroam.OutcomeRefused: false, travelroam.OutcomeNotSent: false,
 	} {
 		require.True(t, o.Valid(), o)
 		require.Equal(t, may, o.MayHaveBought(), o)
 	}
-	require.False(t, travelroam.PurchaseOutcome("").Valid())
-	require.False(t, travelroam.PurchaseOutcome("bought").Valid())
-}
-
-func TestMemoryPurchaseJournalEmptyKey(t *testing.T) {
-	t.Parallel()
-	j := travelroam.NewMemoryPurchaseJournal()
-	_, ok, err := j.Begin(context.Background(), travelroam.PurchaseAttempt{BundleName: "b"})
-	require.Error(t, err)
-	require.False(t, ok)
-	_, ok, err = j.Begin(context.Background(), travelroam.PurchaseAttempt{Key: "k", BundleName: "b"})
-	require.Error(t, err, "no attempt ID")
-	require.False(t, ok)
-	require.Error(t, j.Finish(context.Background(), travelroam.PurchaseAttempt{ID: "i"}, travelroam.OutcomeSucceeded, "r", time.Time{}))
-	require.Zero(t, j.Len())
-}
-
-// TestMemoryPurchaseJournalRetention: finished attempts are forgotten
-// DefaultJournalRetention after their outcome; pending and unknown ones
-// never; an attempt finished again or begun again keeps its new life.
-func TestMemoryPurchaseJournalRetention(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx := t.Context()
-		j := travelroam.NewMemoryPurchaseJournal()
-		begin := func(key string) {
-			_, ok, err := j.Begin(ctx, travelroam.PurchaseAttempt{Key: key, ID: key, BundleName: "b"})
-			require.NoError(t, err)
-			require.True(t, ok, key)
-		}
-		for _, k := range []string{"succeeded", "refused", "unknown", "pending", "refinished", "rebegun"} {
-			begin(k)
-		}
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "succeeded", ID: "succeeded"}, travelroam.OutcomeSucceeded, "r1", time.Time{}))
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "refused", ID: "refused"}, travelroam.OutcomeRefused, "", time.Time{}))
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "unknown", ID: "unknown"}, travelroam.OutcomeUnknown, "", time.Time{}))
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "refinished", ID: "refinished"}, travelroam.OutcomeUnknown, "", time.Time{}))
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "rebegun", ID: "rebegun"}, travelroam.OutcomeNotSent, "", time.Time{}))
-
-		time.Sleep(travelroam.DefaultJournalRetention / 2)
-		require.NoError(t, j.Finish(ctx, travelroam.PurchaseAttempt{Key: "refinished", ID: "refinished"}, travelroam.OutcomeSucceeded, "r2", time.Time{}))
-		begin("rebegun")
-		time.Sleep(travelroam.DefaultJournalRetention/2 - time.Nanosecond)
-		require.Equal(t, 6, j.Len(), "nothing is forgotten before its retention")
-		time.Sleep(time.Nanosecond)
-		require.Equal(t, 4, j.Len())
-		for key, kept := range map[string]bool{"succeeded": false, "refused": false, "unknown": true, "pending": true, "refinished": true, "rebegun": true} {
-			_, ok, err := j.Get(ctx, "", key)
-			require.NoError(t, err)
-			require.Equal(t, kept, ok, key)
-		}
-		time.Sleep(travelroam.DefaultJournalRetention / 2)
-		_, ok, _ := j.Get(ctx, "", "refinished")
-		require.False(t, ok, "forgotten a retention after its last outcome")
-		un, err := j.Unfinished(ctx)
-		require.NoError(t, err)
-		var keys []string
-		for _, a := range un {
-			keys = append(keys, a.Key)
-		}
-		require.ElementsMatch(t, []string{"unknown", "pending", "rebegun"}, keys)
+	require.False(t, travelroam.Outcome("").Valid())
+	require.False(t, travelroam.Outcome("bought").Valid())
+	// The outcomes of calls only: never recorded by a journal.
+	for _, o := range []travelroam.Outcome{travelroam.OutcomeFailed, travelroam.OutcomeCanceled, travelroam.OutcomeAlreadyAttempted} {
+		require.False(t, o.Valid(), o)
+		require.False(t, o.MayHaveBought(), o)
+	}
+	// Stores persist the values, and observers export them: they never change.
+	require.Equal(t, map[travelroam.Outcome]string{
+		travelroam.OutcomePending: "pending", travelroam.OutcomeSucceeded: "succeeded", travelroam.OutcomeRefused: "refused",
+		travelroam.OutcomeNotSent: "not_sent", travelroam.OutcomeUnknown: "unknown", travelroam.OutcomeFailed: "failed",
+		travelroam.OutcomeCanceled: "canceled", travelroam.OutcomeAlreadyAttempted: "already_attempted",
+	}, map[travelroam.Outcome]string{
+		travelroam.OutcomePending: string(travelroam.OutcomePending), travelroam.OutcomeSucceeded: string(travelroam.OutcomeSucceeded),
+		travelroam.OutcomeRefused: string(travelroam.OutcomeRefused), travelroam.OutcomeNotSent: string(travelroam.OutcomeNotSent),
+		travelroam.OutcomeUnknown: string(travelroam.OutcomeUnknown), travelroam.OutcomeFailed: string(travelroam.OutcomeFailed),
+		travelroam.OutcomeCanceled: string(travelroam.OutcomeCanceled), travelroam.OutcomeAlreadyAttempted: string(travelroam.OutcomeAlreadyAttempted),
 	})
 }
 
 // BenchmarkMemoryPurchaseJournal measures one Begin and Finish of a new
 // key, the journal's cost per purchase.
 func BenchmarkMemoryPurchaseJournal(b *testing.B) {
-	j := travelroam.NewMemoryPurchaseJournal()
+	j := travelroam.NewMemoryPurchaseLedger()
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0
@@ -202,7 +154,7 @@ func TestJournalTwoTenants(t *testing.T) {
 		srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork(), travelroamtest.WithAssignmentDelay(0))
 		defer srv.Close()
 		bundle := srv.Bundles()[0].Name
-		j := travelroam.NewMemoryPurchaseJournal()
+		j := travelroam.NewMemoryPurchaseLedger()
 		live := fakeClient(t, srv, j, travelroam.WithBaseURL(srv.EnvURL(travelroamtest.Live)))
 		sandbox := fakeClient(t, srv, j, travelroam.WithBaseURL(srv.EnvURL(travelroamtest.Sandbox)))
 		require.NotEqual(t, live.AccountKey(), sandbox.AccountKey())
@@ -254,7 +206,7 @@ func TestResolvePurchaseTwoResolvers(t *testing.T) {
 		srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork(), travelroamtest.WithAssignmentDelay(0))
 		defer srv.Close()
 		bundle := srv.Bundles()[0].Name
-		j := travelroam.NewMemoryPurchaseJournal()
+		j := travelroam.NewMemoryPurchaseLedger()
 		c := fakeClient(t, srv, j)
 		ctx := t.Context()
 		req := travelroam.OrderRequest{BundleName: bundle, Key: "order 7"}
@@ -310,7 +262,7 @@ func TestResolvePurchaseLease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork())
 		defer srv.Close()
-		j := travelroam.NewMemoryPurchaseJournal()
+		j := travelroam.NewMemoryPurchaseLedger()
 		c := fakeClient(t, srv, j)
 		ctx := t.Context()
 		for _, k := range []string{"pending", "unknown"} {
@@ -353,7 +305,7 @@ func TestProcessOrderTopUpAnsweredWithApplyReference(t *testing.T) {
 			travelroamtest.WithOrderAnswer(travelroamtest.OrderAnswerApplyReference))
 		defer srv.Close()
 		bundle := srv.Bundles()[0].Name
-		j := travelroam.NewMemoryPurchaseJournal()
+		j := travelroam.NewMemoryPurchaseLedger()
 		c := fakeClient(t, srv, j)
 		ctx := t.Context()
 		esim, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, Key: "new eSIM"})
@@ -405,7 +357,7 @@ func TestProcessOrderResolvedWhileWaitingForTheGate(t *testing.T) {
 			srv := travelroamtest.NewServer(travelroamtest.WithInMemoryNetwork())
 			defer srv.Close()
 			bundle := srv.Bundles()[0].Name
-			j := travelroam.NewMemoryPurchaseJournal()
+			j := travelroam.NewMemoryPurchaseLedger()
 			gate := heldGate{open: make(chan struct{})}
 			c := fakeClient(t, srv, j, travelroam.WithPurchaseGate(gate))
 			ctx := t.Context()

@@ -52,7 +52,7 @@ func orderResponder(t *testing.T, mt *httpmock.MockTransport) (*atomic.Int32, *[
 func TestProcessOrderKeyIsNeverSent(t *testing.T) {
 	t.Parallel()
 	const key = "shop-order-KEY-7f3a9c"
-	j := NewMemoryPurchaseJournal()
+	j := newMemoryJournal()
 	c, mt := newMockClient(t, WithPurchaseJournal(j))
 	mt.RegisterResponder(http.MethodPost, processOrdersURL, func(req *http.Request) (*http.Response, error) {
 		b, err := io.ReadAll(req.Body)
@@ -82,10 +82,10 @@ func TestProcessOrderKeyIsNeverSent(t *testing.T) {
 
 // TestProcessOrderSameKeyTwice: the second purchase with a Key that
 // succeeded sends nothing and carries the first one's reference; the
-// observer sees CallAlreadyAttempted.
+// observer sees OutcomeAlreadyAttempted.
 func TestProcessOrderSameKeyTwice(t *testing.T) {
 	t.Parallel()
-	var outcomes []CallOutcome
+	var outcomes []Outcome
 	obs := &Observer{CallEnd: func(_ context.Context, e CallInfo) { outcomes = append(outcomes, e.Outcome) }}
 	c, mt := newMockClient(t, WithObserver(obs))
 	posts, _ := orderResponder(t, mt)
@@ -101,7 +101,7 @@ func TestProcessOrderSameKeyTwice(t *testing.T) {
 	require.Equal(t, first.Reference, ae.Attempt.Reference)
 	require.Equal(t, "order-42", ae.Attempt.Key)
 	require.Equal(t, int32(1), posts.Load(), "the second purchase sent nothing")
-	require.Equal(t, []CallOutcome{CallSucceeded, CallAlreadyAttempted}, outcomes)
+	require.Equal(t, []Outcome{OutcomeSucceeded, OutcomeAlreadyAttempted}, outcomes)
 }
 
 // TestProcessOrderAfterCrash: a journal holding a pending attempt (its
@@ -109,7 +109,7 @@ func TestProcessOrderSameKeyTwice(t *testing.T) {
 // it and, once a person resolved it as not sent, the Key is bought.
 func TestProcessOrderAfterCrash(t *testing.T) {
 	t.Parallel()
-	j := NewMemoryPurchaseJournal()
+	j := newMemoryJournal()
 	c, mt := newMockClient(t, WithPurchaseJournal(j))
 	started := time.Now().Add(-time.Hour).Round(0)
 	_, ok, err := j.Begin(t.Context(), PurchaseAttempt{Key: "order-7", Account: c.AccountKey(), ID: "crashed", BundleName: testBundle, ICCID: testICCID, StartedAt: started})
@@ -153,9 +153,9 @@ func (g *failingGate) Acquire(context.Context, string, time.Duration, time.Durat
 // Key can be bought once the gate is back.
 func TestProcessOrderGateFailure(t *testing.T) {
 	t.Parallel()
-	var outcomes []CallOutcome
+	var outcomes []Outcome
 	obs := &Observer{CallEnd: func(_ context.Context, e CallInfo) { outcomes = append(outcomes, e.Outcome) }}
-	j := NewMemoryPurchaseJournal()
+	j := newMemoryJournal()
 	g := new(failingGate)
 	c, mt := newMockClient(t, WithPurchaseGate(g), WithPurchaseJournal(j), WithObserver(obs))
 	posts, _ := orderResponder(t, mt)
@@ -164,7 +164,7 @@ func TestProcessOrderGateFailure(t *testing.T) {
 	require.NotErrorAs(t, err, new(*OutcomeUnknownError))
 	require.Contains(t, err.Error(), "gate store unreachable")
 	require.Zero(t, posts.Load())
-	require.Equal(t, []CallOutcome{CallNotSent}, outcomes)
+	require.Equal(t, []Outcome{OutcomeNotSent}, outcomes)
 	a, ok, err := j.Get(t.Context(), c.AccountKey(), "order-9")
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -178,9 +178,9 @@ func TestProcessOrderGateFailure(t *testing.T) {
 }
 
 // brokenJournal fails Begin or Finish as told, otherwise it is a
-// MemoryPurchaseJournal.
+// memoryJournal.
 type brokenJournal struct {
-	*MemoryPurchaseJournal
+	*memoryJournal
 	failBegin, failFinish bool
 }
 
@@ -188,14 +188,14 @@ func (j *brokenJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseA
 	if j.failBegin {
 		return PurchaseAttempt{}, false, errors.New("journal store unreachable")
 	}
-	return j.MemoryPurchaseJournal.Begin(ctx, a)
+	return j.memoryJournal.Begin(ctx, a)
 }
 
-func (j *brokenJournal) Finish(ctx context.Context, a PurchaseAttempt, o PurchaseOutcome, ref string, at time.Time) error {
+func (j *brokenJournal) Finish(ctx context.Context, a PurchaseAttempt, o Outcome, ref string, at time.Time) error {
 	if j.failFinish {
 		return errors.New("journal store unreachable")
 	}
-	return j.MemoryPurchaseJournal.Finish(ctx, a, o, ref, at)
+	return j.memoryJournal.Finish(ctx, a, o, ref, at)
 }
 
 // TestProcessOrderJournalBeginFailure: when the attempt cannot be
@@ -203,7 +203,7 @@ func (j *brokenJournal) Finish(ctx context.Context, a PurchaseAttempt, o Purchas
 func TestProcessOrderJournalBeginFailure(t *testing.T) {
 	t.Parallel()
 	g := new(failingGate)
-	c, mt := newMockClient(t, WithPurchaseGate(g), WithPurchaseJournal(&brokenJournal{MemoryPurchaseJournal: NewMemoryPurchaseJournal(), failBegin: true}))
+	c, mt := newMockClient(t, WithPurchaseGate(g), WithPurchaseJournal(&brokenJournal{memoryJournal: newMemoryJournal(), failBegin: true}))
 	posts, _ := orderResponder(t, mt)
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "order-1"})
 	require.ErrorIs(t, err, ErrNotSent)
@@ -219,7 +219,7 @@ func TestProcessOrderJournalBeginFailure(t *testing.T) {
 func TestProcessOrderFinishFailureReturnsOrder(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	j := &brokenJournal{MemoryPurchaseJournal: NewMemoryPurchaseJournal(), failFinish: true}
+	j := &brokenJournal{memoryJournal: newMemoryJournal(), failFinish: true}
 	c, mt := newMockClient(t, WithPurchaseJournal(j), WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	posts, _ := orderResponder(t, mt)
 	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID, Key: "order-3"})
@@ -239,6 +239,55 @@ func TestProcessOrderFinishFailureReturnsOrder(t *testing.T) {
 	require.Equal(t, int32(1), posts.Load())
 }
 
+// failingLedger is the memory ledger whose ReleaseFinish fails with err
+// after doing nothing (a store that could not be reached).
+type failingLedger struct {
+	*memoryLedger
+	err error
+}
+
+func (l failingLedger) BeginAcquire(ctx context.Context, a PurchaseAttempt, interval, lease time.Duration) (PurchaseAttempt, LedgerPermit, error) {
+	earlier, p, err := l.memoryLedger.BeginAcquire(ctx, a, interval, lease)
+	if p != nil {
+		p = failingLedgerPermit{l.err}
+	}
+	return earlier, p, err
+}
+
+type failingLedgerPermit struct{ err error }
+
+func (p failingLedgerPermit) ReleaseFinish(context.Context, Outcome, string) error { return p.err }
+
+// TestProcessOrderLedgerFinishFailureReturnsOrder: with a ledger whose
+// ReleaseFinish fails after a purchase succeeded, the order is still
+// returned (money moved) and the failure logged at error level, without
+// secrets; a superseded attempt is logged as such.
+func TestProcessOrderLedgerFinishFailureReturnsOrder(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New("connection refused"), "recording the outcome and freeing the account failed"},
+		{ErrAttemptSuperseded, "its outcome is not recorded"},
+	} {
+		var logs bytes.Buffer
+		l := failingLedger{newMemoryLedger(), tc.err}
+		c, mt := newMockClient(t, WithPurchaseLedger(l), WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+		orderResponder(t, mt)
+		order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID, Key: "order-3"})
+		require.NoError(t, err)
+		require.NotEmpty(t, order.Reference)
+		require.Contains(t, logs.String(), `"level":"ERROR"`)
+		require.Contains(t, logs.String(), tc.want)
+		require.Contains(t, logs.String(), `"key":"order-3"`)
+		require.Contains(t, logs.String(), order.Reference)
+		for _, secret := range []string{testAPIKey, testSecret, testICCID, testMatchingI} {
+			require.NotContains(t, logs.String(), secret)
+		}
+	}
+}
+
 // TestProcessOrderJournalOutcomes: each kind of answer is recorded with
 // its outcome; the Keys that bought nothing may be bought again, the
 // others are refused without sending.
@@ -247,7 +296,7 @@ func TestProcessOrderJournalOutcomes(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		respond httpmock.Responder
-		want    PurchaseOutcome
+		want    Outcome
 	}{
 		{"200", fixtureResponder(t, 200, "order_completed.json"), OutcomeSucceeded},
 		{"400", httpmock.NewStringResponder(400, `{"message":"Insufficient balance"}`), OutcomeRefused},
@@ -261,7 +310,7 @@ func TestProcessOrderJournalOutcomes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) { // the dial case backs off in virtual time
-				j := NewMemoryPurchaseJournal()
+				j := newMemoryJournal()
 				c, mt := newMockClient(t, WithPurchaseJournal(j))
 				mt.RegisterResponder(http.MethodPost, processOrdersURL, tc.respond)
 				order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "k"})
@@ -292,8 +341,8 @@ func TestProcessOrderJournalOutcomes(t *testing.T) {
 // under a new random one, and each is sent.
 func TestProcessOrderEmptyKey(t *testing.T) {
 	t.Parallel()
-	j := NewMemoryPurchaseJournal()
-	c, mt := newMockClient(t, WithPurchaseJournal(j), WithPurchaseGate(NewMemoryPurchaseGate()))
+	j := newMemoryJournal()
+	c, mt := newMockClient(t, WithPurchaseJournal(j), WithPurchaseGate(newMemoryGate()))
 	posts, _ := orderResponder(t, mt)
 	for range 2 {
 		_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle})
@@ -303,7 +352,7 @@ func TestProcessOrderEmptyKey(t *testing.T) {
 	require.Equal(t, 2, j.Len())
 
 	// A crash leaves the generated Key behind, for a recovery job.
-	hang := NewMemoryPurchaseJournal()
+	hang := newMemoryJournal()
 	c, mt = newMockClient(t, WithPurchaseJournal(hang))
 	mt.RegisterResponder(http.MethodPost, processOrdersURL, httpmock.NewErrorResponder(syscall.ECONNRESET))
 	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, ICCID: testICCID})
@@ -328,7 +377,7 @@ func TestProcessOrderKeyValidation(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			j := NewMemoryPurchaseJournal()
+			j := newMemoryJournal()
 			c, mt := newMockClient(t, WithPurchaseJournal(j))
 			_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: key})
 			var ve *ValidationError
@@ -344,10 +393,10 @@ func TestProcessOrderKeyValidation(t *testing.T) {
 	require.NoError(t, err, "256 bytes is allowed")
 }
 
-// recordingGate is a MemoryPurchaseGate that records what it is asked
+// recordingGate is a memoryGate that records what it is asked
 // and counts the releases.
 type recordingGate struct {
-	*MemoryPurchaseGate
+	*memoryGate
 	mu       sync.Mutex
 	asked    []gateArgs
 	released atomic.Int32
@@ -359,14 +408,14 @@ type gateArgs struct {
 }
 
 func newRecordingGate() *recordingGate {
-	return &recordingGate{MemoryPurchaseGate: NewMemoryPurchaseGate()}
+	return &recordingGate{memoryGate: newMemoryGate()}
 }
 
 func (g *recordingGate) Acquire(ctx context.Context, key string, interval, lease time.Duration) (Permit, error) {
 	g.mu.Lock()
 	g.asked = append(g.asked, gateArgs{key, interval, lease})
 	g.mu.Unlock()
-	p, err := g.MemoryPurchaseGate.Acquire(ctx, key, interval, lease)
+	p, err := g.memoryGate.Acquire(ctx, key, interval, lease)
 	if err != nil {
 		return nil, err
 	}
@@ -423,7 +472,7 @@ func TestPurchaseGateArguments(t *testing.T) {
 			t.Parallel()
 			mt := httpmock.NewMockTransport()
 			orderResponderAt(t, mt, tc.url+"/processorders")
-			g, j := newRecordingGate(), NewMemoryPurchaseJournal()
+			g, j := newRecordingGate(), newMemoryJournal()
 			opts := append([]Option{WithHTTPClient(&http.Client{Transport: mt, Timeout: tc.timeout}), WithPurchaseGate(g), WithPurchaseJournal(j)}, tc.opts...)
 			c, err := NewClient(testAPIKey, testSecret, opts...)
 			require.NoError(t, err)
@@ -453,6 +502,41 @@ func TestWithPurchaseStoresRefuseNil(t *testing.T) {
 	require.ErrorContains(t, err, "purchase gate")
 	_, err = NewClient(testAPIKey, testSecret, WithPurchaseJournal(nil))
 	require.ErrorContains(t, err, "purchase journal")
+	_, err = NewClient(testAPIKey, testSecret, WithPurchaseLedger(nil))
+	require.ErrorContains(t, err, "purchase ledger")
+}
+
+// TestPurchaseLedgerDetection: the ledger path is taken when one store is
+// both the journal and the gate (WithPurchaseLedger, the same value given
+// to both options, or the defaults), and not when they differ or when the
+// gate's type is not comparable (which must not panic).
+func TestPurchaseLedgerDetection(t *testing.T) {
+	t.Parallel()
+	l := newMemoryLedger()
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		want bool
+	}{
+		{"defaults", nil, true},
+		{"WithPurchaseLedger", []Option{WithPurchaseLedger(l)}, true},
+		{"the same value twice", []Option{WithPurchaseJournal(l), WithPurchaseGate(l)}, true},
+		{"journal only", []Option{WithPurchaseJournal(l)}, false},
+		{"another gate", []Option{WithPurchaseLedger(l), WithPurchaseGate(newMemoryGate())}, false},
+		{"a gate not comparable", []Option{WithPurchaseLedger(l), WithPurchaseGate(uncomparableLedger{})}, false},
+		{"a ledger not comparable", []Option{WithPurchaseLedger(uncomparableLedger{memoryLedger: l})}, true},
+		{"a ledger not comparable, given twice", []Option{WithPurchaseJournal(uncomparableLedger{memoryLedger: l}), WithPurchaseGate(uncomparableLedger{memoryLedger: l})}, false},
+	} {
+		c, err := NewClient(testAPIKey, testSecret, tc.opts...)
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, c.ledger != nil, tc.name)
+	}
+}
+
+// uncomparableLedger is a ledger whose values == would panic on.
+type uncomparableLedger struct {
+	*memoryLedger
+	_ []int
 }
 
 // TestProcessOrderPacingSharedGate: two Clients sharing one gate are
@@ -462,7 +546,7 @@ func TestWithPurchaseStoresRefuseNil(t *testing.T) {
 func TestProcessOrderPacingSharedGate(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		g := NewMemoryPurchaseGate()
+		g := newMemoryGate()
 		var (
 			mu          sync.Mutex
 			spans       [][2]time.Time
@@ -508,7 +592,7 @@ func TestProcessOrderPacingSharedGate(t *testing.T) {
 // the gate released and the attempt unknown (it may have been sent).
 func TestProcessOrderPanicRecordsUnknown(t *testing.T) {
 	t.Parallel()
-	g, j := newRecordingGate(), NewMemoryPurchaseJournal()
+	g, j := newRecordingGate(), newMemoryJournal()
 	hc := &http.Client{Transport: roundTripperFunc(func(*http.Request) (*http.Response, error) { panic("middleware bug") })}
 	c, err := NewClient(testAPIKey, testSecret, WithBaseURL(testBaseURL), WithHTTPClient(hc), WithPurchaseInterval(0),
 		WithPurchaseGate(g), WithPurchaseJournal(j))
@@ -522,6 +606,30 @@ func TestProcessOrderPanicRecordsUnknown(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, OutcomeUnknown, a.Outcome)
+}
+
+// TestProcessOrderLedgerPanicRecordsUnknown: with the ledger (the
+// default stores) a panicking transport still frees the account and
+// records the attempt as unknown, in the one ReleaseFinish.
+func TestProcessOrderLedgerPanicRecordsUnknown(t *testing.T) {
+	t.Parallel()
+	hc := &http.Client{Transport: roundTripperFunc(func(*http.Request) (*http.Response, error) { panic("middleware bug") })}
+	c, err := NewClient(testAPIKey, testSecret, WithBaseURL(testBaseURL), WithHTTPClient(hc), WithPurchaseInterval(0))
+	require.NoError(t, err)
+	require.NotNil(t, c.ledger, "the default stores are one ledger")
+	func() {
+		defer func() { require.Equal(t, "middleware bug", recover()) }()
+		_, _ = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "k"})
+	}()
+	a, ok, err := c.journal.Get(t.Context(), c.AccountKey(), "k")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, OutcomeUnknown, a.Outcome)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // far below the lease (2 min)
+	defer cancel()
+	p, err := c.gate.Acquire(ctx, c.AccountKey(), 0, time.Minute)
+	require.NoError(t, err, "the account was freed")
+	require.NoError(t, p.Release(ctx))
 }
 
 // TestProcessOrderSendEndsInsideLease: re-sends after slow failed dials
@@ -570,7 +678,7 @@ func TestProcessOrderSendEndsInsideLease(t *testing.T) {
 func TestResolvePurchase(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	j := NewMemoryPurchaseJournal()
+	j := newMemoryJournal()
 	c, mt := newMockClient(t, WithPurchaseJournal(j))
 	posts, _ := orderResponder(t, mt)
 	old := time.Now().Add(-time.Hour) // older than the purchase lease
@@ -759,9 +867,9 @@ func TestCleanupContext(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, time.Now().Add(storeCleanupTimeout), deadline)
 
-		p, err := NewMemoryPurchaseGate().Acquire(t.Context(), "k", 0, time.Minute)
+		p, err := newMemoryGate().Acquire(t.Context(), "k", 0, time.Minute)
 		require.NoError(t, err)
-		for _, s := range []any{p, NewMemoryPurchaseJournal()} {
+		for _, s := range []any{p, newMemoryJournal()} {
 			got, done := cleanupContext(ctx, s)
 			done()
 			require.Equal(t, ctx, got, "%T", s)
@@ -770,17 +878,17 @@ func TestCleanupContext(t *testing.T) {
 	})
 }
 
-// lostReplyJournal records each Begin in its MemoryPurchaseJournal, then
+// lostReplyJournal records each Begin in its memoryJournal, then
 // answers the first one with an error, as a store whose commit went
 // through but whose answer was lost (a dropped connection, ctx ending
 // after the commit).
 type lostReplyJournal struct {
-	*MemoryPurchaseJournal
+	*memoryJournal
 	lost bool
 }
 
 func (j *lostReplyJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
-	earlier, ok, err := j.MemoryPurchaseJournal.Begin(ctx, a)
+	earlier, ok, err := j.memoryJournal.Begin(ctx, a)
 	if err == nil && ok && !j.lost {
 		j.lost = true
 		return PurchaseAttempt{}, false, errors.New("connection reset after the commit")
@@ -797,7 +905,7 @@ func (j *lostReplyJournal) Begin(ctx context.Context, a PurchaseAttempt) (Purcha
 // it as not sent, fenced by its ID.
 func TestProcessOrderJournalBeginLostReply(t *testing.T) {
 	t.Parallel()
-	j := &lostReplyJournal{MemoryPurchaseJournal: NewMemoryPurchaseJournal()}
+	j := &lostReplyJournal{memoryJournal: newMemoryJournal()}
 	c, mt := newMockClient(t, WithPurchaseJournal(j))
 	posts, _ := orderResponder(t, mt)
 
@@ -818,11 +926,11 @@ func TestProcessOrderJournalBeginLostReply(t *testing.T) {
 // agedJournal records every attempt as begun an hour ago: the attempt
 // waited at the purchase gate behind others for longer than the purchase
 // lease before its request went out.
-type agedJournal struct{ *MemoryPurchaseJournal }
+type agedJournal struct{ *memoryJournal }
 
 func (j agedJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseAttempt, bool, error) {
 	a.StartedAt = time.Now().Add(-time.Hour)
-	return j.MemoryPurchaseJournal.Begin(ctx, a)
+	return j.memoryJournal.Begin(ctx, a)
 }
 
 // TestResolvePurchaseWaitsForTheSendInFlight: a pending attempt older
@@ -836,7 +944,7 @@ func (j agedJournal) Begin(ctx context.Context, a PurchaseAttempt) (PurchaseAtte
 func TestResolvePurchaseWaitsForTheSendInFlight(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		j := agedJournal{NewMemoryPurchaseJournal()}
+		j := agedJournal{newMemoryJournal()}
 		c, mt := newMockClient(t, WithPurchaseJournal(j))
 		sent, proceed := make(chan struct{}), make(chan struct{})
 		var posts atomic.Int32
@@ -877,4 +985,48 @@ func TestResolvePurchaseWaitsForTheSendInFlight(t *testing.T) {
 		require.Equal(t, OutcomeSucceeded, ae.Attempt.Outcome)
 		require.Equal(t, int32(1), posts.Load())
 	})
+}
+
+// lostReplyLedger records the first BeginAcquire and claims its turn,
+// then, as a store whose commit went through but whose answer was lost,
+// gives the turn back by its token (as the stores do) and answers with an
+// error.
+type lostReplyLedger struct {
+	*memoryLedger
+	lost bool
+}
+
+func (l *lostReplyLedger) BeginAcquire(ctx context.Context, a PurchaseAttempt, interval, lease time.Duration) (PurchaseAttempt, LedgerPermit, error) {
+	earlier, p, err := l.memoryLedger.BeginAcquire(ctx, a, interval, lease)
+	if p != nil && !l.lost {
+		l.lost = true
+		mp := p.(*memoryLedgerPermit)
+		l.memoryGate.release(mp.account, mp.gen)
+		return PurchaseAttempt{}, nil, errors.New("connection reset after the commit")
+	}
+	return earlier, p, err
+}
+
+// TestProcessOrderLedgerBeginAcquireLostReply: the ledger's
+// BeginAcquire recorded the attempt and lost its answer. ProcessOrder
+// returns ErrNotSent, the attempt is recorded as not sent (fenced by its
+// ID), and the same Key is bought on the next call.
+func TestProcessOrderLedgerBeginAcquireLostReply(t *testing.T) {
+	t.Parallel()
+	l := &lostReplyLedger{memoryLedger: newMemoryLedger()}
+	c, mt := newMockClient(t, WithPurchaseLedger(l))
+	require.NotNil(t, c.ledger)
+	posts, _ := orderResponder(t, mt)
+
+	_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "order-lost"})
+	require.ErrorIs(t, err, ErrNotSent)
+	require.Zero(t, posts.Load())
+	a, ok, err := l.Get(t.Context(), c.AccountKey(), "order-lost")
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, OutcomeNotSent, a.Outcome, "the attempt left behind is recorded as not sent")
+
+	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "order-lost"})
+	require.NoError(t, err, "ErrNotSent said the same Key may be bought again")
+	require.Equal(t, int32(1), posts.Load())
 }

@@ -88,7 +88,7 @@ func checkIdentity(a travelroam.PurchaseAttempt) error {
 // [travelroam.PurchaseJournal]. The check and the write are one
 // conditional UPDATE, run at READ COMMITTED whatever the database's default
 // isolation level. A zero at becomes the database's clock.
-func (j *Journal) Finish(ctx context.Context, a travelroam.PurchaseAttempt, outcome travelroam.PurchaseOutcome, reference string, at time.Time) error {
+func (j *Journal) Finish(ctx context.Context, a travelroam.PurchaseAttempt, outcome travelroam.Outcome, reference string, at time.Time) error {
 	if err := checkIdentity(a); err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func scanAttempt(row pgx.CollectableRow) (travelroam.PurchaseAttempt, error) {
 		finishedAt *time.Time
 	)
 	err := row.Scan(&a.Account, &a.Key, &a.ID, &a.BundleName, &a.ICCID, &env, &a.StartedAt, &out, &a.Reference, &finishedAt)
-	a.Environment, a.Outcome = env, travelroam.PurchaseOutcome(out)
+	a.Environment, a.Outcome = env, travelroam.Outcome(out)
 	if finishedAt != nil {
 		a.FinishedAt = *finishedAt
 	}

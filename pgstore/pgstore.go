@@ -9,7 +9,10 @@
 //	…
 //	store, err := pgstore.New(ctx, pool) // creates its tables if missing
 //	…
-//	gate, journal, deduper := store.Gate(), store.Journal(), store.Deduper()
+//	client, err := travelroam.NewClient(apiKey, secret,
+//		travelroam.WithPurchaseLedger(store.Ledger())) // the journal and the gate
+//	handler := travelroam.NewCallbackHandler(fn,
+//		travelroam.WithCallbackDeduper(store.Deduper()))
 //
 // # Tables
 //
@@ -27,7 +30,7 @@
 //
 // # How it works
 //
-// Every operation is one or two short statements, each in its own
+// Every operation is one or two short statements in one short
 // transaction at READ COMMITTED whatever the database's default isolation
 // level (a statement that waited on a concurrent row lock re-checks the
 // row instead of failing with a serialization error): no transaction and
@@ -37,7 +40,10 @@
 // pgx.QueryExecModeSimpleProtocol, unless PgBouncer tracks them). The
 // gate claims an account's row with one conditional UPDATE … RETURNING
 // that compares the database clock with the end of the last hold plus the
-// interval; a waiting Acquire polls (see [Gate.Acquire]). Session
+// interval; a waiting Acquire polls (see [Gate.Acquire]). The [Ledger]
+// claims the account and records the attempt in one such transaction,
+// and frees the account and records the outcome in another: two commits
+// per purchase. Session
 // advisory locks are not used: they free themselves when a connection
 // dies, which is exactly when a purchase may still be in flight.
 //
@@ -136,6 +142,7 @@ type Store struct {
 	gate    Gate
 	journal Journal
 	deduper Deduper
+	ledger  Ledger
 }
 
 // Option configures a [Store].
@@ -166,6 +173,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 		o(s)
 	}
 	s.gate.s, s.journal.s, s.deduper.s = s, s, s
+	s.ledger = Ledger{Journal: s.journal, Gate: s.gate}
 	if err := s.createTables(ctx); err != nil {
 		return nil, err
 	}
@@ -203,6 +211,12 @@ func (s *Store) Gate() *Gate { return &s.gate }
 
 // Journal returns the store's purchase journal.
 func (s *Store) Journal() *Journal { return &s.journal }
+
+// Ledger returns the store's journal and gate as one
+// travelroam.PurchaseLedger (two commits per purchase): give it to a
+// Client with travelroam.WithPurchaseLedger. Journal and Gate stay for a
+// Client that keeps its gate elsewhere (e.g. in Redis).
+func (s *Store) Ledger() *Ledger { return &s.ledger }
 
 // Deduper returns the store's callback deduper.
 func (s *Store) Deduper() *Deduper { return &s.deduper }

@@ -124,7 +124,7 @@ func TestJournalDeleteFinished(t *testing.T) {
 	j := testStore(t).Journal()
 	prefix := fmt.Sprintf("delete-finished-%d-", time.Now().UnixNano())
 	old := time.Now().Add(-100 * 24 * time.Hour)
-	for _, o := range []travelroam.PurchaseOutcome{travelroam.OutcomeSucceeded, travelroam.OutcomeUnknown, travelroam.OutcomeRefused} {
+	for _, o := range []travelroam.Outcome{travelroam.OutcomeSucceeded, travelroam.OutcomeUnknown, travelroam.OutcomeRefused} {
 		a := travelroam.PurchaseAttempt{Key: prefix + string(o), ID: "id", BundleName: "b", StartedAt: old}
 		if _, ok, err := j.Begin(ctx, a); err != nil || !ok {
 			t.Fatal(ok, err)
@@ -136,7 +136,7 @@ func TestJournalDeleteFinished(t *testing.T) {
 	if _, err := j.DeleteFinished(ctx, old.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	for o, kept := range map[travelroam.PurchaseOutcome]bool{travelroam.OutcomeSucceeded: false, travelroam.OutcomeUnknown: true, travelroam.OutcomeRefused: false} {
+	for o, kept := range map[travelroam.Outcome]bool{travelroam.OutcomeSucceeded: false, travelroam.OutcomeUnknown: true, travelroam.OutcomeRefused: false} {
 		if _, ok, err := j.Get(ctx, "", prefix+string(o)); err != nil || ok != kept {
 			t.Errorf("%s attempt after DeleteFinished: present %v (err %v), want %v", o, ok, err, kept)
 		}
@@ -163,6 +163,9 @@ func TestSimpleProtocol(t *testing.T) {
 	})
 	t.Run("Journal", func(t *testing.T) {
 		storetest.TestPurchaseJournal(t, func(*testing.T) travelroam.PurchaseJournal { return s.Journal() })
+	})
+	t.Run("Ledger", func(t *testing.T) {
+		storetest.TestPurchaseLedger(t, func(*testing.T) travelroam.PurchaseLedger { return s.Ledger() })
 	})
 	t.Run("Deduper", func(t *testing.T) {
 		storetest.TestDeduper(t, func(*testing.T) travelroam.Deduper { return s.Deduper() })
@@ -285,6 +288,9 @@ func TestIsolationDefaults(t *testing.T) {
 			})
 			t.Run("Journal", func(t *testing.T) {
 				storetest.TestPurchaseJournal(t, func(*testing.T) travelroam.PurchaseJournal { return s.Journal() })
+			})
+			t.Run("Ledger", func(t *testing.T) {
+				storetest.TestPurchaseLedger(t, func(*testing.T) travelroam.PurchaseLedger { return s.Ledger() })
 			})
 		})
 	}

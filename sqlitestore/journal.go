@@ -76,7 +76,7 @@ func checkIdentity(a travelroam.PurchaseAttempt) error {
 // key and ID; and its outcome, when a.Outcome is set); see
 // [travelroam.PurchaseJournal]. The check and the write are one BEGIN
 // IMMEDIATE transaction. A zero at becomes the current time.
-func (j *Journal) Finish(ctx context.Context, a travelroam.PurchaseAttempt, outcome travelroam.PurchaseOutcome, reference string, at time.Time) error {
+func (j *Journal) Finish(ctx context.Context, a travelroam.PurchaseAttempt, outcome travelroam.Outcome, reference string, at time.Time) error {
 	if err := checkIdentity(a); err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func scanAttempt(row interface{ Scan(...any) error }) (travelroam.PurchaseAttemp
 	if err := row.Scan(&a.Account, &a.Key, &a.ID, &a.BundleName, &a.ICCID, &env, &started, &outcome, &a.Reference, &finished); err != nil {
 		return travelroam.PurchaseAttempt{}, err
 	}
-	a.Environment, a.Outcome = env, travelroam.PurchaseOutcome(outcome)
+	a.Environment, a.Outcome = env, travelroam.Outcome(outcome)
 	a.StartedAt = time.UnixMicro(started)
 	if finished.Valid {
 		a.FinishedAt = time.UnixMicro(finished.Int64)

@@ -6,7 +6,10 @@
 //	store, err := sqlitestore.Open("/var/lib/myapp/travelroam.db")
 //	…
 //	defer store.Close()
-//	gate, journal, deduper := store.Gate(), store.Journal(), store.Deduper()
+//	client, err := travelroam.NewClient(apiKey, secret,
+//		travelroam.WithPurchaseLedger(store.Ledger())) // the journal and the gate
+//	handler := travelroam.NewCallbackHandler(fn,
+//		travelroam.WithCallbackDeduper(store.Deduper()))
 //
 // Several processes may open the same file: the database runs in WAL mode
 // with a busy timeout, every change that reads before it writes runs in a
@@ -17,6 +20,10 @@
 // a local disk (SQLite's locks do not hold on network file systems), and
 // all processes must share the machine's clock: the gate's times are the
 // processes' wall clock.
+//
+// The [Ledger] records a purchase's attempt in the transaction that
+// claims its account and records its outcome in the transaction that
+// frees it: two commits (two syncs) per purchase.
 //
 // The journal has one row per account and purchase Key. A file whose
 // journal was created by an earlier version (one row per Key) is
@@ -102,6 +109,7 @@ type Store struct {
 	gate    Gate
 	journal Journal
 	deduper Deduper
+	ledger  Ledger
 }
 
 // Option configures a [Store].
@@ -138,6 +146,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	s.gate.s, s.journal.s, s.deduper.s = s, s, s
+	s.ledger = Ledger{Journal: s.journal, Gate: s.gate}
 	if err := openTables(s); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlitestore: open %q: create tables: %w", path, err)
@@ -212,6 +221,12 @@ func (s *Store) Gate() *Gate { return &s.gate }
 
 // Journal returns the store's purchase journal.
 func (s *Store) Journal() *Journal { return &s.journal }
+
+// Ledger returns the store's journal and gate as one
+// travelroam.PurchaseLedger (two commits per purchase): give it to a
+// Client with travelroam.WithPurchaseLedger. Journal and Gate stay for a
+// Client that keeps its gate elsewhere (e.g. in Redis).
+func (s *Store) Ledger() *Ledger { return &s.ledger }
 
 // Deduper returns the store's callback deduper.
 func (s *Store) Deduper() *Deduper { return &s.deduper }

@@ -102,7 +102,7 @@ func (j rrJournal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (tra
 	return j.pick().Journal().Begin(ctx, a)
 }
 
-func (j rrJournal) Finish(ctx context.Context, a travelroam.PurchaseAttempt, o travelroam.PurchaseOutcome, ref string, at time.Time) error {
+func (j rrJournal) Finish(ctx context.Context, a travelroam.PurchaseAttempt, o travelroam.Outcome, ref string, at time.Time) error {
 	return j.pick().Journal().Finish(ctx, a, o, ref, at)
 }
 
@@ -192,7 +192,7 @@ func TestJournalDeleteFinished(t *testing.T) {
 	ctx := context.Background()
 	j := open(t, filepath.Join(t.TempDir(), "travelroam.db")).Journal()
 	old := time.Now().Add(-100 * 24 * time.Hour)
-	for _, o := range []travelroam.PurchaseOutcome{travelroam.OutcomeSucceeded, travelroam.OutcomeUnknown, travelroam.OutcomeRefused} {
+	for _, o := range []travelroam.Outcome{travelroam.OutcomeSucceeded, travelroam.OutcomeUnknown, travelroam.OutcomeRefused} {
 		a := travelroam.PurchaseAttempt{Key: string(o), ID: "id", BundleName: "b", StartedAt: old}
 		if _, ok, err := j.Begin(ctx, a); err != nil || !ok {
 			t.Fatal(ok, err)

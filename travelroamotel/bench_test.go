@@ -36,7 +36,7 @@ func BenchmarkObserver(b *testing.B) {
 			attemptEnd := attempt
 			attemptEnd.Status, attemptEnd.Duration = 200, 80*time.Millisecond
 			end := start
-			end.Outcome, end.Status, end.Attempts, end.Duration = travelroam.CallSucceeded, 200, 1, 80*time.Millisecond
+			end.Outcome, end.Status, end.Attempts, end.Duration = travelroam.OutcomeSucceeded, 200, 1, 80*time.Millisecond
 			b.ReportAllocs()
 			for b.Loop() {
 				ctx := obs.CallStart(context.Background(), start)

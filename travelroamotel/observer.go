@@ -154,7 +154,7 @@ func (in *instruments) callEnd(ctx context.Context, e travelroam.CallInfo) {
 		if e.Status != 0 {
 			attrs = append(attrs, attrLastStatusCode.Int(e.Status))
 		}
-		if e.Outcome != travelroam.CallSucceeded {
+		if e.Outcome != travelroam.OutcomeSucceeded {
 			attrs = append(attrs, semconv.ErrorTypeKey.String(outcome))
 		}
 		span.SetAttributes(attrs...)
@@ -182,9 +182,9 @@ func (in *instruments) callEnd(ctx context.Context, e travelroam.CallInfo) {
 }
 
 // callFailed reports whether a call's span has the Error status.
-func callFailed(o travelroam.CallOutcome) bool {
+func callFailed(o travelroam.Outcome) bool {
 	switch o {
-	case travelroam.CallSucceeded, travelroam.CallPending, travelroam.CallAlreadyAttempted:
+	case travelroam.OutcomeSucceeded, travelroam.OutcomePending, travelroam.OutcomeAlreadyAttempted:
 		return false
 	}
 	return true

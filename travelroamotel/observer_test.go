@@ -186,9 +186,9 @@ func TestOutcomeStatuses(t *testing.T) {
 		require.Equal(t, "canceled", outcome)
 		require.Equal(t, codes.Error, code)
 
-		require.False(t, callFailed(travelroam.CallPending), "pending: the order exists, wait again")
-		require.False(t, callFailed(travelroam.CallAlreadyAttempted), "the journal refused a second purchase, by design")
-		require.True(t, callFailed(travelroam.CallNotSent))
+		require.False(t, callFailed(travelroam.OutcomePending), "pending: the order exists, wait again")
+		require.False(t, callFailed(travelroam.OutcomeAlreadyAttempted), "the journal refused a second purchase, by design")
+		require.True(t, callFailed(travelroam.OutcomeNotSent))
 	})
 }
 
@@ -328,7 +328,7 @@ func TestDefaultsAndNoop(t *testing.T) {
 	actx := obs.AttemptStart(ctx, travelroam.AttemptInfo{Host: "api.test", Attempt: 1})
 	obs.AttemptEnd(actx, travelroam.AttemptInfo{Host: "api.test", Attempt: 1, Status: 200})
 	obs.Poll(ctx, travelroam.Poll{Poll: 1})
-	obs.CallEnd(ctx, travelroam.CallInfo{Call: "Bundle", Op: travelroam.OpBundle, Method: "POST", Route: "/bundle", Outcome: travelroam.CallSucceeded})
+	obs.CallEnd(ctx, travelroam.CallInfo{Call: "Bundle", Op: travelroam.OpBundle, Method: "POST", Route: "/bundle", Outcome: travelroam.OutcomeSucceeded})
 	obs.Callback(t.Context(), travelroam.CallbackDecision{Decision: "delivered", Status: 200})
 	require.False(t, trace.SpanFromContext(actx).IsRecording())
 }

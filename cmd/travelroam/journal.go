@@ -27,12 +27,12 @@ const (
 	postgresqlPrefix = "postgresql://"
 )
 
-// journalStore is the purchase journal and gate the command line uses:
-// one SQLite file (sqlitestore) or a PostgreSQL database (pgstore).
+// journalStore is the purchase journal and gate the command line uses, as
+// one ledger (two commits per purchase): one SQLite file (sqlitestore) or
+// a PostgreSQL database (pgstore).
 type journalStore struct {
 	where   string // the file's path, or "PostgreSQL" (a DSN may hold a password)
-	journal travelroam.PurchaseJournal
-	gate    travelroam.PurchaseGate
+	journal travelroam.PurchaseLedger
 	// path (SQLite) or pool (PostgreSQL) is where purchases --recent
 	// reads the attempts; one of them is set.
 	path  string
@@ -46,7 +46,7 @@ func (s *journalStore) Close() error { return s.close() }
 // options are the Client options that record purchases in s and pace
 // them through its gate.
 func (s *journalStore) options() []travelroam.Option {
-	return []travelroam.Option{travelroam.WithPurchaseJournal(s.journal), travelroam.WithPurchaseGate(s.gate)}
+	return []travelroam.Option{travelroam.WithPurchaseLedger(s.journal)}
 }
 
 // journalLocation is where the journal is: --journal, else
@@ -149,7 +149,7 @@ func openPostgresJournal(ctx context.Context, dsn string) (*journalStore, error)
 		pool.Close()
 		return nil, fmt.Errorf("purchase journal in PostgreSQL: %w", err)
 	}
-	return &journalStore{where: "PostgreSQL", journal: st.Journal(), gate: st.Gate(), pool: pool,
+	return &journalStore{where: "PostgreSQL", journal: st.Ledger(), pool: pool,
 		close: func() error { pool.Close(); return nil }}, nil
 }
 
@@ -182,7 +182,7 @@ func openSQLiteJournal(path string, defaultDir bool) (*journalStore, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	return &journalStore{where: path, journal: st.Journal(), gate: st.Gate(), path: path,
+	return &journalStore{where: path, journal: st.Ledger(), path: path,
 		close: func() error { return errors.Join(st.Close(), chmodCompanions(path)) }}, nil
 }
 

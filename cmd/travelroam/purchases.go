@@ -45,7 +45,7 @@ func unfinishedAttempts(ctx context.Context, cl *travelroam.Client) ([]travelroa
 }
 
 // resolveAttempt records the outcome of the attempt a, as examined.
-func resolveAttempt(ctx context.Context, cl *travelroam.Client, a travelroam.PurchaseAttempt, outcome travelroam.PurchaseOutcome, ref string) error {
+func resolveAttempt(ctx context.Context, cl *travelroam.Client, a travelroam.PurchaseAttempt, outcome travelroam.Outcome, ref string) error {
 	return cl.ResolvePurchase(ctx, a, outcome, ref)
 }
 

@@ -147,7 +147,7 @@ func runResolve(ctx context.Context, c *cli, args []string) error {
 
 // examine finds the attempt of key, shows it and what will be recorded
 // (bought: the order reference; "": not bought), and asks unless yes.
-func (c *cli) examine(ctx context.Context, st *journalStore, cl *travelroam.Client, key, bought string, yes bool) (travelroam.PurchaseAttempt, travelroam.PurchaseOutcome, error) {
+func (c *cli) examine(ctx context.Context, st *journalStore, cl *travelroam.Client, key, bought string, yes bool) (travelroam.PurchaseAttempt, travelroam.Outcome, error) {
 	a, ok, err := earlierAttempt(ctx, st, cl, key)
 	if err != nil {
 		return a, "", err

@@ -124,7 +124,7 @@ func TestRecoverPurchases(t *testing.T) {
 	require.Contains(t, buf.String(), prefix+"new")
 	require.Contains(t, buf.String(), prefix+"nothing")
 	require.NotContains(t, buf.String(), iccid)
-	for key, want := range map[string]travelroam.PurchaseOutcome{
+	for key, want := range map[string]travelroam.Outcome{
 		"bought": travelroam.OutcomeSucceeded, "nothing": travelroam.OutcomePending, "new": travelroam.OutcomePending,
 		"young": travelroam.OutcomePending, "esim": travelroam.OutcomeSucceeded,
 	} {

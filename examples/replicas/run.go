@@ -134,13 +134,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // newReplica returns the Client of one replica: every replica passes the
-// same shared gate and journal.
+// same shared gate and journal, as one ledger.
 func newReplica(fake *travelroamtest.Server, store *pgstore.Store, interval time.Duration) (*travelroam.Client, error) {
 	return travelroam.NewClient(fake.APIKey, fake.ClientSecret,
 		travelroam.WithBaseURL(fake.URL), travelroam.WithHTTPClient(fake.Client()),
 		travelroam.WithPurchaseInterval(interval),
-		travelroam.WithPurchaseGate(store.Gate()),
-		travelroam.WithPurchaseJournal(store.Journal()),
+		travelroam.WithPurchaseLedger(store.Ledger()), // the gate and the journal: two commits per purchase
 	)
 }
 

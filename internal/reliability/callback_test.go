@@ -53,19 +53,41 @@ func deliver(h http.Handler, body []byte, signature string, hdr ...string) *http
 
 func sign(key, body []byte) string { return travelroamtest.Sign(key, body) }
 
-// countingDeduper counts the keys a MemoryDeduper was asked about.
+// countingDeduper counts the keys an in-memory deduper was asked about,
+// and remembers the keys it was told were processed.
 type countingDeduper struct {
-	*travelroam.MemoryDeduper
+	travelroam.Deduper
 	begins atomic.Int64
+
+	mu   sync.Mutex
+	done map[string]bool
 }
 
 func newCountingDeduper() *countingDeduper {
-	return &countingDeduper{MemoryDeduper: travelroam.NewMemoryDeduper(0, 0)}
+	return &countingDeduper{Deduper: travelroam.NewMemoryDeduper(0, 0), done: make(map[string]bool)}
 }
 
 func (d *countingDeduper) Begin(ctx context.Context, key string) (travelroam.DedupeState, string, error) {
 	d.begins.Add(1)
-	return d.MemoryDeduper.Begin(ctx, key)
+	return d.Deduper.Begin(ctx, key)
+}
+
+func (d *countingDeduper) Done(ctx context.Context, key, token string, success bool) error {
+	err := d.Deduper.Done(ctx, key, token, success)
+	if err == nil && success {
+		d.mu.Lock()
+		d.done[key] = true
+		d.mu.Unlock()
+	}
+	return err
+}
+
+// Len returns the number of processed events the deduper remembers (it
+// forgets none within a test).
+func (d *countingDeduper) Len() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.done)
 }
 
 // calls counts the callback function's calls per dedupe key.

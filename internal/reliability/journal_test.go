@@ -31,7 +31,7 @@ func TestS28_TwoTenantsShareAJournal(t *testing.T) {
 	rec := newRecord(t, "S28", "G1", "two tenants, one journal, the same 25 Keys (virtual time)")
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		j := travelroam.NewMemoryPurchaseJournal()
+		j := travelroam.NewMemoryPurchaseLedger()
 		r := newRig(t, rec, rigOptions{Virtual: true, Server: []travelroamtest.Option{travelroamtest.WithAccount("tenant-b-key", "tenant-b-secret"),
 			travelroamtest.WithBalance(travelroamtest.Sandbox, 1<<40)}, Client: []travelroam.Option{travelroam.WithPurchaseJournal(j)}})
 		b, err := travelroam.NewClient("tenant-b-key", "tenant-b-secret", travelroam.WithBaseURL(r.Srv.URL),
@@ -104,12 +104,18 @@ func TestS28_TwoTenantsShareAJournal(t *testing.T) {
 // the 20 retries it then finds (in flight, or waiting at the gate) are
 // refused as in flight; a third purchase of each Key sends nothing; every
 // retry succeeds; 20 orders in the ledger, one per Key.
+//
+// The Client has a journal and a gate kept apart (as with a Redis gate and
+// a PostgreSQL journal), where a retry is recorded before it waits at the
+// gate. With a PurchaseLedger (the in-memory default, pgstore, sqlitestore)
+// a retry is recorded only once it has the account's turn: none waits
+// pending, and the rules checked here apply to the one in flight.
 func TestS29_TwoResolversAndARetryInFlight(t *testing.T) {
 	t.Parallel()
 	rec := newRecord(t, "S29", "G1", "two resolvers, 20 unknown purchases resolved while their retries are in flight (virtual time)")
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		r := newRig(t, rec, rigOptions{Virtual: true})
+		r := newRig(t, rec, rigOptions{Virtual: true, Client: []travelroam.Option{travelroam.WithPurchaseJournal(travelroam.NewMemoryPurchaseLedger())}})
 		c, ctx := r.C, t.Context()
 		key := func(i int) string { return fmt.Sprintf("order %d", 7001+i) }
 		for i := range 20 {

@@ -82,12 +82,15 @@ func openStores(ctx context.Context, cfg childConfig) (*stores, error) {
 	}
 	pick := func(name string) (travelroam.PurchaseGate, travelroam.PurchaseJournal, travelroam.Deduper) {
 		switch name {
+		// A store that keeps both gives its Ledger as the gate and as the
+		// journal: the same value for both makes the Client use it as one
+		// PurchaseLedger (two commits per purchase).
 		case "postgres":
-			return pg.Gate(), pg.Journal(), pg.Deduper()
+			return pg.Ledger(), pg.Ledger(), pg.Deduper()
 		case "redis":
 			return rs.Gate(), nil, rs.Deduper()
 		case "sqlite":
-			return sq.Gate(), sq.Journal(), sq.Deduper()
+			return sq.Ledger(), sq.Ledger(), sq.Deduper()
 		}
 		return nil, nil, nil
 	}

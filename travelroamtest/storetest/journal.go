@@ -59,7 +59,7 @@ func mustBegin(t *testing.T, j travelroam.PurchaseJournal, a travelroam.Purchase
 
 // mustFinish finishes the attempt a identifies (whatever its outcome:
 // the Outcome of a is not compared).
-func mustFinish(t *testing.T, j travelroam.PurchaseJournal, a travelroam.PurchaseAttempt, o travelroam.PurchaseOutcome, ref string, at time.Time) {
+func mustFinish(t *testing.T, j travelroam.PurchaseJournal, a travelroam.PurchaseAttempt, o travelroam.Outcome, ref string, at time.Time) {
 	t.Helper()
 	a.Outcome = ""
 	if err := j.Finish(liveCtx(t), a, o, ref, at); err != nil {
@@ -117,7 +117,7 @@ func pending(a travelroam.PurchaseAttempt) travelroam.PurchaseAttempt {
 	return a
 }
 
-func finished(a travelroam.PurchaseAttempt, o travelroam.PurchaseOutcome, ref string, at time.Time) travelroam.PurchaseAttempt {
+func finished(a travelroam.PurchaseAttempt, o travelroam.Outcome, ref string, at time.Time) travelroam.PurchaseAttempt {
 	a.Outcome, a.Reference, a.FinishedAt = o, ref, at
 	return a
 }
@@ -162,7 +162,7 @@ func testJournalBeginRecordsPending(t *testing.T, j travelroam.PurchaseJournal) 
 }
 
 func testJournalBeginRefuses(t *testing.T, newJournal func(t *testing.T) travelroam.PurchaseJournal) {
-	for _, o := range []travelroam.PurchaseOutcome{travelroam.OutcomePending, travelroam.OutcomeUnknown, travelroam.OutcomeSucceeded} {
+	for _, o := range []travelroam.Outcome{travelroam.OutcomePending, travelroam.OutcomeUnknown, travelroam.OutcomeSucceeded} {
 		t.Run(string(o), func(t *testing.T) {
 			j := newJournal(t)
 			first := sampleAttempt(uniquePrefix(t)+"order", now().Add(-time.Minute))
@@ -193,7 +193,7 @@ func testJournalBeginRefuses(t *testing.T, newJournal func(t *testing.T) travelr
 }
 
 func testJournalBeginReplaces(t *testing.T, newJournal func(t *testing.T) travelroam.PurchaseJournal) {
-	for _, o := range []travelroam.PurchaseOutcome{travelroam.OutcomeRefused, travelroam.OutcomeNotSent} {
+	for _, o := range []travelroam.Outcome{travelroam.OutcomeRefused, travelroam.OutcomeNotSent} {
 		t.Run(string(o), func(t *testing.T) {
 			j := newJournal(t)
 			first := sampleAttempt(uniquePrefix(t)+"order", now().Add(-time.Minute))
@@ -219,7 +219,7 @@ func testJournalFinishErrors(t *testing.T, j travelroam.PurchaseJournal) {
 	}
 	a := sampleAttempt(uniquePrefix(t)+"order", now())
 	mustBegin(t, j, a)
-	for _, o := range []travelroam.PurchaseOutcome{travelroam.OutcomePending, "", "bought"} {
+	for _, o := range []travelroam.Outcome{travelroam.OutcomePending, "", "bought"} {
 		if err := j.Finish(ctx, a, o, "", now()); err == nil {
 			t.Errorf("Finish with outcome %q: no error", o)
 		}
@@ -290,7 +290,7 @@ func testJournalUnfinished(t *testing.T, j travelroam.PurchaseJournal) {
 	type step struct {
 		name    string
 		age     time.Duration // started at base - age
-		outcome travelroam.PurchaseOutcome
+		outcome travelroam.Outcome
 	}
 	// Begun in an order that is not the order of StartedAt.
 	steps := []step{
@@ -447,7 +447,7 @@ func testJournalFenced(t *testing.T, j travelroam.PurchaseJournal) {
 	mustFinish(t, j, first, travelroam.OutcomeNotSent, "", now())
 	second := sampleAttempt(first.Key, now())
 	mustBegin(t, j, second)
-	for _, o := range []travelroam.PurchaseOutcome{travelroam.OutcomeSucceeded, travelroam.OutcomeNotSent, travelroam.OutcomeUnknown} {
+	for _, o := range []travelroam.Outcome{travelroam.OutcomeSucceeded, travelroam.OutcomeNotSent, travelroam.OutcomeUnknown} {
 		ref := ""
 		if o == travelroam.OutcomeSucceeded {
 			ref = "ref-stale"

@@ -2,8 +2,10 @@
 // package travelroam against their documented rules, the way
 // golang.org/x/net/nettest checks a net.Conn: [TestPurchaseGate] for a
 // [travelroam.PurchaseGate], [TestPurchaseJournal] for a
-// [travelroam.PurchaseJournal], [TestDeduper] and [TestDeduperExpiry] for
-// a [travelroam.Deduper]. The in-memory defaults and the stores of this
+// [travelroam.PurchaseJournal], [TestPurchaseLedger] for a
+// [travelroam.PurchaseLedger] (both, and what binds them), [TestDeduper]
+// and [TestDeduperExpiry] for a [travelroam.Deduper]. The in-memory
+// defaults and the stores of this
 // repository (pgstore, redisstore, sqlitestore) pass them; a store of your
 // own can prove itself the same way:
 //
