@@ -27,18 +27,3 @@ func TestCheckICCID(t *testing.T) {
 		require.NotContains(t, err.Error(), testICCID)
 	}
 }
-
-// TestICCIDString: an ICCID prints its last four characters; one of four
-// or fewer is all stars.
-func TestICCIDString(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[ICCID]string{
-		testICCID: "…5678",
-		"12345":   "…2345",
-		"1234":    "****",
-		"12":      "**",
-		"":        "",
-	} {
-		require.Equal(t, want, in.String(), string(in))
-	}
-}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/stretchr/testify/require"
@@ -138,33 +137,17 @@ func TestNoSecretIsAMapKey(t *testing.T) {
 	require.Greater(t, checked, 30, "the package's files were read")
 }
 
-// TestCallbackTextIsEscaped: the text fields a callback's sender fills
-// hold no control characters once decoded, so that an event printed with
-// fmt (which prints them as they are, now that CallbackEvent has no
-// printing of its own) writes no terminal escape or line break; Raw keeps
-// the body as sent.
-func TestCallbackTextIsEscaped(t *testing.T) {
+// TestICCIDString: an ICCID prints its last four characters; one of four
+// or fewer is all stars.
+func TestICCIDString(t *testing.T) {
 	t.Parallel()
-	body := []byte(`{"iccid":"8944538532012345678","alertType":"Utili\u001b[2Jsation\n","profileStatus":"x\u202ey",
-		"country":{"code":"N\rO","name":"Nor\u0007way"},
-		"bundle":{"id":"1\n2","reference":"r\u0000f","name":"esim\u001b[31m_1GB","description":"a\nb\u009bc","unit":"M\tB",
-		"callTypeGroup":"d\u007fe","remainingQuantity":1}}`)
-	ev, err := decodeCallback(body)
-	require.NoError(t, err)
-	require.Equal(t, `esim\x1b[31m_1GB`, ev.Bundle.Name)
-	require.Equal(t, `a\x0ab\u009bc`, ev.Bundle.Description)
-	require.Equal(t, AlertType(`Utili\x1b[2Jsation`), ev.AlertType, "trimmed, then escaped")
-	require.Equal(t, `Nor\x07way`, ev.Country.Name)
-	require.Equal(t, string(body), ev.Raw.Reveal(), "Raw is as sent")
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		out := fmt.Sprintf(verb, ev)
-		require.False(t, strings.ContainsFunc(out, func(r rune) bool { return !unicode.IsGraphic(r) && r != ' ' }),
-			"%s prints a control character: %q", verb, out)
+	for in, want := range map[ICCID]string{
+		testICCID: "…5678",
+		"12345":   "…2345",
+		"1234":    "****",
+		"12":      "**",
+		"":        "",
+	} {
+		require.Equal(t, want, in.String(), string(in))
 	}
-	// Text without control characters is kept as it is, quotes,
-	// backslashes and other scripts included.
-	for _, s := range []string{"", "plain", `a "b" \c`, "Türkiye 日本 🇹🇷"} {
-		require.Equal(t, s, senderText(s))
-	}
-	require.Equal(t, `a\xffb\x1b\U000e0001`, senderText("a\xffb\x1b\U000e0001"), "a byte that is not UTF-8, a tag character")
 }
