@@ -16,18 +16,18 @@ const appleInstallBase = "https://esimsetup.apple.com/esim_qrcode_provisioning?c
 // "LPA:1$rsp.truphone.com$K2-1Z8QAB-3XYV7P".
 //
 // An activation code is a secret, like a password: whoever has it can
-// install the eSIM. It prints redacted ([ActivationCode.String] and every
-// fmt verb, slog and JSON show the matching ID as "[redacted]");
-// [ActivationCode.LPA] gives the whole code, for a QR code.
+// install the eSIM. Its MatchingID is a [Secret], so the code prints
+// redacted (every fmt verb, slog and JSON show the matching ID as
+// "[redacted]"); [ActivationCode.LPA] gives the whole code, for a QR code.
 //
 // For manual entry on a phone, the SM-DP+ address is SMDPAddress and the
-// activation code is MatchingID.
+// activation code is MatchingID.Reveal().
 type ActivationCode struct {
 	// SMDPAddress is the SM-DP+ server's address, a host name such as
-	// "rsp.truphone.com" (String drops any scheme and path).
+	// "rsp.truphone.com" (LPA drops any scheme and path).
 	SMDPAddress string
 	// MatchingID is the activation code token.
-	MatchingID string
+	MatchingID Secret
 	// OID is the SM-DP+ server's object identifier; usually empty.
 	OID string
 	// ConfirmationRequired is true when the user must also type a
@@ -45,7 +45,7 @@ func (a ActivationCode) LPA() string {
 	b.WriteString("LPA:1$")
 	b.WriteString(smdpHost(a.SMDPAddress))
 	b.WriteByte('$')
-	b.WriteString(a.MatchingID)
+	b.WriteString(a.MatchingID.Reveal())
 	if a.OID != "" || a.ConfirmationRequired {
 		b.WriteByte('$')
 		b.WriteString(a.OID)
@@ -92,7 +92,7 @@ func ParseActivationCode(s string) (ActivationCode, error) {
 	case fields[0] != "1":
 		return ActivationCode{}, invalid(op, field, "unsupported format version: want 1")
 	}
-	ac := ActivationCode{SMDPAddress: smdpHost(fields[1]), MatchingID: fields[2]}
+	ac := ActivationCode{SMDPAddress: smdpHost(fields[1]), MatchingID: Secret(fields[2])}
 	if len(fields) >= 4 {
 		ac.OID = fields[3]
 	}
@@ -109,8 +109,8 @@ func ParseActivationCode(s string) (ActivationCode, error) {
 }
 
 // newActivationCode builds the code of an eSIM from the server's data.
-func newActivationCode(smdpAddress, matchingID string) (ActivationCode, error) {
-	ac := ActivationCode{SMDPAddress: smdpHost(smdpAddress), MatchingID: strings.TrimSpace(matchingID)}
+func newActivationCode(smdpAddress string, matchingID Secret) (ActivationCode, error) {
+	ac := ActivationCode{SMDPAddress: smdpHost(smdpAddress), MatchingID: Secret(strings.TrimSpace(string(matchingID)))}
 	if err := ac.check("activation code", true); err != nil {
 		return ActivationCode{}, err
 	}
@@ -133,7 +133,7 @@ func (a ActivationCode) check(op string, needMatchingID bool) error {
 		return invalid(op, "SM-DP+ address", `contains "$", a space, a control character or bytes that are not UTF-8`)
 	case needMatchingID && a.MatchingID == "":
 		return invalid(op, "matching ID", "empty")
-	case !plainField(a.MatchingID):
+	case !plainField(a.MatchingID.Reveal()):
 		return invalid(op, "matching ID", `contains "$", a space, a control character or bytes that are not UTF-8`)
 	case strings.Trim(a.OID, "0123456789.") != "":
 		return invalid(op, "OID", "must be digits and dots")

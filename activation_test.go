@@ -103,11 +103,11 @@ func TestNewActivationCodeErrors(t *testing.T) {
 		{"rsp.truphone.com", "K2$" + testMatchingI},
 		{"rsp$truphone.com", testMatchingI},
 	} {
-		a := Assignment{SMDPAddress: tc.smdp, MatchingID: tc.id}
+		a := Assignment{SMDPAddress: tc.smdp, MatchingID: Secret(tc.id)}
 		_, err := a.ActivationCode()
 		require.ErrorAs(t, err, new(*ValidationError), "%+v", tc)
 		require.NotContains(t, err.Error(), testMatchingI)
-		_, err = ESIM{SMDPAddress: tc.smdp, MatchingID: tc.id}.ActivationCode()
+		_, err = ESIM{SMDPAddress: tc.smdp, MatchingID: Secret(tc.id)}.ActivationCode()
 		require.ErrorAs(t, err, new(*ValidationError))
 	}
 }
@@ -183,7 +183,7 @@ func checkActivationRoundTrip(t *testing.T, s string, ac ActivationCode) {
 	if err != nil || back != ac || back.LPA() != text {
 		t.Fatalf("%q: %q parses back as %+v, %v; want %+v", s, text, back, err, ac)
 	}
-	for _, field := range []string{ac.SMDPAddress, ac.MatchingID, ac.OID} {
+	for _, field := range []string{ac.SMDPAddress, ac.MatchingID.Reveal(), ac.OID} {
 		if strings.ContainsAny(field, "$ \t\r\n") {
 			t.Fatalf("%q: field %q has a separator or a space", s, field)
 		}
@@ -221,7 +221,7 @@ func TestActivationCodeRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, smdp := range awkwardValues {
 		for _, mid := range awkwardValues {
-			ac, err := newActivationCode(smdp, mid)
+			ac, err := newActivationCode(smdp, Secret(mid))
 			if err != nil {
 				continue
 			}

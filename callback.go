@@ -337,7 +337,7 @@ func (e *eventLog) log(level slog.Level, msg string, args []any) {
 		if e.ev.IsAccountEvent() {
 			e.l = e.base.With("alert_type", safeLogText(string(e.ev.AlertType)))
 		} else {
-			e.l = e.base.With("iccid", RedactICCID(e.ev.ICCID), "alert_type", safeLogText(string(e.ev.AlertType)))
+			e.l = e.base.With("iccid", e.ev.ICCID.String(), "alert_type", safeLogText(string(e.ev.AlertType)))
 		}
 	}
 	var pcs [1]uintptr

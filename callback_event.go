@@ -3,11 +3,15 @@ package travelroam
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/roamkit/travelroam/internal/lenient"
 	"github.com/roamkit/travelroam/internal/redact"
@@ -75,36 +79,40 @@ func normaliseAlertType(s string) AlertType {
 // [CallbackEvent.IsAccountEvent]). A field sent in a form outside the
 // SDK's lenient rules is left at zero; Raw keeps what was sent.
 //
-// Printing a CallbackEvent with fmt or slog shows only the last four
-// digits of the ICCID and never Raw.
+// Printing a CallbackEvent with fmt, slog or encoding/json shows only
+// the last four digits of the ICCID ([ICCID]) and never Raw ([Secret]);
+// the text fields the sender filled (alert type, profile status,
+// country, bundle) hold no control characters: each is escaped, e.g.
+// "\x1b".
 type CallbackEvent struct {
 	// ICCID is the eSIM the event is about: 1 to 32 digits, exactly as
 	// sent (a JSON number is kept digit for digit, never rounded). It is
 	// empty for an account event ([CallbackEvent.IsAccountEvent]), such
 	// as "LowBalance": never assume an event names an eSIM.
-	ICCID string
+	ICCID ICCID `json:"iccid"`
 	// AlertType says why the event was sent: the payload's alertType,
 	// else its event; empty when it names neither.
-	AlertType AlertType
+	AlertType AlertType `json:"alertType"`
 	// Date is when the event happened, when the payload says (the
 	// event-style notifications); zero otherwise.
-	Date time.Time
+	Date time.Time `json:"date"`
 	// Country is the country of a "CountryChange" event: its ISO code
 	// (sent as "code", e.g. "NO") and Name (e.g. "Norway"); Region stays
 	// empty. Zero otherwise.
-	Country Country
+	Country Country `json:"country"`
 	// ProfileStatus is the eSIM's new profile status in a profile status
 	// change, e.g. "Installed"; empty otherwise.
-	ProfileStatus ProfileStatus
+	ProfileStatus ProfileStatus `json:"profileStatus,omitempty"`
 	// Bundle is the bundle assignment the event is about. Its fields are
 	// zero when the callback did not carry them.
-	Bundle CallbackBundle
+	Bundle CallbackBundle `json:"bundle"`
 	// Balance is the wallet's state in a balance notification
 	// ("LowBalance", "InsufficientBalance"); zero otherwise.
-	Balance CallbackBalance
+	Balance CallbackBalance `json:"balance"`
 	// Raw is the body exactly as received. It contains personal data (the
-	// ICCID and the traveller's usage): do not log it.
-	Raw []byte
+	// ICCID and the traveller's usage), and whatever else the sender put
+	// in it: it prints masked, and Reveal reads it.
+	Raw Secret `json:"-"`
 }
 
 // IsAccountEvent reports whether the event is about the account rather
@@ -213,14 +221,14 @@ func (e *CallbackEvent) DedupeKey() string {
 		return hex.EncodeToString(h.Sum(nil))
 	}
 	if e.Bundle.ID != "" || e.Bundle.Reference != "" {
-		for _, part := range [...]string{"event", e.ICCID, string(e.AlertType), e.Bundle.ID, e.Bundle.Reference,
+		for _, part := range [...]string{"event", string(e.ICCID), string(e.AlertType), e.Bundle.ID, e.Bundle.Reference,
 			strconv.FormatInt(e.Bundle.RemainingQuantity, 10)} {
 			h.Write([]byte(part))
 			h.Write([]byte{0})
 		}
 	} else {
 		h.Write([]byte("body\x00"))
-		h.Write(e.Raw)
+		_, _ = io.WriteString(h, e.Raw.Reveal())
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -293,7 +301,7 @@ func readCallbackWire(raw []byte) (wireCallback, error) {
 // or reference, counts megabytes.
 func (w *wireCallbackBundle) bundle() CallbackBundle {
 	b := CallbackBundle{
-		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: string(w.Name), Description: string(w.Description),
+		ID: trimmed(w.ID), Reference: trimmed(w.Reference), Name: senderText(string(w.Name)), Description: senderText(string(w.Description)),
 		InitialQuantity: w.InitialQuantity.Trunc(), RemainingQuantity: w.RemainingQuantity.Trunc(),
 		Unit: trimmed(w.Unit), StartTime: time.Time(w.StartTime), EndTime: time.Time(w.EndTime),
 		Unlimited: bool(w.Unlimited), CallTypeGroup: trimmed(w.CallTypeGroup),
@@ -304,7 +312,43 @@ func (w *wireCallbackBundle) bundle() CallbackBundle {
 	return b
 }
 
-func trimmed[S ~string](s S) string { return strings.TrimSpace(string(s)) }
+// trimmed is a text field as the sender sent it, without the white space
+// around it and with its control characters escaped ([senderText]).
+func trimmed[S ~string](s S) string { return senderText(strings.TrimSpace(string(s))) }
+
+// senderText returns s with every rune that is not graphic (a control
+// character, a line break, a bidirectional override) written as a
+// visible escape, "\x1b" or "\u202e", and every byte that is not UTF-8 as
+// "\xff": a callback's sender is not trusted, and the event's text
+// fields, printed as they are by fmt or the application's own logs, must
+// not carry terminal escapes or fake log lines. Raw keeps the body as
+// sent.
+func senderText(s string) string {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1, r < utf8.RuneSelf && (r < 0x20 || r == 0x7f):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == ' ' || unicode.IsGraphic(r):
+			b.WriteString(s[i : i+n])
+		case r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		i += n
+	}
+	return b.String()
+}
 
 // decodeCallback decodes a callback body; raw is kept in the event. Any
 // JSON object with a valid ICCID is an event, and so is one without ICCID
@@ -315,13 +359,13 @@ func decodeCallback(raw []byte) (*CallbackEvent, error) {
 		return nil, malformed("%s", redact.Digits(err.Error()))
 	}
 	ev := &CallbackEvent{
-		ICCID:     trimmed(w.ICCID),
+		ICCID:     ICCID(trimmed(w.ICCID)),
 		AlertType: normaliseAlertType(trimmed(w.AlertType)),
 		Date:      time.Time(w.Date),
 		Country:   Country{ISO: trimmed(w.Country.Code), Name: trimmed(w.Country.Name)},
 		Bundle:    w.Bundle.bundle(),
 		Balance:   w.BalanceInfo,
-		Raw:       raw,
+		Raw:       Secret(raw),
 	}
 	if ev.AlertType == "" {
 		ev.AlertType = normaliseAlertType(trimmed(w.Event))
@@ -334,7 +378,7 @@ func decodeCallback(raw []byte) (*CallbackEvent, error) {
 		return nil, malformed("neither an iccid nor a type (alertType or event)")
 	case ev.ICCID == "": // an account event, e.g. LowBalance
 		return ev, nil
-	case len(ev.ICCID) > maxCallbackICCID || !allDigits(ev.ICCID):
+	case len(ev.ICCID) > maxCallbackICCID || !allDigits(string(ev.ICCID)):
 		return nil, malformed("iccid is not 1 to %d digits", maxCallbackICCID)
 	}
 	return ev, nil

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/stretchr/testify/require"
 )
@@ -53,8 +54,8 @@ func TestDecodeCallbackFixtures(t *testing.T) {
 			raw := fixture(t, name)
 			ev, err := decodeCallback(raw)
 			require.NoError(t, err)
-			require.Equal(t, raw, ev.Raw)
-			ev.Raw = nil
+			require.Equal(t, string(raw), ev.Raw.Reveal())
+			ev.Raw = ""
 			require.Equal(t, want, *ev)
 			require.Equal(t, name != "callback_profile_status.json", ev.AlertType.Known(), "a profile status change has no type")
 		})
@@ -71,12 +72,12 @@ func TestCallbackRemainingBytesInBothFormats(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, int64(90_000_000), left, "90.00 MB at 10^6 bytes per MB")
 	require.InDelta(t, 0.91, v2.Bundle.UsedFraction(), 1e-9)
-	require.Contains(t, v2.String(), "Remaining: 90/1000 MB")
+	require.True(t, v2.Bundle.inMB(), "sent in MB")
 	v3, err := decodeCallback(v3Body(90_000_000))
 	require.NoError(t, err)
 	left3, _ := v3.Bundle.RemainingBytes()
 	require.Equal(t, left, left3)
-	require.Contains(t, v3.String(), "bytes")
+	require.False(t, v3.Bundle.inMB(), "sent in bytes")
 	for body, want := range map[string]int64{
 		`{"iccid":"1","bundle":{"remainingQuantity":90.5}}`:                        90_000_000, // whole MB
 		`{"iccid":"1","bundle":{"remainingQuantity":"90.00","initialQuantity":1}}`: 90_000_000,
@@ -104,7 +105,7 @@ func TestDecodeCallbackLenient(t *testing.T) {
 		"unit": "minutes", "startTime": "2025-03-05 08:00:12Z", "endTime": 1741766412000,
 		"unlimited": "true", "unknown": {"a": 1}}}`))
 	require.NoError(t, err)
-	require.Equal(t, "89445385320123456789012", ev.ICCID, "a 23-digit number is kept exactly")
+	require.Equal(t, "89445385320123456789012", string(ev.ICCID), "a 23-digit number is kept exactly")
 	require.Equal(t, AlertType("Depleted"), ev.AlertType)
 	require.False(t, ev.AlertType.Known())
 	b := ev.Bundle
@@ -235,7 +236,7 @@ func TestCallbackEventPrintsNoRaw(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		out := fmt.Sprintf(verb, ev)
 		require.NotContains(t, out, testICCID, verb)
-		require.NotContains(t, out, "Norway", verb)
+		require.NotContains(t, out, `"iccid"`, "%s prints Raw", verb)
 		require.Contains(t, out, "CountryChange", verb)
 	}
 }
@@ -266,7 +267,7 @@ func TestCallbackAccountEventFixtures(t *testing.T) {
 			require.Empty(t, ev.ICCID)
 			require.True(t, ev.AlertType.Known())
 			require.Equal(t, want.Balance.Balance.String(), ev.Balance.Balance.String(), "exact, no float")
-			ev.Raw = nil
+			ev.Raw = ""
 			require.Equal(t, want, *ev)
 		})
 	}
@@ -339,8 +340,39 @@ func TestCallbackAccountEventPrinting(t *testing.T) {
 	t.Parallel()
 	ev, err := decodeCallback(fixture(t, "callback_low_balance.json"))
 	require.NoError(t, err)
-	require.Equal(t, "CallbackEvent{Account, AlertType: LowBalance, Balance: 1299.3, Threshold: 2600}", fmt.Sprint(ev))
+	require.Contains(t, fmt.Sprintf("%+v", ev), "Balance:{Balance:1299.3 Threshold:2600")
 	b, err := json.Marshal(ev)
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"balance":{"balance":1299.3,"threshold":2600,"thresholdPercentRemaining":49.973}`)
+}
+
+// TestCallbackTextIsEscaped: the text fields a callback's sender fills
+// hold no control characters once decoded, so that an event printed with
+// fmt (which prints them as they are, now that CallbackEvent has no
+// printing of its own) writes no terminal escape or line break; Raw keeps
+// the body as sent.
+func TestCallbackTextIsEscaped(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"iccid":"8944538532012345678","alertType":"Utili\u001b[2Jsation\n","profileStatus":"x\u202ey",
+		"country":{"code":"N\rO","name":"Nor\u0007way"},
+		"bundle":{"id":"1\n2","reference":"r\u0000f","name":"esim\u001b[31m_1GB","description":"a\nb\u009bc","unit":"M\tB",
+		"callTypeGroup":"d\u007fe","remainingQuantity":1}}`)
+	ev, err := decodeCallback(body)
+	require.NoError(t, err)
+	require.Equal(t, `esim\x1b[31m_1GB`, ev.Bundle.Name)
+	require.Equal(t, `a\x0ab\u009bc`, ev.Bundle.Description)
+	require.Equal(t, AlertType(`Utili\x1b[2Jsation`), ev.AlertType, "trimmed, then escaped")
+	require.Equal(t, `Nor\x07way`, ev.Country.Name)
+	require.Equal(t, string(body), ev.Raw.Reveal(), "Raw is as sent")
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(verb, ev)
+		require.False(t, strings.ContainsFunc(out, func(r rune) bool { return !unicode.IsGraphic(r) && r != ' ' }),
+			"%s prints a control character: %q", verb, out)
+	}
+	// Text without control characters is kept as it is, quotes,
+	// backslashes and other scripts included.
+	for _, s := range []string{"", "plain", `a "b" \c`, "Türkiye 日本 🇹🇷"} {
+		require.Equal(t, s, senderText(s))
+	}
+	require.Equal(t, `a\xffb\x1b\U000e0001`, senderText("a\xffb\x1b\U000e0001"), "a byte that is not UTF-8, a tag character")
 }

@@ -212,8 +212,8 @@ func TestParseCallback(t *testing.T) {
 	req.Header.Set(defaultSignatureHeader, signB64([]byte(testAPIKey), body))
 	ev, err := ParseCallback(req, WithCallbackQueryToken("t", testCallbackToken), WithCallbackSignature("", []byte(testAPIKey)))
 	require.NoError(t, err)
-	require.Equal(t, testICCID, ev.ICCID)
-	require.Equal(t, body, ev.Raw)
+	require.Equal(t, testICCID, string(ev.ICCID))
+	require.Equal(t, body, []byte(ev.Raw))
 
 	req = httptest.NewRequest(http.MethodPost, "/cb", bytes.NewReader(body))
 	_, err = ParseCallback(req, WithCallbackSignature("", []byte(testAPIKey)))
@@ -437,7 +437,7 @@ func TestCallbackEventLogRecords(t *testing.T) {
 			}
 			require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
 			got = append(got, rec.Msg)
-			require.Equal(t, RedactICCID(testICCID), rec.ICCID, line)
+			require.Equal(t, "…5678", string(rec.ICCID), line)
 			require.Equal(t, "Utilisation", rec.AlertType, line)
 			require.Equal(t, "callback.go", filepath.Base(rec.Source.File), line)
 			require.True(t, strings.HasSuffix(rec.Source.Function, "(*callbackHandler).call"), line)

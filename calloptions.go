@@ -157,7 +157,8 @@ func WithCallRetries(n int) CallOption {
 // operation's route is a GET (see [WithRoute]). It is for a field Travel
 // Roam accepts and the SDK does not know yet. Reads and
 // [Client.RevokeESIM] take it; a purchase refuses it (use
-// [WithOrderField]). A field the SDK sends itself (compared without case:
+// [WithOrderField]). A [Secret] or an [ICCID] passed as value is sent
+// whole, not masked. A field the SDK sends itself (compared without case:
 // "ICCID" is "iccid") cannot be replaced: that is a
 // [*ValidationError], as is a value that cannot be encoded.
 func WithExtraField(name string, value any) CallOption {
@@ -172,13 +173,27 @@ func WithOrderField(name string, value any) CallOption {
 	return fieldOption(kindOrderField, "WithOrderField", name, value)
 }
 
+// wireValue is the value a field sends: a [Secret] or an [ICCID] given
+// as the value itself is sent whole (its own JSON is the masked text
+// meant for logs). Inside a struct, a slice or a map they still marshal
+// masked: pass Reveal() or string() there.
+func wireValue(value any) any {
+	switch v := value.(type) {
+	case Secret:
+		return v.Reveal()
+	case ICCID:
+		return string(v)
+	}
+	return value
+}
+
 func fieldOption(kind callKind, option, name string, value any) CallOption {
 	return func(c *callConfig) error {
 		c.used |= kind
 		if strings.TrimSpace(name) == "" {
 			return invalid(c.op, option, "empty field name")
 		}
-		b, err := json.Marshal(value)
+		b, err := json.Marshal(wireValue(value))
 		if err != nil {
 			return invalid(c.op, option, "the value of %s cannot be encoded as JSON", quoteInput(name))
 		}

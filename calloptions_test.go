@@ -223,12 +223,27 @@ func TestWithExtraFieldBody(t *testing.T) {
 	require.NoError(t, err)
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(lastRequest(t, srv).Body, &body))
-	assert.Equal(t, map[string]any{"iccid": iccid, "includeHistory": true, "tag": "a"}, body)
+	assert.Equal(t, map[string]any{"iccid": string(iccid), "includeHistory": true, "tag": "a"}, body)
 
 	require.NoError(t, c.RevokeESIM(t.Context(), iccid, travelroam.WithExtraField("reason", "lost")))
 	body = nil
 	require.NoError(t, json.Unmarshal(lastRequest(t, srv).Body, &body))
-	assert.Equal(t, map[string]any{"iccid": iccid, "reason": "lost"}, body)
+	assert.Equal(t, map[string]any{"iccid": string(iccid), "reason": "lost"}, body)
+}
+
+// TestWithExtraFieldSendsSecretsWhole: a Secret or an ICCID given as a
+// field's value goes on the wire whole, not as the masked text its JSON
+// is for logs.
+func TestWithExtraFieldSendsSecretsWhole(t *testing.T) {
+	srv, c := optsClient(t)
+	order := boughtESIM(t, c)
+	iccid := order.ICCIDs()[0]
+	_, err := c.ESIM(t.Context(), iccid, travelroam.WithExtraField("previousIccid", iccid),
+		travelroam.WithExtraField("pin", travelroam.Secret("1234")))
+	require.NoError(t, err)
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(lastRequest(t, srv).Body, &body))
+	assert.Equal(t, map[string]any{"iccid": string(iccid), "previousIccid": string(iccid), "pin": "1234"}, body)
 }
 
 // TestWithExtraFieldQuery: on a GET route the extra fields go in the

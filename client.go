@@ -343,13 +343,16 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	cfg.observer = cfg.observer.orNil()
 	c.reportAttempts = cfg.logger != nil || cfg.observer != nil
 	c.observer = cfg.observer
-	header := contractHeader(apiKey, clientSecret, c.userAgent)
+	// From here on the credentials are held as Secrets: they go only into
+	// the request headers, the redactor and the account key's hash.
+	key, secret := Secret(apiKey), Secret(clientSecret)
+	header := contractHeader(key, secret, c.userAgent)
 	c.headers = header.Clone
-	c.scrub = redact.New(apiKey, clientSecret)
+	c.scrub = redact.New(key.Reveal(), secret.Reveal())
 	c.routes = resolveRoutes(base, cfg.routes)
 	c.readHTTP, c.writeHTTP = httpClients(cfg.httpClient, cfg.logger, c.reportAttempts)
 	c.reads = c.newReaders(cfg.maxRetries)
-	c.setPurchaseStores(cfg, apiKey)
+	c.setPurchaseStores(cfg, key)
 	return c, nil
 }
 
@@ -375,9 +378,6 @@ func (c *Client) String() string {
 	return "travelroam.Client{BaseURL: " + c.baseURL.String() + ", APIKey: [redacted], ClientSecret: [redacted]}"
 }
 
-// GoString is String, so that %#v does not show the credentials either.
-func (c *Client) GoString() string { return c.String() }
-
 // Format makes every fmt verb print [Client.String].
 func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
 
@@ -389,7 +389,7 @@ func (c *Client) CloseIdleConnections() { c.readHTTP.CloseIdleConnections() }
 // defaults unless cfg has others), the account key, the environment
 // recorded and the lease and send deadline of a purchase. It runs at the
 // end of NewClient, once the base URL is known.
-func (c *Client) setPurchaseStores(cfg config, apiKey string) {
+func (c *Client) setPurchaseStores(cfg config, apiKey Secret) {
 	c.gate, c.journal = cfg.gate, cfg.journal
 	if c.gate == nil && c.journal == nil {
 		l := newMemoryLedger()
@@ -409,7 +409,7 @@ func (c *Client) setPurchaseStores(cfg config, apiKey string) {
 	if env := environmentOf(scope); env != "" {
 		scope, c.environment = env, env
 	}
-	sum := sha256.Sum256([]byte(apiKey))
+	sum := sha256.Sum256([]byte(apiKey.Reveal()))
 	c.account = scope + ":" + hex.EncodeToString(sum[:8])
 
 	w := defaultWriteTimeout

@@ -146,7 +146,7 @@ func TestUserAgent(t *testing.T) {
 func TestClientFormattingHidesCredentials(t *testing.T) {
 	t.Parallel()
 	c, _ := newMockClient(t)
-	outputs := []string{c.String(), c.GoString()}
+	outputs := []string{c.String()}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%T %p"} {
 		outputs = append(outputs, fmt.Sprintf(verb, c))
 		outputs = append(outputs, fmt.Sprintf(verb, struct{ C *Client }{c}))

@@ -34,5 +34,9 @@
 //
 // The SDK never logs or puts in an error string the API key, the client
 // secret, an activation code or a full ICCID. It logs nothing unless given
-// a logger with [WithLogger].
+// a logger with [WithLogger]. The values it returns protect themselves:
+// every secret (matching ID, PIN, PUK, installation link, raw body,
+// contact details) is held in a [Secret] and every ICCID in an [ICCID],
+// which print masked with every fmt verb, in slog and in JSON, so that a
+// value or an error can be logged whole; [Secret.Reveal] reads a secret.
 package travelroam

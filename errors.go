@@ -2,8 +2,10 @@ package travelroam
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -109,7 +111,9 @@ type APIError struct {
 	RetryAfter time.Duration
 	// Body is the raw response body, cut at 64 KiB, exactly as the server
 	// sent it: it may hold anything, your credentials, ICCIDs or an
-	// activation code included. Error never prints it; do not log it.
+	// activation code included. It stays bytes, unmasked: the error
+	// prints only its Error text (every fmt verb, slog, JSON), which
+	// never shows it; do not log it yourself.
 	Body []byte
 	// Method and Route name the request, e.g. "POST" and "/catalogue".
 	Method, Route string
@@ -149,8 +153,13 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// GoString is Error, so that %#v does not print the raw body or message.
-func (e *APIError) GoString() string { return e.Error() }
+// Format makes every fmt verb, %#v and %d included, print the error's
+// text: its fields hold the message and body as sent, which may hold
+// anything.
+func (e *APIError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+
+// MarshalJSON writes the error's text, for the same reason.
+func (e *APIError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Is reports whether the error's status matches target.
 func (e *APIError) Is(target error) bool {
@@ -225,7 +234,7 @@ type OutcomeUnknownError struct {
 	BundleName string
 	// ICCID is the eSIM being topped up or revoked (empty for a new
 	// eSIM). Error() shows only its last four digits.
-	ICCID string
+	ICCID ICCID
 	// SentAt is when the request was handed to the network.
 	SentAt time.Time
 	// Err is the cause: a network error, a context error, an [*APIError]
@@ -237,7 +246,8 @@ type OutcomeUnknownError struct {
 	// cap), e.g. a success body that could not be read whole or that
 	// followed a replay: look in it for an order reference before buying
 	// again. It may hold activation data and ICCIDs, so Error never
-	// prints it; do not log it.
+	// prints it (every fmt verb, slog and JSON print the Error text); do
+	// not log it.
 	Body []byte
 	// Header is the answer's header when one arrived, without credentials
 	// or cookies (as [APIError.Header]).
@@ -262,7 +272,7 @@ func (e *OutcomeUnknownError) Error() string {
 	}
 	if e.ICCID != "" {
 		b.WriteString(" on eSIM ")
-		b.WriteString(RedactICCID(e.ICCID))
+		b.WriteString(e.ICCID.String())
 	}
 	if !e.SentAt.IsZero() {
 		b.WriteString(" sent at ")
@@ -279,8 +289,12 @@ func (e *OutcomeUnknownError) Error() string {
 	return b.String()
 }
 
-// GoString is Error, so that %#v shows only the last digits of the ICCID.
-func (e *OutcomeUnknownError) GoString() string { return e.Error() }
+// Format makes every fmt verb print the error's text, not its fields
+// (its cause may be any error).
+func (e *OutcomeUnknownError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+
+// MarshalJSON writes the error's text.
+func (e *OutcomeUnknownError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Unwrap returns the cause.
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
@@ -317,6 +331,12 @@ func (e *AssignmentsPendingError) Error() string {
 	return s
 }
 
+// Format makes every fmt verb print the error's text, not its fields.
+func (e *AssignmentsPendingError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+
+// MarshalJSON writes the error's text.
+func (e *AssignmentsPendingError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
+
 // Unwrap returns the last answer.
 func (e *AssignmentsPendingError) Unwrap() error { return e.Last }
 
@@ -334,8 +354,12 @@ func (e *DecodeError) Error() string {
 	return "travelroam: " + e.Method + " " + e.Route + ": decoding response: " + redact.Text(e.Err.Error())
 }
 
-// GoString is Error, so that %#v does not print what the decoder quoted.
-func (e *DecodeError) GoString() string { return e.Error() }
+// Format makes every fmt verb print the error's text, not what the
+// decoder quoted.
+func (e *DecodeError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+
+// MarshalJSON writes the error's text.
+func (e *DecodeError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Unwrap returns the decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }

@@ -85,22 +85,23 @@ func normaliseProfileStatus(s string) ProfileStatus {
 
 // ESIM is the state of one eSIM ([Client.ESIM]).
 //
-// MatchingID, PIN and PUK are secrets, and PhoneNumber a personal datum:
-// String, GoString, LogValue and MarshalJSON leave the secrets out and
-// show only the last four digits of the ICCID and of the phone number,
-// so that printing or logging an ESIM by mistake leaks nothing.
+// MatchingID, PIN, PUK, the installation links and PhoneNumber are held
+// in a [Secret], which prints masked (every fmt verb, slog, JSON), and
+// the ICCID in an [ICCID], which prints its last four digits, so that
+// printing or logging an ESIM by mistake leaks nothing; [Secret.Reveal]
+// reads a secret.
 type ESIM struct {
 	// ICCID identifies the eSIM (18 to 22 digits).
-	ICCID string `json:"iccid"`
+	ICCID ICCID `json:"iccid"`
 	// MatchingID is the activation code token. Treat it as a password.
-	MatchingID string `json:"matchingId"`
+	MatchingID Secret `json:"matchingId"`
 	// SMDPAddress is the SM-DP+ server the profile is downloaded from.
 	SMDPAddress string `json:"smdpAddress"`
 	// ProfileStatus is the state of the profile, e.g. "Installed".
 	ProfileStatus ProfileStatus `json:"profileStatus"`
 	// PIN and PUK are the SIM codes, when sent.
-	PIN string `json:"pin"`
-	PUK string `json:"puk"`
+	PIN Secret `json:"pin"`
+	PUK Secret `json:"puk"`
 	// FirstInstalledAt is when the profile was first installed; zero when
 	// never (or when sent in a form the SDK does not know).
 	FirstInstalledAt time.Time `json:"firstInstalledDateTime"`
@@ -108,18 +109,18 @@ type ESIM struct {
 	CustomerRef string `json:"customerRef"`
 	// AppleInstallURL is the server's iPhone installation link, when it
 	// sends one. [ESIM.ActivationCode] builds one locally in any case.
-	AppleInstallURL string `json:"appleInstallUrl"`
+	AppleInstallURL Secret `json:"appleInstallUrl"`
 	// State is the eSIM's service state (eSIM Go v2.5), e.g.
 	// "Suspended"; empty when the answer does not say.
 	State ESIMState `json:"state"`
 	// AndroidInstallURL is the server's Android quick-install link, when
 	// it sends one (eSIM Go v2.5). It embeds the activation code: treat it
 	// as a secret, like the Apple link.
-	AndroidInstallURL string `json:"androidInstallUrl"`
+	AndroidInstallURL Secret `json:"androidInstallUrl"`
 	// PhoneNumber is the eSIM's phone number, for eSIMs with SMS or voice
-	// (eSIM Go v2.5), as sent; empty otherwise. It is a personal datum:
-	// printing the ESIM shows only its last four characters.
-	PhoneNumber string `json:"phoneNumber"`
+	// (eSIM Go v2.5), as sent; empty otherwise. It is a personal datum,
+	// held as a [Secret].
+	PhoneNumber Secret `json:"phoneNumber"`
 }
 
 // esimFields is ESIM without its methods, for the JSON v2 engine to
@@ -149,14 +150,15 @@ func (e *ESIM) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 // tidy removes the white space around the strings and normalises the
 // statuses; msisdn stands in for a missing phone number.
 func (e *ESIM) tidy(msisdn string) {
-	for _, s := range []*string{&e.ICCID, &e.MatchingID, &e.SMDPAddress, &e.PIN, &e.PUK, &e.CustomerRef,
-		&e.AppleInstallURL, &e.AndroidInstallURL, &e.PhoneNumber} {
-		*s = strings.TrimSpace(*s)
+	e.ICCID = ICCID(strings.TrimSpace(string(e.ICCID)))
+	e.SMDPAddress, e.CustomerRef = strings.TrimSpace(e.SMDPAddress), strings.TrimSpace(e.CustomerRef)
+	for _, s := range []*Secret{&e.MatchingID, &e.PIN, &e.PUK, &e.AppleInstallURL, &e.AndroidInstallURL, &e.PhoneNumber} {
+		*s = trimSecret(*s)
 	}
 	e.ProfileStatus = normaliseProfileStatus(strings.TrimSpace(string(e.ProfileStatus)))
 	e.State = normaliseESIMState(strings.TrimSpace(string(e.State)))
 	if e.PhoneNumber == "" {
-		e.PhoneNumber = strings.TrimSpace(msisdn)
+		e.PhoneNumber = Secret(strings.TrimSpace(msisdn))
 	}
 }
 
@@ -174,7 +176,7 @@ func (e ESIM) ActivationCode() (ActivationCode, error) {
 // An unknown ICCID, or one that is not yours, gives an error matching
 // [ErrNotFound] (a 404, a 400 saying "not found", or a 200 without an
 // eSIM) or [ErrUnauthorized] (a 403).
-func (c *Client) ESIM(ctx context.Context, iccid string, opts ...CallOption) (*ESIM, error) {
+func (c *Client) ESIM(ctx context.Context, iccid ICCID, opts ...CallOption) (*ESIM, error) {
 	if err := checkICCID(OpESIMDetails.label(), iccid); err != nil {
 		return nil, err
 	}
@@ -194,7 +196,9 @@ func (c *Client) ESIM(ctx context.Context, iccid string, opts ...CallOption) (*E
 	return e, nil
 }
 
-func iccidBody(iccid string) map[string]string { return map[string]string{"iccid": iccid} }
+// iccidBody is the body of a call about one eSIM: the whole ICCID, as a
+// string (an ICCID would marshal masked).
+func iccidBody(iccid ICCID) map[string]string { return map[string]string{"iccid": string(iccid)} }
 
 // decodeESIM accepts a flat object, {"data": …} or {"esim": …}, or a list
 // of one.
@@ -244,7 +248,7 @@ func (l *Location) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 // on. Call it on demand; Travel Roam asks not to poll it or store the
 // result. An eSIM that never attached to a network usually gives a 4xx
 // [*APIError].
-func (c *Client) Location(ctx context.Context, iccid string, opts ...CallOption) (*Location, error) {
+func (c *Client) Location(ctx context.Context, iccid ICCID, opts ...CallOption) (*Location, error) {
 	if err := checkICCID(OpLocation.label(), iccid); err != nil {
 		return nil, err
 	}
@@ -292,7 +296,7 @@ func decodeLocation(b []byte, rules jsonv2.Options) (*Location, error) {
 //
 // The route is the contract's best guess, POST /esims/revoke; change it
 // with [WithRoute] and [OpRevokeESIM].
-func (c *Client) RevokeESIM(ctx context.Context, iccid string, opts ...CallOption) error {
+func (c *Client) RevokeESIM(ctx context.Context, iccid ICCID, opts ...CallOption) error {
 	op := OpRevokeESIM.label()
 	if err := checkICCID(op, iccid); err != nil {
 		return err

@@ -24,28 +24,30 @@ import (
 // needs to install it. [Assignment.ActivationCode] turns it into the
 // string of a QR code and the iPhone link.
 //
-// MatchingID, PIN and PUK are secrets: String, GoString and LogValue leave
-// them out and show only the last four digits of the ICCID.
+// MatchingID, PIN, PUK and the installation links are held in a
+// [Secret], which prints masked (every fmt verb, slog, JSON), and the
+// ICCID in an [ICCID], which prints its last four digits, so that
+// printing or logging an Assignment by mistake leaks nothing.
 type Assignment struct {
 	// ICCID identifies the eSIM; keep it to query or top up the eSIM.
-	ICCID string `json:"iccid"`
+	ICCID ICCID `json:"iccid"`
 	// MatchingID is the activation code token. Treat it as a password.
-	MatchingID string `json:"matchingId"`
+	MatchingID Secret `json:"matchingId"`
 	// SMDPAddress is the SM-DP+ server the profile is downloaded from.
 	SMDPAddress string `json:"smdpAddress"`
 	// ProfileStatus is the state of the profile, e.g. "Released".
 	ProfileStatus ProfileStatus `json:"profileStatus"`
 	// PIN and PUK are the SIM codes, when sent.
-	PIN string `json:"pin"`
-	PUK string `json:"puk"`
+	PIN Secret `json:"pin"`
+	PUK Secret `json:"puk"`
 	// FirstInstalledAt is when the profile was first installed; zero when
 	// never (or when sent in a form the SDK does not know).
 	FirstInstalledAt time.Time `json:"firstInstalledDateTime"`
 	// AppleInstallURL is the server's iPhone installation link, when it
 	// sends one. [ActivationCode.AppleInstallURL] builds one locally.
-	AppleInstallURL string `json:"appleInstallUrl"`
+	AppleInstallURL Secret `json:"appleInstallUrl"`
 	// RSPURL is a full activation code string, when the server sends one.
-	RSPURL string `json:"rspUrl"`
+	RSPURL Secret `json:"rspUrl"`
 	// Bundle is the name of the bundle the eSIM was bought with, when the
 	// answer says (a CSV answer's Bundle column).
 	Bundle string `json:"bundle,omitempty"`
@@ -72,8 +74,10 @@ func (a *Assignment) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	}
 	err := unmarshalIn(dec, &v)
 	*a = Assignment(v.assignmentFields)
-	for _, s := range []*string{&a.ICCID, &a.MatchingID, &a.SMDPAddress, &a.PIN, &a.PUK, &a.AppleInstallURL, &a.RSPURL, &a.Bundle} {
-		*s = strings.TrimSpace(*s)
+	a.ICCID = ICCID(strings.TrimSpace(string(a.ICCID)))
+	a.SMDPAddress, a.Bundle = strings.TrimSpace(a.SMDPAddress), strings.TrimSpace(a.Bundle)
+	for _, s := range []*Secret{&a.MatchingID, &a.PIN, &a.PUK, &a.AppleInstallURL, &a.RSPURL} {
+		*s = trimSecret(*s)
 	}
 	a.ProfileStatus = normaliseProfileStatus(strings.TrimSpace(string(a.ProfileStatus)))
 	return err
@@ -230,12 +234,12 @@ func decodeAssignmentsCSV(b []byte) ([]Assignment, error) {
 			}
 			return ""
 		}
-		a := Assignment{ICCID: cell("iccid"), Bundle: cell("bundle"), MatchingID: cell("matchingid"), SMDPAddress: cell("rspurl")}
+		a := Assignment{ICCID: ICCID(cell("iccid")), Bundle: cell("bundle"), MatchingID: Secret(cell("matchingid")), SMDPAddress: cell("rspurl")}
 		if a.ICCID == "" {
 			continue
 		}
 		if strings.HasPrefix(strings.ToUpper(a.SMDPAddress), "LPA:") {
-			a.RSPURL = a.SMDPAddress
+			a.RSPURL = Secret(a.SMDPAddress)
 			a.SMDPAddress, a.MatchingID = splitLPA(a.SMDPAddress, a.MatchingID)
 		}
 		list = append(list, a)
@@ -244,13 +248,13 @@ func decodeAssignmentsCSV(b []byte) ([]Assignment, error) {
 
 // splitLPA returns the SM-DP+ address of an activation code, and its
 // matching ID unless matchingID is already set.
-func splitLPA(code, matchingID string) (smdp, id string) {
+func splitLPA(code string, matchingID Secret) (smdp string, id Secret) {
 	if ac, err := ParseActivationCode(code); err == nil {
 		return ac.SMDPAddress, cmp.Or(matchingID, ac.MatchingID)
 	}
 	parts := strings.Split(code, "$")
 	if len(parts) > 2 {
-		return strings.TrimSpace(parts[1]), cmp.Or(matchingID, strings.TrimSpace(parts[2]))
+		return strings.TrimSpace(parts[1]), cmp.Or(matchingID, Secret(strings.TrimSpace(parts[2])))
 	}
 	if len(parts) == 2 {
 		return strings.TrimSpace(parts[1]), matchingID

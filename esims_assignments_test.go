@@ -57,13 +57,13 @@ func TestAssignmentsShapes(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, list, tc.n)
 			a := list[0]
-			require.Equal(t, testICCID, a.ICCID)
-			require.Equal(t, testMatchingI, a.MatchingID)
+			require.Equal(t, testICCID, string(a.ICCID))
+			require.Equal(t, testMatchingI, a.MatchingID.Reveal())
 			require.Equal(t, tc.smdp, a.SMDPAddress)
 			require.Equal(t, ProfileStatus("Released"), a.ProfileStatus)
-			require.Equal(t, tc.pin, a.PIN)
+			require.Equal(t, tc.pin, a.PIN.Reveal())
 			require.True(t, tc.installedAt.Equal(a.FirstInstalledAt))
-			require.Equal(t, tc.apple, a.AppleInstallURL)
+			require.Equal(t, tc.apple, a.AppleInstallURL.Reveal())
 			ac, err := a.ActivationCode()
 			require.NoError(t, err)
 			require.Equal(t, "LPA:1$rsp.truphone.com$"+testMatchingI, ac.LPA())
@@ -79,7 +79,7 @@ func TestAssignmentsSecondOfTwo(t *testing.T) {
 	mt.RegisterResponder(http.MethodGet, testBaseURL+"/getesimassignments", assignmentsResponder(t, 200, "assignments_esims.json"))
 	list, err := c.Assignments(t.Context(), testOrderRef)
 	require.NoError(t, err)
-	require.Equal(t, "8944538532087654321", list[1].ICCID)
+	require.Equal(t, "8944538532087654321", string(list[1].ICCID))
 	require.Equal(t, ProfileStatus("Installed"), list[1].ProfileStatus)
 	require.True(t, time.UnixMilli(1723541877280).Equal(list[1].FirstInstalledAt))
 	require.Empty(t, list[0].RSPURL)
@@ -91,7 +91,7 @@ func TestAssignmentsKeepsRSPURL(t *testing.T) {
 	mt.RegisterResponder(http.MethodGet, testBaseURL+"/getesimassignments", assignmentsResponder(t, 200, "assignments_array.json"))
 	list, err := c.Assignments(t.Context(), testOrderRef)
 	require.NoError(t, err)
-	require.Equal(t, "LPA:1$rsp.truphone.com$"+testMatchingI, list[0].RSPURL)
+	require.Equal(t, "LPA:1$rsp.truphone.com$"+testMatchingI, list[0].RSPURL.Reveal())
 }
 
 func TestAssignmentsNotReady(t *testing.T) {
@@ -189,8 +189,9 @@ func TestAssignmentJSONIsRedacted(t *testing.T) {
 		RSPURL: "LPA:1$rsp.truphone.com$" + testMatchingI}
 	b, err := json.Marshal([]Assignment{a})
 	require.NoError(t, err)
-	require.JSONEq(t, `[{"iccid":"…5678","profileStatus":"Installed","smdpAddress":"rsp.truphone.com","matchingId":"[redacted]"}]`, string(b))
-	require.Equal(t, testMatchingI, a.MatchingID)
+	require.JSONEq(t, `[{"iccid":"…5678","profileStatus":"Installed","smdpAddress":"rsp.truphone.com","matchingId":"[redacted]",
+		"pin":"[redacted]","puk":"[redacted]","firstInstalledDateTime":"2024-08-13T09:37:57.28Z","appleInstallUrl":"[redacted]","rspUrl":"[redacted]"}]`, string(b))
+	require.Equal(t, testMatchingI, a.MatchingID.Reveal())
 }
 
 func FuzzDecodeAssignments(f *testing.F) {
@@ -265,7 +266,7 @@ func TestAssignmentsCSV(t *testing.T) {
 	require.Equal(t, want, got)
 	ac, err := got[1].ActivationCode()
 	require.NoError(t, err)
-	require.Equal(t, want[1].RSPURL, ac.LPA())
+	require.Equal(t, want[1].RSPURL.Reveal(), ac.LPA())
 }
 
 func TestDecodeAssignmentsCSVShapes(t *testing.T) {
@@ -316,9 +317,9 @@ func TestSplitLPA(t *testing.T) {
 		{"LPA:1$rsp.example.com", "", "rsp.example.com", ""},
 		{"LPA:", "x", "", "x"},
 	} {
-		smdp, id := splitLPA(tc.code, tc.id)
+		smdp, id := splitLPA(tc.code, Secret(tc.id))
 		require.Equal(t, tc.smdp, smdp, tc.code)
-		require.Equal(t, tc.wantID, id, tc.code)
+		require.Equal(t, tc.wantID, id.Reveal(), tc.code)
 	}
 }
 
@@ -337,7 +338,7 @@ func TestAssignmentsCSVFromTheFakeAndByContentType(t *testing.T) {
 	list, err := c.WaitForAssignments(t.Context(), order.Reference)
 	require.NoError(t, err)
 	require.Len(t, list, 1)
-	require.Equal(t, srv.Orders()[0].ICCID, list[0].ICCID)
+	require.Equal(t, srv.Orders()[0].ICCID, string(list[0].ICCID))
 	require.Equal(t, travelroamtest.SMDPAddress, list[0].SMDPAddress)
 	require.NotEmpty(t, list[0].MatchingID)
 	require.Equal(t, "esim_1GB_7D_TR_V2", list[0].Bundle)
@@ -351,7 +352,7 @@ func TestAssignmentsCSVFromTheFakeAndByContentType(t *testing.T) {
 	})
 	list, err = c2.Assignments(t.Context(), testOrderRef)
 	require.NoError(t, err)
-	require.Equal(t, testICCID, list[0].ICCID)
+	require.Equal(t, testICCID, string(list[0].ICCID))
 	require.Equal(t, "rsp.example.com", list[0].SMDPAddress)
 }
 
@@ -362,8 +363,8 @@ func TestAssignmentsEvidenceCSV(t *testing.T) {
 	list, err := decodeAssignments(fixture(t, "assignments.csv"), newDecodeRules())
 	require.NoError(t, err)
 	require.Len(t, list, 2)
-	require.Equal(t, testICCID, list[0].ICCID)
-	require.Equal(t, testMatchingI, list[0].MatchingID)
+	require.Equal(t, testICCID, string(list[0].ICCID))
+	require.Equal(t, testMatchingI, list[0].MatchingID.Reveal())
 	require.Equal(t, "rsp.truphone.com", list[0].SMDPAddress)
 	require.Equal(t, "esim_1GB_7D_TR_V2", list[1].Bundle)
 }

@@ -177,7 +177,7 @@ func RemainingDataBytes(bundles []AppliedBundle, now time.Time) (remaining int64
 // passed); [RemainingDataBytes] skips them, so an eSIM whose only bundle
 // ended has 0 bytes left, not an error. At most 15 assignments, the most
 // recent, are listed.
-func (c *Client) AppliedBundles(ctx context.Context, iccid string, opts ...CallOption) ([]AppliedBundle, error) {
+func (c *Client) AppliedBundles(ctx context.Context, iccid ICCID, opts ...CallOption) ([]AppliedBundle, error) {
 	if err := checkICCID(OpAppliedBundles.label(), iccid); err != nil {
 		return nil, err
 	}

@@ -222,7 +222,7 @@ func TestAppliedBundlesFakeListsEnded(t *testing.T) {
 	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 	require.NoError(t, err)
 	iccid := order.ICCIDs()[0]
-	require.NoError(t, srv.ConsumeData(t.Context(), iccid, 1_000_000_000))
+	require.NoError(t, srv.ConsumeData(t.Context(), string(iccid), 1_000_000_000))
 	bundles, err := c.AppliedBundles(t.Context(), iccid)
 	require.NoError(t, err)
 	require.Len(t, bundles, 1, "the depleted bundle is listed")

@@ -55,12 +55,12 @@ func TestESIMDetails(t *testing.T) {
 			mt.RegisterResponder(http.MethodPost, testBaseURL+"/esims/details", iccidResponder(t, 200, tc.fixture))
 			e, err := c.ESIM(t.Context(), testICCID)
 			require.NoError(t, err)
-			require.Equal(t, testICCID, e.ICCID)
-			require.Equal(t, testMatchingI, e.MatchingID)
+			require.Equal(t, testICCID, string(e.ICCID))
+			require.Equal(t, testMatchingI, e.MatchingID.Reveal())
 			require.Equal(t, "rsp.truphone.com", e.SMDPAddress)
 			require.Equal(t, tc.status, e.ProfileStatus)
 			require.True(t, tc.installedAt.Equal(e.FirstInstalledAt), "got %s", e.FirstInstalledAt)
-			require.Equal(t, tc.pin, e.PIN)
+			require.Equal(t, tc.pin, e.PIN.Reveal())
 			require.Equal(t, tc.ref, e.CustomerRef)
 			require.Equal(t, tc.appleURL, e.AppleInstallURL != "")
 			ac, err := e.ActivationCode()
@@ -111,18 +111,18 @@ func TestLocationLenient(t *testing.T) {
 func TestICCIDValidation(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t)
-	calls := map[string]func(string) error{
-		"ESIM":           func(id string) error { _, err := c.ESIM(t.Context(), id); return err },
-		"AppliedBundles": func(id string) error { _, err := c.AppliedBundles(t.Context(), id); return err },
-		"Location":       func(id string) error { _, err := c.Location(t.Context(), id); return err },
-		"RevokeESIM":     func(id string) error { return c.RevokeESIM(t.Context(), id) },
+	calls := map[string]func(ICCID) error{
+		"ESIM":           func(id ICCID) error { _, err := c.ESIM(t.Context(), id); return err },
+		"AppliedBundles": func(id ICCID) error { _, err := c.AppliedBundles(t.Context(), id); return err },
+		"Location":       func(id ICCID) error { _, err := c.Location(t.Context(), id); return err },
+		"RevokeESIM":     func(id ICCID) error { return c.RevokeESIM(t.Context(), id) },
 	}
 	for name, call := range calls {
-		for _, bad := range []string{"", "894453853201234", "89445385320123456789012345", "89445385320123X5678"} {
+		for _, bad := range []ICCID{"", "894453853201234", "89445385320123456789012345", "89445385320123X5678"} {
 			err := call(bad)
 			require.ErrorAs(t, err, new(*ValidationError), "%s(%q)", name, bad)
 			if bad != "" {
-				require.NotContains(t, err.Error(), bad)
+				require.NotContains(t, err.Error(), string(bad))
 			}
 		}
 	}
@@ -199,7 +199,7 @@ func TestRevokeESIMStatuses(t *testing.T) {
 				var oe *OutcomeUnknownError
 				require.ErrorAs(t, err, &oe)
 				require.Equal(t, "revoke eSIM", oe.Op)
-				require.Equal(t, testICCID, oe.ICCID)
+				require.Equal(t, testICCID, string(oe.ICCID))
 				require.False(t, oe.SentAt.Before(before))
 				require.Contains(t, err.Error(), "…5678")
 			} else {
@@ -392,11 +392,11 @@ func FuzzDecodeLocation(f *testing.F) {
 
 // maskedLike returns an ICCID of the same length that shares only the
 // last four characters with iccid.
-func maskedLike(iccid string) string {
+func maskedLike(iccid ICCID) ICCID {
 	if len(iccid) <= 4 {
-		return strings.Repeat("x", len(iccid))
+		return ICCID(strings.Repeat("x", len(iccid)))
 	}
-	return strings.Repeat("x", len(iccid)-4) + iccid[len(iccid)-4:]
+	return ICCID(strings.Repeat("x", len(iccid)-4)) + iccid[len(iccid)-4:]
 }
 
 // requireSamePrint fails unless a and b print alike with every fmt verb
@@ -438,9 +438,9 @@ func TestESIMDecodingRules(t *testing.T) {
 	e, err := decodeESIM([]byte(`{"esim":{"iccid":8944538532012345678,"pin":1234,"matchingId":" `+testMatchingI+` ",
 		"firstInstalledDateTime":"1723541877280","profileStatus":"INSTALLED"}}`), newDecodeRules())
 	require.NoError(t, err)
-	require.Equal(t, testICCID, e.ICCID)
-	require.Equal(t, "1234", e.PIN)
-	require.Equal(t, testMatchingI, e.MatchingID, "white space around an identifier is dropped")
+	require.Equal(t, testICCID, string(e.ICCID))
+	require.Equal(t, "1234", e.PIN.Reveal())
+	require.Equal(t, testMatchingI, e.MatchingID.Reveal(), "white space around an identifier is dropped")
 	require.Equal(t, ProfileStatus("Installed"), e.ProfileStatus)
 	require.Equal(t, time.UnixMilli(1723541877280).UTC(), e.FirstInstalledAt)
 	e, err = decodeESIM([]byte(`{"iccid":"1","firstInstalledDateTime":1723541877}`), newDecodeRules())
@@ -491,12 +491,12 @@ func TestESIMPrintsAlikeWhateverTheSecrets(t *testing.T) {
 	t.Parallel()
 	for _, iccid := range append(awkwardValues, "8944538532012345678", "89445385320123456789012", "1234", "12345") {
 		for _, v := range awkwardValues {
-			e := ESIM{ICCID: iccid, SMDPAddress: v, ProfileStatus: ProfileStatus(v), MatchingID: v, PIN: v, PUK: v}
+			e := ESIM{ICCID: ICCID(iccid), SMDPAddress: v, ProfileStatus: ProfileStatus(v), MatchingID: Secret(v), PIN: Secret(v), PUK: Secret(v)}
 			other := e
 			other.MatchingID, other.PIN, other.PUK = "other-matching-id", "9999", "88888888"
-			other.ICCID = maskedLike(iccid)
+			other.ICCID = maskedLike(ICCID(iccid))
 			requireSamePrint(t, e, other)
-			if strings.Contains(iccid, "1234567") && strings.Contains(e.String(), "1234567") {
+			if strings.Contains(iccid, "1234567") && strings.Contains(fmt.Sprint(e), "1234567") {
 				t.Fatalf("%q prints its ICCID", iccid)
 			}
 		}
@@ -512,9 +512,9 @@ func TestESIMv25Fields(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ESIMState("Suspended"), e.State)
 	require.Equal(t, ProfileStatus("Installed"), e.ProfileStatus)
-	require.Equal(t, "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=LPA:1$rsp-3104.idemia.io$K2-1Z8QAB-3XYV7P", e.AndroidInstallURL)
-	require.Equal(t, "+447700900123", e.PhoneNumber)
-	require.Equal(t, "8943108167000812345", e.ICCID)
+	require.Equal(t, "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=LPA:1$rsp-3104.idemia.io$K2-1Z8QAB-3XYV7P", e.AndroidInstallURL.Reveal())
+	require.Equal(t, "+447700900123", e.PhoneNumber.Reveal())
+	require.Equal(t, "8943108167000812345", string(e.ICCID))
 
 	e, err = decodeESIM(fixture(t, "esim_details_deactivated.json"), newDecodeRules())
 	require.NoError(t, err)
@@ -536,7 +536,7 @@ func TestESIMv25Fields(t *testing.T) {
 	}
 	e, err = decodeESIM([]byte(`{"iccid":"8944538532012345678","msisdn":447700900123}`), newDecodeRules())
 	require.NoError(t, err)
-	require.Equal(t, "447700900123", e.PhoneNumber, "msisdn, a number, read too")
+	require.Equal(t, "447700900123", e.PhoneNumber.Reveal(), "msisdn, a number, read too")
 	require.False(t, ESIMState("PendingDeletion").Known())
 	require.True(t, ESIMState("Deactivated").Known())
 	require.True(t, normaliseProfileStatus("deactivated") == ProfileStatus("Deactivated"))
@@ -562,7 +562,7 @@ func TestESIMStateFromTheFake(t *testing.T) {
 		{travelroamtest.ESIMSuspended, ESIMState("Suspended"), ProfileStatus("Released")},
 		{travelroamtest.ESIMDeactivated, ESIMState("Deactivated"), ProfileStatus("Deactivated")},
 	} {
-		require.NoError(t, srv.SetESIMState(iccid, st.set))
+		require.NoError(t, srv.SetESIMState(string(iccid), st.set))
 		e, err := c.ESIM(t.Context(), iccid)
 		require.NoError(t, err)
 		require.Equal(t, st.want, e.State)

@@ -99,7 +99,7 @@ func TestWaitForAssignmentsSchedule(t *testing.T) {
 		start := time.Now()
 		list, err := c.WaitForAssignments(t.Context(), testOrderRef, recordProgress(&progress))
 		require.NoError(t, err)
-		require.Equal(t, testMatchingI, list[0].MatchingID)
+		require.Equal(t, testMatchingI, list[0].MatchingID.Reveal())
 		require.Equal(t, 36*time.Second, time.Since(start))
 		s := time.Second
 		require.Equal(t, []time.Duration{0, 2 * s, 6 * s, 12 * s, 20 * s, 28 * s, 36 * s}, srv.requests())

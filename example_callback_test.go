@@ -24,7 +24,7 @@ func ExampleNewCallbackHandler() {
 		// eSIM's bundles through the API before acting on it.
 		left, _ := ev.Bundle.RemainingBytes()
 		fmt.Printf("%s on eSIM %s: %.0f%% used, %d MB left\n",
-			ev.AlertType, travelroam.RedactICCID(ev.ICCID), 100*ev.Bundle.UsedFraction(), left/1_000_000)
+			ev.AlertType, ev.ICCID, 100*ev.Bundle.UsedFraction(), left/1_000_000)
 		return nil
 	}, travelroam.WithCallbackQueryToken("token", token))
 
@@ -59,7 +59,7 @@ func ExampleParseCallback() {
 	req := httptest.NewRequest(http.MethodPost, "/hooks/travelroam", bytes.NewReader(body))
 	req.Header.Set("X-Signature-SHA256", hex.EncodeToString(m.Sum(nil)))
 	ev, err := travelroam.ParseCallback(req, travelroam.WithCallbackSignature("", apiKey))
-	fmt.Println(err, ev)
+	fmt.Println(err, ev.AlertType, "on eSIM", ev.ICCID) // the ICCID prints masked
 	left, _ := ev.Bundle.RemainingBytes()
 	fmt.Println(ev.Bundle.CallTypeGroup, left, ev.Bundle.EndTime)
 
@@ -70,7 +70,7 @@ func ExampleParseCallback() {
 		fmt.Println(ce.StatusCode, ce.Reason, err)
 	}
 	// Output:
-	// <nil> CallbackEvent{ICCID: …5678, AlertType: Utilisation, Bundle: A_BUNDLE_1GB, Remaining: 90/1000 MB}
+	// <nil> Utilisation on eSIM …5678
 	// data 90000000 2025-03-12 08:00:12 +0000 UTC
 	// 401 unauthorized travelroam: callback: unauthorized: missing or invalid signature
 }

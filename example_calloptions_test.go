@@ -46,7 +46,7 @@ func ExampleCallOption() {
 		log.Fatal(err)
 	}
 	reqs = srv.Requests()
-	fmt.Println("revoke body:", strings.ReplaceAll(string(reqs[len(reqs)-1].Body), order.ICCIDs()[0], "<iccid>"))
+	fmt.Println("revoke body:", strings.ReplaceAll(string(reqs[len(reqs)-1].Body), string(order.ICCIDs()[0]), "<iccid>"))
 
 	// A purchase takes only WithOrderField: nothing is sent.
 	_, err = c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"},

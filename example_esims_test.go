@@ -67,14 +67,14 @@ func ExampleClient_WaitForAssignments() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println("eSIM", travelroam.RedactICCID(a.ICCID), a.ProfileStatus)
+		fmt.Println("eSIM", a.ICCID, a.ProfileStatus)
 		fmt.Println(code)       // printed by mistake: the matching ID is masked
 		fmt.Println(code.LPA()) // for the QR code, shown to the buyer only
 		fmt.Println(code.AppleInstallURL())
 	}
 	// Output:
 	// eSIM …5678 Released
-	// LPA:1$rsp.truphone.com$[redacted]
+	// {rsp.truphone.com [redacted]  false}
 	// LPA:1$rsp.truphone.com$K2-1Z8QAB-3XYV7P
 	// https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA%3A1%24rsp.truphone.com%24K2-1Z8QAB-3XYV7P
 }
@@ -126,7 +126,7 @@ func ExampleClient_RevokeESIM() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	var iccids []string
+	var iccids []travelroam.ICCID
 	for range 2 {
 		order, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 		if err != nil {

@@ -1,10 +1,8 @@
 package travelroam
 
-import "strings"
-
 // checkICCID returns a [*ValidationError] unless iccid is 18 to 22 ASCII
 // digits, the form of every ICCID Travel Roam issues.
-func checkICCID(op, iccid string) error {
+func checkICCID(op string, iccid ICCID) error {
 	switch {
 	case iccid == "":
 		return invalid(op, "ICCID", "empty: pass the eSIM's ICCID (18 to 22 digits)")
@@ -17,14 +15,4 @@ func checkICCID(op, iccid string) error {
 		}
 	}
 	return nil
-}
-
-// RedactICCID masks all but the last four characters of an ICCID, e.g.
-// "…5678". It is what the SDK puts in errors and log lines; use it in
-// yours.
-func RedactICCID(iccid string) string {
-	if len(iccid) <= 4 {
-		return strings.Repeat("*", len(iccid))
-	}
-	return "…" + iccid[len(iccid)-4:]
 }

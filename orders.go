@@ -1,6 +1,7 @@
 package travelroam
 
 import (
+	"slices"
 	"time"
 )
 
@@ -14,7 +15,7 @@ type OrderRequest struct {
 	BundleName string
 	// ICCID, when set, makes the order a top-up of that eSIM. The bundle
 	// must come from the same country and network provider as the eSIM.
-	ICCID string
+	ICCID ICCID
 	// OrderType is the "orderType" sent. Empty sends "COUNTRY", the order
 	// type Travel Roam's own integrations send for new eSIMs and top-ups
 	// alike and the only one known to work; another value is sent as
@@ -42,9 +43,9 @@ type OrderRequest struct {
 // zero, and Raw keeps the answer as sent.
 //
 // An order may carry activation data (OrderESIM.MatchingID) and ICCIDs:
-// String, GoString, Format and LogValue of Order, OrderLine and OrderESIM
-// show neither, nor Raw, so printing or logging an order by mistake leaks
-// nothing.
+// they are held in a [Secret] and an [ICCID], and Raw in a Secret, which
+// print masked (fmt, slog, JSON), so printing or logging an order by
+// mistake leaks nothing.
 type Order struct {
 	// Reference is the orderReference: pass it to
 	// [Client.WaitForAssignments] to get the installation data.
@@ -66,20 +67,18 @@ type Order struct {
 	// Lines are the order lines, usually one.
 	Lines []OrderLine `json:"order"`
 	// Raw is the answer's body exactly as received. It may hold
-	// activation data, so it is never printed: do not log it either.
-	Raw []byte `json:"-"`
+	// activation data: it prints masked, and Reveal reads it.
+	Raw Secret `json:"-"`
 }
 
 // ICCIDs returns the ICCIDs of the eSIMs the order went to, in order and
 // without repeats. It may be empty right after purchase: the installation
 // data comes from [Client.WaitForAssignments] (or, when the answer
 // carried it, [Order.ReadyAssignments]).
-func (o Order) ICCIDs() []string {
-	var out []string
-	seen := map[string]bool{}
-	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
+func (o Order) ICCIDs() []ICCID {
+	var out []ICCID
+	add := func(s ICCID) {
+		if s != "" && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
@@ -112,7 +111,7 @@ type OrderLine struct {
 	SubTotal     Amount `json:"subTotal"`
 	PricePerUnit Amount `json:"pricePerUnit"`
 	// ICCIDs are the eSIMs the bundle went to.
-	ICCIDs []string `json:"iccids"`
+	ICCIDs []ICCID `json:"iccids"`
 	// ESIMs are the eSIMs with whatever installation data was ready; an
 	// answer may already carry the matching ID and SM-DP+ address (see
 	// [Order.ReadyAssignments]).
@@ -122,14 +121,14 @@ type OrderLine struct {
 }
 
 // OrderESIM is an eSIM named in an [OrderLine], with whatever installation
-// data was ready. MatchingID is secret activation data: String, GoString
-// and LogValue leave it out and shorten the ICCID.
+// data was ready. MatchingID is secret activation data: as a [Secret] it
+// prints masked, and the [ICCID] prints its last four digits.
 type OrderESIM struct {
 	// ICCID identifies the eSIM.
-	ICCID string `json:"iccid"`
+	ICCID ICCID `json:"iccid"`
 	// MatchingID is the activation code token, often empty right after
 	// purchase. Treat it as a password.
-	MatchingID string `json:"matchingId"`
+	MatchingID Secret `json:"matchingId"`
 	// SMDPAddress is the SM-DP+ server, often empty right after purchase.
 	SMDPAddress string `json:"smdpAddress"`
 }

@@ -56,7 +56,7 @@ func decodeOrderMemberwise(b []byte, rules jsonv2.Options) (*Order, error) {
 
 // with returns the order with reference ref and the body b.
 func (o *Order) with(ref string, b []byte) *Order {
-	o.Reference, o.Raw = ref, b
+	o.Reference, o.Raw = ref, Secret(b)
 	return o
 }
 

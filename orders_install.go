@@ -26,12 +26,12 @@ func (o *Order) ReadyAssignments() []Assignment {
 	seen := map[string]bool{}
 	for _, l := range o.Lines {
 		for _, e := range l.ESIMs {
-			a := Assignment{ICCID: strings.TrimSpace(e.ICCID), MatchingID: strings.TrimSpace(e.MatchingID),
+			a := Assignment{ICCID: ICCID(strings.TrimSpace(string(e.ICCID))), MatchingID: trimSecret(e.MatchingID),
 				SMDPAddress: strings.TrimSpace(e.SMDPAddress), Bundle: l.bundleName()}
-			if a.ICCID == "" || !a.ready() || seen[a.ICCID] {
+			if a.ICCID == "" || !a.ready() || seen[string(a.ICCID)] {
 				continue
 			}
-			seen[a.ICCID] = true
+			seen[string(a.ICCID)] = true
 			out = append(out, a)
 		}
 	}
@@ -58,10 +58,10 @@ func readyFromOrder(o *Order) ([]Assignment, bool) {
 	}
 	have := make(map[string]bool, len(ready))
 	for _, a := range ready {
-		have[a.ICCID] = true
+		have[string(a.ICCID)] = true
 	}
 	for _, id := range o.ICCIDs() {
-		if !have[strings.TrimSpace(id)] {
+		if !have[strings.TrimSpace(string(id))] {
 			return nil, false
 		}
 	}

@@ -37,7 +37,7 @@ func TestOrderReadyAssignments(t *testing.T) {
 	require.Empty(t, (*Order)(nil).ReadyAssignments())
 
 	// One eSIM of two ready: not complete, WaitForAssignments polls.
-	two := &Order{Reference: "r", Lines: []OrderLine{{Type: "bundle", Item: "b", ICCIDs: []string{"8944000000000000001", "8944000000000000002"},
+	two := &Order{Reference: "r", Lines: []OrderLine{{Type: "bundle", Item: "b", ICCIDs: []ICCID{"8944000000000000001", "8944000000000000002"},
 		ESIMs: []OrderESIM{{ICCID: "8944000000000000001", MatchingID: "M-1", SMDPAddress: "rsp.example"},
 			{ICCID: "8944000000000000002", SMDPAddress: "rsp.example"}}}}}
 	require.Len(t, two.ReadyAssignments(), 1)
@@ -67,7 +67,7 @@ func TestOrderBundleAssignmentLine(t *testing.T) {
 	ready := o.ReadyAssignments()
 	require.Len(t, ready, 1)
 	require.Empty(t, ready[0].Bundle, "an assignment reference is not a bundle name")
-	require.Equal(t, "8932042000010212345", ready[0].ICCID)
+	require.Equal(t, "8932042000010212345", string(ready[0].ICCID))
 	for typ, want := range map[string]string{"bundle": "b1", "": "b1", "Bundle": "b1", "bundleAssignment": "", "BUNDLEASSIGNMENT": "", "refund": ""} {
 		require.Equal(t, want, OrderLine{Type: typ, Item: "b1"}.bundleName(), typ)
 	}
@@ -95,7 +95,7 @@ func TestWaitForAssignmentsWithOrder(t *testing.T) {
 	list, err := c.WaitForAssignments(t.Context(), order.Reference, WithOrder(order), WithMaxWait(time.Second))
 	require.NoError(t, err)
 	require.Len(t, list, 1)
-	require.Equal(t, srv.Orders()[0].ICCID, list[0].ICCID)
+	require.Equal(t, srv.Orders()[0].ICCID, string(list[0].ICCID))
 	require.Equal(t, travelroamtest.SMDPAddress, list[0].SMDPAddress)
 	require.NotEmpty(t, list[0].MatchingID)
 	require.Equal(t, "esim_1GB_7D_TR_V2", list[0].Bundle)
@@ -126,7 +126,7 @@ func TestWaitForAssignmentsWithOrder(t *testing.T) {
 	order, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 	require.NoError(t, err)
 	require.NotEmpty(t, order.ReadyAssignments(), "a new eSIM's answer carries it")
-	top, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: order.ICCIDs()[0]})
+	top, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: ICCID(order.ICCIDs()[0])})
 	require.NoError(t, err)
 	require.Empty(t, top.ReadyAssignments())
 }

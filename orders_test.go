@@ -43,7 +43,7 @@ func TestProcessOrderNewESIM(t *testing.T) {
 	require.Len(t, order.Lines, 1)
 	require.Equal(t, "esim_1GB_7D_TR_V2", order.Lines[0].Item)
 	require.Equal(t, "1.85", order.Lines[0].PricePerUnit.String())
-	require.Equal(t, []string{testICCID}, order.ICCIDs())
+	require.Equal(t, []ICCID{testICCID}, order.ICCIDs())
 }
 
 func TestProcessOrderTopUpAndShapes(t *testing.T) {
@@ -120,7 +120,7 @@ func TestProcessOrderAmbiguousAnswers(t *testing.T) {
 			var ou *OutcomeUnknownError
 			require.ErrorAs(t, err, &ou)
 			require.Equal(t, "esim_1GB_7D_TR_V2", ou.BundleName)
-			require.Equal(t, testICCID, ou.ICCID)
+			require.Equal(t, testICCID, string(ou.ICCID))
 			require.False(t, ou.SentAt.Before(before))
 			require.NotContains(t, err.Error(), testICCID)
 			require.Contains(t, err.Error(), "…5678")
@@ -464,7 +464,7 @@ func TestOrderPrintsNoSecrets(t *testing.T) {
 		"activation":"LPA:1$rsp.example.com$`+testMatchingI+`"}`), newDecodeRules())
 	require.NoError(t, err)
 	require.Contains(t, string(o.Raw), testMatchingI, "Raw keeps the body for the program")
-	require.Equal(t, testMatchingI, o.Lines[0].ESIMs[0].MatchingID, "the data is there for the program")
+	require.Equal(t, testMatchingI, o.Lines[0].ESIMs[0].MatchingID.Reveal(), "the data is there for the program")
 	var logs strings.Builder
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	logger.Info("bought", "order", *o, "line", o.Lines[0], "esim", o.Lines[0].ESIMs[0])

@@ -31,19 +31,21 @@ type Organisation struct {
 	TestCredit Amount `json:"testCredit"`
 	// TestCreditExpiry is when the test credit expires, as sent.
 	TestCreditExpiry string `json:"testCreditExpiry"`
-	// CallbackURL is where usage callbacks are sent, if configured.
-	CallbackURL string `json:"callbackUrl"`
+	// CallbackURL is where usage callbacks are sent, if configured. It
+	// may carry a token, so it is held as a [Secret].
+	CallbackURL Secret `json:"callbackUrl"`
 	// Groups are the bundle groups available to you, e.g. "Standard Fixed".
 	Groups []string `json:"groups"`
 	// TaxLiable, Addr1, Addr2, City, Country, Postcode, Notes,
 	// BusinessType, Website and ProductDescription are the account's
-	// details as registered.
+	// details as registered; the street address and postcode are held as
+	// a [Secret].
 	TaxLiable          string `json:"taxLiable"`
-	Addr1              string `json:"addr1"`
-	Addr2              string `json:"addr2"`
+	Addr1              Secret `json:"addr1"`
+	Addr2              Secret `json:"addr2"`
 	City               string `json:"city"`
 	Country            string `json:"country"`
-	Postcode           string `json:"postcode"`
+	Postcode           Secret `json:"postcode"`
 	Notes              string `json:"notes"`
 	BusinessType       string `json:"businessType"`
 	Website            string `json:"website"`
@@ -53,15 +55,17 @@ type Organisation struct {
 }
 
 // OrganisationUser is a person with access to the organisation's account.
+// The person's name and contact details are personal data, held as a
+// [Secret]: printing or logging a user shows its role and time zone.
 type OrganisationUser struct {
 	// FirstName and LastName are the person's name.
-	FirstName string `json:"firstName"`
-	LastName  string `json:"lastName"`
+	FirstName Secret `json:"firstName"`
+	LastName  Secret `json:"lastName"`
 	// Role is the person's role in the account, as sent.
 	Role string `json:"role"`
 	// EmailAddress and PhoneNumber are the person's contact details.
-	EmailAddress string `json:"emailAddress"`
-	PhoneNumber  string `json:"phoneNumber"`
+	EmailAddress Secret `json:"emailAddress"`
+	PhoneNumber  Secret `json:"phoneNumber"`
 	// TimeZone is the person's time zone, as sent.
 	TimeZone string `json:"timeZone"`
 }
@@ -160,9 +164,9 @@ type wireOrganisation struct {
 func (w *wireOrganisation) organisation() *Organisation {
 	return &Organisation{
 		Name: string(w.Name), Balance: w.Balance, Currency: string(w.Currency), TestCredit: w.TestCredit,
-		TestCreditExpiry: string(w.TestCreditExpiry), CallbackURL: string(w.CallbackURL), Groups: w.Groups,
-		TaxLiable: string(w.TaxLiable), Addr1: string(w.Addr1), Addr2: string(w.Addr2), City: string(w.City),
-		Country: string(w.Country), Postcode: string(w.Postcode), Notes: string(w.Notes),
+		TestCreditExpiry: string(w.TestCreditExpiry), CallbackURL: Secret(w.CallbackURL), Groups: w.Groups,
+		TaxLiable: string(w.TaxLiable), Addr1: Secret(w.Addr1), Addr2: Secret(w.Addr2), City: string(w.City),
+		Country: string(w.Country), Postcode: Secret(w.Postcode), Notes: string(w.Notes),
 		BusinessType: string(w.BusinessType), Website: string(w.Website),
 		ProductDescription: string(w.ProductDescription), Users: w.Users,
 	}

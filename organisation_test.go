@@ -54,14 +54,14 @@ func TestOrganisationAllFields(t *testing.T) {
 
 	flat, err := decodeOrganisation(fixture(t, "organisation_flat.json"), newDecodeRules())
 	require.NoError(t, err)
-	require.Equal(t, "1 High Street", flat.Addr1)
+	require.Equal(t, "1 High Street", flat.Addr1.Reveal())
 	require.Equal(t, "London", flat.City)
 	require.Equal(t, "GB", flat.Country)
 	require.True(t, flat.TestCredit.IsZero())
 
 	wrapped, err := decodeOrganisation(fixture(t, "organisation_wrapped.json"), newDecodeRules())
 	require.NoError(t, err)
-	require.Equal(t, "https://example.com/hooks/travelroam", wrapped.CallbackURL)
+	require.Equal(t, "https://example.com/hooks/travelroam", wrapped.CallbackURL.Reveal())
 	require.Equal(t, []string{"Standard Fixed"}, wrapped.Groups)
 	require.Empty(t, wrapped.Users)
 }
@@ -174,5 +174,5 @@ func TestOrganisationEvidenceFixture(t *testing.T) {
 	o, err := decodeOrganisation(fixture(t, "organisation_odd_fields.json"), newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, "482.37", o.Balance.String())
-	require.Equal(t, "442079460000", o.Users[0].PhoneNumber)
+	require.Equal(t, "442079460000", o.Users[0].PhoneNumber.Reveal())
 }

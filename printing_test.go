@@ -31,11 +31,11 @@ func TestPrintingLeaksNothing(t *testing.T) {
 	apple := "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA%3A1%24rsp.truphone.com%24" + testMatchingI
 	secrets := []string{testICCID, testMatchingI, pin, puk, token, email, phone, person, "carddata=LPA"}
 	esim := ESIM{ICCID: testICCID, MatchingID: testMatchingI, SMDPAddress: "rsp.truphone.com", PIN: pin, PUK: puk,
-		ProfileStatus: ProfileStatus("Installed"), AppleInstallURL: apple, FirstInstalledAt: time.Unix(1, 0),
-		State: ESIMState("Suspended"), PhoneNumber: phone, AndroidInstallURL: "https://esimsetup.android.com/esim_qrcode_provisioning?carddata=" + lpa}
+		ProfileStatus: ProfileStatus("Installed"), AppleInstallURL: Secret(apple), FirstInstalledAt: time.Unix(1, 0),
+		State: ESIMState("Suspended"), PhoneNumber: phone, AndroidInstallURL: Secret("https://esimsetup.android.com/esim_qrcode_provisioning?carddata=" + lpa)}
 	assignment := Assignment{ICCID: testICCID, MatchingID: testMatchingI, SMDPAddress: "rsp.truphone.com", PIN: pin, PUK: puk,
-		AppleInstallURL: apple, RSPURL: lpa}
-	line := OrderLine{Item: "esim_1GB_7D_TR_V2", Quantity: 1, ICCIDs: []string{testICCID},
+		AppleInstallURL: Secret(apple), RSPURL: Secret(lpa)}
+	line := OrderLine{Item: "esim_1GB_7D_TR_V2", Quantity: 1, ICCIDs: []ICCID{testICCID},
 		ESIMs: []OrderESIM{{ICCID: testICCID, MatchingID: testMatchingI, SMDPAddress: "rsp.truphone.com"}}}
 	user := OrganisationUser{FirstName: person, LastName: person, Role: "admin", EmailAddress: email, PhoneNumber: phone}
 	apiErr := &APIError{StatusCode: 400, Message: "bad", Body: []byte(lpa + " " + testICCID), Method: "POST", Route: "/processorders"}
@@ -43,15 +43,15 @@ func TestPrintingLeaksNothing(t *testing.T) {
 		"ActivationCode":   ActivationCode{SMDPAddress: "rsp.truphone.com", MatchingID: testMatchingI},
 		"ESIM":             esim,
 		"Assignment":       assignment,
-		"Order":            Order{Reference: "ref-1", Lines: []OrderLine{line}, Raw: []byte(lpa + testICCID)},
+		"Order":            Order{Reference: "ref-1", Lines: []OrderLine{line}, Raw: Secret(lpa + testICCID)},
 		"OrderLine":        line,
 		"OrderESIM":        line.ESIMs[0],
 		"OrderRequest":     OrderRequest{BundleName: "esim_1GB_7D_TR_V2", ICCID: testICCID},
 		"Organisation":     Organisation{Name: "Shop", CallbackURL: "https://shop.example/cb?token=" + token, Users: []OrganisationUser{user}},
 		"OrganisationUser": user,
-		"CallbackEvent":    CallbackEvent{ICCID: testICCID, AlertType: AlertType("Utilisation"), Raw: []byte(`{"iccid":"` + testICCID + `"}`)},
+		"CallbackEvent":    CallbackEvent{ICCID: testICCID, AlertType: AlertType("Utilisation"), Raw: Secret(`{"iccid":"` + testICCID + `"}`)},
 		"AccountEvent": CallbackEvent{AlertType: AlertType("LowBalance"), Balance: CallbackBalance{Balance: amountFromCents(129930)},
-			Raw: []byte(`{"alertType":"LowBalance","token":"` + token + `"}`)},
+			Raw: Secret(`{"alertType":"LowBalance","token":"` + token + `"}`)},
 		"PurchaseAttempt": PurchaseAttempt{Key: "k", BundleName: "b", ICCID: testICCID, Outcome: OutcomeUnknown},
 		"APIError":        apiErr,
 		"OutcomeUnknownError": &OutcomeUnknownError{Op: "process order", ICCID: testICCID, Body: []byte(lpa),

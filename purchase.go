@@ -205,7 +205,7 @@ func (req OrderRequest) body() (processOrderBody, error) {
 	if t == "" {
 		t = orderTypeCountry
 	}
-	return processOrderBody{BundleName: req.BundleName, OrderType: t, ICCID: req.ICCID}, nil
+	return processOrderBody{BundleName: req.BundleName, OrderType: t, ICCID: string(req.ICCID)}, nil
 }
 
 // purchaseKey returns the Key of the purchase: req.Key, checked, or a new

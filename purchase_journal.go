@@ -3,9 +3,10 @@ package travelroam
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -130,113 +131,20 @@ func (o Outcome) MayHaveBought() bool {
 
 // PurchaseAttempt is one purchase as a [PurchaseJournal] records it.
 //
-// Printed with fmt (any verb) or logged with log/slog it shows only the
-// last four digits of the ICCID. It has no JSON form of its own: a journal
-// that stores it as JSON stores the full ICCID, so a store must never log
-// the stored form.
+// Printed with fmt (any verb), logged with log/slog or marshalled to JSON
+// it shows only the last four digits of the ICCID (see [ICCID]): a
+// journal stores its fields, string(a.ICCID) for the ICCID.
 type PurchaseAttempt struct {
 	Key         string    // the application's id for the purchase (OrderRequest.Key); never sent to Travel Roam
 	Account     string    // the account key (Client.AccountKey: environment + hash of the API key); with Key, what identifies the attempt
 	ID          string    // random id of this attempt, drawn by the SDK before Begin; a later attempt of the same Key has another
 	BundleName  string    // the bundle bought
-	ICCID       string    // the eSIM topped up; empty for a new eSIM
+	ICCID       ICCID     // the eSIM topped up; empty for a new eSIM
 	Environment string    // "sandbox" or "live" for Travel Roam's base URLs, "" for any other (a proxy, a fake)
 	StartedAt   time.Time // when the attempt was recorded, before it was sent
 	Outcome     Outcome   // what became of it
 	Reference   string    // order reference when Outcome is OutcomeSucceeded (or when resolved by a person)
 	FinishedAt  time.Time // when the outcome was recorded; zero while pending
-}
-
-// String describes the attempt with the last four digits of its ICCID.
-func (a PurchaseAttempt) String() string {
-	var b strings.Builder
-	b.WriteString("purchase ")
-	b.WriteString(fmt.Sprintf("%q", a.Key))
-	if a.ID != "" {
-		b.WriteString(" attempt ")
-		b.WriteString(a.ID)
-	}
-	if a.Account != "" {
-		b.WriteString(" account ")
-		b.WriteString(a.Account)
-	}
-	if a.Environment != "" {
-		b.WriteString(" (")
-		b.WriteString(string(a.Environment))
-		b.WriteString(")")
-	}
-	if a.BundleName != "" {
-		b.WriteString(" bundle ")
-		b.WriteString(a.BundleName)
-	}
-	if a.ICCID != "" {
-		b.WriteString(" on eSIM ")
-		b.WriteString(RedactICCID(a.ICCID))
-	}
-	if !a.StartedAt.IsZero() {
-		b.WriteString(" started ")
-		b.WriteString(a.StartedAt.UTC().Format(time.RFC3339Nano))
-	}
-	b.WriteString(": ")
-	if a.Outcome == "" {
-		b.WriteString("no outcome")
-	} else {
-		b.WriteString(string(a.Outcome))
-	}
-	if a.Reference != "" {
-		b.WriteString(", order reference ")
-		b.WriteString(a.Reference)
-	}
-	if !a.FinishedAt.IsZero() {
-		b.WriteString(", finished ")
-		b.WriteString(a.FinishedAt.UTC().Format(time.RFC3339Nano))
-	}
-	return b.String()
-}
-
-// GoString is String, so that %#v shows only the last digits of the ICCID.
-func (a PurchaseAttempt) GoString() string { return a.String() }
-
-// Format writes String for every verb (%v, %+v, %#v, %s, %q...), so that
-// no verb prints the full ICCID.
-func (a PurchaseAttempt) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", a.String())
-		return
-	}
-	_, _ = f.Write([]byte(a.String()))
-}
-
-// LogValue logs the attempt as a group whose ICCID shows only its last
-// four digits.
-func (a PurchaseAttempt) LogValue() slog.Value {
-	attrs := []slog.Attr{slog.String("key", a.Key)}
-	if a.ID != "" {
-		attrs = append(attrs, slog.String("id", a.ID))
-	}
-	if a.Account != "" {
-		attrs = append(attrs, slog.String("account", a.Account))
-	}
-	if a.Environment != "" {
-		attrs = append(attrs, slog.String("environment", string(a.Environment)))
-	}
-	if a.BundleName != "" {
-		attrs = append(attrs, slog.String("bundle", a.BundleName))
-	}
-	if a.ICCID != "" {
-		attrs = append(attrs, slog.String("iccid", RedactICCID(a.ICCID)))
-	}
-	if !a.StartedAt.IsZero() {
-		attrs = append(attrs, slog.Time("started_at", a.StartedAt))
-	}
-	attrs = append(attrs, slog.String("outcome", string(a.Outcome)))
-	if a.Reference != "" {
-		attrs = append(attrs, slog.String("reference", a.Reference))
-	}
-	if !a.FinishedAt.IsZero() {
-		attrs = append(attrs, slog.Time("finished_at", a.FinishedAt))
-	}
-	return slog.GroupValue(attrs...)
 }
 
 // ErrNoAttempt is returned by [PurchaseJournal.Finish] and
@@ -296,7 +204,7 @@ func (e *AlreadyAttemptedError) Error() string {
 	}
 	if a.ICCID != "" {
 		b.WriteString(" on eSIM ")
-		b.WriteString(RedactICCID(a.ICCID))
+		b.WriteString(a.ICCID.String())
 	}
 	switch a.Outcome {
 	case OutcomeSucceeded:
@@ -316,8 +224,11 @@ func (e *AlreadyAttemptedError) Error() string {
 	return b.String()
 }
 
-// GoString is Error, so that %#v shows only the last digits of the ICCID.
-func (e *AlreadyAttemptedError) GoString() string { return e.Error() }
+// Format makes every fmt verb print the error's text, not its fields.
+func (e *AlreadyAttemptedError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+
+// MarshalJSON writes the error's text.
+func (e *AlreadyAttemptedError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // defaultJournalRetention is how long the memory journal keeps a finished
 // attempt (succeeded, refused or not sent) after its outcome was

@@ -43,7 +43,7 @@ func TestPurchaseAttemptPrintsNoICCID(t *testing.T) {
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 		outs = append(outs, fmt.Sprintf(verb, a), fmt.Sprintf(verb, &a), fmt.Sprintf(verb, []travelroam.PurchaseAttempt{a}))
 	}
-	outs = append(outs, fmt.Sprint(a), fmt.Sprintln(a), a.String(), a.GoString())
+	outs = append(outs, fmt.Sprint(a), fmt.Sprintln(a), fmt.Sprintf("%v", a.ICCID))
 	outs = append(outs, fmt.Sprintf("%+v", struct{ A travelroam.PurchaseAttempt }{a}))
 	var text, js bytes.Buffer
 	slog.New(slog.NewTextHandler(&text, nil)).Info("attempt", "attempt", a, "ptr", &a)
@@ -56,9 +56,10 @@ func TestPurchaseAttemptPrintsNoICCID(t *testing.T) {
 		require.NotContains(t, out, journalICCID[:15], "full ICCID printed")
 		require.Contains(t, out, "4826", "the last four digits identify the eSIM")
 	}
-	require.Contains(t, text.String(), "attempt.iccid=…4826")
-	require.Contains(t, a.String(), `purchase "order-1"`)
-	require.Contains(t, a.String(), "succeeded, order reference ref-42")
+	require.Contains(t, text.String(), "ICCID:…4826")
+	require.Contains(t, js.String(), `"ICCID":"…4826"`)
+	require.Contains(t, fmt.Sprint(a), "order-1")
+	require.Contains(t, fmt.Sprint(a), "ref-42")
 }
 
 func TestAlreadyAttemptedError(t *testing.T) {
@@ -310,7 +311,7 @@ func TestProcessOrderTopUpAnsweredWithApplyReference(t *testing.T) {
 		esim, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, Key: "new eSIM"})
 		require.NoError(t, err)
 		iccid := srv.Orders()[0].ICCID
-		topUp, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, ICCID: iccid, Key: "top-up"})
+		topUp, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, ICCID: travelroam.ICCID(iccid), Key: "top-up"})
 		require.NoError(t, err)
 		require.Equal(t, srv.Orders()[1].Reference, topUp.Reference)
 		require.NotEqual(t, esim.Reference, topUp.Reference)
@@ -324,7 +325,7 @@ func TestProcessOrderTopUpAnsweredWithApplyReference(t *testing.T) {
 		as, err := c.Assignments(ctx, topUp.Reference)
 		require.NoError(t, err)
 		require.Len(t, as, 1)
-		require.Equal(t, iccid, as[0].ICCID)
+		require.Equal(t, iccid, string(as[0].ICCID))
 	})
 }
 

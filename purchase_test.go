@@ -75,7 +75,7 @@ func TestProcessOrderKeyIsNeverSent(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, OutcomeSucceeded, a.Outcome)
 	require.Equal(t, order.Reference, a.Reference)
-	require.Equal(t, testICCID, a.ICCID)
+	require.Equal(t, testICCID, string(a.ICCID))
 	require.Equal(t, testBundle, a.BundleName)
 	require.Equal(t, c.AccountKey(), a.Account)
 }
@@ -363,7 +363,7 @@ func TestProcessOrderEmptyKey(t *testing.T) {
 	require.True(t, strings.HasPrefix(un[0].Key, autoKeyPrefix), un[0].Key)
 	require.Greater(t, len(un[0].Key), len(autoKeyPrefix)+20)
 	require.Equal(t, OutcomeUnknown, un[0].Outcome)
-	require.Equal(t, testICCID, un[0].ICCID)
+	require.Equal(t, testICCID, string(un[0].ICCID))
 }
 
 func TestProcessOrderKeyValidation(t *testing.T) {

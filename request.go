@@ -168,10 +168,10 @@ func (c *Client) setHeaders(req *http.Request, r request) {
 }
 
 // contractHeader returns the headers every request carries.
-func contractHeader(apiKey, clientSecret, userAgent string) http.Header {
+func contractHeader(apiKey, clientSecret Secret, userAgent string) http.Header {
 	h := make(http.Header, 5)
-	h.Set("X-API-KEY", apiKey)
-	h.Set("Clientsecret", clientSecret)
+	h.Set("X-API-KEY", apiKey.Reveal())
+	h.Set("Clientsecret", clientSecret.Reveal())
 	h.Set("Content-Type", "application/json")
 	h.Set("Accept", "application/json")
 	h.Set("User-Agent", userAgent)

@@ -74,7 +74,7 @@ func TestWithRouteReachesTheAlternatives(t *testing.T) {
 	c := client()
 	order, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 	require.NoError(t, err)
-	iccid := srv.Orders()[0].ICCID
+	iccid := ICCID(srv.Orders()[0].ICCID)
 	_, err = client(WithRoute(OpAssignments, Route{"POST", "/getesimassignments"})).Assignments(t.Context(), order.Reference)
 	req := last()
 	require.Equal(t, http.MethodPost, req.Method)
@@ -86,14 +86,14 @@ func TestWithRouteReachesTheAlternatives(t *testing.T) {
 	require.NoError(t, rc.RevokeESIM(t.Context(), iccid))
 	req = last()
 	require.Equal(t, http.MethodDelete, req.Method)
-	require.JSONEq(t, `{"iccid":"`+iccid+`"}`, string(req.Body), "DELETE carries the JSON body")
+	require.JSONEq(t, `{"iccid":"`+string(iccid)+`"}`, string(req.Body), "DELETE carries the JSON body")
 	_, err = c.ESIM(t.Context(), iccid)
 	require.ErrorIs(t, err, ErrNotFound, "revoked through the alternative route")
 
 	_, err = c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
 	require.NoError(t, err)
 	iccid2 := srv.Orders()[len(srv.Orders())-1].ICCID
-	require.NoError(t, client(WithRoute(OpRevokeESIM, Route{"POST", "/revokeesim"})).RevokeESIM(t.Context(), iccid2))
+	require.NoError(t, client(WithRoute(OpRevokeESIM, Route{"POST", "/revokeesim"})).RevokeESIM(t.Context(), ICCID(iccid2)))
 	require.Equal(t, "/api/whitelabel/revokeesim", last().Path)
 }
 

@@ -33,6 +33,9 @@ func newDecodeRules() jsonv2.Options {
 		lenient.ListFunc[BundleAssignment](), // AppliedBundle
 		lenient.ListFunc[OrderLine](),        // Order
 		lenient.ListFunc[OrderESIM](),        // OrderLine
+		lenient.StringFunc[Secret](),         // ESIM, Assignment, OrderESIM, OrganisationUser
+		lenient.StringFunc[ICCID](),          // ESIM, Assignment, OrderESIM
+		lenient.StringsFunc[ICCID](),         // OrderLine
 	)
 }
 

@@ -223,7 +223,7 @@ type writeCall struct {
 	op         string
 	key        string // the purchase's journal key, if any
 	bundleName string // the bundle bought, if any
-	iccid      string // the eSIM topped up or revoked, if any
+	iccid      ICCID  // the eSIM topped up or revoked, if any
 	// needBody makes a 2xx whose body broke off unknown: a purchase needs
 	// the order reference in it, a revoke needs only the status.
 	needBody bool
@@ -261,7 +261,7 @@ func (w writeCall) settle(r request, out writeOutcome) (*response, error) {
 // notSent is the error of a write that provably never reached the server.
 func (w writeCall) notSent(cause error) error {
 	if w.iccid != "" {
-		return fmt.Errorf("travelroam: %s on eSIM %s: %w: %w", w.op, RedactICCID(w.iccid), ErrNotSent, cause)
+		return fmt.Errorf("travelroam: %s on eSIM %s: %w: %w", w.op, w.iccid, ErrNotSent, cause)
 	}
 	return fmt.Errorf("travelroam: %s: %w: %w", w.op, ErrNotSent, cause)
 }

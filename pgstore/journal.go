@@ -54,7 +54,7 @@ func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (trav
 	}
 	for range beginTries {
 		var inserted bool
-		err := j.s.queryRow(ctx, beginSQL, []any{a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started}, &inserted)
+		err := j.s.queryRow(ctx, beginSQL, []any{a.Account, a.Key, a.ID, a.BundleName, string(a.ICCID), string(a.Environment), started}, &inserted)
 		if err == nil {
 			return travelroam.PurchaseAttempt{}, true, nil
 		}

@@ -124,7 +124,7 @@ func (l *Ledger) try(ctx context.Context, a travelroam.PurchaseAttempt, started 
 		switch {
 		case err == nil:
 			var inserted bool
-			err := tx.QueryRow(ctx, beginSQL, a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started).Scan(&inserted)
+			err := tx.QueryRow(ctx, beginSQL, a.Account, a.Key, a.ID, a.BundleName, string(a.ICCID), string(a.Environment), started).Scan(&inserted)
 			if errors.Is(err, pgx.ErrNoRows) { // the Key may have bought: undo the claim
 				r.recheck = true
 				return errNoClaim

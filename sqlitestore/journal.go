@@ -49,7 +49,7 @@ func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (trav
 		}
 		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO travelroam_purchase_journal (`+journalColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', '', NULL)`,
-			a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started.UnixMicro())
+			a.Account, a.Key, a.ID, a.BundleName, string(a.ICCID), string(a.Environment), started.UnixMicro())
 		return err
 	})
 	if err != nil {

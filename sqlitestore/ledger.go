@@ -95,7 +95,7 @@ func (l *Ledger) try(ctx context.Context, a travelroam.PurchaseAttempt, interval
 		}
 		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO travelroam_purchase_journal (`+journalColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', '', NULL)`,
-			a.Account, a.Key, a.ID, a.BundleName, a.ICCID, string(a.Environment), started.UnixMicro())
+			a.Account, a.Key, a.ID, a.BundleName, string(a.ICCID), string(a.Environment), started.UnixMicro())
 		return err
 	})
 	return held, wait, earlier, err

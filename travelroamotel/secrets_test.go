@@ -50,8 +50,8 @@ func TestNoSecretInTelemetry(t *testing.T) {
 		iccid := esims[0].ICCID
 		_, err = c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundleName, ICCID: iccid}) // a top-up
 		require.NoError(t, err)
-		require.NoError(t, srv.ConsumeData(ctx, iccid, 800_000_000))
-		require.NoError(t, srv.SetLocation(iccid, travelroamtest.Location{Country: "FR"}))
+		require.NoError(t, srv.ConsumeData(ctx, string(iccid), 800_000_000))
+		require.NoError(t, srv.SetLocation(string(iccid), travelroamtest.Location{Country: "FR"}))
 		_, err = c.ESIM(ctx, iccid)
 		require.NoError(t, err)
 		_, err = c.AppliedBundles(ctx, iccid)
@@ -61,7 +61,7 @@ func TestNoSecretInTelemetry(t *testing.T) {
 		srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Status(500, "oops").AfterHandling())
 		_, err = c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundleName, ICCID: iccid})
 		require.ErrorAs(t, err, new(*travelroam.OutcomeUnknownError))
-		srv.InjectFault(travelroamtest.RouteESIMDetails, travelroamtest.Status(400, "ICCID "+iccid+" not found"))
+		srv.InjectFault(travelroamtest.RouteESIMDetails, travelroamtest.Status(400, "ICCID "+string(iccid)+" not found"))
 		_, err = c.ESIM(ctx, iccid)
 		require.Error(t, err, "a server that echoes the ICCID in its message")
 		require.NoError(t, c.RevokeESIM(ctx, iccid))
@@ -79,11 +79,11 @@ func TestNoSecretInTelemetry(t *testing.T) {
 			for _, a := range list {
 				code, err := a.ActivationCode()
 				require.NoError(t, err)
-				secrets = append(secrets, a.MatchingID, code.String())
+				secrets = append(secrets, a.MatchingID.Reveal(), code.LPA())
 			}
 		}
 		for _, a := range esims {
-			secrets = append(secrets, a.MatchingID)
+			secrets = append(secrets, a.MatchingID.Reveal())
 		}
 		require.GreaterOrEqual(t, len(srv.Orders()), 3)
 		require.NotEmpty(t, srv.Callbacks())

@@ -139,7 +139,7 @@ func runBuy(ctx context.Context, c *cli, args []string) error {
 // placeOrder buys, then prints the order and waits for its installation
 // data. Once the order exists, every failure is an orderExistsError.
 func (c *cli) placeOrder(ctx context.Context, cl *travelroam.Client, t target, q quote, o buyOptions, asJSON bool) error {
-	order, err := cl.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: q.bundle.Name, ICCID: o.iccid, Key: o.key})
+	order, err := cl.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: q.bundle.Name, ICCID: travelroam.ICCID(o.iccid), Key: o.key})
 	switch {
 	case err != nil && order != nil && order.Reference != "":
 		return orderExists(err, order.Reference, t) // never today; if ever, the order exists
@@ -245,9 +245,9 @@ func (c *cli) afterOrder(ctx context.Context, cl *travelroam.Client, t target, o
 // printOrder prints the order just made: reference, price paid, eSIMs.
 func (c *cli) printOrder(t target, order *travelroam.Order, o buyOptions, asJSON bool) error {
 	if asJSON {
-		iccids := order.ICCIDs()
-		if iccids == nil {
-			iccids = []string{}
+		iccids := []string{}
+		for _, id := range order.ICCIDs() {
+			iccids = append(iccids, string(id))
 		}
 		return c.writeJSON(orderJSON{Kind: "order", Environment: string(t.env), OrderReference: order.Reference,
 			Bundle: o.name, TopUpICCID: o.iccid, Status: order.Status, Total: order.Total, Currency: order.Currency, ICCIDs: iccids})
@@ -255,7 +255,7 @@ func (c *cli) printOrder(t target, order *travelroam.Order, o buyOptions, asJSON
 	c.printf("Order reference: %s\n", safe(order.Reference))
 	c.printf("Paid:            %s %s (%s)\n", order.Total, safe(order.Currency), safe(order.Status))
 	for _, id := range order.ICCIDs() {
-		c.printf("eSIM:            %s\n", safe(id))
+		c.printf("eSIM:            %s\n", safe(string(id)))
 	}
 	return nil
 }
@@ -335,10 +335,10 @@ func (c *cli) waitAndShow(ctx context.Context, cl *travelroam.Client, t target, 
 	for _, a := range esims {
 		code, err := a.ActivationCode()
 		if err != nil {
-			return fmt.Errorf("wait: eSIM %s: %w", travelroam.RedactICCID(a.ICCID), err)
+			return fmt.Errorf("wait: eSIM %s: %w", a.ICCID, err)
 		}
-		codes = append(codes, esimCode{ICCID: a.ICCID, ProfileStatus: string(a.ProfileStatus), ActivationCode: code.LPA(),
-			SMDPAddress: code.SMDPAddress, MatchingID: code.MatchingID, AppleInstallURL: code.AppleInstallURL()})
+		codes = append(codes, esimCode{ICCID: string(a.ICCID), ProfileStatus: string(a.ProfileStatus), ActivationCode: code.LPA(),
+			SMDPAddress: code.SMDPAddress, MatchingID: code.MatchingID.Reveal(), AppleInstallURL: code.AppleInstallURL()})
 	}
 	return c.showCodes(ref, codes, show, asJSON)
 }

@@ -109,17 +109,17 @@ func doctorChecks() []doctorCheck {
 			}},
 		{name: "esims_details", op: travelroam.OpESIMDetails, schema: routeSchema{body: esimDetailsSchema, wrappers: []string{"data", "esim"}},
 			skip: needICCID, call: func(ctx context.Context, cl *travelroam.Client, o *doctorOptions) error {
-				_, err := cl.ESIM(ctx, o.iccid)
+				_, err := cl.ESIM(ctx, travelroam.ICCID(o.iccid))
 				return err
 			}},
 		{name: "esims_applied_bundles", op: travelroam.OpAppliedBundles, schema: routeSchema{body: appliedBundlesSchema, wrappers: []string{"data"}},
 			skip: needICCID, call: func(ctx context.Context, cl *travelroam.Client, o *doctorOptions) error {
-				_, err := cl.AppliedBundles(ctx, o.iccid)
+				_, err := cl.AppliedBundles(ctx, travelroam.ICCID(o.iccid))
 				return err
 			}},
 		{name: "esims_location", op: travelroam.OpLocation, schema: routeSchema{body: locationSchema, wrappers: []string{"data"}},
 			skip: needICCID, call: func(ctx context.Context, cl *travelroam.Client, o *doctorOptions) error {
-				_, err := cl.Location(ctx, o.iccid)
+				_, err := cl.Location(ctx, travelroam.ICCID(o.iccid))
 				return err
 			}, benign: noLocationYet},
 		{name: "getesimassignments", op: travelroam.OpAssignments,

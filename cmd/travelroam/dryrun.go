@@ -86,11 +86,11 @@ func (c *cli) dryRunRevoke(ctx context.Context, f *flags, iccid string) error {
 	if err != nil {
 		return err
 	}
-	e, err := cl.ESIM(ctx, iccid)
+	e, err := cl.ESIM(ctx, travelroam.ICCID(iccid))
 	if err != nil {
 		return canceled(ctx, err)
 	}
-	applied, err := cl.AppliedBundles(ctx, iccid)
+	applied, err := cl.AppliedBundles(ctx, travelroam.ICCID(iccid))
 	if err != nil {
 		return canceled(ctx, err)
 	}

@@ -85,22 +85,22 @@ func runESIM(ctx context.Context, c *cli, args []string) error {
 // readESIM reads an eSIM's details, bundles and location (and, with
 // withCode, its installation data).
 func readESIM(ctx context.Context, cl *travelroam.Client, iccid string, withCode bool) (esimJSON, error) {
-	e, err := cl.ESIM(ctx, iccid)
+	e, err := cl.ESIM(ctx, travelroam.ICCID(iccid))
 	if err != nil {
 		return esimJSON{}, canceled(ctx, err)
 	}
-	applied, err := cl.AppliedBundles(ctx, iccid)
+	applied, err := cl.AppliedBundles(ctx, travelroam.ICCID(iccid))
 	if err != nil {
 		return esimJSON{}, canceled(ctx, err)
 	}
-	loc, err := cl.Location(ctx, iccid)
+	loc, err := cl.Location(ctx, travelroam.ICCID(iccid))
 	var apiErr *travelroam.APIError
 	// An eSIM never seen on a network has no location: a 4xx, not a failure.
 	if err != nil && (ctx.Err() != nil || !errors.As(err, &apiErr) || apiErr.StatusCode < 400 || apiErr.StatusCode >= 500) {
 		return esimJSON{}, canceled(ctx, err)
 	}
 	now := time.Now()
-	out := esimJSON{ICCID: cmp.Or(e.ICCID, iccid), ProfileStatus: string(e.ProfileStatus), State: notActive(e.State), FirstInstalledAt: timeOrNil(e.FirstInstalledAt),
+	out := esimJSON{ICCID: cmp.Or(string(e.ICCID), iccid), ProfileStatus: string(e.ProfileStatus), State: notActive(e.State), FirstInstalledAt: timeOrNil(e.FirstInstalledAt),
 		Bundles: bundleRows(applied, now)}
 	out.DataLeftBytes, out.UnlimitedData = travelroam.RemainingDataBytes(applied, now)
 	if err == nil && loc != nil {
@@ -113,7 +113,7 @@ func readESIM(ctx context.Context, cl *travelroam.Client, iccid string, withCode
 			return esimJSON{}, fmt.Errorf("esim: no activation code: %w", err)
 		}
 		out.Installation = &esimCode{ICCID: out.ICCID, ProfileStatus: out.ProfileStatus, ActivationCode: ac.LPA(),
-			SMDPAddress: ac.SMDPAddress, MatchingID: ac.MatchingID, AppleInstallURL: ac.AppleInstallURL()}
+			SMDPAddress: ac.SMDPAddress, MatchingID: ac.MatchingID.Reveal(), AppleInstallURL: ac.AppleInstallURL()}
 	}
 	return out, nil
 }

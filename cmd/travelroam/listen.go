@@ -129,7 +129,7 @@ func (c *cli) printEvent(at time.Time, ev *travelroam.CallbackEvent, asJSON bool
 	}
 	b := ev.Bundle
 	if asJSON {
-		out := callbackJSON{ReceivedAt: at.UTC(), ICCID: ev.ICCID, AlertType: string(ev.AlertType), UsedFraction: b.UsedFraction(),
+		out := callbackJSON{ReceivedAt: at.UTC(), ICCID: string(ev.ICCID), AlertType: string(ev.AlertType), UsedFraction: b.UsedFraction(),
 			Bundle: callbackBundleJSON{Name: b.Name, Description: b.Description, ID: b.ID, Reference: b.Reference,
 				InitialQuantity: b.InitialQuantity, RemainingQuantity: b.RemainingQuantity, Unit: b.Unit, Unlimited: b.Unlimited,
 				StartTime: timeOrNil(b.StartTime), EndTime: timeOrNil(b.EndTime)}}
@@ -147,6 +147,6 @@ func (c *cli) printEvent(at time.Time, ev *travelroam.CallbackEvent, asJSON bool
 	default:
 		usage = fmt.Sprintf("%d %s left of %d", b.RemainingQuantity, b.Unit, b.InitialQuantity)
 	}
-	fields := []string{at.UTC().Format(time.RFC3339), string(ev.AlertType), ev.ICCID, b.Name, usage}
+	fields := []string{at.UTC().Format(time.RFC3339), string(ev.AlertType), string(ev.ICCID), b.Name, usage}
 	return c.println(strings.Join(safeAll(fields), "  "))
 }

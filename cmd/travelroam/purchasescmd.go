@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/roamkit/travelroam"
@@ -24,7 +26,7 @@ type attemptJSON struct {
 
 func toAttemptJSON(a travelroam.PurchaseAttempt) attemptJSON {
 	return attemptJSON{Key: a.Key, Account: a.Account, Environment: string(a.Environment), Bundle: a.BundleName,
-		ICCID: a.ICCID, StartedAt: timeOrNil(a.StartedAt), Outcome: string(a.Outcome), Reference: a.Reference,
+		ICCID: string(a.ICCID), StartedAt: timeOrNil(a.StartedAt), Outcome: string(a.Outcome), Reference: a.Reference,
 		FinishedAt: timeOrNil(a.FinishedAt)}
 }
 
@@ -86,7 +88,7 @@ func (c *cli) printAttempts(list []travelroam.PurchaseAttempt, recent, asJSON bo
 	}
 	rows := make([][]string, 0, len(list))
 	for _, a := range list {
-		rows = append(rows, []string{a.Key, string(a.Outcome), a.BundleName, orDash(a.ICCID), formatTime(a.StartedAt), orDash(a.Reference)})
+		rows = append(rows, []string{a.Key, string(a.Outcome), a.BundleName, orDash(string(a.ICCID)), formatTime(a.StartedAt), orDash(a.Reference)})
 	}
 	if err := c.table([]string{"KEY", "OUTCOME", "BUNDLE", "TOP-UP OF", "STARTED", "REFERENCE"}, rows); err != nil {
 		return err
@@ -157,7 +159,7 @@ func (c *cli) examine(ctx context.Context, st *journalStore, cl *travelroam.Clie
 	if bought == "" {
 		outcome, verb = travelroam.OutcomeNotSent, "not bought (the key may then be bought again)"
 	}
-	c.info("Attempt:  %s", a.String())
+	c.info("Attempt:  %s", describeAttempt(a))
 	c.info("Record:   %s", verb)
 	if !yes {
 		if err := c.confirm(ctx, "Record it? [y/N] "); err != nil {
@@ -177,4 +179,37 @@ func (c *cli) confirm(ctx context.Context, question string) error {
 		return errors.New("not confirmed")
 	}
 	return nil
+}
+
+// describeAttempt is the attempt on one line, its ICCID shortened to the
+// last four digits (as the SDK's ICCID prints).
+func describeAttempt(a travelroam.PurchaseAttempt) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "purchase %q", a.Key)
+	if a.ID != "" {
+		b.WriteString(" attempt " + a.ID)
+	}
+	if a.Account != "" {
+		b.WriteString(" account " + a.Account)
+	}
+	if a.Environment != "" {
+		b.WriteString(" (" + string(a.Environment) + ")")
+	}
+	if a.BundleName != "" {
+		b.WriteString(" bundle " + a.BundleName)
+	}
+	if a.ICCID != "" {
+		b.WriteString(" on eSIM " + a.ICCID.String())
+	}
+	if !a.StartedAt.IsZero() {
+		b.WriteString(" started " + a.StartedAt.UTC().Format(time.RFC3339Nano))
+	}
+	b.WriteString(": " + cmp.Or(string(a.Outcome), "no outcome"))
+	if a.Reference != "" {
+		b.WriteString(", order reference " + a.Reference)
+	}
+	if !a.FinishedAt.IsZero() {
+		b.WriteString(", finished " + a.FinishedAt.UTC().Format(time.RFC3339Nano))
+	}
+	return safe(b.String())
 }

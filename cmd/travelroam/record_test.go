@@ -188,7 +188,7 @@ func oddShapes() []oddShape {
 			// Called before each run: the second revoke is refused.
 			cl, err := travelroam.NewClient(srv.APIKey, srv.ClientSecret, travelroam.WithBaseURL(srv.URL), travelroam.WithHTTPClient(srv.Client()))
 			if err == nil {
-				_ = cl.RevokeESIM(context.Background(), h.iccid)
+				_ = cl.RevokeESIM(context.Background(), travelroam.ICCID(h.iccid))
 			}
 			if !errors.Is(srv.InstallESIM(h.iccid), travelroamtest.ErrUnknownICCID) {
 				panic("the eSIM is still there")

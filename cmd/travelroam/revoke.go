@@ -39,7 +39,7 @@ func runRevoke(ctx context.Context, c *cli, args []string) error {
 	}
 	// Look the eSIM up first: a typo fails here, and the person sees what
 	// they are about to revoke.
-	e, err := cl.ESIM(ctx, iccid)
+	e, err := cl.ESIM(ctx, travelroam.ICCID(iccid))
 	if err != nil {
 		return canceled(ctx, err)
 	}
@@ -49,7 +49,7 @@ func runRevoke(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 	}
-	if err := cl.RevokeESIM(ctx, iccid); err != nil {
+	if err := cl.RevokeESIM(ctx, travelroam.ICCID(iccid)); err != nil {
 		if errors.As(err, new(*travelroam.OutcomeUnknownError)) {
 			return withHint(err, "The eSIM may or may not be revoked. Check with `travelroam esim %s%s` (a revoked eSIM is no longer found) before revoking again.", safe(iccid), liveFlag(t))
 		}

@@ -94,15 +94,17 @@ func run(addr, path string, logger *slog.Logger) error {
 	return nil
 }
 
-// printEvent prints the event; CallbackEvent prints with the ICCID masked.
-// A real receiver would enqueue it durably and re-read the eSIM's state
-// through the API before acting.
+// printEvent prints the event. Its ICCID prints its last four digits
+// (travelroam.ICCID), and the text the sender filled holds no control
+// characters (the SDK escapes them). A real receiver would enqueue it
+// durably and re-read the eSIM's state through the API before acting.
 func printEvent(_ context.Context, ev *travelroam.CallbackEvent) error {
+	now := time.Now().UTC().Format(time.RFC3339)
 	if ev.IsAccountEvent() { // LowBalance, InsufficientBalance: no eSIM, no ICCID
-		fmt.Printf("%s %v\n", time.Now().UTC().Format(time.RFC3339), ev)
+		fmt.Printf("%s %s balance=%s threshold=%s\n", now, ev.AlertType, ev.Balance.Balance, ev.Balance.Threshold)
 		return nil
 	}
-	fmt.Printf("%s %v used=%.0f%%\n", time.Now().UTC().Format(time.RFC3339), ev, 100*ev.Bundle.UsedFraction())
+	fmt.Printf("%s %s eSIM %s bundle %s used=%.0f%%\n", now, ev.AlertType, ev.ICCID, ev.Bundle.Name, 100*ev.Bundle.UsedFraction())
 	return nil
 }
 

@@ -205,7 +205,7 @@ func (s *session) cheapestBundle(ctx context.Context, currency string) (travelro
 
 // buy buys a new eSIM with the bundle, waits for its installation data and
 // prints it. It returns the eSIM's ICCID.
-func (s *session) buy(ctx context.Context, b travelroam.Bundle, currency string) (string, error) {
+func (s *session) buy(ctx context.Context, b travelroam.Bundle, currency string) (travelroam.ICCID, error) {
 	s.printf("Buying %s for %s %s...\n", b.Name, b.Price, currency)
 	order, err := s.client.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: b.Name})
 	if err != nil {
@@ -249,17 +249,17 @@ func (s *session) showActivation(a travelroam.Assignment) error {
 	if err != nil {
 		return err
 	}
-	s.printf("eSIM ready. ICCID %s (keep it: you need it to check, top up or revoke the eSIM)\n", a.ICCID)
+	s.printf("eSIM ready. ICCID %s (keep it: you need it to check, top up or revoke the eSIM)\n", string(a.ICCID))
 	s.printf("Activation code: %s\n", code.LPA())
 	s.printf("iPhone (iOS 17.4+) one-tap install: %s\n", code.AppleInstallURL())
-	s.printf("Manual entry: SM-DP+ address %s, activation code %s\n", code.SMDPAddress, code.MatchingID)
+	s.printf("Manual entry: SM-DP+ address %s, activation code %s\n", code.SMDPAddress, code.MatchingID.Reveal())
 	s.printf("Scan with the phone's camera (Settings > Mobile Service > Add eSIM):\n%s", picture)
 	return nil
 }
 
 // showDataLeft prints the data left on the eSIM. On the fake server it
 // first pretends that the phone used 40 % of it.
-func (s *session) showDataLeft(ctx context.Context, iccid string) error {
+func (s *session) showDataLeft(ctx context.Context, iccid travelroam.ICCID) error {
 	bundles, err := s.client.AppliedBundles(ctx, iccid)
 	if err != nil {
 		return fmt.Errorf("reading the eSIM's bundles: %w", err)
@@ -267,7 +267,7 @@ func (s *session) showDataLeft(ctx context.Context, iccid string) error {
 	total, _ := travelroam.RemainingDataBytes(bundles, time.Now())
 	note := "(not used yet)"
 	if s.fake != nil {
-		if err := s.fake.ConsumeData(ctx, iccid, total*4/10); err != nil {
+		if err := s.fake.ConsumeData(ctx, string(iccid), total*4/10); err != nil {
 			return fmt.Errorf("simulating data use: %w", err)
 		}
 		if bundles, err = s.client.AppliedBundles(ctx, iccid); err != nil {
@@ -304,7 +304,7 @@ func (s *session) showSpent(ctx context.Context, before *travelroam.Organisation
 
 // finish revokes the eSIM (always on the fake, with -revoke on Travel
 // Roam) and, on the fake, prints what the server's ledger recorded.
-func (s *session) finish(ctx context.Context, iccid string) error {
+func (s *session) finish(ctx context.Context, iccid travelroam.ICCID) error {
 	if s.fake == nil && !s.opts.revoke {
 		s.printf("The eSIM stays on your account (run with -revoke to revoke it at the end).\n")
 		return nil
@@ -312,7 +312,7 @@ func (s *session) finish(ctx context.Context, iccid string) error {
 	if err := s.client.RevokeESIM(ctx, iccid); err != nil {
 		return fmt.Errorf("revoking the eSIM: %w", err)
 	}
-	s.printf("Revoked eSIM %s: it can no longer be installed or topped up.\n", travelroam.RedactICCID(iccid))
+	s.printf("Revoked eSIM %s: it can no longer be installed or topped up.\n", iccid)
 	if s.fake != nil {
 		s.printf("Fake server ledger: %d order(s), %d revoke(s), %d requests in all.\n",
 			len(s.fake.Orders()), s.fake.RequestCount(travelroamtest.RouteRevoke), len(s.fake.Requests()))

@@ -59,7 +59,7 @@ func TestDemoLedger(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Status, "request %s", r)
 		require.False(t, r.TooSoon)
 	}
-	_, err := s.client.ESIM(context.Background(), orders[0].ICCID)
+	_, err := s.client.ESIM(context.Background(), travelroam.ICCID(orders[0].ICCID))
 	require.ErrorIs(t, err, travelroam.ErrNotFound, "the eSIM was revoked")
 
 	code := regexp.MustCompile(`Activation code: (\S+)`).FindStringSubmatch(out.String())
@@ -67,6 +67,10 @@ func TestDemoLedger(t *testing.T) {
 	ac, err := travelroam.ParseActivationCode(code[1])
 	require.NoError(t, err)
 	require.Equal(t, travelroamtest.SMDPAddress, ac.SMDPAddress)
+	// What the traveller must type is shown whole: a Secret or an ICCID
+	// printed with %s would show "[redacted]" or "…1234".
+	require.Contains(t, out.String(), "ICCID "+orders[0].ICCID+" (keep it")
+	require.Contains(t, out.String(), "activation code "+ac.MatchingID.Reveal()+"\n")
 	require.Contains(t, out.String(), appleLink+strings.NewReplacer("$", "%24", ":", "%3A").Replace(code[1]))
 	require.Contains(t, out.String(), "Data left: 600 MB of 1000 MB")
 	require.Contains(t, out.String(), fmt.Sprintf("Spent: %s USD", amountFromCents(want.PriceCents)))

@@ -86,7 +86,7 @@ func TestRecoverPurchases(t *testing.T) {
 
 	order, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: bundle, Key: prefix + "esim"})
 	require.NoError(t, err)
-	iccid := fake.Orders()[0].ICCID
+	iccid := travelroam.ICCID(fake.Orders()[0].ICCID)
 	// Another system buying with the same API key, outside the journal.
 	other, err := travelroam.NewClient(fake.APIKey, fake.ClientSecret, travelroam.WithBaseURL(fake.URL),
 		travelroam.WithHTTPClient(fake.Client()), travelroam.WithPurchaseInterval(0))

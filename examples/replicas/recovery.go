@@ -127,7 +127,7 @@ func findTopUp(ctx context.Context, c *travelroam.Client, a travelroam.PurchaseA
 // orderReference returns the order reference of an assignment reference
 // (the order reference with a suffix "-N", per the contract), once Travel
 // Roam confirms that this order is of the eSIM iccid.
-func orderReference(ctx context.Context, c *travelroam.Client, assignmentRef, iccid string) (string, bool) {
+func orderReference(ctx context.Context, c *travelroam.Client, assignmentRef string, iccid travelroam.ICCID) (string, bool) {
 	i := strings.LastIndexByte(assignmentRef, '-')
 	if i <= 0 || strings.Trim(assignmentRef[i+1:], "0123456789") != "" || i == len(assignmentRef)-1 {
 		return "", false

@@ -95,7 +95,7 @@ func TestRun(t *testing.T) {
 			for _, a := range list {
 				code, err := a.ActivationCode()
 				require.NoError(t, err)
-				secrets = append(secrets, a.MatchingID, code.String())
+				secrets = append(secrets, a.MatchingID.Reveal(), code.LPA())
 			}
 		}
 		for _, s := range secrets {

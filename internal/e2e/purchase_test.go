@@ -45,7 +45,7 @@ func (e *e2e) buy(t *testing.T, bundle string) (*travelroam.Order, travelroam.As
 	list, err := e.c.WaitForAssignments(ctx, order.Reference)
 	require.NoError(t, e.Err(err))
 	require.Len(t, list, 1)
-	e.Secret(list[0].MatchingID, list[0].PIN, list[0].PUK)
+	e.Secret(list[0].MatchingID.Reveal(), list[0].PIN.Reveal(), list[0].PUK.Reveal())
 	return order, list[0]
 }
 
@@ -65,8 +65,8 @@ func TestE2EPurchaseLifecycle(t *testing.T) {
 	orders := e.srv.Orders()
 	require.Len(t, orders, 1)
 	require.Equal(t, orders[0].Reference, order.Reference)
-	require.Equal(t, orders[0].ICCID, a.ICCID)
-	require.Equal(t, []string{a.ICCID}, order.ICCIDs())
+	require.Equal(t, orders[0].ICCID, string(a.ICCID))
+	require.Equal(t, []travelroam.ICCID{a.ICCID}, order.ICCIDs())
 	require.Equal(t, "COUNTRY", orders[0].OrderType)
 
 	requireActivationCode(t, a)
@@ -83,7 +83,7 @@ func requireActivationCode(t *testing.T, a travelroam.Assignment) {
 	t.Helper()
 	code, err := a.ActivationCode()
 	require.NoError(t, err)
-	require.Equal(t, "LPA:1$"+travelroamtest.SMDPAddress+"$"+a.MatchingID, code.LPA())
+	require.Equal(t, "LPA:1$"+travelroamtest.SMDPAddress+"$"+a.MatchingID.Reveal(), code.LPA())
 	back, err := travelroam.ParseActivationCode(code.LPA())
 	require.NoError(t, err)
 	require.Equal(t, code, back)
@@ -105,10 +105,10 @@ func (e *e2e) checkDetails(t *testing.T, a travelroam.Assignment, start time.Tim
 	require.True(t, d.FirstInstalledAt.IsZero())
 	require.Equal(t, a.MatchingID, d.MatchingID)
 	require.Equal(t, travelroamtest.SMDPAddress, d.SMDPAddress)
-	require.NotContains(t, d.String(), a.ICCID)
-	require.NotContains(t, d.String(), a.MatchingID)
+	require.NotContains(t, fmt.Sprint(d), string(a.ICCID))
+	require.NotContains(t, fmt.Sprint(d), a.MatchingID.Reveal())
 
-	require.NoError(t, e.srv.InstallESIM(a.ICCID))
+	require.NoError(t, e.srv.InstallESIM(string(a.ICCID)))
 	d, err = e.c.ESIM(ctx, a.ICCID)
 	require.NoError(t, e.Err(err))
 	require.Equal(t, travelroam.ProfileStatus("Installed"), d.ProfileStatus)
@@ -118,7 +118,7 @@ func (e *e2e) checkDetails(t *testing.T, a travelroam.Assignment, start time.Tim
 
 // checkTopUps tops the eSIM up with a compatible bundle, and checks that
 // incompatible ones are refused as plain API errors that cost nothing.
-func (e *e2e) checkTopUps(t *testing.T, iccid string) {
+func (e *e2e) checkTopUps(t *testing.T, iccid travelroam.ICCID) {
 	t.Helper()
 	ctx := context.Background()
 	b, _ := e.srv.Bundle("esim_2GB_15D_TR_V2")
@@ -129,7 +129,7 @@ func (e *e2e) checkTopUps(t *testing.T, iccid string) {
 	orders := e.srv.Orders()
 	require.Len(t, orders, 2)
 	require.True(t, orders[1].TopUp)
-	require.Equal(t, iccid, orders[1].ICCID)
+	require.Equal(t, string(iccid), orders[1].ICCID)
 	_, err = e.c.WaitForAssignments(ctx, order.Reference)
 	require.NoError(t, e.Err(err))
 
@@ -146,7 +146,7 @@ func (e *e2e) checkTopUps(t *testing.T, iccid string) {
 }
 
 // checkUsage consumes data through the fake and checks the bytes left.
-func (e *e2e) checkUsage(t *testing.T, iccid string) {
+func (e *e2e) checkUsage(t *testing.T, iccid travelroam.ICCID) {
 	t.Helper()
 	ctx := context.Background()
 	bundles, err := e.c.AppliedBundles(ctx, iccid)
@@ -155,7 +155,7 @@ func (e *e2e) checkUsage(t *testing.T, iccid string) {
 	require.False(t, unlimited)
 	require.Equal(t, int64(3_000_000_000), left, "1 GB + 2 GB, both queued")
 
-	require.NoError(t, e.srv.ConsumeData(ctx, iccid, 1_250_000_001))
+	require.NoError(t, e.srv.ConsumeData(ctx, string(iccid), 1_250_000_001))
 	bundles, err = e.c.AppliedBundles(ctx, iccid)
 	require.NoError(t, e.Err(err))
 	left, _ = travelroam.RemainingDataBytes(bundles, time.Now())
@@ -171,13 +171,13 @@ func (e *e2e) checkUsage(t *testing.T, iccid string) {
 }
 
 // checkLocation reads the location before and after the fake's hook.
-func (e *e2e) checkLocation(t *testing.T, iccid string, start time.Time) {
+func (e *e2e) checkLocation(t *testing.T, iccid travelroam.ICCID, start time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	_, err := e.c.Location(ctx, iccid)
 	require.ErrorIs(t, e.Err(err), travelroam.ErrNotFound, "never seen on a network")
 
-	require.NoError(t, e.srv.SetLocation(iccid, travelroamtest.Location{
+	require.NoError(t, e.srv.SetLocation(string(iccid), travelroamtest.Location{
 		MobileNetworkCode: "TURTS", NetworkName: "Turkcell Iletisim Hizmetleri", NetworkBrandName: "Turkcell", Country: "TR",
 	}))
 	loc, err := e.c.Location(ctx, iccid)
@@ -191,7 +191,7 @@ func (e *e2e) checkLocation(t *testing.T, iccid string, start time.Time) {
 }
 
 // checkRevoke revokes the eSIM; afterwards nothing about it is found.
-func (e *e2e) checkRevoke(t *testing.T, iccid string) {
+func (e *e2e) checkRevoke(t *testing.T, iccid travelroam.ICCID) {
 	t.Helper()
 	ctx := context.Background()
 	require.NoError(t, e.Err(e.c.RevokeESIM(ctx, iccid)))
@@ -336,7 +336,7 @@ func TestE2EEnvironmentsAndAccountsAreSeparate(t *testing.T) {
 	list, err := live.WaitForAssignments(ctx, order.Reference)
 	require.NoError(t, e.Err(err))
 	iccid := list[0].ICCID
-	e.Secret(list[0].MatchingID)
+	e.Secret(list[0].MatchingID.Reveal())
 	require.Equal(t, travelroamtest.Live, e.srv.Orders()[0].Environment)
 
 	org, err := live.Organisation(ctx)

@@ -37,14 +37,35 @@ func newPrinter() *printer {
 }
 
 // print prints each value (and, for a pointer, what it points to is
-// printed by fmt and slog through the pointer anyway).
+// printed by fmt and slog through the pointer anyway), alone and inside a
+// struct and a map, as an application's own log record would hold it.
 func (p *printer) print(values ...any) {
 	for _, v := range values {
 		fmt.Fprintf(&p.out, "%v\n%+v\n%#v\n%s\n", v, v, v, v)
 		p.json.Info("value", "v", v, "list", []any{v})
 		p.text.Info("value", "v", v, "list", []any{v})
-		if b, err := json.Marshal(v); err == nil {
-			fmt.Fprintf(&p.out, "%s\n", b)
+		held := struct{ Held any }{v}
+		fmt.Fprintf(&p.out, "%v\n%+v\n%#v\n", held, held, held)
+		for _, w := range []any{v, held, map[string]any{"k": v}} {
+			if b, err := json.Marshal(w); err == nil {
+				fmt.Fprintf(&p.out, "%s\n", b)
+			}
+		}
+		p.printCauses(v)
+	}
+}
+
+// printCauses prints every error an error wraps, as errors.As hands it
+// to a program (an *APIError inside an *OutcomeUnknownError...).
+func (p *printer) printCauses(v any) {
+	switch err := v.(type) {
+	case interface{ Unwrap() error }:
+		if inner := err.Unwrap(); inner != nil {
+			p.print(inner)
+		}
+	case interface{ Unwrap() []error }:
+		for _, inner := range err.Unwrap() {
+			p.print(inner)
 		}
 	}
 }
@@ -60,7 +81,8 @@ func (p *printer) print(values ...any) {
 func TestE2ENoSecretInAnyOutput(t *testing.T) {
 	const signingKey = "SIGNINGKEY-0123456789abcdef"
 	var logs testrig.Buffer
-	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	debug := &slog.HandlerOptions{Level: slog.LevelDebug}
+	logger := slog.New(slog.NewMultiHandler(slog.NewJSONHandler(&logs, debug), slog.NewTextHandler(&logs, debug)))
 	p := newPrinter()
 	// Callbacks: the fake needs the receiver's URL, the receiver the
 	// logger; listen first.
@@ -97,7 +119,7 @@ func TestE2ENoSecretInAnyOutput(t *testing.T) {
 	req := travelroam.OrderRequest{BundleName: page.Bundles[0].Name, Key: "order-1"}
 	order, err := c.ProcessOrder(ctx, req)
 	require.NoError(t, err)
-	p.print(req, order, err)
+	p.print(req, order, err, order.ICCIDs(), order.ReadyAssignments())
 	if order != nil {
 		p.print(*order)
 		for _, l := range order.Lines {
@@ -119,17 +141,17 @@ func TestE2ENoSecretInAnyOutput(t *testing.T) {
 	p.print(list, err)
 
 	require.NoError(t, srv.InstallESIM(iccid))
-	esim, err := c.ESIM(ctx, iccid)
+	esim, err := c.ESIM(ctx, travelroam.ICCID(iccid))
 	require.NoError(t, err)
 	p.print(esim, *esim, err)
-	applied, err := c.AppliedBundles(ctx, iccid)
+	applied, err := c.AppliedBundles(ctx, travelroam.ICCID(iccid))
 	p.print(applied, err)
-	loc, err := c.Location(ctx, iccid)
+	loc, err := c.Location(ctx, travelroam.ICCID(iccid))
 	p.print(loc, err) // 404: never seen on a network
 	require.NoError(t, srv.SetLocation(iccid, travelroamtest.Location{Country: "TR"}))
-	loc, err = c.Location(ctx, iccid)
+	loc, err = c.Location(ctx, travelroam.ICCID(iccid))
 	p.print(loc, err)
-	topUp, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: page.Bundles[0].Name, ICCID: iccid, Key: "order-2"})
+	topUp, err := c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: page.Bundles[0].Name, ICCID: travelroam.ICCID(iccid), Key: "order-2"})
 	p.print(topUp, err)
 	attempts, err := c.UnfinishedPurchases(ctx)
 	p.print(attempts, err)
@@ -164,7 +186,7 @@ func TestE2ENoSecretInAnyOutput(t *testing.T) {
 	echo := fmt.Sprintf("ICCID %s, matching ID %s, LPA:1$rsp.fake.local$%s, PIN: %s, puk=%s, key %s, secret %s",
 		iccid, mid, mid, pin, puk, srv.APIKey, srv.ClientSecret)
 	srv.InjectFault(travelroamtest.RouteESIMDetails, travelroamtest.Status(400, echo))
-	_, err = c.ESIM(ctx, iccid)
+	_, err = c.ESIM(ctx, travelroam.ICCID(iccid))
 	p.print(err)
 	srv.InjectFault(travelroamtest.RouteAssignments, travelroamtest.Status(200, "").WithBody("application/json", `{"iccid":"`+iccid+`","matchingId":"`+mid+` $","smdpAddress":"x"}`))
 	_, err = c.Assignments(ctx, order.Reference)
@@ -191,12 +213,12 @@ func TestE2ENoSecretInAnyOutput(t *testing.T) {
 		p.print(ev, err)
 	}
 
-	require.NoError(t, c.RevokeESIM(ctx, iccid))
-	_, err = c.ESIM(ctx, iccid)
+	require.NoError(t, c.RevokeESIM(ctx, travelroam.ICCID(iccid)))
+	_, err = c.ESIM(ctx, travelroam.ICCID(iccid))
 	p.print(err)
 	_, err = c.Assignments(ctx, order.Reference)
 	p.print(err)
-	_, err = c.ESIM(ctx, "8944 5385 "+iccid[8:]) // written in groups
+	_, err = c.ESIM(ctx, travelroam.ICCID("8944 5385 "+iccid[8:])) // written in groups
 	p.print(err)
 
 	secrets = srv.Secrets()

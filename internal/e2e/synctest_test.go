@@ -89,7 +89,7 @@ func testWaitSchedule(t *testing.T, style travelroamtest.PendingStyle) {
 		got = append(got, next)
 	}))
 	require.NoError(t, e.Err(err))
-	e.Secret(list[0].MatchingID)
+	e.Secret(list[0].MatchingID.Reveal())
 	polls := pollsUntil(ordered.Add(30 * time.Second).Sub(start))
 	require.Equal(t, polls, e.since(start, travelroamtest.RouteAssignments))
 	require.Equal(t, polls[len(polls)-1], time.Since(start), "returns at the first poll after the data is ready")
@@ -145,7 +145,7 @@ func TestE2EWaitForAssignmentsRunsOut(t *testing.T) {
 		require.Len(t, e.since(start, travelroamtest.RouteAssignments), 77, "no poll after the wait returned")
 		list, err := e.c.WaitForAssignments(ctx, order.Reference)
 		require.NoError(t, e.Err(err), "waiting again with the same reference works")
-		e.Secret(list[0].MatchingID)
+		e.Secret(list[0].MatchingID.Reveal())
 		require.Len(t, e.srv.Orders(), 1, "never bought again")
 	})
 }
@@ -161,7 +161,7 @@ func TestE2EPurchasePacingAndTopUp(t *testing.T) {
 		list, err := e.c.WaitForAssignments(ctx, order.Reference)
 		require.NoError(t, e.Err(err))
 		iccid := list[0].ICCID
-		e.Secret(list[0].MatchingID)
+		e.Secret(list[0].MatchingID.Reveal())
 
 		for _, name := range []string{"esim_2GB_15D_TR_V2", "esim_1GB_7D_TR_V2"} {
 			_, err := e.c.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: name, ICCID: iccid})

@@ -398,3 +398,27 @@ func TestRulesReachDefinedStringTypes(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestStringsFuncIsTheListRule checks that StringsFunc reads a list of a
+// defined string type as ListFunc with StringFunc does (a list, a single
+// value, null, numbers), and names a bad element's path.
+func TestStringsFuncIsTheListRule(t *testing.T) {
+	t.Parallel()
+	type id string
+	type holder struct {
+		IDs []id `json:"ids"`
+	}
+	for _, in := range []string{`{"ids":["89440",12]}`, `{"ids":"89440"}`, `{"ids":89440}`, `{"ids":null}`, `{"ids":[]}`, `{}`} {
+		var a, b holder
+		errA := json.Unmarshal([]byte(in), &a, Options(), Rules(StringsFunc[id]()))
+		errB := json.Unmarshal([]byte(in), &b, Options(), Rules(ListFunc[id](), StringFunc[id]()))
+		if errA != nil || errB != nil || !reflect.DeepEqual(a, b) {
+			t.Fatalf("%s: %+v, %v; want %+v, %v", in, a, errA, b, errB)
+		}
+	}
+	var h holder
+	err := json.Unmarshal([]byte(`{"ids":["1",{}]}`), &h, Options(), Rules(StringsFunc[id]()))
+	if fe := AsFieldError(err); fe == nil || fe.Error() != `"ids/1": want a string or a number` {
+		t.Fatalf("got %v", err)
+	}
+}

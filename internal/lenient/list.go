@@ -89,6 +89,12 @@ func (s *Strings) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 // ReadStrings reads a list of strings from dec, sharing the copies of
 // short strings through in (which may be nil).
 func ReadStrings(dec *jsontext.Decoder, in *Interner) ([]string, error) {
+	return readStrings[string](dec, in)
+}
+
+// readStrings is ReadStrings for a list of any string type: element by
+// element with the string rule, without a decoding call per element.
+func readStrings[T ~string](dec *jsontext.Decoder, in *Interner) ([]T, error) {
 	switch dec.PeekKind() {
 	case 'n':
 		_, err := dec.ReadToken()
@@ -100,12 +106,12 @@ func ReadStrings(dec *jsontext.Decoder, in *Interner) ([]string, error) {
 			return nil, err
 		}
 		one, err := in.ReadString(raw)
-		return []string{one}, At(dec, err)
+		return []T{T(one)}, At(dec, err)
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return nil, err
 	}
-	var out []string
+	var out []T
 	for dec.PeekKind() != ']' {
 		raw, err := dec.ReadValue()
 		if err != nil {
@@ -115,7 +121,7 @@ func ReadStrings(dec *jsontext.Decoder, in *Interner) ([]string, error) {
 		if err != nil {
 			return out, At(dec, err)
 		}
-		out = append(out, v)
+		out = append(out, T(v))
 	}
 	_, err := dec.ReadToken()
 	return nonEmpty(out), err

@@ -128,7 +128,7 @@ func TestS14_NoSecretsInErrorsOrLogs(t *testing.T) {
 		for _, o := range r.Srv.Orders() {
 			if list, err := r.C.Assignments(t.Context(), o.Reference); err == nil {
 				for _, a := range list {
-					secrets = append(secrets, a.MatchingID)
+					secrets = append(secrets, a.MatchingID.Reveal())
 				}
 			}
 		}
@@ -180,19 +180,19 @@ func auditPurchases(t *testing.T, r *rig, arm func(int), keep func(error)) []str
 	texts := []string{fmt.Sprint(list[0]), fmt.Sprintf("%#v", list[0])}
 
 	r.Srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.ResetAfterHandling())
-	_, err = r.C.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: testBundle, ICCID: iccid})
+	_, err = r.C.ProcessOrder(ctx, travelroam.OrderRequest{BundleName: testBundle, ICCID: travelroam.ICCID(iccid)})
 	keep(err)
 	r.Srv.InjectFault(travelroamtest.RouteESIMDetails, travelroamtest.Status(400, "ICCID "+iccid+" not found"))
 	for range 4 {
 		r.Srv.InjectFault(travelroamtest.RouteAppliedBundles, travelroamtest.MalformedJSON())
 	}
-	_, err = r.C.ESIM(ctx, iccid)
+	_, err = r.C.ESIM(ctx, travelroam.ICCID(iccid))
 	keep(err)
-	_, err = r.C.AppliedBundles(ctx, iccid)
+	_, err = r.C.AppliedBundles(ctx, travelroam.ICCID(iccid))
 	keep(err)
-	_, err = r.C.Location(ctx, iccid)
+	_, err = r.C.Location(ctx, travelroam.ICCID(iccid))
 	keep(err)
-	e, err := r.C.ESIM(ctx, iccid)
+	e, err := r.C.ESIM(ctx, travelroam.ICCID(iccid))
 	require.NoError(t, err)
 	texts = append(texts, fmt.Sprint(e), fmt.Sprintf("%#v", e))
 
@@ -203,8 +203,8 @@ func auditPurchases(t *testing.T, r *rig, arm func(int), keep func(error)) []str
 	keep(err)
 
 	r.Srv.InjectFault(travelroamtest.RouteRevoke, travelroamtest.ResetAfterHandling())
-	keep(r.C.RevokeESIM(ctx, iccid))
-	require.NotEmpty(t, code.String())
+	keep(r.C.RevokeESIM(ctx, travelroam.ICCID(iccid)))
+	require.NotEmpty(t, fmt.Sprint(code))
 	return texts
 }
 
@@ -306,7 +306,7 @@ func TestS16_NothingLeftOpen(t *testing.T) {
 	}{
 		{travelroamtest.RouteOrganisation, func(ctx context.Context) error { _, err := r.C.Organisation(ctx); return err }},
 		{travelroamtest.RouteProcessOrders, func(ctx context.Context) error { _, err := r.C.ProcessOrder(ctx, buy); return err }},
-		{travelroamtest.RouteRevoke, func(ctx context.Context) error { return r.C.RevokeESIM(ctx, iccid) }},
+		{travelroamtest.RouteRevoke, func(ctx context.Context) error { return r.C.RevokeESIM(ctx, travelroam.ICCID(iccid)) }},
 	}
 	for _, c := range calls {
 		for _, f := range faults {

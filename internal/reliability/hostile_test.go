@@ -155,11 +155,11 @@ func TestS24_RedirectsToWrites(t *testing.T) {
 		for _, status := range []int{301, 302, 303, 307, 308} {
 			fault := travelroamtest.Status(status, "see other").AfterHandling()
 			r.Srv.InjectFault(travelroamtest.RouteProcessOrders, fault)
-			_, err := r.C.ProcessOrder(t.Context(), travelroam.OrderRequest{BundleName: testBundle, ICCID: iccid})
+			_, err := r.C.ProcessOrder(t.Context(), travelroam.OrderRequest{BundleName: testBundle, ICCID: travelroam.ICCID(iccid)})
 			rec.outcome(err)
 			requireUnknownStatus(t, err, status)
 			r.Srv.InjectFault(travelroamtest.RouteRevoke, fault)
-			err = r.C.RevokeESIM(t.Context(), iccid)
+			err = r.C.RevokeESIM(t.Context(), travelroam.ICCID(iccid))
 			rec.outcome(err)
 			requireUnknownStatus(t, err, status)
 		}
@@ -315,7 +315,7 @@ func TestS26_EchoedSecrets(t *testing.T) {
 		r.Srv.InjectFault(travelroamtest.RouteOrganisation, travelroamtest.Status(400, echo))
 		r.Srv.InjectFault(travelroamtest.RouteProcessOrders, travelroamtest.Status(500, echo).AfterHandling())
 		_, readErr := r.C.Organisation(t.Context())
-		_, buyErr := r.C.ProcessOrder(t.Context(), travelroam.OrderRequest{BundleName: testBundle, ICCID: o.ICCID})
+		_, buyErr := r.C.ProcessOrder(t.Context(), travelroam.OrderRequest{BundleName: testBundle, ICCID: travelroam.ICCID(o.ICCID)})
 		rec.outcome(readErr)
 		rec.outcome(buyErr)
 		texts := []string{logs.String()}

@@ -70,7 +70,7 @@ func TestS9_PollingSchedule(t *testing.T) {
 			} else {
 				require.NoError(t, err)
 				require.Len(t, list, 1)
-				require.Equal(t, r.Srv.Orders()[0].ICCID, list[0].ICCID)
+				require.Equal(t, r.Srv.Orders()[0].ICCID, string(list[0].ICCID))
 			}
 			time.Sleep(time.Minute)
 			require.Equal(t, tc.polls, r.Srv.RequestCount(travelroamtest.RouteAssignments), "no poll after the return")

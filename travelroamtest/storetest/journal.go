@@ -95,7 +95,7 @@ func sameAttempt(t *testing.T, what string, got, want travelroam.PurchaseAttempt
 	field("Account", got.Account, want.Account)
 	field("BundleName", got.BundleName, want.BundleName)
 	// Both are the test's own sample ICCIDs, safe to print in full.
-	field("ICCID", got.ICCID, want.ICCID)
+	field("ICCID", string(got.ICCID), string(want.ICCID))
 	field("Environment", got.Environment, want.Environment)
 	field("Outcome", got.Outcome, want.Outcome)
 	field("Reference", got.Reference, want.Reference)
