@@ -59,6 +59,20 @@ func callbackOption(name string, f func(*callbackConfig) error) Option {
 	}
 }
 
+// asValidation makes an option's complaint a *ValidationError naming the
+// option, so that every bad option is one error type: "travelroam: <op>:
+// invalid <option>: <reason>".
+func asValidation(op, option string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return err
+	}
+	return &ValidationError{Op: op, Field: option, Reason: strings.TrimPrefix(err.Error(), "travelroam: ")}
+}
+
 // clientOption is an Option of NewClient only: given to a callback
 // receiver, it is refused.
 func clientOption(name string, f func(*config) error) Option {
@@ -66,7 +80,7 @@ func clientOption(name string, f func(*config) error) Option {
 		if c.callback != nil {
 			return invalid(labelCallbackOptions, "option", "%s configures NewClient, not ParseCallback or NewCallbackHandler", name)
 		}
-		return f(c)
+		return asValidation("NewClient", name, f(c))
 	}
 }
 
@@ -188,4 +202,13 @@ func WithCallbackDeduper(d Deduper) Option {
 		c.deduper, c.dedupeSet = d, true
 		return nil
 	})
+}
+
+// receiver names what an Option configures in its errors: NewClient, or
+// the callback receiver.
+func (c *config) receiver() string {
+	if c.callback != nil {
+		return labelCallbackOptions
+	}
+	return "NewClient"
 }

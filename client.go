@@ -201,7 +201,7 @@ func WithUserAgent(product string) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
-			return errors.New("travelroam: logger must not be nil")
+			return invalid(c.receiver(), "WithLogger", "the logger must not be nil")
 		}
 		c.logger = l
 		return nil
@@ -296,14 +296,15 @@ func WithPurchaseLedger(l PurchaseLedger) Option {
 }
 
 // NewClient returns a Client for the given credentials, by default for
-// Travel Roam's sandbox ([WithBaseURL] with [LiveURL] for production). Both credentials are required; a bad option is an
-// error.
+// Travel Roam's sandbox ([WithBaseURL] with [LiveURL] for production).
+// Both credentials are required. Missing credentials and a bad option are
+// a [*ValidationError] naming them.
 func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) == "" || strings.TrimSpace(clientSecret) == "" {
-		return nil, errors.New("travelroam: API key and client secret are both required")
+		return nil, invalid("NewClient", "credentials", "API key and client secret are both required")
 	}
 	if strings.ContainsAny(apiKey+clientSecret, "\r\n") {
-		return nil, errors.New("travelroam: credentials must not contain line breaks")
+		return nil, invalid("NewClient", "credentials", "they must not contain line breaks")
 	}
 	cfg := config{maxRetries: defaultMaxRetries, purchaseInterval: -1}
 	for _, opt := range opts {
@@ -320,12 +321,12 @@ func NewClient(apiKey, clientSecret string, opts ...Option) (*Client, error) {
 	}
 	base, _ := url.Parse(strings.TrimRight(raw, "/"))
 	if base.Scheme != "https" && isTravelRoamHost(base.Hostname()) {
-		return nil, errors.New("travelroam: a Travel Roam base URL must use https: the credentials would travel in clear text")
+		return nil, invalid("NewClient", "WithBaseURL", "a Travel Roam base URL must use https: the credentials would travel in clear text")
 	}
 	if cfg.purchaseInterval < 0 {
 		cfg.purchaseInterval = defaultPurchaseInterval
 	} else if cfg.purchaseInterval < minPurchaseInterval && isTravelRoamHost(base.Hostname()) {
-		return nil, fmt.Errorf("travelroam: purchase interval %s is below the %s Travel Roam asks for", cfg.purchaseInterval, minPurchaseInterval)
+		return nil, invalid("NewClient", "WithPurchaseInterval", "%s is below the %s Travel Roam asks for", cfg.purchaseInterval, minPurchaseInterval)
 	}
 
 	c := &Client{

@@ -53,7 +53,11 @@ func TestNewClientErrors(t *testing.T) {
 			c, err := NewClient(tc.key, tc.secret, tc.opts...)
 			require.Nil(t, c)
 			require.ErrorContains(t, err, tc.want)
-			require.True(t, strings.HasPrefix(err.Error(), "travelroam: "), err.Error())
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve, "bad input to NewClient is a *ValidationError")
+			require.Equal(t, "NewClient", ve.Op)
+			require.NotEmpty(t, ve.Field)
+			require.True(t, strings.HasPrefix(err.Error(), "travelroam: NewClient: invalid "), err.Error())
 			require.NotContains(t, err.Error(), testAPIKey)
 			require.NotContains(t, err.Error(), testSecret)
 		})
