@@ -513,6 +513,8 @@ func TestWithPurchaseStoresRefuseNil(t *testing.T) {
 func TestPurchaseLedgerDetection(t *testing.T) {
 	t.Parallel()
 	l := newMemoryLedger()
+	// Its type is comparable, its value is not: == would panic.
+	w := ledgerWrapper{uncomparableLedger{memoryLedger: l}}
 	for _, tc := range []struct {
 		name string
 		opts []Option
@@ -526,12 +528,18 @@ func TestPurchaseLedgerDetection(t *testing.T) {
 		{"a gate not comparable", []Option{WithPurchaseLedger(l), WithPurchaseGate(uncomparableLedger{})}, false},
 		{"a ledger not comparable", []Option{WithPurchaseLedger(uncomparableLedger{memoryLedger: l})}, true},
 		{"a ledger not comparable, given twice", []Option{WithPurchaseJournal(uncomparableLedger{memoryLedger: l}), WithPurchaseGate(uncomparableLedger{memoryLedger: l})}, false},
+		{"a comparable wrapper of a ledger not comparable, given twice", []Option{WithPurchaseJournal(w), WithPurchaseGate(w)}, false},
 	} {
 		c, err := NewClient(testAPIKey, testSecret, tc.opts...)
 		require.NoError(t, err, tc.name)
 		require.Equal(t, tc.want, c.ledger != nil, tc.name)
 	}
 }
+
+// ledgerWrapper is a ledger of a comparable type (a struct of one
+// interface field) whose value may not be: == panics when the field holds
+// an uncomparableLedger.
+type ledgerWrapper struct{ PurchaseLedger }
 
 // uncomparableLedger is a ledger whose values == would panic on.
 type uncomparableLedger struct {
