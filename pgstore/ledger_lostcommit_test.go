@@ -1,0 +1,279 @@
+package pgstore_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/roamkit/travelroam"
+	"github.com/roamkit/travelroam/pgstore"
+)
+
+// holdProxy forwards PostgreSQL connections both ways until a client
+// sends a COMMIT after a statement containing marker: it keeps that
+// COMMIT from the server, cuts the client off (its call fails, the
+// COMMIT's fate unknown to it) and sends the COMMIT on only when Deliver
+// is called. So the transaction commits after the client gave up and
+// cleaned up, as when a context ends, or a connection drops, while the
+// COMMIT is on its way; the server's backend holds the transaction's row
+// locks meanwhile.
+type holdProxy struct {
+	ln      net.Listener
+	target  string
+	marker  []byte
+	taken   atomic.Bool
+	held    chan struct{} // closed once a COMMIT is held
+	deliver chan struct{} // closed by Deliver
+	once    sync.Once
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	conns   []net.Conn
+}
+
+func startHoldProxy(t *testing.T, target, marker string) *holdProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &holdProxy{ln: ln, target: target, marker: []byte(marker), held: make(chan struct{}), deliver: make(chan struct{})}
+	p.wg.Add(1)
+	go p.accept()
+	t.Cleanup(func() {
+		p.Deliver()
+		_ = ln.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			_ = c.Close()
+		}
+		p.mu.Unlock()
+		p.wg.Wait()
+	})
+	return p
+}
+
+// Deliver sends the held COMMIT on to the server.
+func (p *holdProxy) Deliver() { p.once.Do(func() { close(p.deliver) }) }
+
+func (p *holdProxy) accept() {
+	defer p.wg.Done()
+	for {
+		client, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		server, err := net.Dial("tcp", p.target)
+		if err != nil {
+			_ = client.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, client, server)
+		p.mu.Unlock()
+		replied := make(chan struct{})
+		p.wg.Add(2)
+		go func() { // server → client; stops (leaving the server open) when the client is gone
+			defer p.wg.Done()
+			defer close(replied)
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := server.Read(buf)
+				if n > 0 {
+					if _, werr := client.Write(buf[:n]); werr != nil {
+						return
+					}
+				}
+				if err != nil {
+					_ = client.Close()
+					return
+				}
+			}
+		}()
+		go func() { // client → server, holding the COMMIT after the marker
+			defer p.wg.Done()
+			armed := false
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := client.Read(buf)
+				if n > 0 {
+					chunk := buf[:n]
+					armed = armed || bytes.Contains(chunk, p.marker)
+					if armed && bytes.Contains(chunk, []byte("commit\x00")) && p.taken.CompareAndSwap(false, true) {
+						_ = client.Close()
+						close(p.held)
+						<-p.deliver
+						_, _ = server.Write(chunk)
+						<-replied // the COMMIT's answer came back: it is carried out
+						_ = server.Close()
+						return
+					}
+					if _, werr := server.Write(chunk); werr != nil {
+						return
+					}
+				}
+				if err != nil {
+					_ = server.Close()
+					return
+				}
+			}
+		}()
+	}
+}
+
+// holdingStore returns a store whose connections go through a holdProxy.
+func holdingStore(t *testing.T, marker string) (*pgstore.Store, *holdProxy) {
+	t.Helper()
+	base := testPool(t)
+	cc := base.Config().ConnConfig
+	proxy := startHoldProxy(t, net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))), marker)
+	cfg := base.Config().Copy()
+	host, port, _ := net.SplitHostPort(proxy.ln.Addr().String())
+	n, _ := strconv.Atoi(port)
+	cfg.ConnConfig.Host, cfg.ConnConfig.Port = host, uint16(n)
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol // the statements' text, and their arguments, on the wire
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, err := pgstore.New(context.Background(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, proxy
+}
+
+// waitBlockedOrDone waits until done is closed or a backend waits for a
+// row lock held by the transaction whose last statement names account
+// (the one whose COMMIT is held).
+func waitBlockedOrDone(t *testing.T, pool *pgxpool.Pool, account string, done <-chan struct{}) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			t.Fatal("neither a lock wait nor an answer")
+		default:
+		}
+		var blocked bool
+		err := pool.QueryRow(ctx, `SELECT EXISTS (
+			SELECT 1 FROM pg_stat_activity w, pg_stat_activity z
+			WHERE w.wait_event_type = 'Lock' AND z.pid = ANY (pg_blocking_pids(w.pid))
+			AND z.state = 'idle in transaction' AND strpos(z.query, $1) > 0)`, account).Scan(&blocked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if blocked {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestLedgerBeginAcquireCommitAfterCleanup: BeginAcquire's COMMIT is
+// still on its way when its connection fails (a context ending during
+// the COMMIT, a connection cut), and reaches the server only after
+// BeginAcquire has begun cleaning up. The claim and the record are then
+// committed after the give-back by token was tried: that give-back must
+// wait for the transaction to end rather than judge the row by its
+// version before it, or the account stays held for the whole lease (10
+// min here) although BeginAcquire said nothing is held. The attempt must
+// also be visible once BeginAcquire returns, so that the SDK's record of
+// it as not sent finds it instead of leaving it pending.
+func TestLedgerBeginAcquireCommitAfterCleanup(t *testing.T) {
+	ctx := context.Background()
+	other := testStore(t).Ledger()
+	s, proxy := holdingStore(t, "INSERT INTO travelroam_purchase_journal AS j")
+	account := fmt.Sprintf("commit-after-cleanup-%d", time.Now().UnixNano())
+	a := travelroam.PurchaseAttempt{Account: account, Key: "order 1", ID: "held", BundleName: "b"}
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		var p travelroam.LedgerPermit
+		_, p, err = s.Ledger().BeginAcquire(ctx, a, 0, 10*time.Minute)
+		if p != nil {
+			_ = p.ReleaseFinish(ctx, travelroam.OutcomeNotSent, "")
+		}
+	}()
+	<-proxy.held
+	waitBlockedOrDone(t, testPool(t), account, done)
+	proxy.Deliver()
+	<-done
+	if err == nil {
+		t.Fatal("BeginAcquire succeeded although its connection was cut before the COMMIT's answer")
+	}
+	t.Logf("BeginAcquire whose COMMIT was held: %v", err)
+	// The SDK's clean-up: the attempt, as not sent.
+	pending := a
+	pending.Outcome = travelroam.OutcomePending
+	if err := other.Finish(ctx, pending, travelroam.OutcomeNotSent, "", time.Time{}); err != nil {
+		t.Errorf("recording the attempt as not sent once BeginAcquire returned: %v (it stays pending)", err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	b := travelroam.PurchaseAttempt{Account: account, Key: "order 2", ID: "next", BundleName: "b"}
+	_, q, err := other.BeginAcquire(waitCtx, b, 0, 10*time.Minute)
+	if err != nil || q == nil {
+		t.Fatalf("the next BeginAcquire, with a deadline well below the lost claim's lease: %v, %v (a ghost hold)", q, err)
+	}
+	if err := q.ReleaseFinish(ctx, travelroam.OutcomeRefused, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGateCommitAfterCleanup: as TestLedgerBeginAcquireCommitAfterCleanup
+// for the gate alone: an Acquire whose claim's COMMIT reaches the server
+// only after Acquire failed and began giving the claim back holds
+// nothing once it has returned.
+func TestGateCommitAfterCleanup(t *testing.T) {
+	ctx := context.Background()
+	other := testStore(t).Gate()
+	s, proxy := holdingStore(t, "UPDATE travelroam_purchase_gate\nSET token =")
+	key := fmt.Sprintf("commit-after-cleanup-%d", time.Now().UnixNano())
+	first, err := other.Acquire(ctx, key, 0, time.Minute) // the key's row exists: the next claim is one UPDATE
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var p travelroam.Permit
+		p, err = s.Gate().Acquire(ctx, key, 0, 10*time.Minute)
+		if p != nil {
+			_ = p.Release(ctx)
+		}
+	}()
+	<-proxy.held
+	waitBlockedOrDone(t, testPool(t), key, done)
+	proxy.Deliver()
+	<-done
+	if err == nil {
+		t.Fatal("Acquire succeeded although its connection was cut before the COMMIT's answer")
+	}
+	t.Logf("Acquire whose COMMIT was held: %v", err)
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	q, err := other.Acquire(waitCtx, key, 0, 10*time.Minute)
+	if err != nil {
+		t.Fatalf("the next Acquire, with a deadline well below the lost claim's lease: %v (a ghost hold)", err)
+	}
+	if err := q.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
