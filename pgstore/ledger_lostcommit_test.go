@@ -152,17 +152,17 @@ func holdingStore(t *testing.T, marker string) (*pgstore.Store, *holdProxy) {
 	return s, proxy
 }
 
-// waitBlockedOrDone waits until done is closed or a backend waits for a
-// row lock held by the transaction whose last statement names account
-// (the one whose COMMIT is held).
-func waitBlockedOrDone(t *testing.T, pool *pgxpool.Pool, account string, done <-chan struct{}) {
+// waitBlockedOrDone waits until done is closed (false) or a backend
+// waits for a lock held by the transaction whose last statement names
+// account, the one whose COMMIT is held (true).
+func waitBlockedOrDone(t *testing.T, pool *pgxpool.Pool, account string, done <-chan struct{}) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for {
 		select {
 		case <-done:
-			return
+			return false
 		case <-ctx.Done():
 			t.Fatal("neither a lock wait nor an answer")
 		default:
@@ -176,7 +176,7 @@ func waitBlockedOrDone(t *testing.T, pool *pgxpool.Pool, account string, done <-
 			t.Fatal(err)
 		}
 		if blocked {
-			return
+			return true
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -209,19 +209,26 @@ func TestLedgerBeginAcquireCommitAfterCleanup(t *testing.T) {
 		}
 	}()
 	<-proxy.held
-	waitBlockedOrDone(t, testPool(t), account, done)
-	proxy.Deliver()
-	<-done
+	forgetBegin := func() { // the SDK's clean-up once BeginAcquire failed: the attempt, as not sent
+		pending := a
+		pending.Outcome = travelroam.OutcomePending
+		if err := other.Finish(ctx, pending, travelroam.OutcomeNotSent, "", time.Time{}); err != nil {
+			t.Errorf("recording the attempt as not sent once BeginAcquire returned: %v (it stays pending)", err)
+		}
+	}
+	if waitBlockedOrDone(t, testPool(t), account, done) {
+		proxy.Deliver() // the clean-up waits for the transaction: let it end
+		<-done
+		forgetBegin()
+	} else {
+		<-done // returned with the COMMIT still on its way
+		forgetBegin()
+		proxy.Deliver()
+	}
 	if err == nil {
 		t.Fatal("BeginAcquire succeeded although its connection was cut before the COMMIT's answer")
 	}
 	t.Logf("BeginAcquire whose COMMIT was held: %v", err)
-	// The SDK's clean-up: the attempt, as not sent.
-	pending := a
-	pending.Outcome = travelroam.OutcomePending
-	if err := other.Finish(ctx, pending, travelroam.OutcomeNotSent, "", time.Time{}); err != nil {
-		t.Errorf("recording the attempt as not sent once BeginAcquire returned: %v (it stays pending)", err)
-	}
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	b := travelroam.PurchaseAttempt{Account: account, Key: "order 2", ID: "next", BundleName: "b"}
@@ -260,9 +267,11 @@ func TestGateCommitAfterCleanup(t *testing.T) {
 		}
 	}()
 	<-proxy.held
-	waitBlockedOrDone(t, testPool(t), key, done)
-	proxy.Deliver()
+	if waitBlockedOrDone(t, testPool(t), key, done) {
+		proxy.Deliver()
+	}
 	<-done
+	proxy.Deliver()
 	if err == nil {
 		t.Fatal("Acquire succeeded although its connection was cut before the COMMIT's answer")
 	}
