@@ -286,3 +286,48 @@ func TestGateCommitAfterCleanup(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestJournalBeginCommitAfterCleanup: as
+// TestLedgerBeginAcquireCommitAfterCleanup for the journal alone (a
+// journal beside a gate kept elsewhere): a Begin whose COMMIT reaches the
+// server only after Begin failed returns once that transaction has ended,
+// so that the SDK's record of the attempt as not sent finds it rather
+// than leaving it pending (its Key refused until a person resolves it).
+func TestJournalBeginCommitAfterCleanup(t *testing.T) {
+	ctx := context.Background()
+	other := testStore(t).Journal()
+	s, proxy := holdingStore(t, "INSERT INTO travelroam_purchase_journal AS j")
+	account := fmt.Sprintf("commit-after-cleanup-%d", time.Now().UnixNano())
+	a := travelroam.PurchaseAttempt{Account: account, Key: "order 1", ID: "held", BundleName: "b"}
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		_, _, err = s.Journal().Begin(ctx, a)
+	}()
+	<-proxy.held
+	forgetBegin := func() {
+		pending := a
+		pending.Outcome = travelroam.OutcomePending
+		if err := other.Finish(ctx, pending, travelroam.OutcomeNotSent, "", time.Time{}); err != nil {
+			t.Errorf("recording the attempt as not sent once Begin returned: %v (it stays pending)", err)
+		}
+	}
+	if waitBlockedOrDone(t, testPool(t), account, done) {
+		proxy.Deliver()
+		<-done
+		forgetBegin()
+	} else {
+		<-done
+		forgetBegin()
+		proxy.Deliver()
+	}
+	if err == nil {
+		t.Fatal("Begin succeeded although its connection was cut before the COMMIT's answer")
+	}
+	t.Logf("Begin whose COMMIT was held: %v", err)
+	got, ok, err := other.Get(ctx, account, a.Key)
+	if err != nil || !ok || got.Outcome != travelroam.OutcomeNotSent {
+		t.Errorf("the attempt once all is over: %v, %v, %v; want it not sent", got, ok, err)
+	}
+}
