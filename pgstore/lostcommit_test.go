@@ -331,3 +331,52 @@ func TestJournalBeginCommitAfterCleanup(t *testing.T) {
 		t.Errorf("the attempt once all is over: %v, %v, %v; want it not sent", got, ok, err)
 	}
 }
+
+// TestDeduperBeginCommitAfterCleanup: as
+// TestLedgerBeginAcquireCommitAfterCleanup for the callback deduper: a
+// reservation whose COMMIT reaches the server only after Begin failed is
+// given back, so the next delivery of the event is processed at once
+// rather than answered "in flight" for the reservation's time to live.
+func TestDeduperBeginCommitAfterCleanup(t *testing.T) {
+	ctx := context.Background()
+	other := testStore(t).Deduper()
+	s, proxy := holdingStore(t, "INSERT INTO travelroam_callback_dedupe AS d")
+	key := fmt.Sprintf("commit-after-cleanup-%d", time.Now().UnixNano())
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		_, _, err = s.Deduper().Begin(ctx, key)
+	}()
+	<-proxy.held
+	if waitBlockedOrDone(t, testPool(t), key, done) {
+		proxy.Deliver()
+	}
+	<-done
+	proxy.Deliver()
+	if err == nil {
+		t.Fatal("Begin succeeded although its connection was cut before the COMMIT's answer")
+	}
+	t.Logf("Begin whose COMMIT was held: %v", err)
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		st, token, err := other.Begin(waitCtx, key)
+		if err != nil {
+			t.Fatalf("the next delivery's Begin: %v; want DedupeNew (the lost reservation given back) before this deadline, far below its time to live", err)
+		}
+		if st == travelroam.DedupeNew {
+			if err := other.Done(ctx, key, token, true); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		// The held COMMIT may land after this Begin looked: look again,
+		// until the reservation is given back or this test's deadline,
+		// far below the reservation's time to live (5 min).
+		if waitCtx.Err() != nil {
+			t.Fatalf("the next delivery's Begin: %v until the deadline; want DedupeNew (the lost reservation given back)", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
