@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/roamkit/travelroam"
 	"github.com/roamkit/travelroam/pgstore"
+	"github.com/roamkit/travelroam/travelroamtest"
 )
 
 // holdProxy forwards PostgreSQL connections both ways until a client
@@ -378,5 +380,52 @@ func TestDeduperBeginCommitAfterCleanup(t *testing.T) {
 			t.Fatalf("the next delivery's Begin: %v until the deadline; want DedupeNew (the lost reservation given back)", st)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestProcessOrderLedgerCommitAfterCleanup: the ledger's claim and
+// record of a purchase commit after its BeginAcquire failed (the COMMIT
+// on its way). Through a Client: ProcessOrder returns ErrNotSent (nothing
+// was sent), and, as that error says, the same Key is bought on the next
+// call, by another replica, at once: no attempt left pending, no account
+// held for the lease.
+func TestProcessOrderLedgerCommitAfterCleanup(t *testing.T) {
+	ctx := context.Background()
+	srv := travelroamtest.NewServer()
+	defer srv.Close()
+	s, proxy := holdingStore(t, "INSERT INTO travelroam_purchase_journal AS j")
+	client := func(l travelroam.PurchaseLedger) *travelroam.Client {
+		c, err := travelroam.NewClient(srv.APIKey, srv.ClientSecret, travelroam.WithBaseURL(srv.URL),
+			travelroam.WithHTTPClient(srv.Client()), travelroam.WithPurchaseInterval(0), travelroam.WithPurchaseLedger(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	held, next := client(s.Ledger()), client(testStore(t).Ledger())
+	req := travelroam.OrderRequest{BundleName: srv.Bundles()[0].Name, Key: fmt.Sprintf("commit-after-cleanup-%d", time.Now().UnixNano())}
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		_, err = held.ProcessOrder(ctx, req)
+	}()
+	<-proxy.held
+	if waitBlockedOrDone(t, testPool(t), held.AccountKey(), done) {
+		proxy.Deliver()
+	}
+	<-done
+	proxy.Deliver()
+	if !errors.Is(err, travelroam.ErrNotSent) {
+		t.Fatalf("ProcessOrder whose BeginAcquire's COMMIT was held: %v, want ErrNotSent", err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second) // far below the lease (2 min)
+	defer cancel()
+	order, err := next.ProcessOrder(waitCtx, req)
+	if err != nil {
+		t.Fatalf("the same Key again, as ErrNotSent allows: %v", err)
+	}
+	if n := len(srv.Orders()); n != 1 {
+		t.Errorf("%d orders at the fake, want 1 (order %s)", n, order.Reference)
 	}
 }
