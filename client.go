@@ -424,10 +424,12 @@ func (c *Client) setPurchaseStores(cfg config, apiKey Secret) {
 
 // sameStore reports whether the gate g is the ledger l (the same value
 // given to WithPurchaseGate and WithPurchaseJournal), without comparing
-// values whose type is not comparable (that would panic).
+// values that are not comparable (that would panic): neither a type that
+// is not, nor a comparable struct whose interface field holds a value
+// that is not (reflect.Value.Comparable looks at the dynamic values).
 func sameStore(g PurchaseGate, l PurchaseLedger) bool {
 	t := reflect.TypeOf(g)
-	return t == reflect.TypeOf(l) && t.Comparable() && any(g) == any(l)
+	return t == reflect.TypeOf(l) && reflect.ValueOf(g).Comparable() && any(g) == any(l)
 }
 
 // accountScope returns the base URL u as the account key names it, so

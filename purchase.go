@@ -168,6 +168,9 @@ func (c *Client) processOrder(ctx context.Context, key string, r request, call w
 func (c *Client) processOrderLedger(ctx context.Context, key string, r request, call writeCall) (*Order, error) {
 	a := c.newAttempt(call, key)
 	earlier, p, err := c.ledger.BeginAcquire(ctx, a, c.purchaseInterval, c.purchaseLease)
+	if err == nil && p == nil && !earlier.Outcome.MayHaveBought() {
+		err = errNoRefusal // a store failure, as a gate without a permit
+	}
 	if err != nil {
 		c.forgetBegin(ctx, a)
 		return nil, call.notSent(fmt.Errorf("recording the attempt in the purchase ledger: %w", err))
@@ -241,6 +244,9 @@ func (req OrderRequest) purchaseKey() (string, error) {
 func (c *Client) beginPurchase(ctx context.Context, call writeCall, key string) (PurchaseAttempt, error) {
 	a := c.newAttempt(call, key)
 	earlier, ok, err := c.journal.Begin(ctx, a)
+	if err == nil && !ok && !earlier.Outcome.MayHaveBought() {
+		err = errNoRefusal
+	}
 	if err != nil {
 		c.forgetBegin(ctx, a)
 		return a, call.notSent(fmt.Errorf("recording the attempt in the purchase journal: %w", err))
@@ -250,6 +256,12 @@ func (c *Client) beginPurchase(ctx context.Context, call writeCall, key string) 
 	}
 	return a, nil
 }
+
+// errNoRefusal is the error of a journal or ledger that refused a
+// purchase without the earlier attempt that may have bought: nothing to
+// examine or resolve, so not an *AlreadyAttemptedError but a store
+// failure (nothing was sent; the Key may be bought again).
+var errNoRefusal = errors.New("the store refused the attempt without an earlier one that may have bought")
 
 // newAttempt returns the attempt of a purchase with key, under a new
 // random ID.
@@ -407,6 +419,9 @@ func (c *Client) releaseFinish(ctx context.Context, p LedgerPermit, a PurchaseAt
 	err := p.ReleaseFinish(fctx, outcome, reference)
 	switch {
 	case err == nil:
+	case errors.Is(err, ErrNoAttempt): // the turn was freed all the same
+		c.logger.LogAttrs(ctx, slog.LevelError, "travelroam: purchase ledger: the journal no longer holds the attempt (resolved and deleted while it was under way); its outcome is not recorded",
+			slog.String("key", a.Key), slog.String("id", a.ID), slog.String("outcome", string(outcome)), slog.String("reference", reference))
 	case errors.Is(err, ErrAttemptSuperseded):
 		c.logger.LogAttrs(ctx, slog.LevelError, "travelroam: purchase journal: the attempt was resolved and its Key begun again while it was under way; its outcome is not recorded",
 			slog.String("key", a.Key), slog.String("id", a.ID), slog.String("outcome", string(outcome)), slog.String("reference", reference))

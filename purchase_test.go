@@ -270,6 +270,7 @@ func TestProcessOrderLedgerFinishFailureReturnsOrder(t *testing.T) {
 	}{
 		{errors.New("connection refused"), "recording the outcome and freeing the account failed"},
 		{ErrAttemptSuperseded, "its outcome is not recorded"},
+		{ErrNoAttempt, "no longer holds the attempt"},
 	} {
 		var logs bytes.Buffer
 		l := failingLedger{newMemoryLedger(), tc.err}
@@ -280,11 +281,52 @@ func TestProcessOrderLedgerFinishFailureReturnsOrder(t *testing.T) {
 		require.NotEmpty(t, order.Reference)
 		require.Contains(t, logs.String(), `"level":"ERROR"`)
 		require.Contains(t, logs.String(), tc.want)
+		if !strings.Contains(tc.err.Error(), "connection refused") {
+			// The store refused the outcome and freed the turn: neither
+			// an attempt left pending nor an account held to chase.
+			require.NotContains(t, logs.String(), "stays pending")
+			require.NotContains(t, logs.String(), "held until the lease ends")
+		}
 		require.Contains(t, logs.String(), `"key":"order-3"`)
 		require.Contains(t, logs.String(), order.Reference)
 		for _, secret := range []string{testAPIKey, testSecret, testICCID, testMatchingI} {
 			require.NotContains(t, logs.String(), secret)
 		}
+	}
+}
+
+// emptyRefusalLedger answers BeginAcquire with neither a permit nor an
+// earlier attempt nor an error, as a broken store might.
+type emptyRefusalLedger struct{ *memoryLedger }
+
+func (emptyRefusalLedger) BeginAcquire(context.Context, PurchaseAttempt, time.Duration, time.Duration) (PurchaseAttempt, LedgerPermit, error) {
+	return PurchaseAttempt{}, nil, nil
+}
+
+// emptyRefusalJournal answers Begin with ok false and no earlier attempt.
+type emptyRefusalJournal struct{ *memoryJournal }
+
+func (emptyRefusalJournal) Begin(context.Context, PurchaseAttempt) (PurchaseAttempt, bool, error) {
+	return PurchaseAttempt{}, false, nil
+}
+
+// TestProcessOrderStoreRefusesWithoutAttempt: a ledger (or journal) that
+// refuses a purchase without an earlier attempt that may have bought is a
+// store failure (ErrNotSent, nothing sent), as a gate without a permit
+// is, not an *AlreadyAttemptedError with no attempt to examine or
+// resolve.
+func TestProcessOrderStoreRefusesWithoutAttempt(t *testing.T) {
+	t.Parallel()
+	for name, opt := range map[string]Option{
+		"ledger":  WithPurchaseLedger(emptyRefusalLedger{newMemoryLedger()}),
+		"journal": WithPurchaseJournal(emptyRefusalJournal{newMemoryJournal()}),
+	} {
+		c, mt := newMockClient(t, opt)
+		posts, _ := orderResponder(t, mt)
+		_, err := c.ProcessOrder(t.Context(), OrderRequest{BundleName: testBundle, Key: "k"})
+		require.ErrorIs(t, err, ErrNotSent, name)
+		require.False(t, errors.As(err, new(*AlreadyAttemptedError)), name)
+		require.Zero(t, posts.Load(), name)
 	}
 }
 
@@ -513,6 +555,8 @@ func TestWithPurchaseStoresRefuseNil(t *testing.T) {
 func TestPurchaseLedgerDetection(t *testing.T) {
 	t.Parallel()
 	l := newMemoryLedger()
+	// Its type is comparable, its value is not: == would panic.
+	w := ledgerWrapper{uncomparableLedger{memoryLedger: l}}
 	for _, tc := range []struct {
 		name string
 		opts []Option
@@ -526,12 +570,18 @@ func TestPurchaseLedgerDetection(t *testing.T) {
 		{"a gate not comparable", []Option{WithPurchaseLedger(l), WithPurchaseGate(uncomparableLedger{})}, false},
 		{"a ledger not comparable", []Option{WithPurchaseLedger(uncomparableLedger{memoryLedger: l})}, true},
 		{"a ledger not comparable, given twice", []Option{WithPurchaseJournal(uncomparableLedger{memoryLedger: l}), WithPurchaseGate(uncomparableLedger{memoryLedger: l})}, false},
+		{"a comparable wrapper of a ledger not comparable, given twice", []Option{WithPurchaseJournal(w), WithPurchaseGate(w)}, false},
 	} {
 		c, err := NewClient(testAPIKey, testSecret, tc.opts...)
 		require.NoError(t, err, tc.name)
 		require.Equal(t, tc.want, c.ledger != nil, tc.name)
 	}
 }
+
+// ledgerWrapper is a ledger of a comparable type (a struct of one
+// interface field) whose value may not be: == panics when the field holds
+// an uncomparableLedger.
+type ledgerWrapper struct{ PurchaseLedger }
 
 // uncomparableLedger is a ledger whose values == would panic on.
 type uncomparableLedger struct {

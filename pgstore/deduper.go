@@ -59,7 +59,7 @@ func (d *Deduper) Begin(ctx context.Context, key string) (travelroam.DedupeState
 			// The reservation may have been made although its answer
 			// was lost: give it back by its token, or the event would
 			// stay "in flight" for the reservation time to live.
-			d.release(ctx, key, token)
+			d.releaseLost(ctx, key, token)
 			return 0, "", ctxErr(ctx, "dedupe callback", err)
 		}
 		var seen bool
@@ -119,4 +119,31 @@ func (d *Deduper) release(ctx context.Context, key, token string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()
 	_, _ = d.s.exec(ctx, releaseReservationSQL, key, token)
+}
+
+// awaitReservationSQL inserts a placeholder for key unless its row
+// exists: an insert that conflicts with a transaction still inserting or
+// changing that row waits for it to end. releaseLost rolls it back.
+const awaitReservationSQL = `
+INSERT INTO travelroam_callback_dedupe (key, seen, token, expires_at)
+VALUES ($1, false, '', '-infinity') ON CONFLICT (key) DO NOTHING`
+
+// releaseLost gives back the reservation that token may hold after a
+// Begin whose outcome is unknown: its COMMIT may still be on its way to
+// the server. releaseReservationSQL alone would judge the row by its
+// version before that transaction, find another token (or no row) and
+// wait for nothing; the reservation, committed a moment later, would
+// keep the event "in flight" for its whole time to live. So it first
+// waits for that transaction to end (awaitReservationSQL, rolled back),
+// then deletes the reservation by token. Clean-up, as release.
+func (d *Deduper) releaseLost(ctx context.Context, key, token string) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	_ = d.s.readCommitted(actx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(actx, awaitReservationSQL, key); err != nil {
+			return err
+		}
+		return errAwaited
+	})
+	d.release(ctx, key, token)
 }

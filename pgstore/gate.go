@@ -79,7 +79,7 @@ func (g *Gate) Acquire(ctx context.Context, key string, interval, lease time.Dur
 			// restart, a failover). Give it back by its token rather
 			// than leave the account blocked for a whole lease; a claim
 			// that was not carried out releases nothing.
-			_ = g.release(ctx, key, token)
+			_ = g.releaseLost(ctx, key, token)
 			return nil, ctxErr(ctx, "acquire purchase gate", err)
 		}
 		if claimed {
@@ -112,6 +112,37 @@ func (g *Gate) claim(ctx context.Context, key string, interval, lease time.Durat
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// lockRowSQL waits for, and takes, the lock of key's row: behind a
+// transaction still inserting or changing it (a claim whose COMMIT is on
+// its way), then on the row as that transaction left it. It changes
+// nothing (a row it has to insert is free at once, as insertSQL's).
+const lockRowSQL = `
+INSERT INTO travelroam_purchase_gate AS g (key, token, held, until_at, gap_us)
+VALUES ($1, '', false, '-infinity', 0)
+ON CONFLICT (key) DO UPDATE SET token = g.token WHERE false`
+
+// releaseLost gives back the claim that token may hold after the claim's
+// transaction failed in a way that leaves its outcome unknown: its
+// COMMIT may still be on its way to the server (the context ended, or
+// the connection dropped, just after it was sent). releaseSQL alone
+// would judge the row by its version before that transaction, find
+// another token and wait for nothing; the claim, committed a moment
+// later, would then hold the account for its whole lease. So it first
+// waits for the row's lock (lockRowSQL), then releases by token in the
+// same transaction, on the row as the claim's transaction left it. It is
+// clean-up: it runs even when ctx has ended, for at most releaseTimeout.
+func (g *Gate) releaseLost(ctx context.Context, key, token string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	return g.s.readCommitted(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, lockRowSQL, key); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, releaseSQL, key, token)
+		return err
+	})
 }
 
 // release ends the hold of token. It is clean-up: it runs even when ctx

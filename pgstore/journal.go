@@ -59,6 +59,7 @@ func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (trav
 			return travelroam.PurchaseAttempt{}, true, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
+			j.awaitLost(ctx, a)
 			return travelroam.PurchaseAttempt{}, false, ctxErr(ctx, "begin purchase", err)
 		}
 		earlier, ok, err := j.Get(ctx, a.Account, a.Key)
@@ -70,6 +71,37 @@ func (j *Journal) Begin(ctx context.Context, a travelroam.PurchaseAttempt) (trav
 		}
 	}
 	return travelroam.PurchaseAttempt{}, false, fmt.Errorf("pgstore: begin purchase %q: the journal row kept changing", a.Key)
+}
+
+// awaitRowSQL inserts a placeholder for an account and key unless their
+// row exists: an insert that conflicts with a transaction still
+// inserting or replacing that row waits for it to end. awaitLost rolls
+// it back.
+const awaitRowSQL = `
+INSERT INTO travelroam_purchase_journal (` + journalColumns + `)
+VALUES ($1, $2, '', '', '', '', clock_timestamp(), 'not_sent', '', clock_timestamp())
+ON CONFLICT (account, key) DO NOTHING`
+
+// errAwaited rolls back the transaction of awaitLost.
+var errAwaited = errors.New("pgstore: awaited")
+
+// awaitLost waits, after a Begin whose outcome is unknown (its answer
+// lost, or its context ended, while its COMMIT may still be on its way),
+// until that transaction has ended, so that what it recorded is visible
+// when Begin returns: the SDK then records the attempt as not sent,
+// fenced by its ID, and a Finish that ran while the COMMIT was still on
+// its way would find nothing and leave the attempt pending. It changes
+// nothing (its transaction is rolled back) and runs even when ctx has
+// ended, for at most releaseTimeout; its failure is ignored.
+func (j *Journal) awaitLost(ctx context.Context, a travelroam.PurchaseAttempt) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	_ = j.s.readCommitted(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, awaitRowSQL, a.Account, a.Key); err != nil {
+			return err
+		}
+		return errAwaited
+	})
 }
 
 // checkIdentity returns an error unless a has a Key and an ID.

@@ -77,9 +77,11 @@ func (l *Ledger) BeginAcquire(ctx context.Context, a travelroam.PurchaseAttempt,
 			return travelroam.PurchaseAttempt{}, &ledgerPermit{s: l.Journal.s, account: a.Account, key: a.Key, id: a.ID, token: token}, nil
 		case !errors.Is(err, errNoClaim):
 			// The claim and the record may have been committed although
-			// the answer was lost: give the turn back by its token (the
-			// SDK records the attempt as not sent).
-			_ = l.Gate.release(ctx, a.Account, token)
+			// the answer was lost, or be committed in a moment (the
+			// COMMIT on its way): give the turn back by its token once
+			// that transaction has ended, so that the attempt is
+			// visible to the SDK's record of it as not sent.
+			_ = l.Gate.releaseLost(ctx, a.Account, token)
 			return travelroam.PurchaseAttempt{}, nil, ctxErr(ctx, "begin purchase", err)
 		case r.earlier.ID != "":
 			return r.earlier, nil, nil
