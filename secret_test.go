@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/stretchr/testify/require"
 )
 
 // TestSecretAndICCIDPrintMasked: a Secret and an ICCID mask themselves
