@@ -155,11 +155,12 @@ func (e *APIError) Error() string {
 
 // Format makes every fmt verb, %#v and %d included, print the error's
 // text: its fields hold the message and body as sent, which may hold
-// anything.
-func (e *APIError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+// anything. Its receiver is the struct, so that a copy (*e) prints the
+// same; so is MarshalJSON's.
+func (e APIError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
 
 // MarshalJSON writes the error's text, for the same reason.
-func (e *APIError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
+func (e APIError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Is reports whether the error's status matches target.
 func (e *APIError) Is(target error) bool {
@@ -291,10 +292,10 @@ func (e *OutcomeUnknownError) Error() string {
 
 // Format makes every fmt verb print the error's text, not its fields
 // (its cause may be any error).
-func (e *OutcomeUnknownError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+func (e OutcomeUnknownError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
 
 // MarshalJSON writes the error's text.
-func (e *OutcomeUnknownError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
+func (e OutcomeUnknownError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Unwrap returns the cause.
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
@@ -332,10 +333,10 @@ func (e *AssignmentsPendingError) Error() string {
 }
 
 // Format makes every fmt verb print the error's text, not its fields.
-func (e *AssignmentsPendingError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+func (e AssignmentsPendingError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
 
 // MarshalJSON writes the error's text.
-func (e *AssignmentsPendingError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
+func (e AssignmentsPendingError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Unwrap returns the last answer.
 func (e *AssignmentsPendingError) Unwrap() error { return e.Last }
@@ -356,10 +357,10 @@ func (e *DecodeError) Error() string {
 
 // Format makes every fmt verb print the error's text, not what the
 // decoder quoted.
-func (e *DecodeError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+func (e DecodeError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
 
 // MarshalJSON writes the error's text.
-func (e *DecodeError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
+func (e DecodeError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Unwrap returns the decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }

@@ -2,6 +2,8 @@ package travelroam
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,14 +12,24 @@ import (
 	"testing"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/stretchr/testify/require"
 )
 
 // TestPrintingLeaksNothing logs every exported value the SDK returns that
-// holds a secret, alone, in a slice and in a map, through slog's text and
-// JSON handlers and every fmt verb, and greps the output for the secrets:
-// activation codes, matching IDs, PINs, PUKs, full ICCIDs, the callback
-// URL's token and people's contact details.
+// holds a secret, alone, in a slice and in a map, behind a pointer in a
+// slice or a struct field, and (for an error, which the SDK returns as a
+// pointer) as the value it points to, through slog's text and JSON
+// handlers, every fmt verb, encoding/json and encoding/json/v2, and greps
+// the output for the secrets: activation codes, matching IDs, PINs, PUKs,
+// full ICCIDs, the callback URL's token and people's contact details, as
+// text, in hex, in base64 and as decimal bytes.
+//
+// A pointer inside a slice, a map or a struct printed with a verb fmt
+// does not take for pointers (%s, %q) sends fmt down its error path,
+// which prints the value behind the pointer without calling any method:
+// before the structs had their own Format, fmt.Sprintf("%s",
+// []*ESIM{e}) showed the PIN, the matching ID and the whole ICCID.
 func TestPrintingLeaksNothing(t *testing.T) {
 	t.Parallel()
 	const (
@@ -58,6 +70,10 @@ func TestPrintingLeaksNothing(t *testing.T) {
 			Err: apiErr},
 		"AlreadyAttemptedError": &AlreadyAttemptedError{Attempt: PurchaseAttempt{Key: "k", ICCID: testICCID}},
 	}
+	encoded := []string{fmt.Sprintf("%x", testICCID), fmt.Sprintf("%X", testMatchingI), strings.Trim(fmt.Sprint([]byte("LPA:1")), "[]")}
+	for _, body := range [][]byte{apiErr.Body, []byte(lpa)} {
+		encoded = append(encoded, base64.StdEncoding.EncodeToString(body)[:12])
+	}
 	for name, v := range values {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -66,17 +82,32 @@ func TestPrintingLeaksNothing(t *testing.T) {
 			m := reflect.MakeMap(reflect.MapOf(reflect.TypeFor[string](), reflect.TypeOf(v)))
 			m.SetMapIndex(reflect.ValueOf("k"), reflect.ValueOf(v))
 			wrapper := struct{ Field any }{v}
-			for _, shape := range []any{v, slice.Interface(), m.Interface(), wrapper, &wrapper} {
+			ptr := reflect.New(reflect.TypeOf(v))
+			ptr.Elem().Set(reflect.ValueOf(v))
+			ptrs := reflect.Append(reflect.MakeSlice(reflect.SliceOf(ptr.Type()), 0, 1), ptr)
+			shapes := []any{v, slice.Interface(), m.Interface(), wrapper, &wrapper, ptrs.Interface(), struct{ Field any }{ptr.Interface()}}
+			if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
+				value := rv.Elem().Interface() // the error's struct, e.g. a copy a caller made: *apiErr
+				shapes = append(shapes, value, []any{value}, struct{ Field any }{value})
+			}
+			for _, shape := range shapes {
 				var out bytes.Buffer
-				for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+				for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
 					fmt.Fprintf(&out, verb+"\n", shape)
 				}
 				for _, h := range []slog.Handler{slog.NewTextHandler(&out, nil), slog.NewJSONHandler(&out, nil)} {
 					slog.New(h).Info("value", "v", shape)
 				}
+				for _, marshal := range []func(any) ([]byte, error){
+					func(v any) ([]byte, error) { return json.Marshal(v) },
+					func(v any) ([]byte, error) { return jsonv2.Marshal(v) },
+				} {
+					b, err := marshal(shape)
+					require.NoError(t, err, "%T", shape)
+					out.Write(b)
+				}
 				text := out.String()
-				hex := fmt.Sprintf("%x", testICCID)
-				for _, secret := range append(secrets, hex) {
+				for _, secret := range append(secrets, encoded...) {
 					require.NotContains(t, text, secret, "%T shows a secret:\n%s", shape, text)
 				}
 				require.False(t, strings.Contains(text, "!BADKEY") || strings.Contains(text, "!ERROR"), text)
