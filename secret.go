@@ -37,9 +37,16 @@ import (
 //
 // A Secret protects itself only where its methods are called: on its
 // own, in an exported field, in a slice or as a map's value. fmt prints
-// an unexported field of a struct raw, and encoding/json writes a map key
-// of a string type as it is, so never use a Secret (or an [ICCID]) as a
-// map key in a value that may be marshalled: the SDK has none. Converting
+// an unexported field of a struct raw, and so it does everything behind
+// a pointer it prints through its error path ("%!s(…)"): a pointer to
+// your own struct or to a slice, inside a slice, a map or a struct
+// printed with %s or %q (go vet reports that call; the SDK's structs
+// have a Format so that a pointer to one is safe). encoding/json writes
+// a map key of a string type as it is, so never use a Secret (or an
+// [ICCID]) as a map key in a value that may be marshalled: the SDK has
+// none. encoding/xml, encoding/gob and reflection-based printers that
+// skip methods (go-spew with DisableMethods, as in testify's diffs) see
+// the value too. Converting
 // it, string(s), gives the value too; do that only where Reveal would do.
 type Secret string
 
