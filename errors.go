@@ -385,7 +385,7 @@ func newAPIError(r request, resp *response) *APIError {
 		Body:       bytes.Clone(body),
 		Method:     r.method,
 		Route:      r.route,
-		Header:     responseHeader(resp.header),
+		Header:     responseHeader(resp.header, r.redact),
 	}
 	if d, ok := parseRetryAfter(resp.header.Get("Retry-After"), time.Now()); ok {
 		e.RetryAfter = d
@@ -399,8 +399,7 @@ func newAPIError(r request, resp *response) *APIError {
 // API. A value that is not a short token of printable ASCII is ignored:
 // it is printed in errors.
 func requestID(h http.Header) string {
-	for _, name := range [...]string{"X-Request-Id", "Request-Id", "X-Correlation-Id",
-		"X-Amz-Request-Id", "X-Amzn-Requestid", "X-Amzn-Trace-Id", "Cf-Ray"} {
+	for _, name := range requestIDHeaders {
 		v := strings.TrimSpace(h.Get(name))
 		if v != "" && len(v) <= 200 && strings.IndexFunc(v, func(r rune) bool { return r < ' ' || r > '~' }) < 0 {
 			return v
@@ -408,6 +407,10 @@ func requestID(h http.Header) string {
 	}
 	return ""
 }
+
+// requestIDHeaders are the headers requestID reads, in its order.
+var requestIDHeaders = [...]string{"X-Request-Id", "Request-Id", "X-Correlation-Id",
+	"X-Amz-Request-Id", "X-Amzn-Requestid", "X-Amzn-Trace-Id", "Cf-Ray"}
 
 // writeRequestID appends " (request id …)" when h carries one.
 func writeRequestID(b *strings.Builder, h http.Header) {
@@ -422,7 +425,14 @@ func writeRequestID(b *strings.Builder, h http.Header) {
 // that may carry credentials: cookies, authorization, the API's own
 // credential headers echoed back, and any whose name speaks of a key, a
 // secret, a token, a session or a password. nil for an empty header.
-func responseHeader(h http.Header) http.Header {
+//
+// The request id headers, which errors print, pass through scrub (the
+// request's redact): a value in which it masks a credential, an
+// activation code or a matching ID is kept masked, so that a server or a
+// proxy that echoes one there cannot put it in an error's text. A value
+// it would only shorten (a trace id with a long run of digits) is kept
+// as sent.
+func responseHeader(h http.Header, scrub func(string) string) http.Header {
 	if len(h) == 0 {
 		return nil
 	}
@@ -432,6 +442,13 @@ func responseHeader(h http.Header) http.Header {
 			continue
 		}
 		out[name] = slices.Clone(values)
+	}
+	for _, name := range requestIDHeaders {
+		for i, v := range out[name] {
+			if masked := scrub(v); strings.Contains(masked, redact.Mask) {
+				out[name][i] = masked
+			}
+		}
 	}
 	return out
 }
