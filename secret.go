@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"unicode/utf8"
 )
 
 // Secret is a text the SDK keeps out of every output: an activation
@@ -85,11 +86,20 @@ type ICCID string
 
 // String returns the ICCID with all but its last four characters
 // masked, e.g. "…5678"; one of four characters or fewer is all stars.
+// It counts characters, not bytes.
 func (i ICCID) String() string {
-	if len(i) <= 4 {
-		return strings.Repeat("*", len(i))
+	s, cut := string(i), len(i)
+	for n := range 4 {
+		if cut == 0 {
+			return strings.Repeat("*", n)
+		}
+		_, size := utf8.DecodeLastRuneInString(s[:cut])
+		cut -= size
 	}
-	return "…" + string(i[len(i)-4:])
+	if cut == 0 {
+		return "****"
+	}
+	return "…" + s[cut:]
 }
 
 // Format makes every fmt verb print [ICCID.String]; %q and %#v quote it.

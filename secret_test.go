@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/stretchr/testify/require"
@@ -138,16 +139,22 @@ func TestNoSecretIsAMapKey(t *testing.T) {
 }
 
 // TestICCIDString: an ICCID prints its last four characters; one of four
-// or fewer is all stars.
+// or fewer is all stars. Characters, not bytes: a value a server sent in
+// other digits (full-width) is neither cut inside a character (invalid
+// UTF-8, which encoding/json turns into U+FFFD) nor shown for one of four
+// characters.
 func TestICCIDString(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[ICCID]string{
-		testICCID: "…5678",
-		"12345":   "…2345",
-		"1234":    "****",
-		"12":      "**",
-		"":        "",
+		testICCID:  "…5678",
+		"12345":    "…2345",
+		"1234":     "****",
+		"12":       "**",
+		"":         "",
+		"８９４４５３８５": "…５３８５",
+		"１２３４":     "****",
 	} {
 		require.Equal(t, want, in.String(), string(in))
+		require.True(t, utf8.ValidString(in.String()), string(in))
 	}
 }
