@@ -337,7 +337,7 @@ func (r request) capture(resp *response, attempts int) {
 	}
 	r.meta.Attempts += attempts
 	if resp != nil {
-		r.meta.StatusCode, r.meta.Header = resp.status, responseHeader(resp.header)
+		r.meta.StatusCode, r.meta.Header = resp.status, responseHeader(resp.header, r.redact)
 	}
 }
 

@@ -155,11 +155,12 @@ func (e *APIError) Error() string {
 
 // Format makes every fmt verb, %#v and %d included, print the error's
 // text: its fields hold the message and body as sent, which may hold
-// anything.
-func (e *APIError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+// anything. Its receiver is the struct, so that a copy (*e) prints the
+// same; so is MarshalJSON's.
+func (e APIError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
 
 // MarshalJSON writes the error's text, for the same reason.
-func (e *APIError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
+func (e APIError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Is reports whether the error's status matches target.
 func (e *APIError) Is(target error) bool {
@@ -291,10 +292,10 @@ func (e *OutcomeUnknownError) Error() string {
 
 // Format makes every fmt verb print the error's text, not its fields
 // (its cause may be any error).
-func (e *OutcomeUnknownError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+func (e OutcomeUnknownError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
 
 // MarshalJSON writes the error's text.
-func (e *OutcomeUnknownError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
+func (e OutcomeUnknownError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Unwrap returns the cause.
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
@@ -332,10 +333,10 @@ func (e *AssignmentsPendingError) Error() string {
 }
 
 // Format makes every fmt verb print the error's text, not its fields.
-func (e *AssignmentsPendingError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+func (e AssignmentsPendingError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
 
 // MarshalJSON writes the error's text.
-func (e *AssignmentsPendingError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
+func (e AssignmentsPendingError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Unwrap returns the last answer.
 func (e *AssignmentsPendingError) Unwrap() error { return e.Last }
@@ -356,10 +357,10 @@ func (e *DecodeError) Error() string {
 
 // Format makes every fmt verb print the error's text, not what the
 // decoder quoted.
-func (e *DecodeError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+func (e DecodeError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
 
 // MarshalJSON writes the error's text.
-func (e *DecodeError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
+func (e DecodeError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Unwrap returns the decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
@@ -384,7 +385,7 @@ func newAPIError(r request, resp *response) *APIError {
 		Body:       bytes.Clone(body),
 		Method:     r.method,
 		Route:      r.route,
-		Header:     responseHeader(resp.header),
+		Header:     responseHeader(resp.header, r.redact),
 	}
 	if d, ok := parseRetryAfter(resp.header.Get("Retry-After"), time.Now()); ok {
 		e.RetryAfter = d
@@ -398,8 +399,7 @@ func newAPIError(r request, resp *response) *APIError {
 // API. A value that is not a short token of printable ASCII is ignored:
 // it is printed in errors.
 func requestID(h http.Header) string {
-	for _, name := range [...]string{"X-Request-Id", "Request-Id", "X-Correlation-Id",
-		"X-Amz-Request-Id", "X-Amzn-Requestid", "X-Amzn-Trace-Id", "Cf-Ray"} {
+	for _, name := range requestIDHeaders {
 		v := strings.TrimSpace(h.Get(name))
 		if v != "" && len(v) <= 200 && strings.IndexFunc(v, func(r rune) bool { return r < ' ' || r > '~' }) < 0 {
 			return v
@@ -407,6 +407,10 @@ func requestID(h http.Header) string {
 	}
 	return ""
 }
+
+// requestIDHeaders are the headers requestID reads, in its order.
+var requestIDHeaders = [...]string{"X-Request-Id", "Request-Id", "X-Correlation-Id",
+	"X-Amz-Request-Id", "X-Amzn-Requestid", "X-Amzn-Trace-Id", "Cf-Ray"}
 
 // writeRequestID appends " (request id …)" when h carries one.
 func writeRequestID(b *strings.Builder, h http.Header) {
@@ -421,7 +425,14 @@ func writeRequestID(b *strings.Builder, h http.Header) {
 // that may carry credentials: cookies, authorization, the API's own
 // credential headers echoed back, and any whose name speaks of a key, a
 // secret, a token, a session or a password. nil for an empty header.
-func responseHeader(h http.Header) http.Header {
+//
+// The request id headers, which errors print, pass through scrub (the
+// request's redact): a value in which it masks a credential, an
+// activation code or a matching ID is kept masked, so that a server or a
+// proxy that echoes one there cannot put it in an error's text. A value
+// it would only shorten (a trace id with a long run of digits) is kept
+// as sent.
+func responseHeader(h http.Header, scrub func(string) string) http.Header {
 	if len(h) == 0 {
 		return nil
 	}
@@ -431,6 +442,13 @@ func responseHeader(h http.Header) http.Header {
 			continue
 		}
 		out[name] = slices.Clone(values)
+	}
+	for _, name := range requestIDHeaders {
+		for i, v := range out[name] {
+			if masked := scrub(v); strings.Contains(masked, redact.Mask) {
+				out[name][i] = masked
+			}
+		}
 	}
 	return out
 }

@@ -143,7 +143,38 @@ func TestErrorsCarryResponseMetadata(t *testing.T) {
 	// A header value that is not a short printable token is no request id.
 	require.Empty(t, requestID(http.Header{"X-Request-Id": {"a\x1b[2Jb"}}))
 	require.Empty(t, requestID(http.Header{"X-Request-Id": {strings.Repeat("a", 201)}}))
-	require.Nil(t, responseHeader(nil))
+	require.Nil(t, responseHeader(nil, func(s string) string { return s }))
+}
+
+// TestRequestIDEchoingASecretIsMasked: the request id is the one header
+// value an error prints, and the server (or a proxy in front of it)
+// chooses it: one that echoes the API key, the client secret or an
+// activation code is masked in Error() and in RequestID(), as the
+// message is; an ordinary trace id with long digit runs is kept.
+func TestRequestIDEchoingASecretIsMasked(t *testing.T) {
+	t.Parallel()
+	lpa := "LPA:1$rsp.truphone.com$" + testMatchingI
+	for _, tc := range []struct{ name, value, secret string }{
+		{"X-Request-Id", testAPIKey, testAPIKey},
+		{"X-Correlation-Id", "cs-" + testSecret, testSecret},
+		{"Request-Id", lpa, testMatchingI},
+		{"Cf-Ray", "matchingId=" + testMatchingI, testMatchingI},
+	} {
+		c, mt := newMockClient(t, WithMaxRetries(0))
+		header := http.Header{tc.name: {tc.value}}
+		mt.RegisterResponder(http.MethodPost, testBaseURL+"/bundle", httpmock.NewStringResponder(400, `{"message":"no"}`).HeaderSet(header))
+		mt.RegisterResponder(http.MethodPost, testBaseURL+"/processorders", httpmock.NewStringResponder(502, `bad gateway`).HeaderSet(header))
+		var meta Response
+		_, err := c.Bundle(t.Context(), "esim_1GB_7D_TR_V2", WithResponseInto(&meta))
+		var ae *APIError
+		require.ErrorAs(t, err, &ae)
+		_, err2 := c.ProcessOrder(t.Context(), OrderRequest{BundleName: "esim_1GB_7D_TR_V2"})
+		var ue *OutcomeUnknownError
+		require.ErrorAs(t, err2, &ue)
+		printed := fmt.Sprintf("%v %+v|%s|%s|%s|%v", err, err2, ae.RequestID(), ue.RequestID(), meta.RequestID(), ae.Header)
+		require.NotContains(t, printed, tc.secret, tc.name)
+		require.Contains(t, err.Error(), "(request id ", "%s: the id is still named, masked", tc.name)
+	}
 }
 
 func TestAPIErrorBodyIsCapped(t *testing.T) {

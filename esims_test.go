@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
@@ -393,10 +394,15 @@ func FuzzDecodeLocation(f *testing.F) {
 // maskedLike returns an ICCID of the same length that shares only the
 // last four characters with iccid.
 func maskedLike(iccid ICCID) ICCID {
-	if len(iccid) <= 4 {
-		return ICCID(strings.Repeat("x", len(iccid)))
+	s, tail := string(iccid), len(iccid)
+	for n := 0; n < 4 && tail > 0; n++ { // the last four characters, as ICCID.String counts them
+		_, size := utf8.DecodeLastRuneInString(s[:tail])
+		tail -= size
 	}
-	return ICCID(strings.Repeat("x", len(iccid)-4)) + iccid[len(iccid)-4:]
+	if tail == 0 { // four characters or fewer: all stars, whatever they are
+		return ICCID(strings.Repeat("x", utf8.RuneCountInString(s)))
+	}
+	return ICCID(strings.Repeat("x", utf8.RuneCountInString(s[:tail])) + s[tail:])
 }
 
 // requireSamePrint fails unless a and b print alike with every fmt verb

@@ -52,7 +52,9 @@ type Order struct {
 	Reference string `json:"orderReference"`
 	// Status is the order status as sent, e.g. "completed".
 	Status string `json:"status"`
-	// StatusMessage is the server's description of the status.
+	// StatusMessage is the server's description of the status, with any
+	// ICCID or activation code in it masked as in an error's message (Raw
+	// keeps it as sent).
 	StatusMessage string `json:"statusMessage"`
 	// Total is what the order cost, taken from the wallet.
 	Total Amount `json:"total"`

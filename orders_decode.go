@@ -11,6 +11,7 @@ import (
 
 	"github.com/roamkit/travelroam/internal/envelope"
 	"github.com/roamkit/travelroam/internal/lenient"
+	"github.com/roamkit/travelroam/internal/redact"
 )
 
 // decodeOrder reads a purchase answer. It first looks for the
@@ -54,9 +55,13 @@ func decodeOrderMemberwise(b []byte, rules jsonv2.Options) (*Order, error) {
 	return o.with(ref, b), nil
 }
 
-// with returns the order with reference ref and the body b.
+// with returns the order with reference ref and the body b, its status
+// message masked (internal/redact: ICCIDs, activation codes, matching
+// IDs, labelled PINs and PUKs) because an order prints whole; Raw keeps
+// it as sent.
 func (o *Order) with(ref string, b []byte) *Order {
 	o.Reference, o.Raw = ref, Secret(b)
+	o.StatusMessage = redact.Text(o.StatusMessage)
 	return o
 }
 

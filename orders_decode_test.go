@@ -250,3 +250,22 @@ func TestDecodeOrderEvidenceFixtures(t *testing.T) {
 		require.Len(t, id, 19, "an ICCID sent as a number keeps its digits")
 	}
 }
+
+// TestDecodeOrderStatusMessageHoldsNoSecret: the status message is the
+// server's free text, printed with the order, which is safe to log: an
+// ICCID or an activation code the server wrote in it (a top-up's "bundle
+// applied to eSIM 8944…") is masked like one in an error's message, and
+// Raw keeps it as sent.
+func TestDecodeOrderStatusMessageHoldsNoSecret(t *testing.T) {
+	t.Parallel()
+	lpa := "LPA:1$rsp.truphone.com$" + testMatchingI
+	body := []byte(`{"orderReference":"ref-1","status":"completed","statusMessage":"Bundle applied to eSIM ` + testICCID + `, install with ` + lpa + `"}`)
+	o, err := decodeOrder(body, newDecodeRules())
+	require.NoError(t, err)
+	require.Equal(t, "Bundle applied to eSIM …5678, install with [redacted]", o.StatusMessage)
+	for _, printed := range []string{fmt.Sprintf("%+v", o), fmt.Sprintf("%s", *o)} {
+		require.NotContains(t, printed, testICCID)
+		require.NotContains(t, printed, testMatchingI)
+	}
+	require.Equal(t, string(body), o.Raw.Reveal())
+}

@@ -381,7 +381,7 @@ func (c *Client) send(ctx context.Context, r request, call writeCall, release fu
 	}
 	order, err := decodeOrder(resp.body, c.rules)
 	if err != nil {
-		return nil, call.unknown(out, &DecodeError{Method: r.method, Route: r.route, Err: err})
+		return nil, call.unknown(r, out, &DecodeError{Method: r.method, Route: r.route, Err: err})
 	}
 	return order, nil
 }

@@ -225,10 +225,10 @@ func (e *AlreadyAttemptedError) Error() string {
 }
 
 // Format makes every fmt verb print the error's text, not its fields.
-func (e *AlreadyAttemptedError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+func (e AlreadyAttemptedError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
 
 // MarshalJSON writes the error's text.
-func (e *AlreadyAttemptedError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
+func (e AlreadyAttemptedError) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // defaultJournalRetention is how long the memory journal keeps a finished
 // attempt (succeeded, refused or not sent) after its outcome was

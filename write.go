@@ -243,17 +243,17 @@ func (w writeCall) settle(r request, out writeOutcome) (*response, error) {
 		if out.notSent {
 			return nil, w.notSent(out.err)
 		}
-		return nil, w.unknown(out, out.err)
+		return nil, w.unknown(r, out, out.err)
 	}
 	switch status := out.resp.status; {
 	case out.replayed():
-		return nil, w.unknown(out, replayError(r, out))
+		return nil, w.unknown(r, out, replayError(r, out))
 	case status/100 == 2 && out.err != nil && w.needBody:
-		return nil, w.unknown(out, out.err)
+		return nil, w.unknown(r, out, out.err)
 	case status/100 == 2:
 		return out.resp, nil
 	case ambiguousStatus(status):
-		return nil, w.unknown(out, newAPIError(r, out.resp))
+		return nil, w.unknown(r, out, newAPIError(r, out.resp))
 	}
 	return nil, newAPIError(r, out.resp)
 }
@@ -268,11 +268,11 @@ func (w writeCall) notSent(cause error) error {
 
 // unknown is the error of a write that may or may not have been carried
 // out; it keeps whatever answer arrived.
-func (w writeCall) unknown(out writeOutcome, cause error) *OutcomeUnknownError {
+func (w writeCall) unknown(r request, out writeOutcome, cause error) *OutcomeUnknownError {
 	e := &OutcomeUnknownError{Op: w.op, Key: w.key, BundleName: w.bundleName, ICCID: w.iccid, SentAt: out.sentAt, Err: cause}
 	if out.resp != nil {
 		e.Body = out.resp.body
-		e.Header = responseHeader(out.resp.header)
+		e.Header = responseHeader(out.resp.header, r.redact)
 	}
 	return e
 }

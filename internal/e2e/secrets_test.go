@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,10 +39,17 @@ func newPrinter() *printer {
 
 // print prints each value (and, for a pointer, what it points to is
 // printed by fmt and slog through the pointer anyway), alone and inside a
-// struct and a map, as an application's own log record would hold it.
+// struct and a map, as an application's own log record would hold it,
+// and behind a pointer in a slice and a struct printed with %s and %q
+// (fmt's error path, which calls no Format of the fields).
 func (p *printer) print(values ...any) {
 	for _, v := range values {
-		fmt.Fprintf(&p.out, "%v\n%+v\n%#v\n%s\n", v, v, v, v)
+		fmt.Fprintf(&p.out, "%v\n%+v\n%#v\n%s\n%q\n%x\n%X\n", v, v, v, v, v, v, v)
+		if v != nil && reflect.TypeOf(v).Kind() == reflect.Struct { // fmt's error path prints a pointer to anything else raw
+			ptr := reflect.New(reflect.TypeOf(v))
+			ptr.Elem().Set(reflect.ValueOf(v))
+			fmt.Fprintf(&p.out, "%s\n%q\n", []any{ptr.Interface()}, struct{ P any }{ptr.Interface()})
+		}
 		p.json.Info("value", "v", v, "list", []any{v})
 		p.text.Info("value", "v", v, "list", []any{v})
 		held := struct{ Held any }{v}
@@ -201,6 +209,15 @@ func TestE2ENoSecretInAnyOutput(t *testing.T) {
 	p.print(err) // already attempted
 	attempts, err = c.UnfinishedPurchases(ctx)
 	p.print(attempts, err)
+	require.NotEmpty(t, attempts)
+	for _, a := range attempts {
+		p.print(c.ResolvePurchase(ctx, a, travelroam.Outcome("bogus"), ""))  // refused before the journal
+		p.print(c.ResolvePurchase(ctx, a, travelroam.OutcomeNotSent, "ref")) // a reference without success
+		p.print(c.ResolvePurchase(ctx, a, travelroam.OutcomeNotSent, ""))
+		p.print(c.ResolvePurchase(ctx, a, travelroam.OutcomeNotSent, "")) // no longer unfinished
+	}
+	attempts, err = c.UnfinishedPurchases(ctx)
+	p.print(attempts, err)
 
 	for _, body := range []string{`{"alertType":"Utilisation","iccid":"` + iccid + `","note":"` + echo + `"`, `{"iccid":` + iccid + `,"matchingId":"` + mid + `"}`} {
 		resp, err := recv.Client().Post(callbackURL, "application/json", strings.NewReader(body))
@@ -237,7 +254,7 @@ func requireNoSecretIn(t *testing.T, name, out string, secrets []string) {
 	t.Helper()
 	for _, s := range secrets {
 		j, _ := json.Marshal(s)
-		for _, form := range []string{s, string(j[1 : len(j)-1]), url.QueryEscape(s), url.PathEscape(s)} {
+		for _, form := range []string{s, string(j[1 : len(j)-1]), url.QueryEscape(s), url.PathEscape(s), fmt.Sprintf("%x", s), fmt.Sprintf("%X", s)} {
 			if len(s) >= 12 {
 				if strings.Contains(out, form) {
 					t.Errorf("%s hold the secret %q (as %q)", name, s, form)

@@ -166,6 +166,10 @@ func TestNewWriter(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 35, n, "reports the bytes it was given")
 	require.Equal(t, "a [redacted] b [redacted] short", b.String(), "values under 8 characters are left alone")
+	b.Reset()
+	_, err = w.Write([]byte("echoed secretkey123 and SecretKey123"))
+	require.NoError(t, err)
+	require.Equal(t, "echoed [redacted] and [redacted]", b.String(), "in any case")
 	require.Same(t, &b, NewWriter(&b, "", "x"), "nothing to replace: no wrapper")
 }
 

@@ -100,14 +100,51 @@ func longEnough(credentials []string) []string {
 	return out
 }
 
-// replaceAll replaces every occurrence of each secret in s by mask.
+// replaceAll replaces every occurrence of each secret in s by mask,
+// whatever the case of its ASCII letters: a server may echo a key it
+// upper- or lower-cased.
 func replaceAll(s string, secrets []string, mask string) string {
 	for _, c := range secrets {
-		if strings.Contains(s, c) {
-			s = strings.ReplaceAll(s, c, mask)
-		}
+		s = replaceFold(s, c, mask)
 	}
 	return s
+}
+
+// replaceFold replaces every occurrence of c in s by mask, comparing
+// ASCII letters without regard to case.
+func replaceFold(s, c, mask string) string {
+	if c == "" || len(s) < len(c) {
+		return s
+	}
+	ls, lc := asciiLower(s), asciiLower(c)
+	if !strings.Contains(ls, lc) {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for {
+		i := strings.Index(ls[last:], lc)
+		if i < 0 {
+			break
+		}
+		b.WriteString(s[last : last+i])
+		b.WriteString(mask)
+		last += i + len(c)
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// asciiLower lower-cases the ASCII letters of s and nothing else, so that
+// every byte keeps its offset.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // Text redacts activation codes, labelled matching IDs, PINs, PUKs and

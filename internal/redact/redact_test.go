@@ -28,6 +28,7 @@ func TestRedactsWhatServersEcho(t *testing.T) {
 		{"matching ID " + code + " is used", "matching ID [redacted] is used"},
 		{"token " + code + " and A1B2-C3D4-E5F6-G7H8", "token [redacted] and [redacted]"},
 		{"ICCID " + iccid + " not found", "ICCID …5678 not found"},
+		{"no account for " + strings.ToUpper(key) + " or " + strings.ToLower(secret), "no account for [redacted] or [redacted]"},
 		{"order 6F1D2C9A-4B7E-4E0F-9A51-0C2B7D3E8F10 not found", "order 6F1D2C9A-4B7E-4E0F-9A51-0C2B7D3E8F10 not found"},
 		{"order 6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10-0 not found", "order 6f1d2c9a-4b7e-4e0f-9a51-0c2b7d3e8f10-0 not found"},
 		{"Bundle esim_1GB_7D_TR_V2 not found", "Bundle esim_1GB_7D_TR_V2 not found"},
