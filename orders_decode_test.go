@@ -263,7 +263,7 @@ func TestDecodeOrderStatusMessageHoldsNoSecret(t *testing.T) {
 	o, err := decodeOrder(body, newDecodeRules())
 	require.NoError(t, err)
 	require.Equal(t, "Bundle applied to eSIM …5678, install with [redacted]", o.StatusMessage)
-	for _, printed := range []string{fmt.Sprintf("%+v", o), fmt.Sprintf("%s", *o)} {
+	for _, printed := range []string{fmt.Sprintf("%+v", o), fmt.Sprintf("%v", *o)} {
 		require.NotContains(t, printed, testICCID)
 		require.NotContains(t, printed, testMatchingI)
 	}

@@ -2,12 +2,10 @@ package travelroam
 
 // This file holds all the SDK's masking: the two types a secret or a
 // personal datum is held in, and how they print. The structs that hold
-// them (ESIM, Assignment, Order, CallbackEvent, PurchaseAttempt…) print
-// their fields as fmt prints any struct, each field protecting itself;
-// they have a Format method only so that fmt calls it at all when a
-// pointer to one sits in a slice, a map or a struct printed with %s or
-// %q (see formatFields). The errors print their Error text (see each
-// error type).
+// them (ESIM, Assignment, Order, CallbackEvent, PurchaseAttempt…) have no
+// printing methods of their own: their fields protect themselves,
+// whichever way the struct is printed. The errors print their Error text
+// (see each error type).
 
 import (
 	"encoding/json"
@@ -39,10 +37,11 @@ import (
 // A Secret protects itself only where its methods are called: on its
 // own, in an exported field, in a slice or as a map's value. fmt prints
 // an unexported field of a struct raw, and so it does everything behind
-// a pointer it prints through its error path ("%!s(…)"): a pointer to
-// your own struct or to a slice, inside a slice, a map or a struct
-// printed with %s or %q (go vet reports that call; the SDK's structs
-// have a Format so that a pointer to one is safe). encoding/json writes
+// a pointer it prints through its error path ("%!s(…)"): a pointer to a
+// struct (the SDK's included, such as []*ESIM) or to a slice, inside a
+// slice, a map or a struct printed with %s or %q. go vet reports that
+// call, and go test runs the check; print such values with %v, which
+// shows a pointer inside a container as an address. encoding/json writes
 // a map key of a string type as it is, so never use a Secret (or an
 // [ICCID]) as a map key in a value that may be marshalled: the SDK has
 // none. encoding/xml, encoding/gob and reflection-based printers that
@@ -120,105 +119,6 @@ func formatMasked(f fmt.State, verb rune, s string) {
 		return
 	}
 	_, _ = io.WriteString(f, s)
-}
-
-// formatFields prints fields, a copy of a struct of the SDK named name
-// converted to a type of the same fields without methods, as fmt prints
-// the struct: each field by its own Format (a [Secret] or an [ICCID]
-// masks itself), and %#v under the struct's name.
-//
-// Without a Format method on the struct, fmt prints a pointer to it that
-// sits in a slice, a map or a struct with a verb it does not take for
-// pointers (%s, %q: fmt.Sprintf("%s", []*ESIM{e})) through its error
-// path ("%!s(*travelroam.ESIM=&{…})"), which calls no method of any
-// field: the fields came out raw, PIN and whole ICCID included. With
-// one, fmt calls it before looking at the pointer.
-func formatFields(f fmt.State, verb rune, name string, fields any) {
-	s := fmt.Sprintf(fmt.FormatString(f, verb), fields)
-	if verb == 'v' && f.Flag('#') { // Go syntax: "travelroam.fields{…}" → "travelroam.ESIM{…}"
-		if i := strings.IndexByte(s, '{'); i >= 0 {
-			s = "travelroam." + name + s[i:]
-		}
-	}
-	_, _ = io.WriteString(f, s)
-}
-
-// Format prints the activation code's fields, the matching ID masked
-// ([Secret]), whichever way it is printed.
-func (a ActivationCode) Format(f fmt.State, verb rune) {
-	type fields ActivationCode
-	formatFields(f, verb, "ActivationCode", fields(a))
-}
-
-// Format prints the event's fields, the ICCID and Raw masked ([ICCID],
-// [Secret]), whichever way it is printed.
-func (e CallbackEvent) Format(f fmt.State, verb rune) {
-	type fields CallbackEvent
-	formatFields(f, verb, "CallbackEvent", fields(e))
-}
-
-// Format prints the eSIM's fields, its secrets and ICCID masked
-// ([Secret], [ICCID]), whichever way it is printed.
-func (e ESIM) Format(f fmt.State, verb rune) {
-	type fields ESIM
-	formatFields(f, verb, "ESIM", fields(e))
-}
-
-// Format prints the assignment's fields, its secrets and ICCID masked
-// ([Secret], [ICCID]), whichever way it is printed.
-func (a Assignment) Format(f fmt.State, verb rune) {
-	type fields Assignment
-	formatFields(f, verb, "Assignment", fields(a))
-}
-
-// Format prints the request's fields, the ICCID masked ([ICCID]),
-// whichever way it is printed.
-func (r OrderRequest) Format(f fmt.State, verb rune) {
-	type fields OrderRequest
-	formatFields(f, verb, "OrderRequest", fields(r))
-}
-
-// Format prints the order's fields, its ICCIDs, matching IDs and Raw
-// masked ([ICCID], [Secret]), whichever way it is printed.
-func (o Order) Format(f fmt.State, verb rune) {
-	type fields Order
-	formatFields(f, verb, "Order", fields(o))
-}
-
-// Format prints the line's fields, its ICCIDs and matching IDs masked
-// ([ICCID], [Secret]), whichever way it is printed.
-func (l OrderLine) Format(f fmt.State, verb rune) {
-	type fields OrderLine
-	formatFields(f, verb, "OrderLine", fields(l))
-}
-
-// Format prints the eSIM's fields, its ICCID and matching ID masked
-// ([ICCID], [Secret]), whichever way it is printed.
-func (e OrderESIM) Format(f fmt.State, verb rune) {
-	type fields OrderESIM
-	formatFields(f, verb, "OrderESIM", fields(e))
-}
-
-// Format prints the organisation's fields, the callback URL, the address
-// and the users' contact details masked ([Secret]), whichever way it is
-// printed.
-func (o Organisation) Format(f fmt.State, verb rune) {
-	type fields Organisation
-	formatFields(f, verb, "Organisation", fields(o))
-}
-
-// Format prints the user's fields, the name and contact details masked
-// ([Secret]), whichever way it is printed.
-func (u OrganisationUser) Format(f fmt.State, verb rune) {
-	type fields OrganisationUser
-	formatFields(f, verb, "OrganisationUser", fields(u))
-}
-
-// Format prints the attempt's fields, the ICCID masked ([ICCID]),
-// whichever way it is printed.
-func (a PurchaseAttempt) Format(f fmt.State, verb rune) {
-	type fields PurchaseAttempt
-	formatFields(f, verb, "PurchaseAttempt", fields(a))
 }
 
 // redactedMark stands for a secret left out.

@@ -40,15 +40,21 @@ func newPrinter() *printer {
 // print prints each value (and, for a pointer, what it points to is
 // printed by fmt and slog through the pointer anyway), alone and inside a
 // struct and a map, as an application's own log record would hold it,
-// and behind a pointer in a slice and a struct printed with %s and %q
-// (fmt's error path, which calls no Format of the fields).
+// and behind a pointer in a slice and a struct. A pointer in a container
+// is printed with %s and %q (fmt's error path, which calls no Format of
+// the fields, and which go vet reports) only for a value with its own
+// Format (the errors); the others with the verbs fmt takes for pointers.
 func (p *printer) print(values ...any) {
 	for _, v := range values {
 		fmt.Fprintf(&p.out, "%v\n%+v\n%#v\n%s\n%q\n%x\n%X\n", v, v, v, v, v, v, v)
 		if v != nil && reflect.TypeOf(v).Kind() == reflect.Struct { // fmt's error path prints a pointer to anything else raw
 			ptr := reflect.New(reflect.TypeOf(v))
 			ptr.Elem().Set(reflect.ValueOf(v))
-			fmt.Fprintf(&p.out, "%s\n%q\n", []any{ptr.Interface()}, struct{ P any }{ptr.Interface()})
+			in := []any{[]any{ptr.Interface()}, struct{ P any }{ptr.Interface()}}
+			if _, ok := v.(fmt.Formatter); ok {
+				fmt.Fprintf(&p.out, "%s\n%q\n", in...)
+			}
+			fmt.Fprintf(&p.out, "%v\n%+v\n%#v\n%x\n", in[0], in[1], in[0], in[1])
 		}
 		p.json.Info("value", "v", v, "list", []any{v})
 		p.text.Info("value", "v", v, "list", []any{v})
