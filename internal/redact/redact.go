@@ -159,7 +159,44 @@ func scan(s string, st style) string {
 	if st == fixtureStyle {
 		s = email.ReplaceAllString(s, redactedEmail)
 	}
-	s = replaceFunc(lpa, s, func(m string) string {
+	// Each pattern runs only where the text holds what it needs (a cheap
+	// test): most text, such as an order's "Order completed: 1 eSIMs
+	// assigned", holds none, and the regular expressions would cost a
+	// purchase more than its decoding.
+	if strings.ContainsAny(s, "$%") || containsFold(s, "lpa") {
+		s = replaceLPA(s, st)
+	}
+	if strings.Contains(s, `"`) {
+		s = replaceMembers(s, st)
+	}
+	if strings.Contains(s, "<") {
+		s = replaceNamed(s, element, st)
+	}
+	if strings.Contains(s, "=") {
+		s = replaceNamed(s, param, st)
+	}
+	if containsAnyFold(s, "matching", "activation", "confirmation", "pin", "puk") {
+		s = replaceLabelled(s, labelled, st, KindCode)
+	}
+	if strings.ContainsAny(s, ":=") && containsAnyFold(s, "key", "secret", "passw", "token") {
+		s = replaceLabelled(s, credential, st, KindCredential)
+	}
+	digits := countDigits(s)
+	if digits > 0 && strings.Contains(s, "-") {
+		s = replaceMatchingIDs(s, st)
+	}
+	if digits >= minICCID {
+		s = replaceGrouped(s, st)
+	}
+	if st == fixtureStyle {
+		return digitRuns(s, minICCID, maskDigitRun)
+	}
+	return Digits(s)
+}
+
+// replaceLPA masks activation codes (LPA:1$…$…).
+func replaceLPA(s string, st style) string {
+	return replaceFunc(lpa, s, func(m string) string {
 		if st == fixtureStyle {
 			if masked, ok := maskLPA(m); ok {
 				return masked
@@ -168,12 +205,12 @@ func scan(s string, st style) string {
 		}
 		return Mask
 	})
-	s = replaceMembers(s, st)
-	s = replaceNamed(s, element, st)
-	s = replaceNamed(s, param, st)
-	s = replaceLabelled(s, labelled, st, KindCode)
-	s = replaceLabelled(s, credential, st, KindCredential)
-	s = replaceFunc(matchingID, s, func(m string) string {
+}
+
+// replaceMatchingIDs masks tokens shaped like matching IDs that hold a
+// digit.
+func replaceMatchingIDs(s string, st style) string {
+	return replaceFunc(matchingID, s, func(m string) string {
 		if uuid.MatchString(m) || date.MatchString(m) || !strings.ContainsAny(m, "0123456789") || strings.Trim(m, "0123456789-") == "" {
 			return m // a UUID, a time, a code of letters only, or a number with dashes
 		}
@@ -182,7 +219,12 @@ func scan(s string, st style) string {
 		}
 		return Mask
 	})
-	s = replaceFunc(grouped, s, func(m string) string {
+}
+
+// replaceGrouped masks long numbers written in groups, 18 digits or more
+// in all.
+func replaceGrouped(s string, st style) string {
+	return replaceFunc(grouped, s, func(m string) string {
 		digits := strings.NewReplacer(" ", "", "-", "", ".", "").Replace(m)
 		switch {
 		case len(digits) < 18:
@@ -192,10 +234,38 @@ func scan(s string, st style) string {
 		}
 		return "…" + digits[len(digits)-4:]
 	})
-	if st == fixtureStyle {
-		return digitRuns(s, minICCID, maskDigitRun)
+}
+
+// countDigits counts the ASCII digits in s.
+func countDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if '0' <= s[i] && s[i] <= '9' {
+			n++
+		}
 	}
-	return Digits(s)
+	return n
+}
+
+// containsFold reports whether s holds sub, ASCII letters compared
+// without case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsAnyFold reports whether s holds one of subs (containsFold).
+func containsAnyFold(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if containsFold(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // replaceMembers masks the values of JSON members found in text whose
