@@ -247,11 +247,12 @@ func countDigits(s string) int {
 	return n
 }
 
-// containsFold reports whether s holds sub, ASCII letters compared
-// without case.
+// containsFold reports whether s holds sub (lower-case ASCII letters),
+// compared without case.
 func containsFold(s, sub string) bool {
+	first := sub[0]
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
+		if s[i]|0x20 == first && strings.EqualFold(s[i:i+len(sub)], sub) {
 			return true
 		}
 	}
