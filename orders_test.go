@@ -74,12 +74,16 @@ func TestProcessOrderTopUpAndShapes(t *testing.T) {
 func TestProcessOrderValidation(t *testing.T) {
 	t.Parallel()
 	for name, req := range map[string]OrderRequest{
-		"empty bundle":    {},
-		"blank bundle":    {BundleName: "  "},
-		"padded bundle":   {BundleName: " esim_1GB_7D_TR_V2"},
-		"short ICCID":     {BundleName: "b", ICCID: "8944"},
-		"non-digit ICCID": {BundleName: "b", ICCID: "89445385320123456X8"},
-		"long ICCID":      {BundleName: "b", ICCID: "894453853201234567890123"},
+		"empty bundle":                       {},
+		"blank bundle":                       {BundleName: "  "},
+		"padded bundle":                      {BundleName: " esim_1GB_7D_TR_V2"},
+		"bundle not UTF-8":                   {BundleName: "esim_1GB_7D_\xffTR_V2"},
+		"bundle with a control character":    {BundleName: "esim_1GB\x1b[2J_7D_TR_V2"},
+		"bundle with an invisible character": {BundleName: "esim_1GB_7D_TR\u200b_V2"},
+		"bundle with a line break":           {BundleName: "esim_1GB\n_7D_TR_V2"},
+		"short ICCID":                        {BundleName: "b", ICCID: "8944"},
+		"non-digit ICCID":                    {BundleName: "b", ICCID: "89445385320123456X8"},
+		"long ICCID":                         {BundleName: "b", ICCID: "894453853201234567890123"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

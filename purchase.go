@@ -199,6 +199,13 @@ func (req OrderRequest) body() (processOrderBody, error) {
 	if name != req.BundleName {
 		return processOrderBody{}, invalid(OpProcessOrder.label(), "BundleName", "has leading or trailing spaces; bundle names are exact")
 	}
+	if i := strings.IndexFunc(name, func(r rune) bool {
+		return r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+	}); i >= 0 {
+		// JSON would send U+FFFD for a byte that is not UTF-8, so the
+		// request would name another bundle than the journal records.
+		return processOrderBody{}, invalid(OpProcessOrder.label(), "BundleName", "holds a control or invisible character or a byte that is not UTF-8 at byte %d; bundle names are exact", i)
+	}
 	if req.ICCID != "" {
 		if err := checkICCID(OpProcessOrder.label(), req.ICCID); err != nil {
 			return processOrderBody{}, err
